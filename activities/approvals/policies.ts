@@ -1,0 +1,113 @@
+/**
+ * Approval policies come from the worker's policy file, never from the request: whoever starts an
+ * incident does not get to pick who approves it. Group names (`@oncall`) expand to their members
+ * when a gate opens, and that resolved set is what the gate enforces.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import ms, { type StringValue } from 'ms';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { PolicyRequest } from '../../workflows/contracts';
+import type { ApprovalPolicy } from '../../workflows/request';
+
+const duration = z
+  .string()
+  .refine((s) => {
+    const v = ms(s as StringValue);
+    return typeof v === 'number' && v > 0;
+  }, 'must be a duration like "90s", "30m" or "2h"')
+  .transform((s) => ms(s as StringValue));
+
+const approverRef = z.string().trim().min(1);
+
+const policySchema = z
+  .object({
+    approvers: z.array(approverRef).min(1),
+    quorum: z.number().int().min(1).default(1),
+    timeout: duration.default(30 * 60_000),
+    reminders: z.array(duration).default([]),
+    escalation: z.object({ after: duration, notify: z.array(approverRef).min(1) }).strict().optional(),
+    requireReasonOnApprove: z.boolean().default(false),
+    channel: z.string().optional(),
+  })
+  .strict();
+
+export const policyFileSchema = z
+  .object({
+    groups: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), z.array(approverRef).min(1)).default({}),
+    policies: z.record(z.string(), policySchema).refine((p) => Object.keys(p).length > 0, 'define at least one policy'),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    for (const [name, policy] of Object.entries(file.policies)) {
+      for (const ref of [...policy.approvers, ...(policy.escalation?.notify ?? [])]) {
+        if (ref.startsWith('@') && !file.groups[ref.slice(1)]) {
+          ctx.addIssue({ code: 'custom', path: ['policies', name], message: `unknown group ${ref}` });
+        }
+      }
+    }
+  });
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+export class PolicyFileError extends Error {
+  override name = 'PolicyFileError';
+}
+
+export function parsePolicyFile(raw: unknown, source = 'policy file'): PolicyFile {
+  const parsed = policyFileSchema.safeParse(raw);
+  if (!parsed.success) throw new PolicyFileError(`${source} is invalid:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadPolicyFile(path: string): PolicyFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new PolicyFileError(`cannot read policy file ${path}: ${(err as Error).message}`);
+  }
+  return parsePolicyFile(raw, path);
+}
+
+export class PolicyBook {
+  constructor(private readonly file: PolicyFile) {}
+
+  has(name: string): boolean {
+    return name in this.file.policies;
+  }
+
+  private expand(refs: string[]): string[] {
+    const out = refs.flatMap((ref) => (ref.startsWith('@') ? (this.file.groups[ref.slice(1)] ?? []) : [ref]));
+    return [...new Set(out)];
+  }
+
+  resolve(req: PolicyRequest): ApprovalPolicy {
+    const name = req.policy;
+    const policy = name ? this.file.policies[name] : undefined;
+    if (!name || !policy) {
+      throw ApplicationFailure.nonRetryable(
+        `no approval policy "${name}" for ${req.playbook} / ${req.step}; defined: ${Object.keys(this.file.policies).join(', ')}`,
+        'UnknownPolicy',
+      );
+    }
+    const resolved: ApprovalPolicy = {
+      name,
+      approvers: this.expand(policy.approvers),
+      quorum: policy.quorum,
+      timeoutMs: policy.timeout,
+      remindersMs: policy.reminders,
+      requireReasonOnApprove: policy.requireReasonOnApprove,
+    };
+    if (policy.escalation) resolved.escalation = { afterMs: policy.escalation.after, notify: this.expand(policy.escalation.notify) };
+    if (policy.channel) resolved.channel = policy.channel;
+    return resolved;
+  }
+}
+
+export function createApprovalActivities(policies: PolicyBook) {
+  return {
+    async resolveApprovalPolicy(req: PolicyRequest): Promise<ApprovalPolicy> {
+      return policies.resolve(req);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { EvidenceRef } from '../../workflows/evidence-ledger';
+import { redact, redactText, type RedactOptions } from './redact';
+import type { EvidenceStore } from './store';
+
+export interface Artifact {
+  incidentId: string;
+  name: string;
+  /** JSON-like data is stored as pretty JSON; a string as text */
+  content: unknown;
+  redact?: RedactOptions;
+}
+
+/** Redacts, hashes and stores an artifact; what comes back is all the workflow keeps. */
+export async function recordArtifact(store: EvidenceStore, artifact: Artifact): Promise<EvidenceRef> {
+  const isText = typeof artifact.content === 'string';
+  const { value, redactions } = isText
+    ? redactText(artifact.content as string, artifact.redact)
+    : redact(artifact.content, artifact.redact);
+  const text = isText ? (value as string) : `${JSON.stringify(value, null, 2)}\n`;
+  const bytes = Buffer.from(text, 'utf8');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const { uri } = await store.put(artifact.incidentId, sha256, bytes, isText ? 'txt' : 'json');
+  return {
+    name: artifact.name,
+    sha256,
+    size: bytes.byteLength,
+    uri,
+    contentType: isText ? 'text/plain' : 'application/json',
+    redactions,
+  };
+}

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { verifyChain, type LedgerEntry } from '../../workflows/evidence-ledger';
+import type { EvidenceStore } from './store';
+
+export interface EntryCheck {
+  seq: number;
+  name: string;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface EvidenceVerification {
+  ok: boolean;
+  entries: EntryCheck[];
+}
+
+/** Checks the hash chain and that every stored artifact still hashes to what the ledger recorded. */
+export async function verifyEvidence(store: EvidenceStore, ledger: readonly LedgerEntry[]): Promise<EvidenceVerification> {
+  const chain = verifyChain(ledger);
+  const entries: EntryCheck[] = [];
+  for (const entry of ledger) {
+    const problems = chain.filter((p) => p.seq === entry.seq).map((p) => p.problem);
+    try {
+      const bytes = await store.get(entry.uri);
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== entry.sha256) problems.push(`artifact hashes to ${actual.slice(0, 12)}…, ledger says ${entry.sha256.slice(0, 12)}…`);
+      if (bytes.byteLength !== entry.size) problems.push(`artifact is ${bytes.byteLength} bytes, ledger says ${entry.size}`);
+    } catch (err) {
+      problems.push(`artifact unreadable: ${(err as Error).message}`);
+    }
+    entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems });
+  }
+  return { ok: entries.every((e) => e.ok) && chain.length === 0, entries };
+}

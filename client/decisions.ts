@@ -1,0 +1,127 @@
+/**
+ * Deciding on a gate, with the promise that matters to the person clicking: the decision is
+ * applied, or they are told it was not. Never "maybe later".
+ *
+ * Each decision carries `validUntil`. If no worker picks the update up in time, we stop waiting and
+ * report it as not applied; should the server still deliver it later, the workflow's validator sees
+ * that its validity has passed and refuses it, so the report stays true. Refusals are then audited
+ * on the timeline by signal, which the server stores even while no worker runs.
+ */
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { decideUpdate, refusalSignal, statusQuery, type DecideResult, type GateView, type RefusalCode, type RefusalReport } from '../workflows';
+
+export interface DecisionRequest {
+  incidentId: string;
+  decision: 'approve' | 'deny';
+  approver: string;
+  reason?: string;
+  via: string;
+  /** defaults to the incident's only open gate */
+  gateId?: string;
+  /** the digest the person was shown; looked up from the gate when absent (CLI) */
+  digest?: string;
+  /** how long the decision stays valid if the engine is slow to take it */
+  validForMs?: number;
+}
+
+export type DecisionOutcome =
+  | { applied: true; gate: Pick<GateView, 'id' | 'step' | 'action' | 'target'>; result: DecideResult }
+  | { applied: false; code: RefusalCode | 'EngineUnavailable' | 'NoOpenGate' | 'AmbiguousGate'; message: string };
+
+const DEFAULT_VALID_FOR_MS = 15_000;
+/** time for an acceptance stamped just before validUntil to reach us */
+const GRACE_MS = 5_000;
+
+function isTimeout(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code = (err as { code?: number })?.code;
+  // gRPC DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE
+  return code === 4 || code === 1 || code === 14;
+}
+
+async function findGate(client: Client, req: DecisionRequest, deadline: number) {
+  const handle = client.workflow.getHandle(req.incidentId);
+  const status = await client.connection.withDeadline(deadline, () => handle.query(statusQuery));
+  const gates = req.gateId ? status.gates.filter((g) => g.id === req.gateId) : status.gates.filter((g) => g.status === 'open');
+  return { gates, status };
+}
+
+export async function decide(client: Client, req: DecisionRequest): Promise<DecisionOutcome> {
+  const handle = client.workflow.getHandle(req.incidentId);
+  const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
+  const validUntil = Date.now() + validForMs;
+  const audit = async (code: RefusalReport['code'], message: string, gateId?: string) => {
+    const report: RefusalReport = { approver: req.approver, decision: req.decision, code, message, via: req.via };
+    if (gateId) report.gateId = gateId;
+    await handle.signal(refusalSignal, report).catch(() => {});
+  };
+
+  let gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest'> | undefined;
+  if (req.gateId && req.digest) {
+    gate = { id: req.gateId, digest: req.digest, step: '', action: '', target: '' };
+  } else {
+    let found;
+    try {
+      found = await findGate(client, req, validUntil);
+    } catch (err) {
+      if (!isTimeout(err)) throw err;
+      const message = `the engine did not answer within ${Math.round(validForMs / 1000)}s (is a worker running?); the decision was NOT applied — try again`;
+      await audit('EngineUnavailable', message, req.gateId);
+      return { applied: false, code: 'EngineUnavailable', message };
+    }
+    if (found.gates.length === 0) {
+      const message = req.gateId ? `incident ${req.incidentId} has no gate ${req.gateId}` : `incident ${req.incidentId} (${found.status.state}) has no open gate`;
+      return { applied: false, code: req.gateId ? 'GateNotFound' : 'NoOpenGate', message };
+    }
+    if (found.gates.length > 1) {
+      return {
+        applied: false,
+        code: 'AmbiguousGate',
+        message: `incident ${req.incidentId} has ${found.gates.length} open gates (${found.gates.map((g) => g.id).join(', ')}): name one with --gate`,
+      };
+    }
+    gate = found.gates[0]!;
+    if (found.gates[0]!.status !== 'open') {
+      const message = `gate ${gate.id} of incident ${req.incidentId} is already ${found.gates[0]!.status}`;
+      await audit('GateClosed', message, gate.id);
+      return { applied: false, code: 'GateClosed', message };
+    }
+  }
+
+  const input = {
+    gateId: gate.id,
+    digest: req.digest ?? gate.digest,
+    decision: req.decision,
+    approver: req.approver,
+    via: req.via,
+    validUntil: new Date(validUntil).toISOString(),
+    ...(req.reason ? { reason: req.reason } : {}),
+  };
+  try {
+    const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
+      handle.executeUpdate(decideUpdate, { args: [input], updateId: `${gate.id}:${req.approver}:${validUntil}` }),
+    );
+    return { applied: true, gate, result };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const code = (err.cause.type ?? 'InvalidDecision') as RefusalCode;
+      await audit(code, err.cause.message, gate.id);
+      return { applied: false, code, message: err.cause.message };
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      return { applied: false, code: 'GateClosed', message: `incident ${req.incidentId} has ended or does not exist; nothing was applied` };
+    }
+    if (isTimeout(err)) {
+      const message = `the engine did not take the decision within ${Math.round(validForMs / 1000)}s (is a worker running?); it was NOT applied and will not be — try again`;
+      await audit('EngineUnavailable', message, gate.id);
+      return { applied: false, code: 'EngineUnavailable', message };
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Starting and reading incidents. Requests are validated here too, so a person gets the zod issue
+ * at once instead of a failed workflow.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { playbooks } from '../playbooks';
+import type { incidentWorkflow } from '../worker/workflows';
+import { incidentRequestSchema, statusQuery, timelineQuery, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
+
+export const INCIDENT_WORKFLOW = 'incidentWorkflow';
+
+export class IncidentRequestError extends Error {
+  override name = 'IncidentRequestError';
+}
+
+export function newIncidentId(playbook: string): string {
+  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
+  const suffix = [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
+  return `inc-${playbook}-${suffix}`;
+}
+
+export function validateIncidentRequest(input: IncidentRequestInput) {
+  const parsed = incidentRequestSchema.safeParse(input);
+  if (!parsed.success) throw new IncidentRequestError(`invalid incident request:\n${z.prettifyError(parsed.error)}`);
+  const playbook = playbooks[parsed.data.playbook];
+  if (!playbook) {
+    throw new IncidentRequestError(`unknown playbook "${parsed.data.playbook}"; known: ${Object.keys(playbooks).join(', ')}`);
+  }
+  const params = playbook.params.safeParse(parsed.data.params);
+  if (!params.success) {
+    throw new IncidentRequestError(`invalid params for playbook ${playbook.name}:\n${z.prettifyError(params.error)}`);
+  }
+  return parsed.data;
+}
+
+export interface StartOptions {
+  taskQueue: string;
+  incidentId?: string;
+}
+
+export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
+  const request = validateIncidentRequest(input);
+  const workflowId = options.incidentId ?? newIncidentId(request.playbook);
+  try {
+    await client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
+      workflowId,
+      taskQueue: options.taskQueue,
+      args: [request],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new IncidentRequestError(`incident ${workflowId} already exists`);
+    }
+    throw err;
+  }
+  return workflowId;
+}
+
+export function getStatus(client: Client, incidentId: string): Promise<IncidentStatus> {
+  return client.workflow.getHandle(incidentId).query(statusQuery);
+}
+
+export function getTimeline(client: Client, incidentId: string, sinceSeq = 0): Promise<TimelineEvent[]> {
+  return client.workflow.getHandle(incidentId).query(timelineQuery, sinceSeq);
+}
+
+export interface IncidentListing {
+  id: string;
+  playbook: string;
+  title: string;
+  state: IncidentState | 'unknown';
+  mode: string;
+  requester: string;
+  startedAt: string;
+  temporalStatus: string;
+}
+
+function listing(info: WorkflowExecutionInfo): IncidentListing {
+  const memo = (info.memo ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof memo[k] === 'string' ? (memo[k] as string) : '');
+  return {
+    id: info.workflowId,
+    playbook: str('playbook'),
+    title: str('title'),
+    state: (str('state') || 'unknown') as IncidentState,
+    mode: str('mode'),
+    requester: str('requester'),
+    startedAt: info.startTime.toISOString(),
+    temporalStatus: info.status.name,
+  };
+}
+
+export async function listIncidents(client: Client, options: { limit?: number; open?: boolean } = {}): Promise<IncidentListing[]> {
+  const query = `WorkflowType = '${INCIDENT_WORKFLOW}'${options.open ? " AND ExecutionStatus = 'Running'" : ''}`;
+  const out: IncidentListing[] = [];
+  for await (const info of client.workflow.list({ query })) {
+    out.push(listing(info));
+    if (out.length >= (options.limit ?? 50)) break;
+  }
+  return out;
+}

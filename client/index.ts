@@ -1,0 +1,2 @@
+export * from './incidents';
+export * from './decisions';

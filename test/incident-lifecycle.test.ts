@@ -1,0 +1,247 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide, getStatus, getTimeline, startIncident, IncidentRequestError } from '../client';
+import { verifyEvidence } from '../activities/evidence';
+import type { IncidentStatus } from '../workflows';
+import { startHarness, type Harness } from './support/harness';
+import { waitFor } from './support/wait';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+let serviceSeq = 0;
+async function startDemo(extra: { requester?: string; policy?: string; mode?: 'live' | 'drill'; params?: Record<string, unknown> } = {}) {
+  const service = `svc-${process.pid}-${++serviceSeq}`;
+  const id = await startIncident(
+    h.client,
+    {
+      playbook: 'demo',
+      requester: extra.requester ?? 'alice',
+      params: { service, ...extra.params },
+      mode: extra.mode ?? 'live',
+      ...(extra.policy ? { policy: extra.policy } : {}),
+      alerts: [{ source: 'test', title: 'suspicious process', detectedAt: new Date(Date.now() - 60_000).toISOString() }],
+    },
+    { taskQueue: h.taskQueue },
+  );
+  const status = await waitFor('the approval gate to open', async () => {
+    const s = await getStatus(h.client, id);
+    return s.state === 'awaiting-approval' ? s : undefined;
+  });
+  return { id, service, status };
+}
+
+function result(id: string): Promise<IncidentStatus> {
+  return h.client.workflow.getHandle(id).result();
+}
+
+describe('an incident from start to resolution', () => {
+  it('collects evidence, waits for approval, acts once, verifies, and records the containment clock', async () => {
+    const { id, service, status } = await startDemo();
+    const gate = status.gates[0]!;
+    expect(gate).toMatchObject({ id: 'g1', status: 'open', action: 'demoQuarantine', target: `service/${service}`, quorum: 1, requester: 'alice' });
+    expect(gate.eligible).toEqual(['alice', 'bob', 'carol']);
+    expect(status.evidence).toHaveLength(1);
+    expect(await h.world.actions()).not.toContainEqual(expect.objectContaining({ incidentId: id }));
+
+    const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    expect(outcome).toMatchObject({ applied: true, result: { status: 'approved', approvalsRemaining: 0 } });
+
+    const final = await result(id);
+    expect(final.state).toBe('resolved');
+    expect((await h.world.read(service)).quarantined).toBe(true);
+    expect((await h.world.actions()).filter((a) => a.incidentId === id)).toHaveLength(1);
+
+    const { clock } = final;
+    for (const mark of ['detected_at', 'received_at', 'approval_requested_at', 'decided_at', 'action_started_at', 'contained_at', 'resolved_at'] as const) {
+      expect(clock[mark], mark).toBeDefined();
+    }
+    expect(Date.parse(clock.contained_at!)).toBeGreaterThanOrEqual(Date.parse(clock.action_started_at!));
+    expect(clock.durations.time_to_contain_ms).toBeGreaterThanOrEqual(60_000);
+    expect(clock.durations.time_to_approve_ms).toBeGreaterThanOrEqual(0);
+
+    const kinds = (await getTimeline(h.client, id)).map((e) => e.kind);
+    expect(kinds).toEqual([
+      'alert.received',
+      'incident.started',
+      'evidence.recorded',
+      'approval.requested',
+      'approval.vote',
+      'approval.closed',
+      'action.started',
+      'action.completed',
+      'verify.passed',
+      'incident.contained',
+      'evidence.recorded',
+      'incident.finished',
+    ]);
+    const kindsNotified = h.notifier.of(id).map((e) => e.kind);
+    expect(kindsNotified).toEqual(expect.arrayContaining(['incident.started', 'approval.requested', 'approval.closed', 'action.started', 'incident.contained', 'incident.finished']));
+  });
+
+  it('keeps secrets out of evidence and detects a tampered artifact', async () => {
+    const { id } = await startDemo();
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
+    const final = await result(id);
+    expect(final.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', 'service snapshot (after)']);
+
+    const artifact = (await h.deps.store.get(final.evidence[0]!.uri)).toString('utf8');
+    expect(artifact).not.toMatch(/ghp_[A-Za-z0-9]{36}/);
+    expect(artifact).toMatch(/\[REDACTED:github-token sha256:[0-9a-f]{12} last4:[A-Za-z0-9]{4}\]/);
+    expect(final.evidence[0]!.redactions).toBeGreaterThanOrEqual(2);
+
+    expect((await verifyEvidence(h.deps.store, final.evidence)).ok).toBe(true);
+
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const [, dir, file] = /^evidence:\/\/([^/]+)\/(.+)$/.exec(final.evidence[1]!.uri)!;
+    await writeFile(join(h.dir, 'evidence', dir!, file!), artifact.replace('quarantined', 'QUARANTINED'));
+    const tampered = await verifyEvidence(h.deps.store, final.evidence);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.entries[0]!.ok).toBe(true);
+    expect(tampered.entries[1]!.problems.join()).toMatch(/artifact hashes to/);
+
+    const forgedChain = final.evidence.map((e, i) => (i === 0 ? { ...e, size: e.size + 1 } : e));
+    const broken = await verifyEvidence(h.deps.store, forgedChain);
+    expect(broken.entries[0]!.problems).toContain('entry_hash does not match the entry');
+  });
+});
+
+describe('the approval gate refuses', () => {
+  it('self-approval, an ineligible approver, a second vote, and a decision for another action — before history, and on the timeline', async () => {
+    const { id, status } = await startDemo({ policy: 'two-person' });
+    const gate = status.gates[0]!;
+
+    const self = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test', reason: 'mine' });
+    expect(self).toMatchObject({ applied: false, code: 'SelfApproval' });
+    expect(self.applied === false && self.message).toMatch(/alice requested this incident and cannot approve their own request/);
+
+    const stranger = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'mallory', via: 'test', reason: 'trust me' });
+    expect(stranger).toMatchObject({ applied: false, code: 'ApproverNotEligible' });
+
+    const wrongDigest = await decide(h.client, {
+      incidentId: id, gateId: gate.id, digest: 'f'.repeat(64), decision: 'approve', approver: 'bob', via: 'test', reason: 'ok',
+    });
+    expect(wrongDigest).toMatchObject({ applied: false, code: 'DigestMismatch' });
+
+    const noReason = await decide(h.client, { incidentId: id, decision: 'deny', approver: 'carol', via: 'test' });
+    expect(noReason).toMatchObject({ applied: false, code: 'ReasonRequired' });
+
+    const first = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'seen the evidence' });
+    expect(first).toMatchObject({ applied: true, result: { status: 'open', approvalsRemaining: 1 } });
+    const again = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'again' });
+    expect(again).toMatchObject({ applied: false, code: 'AlreadyVoted' });
+
+    // Refused decisions never reached history as updates: only the accepted one did.
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+
+    const refusals = await waitFor('five refusals on the timeline', async () => {
+      const r = (await getTimeline(h.client, id)).filter((e) => e.kind === 'approval.refused');
+      return r.length === 5 ? r : undefined;
+    });
+    expect(refusals.map((r) => [r.actor, r.details?.code])).toEqual([
+      ['alice', 'SelfApproval'],
+      ['mallory', 'ApproverNotEligible'],
+      ['bob', 'DigestMismatch'],
+      ['carol', 'ReasonRequired'],
+      ['bob', 'AlreadyVoted'],
+    ]);
+
+    const second = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', reason: 'agreed' });
+    expect(second).toMatchObject({ applied: true, result: { status: 'approved', approvalsRemaining: 0 } });
+    const final = await result(id);
+    expect(final.state).toBe('resolved');
+    expect(final.gates[0]!.votes.map((v) => v.approver)).toEqual(['bob', 'dana']);
+  });
+
+  it('a decision on a closed gate', async () => {
+    const { id } = await startDemo();
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    await result(id);
+    const late = await decide(h.client, { incidentId: id, gateId: 'g1', decision: 'approve', approver: 'carol', via: 'test' });
+    expect(late).toMatchObject({ applied: false });
+    expect(late.applied === false && late.code).toMatch(/GateClosed|GateNotFound|NoOpenGate/);
+  });
+});
+
+describe('an incident that does not act', () => {
+  it('ends denied, with nothing done, when an approver denies', async () => {
+    const { id, service } = await startDemo();
+    const outcome = await decide(h.client, { incidentId: id, decision: 'deny', approver: 'carol', via: 'test', reason: 'false positive' });
+    expect(outcome).toMatchObject({ applied: true, result: { status: 'denied' } });
+    const final = await result(id);
+    expect(final.state).toBe('denied');
+    expect(final.outcome).toMatch(/denied by carol: false positive/);
+    expect((await h.world.read(service)).quarantined).toBe(false);
+    expect(final.clock.action_started_at).toBeUndefined();
+  });
+
+  it('is denied at once when the quorum cannot be met without the requester', async () => {
+    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'lonely', params: { service: `svc-lonely-${process.pid}` } }, { taskQueue: h.taskQueue });
+    const final = await result(id);
+    expect(final.state).toBe('denied');
+    expect(final.gates[0]!.closed_reason).toMatch(/quorum unreachable/);
+  });
+
+  it('runs in drill mode without changing anything, and still asks for approval', async () => {
+    const { id, service, status } = await startDemo({ mode: 'drill' });
+    expect(status.mode).toBe('drill');
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const final = await result(id);
+    expect(final.state).toBe('resolved');
+    expect(final.clock.contained_at).toBeDefined();
+    expect((await h.world.read(service)).quarantined).toBe(false);
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.find((e) => e.kind === 'action.completed')?.summary).toMatch(/^DRILL: would quarantine/);
+  });
+
+  it('fails, and runs its compensation behind a fresh approval, when verification fails', async () => {
+    const { id, service } = await startDemo({ params: { simulateVerifyFailure: true } });
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const releaseGate = await waitFor('the compensation gate', async () => {
+      const s = await getStatus(h.client, id);
+      return s.gates.find((g) => g.id === 'g2' && g.status === 'open');
+    });
+    expect(releaseGate.action).toBe('demoRelease');
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
+    await expect(result(id)).rejects.toThrow(WorkflowFailedError);
+    const s = await getStatus(h.client, id);
+    expect(s.state).toBe('failed');
+    expect(s.outcome).toMatch(/simulated verification failure/);
+    expect((await h.world.read(service)).quarantined).toBe(false);
+    const kinds = (await getTimeline(h.client, id)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['verify.failed', 'compensation.started', 'compensation.completed']));
+  });
+});
+
+describe('requests', () => {
+  it('are refused before anything starts when malformed', async () => {
+    await expect(startIncident(h.client, { playbook: 'nope', requester: 'alice' }, { taskQueue: h.taskQueue })).rejects.toThrow(/unknown playbook "nope"/);
+    await expect(
+      startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: 'Bad Name!' } }, { taskQueue: h.taskQueue }),
+    ).rejects.toThrow(IncidentRequestError);
+    await expect(startIncident(h.client, { playbook: 'demo', requester: '' }, { taskQueue: h.taskQueue })).rejects.toThrow(/requester/);
+  });
+
+  it('repeat alerts join the open incident and are counted, not started again', async () => {
+    const { id } = await startDemo();
+    const { alertsSignal } = await import('../workflows');
+    const handle = h.client.workflow.getHandle(id);
+    await handle.signal(alertsSignal, { count: 250, sample: [{ source: 'falco', title: 'again' }], firstSeen: '2026-01-01T00:00:00Z', lastSeen: '2026-01-01T00:05:00Z' });
+    await handle.signal(alertsSignal, { count: 3, sample: [] });
+    const s = await waitFor('the alerts counted', async () => {
+      const st = await getStatus(h.client, id);
+      return st.alerts.total === 254 ? st : undefined;
+    });
+    expect(s.alerts).toMatchObject({ total: 254, batches: 3 });
+    await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
+    await result(id);
+  });
+});

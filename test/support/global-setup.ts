@@ -1,0 +1,47 @@
+/**
+ * One Temporal dev server (the real CLI binary, a temp SQLite file) and one workflow bundle for the
+ * whole run; each suite gets its own task queue and workflow ids, so they never see each other.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ensureTemporalBinaries } from '../../tools/temporal-binaries';
+import { bundleWorkflows } from '../../worker/worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+    temporalCli: string;
+    temporalTestServer: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const binaries = ensureTemporalBinaries((line) => console.error(line));
+  const dir = await mkdtemp(join(tmpdir(), 'tourniquet-test-'));
+  const [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: binaries.temporal },
+        dbFilename: join(dir, 'temporal.db'),
+        ip: '127.0.0.1',
+      },
+    }),
+    bundleWorkflows(),
+  ]);
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  await writeFile(bundlePath, bundle.code);
+
+  project.provide('temporalAddress', env.address);
+  project.provide('workflowBundlePath', bundlePath);
+  project.provide('temporalCli', binaries.temporal);
+  project.provide('temporalTestServer', binaries['temporal-test-server']);
+
+  return async () => {
+    await env.teardown();
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * A Tourniquet stack for one test suite on the shared dev server: its own task queue, temp data
+ * dir, policy file and worker, and a client. `stop()` undoes all of it.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { PolicyBook, parsePolicyFile } from '../../activities/approvals/policies';
+import { DemoWorld } from '../../activities/demo/world';
+import { FileEvidenceStore } from '../../activities/evidence';
+import type { Notifier } from '../../activities/notify/notifier';
+import type { IncidentNotification } from '../../workflows';
+import { createWorker } from '../../worker/worker';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed by another suite in this process
+  }
+}
+
+export const TEST_POLICIES = {
+  groups: { oncall: ['alice', 'bob', 'carol'], leads: ['dana', 'erin'] },
+  policies: {
+    standard: { approvers: ['@oncall'], quorum: 1, timeout: '10m', reminders: ['3m'], escalation: { after: '6m', notify: ['@leads'] } },
+    'two-person': { approvers: ['@oncall', '@leads'], quorum: 2, timeout: '10m' },
+    'reason-on-approve': { approvers: ['@oncall'], quorum: 1, timeout: '10m', requireReasonOnApprove: true },
+    'lonely': { approvers: ['alice'], quorum: 1, timeout: '10m' },
+  },
+};
+
+/** Records every notification, so tests can wait for "approval requested" instead of polling status. */
+export class RecordingNotifier implements Notifier {
+  name = 'recording';
+  readonly events: IncidentNotification[] = [];
+  async notify(event: IncidentNotification): Promise<void> {
+    this.events.push(event);
+  }
+  of(incidentId: string, kind?: IncidentNotification['kind']): IncidentNotification[] {
+    return this.events.filter((e) => e.incident.id === incidentId && (!kind || e.kind === kind));
+  }
+}
+
+export interface Harness {
+  client: Client;
+  taskQueue: string;
+  dir: string;
+  deps: ActivityDeps;
+  notifier: RecordingNotifier;
+  world: DemoWorld;
+  policiesPath: string;
+  address: string;
+  startWorker(): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: { worker?: boolean; policies?: unknown } = {}): Promise<Harness> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const dir = await mkdtemp(join(tmpdir(), 'tourniquet-suite-'));
+  const policies = options.policies ?? TEST_POLICIES;
+  const policiesPath = join(dir, 'policies.json');
+  await writeFile(policiesPath, JSON.stringify(policies));
+  const notifier = new RecordingNotifier();
+  const world = new DemoWorld(join(dir, 'demo'));
+  const deps: ActivityDeps = {
+    store: new FileEvidenceStore(join(dir, 'evidence')),
+    policies: new PolicyBook(parsePolicyFile(policies)),
+    notifiers: [notifier],
+    demoWorld: world,
+  };
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const harness: Harness = {
+    client,
+    taskQueue,
+    dir,
+    deps,
+    notifier,
+    world,
+    policiesPath,
+    address,
+    async startWorker() {
+      worker = await createWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        deps,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      running = worker.run();
+      return worker;
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async stop() {
+      await harness.stopWorker();
+      await nativeConnection.close();
+      await connection.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.worker !== false) await harness.startWorker();
+  return harness;
+}

@@ -1,0 +1,99 @@
+/**
+ * Configuration from the environment, validated once at start-up so a typo fails loudly with the
+ * variable's name instead of surfacing later as a confusing connection error.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from '../tools/temporal-binaries';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z
+  .object({
+    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TLS: bool.optional(),
+    TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS_CA: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TOURNIQUET_TASK_QUEUE: z.string().min(1).default('tourniquet'),
+    TOURNIQUET_DATA_DIR: z.string().min(1).default(resolve(projectRoot, '.data')),
+    TOURNIQUET_EVIDENCE_DIR: z.string().min(1).optional(),
+    TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
+    TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
+    TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+    TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    TOURNIQUET_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    TOURNIQUET_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
+    message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
+    path: ['TEMPORAL_TLS_CERT'],
+  });
+
+export interface TemporalSettings {
+  /** undefined: no cluster configured, `tourniquet dev` starts the embedded one */
+  address?: string;
+  namespace: string;
+  tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+  apiKey?: string;
+}
+
+export interface Config {
+  temporal: TemporalSettings;
+  taskQueue: string;
+  dataDir: string;
+  evidenceDir: string;
+  demoDir: string;
+  policiesPath: string;
+  workflowBundle?: string;
+  gateway: { host: string; port: number };
+  dev: { port: number; uiPort: number };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  const wantsTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_API_KEY);
+  const temporal: TemporalSettings = { namespace: e.TEMPORAL_NAMESPACE };
+  if (e.TEMPORAL_ADDRESS) temporal.address = e.TEMPORAL_ADDRESS;
+  if (e.TEMPORAL_API_KEY) temporal.apiKey = e.TEMPORAL_API_KEY;
+  if (wantsTls) {
+    temporal.tls = {};
+    if (e.TEMPORAL_TLS_CERT) temporal.tls.certPath = e.TEMPORAL_TLS_CERT;
+    if (e.TEMPORAL_TLS_KEY) temporal.tls.keyPath = e.TEMPORAL_TLS_KEY;
+    if (e.TEMPORAL_TLS_CA) temporal.tls.caPath = e.TEMPORAL_TLS_CA;
+    if (e.TEMPORAL_TLS_SERVER_NAME) temporal.tls.serverName = e.TEMPORAL_TLS_SERVER_NAME;
+  }
+  const config: Config = {
+    temporal,
+    taskQueue: e.TOURNIQUET_TASK_QUEUE,
+    dataDir: resolve(e.TOURNIQUET_DATA_DIR),
+    evidenceDir: resolve(e.TOURNIQUET_EVIDENCE_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'evidence')),
+    demoDir: resolve(e.TOURNIQUET_DEMO_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'demo')),
+    policiesPath: resolve(e.TOURNIQUET_POLICIES),
+    gateway: { host: e.TOURNIQUET_GATEWAY_HOST, port: e.TOURNIQUET_GATEWAY_PORT },
+    dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
+    logLevel: e.LOG_LEVEL,
+  };
+  if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
+  return config;
+}
+
+/** The address to use when none is configured: the embedded dev server's. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.dev.port}`;
+}

@@ -1,0 +1,40 @@
+/**
+ * Connections to Temporal for the worker (native) and for clients (CLI, gateway), from one set of
+ * settings: the embedded dev server, a self-hosted cluster with mTLS, or Temporal Cloud.
+ */
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { temporalAddress, type Config } from './config';
+
+function tlsOptions(config: Config) {
+  const tls = config.temporal.tls;
+  if (!tls) return undefined;
+  const out: {
+    serverNameOverride?: string;
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+  } = {};
+  if (tls.serverName) out.serverNameOverride = tls.serverName;
+  if (tls.caPath) out.serverRootCACertificate = readFileSync(tls.caPath);
+  if (tls.certPath && tls.keyPath) out.clientCertPair = { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) };
+  return out;
+}
+
+function commonOptions(config: Config) {
+  const tls = tlsOptions(config);
+  return {
+    address: temporalAddress(config),
+    ...(tls ? { tls } : {}),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  };
+}
+
+export function connectNative(config: Config): Promise<NativeConnection> {
+  return NativeConnection.connect(commonOptions(config) as NativeConnectionOptions);
+}
+
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect(commonOptions(config) as ConnectionOptions);
+  return new Client({ connection, namespace: config.temporal.namespace });
+}

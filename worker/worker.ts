@@ -1,0 +1,65 @@
+/**
+ * Builds a Tourniquet worker. Used by `worker/main.ts`, `tourniquet dev`, the tests and the bench,
+ * so every one of them runs the same registration.
+ */
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { fileURLToPath } from 'node:url';
+import { createActivities, type ActivityDeps } from '../activities';
+import { PolicyBook, loadPolicyFile } from '../activities/approvals/policies';
+import { DemoWorld } from '../activities/demo/world';
+import { FileEvidenceStore } from '../activities/evidence';
+import { LogNotifier, type Notifier } from '../activities/notify/notifier';
+import { playbooks } from '../playbooks';
+import type { Config } from './config';
+
+export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+
+/** Bundles the workflow code once (webpack; a few seconds), for reuse by several workers. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+const noop = () => {};
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+/** Every playbook's default policy must exist: a missing one would otherwise surface only when a gate opens. */
+export function checkPlaybookPolicies(policies: PolicyBook): void {
+  const missing = Object.values(playbooks).filter((p) => !policies.has(p.defaultPolicy));
+  if (missing.length) {
+    throw new Error(
+      `policy file lacks the default policy of: ${missing.map((p) => `${p.name} (needs "${p.defaultPolicy}")`).join(', ')}`,
+    );
+  }
+}
+
+export function activityDepsFromConfig(config: Config, logger: Logger, notifiers: Notifier[] = []): ActivityDeps {
+  const policies = new PolicyBook(loadPolicyFile(config.policiesPath));
+  checkPlaybookPolicies(policies);
+  return {
+    store: new FileEvidenceStore(config.evidenceDir),
+    policies,
+    notifiers: [new LogNotifier(logger), ...notifiers],
+    demoWorld: new DemoWorld(config.demoDir),
+  };
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** a pre-built bundle (tests, bench) or a bundle file; bundles from source otherwise */
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+}
+
+export function createWorker(options: WorkerOptions): Promise<Worker> {
+  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...workflowSource,
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * Approval gates: who may decide, what they decide on, and when a gate closes. Pure logic, so the
+ * same rules serve the update validator (refuse before anything is written to history) and the
+ * handler (apply), and can be unit-tested without a server.
+ */
+import type { ApprovalPolicy, Decision } from './request';
+
+export type GateStatus = 'open' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+export const REFUSAL_CODES = [
+  'InvalidDecision',
+  'GateNotFound',
+  'GateClosed',
+  'DecisionExpired',
+  'DigestMismatch',
+  'ApproverNotEligible',
+  'SelfApproval',
+  'AlreadyVoted',
+  'ReasonRequired',
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+export interface Vote {
+  approver: string;
+  decision: 'approve' | 'deny';
+  reason?: string;
+  via: string;
+  at: string;
+}
+
+export interface GateAction {
+  step: string;
+  action: string;
+  target: string;
+  args: unknown;
+  risk: 'low' | 'medium' | 'high' | 'critical';
+  digest: string;
+}
+
+export interface GateView extends GateAction {
+  id: string;
+  policy: string;
+  requester: string;
+  eligible: string[];
+  quorum: number;
+  requireReasonOnApprove: boolean;
+  votes: Vote[];
+  approvalsRemaining: number;
+  status: GateStatus;
+  opened_at: string;
+  deadline: string;
+  closed_at?: string;
+  closed_reason?: string;
+}
+
+export interface DecideResult {
+  gateId: string;
+  status: GateStatus;
+  approvalsRemaining: number;
+}
+
+export class ApprovalGate {
+  readonly votes: Vote[] = [];
+  status: GateStatus = 'open';
+  closedAt?: number;
+  closedReason?: string;
+
+  constructor(
+    readonly id: string,
+    readonly action: GateAction,
+    readonly policy: ApprovalPolicy,
+    readonly requester: string,
+    readonly openedAt: number,
+  ) {}
+
+  get deadline(): number {
+    return this.openedAt + this.policy.timeoutMs;
+  }
+
+  get approvals(): number {
+    return this.votes.filter((v) => v.decision === 'approve').length;
+  }
+
+  get approvalsRemaining(): number {
+    return Math.max(0, this.policy.quorum - this.approvals);
+  }
+
+  /** Eligible approvers other than the requester: a quorum larger than this can never be met. */
+  get possibleApprovers(): number {
+    return this.policy.approvers.filter((a) => a !== this.requester).length;
+  }
+
+  /** Why this decision must not be applied, or undefined when it may. */
+  check(d: Decision, now: number): Refusal | undefined {
+    if (this.status !== 'open') {
+      return { code: 'GateClosed', message: `gate ${this.id} is already ${this.status}` };
+    }
+    if (d.validUntil && now > Date.parse(d.validUntil)) {
+      return {
+        code: 'DecisionExpired',
+        message: `the decision reached the engine after its validity ended (${d.validUntil}); it was not applied — decide again`,
+      };
+    }
+    if (d.digest !== this.action.digest) {
+      return {
+        code: 'DigestMismatch',
+        message: `the decision is for action digest ${d.digest.slice(0, 12)}…, but gate ${this.id} is for ${this.action.digest.slice(0, 12)}… (${this.action.action} on ${this.action.target})`,
+      };
+    }
+    if (!this.policy.approvers.includes(d.approver)) {
+      return {
+        code: 'ApproverNotEligible',
+        message: `${d.approver} is not an eligible approver for gate ${this.id} (policy ${this.policy.name})`,
+      };
+    }
+    if (d.decision === 'approve' && d.approver === this.requester) {
+      return { code: 'SelfApproval', message: `${d.approver} requested this incident and cannot approve their own request` };
+    }
+    if (this.votes.some((v) => v.approver === d.approver)) {
+      return { code: 'AlreadyVoted', message: `${d.approver} has already voted on gate ${this.id}` };
+    }
+    const needsReason = d.decision === 'deny' || this.policy.requireReasonOnApprove;
+    if (needsReason && !d.reason) {
+      return { code: 'ReasonRequired', message: `a reason is required to ${d.decision} gate ${this.id}` };
+    }
+    return undefined;
+  }
+
+  /** Applies a checked decision. A single deny vetoes; approvals close the gate at quorum. */
+  apply(d: Decision, now: number): DecideResult {
+    const vote: Vote = { approver: d.approver, decision: d.decision, via: d.via, at: new Date(now).toISOString() };
+    if (d.reason) vote.reason = d.reason;
+    this.votes.push(vote);
+    if (d.decision === 'deny') this.close('denied', now, `denied by ${d.approver}: ${d.reason ?? ''}`.trim());
+    else if (this.approvalsRemaining === 0) {
+      this.close('approved', now, `approved by ${this.votes.filter((v) => v.decision === 'approve').map((v) => v.approver).join(', ')}`);
+    }
+    return { gateId: this.id, status: this.status, approvalsRemaining: this.approvalsRemaining };
+  }
+
+  close(status: Exclude<GateStatus, 'open'>, now: number, reason: string): void {
+    if (this.status !== 'open') return;
+    this.status = status;
+    this.closedAt = now;
+    this.closedReason = reason;
+  }
+
+  view(): GateView {
+    const view: GateView = {
+      id: this.id,
+      ...this.action,
+      policy: this.policy.name,
+      requester: this.requester,
+      eligible: [...this.policy.approvers],
+      quorum: this.policy.quorum,
+      requireReasonOnApprove: this.policy.requireReasonOnApprove,
+      votes: [...this.votes],
+      approvalsRemaining: this.approvalsRemaining,
+      status: this.status,
+      opened_at: new Date(this.openedAt).toISOString(),
+      deadline: new Date(this.deadline).toISOString(),
+    };
+    if (this.closedAt !== undefined) view.closed_at = new Date(this.closedAt).toISOString();
+    if (this.closedReason !== undefined) view.closed_reason = this.closedReason;
+    return view;
+  }
+}

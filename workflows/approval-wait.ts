@@ -1,0 +1,91 @@
+/**
+ * Opens a gate and waits for it to close: by votes (the decide update), by the deadline (default
+ * deny), or by cancellation. Reminders and escalation fire at their points on the way.
+ */
+import { condition } from '@temporalio/workflow';
+import { ApprovalGate, type GateAction } from './approval-gate';
+import type { Incident } from './incident-state';
+import type { Notifier } from './notifications';
+import type { ApprovalPolicy } from './request';
+
+interface WaitPoint {
+  at: number;
+  kind: 'reminder' | 'escalation';
+}
+
+export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy): ApprovalGate {
+  const now = Date.now();
+  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now);
+  incident.gates.push(gate);
+  incident.clock.mark('approval_requested_at', now);
+  incident.setState('awaiting-approval');
+  incident.timeline.append('approval.requested', 'tourniquet', `approval requested: ${action.step}`, {
+    gateId: gate.id,
+    action: action.action,
+    target: action.target,
+    digest: action.digest,
+    risk: action.risk,
+    policy: policy.name,
+    eligible: policy.approvers,
+    quorum: policy.quorum,
+    deadline: new Date(gate.deadline).toISOString(),
+  });
+  if (gate.possibleApprovers < policy.quorum) {
+    gate.close(
+      'denied',
+      now,
+      `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`,
+    );
+  } else {
+    notifier.send('approval.requested', `approval needed: ${action.step}`, { gate: gate.view() });
+  }
+  return gate;
+}
+
+export async function waitForDecision(incident: Incident, notifier: Notifier, gate: ApprovalGate): Promise<void> {
+  const { policy } = gate;
+  const points: WaitPoint[] = policy.remindersMs.map((ms): WaitPoint => ({ at: gate.openedAt + ms, kind: 'reminder' }));
+  if (policy.escalation) points.push({ at: gate.openedAt + policy.escalation.afterMs, kind: 'escalation' });
+  const due = points.filter((p) => p.at < gate.deadline).sort((a, b) => a.at - b.at);
+
+  while (gate.status === 'open') {
+    const next = due[0]?.at ?? gate.deadline;
+    const wait = next - Date.now();
+    if (wait > 0) await condition(() => gate.status !== 'open', wait);
+    if (gate.status !== 'open') break;
+    if (Date.now() >= gate.deadline) {
+      gate.close('expired', Date.now(), `no decision by ${new Date(gate.deadline).toISOString()}: denied by default`);
+      break;
+    }
+    const point = due.shift();
+    if (point?.kind === 'reminder') {
+      incident.timeline.append('approval.reminder', 'tourniquet', `reminder: ${gate.action.step} awaits approval`, {
+        gateId: gate.id,
+        approvalsRemaining: gate.approvalsRemaining,
+      });
+      notifier.send('approval.reminder', `still waiting for approval: ${gate.action.step}`, { gate: gate.view() });
+    } else if (point?.kind === 'escalation' && policy.escalation) {
+      incident.timeline.append('approval.escalated', 'tourniquet', `escalated: ${gate.action.step}`, {
+        gateId: gate.id,
+        to: policy.escalation.notify,
+      });
+      notifier.send('approval.escalated', `escalated: ${gate.action.step} awaits approval`, {
+        gate: gate.view(),
+        escalateTo: policy.escalation.notify,
+      });
+    }
+  }
+  recordClosure(incident, notifier, gate);
+}
+
+function recordClosure(incident: Incident, notifier: Notifier, gate: ApprovalGate): void {
+  const view = gate.view();
+  incident.timeline.append('approval.closed', 'tourniquet', `${gate.action.step}: ${gate.status}`, {
+    gateId: gate.id,
+    status: gate.status,
+    reason: gate.closedReason,
+    approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
+  });
+  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view });
+  if (gate.status !== 'approved') incident.setState(incident.restingState);
+}

@@ -1,0 +1,107 @@
+/**
+ * Everything an incident knows, in one object the workflow owns and the queries read.
+ */
+import { ApprovalGate, type GateView } from './approval-gate';
+import { ContainmentClock, type ClockView } from './containment-clock';
+import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
+import type { AlertBatch } from './messages';
+import type { IncidentRequest } from './request';
+import { Timeline } from './timeline';
+
+export const INCIDENT_STATES = [
+  'open',
+  'awaiting-approval',
+  'acting',
+  'contained',
+  'resolved',
+  'denied',
+  'failed',
+  'cancelled',
+] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+export const FINAL_STATES: readonly IncidentState[] = ['resolved', 'denied', 'failed', 'cancelled'];
+
+export interface AlertCounts {
+  total: number;
+  batches: number;
+  first_seen?: string;
+  last_seen?: string;
+}
+
+export interface IncidentStatus {
+  id: string;
+  title: string;
+  playbook: string;
+  mode: IncidentRequest['mode'];
+  requester: string;
+  state: IncidentState;
+  gates: GateView[];
+  clock: ClockView;
+  evidence: LedgerEntry[];
+  alerts: AlertCounts;
+  outcome?: string;
+}
+
+export class Incident {
+  state: IncidentState = 'open';
+  outcome?: string;
+  readonly timeline = new Timeline();
+  readonly clock = new ContainmentClock();
+  readonly ledger = new EvidenceLedger();
+  readonly gates: ApprovalGate[] = [];
+  readonly alerts: AlertCounts = { total: 0, batches: 0 };
+  /** destructive actions completed since the incident was last marked contained */
+  actionsSinceContained = 0;
+
+  constructor(
+    readonly id: string,
+    readonly request: IncidentRequest,
+    readonly title: string,
+    private readonly onStateChange: (state: IncidentState) => void = () => {},
+  ) {}
+
+  setState(state: IncidentState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.onStateChange(state);
+  }
+
+  /** Where the incident stands when no gate is open and nothing is running. */
+  get restingState(): IncidentState {
+    return this.clock.has('contained_at') ? 'contained' : 'open';
+  }
+
+  get openGates(): ApprovalGate[] {
+    return this.gates.filter((g) => g.status === 'open');
+  }
+
+  gate(id: string): ApprovalGate | undefined {
+    return this.gates.find((g) => g.id === id);
+  }
+
+  countAlerts(batch: AlertBatch): void {
+    this.alerts.total += batch.count;
+    this.alerts.batches += 1;
+    const first = batch.firstSeen ?? batch.sample[0]?.detectedAt;
+    const last = batch.lastSeen ?? batch.sample.at(-1)?.detectedAt ?? first;
+    if (first && (!this.alerts.first_seen || first < this.alerts.first_seen)) this.alerts.first_seen = first;
+    if (last && (!this.alerts.last_seen || last > this.alerts.last_seen)) this.alerts.last_seen = last;
+  }
+
+  status(): IncidentStatus {
+    const status: IncidentStatus = {
+      id: this.id,
+      title: this.title,
+      playbook: this.request.playbook,
+      mode: this.request.mode,
+      requester: this.request.requester,
+      state: this.state,
+      gates: this.gates.map((g) => g.view()),
+      clock: this.clock.view(),
+      evidence: this.ledger.list(),
+      alerts: { ...this.alerts },
+    };
+    if (this.outcome) status.outcome = this.outcome;
+    return status;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The incident workflow: validates the request, runs the playbook through the step helpers, and
+ * answers decisions, alerts and queries while it does.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { EngineActivities } from './contracts';
+import { ApprovalDeniedType, InvalidIncidentRequestType } from './errors';
+import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
+import { alertsSignal, statusQuery, timelineQuery } from './messages';
+import { messageOf, Notifier } from './notifications';
+import type { PlaybookRegistry } from './playbook';
+import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
+import { createPlaybookContext, type Compensation } from './steps';
+import { registerDecisionHandlers } from './decision-handlers';
+
+const { notify } = proxyActivities<EngineActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+function invalid(what: string, error: z.ZodError): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, InvalidIncidentRequestType);
+}
+
+function earliest(times: (string | undefined)[]): number | undefined {
+  const ms = times.filter((t): t is string => !!t).map((t) => Date.parse(t));
+  return ms.length ? Math.min(...ms) : undefined;
+}
+
+/** The worker builds the workflow from its playbook registry (see worker/workflows.ts). */
+export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
+  return async function incidentWorkflow(input: IncidentRequestInput): Promise<IncidentStatus> {
+    const parsed = incidentRequestSchema.safeParse(input);
+    if (!parsed.success) throw invalid('incident request', parsed.error);
+    const request: IncidentRequest = parsed.data;
+    const playbook = playbooks[request.playbook];
+    if (!playbook) {
+      throw ApplicationFailure.nonRetryable(
+        `unknown playbook "${request.playbook}"; known: ${Object.keys(playbooks).join(', ')}`,
+        InvalidIncidentRequestType,
+      );
+    }
+    const params = playbook.params.safeParse(request.params);
+    if (!params.success) throw invalid(`params for playbook ${playbook.name}`, params.error);
+
+    const memo = (state: IncidentState) => upsertMemo({ state });
+    const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
+    const notifier = new Notifier(incident, notify);
+    upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
+
+    setHandler(statusQuery, () => incident.status());
+    setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
+    registerDecisionHandlers(incident);
+    setHandler(alertsSignal, (batch) => {
+      incident.countAlerts(batch);
+      incident.timeline.append('alert.repeated', batch.sample[0]?.source ?? 'alerts', `${batch.count} more alert(s)`, {
+        count: batch.count,
+        total: incident.alerts.total,
+        first_seen: batch.firstSeen,
+        last_seen: batch.lastSeen,
+      });
+    });
+
+    const now = Date.now();
+    const detected = request.detectedAt ? Date.parse(request.detectedAt) : earliest(request.alerts.map((a) => a.detectedAt));
+    if (detected !== undefined) incident.clock.mark('detected_at', detected);
+    incident.clock.mark('received_at', request.receivedAt ? Date.parse(request.receivedAt) : now);
+    if (request.alerts.length > 0) {
+      incident.countAlerts({ count: request.alerts.length, sample: request.alerts });
+      for (const alert of request.alerts.slice(0, 10)) {
+        incident.timeline.append('alert.received', alert.source, alert.title, { id: alert.id, fingerprint: alert.fingerprint });
+      }
+    }
+    incident.timeline.append('incident.started', request.requester, `${request.mode === 'drill' ? 'DRILL ' : ''}${incident.title}`, {
+      playbook: playbook.name,
+      mode: request.mode,
+      params: params.data as Record<string, unknown>,
+    });
+    notifier.send('incident.started', incident.title);
+
+    const compensations: Compensation[] = [];
+    try {
+      await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations));
+      finish(incident, notifier, 'resolved', 'playbook completed');
+    } catch (err) {
+      if (isCancellation(err)) {
+        await CancellationScope.nonCancellable(async () => {
+          for (const gate of incident.openGates) gate.close('cancelled', Date.now(), 'incident cancelled');
+          finish(incident, notifier, 'cancelled', 'incident cancelled');
+          await notifier.drain();
+        });
+        throw err;
+      }
+      if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
+        finish(incident, notifier, 'denied', err.message);
+      } else {
+        await runCompensations(incident, compensations);
+        finish(incident, notifier, 'failed', messageOf(err));
+        await notifier.drain();
+        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, 'IncidentFailed');
+      }
+    }
+    await notifier.drain();
+    await condition(allHandlersFinished);
+    return incident.status();
+  };
+}
+
+function finish(incident: Incident, notifier: Notifier, state: IncidentState, outcome: string): void {
+  if (state === 'resolved') incident.clock.mark('resolved_at');
+  incident.outcome = outcome;
+  incident.setState(state);
+  incident.timeline.append('incident.finished', 'tourniquet', `${state}: ${outcome}`, {
+    durations: incident.clock.view().durations,
+  });
+  notifier.send('incident.finished', `${state}: ${outcome}`);
+}
+
+async function runCompensations(incident: Incident, compensations: Compensation[]): Promise<void> {
+  for (const { name, undo } of [...compensations].reverse()) {
+    incident.timeline.append('compensation.started', 'tourniquet', `compensating: ${name}`);
+    try {
+      await undo();
+      incident.timeline.append('compensation.completed', 'tourniquet', `compensated: ${name}`);
+    } catch (err) {
+      incident.timeline.append('compensation.failed', 'tourniquet', `compensation ${name} failed: ${messageOf(err)}`);
+    }
+  }
+}

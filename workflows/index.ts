@@ -1,0 +1,17 @@
+/**
+ * The engine's public surface for playbooks and clients. The workflow itself (./incident) is
+ * imported only by the worker's bundle entry, so client code never loads workflow runtime.
+ */
+export { definePlaybook, type Playbook, type PlaybookContext, type PlaybookRegistry } from './playbook';
+export * from './messages';
+export * from './contracts';
+export * from './request';
+export type { IncidentStatus, IncidentState } from './incident-state';
+export { INCIDENT_STATES, FINAL_STATES } from './incident-state';
+export type { GateView, DecideResult, RefusalCode, Vote } from './approval-gate';
+export { REFUSAL_CODES } from './approval-gate';
+export type { TimelineEvent, TimelineKind } from './timeline';
+export type { ClockView } from './containment-clock';
+export { verifyChain, type LedgerEntry, type EvidenceRef } from './evidence-ledger';
+export { actionDigest, canonicalJson, sha256Hex } from './canonical';
+export * from './errors';

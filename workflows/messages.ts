@@ -1,0 +1,36 @@
+/**
+ * The incident workflow's messages, exported once and reused by the worker, the clients and the
+ * tests. Naming scheme: `<what>Update`, `<what>Signal`, `<what>Query`.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DecideResult, RefusalCode } from './approval-gate';
+import type { IncidentStatus } from './incident-state';
+import type { AlertRef, DecisionInput } from './request';
+import type { TimelineEvent } from './timeline';
+
+/** Vote on an open gate. Refused by the validator, before anything reaches history, when not allowed. */
+export const decideUpdate = defineUpdate<DecideResult, [DecisionInput]>('decide');
+
+/** Audit of a decision the engine refused (or never received): the validator itself cannot write. */
+export interface RefusalReport {
+  gateId?: string;
+  approver: string;
+  decision?: 'approve' | 'deny';
+  code: RefusalCode | 'EngineUnavailable';
+  message: string;
+  via: string;
+}
+export const refusalSignal = defineSignal<[RefusalReport]>('refusal');
+
+/** More alerts for an open incident: a batch with its exact count, so storms cost one event per batch. */
+export interface AlertBatch {
+  count: number;
+  /** a few representative alerts; the count is what is added up */
+  sample: AlertRef[];
+  firstSeen?: string;
+  lastSeen?: string;
+}
+export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
+
+export const statusQuery = defineQuery<IncidentStatus>('status');
+export const timelineQuery = defineQuery<TimelineEvent[], [number?]>('timeline');

@@ -1,0 +1,66 @@
+/**
+ * The validated shapes that cross the workflow boundary: the incident request, alert references
+ * and approval policies. Shared by the workflow (which validates again: a client is not trusted to
+ * have done it) and by every client (CLI, gateway, tests).
+ */
+import { z } from 'zod';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const incidentModeSchema = z.enum(['live', 'drill']);
+export type IncidentMode = z.infer<typeof incidentModeSchema>;
+
+export const alertRefSchema = z.object({
+  source: z.string().min(1).max(64),
+  title: z.string().min(1).max(500),
+  id: z.string().max(200).optional(),
+  fingerprint: z.string().max(200).optional(),
+  detectedAt: isoTime.optional(),
+  labels: z.record(z.string(), z.string().max(1000)).optional(),
+});
+export type AlertRef = z.infer<typeof alertRefSchema>;
+
+/** Identities are opaque strings (`alice`, `slack:U024BE7LH`): compared exactly, never parsed. */
+export const identitySchema = z.string().trim().min(1).max(200);
+
+export const incidentRequestSchema = z.object({
+  playbook: z.string().min(1).max(100),
+  title: z.string().max(300).optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  requester: identitySchema,
+  mode: incidentModeSchema.default('live'),
+  alerts: z.array(alertRefSchema).max(100).default([]),
+  /** when the problem was first seen; defaults to the earliest alert's detectedAt */
+  detectedAt: isoTime.optional(),
+  /** when Tourniquet received it; defaults to workflow start */
+  receivedAt: isoTime.optional(),
+  /** a named policy from the worker's policy file; the playbook's default when absent */
+  policy: z.string().min(1).max(100).optional(),
+});
+export type IncidentRequest = z.infer<typeof incidentRequestSchema>;
+export type IncidentRequestInput = z.input<typeof incidentRequestSchema>;
+
+/** An approval policy as the engine uses it: approvers resolved to identities, durations in ms. */
+export interface ApprovalPolicy {
+  name: string;
+  approvers: string[];
+  quorum: number;
+  timeoutMs: number;
+  remindersMs: number[];
+  escalation?: { afterMs: number; notify: string[] };
+  requireReasonOnApprove: boolean;
+  channel?: string;
+}
+
+export const decisionSchema = z.object({
+  gateId: z.string().min(1).max(100),
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex sha256 shown on the gate'),
+  decision: z.enum(['approve', 'deny']),
+  approver: identitySchema,
+  reason: z.string().trim().max(2000).optional(),
+  via: z.string().max(40).default('api'),
+  /** a decision that reaches the workflow after this instant is refused, so a late delivery never applies */
+  validUntil: isoTime.optional(),
+});
+export type DecisionInput = z.input<typeof decisionSchema>;
+export type Decision = z.infer<typeof decisionSchema>;

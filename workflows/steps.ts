@@ -1,0 +1,145 @@
+/**
+ * The step helpers a playbook runs with. Each records what it did on the timeline; `destructive`
+ * is the only path to a destructive activity, and it always goes through an approval gate.
+ */
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { waitForDecision, openGate } from './approval-wait';
+import { actionDigest } from './canonical';
+import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, VerifyRequest, VerifyResult } from './contracts';
+import { approvalDenied, verificationFailed } from './errors';
+import type { EvidenceRef } from './evidence-ledger';
+import type { Incident } from './incident-state';
+import { messageOf, type Notifier } from './notifications';
+import type { Playbook, PlaybookContext } from './playbook';
+
+const retry: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+};
+
+type AnyActivity = (req: any) => Promise<any>;
+const evidenceActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
+const destructiveActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '5m', retry });
+const verifyActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
+/** Local: policy lookup is in-memory on the worker, and a server round trip here delays every gate. */
+const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+
+export interface Compensation {
+  name: string;
+  undo: () => Promise<void>;
+}
+
+export function createPlaybookContext<P>(
+  incident: Incident,
+  playbook: Playbook<P>,
+  params: P,
+  notifier: Notifier,
+  compensations: Compensation[],
+): PlaybookContext<P, any> {
+  const { request } = incident;
+  return {
+    incidentId: incident.id,
+    mode: request.mode,
+    requester: request.requester,
+    params,
+
+    async evidence(name, activity, input) {
+      const req: EvidenceRequest<unknown> = { incidentId: incident.id, name, mode: request.mode, input };
+      const ref: EvidenceRef = await evidenceActivities[activity]!(req);
+      const entry = incident.ledger.append(name, ref);
+      incident.timeline.append('evidence.recorded', 'tourniquet', `evidence: ${name}`, {
+        seq: entry.seq,
+        sha256: ref.sha256,
+        size: ref.size,
+        uri: ref.uri,
+        redactions: ref.redactions,
+      });
+      return entry;
+    },
+
+    async destructive(step) {
+      const policy = await resolveApprovalPolicy({
+        playbook: playbook.name,
+        step: step.name,
+        policy: step.policy ?? request.policy ?? playbook.defaultPolicy,
+      });
+      const digest = actionDigest({ action: step.activity, target: step.target, args: step.args });
+      const gate = openGate(
+        incident,
+        notifier,
+        { step: step.name, action: step.activity, target: step.target, args: step.args, risk: step.risk ?? 'high', digest },
+        policy,
+      );
+      await waitForDecision(incident, notifier, gate);
+      if (gate.status !== 'approved') throw approvalDenied(gate.view());
+
+      incident.clock.mark('action_started_at');
+      incident.setState('acting');
+      incident.timeline.append('action.started', 'tourniquet', `${request.mode === 'drill' ? 'DRILL ' : ''}${step.name}`, {
+        gateId: gate.id,
+        action: step.activity,
+        target: step.target,
+      });
+      notifier.send('action.started', `${step.name} started`, { gate: gate.view() });
+      const approved: ApprovedAction<unknown> = {
+        incidentId: incident.id,
+        action: step.activity,
+        target: step.target,
+        args: step.args,
+        dryRun: request.mode === 'drill',
+        approval: {
+          gateId: gate.id,
+          digest,
+          approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
+          decidedAt: new Date(gate.closedAt ?? Date.now()).toISOString(),
+        },
+      };
+      let result: ActionResult;
+      try {
+        result = await destructiveActivities[step.activity]!(approved);
+      } catch (err) {
+        incident.timeline.append('action.failed', 'tourniquet', `${step.name} failed: ${messageOf(err)}`, { gateId: gate.id });
+        throw err;
+      }
+      incident.actionsSinceContained += 1;
+      incident.timeline.append('action.completed', 'tourniquet', result.summary, {
+        gateId: gate.id,
+        changed: result.changed,
+        ...(result.details ? { details: result.details } : {}),
+      });
+      incident.setState(incident.restingState);
+      return result;
+    },
+
+    async verify(name, activity, input) {
+      const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
+      const result: VerifyResult = await verifyActivities[activity]!(req);
+      if (!result.ok) {
+        incident.timeline.append('verify.failed', 'tourniquet', `${name}: ${result.summary}`, result.details);
+        throw verificationFailed(name, result.summary);
+      }
+      incident.timeline.append('verify.passed', 'tourniquet', `${name}: ${result.summary}`, result.details);
+      if (incident.actionsSinceContained > 0) {
+        incident.actionsSinceContained = 0;
+        if (!incident.clock.has('contained_at')) {
+          incident.clock.mark('contained_at');
+          incident.setState('contained');
+          incident.timeline.append('incident.contained', 'tourniquet', `contained: ${name}`, {
+            time_to_contain_ms: incident.clock.view().durations.time_to_contain_ms,
+          });
+          notifier.send('incident.contained', `contained: ${name}`);
+        }
+      }
+      return result;
+    },
+
+    compensate(name, undo) {
+      compensations.push({ name, undo });
+    },
+  };
+}
