@@ -1,0 +1,131 @@
+/**
+ * The bench's own Tourniquet stack: an embedded Temporal dev server (real CLI binary, SQLite file in
+ * a temp dir), one worker in this process with the measuring probes as its dependencies, and the
+ * environment's client. `stop()` undoes all of it.
+ */
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ActivityDeps } from '../activities';
+import { PolicyBook, parsePolicyFile } from '../activities/approvals/policies';
+import { FileEvidenceStore } from '../activities/evidence';
+import { ensureTemporalBinaries } from '../tools/temporal-binaries';
+import { bundleWorkflows, checkPlaybookPolicies, createWorker } from '../worker/worker';
+import { ActionStartWorld, GateOpenNotifier } from './probes';
+
+export const BENCH_POLICIES = {
+  policies: {
+    standard: { approvers: ['alice', 'bob', 'carol'], quorum: 1, timeout: '10m' },
+  },
+};
+
+export interface BenchStack {
+  client: Client;
+  taskQueue: string;
+  notifier: GateOpenNotifier;
+  world: ActionStartWorld;
+  serverStartMs: number;
+  bundleMs: number;
+  /** RSS of this process's child processes (the dev server), when /proc can tell */
+  childRss(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startStack(log: (line: string) => void): Promise<BenchStack> {
+  const binaries = ensureTemporalBinaries(log);
+  const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-'));
+  const t0 = performance.now();
+  let serverStartMs = 0;
+  let bundleMs = 0;
+  const [envResult, bundleResult] = await Promise.allSettled([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: binaries.temporal },
+        ip: '127.0.0.1',
+        dbFilename: join(dir, 'temporal.db'),
+      },
+    }).then((env) => ((serverStartMs = performance.now() - t0), env)),
+    bundleWorkflows().then((bundle) => ((bundleMs = performance.now() - t0), bundle)),
+  ]);
+  if (envResult.status === 'rejected' || bundleResult.status === 'rejected') {
+    if (envResult.status === 'fulfilled') await envResult.value.teardown().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw envResult.status === 'rejected' ? envResult.reason : (bundleResult as PromiseRejectedResult).reason;
+  }
+  const env = envResult.value;
+
+  const notifier = new GateOpenNotifier();
+  const world = new ActionStartWorld(join(dir, 'demo'));
+  const policies = new PolicyBook(parsePolicyFile(BENCH_POLICIES, 'bench policies'));
+  checkPlaybookPolicies(policies);
+  const deps: ActivityDeps = { store: new FileEvidenceStore(join(dir, 'evidence')), policies, notifiers: [notifier], demoWorld: world };
+  const taskQueue = `bench-${randomUUID()}`;
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  try {
+    worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps, workflowBundle: bundleResult.value });
+    running = worker.run();
+  } catch (err) {
+    await env.teardown().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    client: env.client,
+    taskQueue,
+    notifier,
+    world,
+    serverStartMs,
+    bundleMs,
+    childRss: () => childRss(process.pid),
+    stop() {
+      stopped ??= (async () => {
+        try {
+          if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+          await running;
+        } finally {
+          await env.teardown();
+          await rm(dir, { recursive: true, force: true });
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Sum of VmRSS over the direct children of `pid` (Linux /proc); undefined elsewhere. */
+function childRss(pid: number): number | undefined {
+  try {
+    let total = 0;
+    let found = false;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // fields after the ")" that closes the command name: state ppid ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      if (rss) {
+        total += Number(rss[1]) * 1024;
+        found = true;
+      }
+    }
+    return found ? total : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `tourniquet dev` (`npm run dev`): the whole stack on one machine. Uses the configured cluster
+ * when TEMPORAL_ADDRESS is set, the embedded dev server otherwise.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { join } from 'node:path';
+import { ensureTemporalBinaries } from '../tools/temporal-binaries';
+import type { Config } from '../worker/config';
+import { startDevServer, type DevServer } from '../worker/dev-server';
+import { createLogger } from '../worker/logger';
+import { connectClient, connectNative } from '../worker/temporal-connection';
+import { activityDepsFromConfig, createWorker } from '../worker/worker';
+import { startGateway } from '../gateway/server';
+
+export async function runDev(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel, 'tourniquet');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const deps = activityDepsFromConfig(config, logger);
+
+  let server: DevServer | undefined;
+  if (!config.temporal.address) {
+    const { temporal } = ensureTemporalBinaries((line) => logger.info(line));
+    server = await startDevServer({
+      binary: temporal,
+      dbFile: join(config.dataDir, 'temporal.db'),
+      port: config.dev.port,
+      uiPort: config.dev.uiPort,
+      namespace: config.temporal.namespace,
+    });
+    config = { ...config, temporal: { ...config.temporal, address: server.address } };
+  }
+
+  const connection = await connectNative(config).catch((err: Error) => {
+    throw new Error(
+      `cannot reach Temporal at ${config.temporal.address}: ${err.message}` +
+        (server ? '' : '\n(TEMPORAL_ADDRESS is set, so no embedded server was started; unset it to use the embedded default)'),
+    );
+  });
+  const client = await connectClient(config);
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps });
+  const gateway = await startGateway({ client, ...config.gateway });
+
+  console.log(
+    [
+      '',
+      `Tourniquet is running${server ? ` on the embedded Temporal dev server (data in ${config.dataDir})` : ` against ${config.temporal.address}`}`,
+      server ? `  Temporal UI     ${server.uiUrl}` : undefined,
+      `  Temporal        ${config.temporal.address}  namespace ${config.temporal.namespace}  task queue ${config.taskQueue}`,
+      `  Gateway         ${gateway.url}  (GET /healthz, /readyz)`,
+      `  Evidence        ${config.evidenceDir}`,
+      `  Policies        ${config.policiesPath}`,
+      '',
+      'In another terminal:  bin/tourniquet start demo --requester alice',
+      'Ctrl-C stops everything; incidents survive a restart.',
+      '',
+    ]
+      .filter((l) => l !== undefined)
+      .join('\n'),
+  );
+
+  try {
+    // Worker.run() drains and returns on SIGINT/SIGTERM.
+    await worker.run();
+  } finally {
+    await gateway.close();
+    await client.connection.close();
+    await connection.close();
+    await server?.stop();
+    console.log('Tourniquet stopped.');
+  }
+}

@@ -1,0 +1,56 @@
+/** Human-readable output for the CLI; `--json` prints the data itself instead. */
+import type { GateView, IncidentStatus, TimelineEvent } from '../workflows';
+import type { IncidentListing } from '../client';
+import type { EvidenceVerification } from '../activities/evidence';
+
+function ms(value: number | undefined): string {
+  if (value === undefined) return '—';
+  if (value < 1000) return `${value} ms`;
+  const s = value / 1000;
+  return s < 120 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
+}
+
+export function formatGate(g: GateView): string {
+  const votes = g.votes.map((v) => `${v.approver} ${v.decision}d${v.reason ? ` ("${v.reason}")` : ''} via ${v.via}`).join('; ') || 'none';
+  return [
+    `  gate ${g.id}  ${g.status.toUpperCase()}  ${g.step}`,
+    `    action    ${g.action} on ${g.target}   risk ${g.risk}`,
+    `    digest    ${g.digest}`,
+    `    approvers ${g.eligible.join(', ')}   (quorum ${g.quorum}, policy ${g.policy}; requester ${g.requester} cannot approve)`,
+    `    votes     ${votes}`,
+    g.status === 'open' ? `    deadline  ${g.deadline}  (${g.approvalsRemaining} more approval(s) needed)` : `    closed    ${g.closed_at ?? ''}  ${g.closed_reason ?? ''}`,
+  ].join('\n');
+}
+
+export function formatDurations(status: Pick<IncidentStatus, 'clock'>): string {
+  const d = status.clock.durations;
+  return `time to approve ${ms(d.time_to_approve_ms)} · time to contain ${ms(d.time_to_contain_ms)} · detection delay ${ms(d.detection_delay_ms)} · time to resolve ${ms(d.time_to_resolve_ms)}`;
+}
+
+export function formatStatus(s: IncidentStatus): string {
+  return [
+    `${s.id}  ${s.state.toUpperCase()}${s.mode === 'drill' ? '  [DRILL]' : ''}`,
+    `  ${s.title}`,
+    `  playbook ${s.playbook} · requester ${s.requester} · alerts ${s.alerts.total} · evidence ${s.evidence.length}`,
+    s.outcome ? `  outcome  ${s.outcome}` : undefined,
+    `  ${formatDurations(s)}`,
+    ...s.gates.map(formatGate),
+  ]
+    .filter((l) => l !== undefined)
+    .join('\n');
+}
+
+export function formatTimeline(s: IncidentStatus, events: TimelineEvent[]): string {
+  const lines = events.map((e) => `${e.at}  ${e.kind.padEnd(22)} ${e.actor.padEnd(12)} ${e.summary}`);
+  return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, ...lines, '', formatDurations(s)].join('\n');
+}
+
+export function formatList(rows: IncidentListing[]): string {
+  if (rows.length === 0) return 'no incidents';
+  return rows.map((r) => `${r.id.padEnd(28)} ${r.state.padEnd(18)} ${r.startedAt}  ${r.mode === 'drill' ? '[DRILL] ' : ''}${r.title}`).join('\n');
+}
+
+export function formatVerification(id: string, v: EvidenceVerification): string {
+  const lines = v.entries.map((e) => `  #${e.seq} ${e.ok ? 'ok      ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
+  return [`${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries)`, ...lines].join('\n');
+}

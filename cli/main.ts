@@ -1,0 +1,202 @@
+/**
+ * The `tourniquet` command. Reads its Temporal settings from the environment (see worker/config.ts);
+ * every read command takes --json; refusals print why and exit with code 2.
+ */
+import { Command, Option } from 'commander';
+import { decide, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
+import { FileEvidenceStore, verifyEvidence } from '../activities/evidence';
+import { ConfigError, loadConfig, type Config } from '../worker/config';
+import { connectClient } from '../worker/temporal-connection';
+import { formatList, formatStatus, formatTimeline, formatVerification } from './format';
+
+const EXIT_ERROR = 1;
+const EXIT_REFUSED = 2;
+
+class CliRefusal extends Error {}
+
+function parseParam(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new CliRefusal(`--param takes key=value, got "${value}"`);
+  const key = value.slice(0, eq);
+  const raw = value.slice(eq + 1);
+  let parsed: unknown = raw;
+  if (/^(true|false|null|-?\d+(\.\d+)?|\{.*\}|\[.*\])$/s.test(raw)) {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = raw;
+    }
+  }
+  return { ...previous, [key]: parsed };
+}
+
+function print(json: boolean | undefined, data: unknown, human: () => string): void {
+  console.log(json ? JSON.stringify(data, null, 2) : human());
+}
+
+async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const client = await connectClient(config);
+  try {
+    return await fn(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tourniquet')
+    .description('Contain incidents with playbooks that never act without a recorded human decision.')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('start an incident running <playbook>; prints the incident id')
+    .argument('<playbook>', 'playbook name, e.g. demo')
+    .requiredOption('--requester <identity>', 'who asks for this incident (cannot approve it)')
+    .option('--param <key=value>', 'playbook parameter (repeatable)', parseParam, {})
+    .option('--drill', 'game-day drill: approvals still happen, nothing is changed')
+    .option('--title <text>', 'incident title (the playbook makes one otherwise)')
+    .option('--policy <name>', 'approval policy from the policy file (playbook default otherwise)')
+    .option('--id <incidentId>', 'incident id (generated otherwise)')
+    .option('--json', 'print JSON')
+    .action(async (playbook: string, opts) =>
+      withClient(async (client, config) => {
+        const id = await startIncident(
+          client,
+          {
+            playbook,
+            requester: opts.requester,
+            params: opts.param,
+            mode: opts.drill ? 'drill' : 'live',
+            ...(opts.title ? { title: opts.title } : {}),
+            ...(opts.policy ? { policy: opts.policy } : {}),
+          },
+          { taskQueue: config.taskQueue, ...(opts.id ? { incidentId: opts.id } : {}) },
+        );
+        print(opts.json, { id }, () => id);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list incidents, newest first')
+    .option('--open', 'only incidents still running')
+    .addOption(new Option('--limit <n>', 'at most this many').default(50).argParser((v) => Number.parseInt(v, 10)))
+    .option('--json', 'print JSON')
+    .action(async (opts) =>
+      withClient(async (client) => {
+        const rows = await listIncidents(client, { limit: opts.limit, open: Boolean(opts.open) });
+        print(opts.json, rows, () => formatList(rows));
+      }),
+    );
+
+  program
+    .command('status')
+    .description('state, gates, votes and containment clock of an incident')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts) =>
+      withClient(async (client) => {
+        const status = await getStatus(client, id);
+        print(opts.json, status, () => formatStatus(status));
+      }),
+    );
+
+  for (const decision of ['approve', 'deny'] as const) {
+    program
+      .command(decision)
+      .description(`${decision} the incident's open gate (or --gate)`)
+      .argument('<id>')
+      .requiredOption('--as <identity>', 'your identity, as the policy names approvers')
+      .option('--gate <gateId>', 'which gate, when several are open')
+      .option('--digest <sha256>', 'the action digest you reviewed (refused if the gate is for another action)')
+      [decision === 'deny' ? 'requiredOption' : 'option']('--reason <text>', decision === 'deny' ? 'why (required)' : 'why')
+      .option('--json', 'print JSON')
+      .action(async (id: string, opts) =>
+        withClient(async (client) => {
+          const outcome = await decide(client, {
+            incidentId: id,
+            decision,
+            approver: opts.as,
+            via: 'cli',
+            ...(opts.gate ? { gateId: opts.gate } : {}),
+            ...(opts.digest ? { digest: opts.digest } : {}),
+            ...(opts.reason ? { reason: opts.reason } : {}),
+          });
+          print(opts.json, outcome, () =>
+            outcome.applied
+              ? `${decision === 'approve' ? 'approved' : 'denied'} ${outcome.gate.id}${outcome.gate.step ? ` (${outcome.gate.step})` : ''}: gate is ${outcome.result.status}` +
+                (outcome.result.status === 'open' ? `, ${outcome.result.approvalsRemaining} more approval(s) needed` : '')
+              : `refused (${outcome.code}): ${outcome.message}`,
+          );
+          if (!outcome.applied) process.exitCode = EXIT_REFUSED;
+        }),
+      );
+  }
+
+  program
+    .command('timeline')
+    .description('every step of an incident with its time, and the containment durations')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts) =>
+      withClient(async (client) => {
+        const [status, events] = await Promise.all([getStatus(client, id), getTimeline(client, id)]);
+        const data = { id, state: status.state, title: status.title, mode: status.mode, clock: status.clock, events };
+        print(opts.json, data, () => formatTimeline(status, events));
+      }),
+    );
+
+  program
+    .command('verify-evidence')
+    .description("check the evidence hash chain and every stored artifact's hash")
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts) =>
+      withClient(async (client, config) => {
+        const status = await getStatus(client, id);
+        const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
+        print(opts.json, { id, ...result }, () => formatVerification(id, result));
+        if (!result.ok) process.exitCode = EXIT_REFUSED;
+      }),
+    );
+
+  program
+    .command('cancel')
+    .description('cancel an incident: open gates close, nothing further runs')
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why')
+    .action(async (id: string) =>
+      withClient(async (client) => {
+        await client.workflow.getHandle(id).cancel();
+        console.log(`cancellation requested for ${id}`);
+      }),
+    );
+
+  program
+    .command('dev')
+    .description('run Tourniquet on its embedded default: Temporal dev server (data in .data/), worker and gateway')
+    .action(async () => {
+      const { runDev } = await import('./dev');
+      await runDev(loadConfig());
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal) {
+      console.error(err.message);
+      process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);
+    }
+    const e = err as Error & { code?: number };
+    if (e?.name === 'ServiceError' || e?.code === 14) {
+      console.error(`cannot reach Temporal: ${e.message}\n(is \`npm run dev\` running, or TEMPORAL_ADDRESS set?)`);
+    } else {
+      console.error(e?.message ?? err);
+    }
+    process.exit(EXIT_ERROR);
+  });

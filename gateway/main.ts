@@ -1,0 +1,25 @@
+/** `npm run gateway`: the HTTP gateway alone, against the configured Temporal cluster. */
+import { ConfigError, loadConfig } from '../worker/config';
+import { createLogger } from '../worker/logger';
+import { connectClient } from '../worker/temporal-connection';
+import { startGateway } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'tourniquet-gateway');
+  const client = await connectClient(config);
+  const gateway = await startGateway({ client, ...config.gateway });
+  logger.info({ url: gateway.url }, 'gateway listening');
+  const stop = async () => {
+    await gateway.close();
+    await client.connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

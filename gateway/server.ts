@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createGatewayApp } from './app';
+
+export interface RunningGateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: { client: Client; host: string; port: number }): Promise<RunningGateway> {
+  const app = createGatewayApp({ client: options.client });
+  const server = app.listen(options.port, options.host);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw new Error(`gateway cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+    }),
+  ]);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

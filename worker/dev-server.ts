@@ -1,0 +1,88 @@
+/**
+ * The embedded default: `temporal server start-dev` with a SQLite file, so incidents survive a
+ * restart of the whole stack. Started in its own process group, so Ctrl-C reaches us first and
+ * the worker drains before the server goes away.
+ */
+import { Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface DevServerOptions {
+  binary: string;
+  dbFile: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  for (;;) {
+    if (exited !== undefined) throw new Error(`temporal dev server exited (code ${exited}) before serving:\n${output()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.withDeadline(Date.now() + 1_000, () => connection.workflowService.getSystemInfo({}));
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      if (Date.now() > deadline) throw new Error(`temporal dev server did not serve on ${address} within ${timeoutMs} ms:\n${output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  mkdirSync(dirname(options.dbFile), { recursive: true });
+  const address = `127.0.0.1:${options.port}`;
+  const child = spawn(
+    options.binary,
+    [
+      'server', 'start-dev',
+      '--db-filename', options.dbFile,
+      '--ip', '127.0.0.1',
+      '--port', String(options.port),
+      '--ui-port', String(options.uiPort),
+      '--namespace', options.namespace,
+      '--log-level', 'warn',
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  try {
+    await waitUntilServing(address, child, () => output);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${options.uiPort}`,
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
