@@ -32,8 +32,8 @@ export interface BenchStack {
   world: ActionStartWorld;
   serverStartMs: number;
   bundleMs: number;
-  /** RSS of this process's child processes (the dev server), when /proc can tell */
-  childRss(): number | undefined;
+  /** RSS and CPU time of this process's child processes (the dev server), when /proc can tell */
+  serverStats(): ProcessStats | undefined;
   stop(): Promise<void>;
 }
 
@@ -72,6 +72,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   try {
     worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps, workflowBundle: bundleResult.value });
     running = worker.run();
+    running.catch((err: unknown) => log(`worker stopped with an error: ${(err as Error).message}`));
   } catch (err) {
     await env.teardown().catch(() => {});
     await rm(dir, { recursive: true, force: true });
@@ -86,7 +87,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     world,
     serverStartMs,
     bundleMs,
-    childRss: () => childRss(process.pid),
+    serverStats: () => childStats(process.pid),
     stop() {
       stopped ??= (async () => {
         try {
@@ -102,11 +103,17 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   };
 }
 
-/** Sum of VmRSS over the direct children of `pid` (Linux /proc); undefined elsewhere. */
-function childRss(pid: number): number | undefined {
+export interface ProcessStats {
+  rss: number;
+  /** user + system CPU seconds used so far */
+  cpuS: number;
+}
+
+/** RSS and CPU time summed over the direct children of `pid` (Linux /proc); undefined elsewhere. */
+function childStats(pid: number): ProcessStats | undefined {
   try {
-    let total = 0;
     let found = false;
+    const total: ProcessStats = { rss: 0, cpuS: 0 };
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       let stat: string;
@@ -115,17 +122,19 @@ function childRss(pid: number): number | undefined {
       } catch {
         continue;
       }
-      // fields after the ")" that closes the command name: state ppid ...
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
+      // fields after the ")" that closes the command name: state ppid … (utime and stime are the 12th and 13th)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== pid) continue;
+      found = true;
+      total.cpuS += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
-      if (rss) {
-        total += Number(rss[1]) * 1024;
-        found = true;
-      }
+      if (rss) total.rss += Number(rss[1]) * 1024;
     }
     return found ? total : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** USER_HZ: 100 on every mainstream Linux build */
+const CLOCK_TICKS = 100;

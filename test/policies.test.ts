@@ -46,6 +46,10 @@ describe('parsePolicyFile', () => {
     `);
   });
 
+  it('rejects a reference to an undefined group named like an Object member', () => {
+    expect(parseError(file({ standard: { approvers: ['@constructor', 'alice'] } }, {})).message).toContain('unknown group @constructor');
+  });
+
   it('rejects an undefined group in the escalation list', () => {
     const err = parseError(file({ standard: { approvers: ['alice'], escalation: { after: '5m', notify: ['@leads'] } } }));
     expect(err.message).toContain('unknown group @leads');
@@ -76,6 +80,12 @@ describe('parsePolicyFile', () => {
         → at policies.standard"
     `);
     expect(parseError({ ...file({ standard: { approvers: ['alice'] } }), polices: {} }).message).toContain('polices');
+  });
+
+  it('rejects a group that lists another group: nesting would silently become a literal identity', () => {
+    expect(() => parsePolicyFile({ groups: { a: ['@b'], b: ['bob'] }, policies: { p: { approvers: ['@a'] } } })).toThrow(
+      /groups list people, not other groups/,
+    );
   });
 
   it('rejects a file with no policies', () => {
@@ -147,8 +157,15 @@ describe('PolicyBook', () => {
   });
 
   // The policy name can come from the incident request, so any string reaches resolve().
-  it.each(['constructor', 'toString', '__proto__'])('refuses "%s" as an unknown policy rather than crashing', (name) => {
-    expect(() => book.resolve(req(name))).toThrow(expect.objectContaining({ type: 'UnknownPolicy', nonRetryable: true }));
+  it('refuses names inherited from Object.prototype as unknown policies rather than crashing', () => {
+    const outcomes = ['constructor', 'toString', '__proto__'].map((name) => {
+      try {
+        return `resolved ${JSON.stringify(book.resolve(req(name)))}`;
+      } catch (err) {
+        return err instanceof ApplicationFailure ? `${err.type} nonRetryable=${err.nonRetryable}` : String(err);
+      }
+    });
+    expect(outcomes).toEqual(Array(3).fill('UnknownPolicy nonRetryable=true'));
   });
 
   it('does not claim to have policies named after Object.prototype members', () => {

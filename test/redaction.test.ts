@@ -130,6 +130,13 @@ describe('redact', () => {
     for (const secret of [...secrets, 'svc-a']) expect(out).not.toContain(secret);
   });
 
+  it('redacts keys that name a secret, and not keys that merely end like one', () => {
+    const { value } = redact({ db_pass: 'hunter2hunter2', password: 'x-very-secret', bypass: 'pull_request', compass: 'north' });
+    expect(value.db_pass).toMatch(/^\[REDACTED:db_pass /);
+    expect(value.password).toMatch(/^\[REDACTED:password /);
+    expect(value).toMatchObject({ bypass: 'pull_request', compass: 'north' });
+  });
+
   it('does not modify its input', () => {
     const copy = structuredClone(incident);
     redact(incident);

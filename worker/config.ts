@@ -12,7 +12,10 @@ const bool = z
 
 const envSchema = z
   .object({
-    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9a-f:.]+\]|[^\s:[\]]+):\d{1,5}$/i, 'must be host:port (an IPv6 host in brackets: [::1]:7233)')
+      .optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TLS: bool.optional(),
     TEMPORAL_TLS_CERT: z.string().min(1).optional(),

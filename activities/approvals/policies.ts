@@ -34,14 +34,19 @@ const policySchema = z
 
 export const policyFileSchema = z
   .object({
-    groups: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), z.array(approverRef).min(1)).default({}),
+    groups: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i),
+        z.array(approverRef.refine((m) => !m.startsWith('@'), 'groups list people, not other groups')).min(1),
+      )
+      .default({}),
     policies: z.record(z.string(), policySchema).refine((p) => Object.keys(p).length > 0, 'define at least one policy'),
   })
   .strict()
   .superRefine((file, ctx) => {
     for (const [name, policy] of Object.entries(file.policies)) {
       for (const ref of [...policy.approvers, ...(policy.escalation?.notify ?? [])]) {
-        if (ref.startsWith('@') && !file.groups[ref.slice(1)]) {
+        if (ref.startsWith('@') && !Object.hasOwn(file.groups, ref.slice(1))) {
           ctx.addIssue({ code: 'custom', path: ['policies', name], message: `unknown group ${ref}` });
         }
       }
@@ -72,18 +77,20 @@ export function loadPolicyFile(path: string): PolicyFile {
 export class PolicyBook {
   constructor(private readonly file: PolicyFile) {}
 
+  /** Own keys only: a name like "constructor" must not find Object.prototype. */
   has(name: string): boolean {
-    return name in this.file.policies;
+    return Object.hasOwn(this.file.policies, name);
   }
 
   private expand(refs: string[]): string[] {
-    const out = refs.flatMap((ref) => (ref.startsWith('@') ? (this.file.groups[ref.slice(1)] ?? []) : [ref]));
+    const { groups } = this.file;
+    const out = refs.flatMap((ref) => (ref.startsWith('@') ? (Object.hasOwn(groups, ref.slice(1)) ? groups[ref.slice(1)]! : []) : [ref]));
     return [...new Set(out)];
   }
 
   resolve(req: PolicyRequest): ApprovalPolicy {
     const name = req.policy;
-    const policy = name ? this.file.policies[name] : undefined;
+    const policy = name && this.has(name) ? this.file.policies[name] : undefined;
     if (!name || !policy) {
       throw ApplicationFailure.nonRetryable(
         `no approval policy "${name}" for ${req.playbook} / ${req.step}; defined: ${Object.keys(this.file.policies).join(', ')}`,

@@ -21,12 +21,17 @@ const PATTERNS: SecretPattern[] = [
   { kind: 'url-password', pattern: /(?<=:\/\/[^/\s:@]+:)[^/\s@]+(?=@)/g },
 ];
 
-/** Keys whose values are secrets whatever they look like. */
-const SECRET_KEY = /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|authorization|cookie|signing[_-]?key)$/i;
+/** Keys whose values are secrets whatever they look like (`bypass` and `compass` are not). */
+const SECRET_KEY =
+  /(^|[_.-])pass$|passw(or)?d$|secret$|token$|api[_-]?key$|private[_-]?key$|credentials?$|authorization$|cookie$|signing[_-]?key$/i;
+
+/** Below this length the last four characters give too much of a secret away. */
+const MIN_LENGTH_FOR_LAST4 = 16;
 
 export function fingerprint(secret: string, kind = 'secret'): string {
   const hash = createHash('sha256').update(secret).digest('hex').slice(0, 12);
-  return `[REDACTED:${kind} sha256:${hash} last4:${secret.slice(-4)}]`;
+  const last4 = secret.length >= MIN_LENGTH_FOR_LAST4 ? secret.slice(-4) : '····';
+  return `[REDACTED:${kind} sha256:${hash} last4:${last4}]`;
 }
 
 export interface RedactOptions {

@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
         executable: { type: 'existing-path', path: binaries.temporal },
         dbFilename: join(dir, 'temporal.db'),
         ip: '127.0.0.1',
+        log: { format: 'pretty', level: 'error' },
       },
     }),
     bundleWorkflows(),

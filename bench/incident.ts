@@ -1,0 +1,97 @@
+/**
+ * One measured demo incident, start to finish: start it, wait for its gate to open, approve,
+ * wait for the destructive activity to begin, then wait for the workflow to complete so the next
+ * incident (sequential round) finds a quiet machine.
+ */
+import { performance } from 'node:perf_hooks';
+import { decide, startIncident } from '../client';
+import type { IncidentStatus } from '../workflows';
+import type { BenchStack } from './stack';
+
+export interface Sample {
+  /** startIncident() called → `approval.requested` received by the notifier */
+  gateMs: number;
+  /** decide(approve) called → demoQuarantine read its service */
+  actMs: number;
+  /** decide() called → decide() returned (status query + update round trip) */
+  decideMs: number;
+  /** startIncident() called → gate opened inside the workflow (workflow task time, ms resolution) */
+  wfGateMs?: number;
+  /** decide() called → action_started_at inside the workflow */
+  wfActMs?: number;
+}
+
+const WAIT_MS = 30_000;
+
+function since(iso: string | undefined, wallStart: number): number | undefined {
+  return iso ? Date.parse(iso) - wallStart : undefined;
+}
+
+export async function runIncident(stack: BenchStack, service: string): Promise<Sample> {
+  const { client, taskQueue, notifier, world } = stack;
+
+  const startWall = Date.now();
+  const startAt = performance.now();
+  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue });
+  const gateAt = await notifier.gateOpened.wait(id, 'approval.requested notification', WAIT_MS);
+
+  world.arm(service);
+  const decideWall = Date.now();
+  const decideAt = performance.now();
+  const outcome = await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'bench' });
+  const decidedAt = performance.now();
+  if (!outcome.applied) throw new Error(`approval of ${id} was not applied: ${outcome.code}: ${outcome.message}`);
+  const actAt = await world.actionStarted.wait(service, 'demoQuarantine start', WAIT_MS);
+
+  const final: IncidentStatus = await client.workflow.getHandle(id).result();
+  if (final.state !== 'resolved') throw new Error(`incident ${id} ended ${final.state}: ${final.outcome ?? ''}`);
+  notifier.gateOpened.forget(id);
+  world.actionStarted.forget(service);
+
+  const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };
+  const wfGateMs = since(final.clock.approval_requested_at, startWall);
+  const wfActMs = since(final.clock.action_started_at, decideWall);
+  if (wfGateMs !== undefined) sample.wfGateMs = wfGateMs;
+  if (wfActMs !== undefined) sample.wfActMs = wfActMs;
+  return sample;
+}
+
+export interface RoundResult {
+  samples: Sample[];
+  failures: string[];
+  elapsedMs: number;
+  /** CPU seconds used during the round by this process (client + worker) and by the dev server */
+  cpu: { worker: number; server?: number };
+}
+
+/** `count` incidents with at most `concurrency` in flight; failures are collected, not thrown. */
+export async function runRound(
+  stack: BenchStack,
+  name: string,
+  count: number,
+  concurrency: number,
+): Promise<RoundResult> {
+  const samples: Sample[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const server0 = stack.serverStats()?.cpuS;
+  const lane = async () => {
+    while (next < count && failures.length < 5) {
+      const i = next++;
+      try {
+        samples.push(await runIncident(stack, `bench-${name}-${process.pid}-${i}`));
+      } catch (err) {
+        failures.push(`${name} #${i}: ${(err as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
+  const elapsedMs = performance.now() - t0;
+  const used = process.cpuUsage(cpu0);
+  const server1 = stack.serverStats()?.cpuS;
+  const cpu: RoundResult['cpu'] = { worker: (used.user + used.system) / 1e6 };
+  if (server0 !== undefined && server1 !== undefined) cpu.server = server1 - server0;
+  return { samples, failures, elapsedMs, cpu };
+}

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: latency of the two moments that matter in an incident, on this machine, against
+ * a real embedded Temporal dev server the bench starts and stops itself.
+ *   1. start → gate open: startIncident() until the approvers are notified (`approval.requested`);
+ *   2. approve → destructive activity started: decide(approve) until demoQuarantine begins.
+ * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
+ *
+ * Knobs (env): BENCH_INCIDENTS (60), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
+ * BENCH_CONCURRENCY (10), BENCH_TIMEOUT_S (240).
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { availableParallelism } from 'node:os';
+import { runRound, type RoundResult, type Sample } from './incident';
+import { startStack, type BenchStack } from './stack';
+import { mb, row } from './stats';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+const TARGET_P95_MS = 250;
+
+function intEnv(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+const config = {
+  incidents: intEnv('BENCH_INCIDENTS', 60, 1),
+  warmup: intEnv('BENCH_WARMUP', 5),
+  concurrent: intEnv('BENCH_CONCURRENT', 30),
+  concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', 240, 10),
+};
+
+const log = (line: string) => console.log(line);
+const pick = (samples: Sample[], key: keyof Sample) => samples.flatMap((s) => (s[key] === undefined ? [] : [s[key]!]));
+
+function report(title: string, result: RoundResult): void {
+  const { samples, failures } = result;
+  log(`\n${title}  (${(result.elapsedMs / 1000).toFixed(1)} s, ${((samples.length * 1000) / result.elapsedMs).toFixed(1)} incidents/s end to end)`);
+  log(row('start → gate open', pick(samples, 'gateMs'), TARGET_P95_MS));
+  log(row('approve → destructive activity started', pick(samples, 'actMs'), TARGET_P95_MS));
+  log(row('(info) start → gate opened in workflow', pick(samples, 'wfGateMs')));
+  log(row('(info) approve → action step in workflow', pick(samples, 'wfActMs')));
+  log(row('(info) decide() round trip', pick(samples, 'decideMs')));
+  const secs = result.elapsedMs / 1000;
+  const share = (cpuS: number) => `${cpuS.toFixed(1)} s (${Math.round((cpuS / secs) * 100)}% of one core)`;
+  log(
+    `  CPU over the round: bench+worker process ${share(result.cpu.worker)}` +
+      (result.cpu.server !== undefined ? `, dev server ${share(result.cpu.server)}` : ''),
+  );
+  if (failures.length) {
+    log(`  ${failures.length} incident(s) FAILED and are not in the figures:`);
+    for (const f of failures) log(`    ${f}`);
+  }
+}
+
+let stack: BenchStack | undefined;
+
+async function stopWithin(ms: number): Promise<void> {
+  if (!stack) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    stack.stop(),
+    new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`stack did not stop within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`\nbench: gave up after ${config.timeoutS} s (BENCH_TIMEOUT_S); stopping`);
+  stopWithin(20_000)
+    .catch((err: unknown) => console.error(`bench: ${(err as Error).message}`))
+    .finally(() => process.exit(1));
+}, config.timeoutS * 1000);
+
+async function main(): Promise<void> {
+  log(`Tourniquet bench: ${availableParallelism()} CPUs, Node ${process.version}, target p95 < ${TARGET_P95_MS} ms`);
+  stack = await startStack((line) => console.error(`[setup] ${line}`));
+  log(`dev server up in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`);
+
+  if (config.warmup > 0) {
+    const warm = await runRound(stack, 'warmup', config.warmup, 1);
+    log(`warm-up: ${warm.samples.length}/${config.warmup} incidents in ${(warm.elapsedMs / 1000).toFixed(1)} s (not counted)`);
+    for (const f of warm.failures) log(`  ${f}`);
+  }
+
+  const sequential = await runRound(stack, 'seq', config.incidents, 1);
+  report(`sequential: ${config.incidents} incidents, one at a time`, sequential);
+
+  if (config.concurrent > 0) {
+    const concurrent = await runRound(stack, 'conc', config.concurrent, config.concurrency);
+    report(`concurrent: ${config.concurrent} incidents, ${config.concurrency} in flight`, concurrent);
+  }
+
+  const mem = process.memoryUsage();
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const server = stack.serverStats()?.rss;
+  log(
+    `\nmemory: worker process RSS ${mb(mem.rss)} (peak ${mb(peakRss)}, heap used ${mb(mem.heapUsed)})` +
+      (server !== undefined ? `; dev server RSS ${mb(server)}` : ''),
+  );
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  exitCode = 1;
+  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+} finally {
+  try {
+    await stopWithin(30_000);
+  } catch (err) {
+    exitCode = 1;
+    console.error(`bench: ${(err as Error).message}`);
+  }
+  clearTimeout(watchdog);
+}
+process.exitCode = exitCode;

@@ -1,0 +1,94 @@
+/**
+ * Deadlines, reminders and escalation over minutes of workflow time, on the time-skipping test
+ * server: the test takes a second, the workflow sees ten minutes pass.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { PolicyBook, parsePolicyFile } from '../activities/approvals/policies';
+import { DemoWorld } from '../activities/demo/world';
+import { FileEvidenceStore } from '../activities/evidence';
+import { INCIDENT_WORKFLOW } from '../client';
+import type { IncidentStatus } from '../workflows';
+import { timelineQuery } from '../workflows';
+import { createWorker } from '../worker/worker';
+import { RecordingNotifier, TEST_POLICIES } from './support/harness';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let dir: string;
+const notifier = new RecordingNotifier();
+const taskQueue = `deadline-${randomUUID()}`;
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed already in this process
+  }
+  dir = await mkdtemp(join(tmpdir(), 'tourniquet-deadline-'));
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
+  });
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps: {
+      store: new FileEvidenceStore(join(dir, 'evidence')),
+      policies: new PolicyBook(parsePolicyFile(TEST_POLICIES)),
+      notifiers: [notifier],
+      demoWorld: new DemoWorld(join(dir, 'demo')),
+    },
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('denies by default at the deadline, after reminding and escalating at their points', async () => {
+  const id = `deadline-${randomUUID()}`;
+  const handle = await env.client.workflow.start(INCIDENT_WORKFLOW, {
+    workflowId: id,
+    taskQueue,
+    args: [{ playbook: 'demo', requester: 'alice', params: { service: 'slow-approvers' } }],
+  });
+  const final = (await handle.result()) as IncidentStatus;
+
+  expect(final.state).toBe('denied');
+  const gate = final.gates[0]!;
+  expect(gate.status).toBe('expired');
+  expect(gate.closed_reason).toMatch(/^no decision by .*: denied by default$/);
+  const offset = (at: string) => Date.parse(at) - Date.parse(gate.opened_at);
+  // Workflow time advances in task steps: a point fires at its mark plus a few ms, never before.
+  const near = (ms: number) => expect.toSatisfy((v: number) => v >= ms && v < ms + 2_000, `${ms} ms (+ < 2 s)`);
+  expect(offset(gate.closed_at!)).toEqual(near(10 * 60_000));
+  expect(final.clock.decided_at).toBeUndefined();
+  expect(final.clock.action_started_at).toBeUndefined();
+
+  const timeline = await handle.query(timelineQuery);
+  const gateEvents = timeline.filter((e) => e.kind.startsWith('approval.')).map((e) => [e.kind, offset(e.at)]);
+  expect(gateEvents).toEqual([
+    ['approval.requested', near(0)],
+    ['approval.reminder', near(3 * 60_000)],
+    ['approval.escalated', near(6 * 60_000)],
+    ['approval.closed', near(10 * 60_000)],
+  ]);
+
+  const kinds = notifier.of(id).map((e) => e.kind);
+  expect(kinds).toEqual(expect.arrayContaining(['approval.requested', 'approval.reminder', 'approval.escalated', 'approval.closed']));
+  expect(notifier.of(id, 'approval.escalated')[0]!.escalateTo).toEqual(['dana', 'erin']);
+  expect(notifier.of(id, 'approval.closed')[0]!.gate!.status).toBe('expired');
+});

@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, temporalAddress } from '../worker/config';
+import { projectRoot } from '../tools/temporal-binaries';
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadConfig', () => {
+  it('runs against the embedded dev server with no configuration at all', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      temporal: { namespace: 'default' },
+      taskQueue: 'tourniquet',
+      dataDir: resolve(projectRoot, '.data'),
+      evidenceDir: resolve(projectRoot, '.data/evidence'),
+      demoDir: resolve(projectRoot, '.data/demo'),
+      policiesPath: resolve(projectRoot, 'config/policies.json'),
+      gateway: { host: '127.0.0.1', port: 8787 },
+      dev: { port: 7233, uiPort: 8233 },
+      logLevel: 'info',
+    });
+    expect(config.temporal.address).toBeUndefined();
+    expect(temporalAddress(config)).toBe('127.0.0.1:7233');
+  });
+
+  it('uses the configured address, namespace and queue', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal.prod:7233', TEMPORAL_NAMESPACE: 'sec', TOURNIQUET_TASK_QUEUE: 'soar' });
+    expect(temporalAddress(config)).toBe('temporal.prod:7233');
+    expect(config.temporal).toEqual({ address: 'temporal.prod:7233', namespace: 'sec' });
+    expect(config.taskQueue).toBe('soar');
+  });
+
+  it('follows the dev port when no address is set', () => {
+    expect(temporalAddress(loadConfig({ TOURNIQUET_DEV_PORT: '17233' }))).toBe('127.0.0.1:17233');
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', LOG_LEVEL: '' });
+    expect(config.temporal).toEqual({ namespace: 'default' });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('places evidence and demo data under the data directory unless told otherwise', () => {
+    const config = loadConfig({ TOURNIQUET_DATA_DIR: '/var/lib/tq', TOURNIQUET_DEMO_DIR: '/tmp/demo' });
+    expect(config.evidenceDir).toBe('/var/lib/tq/evidence');
+    expect(config.demoDir).toBe('/tmp/demo');
+  });
+
+  it('turns TLS on when an API key is set', () => {
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal).toEqual({ namespace: 'default', apiKey: 'k', tls: {} });
+  });
+
+  it('turns TLS on for client certificates, and lets TEMPORAL_TLS=false turn it off', () => {
+    const mtls = loadConfig({ TEMPORAL_TLS_CERT: '/c.pem', TEMPORAL_TLS_KEY: '/k.pem', TEMPORAL_TLS_SERVER_NAME: 'tmprl' });
+    expect(mtls.temporal.tls).toEqual({ certPath: '/c.pem', keyPath: '/k.pem', serverName: 'tmprl' });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).temporal.tls).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_TLS: 'yes' }).temporal.tls).toEqual({});
+    expect(loadConfig({}).temporal.tls).toBeUndefined();
+  });
+
+  it('rejects a client certificate without its key, naming the variable', () => {
+    expect(configError({ TEMPORAL_TLS_CERT: '/c.pem' }).message).toMatchInlineSnapshot(`
+      "invalid configuration:
+      ✖ TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither
+        → at TEMPORAL_TLS_CERT"
+    `);
+    expect(configError({ TEMPORAL_TLS_KEY: '/k.pem' }).message).toContain('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
+  });
+
+  it('rejects an address that is not host:port, naming TEMPORAL_ADDRESS', () => {
+    expect(configError({ TEMPORAL_ADDRESS: 'nohostport' }).message).toMatchInlineSnapshot(`
+      "invalid configuration:
+      ✖ must be host:port (an IPv6 host in brackets: [::1]:7233)
+        → at TEMPORAL_ADDRESS"
+    `);
+    expect(configError({ TEMPORAL_ADDRESS: 'https://temporal.prod:7233' }).message).toContain('TEMPORAL_ADDRESS');
+  });
+
+  it('rejects an unknown log level, naming LOG_LEVEL', () => {
+    expect(configError({ LOG_LEVEL: 'verbose' }).message).toMatchInlineSnapshot(`
+      "invalid configuration:
+      ✖ Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"
+        → at LOG_LEVEL"
+    `);
+  });
+
+  it('rejects bad booleans and ports, naming each variable', () => {
+    const message = configError({ TEMPORAL_TLS: 'maybe', TOURNIQUET_GATEWAY_PORT: '70000' }).message;
+    expect(message).toContain('→ at TEMPORAL_TLS');
+    expect(message).toContain('→ at TOURNIQUET_GATEWAY_PORT');
+  });
+
+  it('accepts a bracketed IPv6 address', () => {
+    expect(temporalAddress(loadConfig({ TEMPORAL_ADDRESS: '[::1]:7233' }))).toBe('[::1]:7233');
+  });
+
+  it('ignores unrelated environment variables', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' }).taskQueue).toBe('tourniquet');
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Determinism guard. Histories recorded from earlier code (test/histories/*.json) must replay on
+ * today's workflow code: a change that breaks one needs `patched()`, not a new recording. Fresh
+ * histories of the same scenarios are replayed too; `npm run record-histories` saves them as the
+ * new fixtures.
+ */
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decide, getStatus, startIncident } from '../client';
+import { alertsSignal, type IncidentRequestInput } from '../workflows';
+import { startHarness, type Harness } from './support/harness';
+import { waitFor } from './support/wait';
+
+const FIXTURES = join(import.meta.dirname, 'histories');
+const RECORD = process.env.RECORD_HISTORIES === '1';
+
+function replay(history: unknown, workflowId: string): Promise<void> {
+  return Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, workflowId);
+}
+
+describe('recorded histories replay on the current workflow code', () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
+  it.skipIf(RECORD)('has fixtures to replay', () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+  it.each(files)('%s', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')));
+    await replay(history, file.replace(/\.json$/, ''));
+  });
+});
+
+describe('fresh histories replay', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function run(name: string, request: Omit<IncidentRequestInput, 'requester'>, drive: (id: string) => Promise<void>) {
+    const id = await startIncident(h.client, { requester: 'alice', ...request }, { taskQueue: h.taskQueue, incidentId: `${name}-${process.pid}-${Date.now()}` });
+    await waitFor('the gate to open', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await drive(id);
+    await h.client.workflow.getHandle(id).result().catch(() => undefined);
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    await replay(history, id);
+    if (RECORD) writeFileSync(join(FIXTURES, `${name}.json`), historyToJSON(history));
+  }
+
+  it('approved by a quorum of two after refusals, with repeat alerts', async () => {
+    await run('quorum-approved', { playbook: 'demo', policy: 'two-person', params: { service: 'replay-quorum' } }, async (id) => {
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test', reason: 'self' });
+      await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 42, sample: [{ source: 'falco', title: 'again' }] });
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'ok' });
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', reason: 'ok' });
+    });
+  });
+
+  it('denied', async () => {
+    await run('denied', { playbook: 'demo', params: { service: 'replay-denied' } }, async (id) => {
+      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' });
+    });
+  });
+
+  it('failed verification with compensation', async () => {
+    await run('failed-compensated', { playbook: 'demo', params: { service: 'replay-failed', simulateVerifyFailure: true } }, async (id) => {
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      await waitFor('the compensation gate', async () => (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'));
+      await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
+    });
+  });
+
+  it('drill', async () => {
+    await run('drill', { playbook: 'demo', mode: 'drill', params: { service: 'replay-drill' } }, async (id) => {
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
+    });
+  });
+});
