@@ -104,14 +104,16 @@ export function buildProgram(): Command {
     );
 
   for (const decision of ['approve', 'deny'] as const) {
-    program
+    const command = program
       .command(decision)
       .description(`${decision} the incident's open gate (or --gate)`)
       .argument('<id>')
       .requiredOption('--as <identity>', 'your identity, as the policy names approvers')
       .option('--gate <gateId>', 'which gate, when several are open')
-      .option('--digest <sha256>', 'the action digest you reviewed (refused if the gate is for another action)')
-      [decision === 'deny' ? 'requiredOption' : 'option']('--reason <text>', decision === 'deny' ? 'why (required)' : 'why')
+      .option('--digest <sha256>', 'the action digest you reviewed (refused if the gate is for another action)');
+    if (decision === 'deny') command.requiredOption('--reason <text>', 'why (required)');
+    else command.option('--reason <text>', 'why (required when the policy says so)');
+    command
       .option('--json', 'print JSON')
       .action(async (id: string, opts) =>
         withClient(async (client) => {

@@ -1,7 +1,7 @@
 /**
  * Everything an incident knows, in one object the workflow owns and the queries read.
  */
-import { ApprovalGate, type GateView } from './approval-gate';
+import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
 import type { AlertBatch } from './messages';

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createActivities, type ActivityDeps } from '../../activities';
+import type { ActivityDeps } from '../../activities';
 import { PolicyBook, parsePolicyFile } from '../../activities/approvals/policies';
 import { DemoWorld } from '../../activities/demo/world';
 import { FileEvidenceStore } from '../../activities/evidence';
