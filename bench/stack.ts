@@ -12,11 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { ActivityDeps } from '../activities';
-import { PolicyBook, parsePolicyFile } from '../activities/approvals/policies';
-import { FileEvidenceStore } from '../activities/evidence';
+import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
-import { bundleWorkflows, checkPlaybookPolicies, createWorker } from '../worker/worker';
+import { buildActivityDeps, bundleWorkflows, createWorker } from '../worker/worker';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
 
 export const BENCH_POLICIES = {
@@ -62,9 +60,12 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
 
   const notifier = new GateOpenNotifier();
   const world = new ActionStartWorld(join(dir, 'demo'));
-  const policies = new PolicyBook(parsePolicyFile(BENCH_POLICIES, 'bench policies'));
-  checkPlaybookPolicies(policies);
-  const deps: ActivityDeps = { store: new FileEvidenceStore(join(dir, 'evidence')), policies, notifiers: [notifier], demoWorld: world };
+  const deps = buildActivityDeps({
+    policies: parsePolicyFile(BENCH_POLICIES, 'bench policies'),
+    evidenceDir: join(dir, 'evidence'),
+    demoWorld: world,
+    notifiers: [notifier],
+  });
   const taskQueue = `bench-${randomUUID()}`;
 
   let worker: Worker | undefined;

@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { PolicyBook, parsePolicyFile } from '../activities/approvals/policies';
-import { DemoWorld } from '../activities/demo/world';
-import { FileEvidenceStore } from '../activities/evidence';
+import { parsePolicyFile } from '../activities/approvals/policies';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { timelineQuery } from '../workflows';
-import { createWorker } from '../worker/worker';
+import { buildActivityDeps, createWorker } from '../worker/worker';
 import { RecordingNotifier, TEST_POLICIES } from './support/harness';
 
 let env: TestWorkflowEnvironment;
@@ -40,12 +38,12 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    deps: {
-      store: new FileEvidenceStore(join(dir, 'evidence')),
-      policies: new PolicyBook(parsePolicyFile(TEST_POLICIES)),
+    deps: buildActivityDeps({
+      policies: parsePolicyFile(TEST_POLICIES),
+      evidenceDir: join(dir, 'evidence'),
+      demoWorld: join(dir, 'demo'),
       notifiers: [notifier],
-      demoWorld: new DemoWorld(join(dir, 'demo')),
-    },
+    }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   running = worker.run();

@@ -6,7 +6,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleW
 import type { Logger } from 'pino';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities';
-import { PolicyBook, loadPolicyFile } from '../activities/approvals/policies';
+import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
@@ -33,15 +33,33 @@ export function checkPlaybookPolicies(policies: PolicyBook): void {
   }
 }
 
-export function activityDepsFromConfig(config: Config, logger: Logger, notifiers: Notifier[] = []): ActivityDeps {
-  const policies = new PolicyBook(loadPolicyFile(config.policiesPath));
+export interface ActivityDepsOptions {
+  policies: PolicyFile;
+  evidenceDir: string;
+  /** a directory, or a DemoWorld of the caller's (the bench instruments one) */
+  demoWorld: string | DemoWorld;
+  notifiers: readonly Notifier[];
+}
+
+/** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
+export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
+  const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
   return {
-    store: new FileEvidenceStore(config.evidenceDir),
+    store: new FileEvidenceStore(options.evidenceDir),
     policies,
-    notifiers: [new LogNotifier(logger), ...notifiers],
-    demoWorld: new DemoWorld(config.demoDir),
+    notifiers: options.notifiers,
+    demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
   };
+}
+
+export function activityDepsFromConfig(config: Config, logger: Logger, notifiers: Notifier[] = []): ActivityDeps {
+  return buildActivityDeps({
+    policies: loadPolicyFile(config.policiesPath),
+    evidenceDir: config.evidenceDir,
+    demoWorld: config.demoDir,
+    notifiers: [new LogNotifier(logger), ...notifiers],
+  });
 }
 
 export interface WorkerOptions {

@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities';
-import { PolicyBook, parsePolicyFile } from '../../activities/approvals/policies';
+import { parsePolicyFile } from '../../activities/approvals/policies';
 import { DemoWorld } from '../../activities/demo/world';
-import { FileEvidenceStore } from '../../activities/evidence';
 import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
-import { createWorker } from '../../worker/worker';
+import { buildActivityDeps, createWorker } from '../../worker/worker';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -73,12 +72,7 @@ export async function startHarness(options: { worker?: boolean; policies?: unkno
   await writeFile(policiesPath, JSON.stringify(policies));
   const notifier = new RecordingNotifier();
   const world = new DemoWorld(join(dir, 'demo'));
-  const deps: ActivityDeps = {
-    store: new FileEvidenceStore(join(dir, 'evidence')),
-    policies: new PolicyBook(parsePolicyFile(policies)),
-    notifiers: [notifier],
-    demoWorld: world,
-  };
+  const deps = buildActivityDeps({ policies: parsePolicyFile(policies), evidenceDir: join(dir, 'evidence'), demoWorld: world, notifiers: [notifier] });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
