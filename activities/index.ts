@@ -2,7 +2,9 @@
  * All activities the worker registers, built from their dependencies (the samples'
  * `createActivities(deps)` pattern), so tests and the bench can inject their own.
  */
-import { createApprovalActivities, type PolicyBook } from './approvals/policies';
+import { createApprovalActivities } from './approvals/activities';
+import type { Directory } from './approvals/directory';
+import type { PolicyBook } from './approvals/policies';
 import { createDemoActivities } from './demo/activities';
 import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
@@ -11,13 +13,14 @@ import { createNotifyActivities, type Notifier } from './notify/notifier';
 export interface ActivityDeps {
   store: EvidenceStore;
   policies: PolicyBook;
+  directory: Directory;
   notifiers: readonly Notifier[];
   demoWorld: DemoWorld;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createApprovalActivities(deps.policies),
+    ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store }),
     ...createNotifyActivities(deps.notifiers),
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
   };

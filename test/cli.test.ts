@@ -73,7 +73,7 @@ describe('tourniquet', () => {
 
     const verified = await tourniquet('verify-evidence', id, '--json');
     expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ id, ok: true, entries: [{ ok: true }, { ok: true }] });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ id, ok: true, entries: [{ ok: true }, { ok: true }, { ok: true }] });
 
     const list = JSON.parse((await tourniquet('list', '--json')).stdout);
     expect(list).toContainEqual(expect.objectContaining({ id, playbook: 'demo', state: 'resolved' }));

@@ -46,7 +46,9 @@ describe('an incident from start to resolution', () => {
     const gate = status.gates[0]!;
     expect(gate).toMatchObject({ id: 'g1', status: 'open', action: 'demoQuarantine', target: `service/${service}`, quorum: 1, requester: 'alice' });
     expect(gate.eligible).toEqual(['alice', 'bob', 'carol']);
-    expect(status.evidence).toHaveLength(1);
+    expect(status.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', `approvers: Quarantine service ${service}`]);
+    const approverSet = JSON.parse((await h.deps.store.get(status.evidence[1]!.uri)).toString());
+    expect(approverSet).toMatchObject({ policy: 'standard', references: ['alice', 'bob', 'carol'], eligible: ['alice', 'bob', 'carol'], quorum: 1 });
     expect(await h.world.actions()).not.toContainEqual(expect.objectContaining({ incidentId: id }));
 
     const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
@@ -70,6 +72,7 @@ describe('an incident from start to resolution', () => {
       'alert.received',
       'incident.started',
       'evidence.recorded',
+      'evidence.recorded',
       'approval.requested',
       'approval.vote',
       'approval.closed',
@@ -88,7 +91,7 @@ describe('an incident from start to resolution', () => {
     const { id } = await startDemo();
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
     const final = await result(id);
-    expect(final.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', 'service snapshot (after)']);
+    expect(final.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', expect.stringMatching(/^approvers: /), 'service snapshot (after)']);
 
     const artifact = (await h.deps.store.get(final.evidence[0]!.uri)).toString('utf8');
     expect(artifact).not.toMatch(/ghp_[A-Za-z0-9]{36}/);
@@ -99,12 +102,12 @@ describe('an incident from start to resolution', () => {
 
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const [, dir, file] = /^evidence:\/\/([^/]+)\/(.+)$/.exec(final.evidence[1]!.uri)!;
+    const [, dir, file] = /^evidence:\/\/([^/]+)\/(.+)$/.exec(final.evidence[2]!.uri)!;
     await writeFile(join(h.dir, 'evidence', dir!, file!), artifact.replace('quarantined', 'QUARANTINED'));
     const tampered = await verifyEvidence(h.deps.store, final.evidence);
     expect(tampered.ok).toBe(false);
-    expect(tampered.entries[0]!.ok).toBe(true);
-    expect(tampered.entries[1]!.problems.join()).toMatch(/artifact hashes to/);
+    expect(tampered.entries.map((e) => e.ok)).toEqual([true, true, false]);
+    expect(tampered.entries[2]!.problems.join()).toMatch(/artifact hashes to/);
 
     const forgedChain = final.evidence.map((e, i) => (i === 0 ? { ...e, size: e.size + 1 } : e));
     const broken = await verifyEvidence(h.deps.store, forgedChain);

@@ -43,18 +43,18 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
   // …and the late decision itself was never applied.
   const afterRestart = await getStatus(h.client, id);
   expect(afterRestart.gates[0]).toMatchObject({ status: 'open', votes: [] });
-  expect(afterRestart.evidence).toHaveLength(1);
+  expect(afterRestart.evidence.map((e) => e.seq)).toEqual([1, 2]);
 
   const applied = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
   expect(applied).toMatchObject({ applied: true, result: { status: 'approved' } });
   const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
   expect(final.state).toBe('resolved');
   expect(final.gates[0]!.votes.map((v) => v.approver)).toEqual(['carol']);
-  expect(final.evidence.map((e) => e.seq)).toEqual([1, 2]);
+  expect(final.evidence.map((e) => e.seq)).toEqual([1, 2, 3]);
   expect((await h.world.actions()).filter((a) => a.incidentId === id)).toEqual([
     expect.objectContaining({ service, change: 'quarantine' }),
   ]);
   const timeline = await getTimeline(h.client, id);
   expect(timeline.filter((e) => e.kind === 'action.started')).toHaveLength(1);
-  expect(timeline.filter((e) => e.kind === 'evidence.recorded')).toHaveLength(2);
+  expect(timeline.filter((e) => e.kind === 'evidence.recorded')).toHaveLength(3);
 });

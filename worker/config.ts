@@ -33,7 +33,17 @@ const envSchema = z
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     TOURNIQUET_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TOURNIQUET_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)').optional(),
+    SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+    SLACK_CHANNEL: z.string().min(1).optional(),
+    SLACK_API_URL: z.url().optional(),
+    SLACK_EVENTS_PATH: z.string().startsWith('/').default('/slack/events'),
+    TOURNIQUET_UI_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((e) => !e.SLACK_BOT_TOKEN || e.SLACK_CHANNEL, {
+    message: 'SLACK_CHANNEL (the incidents channel id) is required with SLACK_BOT_TOKEN',
+    path: ['SLACK_CHANNEL'],
   })
   .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
@@ -48,6 +58,17 @@ export interface TemporalSettings {
   apiKey?: string;
 }
 
+export interface SlackSettings {
+  botToken: string;
+  /** the incidents channel: every incident's thread starts here */
+  channel: string;
+  /** only the gateway needs it: requests without a valid signature are refused */
+  signingSecret?: string;
+  /** for tests and proxies; Slack's own API otherwise */
+  apiUrl?: string;
+  eventsPath: string;
+}
+
 export interface Config {
   temporal: TemporalSettings;
   taskQueue: string;
@@ -59,6 +80,9 @@ export interface Config {
   gateway: { host: string; port: number };
   dev: { port: number; uiPort: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  slack?: SlackSettings;
+  /** base of incident links in messages: the Temporal UI */
+  uiUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,
   };
+  if (e.SLACK_BOT_TOKEN && e.SLACK_CHANNEL) {
+    config.slack = { botToken: e.SLACK_BOT_TOKEN, channel: e.SLACK_CHANNEL, eventsPath: e.SLACK_EVENTS_PATH };
+    if (e.SLACK_SIGNING_SECRET) config.slack.signingSecret = e.SLACK_SIGNING_SECRET;
+    if (e.SLACK_API_URL) config.slack.apiUrl = e.SLACK_API_URL;
+  }
+  if (e.TOURNIQUET_UI_URL) config.uiUrl = e.TOURNIQUET_UI_URL.replace(/\/$/, '');
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
   return config;
 }

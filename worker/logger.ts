@@ -13,6 +13,10 @@ export const REDACT_PATHS = [
   'req.headers["x-slack-signature"]',
   'req.headers["x-hub-signature-256"]',
   'config.temporal.apiKey',
+  'config.slack.botToken',
+  'config.slack.signingSecret',
+  'botToken',
+  'signingSecret',
 ];
 
 export function createLogger(level: string, name = 'tourniquet'): Logger {

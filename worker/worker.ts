@@ -11,7 +11,9 @@ import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { playbooks } from '../playbooks';
-import type { Config } from './config';
+import type { Config, SlackSettings } from './config';
+import { Directory } from '../activities/approvals/directory';
+import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
 
@@ -39,26 +41,55 @@ export interface ActivityDepsOptions {
   /** a directory, or a DemoWorld of the caller's (the bench instruments one) */
   demoWorld: string | DemoWorld;
   notifiers: readonly Notifier[];
+  /** posts incidents and approval requests to Slack, and resolves Slack user groups */
+  slack?: Pick<SlackSettings, 'botToken' | 'channel' | 'apiUrl'>;
+  /** links to incidents in messages */
+  incidentUrl?: (incidentId: string) => string;
 }
 
 /** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
+  const slackClient = options.slack && createSlackClient(options.slack);
+  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
+  const notifiers = [...options.notifiers];
+  if (slackClient && options.slack) {
+    notifiers.push(
+      new SlackNotifier(slackClient, options.slack.channel, {
+        who: (identity) => {
+          const user = directory.slackUserOf(identity);
+          return user ? `<@${user}>` : identity;
+        },
+        ...(options.incidentUrl ? { link: options.incidentUrl } : {}),
+      }),
+    );
+  }
   return {
     store: new FileEvidenceStore(options.evidenceDir),
     policies,
-    notifiers: options.notifiers,
+    directory,
+    notifiers,
     demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
   };
 }
 
+/** Incident links point at the Temporal UI's workflow page. */
+export function incidentUrlFor(config: Config): ((incidentId: string) => string) | undefined {
+  const base = config.uiUrl;
+  if (!base) return undefined;
+  return (id) => `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`;
+}
+
 export function activityDepsFromConfig(config: Config, logger: Logger, notifiers: Notifier[] = []): ActivityDeps {
+  const incidentUrl = incidentUrlFor(config);
   return buildActivityDeps({
     policies: loadPolicyFile(config.policiesPath),
     evidenceDir: config.evidenceDir,
     demoWorld: config.demoDir,
     notifiers: [new LogNotifier(logger), ...notifiers],
+    ...(config.slack ? { slack: config.slack } : {}),
+    ...(incidentUrl ? { incidentUrl } : {}),
   });
 }
 

@@ -8,6 +8,10 @@ import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
 import type { ApprovalPolicy } from './request';
 
+export function channelOf(policy: ApprovalPolicy): { channel?: string } {
+  return policy.channel ? { channel: policy.channel } : {};
+}
+
 interface WaitPoint {
   at: number;
   kind: 'reminder' | 'escalation';
@@ -37,7 +41,11 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
       `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`,
     );
   } else {
-    notifier.send('approval.requested', `approval needed: ${action.step}`, { gate: gate.view() });
+    notifier.send('approval.requested', `approval needed: ${action.step}`, {
+      gate: gate.view(),
+      evidence: incident.ledger.list().map((e) => ({ name: e.name, sha256: e.sha256.slice(0, 12) })),
+      ...channelOf(policy),
+    });
   }
   return gate;
 }
@@ -63,7 +71,7 @@ export async function waitForDecision(incident: Incident, notifier: Notifier, ga
         gateId: gate.id,
         approvalsRemaining: gate.approvalsRemaining,
       });
-      notifier.send('approval.reminder', `still waiting for approval: ${gate.action.step}`, { gate: gate.view() });
+      notifier.send('approval.reminder', `still waiting for approval: ${gate.action.step}`, { gate: gate.view(), ...channelOf(policy) });
     } else if (point?.kind === 'escalation' && policy.escalation) {
       incident.timeline.append('approval.escalated', 'tourniquet', `escalated: ${gate.action.step}`, {
         gateId: gate.id,
@@ -72,6 +80,8 @@ export async function waitForDecision(incident: Incident, notifier: Notifier, ga
       notifier.send('approval.escalated', `escalated: ${gate.action.step} awaits approval`, {
         gate: gate.view(),
         escalateTo: policy.escalation.notify,
+        ...(policy.escalation.channel ? { escalationChannel: policy.escalation.channel } : {}),
+        ...channelOf(policy),
       });
     }
   }
@@ -86,6 +96,6 @@ function recordClosure(incident: Incident, notifier: Notifier, gate: ApprovalGat
     reason: gate.closedReason,
     approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
   });
-  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view });
+  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view, ...channelOf(gate.policy) });
   if (gate.status !== 'approved') incident.setState(incident.restingState);
 }

@@ -19,6 +19,7 @@ export interface IncidentHeader {
 export type NotificationKind =
   | 'incident.started'
   | 'approval.requested'
+  | 'approval.vote'
   | 'approval.reminder'
   | 'approval.escalated'
   | 'approval.closed'
@@ -26,26 +27,47 @@ export type NotificationKind =
   | 'incident.contained'
   | 'incident.finished';
 
+/**
+ * What notifiers left behind for later notifications to find, e.g. `slack.thread` → the incident's
+ * thread, `slack.gate.g1` → the approval message to update in place. Kept in workflow state, so a
+ * worker restart does not lose them.
+ */
+export type NotificationRefs = Record<string, string>;
+
 export interface IncidentNotification {
   kind: NotificationKind;
   incident: IncidentHeader;
   summary: string;
+  refs: NotificationRefs;
   gate?: GateView;
-  /** for escalations: who else to bring in */
+  /** for approval requests: the evidence so far, by name and short hash */
+  evidence?: { name: string; sha256: string }[];
+  /** for escalations: who else to bring in, and where */
   escalateTo?: string[];
+  escalationChannel?: string;
+  /** the gate policy's channel, for gate events */
+  channel?: string;
 }
 
 export interface PolicyRequest {
+  incidentId: string;
   playbook: string;
   step: string;
   /** the request's or the step's named policy; the playbook default otherwise */
   policy?: string;
 }
 
+export interface ResolvedPolicy {
+  policy: ApprovalPolicy;
+  /** the resolved approver set (groups expanded, e.g. from Slack user groups), kept as evidence */
+  evidence: EvidenceRef;
+}
+
 /** The activities the engine itself calls, whatever the playbook. */
 export interface EngineActivities {
-  resolveApprovalPolicy(req: PolicyRequest): Promise<ApprovalPolicy>;
-  notify(event: IncidentNotification): Promise<void>;
+  resolveApprovalPolicy(req: PolicyRequest): Promise<ResolvedPolicy>;
+  /** returns new references to remember (see NotificationRefs) */
+  notify(event: IncidentNotification): Promise<NotificationRefs>;
 }
 
 /** Input of an evidence-collecting activity: it stores the artifact itself and returns the reference. */

@@ -7,7 +7,9 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
+import { channelOf } from './approval-wait';
 import type { Incident } from './incident-state';
+import type { Notifier } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
 import { decisionSchema, type Decision } from './request';
 
@@ -43,7 +45,7 @@ function failure(refusal: Refusal): ApplicationFailure {
   return ApplicationFailure.nonRetryable(refusal.message, refusal.code);
 }
 
-export function registerDecisionHandlers(incident: Incident): void {
+export function registerDecisionHandlers(incident: Incident, notifier: Notifier): void {
   setHandler(
     decideUpdate,
     (input) => {
@@ -60,6 +62,12 @@ export function registerDecisionHandlers(incident: Incident): void {
         approvalsRemaining: result.approvalsRemaining,
       });
       if (result.status !== 'open') incident.clock.mark('decided_at', now);
+      else {
+        notifier.send('approval.vote', `${decision.approver} approved ${gate.action.step}; ${result.approvalsRemaining} more needed`, {
+          gate: gate.view(),
+          ...channelOf(gate.policy),
+        });
+      }
       return result;
     },
     {

@@ -52,6 +52,8 @@ export class Incident {
   readonly alerts: AlertCounts = { total: 0, batches: 0 };
   /** destructive actions completed since the incident was last marked contained */
   actionsSinceContained = 0;
+  /** what notifiers left for later notifications (thread, message ids) */
+  readonly notificationRefs: Record<string, string> = {};
 
   constructor(
     readonly id: string,

@@ -62,7 +62,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
-    registerDecisionHandlers(incident);
+    registerDecisionHandlers(incident, notifier);
     setHandler(alertsSignal, (batch) => {
       incident.countAlerts(batch);
       incident.timeline.append('alert.repeated', batch.sample[0]?.source ?? 'alerts', `${batch.count} more alert(s)`, {

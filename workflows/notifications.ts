@@ -1,7 +1,7 @@
 /**
  * Notifications are best-effort and never hold the incident up: a slow or failing notifier (Slack
  * down) must not delay an approval gate. They run beside the workflow, failures land on the
- * timeline, and the workflow waits for the stragglers only before it completes.
+ * timeline, and the workflow waits for the queue only before it completes.
  */
 import type { EngineActivities, IncidentHeader, IncidentNotification, NotificationKind } from './contracts';
 import type { Incident } from './incident-state';
@@ -17,25 +17,35 @@ export function incidentHeader(incident: Incident): IncidentHeader {
   };
 }
 
+/**
+ * One queue per incident: notifications go out in order, each seeing the references the earlier
+ * ones left (a Slack approval message must exist before it can be updated). A stalled notifier
+ * (Slack down) holds only this queue, never the incident; when it answers again, the queue
+ * catches up in order, which brings every message up to date.
+ */
 export class Notifier {
-  private readonly pending = new Set<Promise<void>>();
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly incident: Incident,
     private readonly notify: EngineActivities['notify'],
   ) {}
 
-  send(kind: NotificationKind, summary: string, extra: Partial<IncidentNotification> = {}): void {
-    const event: IncidentNotification = { kind, incident: incidentHeader(this.incident), summary, ...extra };
-    const sent = this.notify(event).catch((err: unknown) => {
-      this.incident.timeline.append('notify.failed', 'tourniquet', `notification ${kind} failed: ${messageOf(err)}`);
+  send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs'>> = {}): void {
+    // The event describes the incident as it is now; the references are read when it is sent.
+    const event = { kind, incident: incidentHeader(this.incident), summary, ...extra };
+    this.tail = this.tail.then(async () => {
+      try {
+        const refs = await this.notify({ ...event, refs: { ...this.incident.notificationRefs } });
+        Object.assign(this.incident.notificationRefs, refs);
+      } catch (err) {
+        this.incident.timeline.append('notify.failed', 'tourniquet', `notification ${kind} failed: ${messageOf(err)}`);
+      }
     });
-    this.pending.add(sent);
-    void sent.finally(() => this.pending.delete(sent));
   }
 
   async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.tail;
   }
 }
 

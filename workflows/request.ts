@@ -47,7 +47,7 @@ export interface ApprovalPolicy {
   quorum: number;
   timeoutMs: number;
   remindersMs: number[];
-  escalation?: { afterMs: number; notify: string[] };
+  escalation?: { afterMs: number; notify: string[]; channel?: string };
   requireReasonOnApprove: boolean;
   channel?: string;
 }

@@ -7,7 +7,7 @@ import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, VerifyRequest, VerifyResult } from './contracts';
 import { approvalDenied, verificationFailed } from './errors';
-import type { EvidenceRef } from './evidence-ledger';
+import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type Notifier } from './notifications';
 import type { Playbook, PlaybookContext } from './playbook';
@@ -28,6 +28,18 @@ const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3 },
 });
+
+function recordEvidence(incident: Incident, name: string, ref: EvidenceRef): LedgerEntry {
+  const entry = incident.ledger.append(name, ref);
+  incident.timeline.append('evidence.recorded', 'tourniquet', `evidence: ${name}`, {
+    seq: entry.seq,
+    sha256: ref.sha256,
+    size: ref.size,
+    uri: ref.uri,
+    redactions: ref.redactions,
+  });
+  return entry;
+}
 
 export interface Compensation {
   name: string;
@@ -51,23 +63,17 @@ export function createPlaybookContext<P>(
     async evidence(name, activity, input) {
       const req: EvidenceRequest<unknown> = { incidentId: incident.id, name, mode: request.mode, input };
       const ref: EvidenceRef = await evidenceActivities[activity]!(req);
-      const entry = incident.ledger.append(name, ref);
-      incident.timeline.append('evidence.recorded', 'tourniquet', `evidence: ${name}`, {
-        seq: entry.seq,
-        sha256: ref.sha256,
-        size: ref.size,
-        uri: ref.uri,
-        redactions: ref.redactions,
-      });
-      return entry;
+      return recordEvidence(incident, name, ref);
     },
 
     async destructive(step) {
-      const policy = await resolveApprovalPolicy({
+      const { policy, evidence } = await resolveApprovalPolicy({
+        incidentId: incident.id,
         playbook: playbook.name,
         step: step.name,
         policy: step.policy ?? request.policy ?? playbook.defaultPolicy,
       });
+      recordEvidence(incident, evidence.name, evidence);
       const digest = actionDigest({ action: step.activity, target: step.target, args: step.args });
       const gate = openGate(
         incident,

@@ -18,7 +18,12 @@ const duration = z
   }, 'must be a duration like "90s", "30m" or "2h"')
   .transform((s) => ms(s as StringValue));
 
-const approverRef = z.string().trim().min(1);
+/** `alice`, `@group`, `slack:U0123ABCD` (a Slack user) or `slack-group:S0123ABCD` (a Slack user group). */
+const approverRef = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((r) => !/^slack(-group)?:/.test(r) || /^slack:[UW][A-Z0-9]{2,}$|^slack-group:S[A-Z0-9]{2,}$/.test(r), 'a Slack reference is slack:U… or slack-group:S…');
 
 const policySchema = z
   .object({
@@ -26,7 +31,7 @@ const policySchema = z
     quorum: z.number().int().min(1).default(1),
     timeout: duration.default(30 * 60_000),
     reminders: z.array(duration).default([]),
-    escalation: z.object({ after: duration, notify: z.array(approverRef).min(1) }).strict().optional(),
+    escalation: z.object({ after: duration, notify: z.array(approverRef).min(1), channel: z.string().optional() }).strict().optional(),
     requireReasonOnApprove: z.boolean().default(false),
     channel: z.string().optional(),
   })
@@ -40,6 +45,8 @@ export const policyFileSchema = z
         z.array(approverRef.refine((m) => !m.startsWith('@'), 'groups list people, not other groups')).min(1),
       )
       .default({}),
+    /** who is who across systems: a Slack click by U0ALICE is alice, so alice cannot approve her own request there */
+    people: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), z.object({ slack: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict()).default({}),
     policies: z.record(z.string(), policySchema).refine((p) => Object.keys(p).length > 0, 'define at least one policy'),
   })
   .strict()
@@ -88,7 +95,12 @@ export class PolicyBook {
     return [...new Set(out)];
   }
 
-  resolve(req: PolicyRequest): ApprovalPolicy {
+  get people(): PolicyFile['people'] {
+    return this.file.people;
+  }
+
+  /** The named policy with `@groups` expanded; Slack user groups are left for the Directory. */
+  resolve(req: Omit<PolicyRequest, 'incidentId'>): ApprovalPolicy {
     const name = req.policy;
     const policy = name && this.has(name) ? this.file.policies[name] : undefined;
     if (!name || !policy) {
@@ -105,16 +117,11 @@ export class PolicyBook {
       remindersMs: policy.reminders,
       requireReasonOnApprove: policy.requireReasonOnApprove,
     };
-    if (policy.escalation) resolved.escalation = { afterMs: policy.escalation.after, notify: this.expand(policy.escalation.notify) };
+    if (policy.escalation) {
+      resolved.escalation = { afterMs: policy.escalation.after, notify: this.expand(policy.escalation.notify) };
+      if (policy.escalation.channel) resolved.escalation.channel = policy.escalation.channel;
+    }
     if (policy.channel) resolved.channel = policy.channel;
     return resolved;
   }
-}
-
-export function createApprovalActivities(policies: PolicyBook) {
-  return {
-    async resolveApprovalPolicy(req: PolicyRequest): Promise<ApprovalPolicy> {
-      return policies.resolve(req);
-    },
-  };
 }

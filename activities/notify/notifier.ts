@@ -1,10 +1,14 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { IncidentNotification } from '../../workflows/contracts';
+import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
 
-/** Somewhere incident news goes (a log, Slack, a pager). Must tolerate being called twice for one event. */
+/**
+ * Somewhere incident news goes (a log, Slack, a pager). It may return references for later
+ * notifications (`event.refs`), and must tolerate being called twice for one event (retries).
+ */
 export interface Notifier {
   name: string;
-  notify(event: IncidentNotification): Promise<void>;
+  notify(event: IncidentNotification): Promise<NotificationRefs | void>;
 }
 
 export class LogNotifier implements Notifier {
@@ -27,10 +31,17 @@ export class LogNotifier implements Notifier {
 
 export function createNotifyActivities(notifiers: readonly Notifier[]) {
   return {
-    async notify(event: IncidentNotification): Promise<void> {
+    async notify(event: IncidentNotification): Promise<NotificationRefs> {
       const results = await Promise.allSettled(notifiers.map((n) => n.notify(event)));
-      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${notifiers[i]!.name}: ${(r.reason as Error).message}`] : []));
-      if (failed.length) throw new Error(`notifier(s) failed: ${failed.join('; ')}`);
+      const refs: NotificationRefs = {};
+      const failures: { name: string; error: unknown }[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') Object.assign(refs, r.value ?? {});
+        else failures.push({ name: notifiers[i]!.name, error: r.reason });
+      });
+      if (failures.length === 1 && failures[0]!.error instanceof ApplicationFailure) throw failures[0]!.error;
+      if (failures.length) throw new Error(`notifier(s) failed: ${failures.map((f) => `${f.name}: ${(f.error as Error).message}`).join('; ')}`);
+      return refs;
     },
   };
 }

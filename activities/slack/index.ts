@@ -1,0 +1,4 @@
+export { createSlackClient, classifySlackError, slackCall, messageRef, parseMessageRef } from './client';
+export { SlackNotifier } from './notifier';
+export { slackGroupMembers } from './usergroups';
+export * from './messages';

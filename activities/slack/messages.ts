@@ -1,0 +1,135 @@
+/**
+ * What Tourniquet says in Slack, as Block Kit. Builders are pure: the notifier decides where a
+ * message goes, these decide what it says. Nothing here may carry a secret: evidence appears as
+ * names and short hashes only, and action arguments are not shown (the digest binds them).
+ */
+import type { ActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { GateView } from '../../workflows/approval-gate';
+import type { IncidentHeader, IncidentNotification } from '../../workflows/contracts';
+
+export interface MessageContext {
+  /** how to show an identity: a mention when the Slack id is known */
+  who(identity: string): string;
+  /** a link to the incident, when a UI URL is configured */
+  link?(incidentId: string): string | undefined;
+}
+
+/** What a button carries back: enough to decide without asking the engine first. */
+export interface GateButtonValue {
+  incidentId: string;
+  gateId: string;
+  digest: string;
+  /** the policy wants a reason on approve */
+  reason: boolean;
+  /** critical actions: the approver types this (the target) to confirm */
+  confirm?: string;
+}
+
+export const APPROVE_ACTION = 'gate_approve';
+export const DENY_ACTION = 'gate_deny';
+
+const drill = (i: IncidentHeader) => (i.mode === 'drill' ? '[DRILL] ' : '');
+const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso}>`;
+
+function incidentLabel(i: IncidentHeader, ctx: MessageContext): string {
+  const url = ctx.link?.(i.id);
+  return url ? `<${url}|${i.title}> (\`${i.id}\`)` : `${i.title} (\`${i.id}\`)`;
+}
+
+function outcomeLine(gate: GateView, ctx: MessageContext): string {
+  const approvers = gate.votes.filter((v) => v.decision === 'approve').map((v) => ctx.who(v.approver));
+  const deny = gate.votes.find((v) => v.decision === 'deny');
+  switch (gate.status) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${approvers.join(', ')} at ${slackDate(gate.closed_at!)}`;
+    case 'denied':
+      return deny
+        ? `:no_entry: *Denied* by ${ctx.who(deny.approver)} at ${slackDate(gate.closed_at!)}: ${deny.reason ?? ''}`
+        : `:no_entry: *Denied*: ${gate.closed_reason ?? ''}`;
+    case 'expired':
+      return `:hourglass: *Expired — denied.* No decision by ${slackDate(gate.deadline)}; nothing was done.`;
+    case 'cancelled':
+      return ':heavy_multiplication_x: *Cancelled* with the incident; nothing was done.';
+    default: {
+      const votes = approvers.length ? ` Approved so far by ${approvers.join(', ')}.` : '';
+      return `:hourglass_flowing_sand: *Waiting:* ${gate.approvalsRemaining} more approval(s) needed.${votes}`;
+    }
+  }
+}
+
+export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: MessageContext): KnownBlock[] {
+  const i = event.incident;
+  const fields: SectionBlock['fields'] = [
+    { type: 'mrkdwn', text: `*Incident*\n${incidentLabel(i, ctx)}` },
+    { type: 'mrkdwn', text: `*Playbook*\n${i.playbook}` },
+    { type: 'mrkdwn', text: `*Action*\n\`${gate.action}\` on \`${gate.target}\`` },
+    { type: 'mrkdwn', text: `*Risk*\n${gate.risk}` },
+    { type: 'mrkdwn', text: `*Requested by*\n${ctx.who(gate.requester)} (cannot approve)` },
+    { type: 'mrkdwn', text: `*Approvers* (${gate.quorum} needed)\n${gate.eligible.map((a) => ctx.who(a)).join(', ')}` },
+    { type: 'mrkdwn', text: `*Deadline*\n${slackDate(gate.deadline)} — denied if undecided` },
+    { type: 'mrkdwn', text: `*Votes needed*\n${gate.approvalsRemaining} of ${gate.quorum}` },
+  ];
+  const evidence = (event.evidence ?? []).map((e) => `${e.name} \`${e.sha256}\``).join(' · ') || 'none yet';
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `${drill(i)}Approval needed: ${gate.step}`.slice(0, 150) } },
+    { type: 'section', fields },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text:
+          `*Approve* runs \`${gate.action}\` on \`${gate.target}\`${i.mode === 'drill' ? ' as a dry run (drill: nothing changes)' : ''}. ` +
+          '*Deny* changes nothing and ends the incident denied.',
+      },
+    },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Evidence: ${evidence}` }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Gate \`${gate.id}\` · action digest \`${gate.digest.slice(0, 16)}…\`` }] },
+    { type: 'section', text: { type: 'mrkdwn', text: outcomeLine(gate, ctx) } },
+  ];
+  if (gate.status === 'open') blocks.push(gateButtons(i.id, gate));
+  return blocks;
+}
+
+function gateButtons(incidentId: string, gate: GateView): ActionsBlock {
+  const value: GateButtonValue = { incidentId, gateId: gate.id, digest: gate.digest, reason: gate.requireReasonOnApprove };
+  if (gate.risk === 'critical') value.confirm = gate.target;
+  const json = JSON.stringify(value);
+  return {
+    type: 'actions',
+    block_id: `gate:${gate.id}`,
+    elements: [
+      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: json },
+      { type: 'button', action_id: DENY_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: json },
+    ],
+  };
+}
+
+export function gateText(event: IncidentNotification, gate: GateView): string {
+  return `${drill(event.incident)}Approval needed: ${gate.step} — ${gate.action} on ${gate.target} (${gate.status})`;
+}
+
+/** One line in the incident's thread for each step of its life. */
+export function threadLine(event: IncidentNotification, ctx: MessageContext): string {
+  const i = event.incident;
+  const gate = event.gate;
+  switch (event.kind) {
+    case 'incident.started':
+      return `${drill(i)}:rotating_light: *${i.title}* — incident ${incidentLabel(i, ctx)} opened by ${ctx.who(i.requester)}, playbook \`${i.playbook}\``;
+    case 'approval.requested':
+      return `:lock: Awaiting approval: *${gate?.step}* (${gate?.quorum} of ${gate?.eligible.map((a) => ctx.who(a)).join(', ')})`;
+    case 'approval.reminder':
+      return `:bell: Reminder: *${gate?.step}* still needs ${gate?.approvalsRemaining} approval(s) from ${gate?.eligible.filter((a) => a !== gate.requester).map((a) => ctx.who(a)).join(', ')} before ${gate ? slackDate(gate.deadline) : ''}`;
+    case 'approval.escalated':
+      return `:mega: Escalated to ${(event.escalateTo ?? []).map((a) => ctx.who(a)).join(', ')}: *${gate?.step}* still awaits approval`;
+    case 'approval.closed':
+      return gate ? outcomeLine(gate, ctx) : event.summary;
+    case 'action.started':
+      return `:hammer_and_wrench: Acting: *${gate?.step ?? event.summary}*`;
+    case 'incident.contained':
+      return `:shield: Contained — ${event.summary}`;
+    case 'incident.finished':
+      return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state}: ${event.summary}`;
+    default:
+      return event.summary;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Incident news in Slack: one thread per incident in the incidents channel, and one approval
+ * message per gate in the policy's channel, updated in place as votes arrive and when the gate
+ * closes. Message ids travel back to the workflow as references, so a restarted worker still
+ * updates the right message.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { GateView } from '../../workflows/approval-gate';
+import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
+import type { Notifier } from '../notify/notifier';
+import { messageRef, parseMessageRef, slackCall } from './client';
+import { gateBlocks, gateText, threadLine, type MessageContext } from './messages';
+
+const THREAD = 'slack.thread';
+const gateKey = (gate: GateView) => `slack.gate.${gate.id}`;
+
+export class SlackNotifier implements Notifier {
+  name = 'slack';
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly channel: string,
+    private readonly ctx: MessageContext,
+  ) {}
+
+  async notify(event: IncidentNotification): Promise<NotificationRefs> {
+    const refs: NotificationRefs = {};
+    const thread = await this.thread(event, refs);
+    const gate = event.gate;
+    switch (event.kind) {
+      case 'incident.started':
+        return refs;
+      case 'approval.requested':
+        if (gate) refs[gateKey(gate)] = await this.upsertGate(event, gate);
+        break;
+      case 'approval.vote':
+        if (gate) await this.upsertGate(event, gate);
+        return refs;
+      case 'approval.closed':
+        if (gate && event.refs[gateKey(gate)]) await this.upsertGate(event, gate);
+        break;
+      case 'approval.escalated':
+        if (event.escalationChannel) await this.post(event.escalationChannel, threadLine(event, this.ctx));
+        break;
+    }
+    await this.post(thread.channel, threadLine(event, this.ctx), thread.ts);
+    return refs;
+  }
+
+  /** The incident's thread; started now if the opening message never made it. */
+  private async thread(event: IncidentNotification, refs: NotificationRefs) {
+    const known = parseMessageRef(event.refs[THREAD]);
+    if (known) return known;
+    const opening = threadLine({ ...event, kind: 'incident.started' }, this.ctx);
+    const ts = await this.post(this.channel, opening);
+    refs[THREAD] = messageRef(this.channel, ts);
+    return { channel: this.channel, ts };
+  }
+
+  private async upsertGate(event: IncidentNotification, gate: GateView): Promise<string> {
+    const blocks = gateBlocks(event, gate, this.ctx);
+    const text = gateText(event, gate);
+    const existing = parseMessageRef(event.refs[gateKey(gate)]);
+    if (existing) {
+      await slackCall('chat.update', () => this.client.chat.update({ channel: existing.channel, ts: existing.ts, text, blocks }));
+      return messageRef(existing.channel, existing.ts);
+    }
+    const channel = event.channel ?? this.channel;
+    const res = await slackCall('chat.postMessage', () => this.client.chat.postMessage({ channel, text, blocks }));
+    return messageRef(res.channel ?? channel, res.ts!);
+  }
+
+  private async post(channel: string, text: string, threadTs?: string): Promise<string> {
+    const res = await slackCall('chat.postMessage', () =>
+      this.client.chat.postMessage({ channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false }),
+    );
+    return res.ts!;
+  }
+}
