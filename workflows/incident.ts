@@ -64,6 +64,15 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
     registerDecisionHandlers(incident, notifier);
     setHandler(alertsSignal, (batch) => {
+      if (batch.status === 'resolved') {
+        // Timeline only (no commands), so histories without the field replay unchanged.
+        const first = batch.sample[0];
+        incident.timeline.append('alert.resolved', first?.source ?? 'alerts', `${batch.count} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
+          count: batch.count,
+          resolved_at: batch.lastSeen,
+        });
+        return;
+      }
       incident.countAlerts(batch);
       incident.timeline.append('alert.repeated', batch.sample[0]?.source ?? 'alerts', `${batch.count} more alert(s)`, {
         count: batch.count,

@@ -29,6 +29,8 @@ export interface AlertBatch {
   sample: AlertRef[];
   firstSeen?: string;
   lastSeen?: string;
+  /** `resolved`: the source says these alerts stopped firing; recorded on the timeline, not counted */
+  status?: 'firing' | 'resolved';
 }
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
 

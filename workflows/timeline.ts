@@ -4,6 +4,7 @@ export type TimelineKind =
   | 'incident.state'
   | 'alert.received'
   | 'alert.repeated'
+  | 'alert.resolved'
   | 'evidence.recorded'
   | 'approval.requested'
   | 'approval.vote'
