@@ -10,12 +10,14 @@ import { startDevServer, type DevServer } from '../worker/dev-server';
 import { createLogger } from '../worker/logger';
 import { connectClient, connectNative } from '../worker/temporal-connection';
 import { activityDepsFromConfig, createWorker } from '../worker/worker';
+import { loadPolicyFile } from '../activities/approvals/policies';
+import { gatewayDepsFromConfig } from '../gateway/deps';
 import { startGateway } from '../gateway/server';
 
 export async function runDev(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'tourniquet');
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const deps = activityDepsFromConfig(config, logger);
+  loadPolicyFile(config.policiesPath); // a bad policy file stops us before anything starts
 
   let server: DevServer | undefined;
   if (!config.temporal.address) {
@@ -27,9 +29,10 @@ export async function runDev(config: Config): Promise<void> {
       uiPort: config.dev.uiPort,
       namespace: config.temporal.namespace,
     });
-    config = { ...config, temporal: { ...config.temporal, address: server.address } };
+    config = { ...config, uiUrl: config.uiUrl ?? server.uiUrl, temporal: { ...config.temporal, address: server.address } };
   }
 
+  const deps = activityDepsFromConfig(config, logger);
   const connection = await connectNative(config).catch((err: Error) => {
     throw new Error(
       `cannot reach Temporal at ${config.temporal.address}: ${err.message}` +
@@ -38,7 +41,7 @@ export async function runDev(config: Config): Promise<void> {
   });
   const client = await connectClient(config);
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps });
-  const gateway = await startGateway({ client, ...config.gateway });
+  const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), ...config.gateway });
 
   console.log(
     [
@@ -47,6 +50,7 @@ export async function runDev(config: Config): Promise<void> {
       server ? `  Temporal UI     ${server.uiUrl}` : undefined,
       `  Temporal        ${config.temporal.address}  namespace ${config.temporal.namespace}  task queue ${config.taskQueue}`,
       `  Gateway         ${gateway.url}  (GET /healthz, /readyz)`,
+      config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
       `  Policies        ${config.policiesPath}`,
       '',

@@ -3,10 +3,12 @@
  * and the Slack app mount here.
  */
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 
 export interface GatewayDeps {
   client: Client;
+  /** the Slack app (gateway/slack/app.ts), when Slack is configured */
+  slack?: Router;
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {
@@ -23,5 +25,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       res.status(503).json({ ok: false, temporal: 'unreachable', error: (err as Error).message });
     }
   });
+  if (deps.slack) app.use(deps.slack);
+  if (deps.intake) app.use(deps.intake);
   return app;
 }

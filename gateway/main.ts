@@ -2,13 +2,14 @@
 import { ConfigError, loadConfig } from '../worker/config';
 import { createLogger } from '../worker/logger';
 import { connectClient } from '../worker/temporal-connection';
+import { gatewayDepsFromConfig } from './deps';
 import { startGateway } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'tourniquet-gateway');
   const client = await connectClient(config);
-  const gateway = await startGateway({ client, ...config.gateway });
+  const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), ...config.gateway });
   logger.info({ url: gateway.url }, 'gateway listening');
   const stop = async () => {
     await gateway.close();

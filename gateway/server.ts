@@ -1,15 +1,15 @@
-import type { Client } from '@temporalio/client';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createGatewayApp } from './app';
+import { createGatewayApp, type GatewayDeps } from './app';
 
 export interface RunningGateway {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { client: Client; host: string; port: number }): Promise<RunningGateway> {
-  const app = createGatewayApp({ client: options.client });
+export async function startGateway(options: GatewayDeps & { host: string; port: number }): Promise<RunningGateway> {
+  const { host: _host, port: _port, ...deps } = options;
+  const app = createGatewayApp(deps);
   const server = app.listen(options.port, options.host);
   await Promise.race([
     once(server, 'listening'),
@@ -20,10 +20,13 @@ export async function startGateway(options: { client: Client; host: string; port
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      });
+      // then deliver the repeat counts still in the coalescing window
+      await intake?.close();
+    },
   };
 }

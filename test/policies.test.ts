@@ -63,6 +63,7 @@ describe('parsePolicyFile', () => {
         → at policies.standard.timeout"
     `);
     expect(parseError(file({ standard: { approvers: ['alice'], reminders: ['5m', '0s'] } })).message).toContain('policies.standard.reminders[1]');
+    expect(parseError(file({ standard: { approvers: ['alice'], timeout: '' } })).message).toContain('→ at policies.standard.timeout');
   });
 
   it('rejects a quorum of 0', () => {

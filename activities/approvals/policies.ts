@@ -10,13 +10,21 @@ import { z } from 'zod';
 import type { PolicyRequest } from '../../workflows/contracts';
 import type { ApprovalPolicy } from '../../workflows/request';
 
+/** Milliseconds for "90s", "30m", "2h"; undefined for anything else (ms() throws on "" ). */
+export function parseDuration(text: string): number | undefined {
+  if (!text.trim()) return undefined;
+  try {
+    const v = ms(text as StringValue);
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const duration = z
   .string()
-  .refine((s) => {
-    const v = ms(s as StringValue);
-    return typeof v === 'number' && v > 0;
-  }, 'must be a duration like "90s", "30m" or "2h"')
-  .transform((s) => ms(s as StringValue));
+  .refine((s) => parseDuration(s) !== undefined, 'must be a duration like "90s", "30m" or "2h"')
+  .transform((s) => parseDuration(s)!);
 
 /** `alice`, `@group`, `slack:U0123ABCD` (a Slack user) or `slack-group:S0123ABCD` (a Slack user group). */
 const approverRef = z

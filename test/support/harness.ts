@@ -63,7 +63,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { worker?: boolean; policies?: unknown } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  worker?: boolean;
+  policies?: unknown;
+  /** notify Slack (a fake Slack API) as the worker would */
+  slack?: { botToken: string; channel: string; apiUrl: string };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   quietRuntime();
   const address = inject('temporalAddress');
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-suite-'));
@@ -72,7 +79,13 @@ export async function startHarness(options: { worker?: boolean; policies?: unkno
   await writeFile(policiesPath, JSON.stringify(policies));
   const notifier = new RecordingNotifier();
   const world = new DemoWorld(join(dir, 'demo'));
-  const deps = buildActivityDeps({ policies: parsePolicyFile(policies), evidenceDir: join(dir, 'evidence'), demoWorld: world, notifiers: [notifier] });
+  const deps = buildActivityDeps({
+    policies: parsePolicyFile(policies),
+    evidenceDir: join(dir, 'evidence'),
+    demoWorld: world,
+    notifiers: [notifier],
+    ...(options.slack ? { slack: options.slack } : {}),
+  });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });

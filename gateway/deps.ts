@@ -1,0 +1,30 @@
+/** What the gateway is made of, from configuration: shared by `npm run gateway` and `tourniquet dev`. */
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { Directory } from '../activities/approvals/directory';
+import { loadPolicyFile } from '../activities/approvals/policies';
+import type { Config } from '../worker/config';
+import { incidentUrlFor } from '../worker/worker';
+import type { GatewayDeps } from './app';
+import { createSlackRouter } from './slack/app';
+
+export async function gatewayDepsFromConfig(config: Config, client: Client, logger: Logger): Promise<GatewayDeps> {
+  const deps: GatewayDeps = { client };
+  const slack = config.slack;
+  if (slack && !slack.signingSecret) logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');
+  if (slack?.signingSecret) {
+    const incidentUrl = incidentUrlFor(config);
+    deps.slack = await createSlackRouter({
+      temporal: client,
+      taskQueue: config.taskQueue,
+      directory: new Directory(loadPolicyFile(config.policiesPath).people),
+      signingSecret: slack.signingSecret,
+      botToken: slack.botToken,
+      eventsPath: slack.eventsPath,
+      logger,
+      ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+      ...(incidentUrl ? { incidentUrl } : {}),
+    });
+  }
+  return deps;
+}

@@ -1,0 +1,144 @@
+/**
+ * The Slack app (Bolt, HTTP mode) as an Express router for the gateway. Bolt verifies every
+ * request's signature and age (401 otherwise); the replay guard refuses a second delivery of the
+ * same signed request. Listeners ack at once (Slack's 3-second rule) and then decide through the
+ * same client path as the CLI, so Slack adds no rules of its own: refusals come from the gate,
+ * and reach the clicker as an ephemeral message saying why.
+ */
+import { App, ExpressReceiver, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Client } from '@temporalio/client';
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { decide, IncidentRequestError, startIncident } from '../../client';
+import type { Directory } from '../../activities/approvals/directory';
+import { APPROVE_ACTION, DENY_ACTION } from '../../activities/slack';
+import { BREAKGLASS_USAGE, parseBreakGlass } from './breakglass';
+import { replyEphemeral } from './ephemeral';
+import { slackReplayGuard } from './replay-guard';
+import { DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
+
+export interface SlackAppDeps {
+  temporal: Client;
+  taskQueue: string;
+  directory: Directory;
+  signingSecret: string;
+  botToken: string;
+  apiUrl?: string;
+  eventsPath: string;
+  logger: Logger;
+  incidentUrl?: (id: string) => string;
+}
+
+export async function createSlackRouter(deps: SlackAppDeps): Promise<Router> {
+  const router = Router();
+  const receiver = new ExpressReceiver({
+    signingSecret: deps.signingSecret,
+    endpoints: deps.eventsPath,
+    router,
+    logLevel: LogLevel.ERROR,
+  });
+  const app = new App({
+    receiver,
+    token: deps.botToken,
+    deferInitialization: true,
+    logLevel: LogLevel.ERROR,
+    ...(deps.apiUrl ? { clientOptions: { slackApiUrl: deps.apiUrl.replace(/\/?$/, '/') } } : {}),
+  });
+  registerListeners(app, deps);
+  await app.init();
+  const outer = Router();
+  outer.use(deps.eventsPath, slackReplayGuard());
+  outer.use(router);
+  return outer;
+}
+
+async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: DecisionMeta, user: string, reason?: string) {
+  let outcome;
+  try {
+    outcome = await decide(deps.temporal, {
+    incidentId: meta.incidentId,
+    gateId: meta.gateId,
+    digest: meta.digest,
+    decision: meta.decision,
+    approver: deps.directory.identityForSlackUser(user),
+    via: `slack:${user}`,
+    ...(reason ? { reason } : {}),
+    });
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message, incident: meta.incidentId }, 'decision from Slack failed');
+    await replyEphemeral(client, deps.logger, meta.channel, user, ':warning: Tourniquet could not record your decision; it was NOT applied. Try again, or use the CLI.');
+    return;
+  }
+  if (!outcome.applied) {
+    await replyEphemeral(client, deps.logger, meta.channel, user, `:no_entry_sign: Not applied — ${outcome.message}`);
+  }
+  // Accepted: the incident's own notification updates the approval message in place.
+}
+
+function registerListeners(app: App, deps: SlackAppDeps): void {
+  for (const decision of ['approve', 'deny'] as const) {
+    app.action<BlockAction<ButtonAction>>(decision === 'approve' ? APPROVE_ACTION : DENY_ACTION, async ({ ack, body, action, client }) => {
+      await ack();
+      let button;
+      try {
+        button = gateButtonSchema.parse(JSON.parse(action.value ?? ''));
+      } catch {
+        await replyEphemeral(client, deps.logger, body.channel?.id, body.user.id, ':warning: This button is not one of Tourniquet’s.');
+        return;
+      }
+      const meta: DecisionMeta = { ...button, decision, ...(body.channel?.id ? { channel: body.channel.id } : {}) };
+      if (needsModal(decision, button)) {
+        await client.views.open({ trigger_id: body.trigger_id, view: decisionModal(meta) });
+        return;
+      }
+      await decideFromSlack(deps, client, meta, body.user.id);
+    });
+  }
+
+  app.view(DECISION_VIEW, async ({ ack, body, view, client }) => {
+    const meta = decisionMetaSchema.safeParse(JSON.parse(view.private_metadata || '{}'));
+    if (!meta.success) {
+      await ack({ response_action: 'errors', errors: { reason: 'This form is not one of Tourniquet’s.' } });
+      return;
+    }
+    const reason = view.state.values.reason?.value?.value?.trim() || undefined;
+    const confirm = view.state.values.confirm?.value?.value?.trim() || undefined;
+    const errors = modalErrors(meta.data, reason, confirm);
+    if (Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    await decideFromSlack(deps, client, meta.data, body.user.id, reason);
+  });
+
+  app.command('/breakglass', async ({ ack, command }) => {
+    const parsed = parseBreakGlass(command.text ?? '');
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: parsed.error });
+      return;
+    }
+    try {
+      const id = await startIncident(
+        deps.temporal,
+        {
+          playbook: 'break-glass',
+          requester: deps.directory.identityForSlackUser(command.user_id),
+          params: parsed.request,
+          title: `Break-glass: ${parsed.request.role} for ${parsed.request.duration}`,
+        },
+        { taskQueue: deps.taskQueue },
+      );
+      const link = deps.incidentUrl?.(id);
+      await ack({
+        response_type: 'ephemeral',
+        text: `Break-glass requested: incident \`${id}\`${link ? ` (<${link}|open>)` : ''}. Two approvers other than you must approve.`,
+      });
+    } catch (err) {
+      const text = err instanceof IncidentRequestError ? `Break-glass is not available: ${err.message}` : 'Tourniquet could not start the request; try again or use the CLI.';
+      if (!(err instanceof IncidentRequestError)) deps.logger.error({ err }, 'break-glass start failed');
+      await ack({ response_type: 'ephemeral', text: `${text}\n${BREAKGLASS_USAGE}` });
+    }
+  });
+}
