@@ -247,5 +247,10 @@ describe('/breakglass', () => {
     expect(answer.response_type).toBe('ephemeral');
     expect(answer.text).toContain('duration: between 1m and 8h');
     expect(answer.text).toContain('Usage: `/breakglass <role> <duration> <reason>`');
+
+    // Valid input: until the break-glass playbook exists, an honest "not available", still private.
+    const good = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 30m restore orders after a bad migration', channel: INCIDENTS });
+    const started = JSON.parse((await post(good, sign(SECRET, good))).body);
+    expect(started).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Break-glass is not available: unknown playbook "break-glass"') });
   });
 });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { gateBlocks, threadLine } from '../activities/slack/messages';
+import type { GateView, IncidentNotification } from '../workflows';
+
+const gate: GateView = {
+  id: 'g1', step: 'Quarantine service checkout', action: 'demoQuarantine', target: 'service/checkout', args: { service: 'checkout' },
+  risk: 'critical', digest: 'ab'.repeat(32), policy: 'standard', requester: 'alice', eligible: ['alice', 'bob'], quorum: 1,
+  requireReasonOnApprove: false, votes: [], approvalsRemaining: 1, status: 'open',
+  opened_at: '2026-11-22T10:00:00.000Z', deadline: '2026-11-22T10:30:00.000Z',
+};
+const event: IncidentNotification = {
+  kind: 'approval.closed', summary: '', refs: {},
+  incident: { id: 'inc-demo-1', title: 'Demo', playbook: 'demo', mode: 'live', requester: 'alice', state: 'denied' },
+};
+const ctx = { who: (id: string) => (id === 'bob' ? '<@U0BOB>' : id) };
+const json = (v: unknown) => JSON.stringify(v);
+
+describe('the approval message', () => {
+  it('at the deadline shows "Expired — denied" and no buttons', () => {
+    const expired = { ...gate, status: 'expired' as const, closed_at: gate.deadline, approvalsRemaining: 1 };
+    const blocks = gateBlocks(event, expired, ctx);
+    expect(json(blocks)).toContain('*Expired — denied.* No decision by <!date^');
+    expect(blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(threadLine({ ...event, gate: expired }, ctx)).toMatch(/^:hourglass: \*Expired — denied\.\*/);
+  });
+
+  it('while open carries buttons whose value binds the exact gate and digest, and a critical target to type', () => {
+    const actions = gateBlocks({ ...event, kind: 'approval.requested' }, gate, ctx).find((b) => b.type === 'actions') as any;
+    expect(actions.elements.map((e: any) => e.action_id)).toEqual(['gate_approve', 'gate_deny']);
+    expect(JSON.parse(actions.elements[0].value)).toEqual({ incidentId: 'inc-demo-1', gateId: 'g1', digest: gate.digest, reason: false, confirm: 'service/checkout' });
+  });
+
+  it('never shows the action arguments, only the digest that binds them', () => {
+    const secretish = { ...gate, args: { token: 'do-not-show-me' } };
+    expect(json(gateBlocks({ ...event, kind: 'approval.requested' }, secretish, ctx))).not.toContain('do-not-show-me');
+  });
+});
