@@ -4,11 +4,14 @@
  */
 import type { Client } from '@temporalio/client';
 import express, { type Express, type Router } from 'express';
+import type { IntakeRouter } from './intake/router';
 
 export interface GatewayDeps {
   client: Client;
   /** the Slack app (gateway/slack/app.ts), when Slack is configured */
   slack?: Router;
+  /** alert intake (gateway/intake/router.ts): POST /alerts/… */
+  intake?: IntakeRouter;
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {

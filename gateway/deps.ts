@@ -6,10 +6,13 @@ import { loadPolicyFile } from '../activities/approvals/policies';
 import type { Config } from '../worker/config';
 import { incidentUrlFor } from '../worker/worker';
 import type { GatewayDeps } from './app';
+import { loadIntakeConfig } from './intake/config';
+import { createIntakeRouter } from './intake/router';
 import { createSlackRouter } from './slack/app';
 
 export async function gatewayDepsFromConfig(config: Config, client: Client, logger: Logger): Promise<GatewayDeps> {
   const deps: GatewayDeps = { client };
+  deps.intake = createIntakeRouter({ client, taskQueue: config.taskQueue, config: loadIntakeConfig(), logger });
   const slack = config.slack;
   if (slack && !slack.signingSecret) logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');
   if (slack?.signingSecret) {

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../worker/config';
 import { createLogger } from '../worker/logger';
 import { connectClient } from '../worker/temporal-connection';
 import { gatewayDepsFromConfig } from './deps';
+import { IntakeConfigError } from './intake/config';
+import { RouteConfigError } from '../playbooks/routing';
 import { startGateway } from './server';
 
 async function main(): Promise<void> {
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  const known = err instanceof ConfigError || err instanceof IntakeConfigError || err instanceof RouteConfigError;
+  console.error(known ? err.message : err);
   process.exit(1);
 });

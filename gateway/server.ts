@@ -26,7 +26,7 @@ export async function startGateway(options: GatewayDeps & { host: string; port: 
         server.close((err) => (err ? reject(err) : resolve()));
       });
       // then deliver the repeat counts still in the coalescing window
-      await intake?.close();
+      await options.intake?.close();
     },
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * The shape every intake source is normalised to: the engine's AlertRef (what the incident keeps)
+ * plus what routing needs (flat string fields), the alert's lifecycle status and the system
+ * identity that requests the incident.
+ */
+import { z } from 'zod';
+import type { RoutableAlert } from '../../playbooks/routing';
+import type { AlertRef } from '../../workflows';
+
+export interface IntakeAlert extends RoutableAlert {
+  status: 'firing' | 'resolved';
+  /** a system identity (`falco`, `alertmanager`, `github`, `generic:<source>`): it can never approve */
+  requester: string;
+  ref: AlertRef;
+  /** for a resolved alert: when it stopped firing, per its source */
+  resolvedAt?: string;
+}
+
+export const isoTime = z.iso.datetime({ offset: true });
+
+/** An ISO time as the engine stores it (milliseconds, UTC): Falco sends nanoseconds. */
+export function isoMs(time: string | Date): string {
+  return (typeof time === 'string' ? new Date(time) : time).toISOString();
+}
+
+const MAX_FIELD = 1000;
+const MAX_LABELS = 64;
+
+/** A field value as routing sees it: strings as they are, scalars printed, objects as JSON; null is absent. */
+export function fieldValue(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+/** Adds fields that are present; never overwrites one already set (built-in fields win). */
+export function addFields(into: Record<string, string>, entries: Iterable<[string, unknown]>): Record<string, string> {
+  for (const [key, raw] of entries) {
+    const value = fieldValue(raw);
+    if (value !== undefined && !(key in into)) into[key] = value;
+  }
+  return into;
+}
+
+/** The alert's fields as AlertRef labels: bounded in number and size, so histories stay small. */
+export function labelsOf(fields: Readonly<Record<string, string>>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields).slice(0, MAX_LABELS)) {
+    labels[key] = value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value;
+  }
+  return labels;
+}
+
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

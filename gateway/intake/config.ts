@@ -1,0 +1,77 @@
+/**
+ * Alert intake settings from the environment, validated at start-up. Secrets are kept out of every
+ * error message and log line; a source without a secret refuses alerts (401) and says which
+ * variable to set.
+ */
+import { z } from 'zod';
+import type { IntakeSource } from '../../playbooks/routing';
+
+/** several secrets, comma-separated, so one can be rotated without refusing alerts */
+const secrets = (name: string) =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((s) => s.length >= 16), `${name}: each secret needs at least 16 characters`)
+    .optional();
+
+const envSchema = z.object({
+  TOURNIQUET_INTAKE_TOKEN: secrets('TOURNIQUET_INTAKE_TOKEN'),
+  TOURNIQUET_INTAKE_TOKEN_FALCO: secrets('TOURNIQUET_INTAKE_TOKEN_FALCO'),
+  TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER: secrets('TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER'),
+  TOURNIQUET_INTAKE_TOKEN_GENERIC: secrets('TOURNIQUET_INTAKE_TOKEN_GENERIC'),
+  TOURNIQUET_GITHUB_WEBHOOK_SECRET: secrets('TOURNIQUET_GITHUB_WEBHOOK_SECRET'),
+  TOURNIQUET_INTAKE_MAX_BODY: z
+    .string()
+    .regex(/^\d+(b|kb|mb)?$/i, 'a size such as 1mb, 512kb or 65536')
+    .default('1mb'),
+  TOURNIQUET_INTAKE_COALESCE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  TOURNIQUET_INTAKE_COALESCE_MAX_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+});
+
+export type TokenSource = Exclude<IntakeSource, 'github'>;
+
+export interface IntakeConfig {
+  /** bearer tokens accepted per source (the source's own, else the shared one) */
+  tokens: Record<TokenSource, string[]>;
+  githubSecrets: string[];
+  maxBody: string;
+  /** first coalescing window for repeats of one incident; doubles while a storm lasts, up to coalesceMaxMs */
+  coalesceMs: number;
+  coalesceMaxMs: number;
+}
+
+export class IntakeConfigError extends Error {
+  override name = 'IntakeConfigError';
+}
+
+/** The variables that configure a source's secret, for "set X" messages. */
+export function secretVariables(source: IntakeSource): string[] {
+  if (source === 'github') return ['TOURNIQUET_GITHUB_WEBHOOK_SECRET'];
+  return [`TOURNIQUET_INTAKE_TOKEN_${source.toUpperCase()}`, 'TOURNIQUET_INTAKE_TOKEN'];
+}
+
+export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeConfig {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in envSchema.shape && v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    // issues name the variable and the rule broken, never the value
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new IntakeConfigError(`invalid alert intake configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.TOURNIQUET_INTAKE_COALESCE_MAX_MS < e.TOURNIQUET_INTAKE_COALESCE_MS) {
+    throw new IntakeConfigError('invalid alert intake configuration:\n  TOURNIQUET_INTAKE_COALESCE_MAX_MS must be >= TOURNIQUET_INTAKE_COALESCE_MS');
+  }
+  const shared = e.TOURNIQUET_INTAKE_TOKEN ?? [];
+  return {
+    tokens: {
+      falco: e.TOURNIQUET_INTAKE_TOKEN_FALCO ?? shared,
+      alertmanager: e.TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER ?? shared,
+      generic: e.TOURNIQUET_INTAKE_TOKEN_GENERIC ?? shared,
+    },
+    githubSecrets: e.TOURNIQUET_GITHUB_WEBHOOK_SECRET ?? [],
+    maxBody: e.TOURNIQUET_INTAKE_MAX_BODY,
+    coalesceMs: e.TOURNIQUET_INTAKE_COALESCE_MS,
+    coalesceMaxMs: e.TOURNIQUET_INTAKE_COALESCE_MAX_MS,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * In-memory intake counters, per source and outcome, served at GET /alerts/stats (Prometheus
+ * metrics come later). Per gateway process: several gateways each count their own.
+ */
+import type { IntakeSource } from '../../playbooks/routing';
+
+export const OUTCOMES = [
+  'new',
+  'joined',
+  'resolved',
+  'no-open-incident',
+  'no-route',
+  'ignored',
+  'rejected',
+  'invalid',
+  'unauthorized',
+  'too-large',
+  'unavailable',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type SourceCounts = { alerts: number } & Record<Outcome, number>;
+
+export class IntakeCounters {
+  private readonly counts = new Map<IntakeSource, SourceCounts>();
+
+  private of(source: IntakeSource): SourceCounts {
+    let c = this.counts.get(source);
+    if (!c) {
+      c = { alerts: 0, ...(Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>) };
+      this.counts.set(source, c);
+    }
+    return c;
+  }
+
+  /** one answer about one alert (a request that never got as far as alerts counts once) */
+  count(source: IntakeSource, outcome: Outcome, n = 1): void {
+    this.of(source)[outcome] += n;
+  }
+
+  /** alerts that passed validation */
+  alerts(source: IntakeSource, n: number): void {
+    this.of(source).alerts += n;
+  }
+
+  snapshot(): Partial<Record<IntakeSource, SourceCounts>> {
+    return Object.fromEntries([...this.counts].map(([k, v]) => [k, { ...v }]));
+  }
+}

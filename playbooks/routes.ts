@@ -1,0 +1,56 @@
+/**
+ * The alert routes this deployment ships: which alerts open which incidents. Checked at gateway
+ * start-up by compileRoutes (./routing). Order matters: the first matching rule wins.
+ *
+ * Only the demo playbook exists yet, so every route starts it. They show the shape real routes take
+ * and are what the intake tests and `npm run dev` use; replace them as real playbooks land.
+ */
+import type { RouteRule } from './routing';
+
+const FALCO_NOTICE_OR_WORSE = ['Notice', 'Warning', 'Error', 'Critical', 'Alert', 'Emergency'];
+
+export const alertRoutes: RouteRule[] = [
+  {
+    name: 'falco-shell',
+    description: 'An interactive shell in a container: quarantine the workload it runs in.',
+    source: 'falco',
+    match: { rule: 'Terminal shell in container', priority: FALCO_NOTICE_OR_WORSE },
+    playbook: 'demo',
+    params: { service: '{{ k8s.pod.label.app ?? k8s.pod.name | workload | slug }}' },
+    title: 'Shell in container: {{ k8s.ns.name ?? hostname }}/{{ k8s.pod.name ?? container.id }}',
+    // one incident per workload, whichever of its pods the shell was in
+    dedupKey: ['rule', 'k8s.ns.name', 'k8s.pod.label.app ?? k8s.pod.name | workload'],
+  },
+  {
+    name: 'am-suspicious-egress',
+    description: 'Prometheus saw a workload talk to the outside in a way it never does.',
+    source: 'alertmanager',
+    match: { alertname: ['SuspiciousEgressTraffic', 'CryptoMinerDetected'], severity: ['critical', 'page'] },
+    playbook: 'demo',
+    params: { service: '{{ service ?? app ?? job | slug }}' },
+    title: '{{ alertname }}: {{ namespace ?? cluster }}/{{ service ?? app ?? job }}',
+    dedupKey: ['alertname', 'namespace', 'service ?? app ?? job'],
+  },
+  {
+    // PLACEHOLDER until the revoke-leaked-key playbook exists: a leaked secret "quarantines" a demo
+    // service named after the repository, to exercise the whole path from GitHub to an approval.
+    name: 'github-secret-leak',
+    description: 'GitHub secret scanning found a secret in a repository (placeholder: demo playbook).',
+    source: 'github',
+    match: { event: 'secret_scanning_alert' },
+    playbook: 'demo',
+    params: { service: '{{ repository.name | slug }}' },
+    title: 'Leaked {{ secret_type_display_name ?? secret_type }} in {{ repository }} (alert #{{ alert.number }})',
+    policy: 'two-person',
+    dedupKey: ['repository', 'alert.number'],
+  },
+  {
+    name: 'generic-demo',
+    description: 'Anything posted to /alerts with source "demo" and a service field.',
+    source: 'generic',
+    match: { source: 'demo' },
+    playbook: 'demo',
+    params: { service: '{{ service | slug }}' },
+    dedupKey: ['title', 'service'],
+  },
+];

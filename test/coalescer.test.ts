@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Coalescer, CoalescerClosedError, type Batch, type OpenStatus } from '../gateway/intake/coalescer';
+
+interface Item {
+  n: number;
+  at: string;
+}
+
+function setup(opts: { windowMs?: number; maxWindowMs?: number; open?: () => Promise<OpenStatus>; flush?: (b: Batch<Item>) => Promise<void> } = {}) {
+  const opened: string[] = [];
+  const flushed: Batch<Item>[] = [];
+  const c = new Coalescer<string, Item>({
+    open: async (key) => {
+      opened.push(key);
+      return opts.open ? opts.open() : 'new';
+    },
+    flush: async (_key, _ctx, batch) => {
+      if (opts.flush) await opts.flush(batch);
+      flushed.push(batch);
+    },
+    seenAt: (i) => i.at,
+    windowMs: opts.windowMs ?? 100,
+    maxWindowMs: opts.maxWindowMs ?? 400,
+  });
+  return { c, opened, flushed };
+}
+
+const item = (n: number) => ({ n, at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the coalescer', () => {
+  it('opens once, counts repeats exactly, and delivers them as one batch per window', async () => {
+    vi.useFakeTimers();
+    const { c, opened, flushed } = setup();
+    const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => c.submit('inc-1', 'ctx', item(i % 50))));
+    expect(answers[0]).toBe('new');
+    expect(answers.slice(1).every((a) => a === 'joined')).toBe(true);
+    expect(opened).toEqual(['inc-1']);
+    expect(c.stats()).toMatchObject({ tracked: 1, pending: 999 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(flushed).toHaveLength(1);
+    expect(flushed[0]).toMatchObject({ count: 999, firstSeen: item(0).at, lastSeen: item(49).at });
+    expect(flushed[0]!.sample).toHaveLength(3);
+  });
+
+  it('doubles the window while a storm lasts, and forgets the incident after a quiet window', async () => {
+    vi.useFakeTimers();
+    const { c, opened, flushed } = setup({ windowMs: 100, maxWindowMs: 400 });
+    await c.submit('k', 'ctx', item(0));
+    for (let t = 0; t < 1000; t += 10) {
+      void c.submit('k', 'ctx', item(1));
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    // windows of 100, 200, 400, then 400 ms each
+    expect(flushed.map((b) => b.count).slice(0, 3)).toEqual([10, 20, 40]);
+    await vi.advanceTimersByTimeAsync(400);
+    const total = flushed.reduce((n, b) => n + b.count, 0);
+    expect(total).toBe(100);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(c.stats().tracked).toBe(0);
+    expect(await c.submit('k', 'ctx', item(2))).toBe('new');
+    expect(opened).toEqual(['k', 'k']);
+  });
+
+  it('keeps a batch that failed to deliver and sends it with the next one', async () => {
+    vi.useFakeTimers();
+    let fail = true;
+    const { c, flushed } = setup({ flush: async () => (fail ? Promise.reject(new Error('temporal down')) : undefined) });
+    await c.submit('k', 'ctx', item(0));
+    void c.submit('k', 'ctx', item(1));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(c.stats()).toMatchObject({ pending: 1, failedFlushes: 1 });
+    fail = false;
+    void c.submit('k', 'ctx', item(2));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(flushed).toHaveLength(1);
+    expect(flushed[0]!.count).toBe(2);
+  });
+
+  it('answers everyone with the error when the first alert cannot be recorded, and counts nothing', async () => {
+    let reject!: (err: Error) => void;
+    const { c } = setup({ open: () => new Promise((_, r) => (reject = r)) });
+    const first = c.submit('k', 'ctx', item(0));
+    const repeat = c.submit('k', 'ctx', item(1));
+    reject(new Error('unavailable'));
+    await expect(first).rejects.toThrow('unavailable');
+    await expect(repeat).rejects.toThrow('unavailable');
+    expect(c.stats()).toMatchObject({ tracked: 0, pending: 0 });
+  });
+
+  it('delivers what is pending on close, then refuses', async () => {
+    const { c, flushed } = setup({ windowMs: 60_000, maxWindowMs: 60_000 });
+    await c.submit('a', 'ctx', item(0));
+    await c.submit('b', 'ctx', item(0));
+    for (let i = 0; i < 5; i++) void c.submit('a', 'ctx', item(i));
+    void c.submit('b', 'ctx', item(9));
+    expect(await c.close()).toEqual({ undelivered: 0 });
+    expect(flushed.map((b) => b.count).sort()).toEqual([1, 5]);
+    await expect(c.submit('a', 'ctx', item(0))).rejects.toBeInstanceOf(CoalescerClosedError);
+  });
+
+  it('flushKey delivers one incident at once', async () => {
+    const { c, flushed } = setup({ windowMs: 60_000, maxWindowMs: 60_000 });
+    await c.submit('a', 'ctx', item(0));
+    void c.submit('a', 'ctx', item(1));
+    await c.flushKey('a');
+    expect(flushed).toHaveLength(1);
+    await c.close();
+  });
+});
