@@ -62,10 +62,18 @@ export async function runDev(config: Config): Promise<void> {
       .join('\n'),
   );
 
+  let stopping = false;
+  void server?.exited.then((code) => {
+    if (stopping) return;
+    console.error(`The Temporal dev server exited unexpectedly (code ${code}); stopping Tourniquet.`);
+    process.exitCode = 1;
+    worker.shutdown();
+  });
   try {
     // Worker.run() drains and returns on SIGINT/SIGTERM.
     await worker.run();
   } finally {
+    stopping = true;
     await gateway.close();
     await client.connection.close();
     await connection.close();

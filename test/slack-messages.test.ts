@@ -30,6 +30,12 @@ describe('the approval message', () => {
     expect(JSON.parse(actions.elements[0].value)).toEqual({ incidentId: 'inc-demo-1', gateId: 'g1', digest: gate.digest, reason: false, confirm: 'service/checkout' });
   });
 
+  it('says each step of the incident once, plainly, in its thread', () => {
+    const finished = { ...event, kind: 'incident.finished' as const, summary: 'resolved: playbook completed', incident: { ...event.incident, state: 'resolved' as const } };
+    expect(threadLine(finished, ctx)).toBe(':white_check_mark: Incident resolved — playbook completed');
+    expect(threadLine({ ...event, kind: 'incident.contained', summary: 'contained: service quarantined' }, ctx)).toBe(':shield: Contained (verified: service quarantined)');
+  });
+
   it('never shows the action arguments, only the digest that binds them', () => {
     const secretish = { ...gate, args: { token: 'do-not-show-me' } };
     expect(json(gateBlocks({ ...event, kind: 'approval.requested' }, secretish, ctx))).not.toContain('do-not-show-me');

@@ -6,6 +6,7 @@
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 
 export interface DevServerOptions {
@@ -19,7 +20,26 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string;
+  /** resolves with the exit code if the server stops for any reason (stop() included) */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
+}
+
+/** Fails fast when a port is taken: otherwise we might "find" another server there (even a dying one of ours). */
+async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is in use: is another Temporal or \`tourniquet dev\` running? Stop it, or choose other ports with TOURNIQUET_DEV_PORT / TOURNIQUET_DEV_UI_PORT.`
+            : `cannot use port ${port} (${what}): ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 async function waitUntilServing(address: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
@@ -44,6 +64,8 @@ async function waitUntilServing(address: string, child: ChildProcess, output: ()
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  await assertPortFree(options.port, 'Temporal gRPC');
+  await assertPortFree(options.uiPort, 'Temporal UI');
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const address = `127.0.0.1:${options.port}`;
   const child = spawn(
@@ -63,6 +85,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -75,10 +98,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return {
     address,
     uiUrl: `http://127.0.0.1:${options.uiPort}`,
+    exited,
     async stop() {
       process.off('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;

@@ -126,9 +126,9 @@ export function threadLine(event: IncidentNotification, ctx: MessageContext): st
     case 'action.started':
       return `:hammer_and_wrench: Acting: *${gate?.step ?? event.summary}*`;
     case 'incident.contained':
-      return `:shield: Contained — ${event.summary}`;
+      return `:shield: Contained (verified: ${event.summary.replace(/^contained: /, '')})`;
     case 'incident.finished':
-      return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state}: ${event.summary}`;
+      return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state} — ${event.summary.replace(`${i.state}: `, '')}`;
     default:
       return event.summary;
   }
