@@ -15,8 +15,10 @@ import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { timelineQuery } from '../workflows';
 import { buildActivityDeps, createWorker } from '../worker/worker';
+import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { RecordingNotifier, TEST_POLICIES } from './support/harness';
 
+let fake: FakeSlack;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
@@ -31,6 +33,7 @@ beforeAll(async () => {
     // installed already in this process
   }
   dir = await mkdtemp(join(tmpdir(), 'tourniquet-deadline-'));
+  fake = await startFakeSlack({ token: 'xoxb-deadline' });
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
   });
@@ -43,6 +46,7 @@ beforeAll(async () => {
       evidenceDir: join(dir, 'evidence'),
       demoWorld: join(dir, 'demo'),
       notifiers: [notifier],
+      slack: { botToken: 'xoxb-deadline', channel: 'C0INCIDENTS', apiUrl: fake.url },
     }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
@@ -53,6 +57,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await env?.teardown();
+  await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -89,4 +94,13 @@ it('denies by default at the deadline, after reminding and escalating at their p
   expect(kinds).toEqual(expect.arrayContaining(['approval.requested', 'approval.reminder', 'approval.escalated', 'approval.closed']));
   expect(notifier.of(id, 'approval.escalated')[0]!.escalateTo).toEqual(['dana', 'erin']);
   expect(notifier.of(id, 'approval.closed')[0]!.gate!.status).toBe('expired');
+
+  // The same points in Slack: reminder and escalation in the thread, the request marked expired.
+  const request = fake.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(id))!;
+  const thread = fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts).map((c) => String(c.args.text));
+  expect(thread.find((t) => t.startsWith(':bell: Reminder'))).toMatch(/still needs 1 approval\(s\) from bob, carol before/);
+  expect(thread).toContain(':mega: Escalated to dana, erin: *Quarantine service slow-approvers* still awaits approval');
+  const final_ = fake.message(request.args.channel, request.response!.ts)!;
+  expect(JSON.stringify(final_.blocks)).toContain('*Expired — denied.*');
+  expect(final_.blocks!.some((b) => b.type === 'actions')).toBe(false);
 });
