@@ -142,8 +142,9 @@ describe('ContainmentClock', () => {
     expect(clock.view()).toEqual({ decided_at: '2025-03-01T09:00:00.000Z', durations: {} });
   });
 
-  it('derives approve, contain, detection-delay and resolve durations from detection', () => {
+  it('derives approve, contain, detection-delay, resolve and exposure durations', () => {
     const clock = new ContainmentClock();
+    clock.mark('exposed_at', T - 3_600_000);
     clock.mark('detected_at', T);
     clock.mark('received_at', T + 30_000);
     clock.mark('approval_requested_at', T + 40_000);
@@ -157,8 +158,9 @@ describe('ContainmentClock', () => {
       time_to_contain_ms: 130_000,
       detection_delay_ms: 30_000,
       time_to_resolve_ms: 600_000,
+      exposure_window_ms: 3_730_000,
     });
-    for (const mark of CLOCK_MARKS) expect(view[mark]).toMatch(/^2025-03-01T09:\d\d:\d\d\.000Z$/);
+    for (const mark of CLOCK_MARKS) expect(view[mark]).toMatch(/^2025-03-01T0[89]:\d\d:\d\d\.000Z$/);
     expect(view.detected_at).toBe('2025-03-01T09:00:00.000Z');
     expect(view.contained_at).toBe('2025-03-01T09:02:10.000Z');
   });

@@ -4,6 +4,8 @@
  * step or opening a second gate does not move the figures people report.
  */
 export const CLOCK_MARKS = [
+  /** when the thing contained first became exposed, e.g. the commit that leaked a key (playbook-reported) */
+  'exposed_at',
   'detected_at',
   'received_at',
   'approval_requested_at',
@@ -23,6 +25,8 @@ export interface ContainmentDurations {
   detection_delay_ms?: number;
   /** detected (or received) → resolved */
   time_to_resolve_ms?: number;
+  /** exposed → contained: how long the leak or the attacker had */
+  exposure_window_ms?: number;
 }
 
 export type ClockView = Partial<Record<ClockMark, string>> & { durations: ContainmentDurations };
@@ -51,6 +55,7 @@ export class ContainmentClock {
     if (start !== undefined && m.contained_at !== undefined) d.time_to_contain_ms = m.contained_at - start;
     if (m.detected_at !== undefined && m.received_at !== undefined) d.detection_delay_ms = m.received_at - m.detected_at;
     if (start !== undefined && m.resolved_at !== undefined) d.time_to_resolve_ms = m.resolved_at - start;
+    if (m.exposed_at !== undefined && m.contained_at !== undefined) d.exposure_window_ms = m.contained_at - m.exposed_at;
     return view;
   }
 }

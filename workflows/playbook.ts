@@ -44,6 +44,8 @@ export interface PlaybookContext<P, A> {
   verify<K extends KeysOfType<A, VerifyActivity>>(name: string, activity: K, input: InputOf<A[K]>): Promise<VerifyResult>;
   /** Register an undo, run in reverse order if a later step fails. */
   compensate(name: string, undo: () => Promise<void>): void;
+  /** When what is being contained first became exposed (ISO time): the containment clock reports the exposure window. */
+  exposedSince(at: string): void;
 }
 
 export interface Playbook<P = any, A = any> {

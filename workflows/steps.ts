@@ -147,5 +147,12 @@ export function createPlaybookContext<P>(
     compensate(name, undo) {
       compensations.push({ name, undo });
     },
+
+    exposedSince(at) {
+      const ms = Date.parse(at);
+      if (Number.isNaN(ms)) throw new Error(`exposedSince needs an ISO time, got "${at}"`);
+      incident.clock.mark('exposed_at', ms);
+      incident.timeline.append('incident.exposure', 'tourniquet', `exposed since ${new Date(ms).toISOString()}`);
+    },
   };
 }

@@ -21,6 +21,7 @@ export type TimelineKind =
   | 'compensation.completed'
   | 'compensation.failed'
   | 'notify.failed'
+  | 'incident.exposure'
   | 'incident.contained'
   | 'incident.finished';
 
