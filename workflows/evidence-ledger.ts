@@ -13,6 +13,11 @@ export interface EvidenceRef {
   contentType: string;
   /** secrets found and replaced before hashing: fingerprints only, never the value */
   redactions: number;
+  /**
+   * A few small, non-secret facts the playbook needs to decide its next step (e.g. the leaking
+   * commit's time, a secret's type and fingerprint). Part of the chained entry, so also tamper-evident.
+   */
+  facts?: Record<string, string | number | boolean | null>;
 }
 
 export interface LedgerEntry extends EvidenceRef {
