@@ -66,13 +66,8 @@ export class Coalescer<C, S> {
 
   /** 'new' or 'joined' for the first alert of a window (after Temporal has it); 'joined' for a repeat. */
   submit(key: string, context: C, item: S): Promise<OpenStatus> {
-    if (this.closing) return Promise.reject(new CoalescerClosedError('the gateway is shutting down'));
-    const existing = this.entries.get(key);
-    if (existing) {
-      this.add(existing, item);
-      if (existing.opened) this.arm(existing);
-      return existing.ready.then(() => 'joined');
-    }
+    const repeat = this.repeat(key, item);
+    if (repeat) return repeat;
     const entry: Entry<C, S> = { key, context, opened: false, windowMs: this.deps.windowMs, ready: Promise.resolve('new') };
     this.entries.set(key, entry);
     entry.ready = this.deps.open(key, context, item).then(
@@ -88,6 +83,16 @@ export class Coalescer<C, S> {
       },
     );
     return entry.ready;
+  }
+
+  /** Counts a repeat of an incident this gateway has a window open for; undefined when it has none. */
+  repeat(key: string, item: S): Promise<OpenStatus> | undefined {
+    if (this.closing) return Promise.reject(new CoalescerClosedError('the gateway is shutting down'));
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.add(entry, item);
+    if (entry.opened) this.arm(entry);
+    return entry.ready.then(() => 'joined');
   }
 
   /** Delivers what is pending for this incident now (before a resolved notification, say). */

@@ -69,6 +69,14 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
+    // A repeat of an incident this gateway is already counting: no params to render, it joins.
+    const repeat = this.deps.coalescer.repeat(incidentId, ref);
+    if (repeat) {
+      const status = await repeat;
+      counters.count(alert.source, status);
+      return { status, incidentId, route: route.name };
+    }
+
     const request = this.request(route, alert, ref, receivedAt);
     if ('error' in request) {
       counters.count(alert.source, 'rejected');

@@ -12,7 +12,7 @@
  * take the alert (the sender should retry). Routes are compiled here, so a bad rule stops start-up.
  */
 import type { Client } from '@temporalio/client';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 import { playbooks as registry } from '../../playbooks';
 import { alertRoutes } from '../../playbooks/routes';
@@ -21,13 +21,14 @@ import type { AlertRef, IncidentRequestInput, PlaybookRegistry } from '../../wor
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
 import { bearerChecker, githubVerifier } from './auth';
+import { BodyError, parseSize, readBody } from './body';
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
 import type { IntakeConfig, TokenSource } from './config';
 import { IncidentDelivery } from './delivery';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
 import { normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
-import { AlertProcessor, issuesOf, type AlertResult, type IntakeLogger } from './processor';
+import { AlertProcessor, issuesOf, type IntakeLogger } from './processor';
 import { IntakeCounters, type SourceCounts } from './stats';
 
 export interface IntakeDeps {
@@ -53,8 +54,13 @@ export interface IntakeRouter extends Router {
 }
 
 const silent: IntakeLogger = { info() {}, warn() {}, error() {} };
-const SOURCE_BY_PATH: Record<string, IntakeSource> = { '/alerts/falco': 'falco', '/alerts/alertmanager': 'alertmanager', '/alerts/github': 'github', '/alerts': 'generic' };
-const sourceOf = (req: Request): IntakeSource => SOURCE_BY_PATH[req.path.replace(/\/+$/, '') || '/'] ?? 'generic';
+
+/** JSON without Express's send() (ETag, freshness): every alert of a storm is answered here. */
+function send(res: Response, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
 
 export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const playbooks = deps.playbooks ?? registry;
@@ -73,119 +79,136 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const processor = new AlertProcessor({ routes, playbooks, coalescer, delivery, counters, logger });
 
   const router = express.Router() as IntakeRouter;
-  const body = express.raw({ type: () => true, limit: deps.config.maxBody });
-
-  const bearer = (source: TokenSource) => {
-    const check = bearerChecker(source, deps.config.tokens[source]);
-    return (req: Request, res: Response, next: NextFunction) => {
-      const result = check(req.get('authorization'));
-      if (result.ok) return next();
-      counters.count(source, 'unauthorized');
-      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized', message: result.message });
-    };
-  };
+  const limit = parseSize(deps.config.maxBody);
+  const limitName = `${deps.config.maxBody} (TOURNIQUET_INTAKE_MAX_BODY)`;
+  const bearers = {
+    falco: bearerChecker('falco', deps.config.tokens.falco),
+    alertmanager: bearerChecker('alertmanager', deps.config.tokens.alertmanager),
+    generic: bearerChecker('generic', deps.config.tokens.generic),
+  } satisfies Record<TokenSource, unknown>;
+  const verifyGithub = githubVerifier(deps.config.githubSecrets);
 
   /** The body as JSON validated by the schema, or undefined once a 400 has been sent. */
-  function parse<T>(req: Request, res: Response, source: IntakeSource, schema: ZodType<T>): T | undefined {
-    const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  function parse<T>(res: Response, source: IntakeSource, raw: Buffer, schema: ZodType<T>): T | undefined {
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(raw.toString('utf8'));
     } catch (err) {
       counters.count(source, 'invalid');
-      res.status(400).json({ error: `invalid ${source} alert`, message: text ? `the body is not JSON: ${(err as Error).message}` : 'the body is empty', issues: [] });
+      send(res, 400, { error: `invalid ${source} alert`, message: raw.length ? `the body is not JSON: ${(err as Error).message}` : 'the body is empty', issues: [] });
       return undefined;
     }
     const parsed = schema.safeParse(json);
     if (parsed.success) return parsed.data;
     const issues = issuesOf(parsed.error);
     counters.count(source, 'invalid');
-    res.status(400).json({ error: `invalid ${source} alert`, message: `${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues });
+    send(res, 400, { error: `invalid ${source} alert`, message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues });
     return undefined;
   }
 
-  const code = (r: AlertResult) => (r.status === 'rejected' ? 422 : 202);
-
   async function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): Promise<void> {
     counters.alerts(source, alerts.length);
-    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt)));
     if (!many) {
-      res.status(code(results[0]!)).json(results[0]);
+      const result = await processor.process(alerts[0]!, receivedAt);
+      send(res, result.status === 'rejected' ? 422 : 202, result);
       return;
     }
-    res.status(results.every((r) => r.status === 'rejected') ? 422 : 202).json({ results });
+    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt)));
+    send(res, results.every((r) => r.status === 'rejected') ? 422 : 202, { results });
   }
 
-  router.post('/alerts/falco', bearer('falco'), body, async (req, res) => {
-    const receivedAt = new Date();
-    const event = parse(req, res, 'falco', falcoPayloadSchema);
-    if (event) await answer(res, 'falco', normalizeFalco(event), receivedAt, false);
-  });
+  /** One endpoint: bearer check (before reading the body), body, then the source's work. */
+  function endpoint(source: IntakeSource, work: (res: Response, raw: Buffer, req: Request, receivedAt: Date) => Promise<void>) {
+    const check = source === 'github' ? undefined : bearers[source];
+    return async (req: Request, res: Response) => {
+      const receivedAt = new Date();
+      try {
+        if (check) {
+          const auth = check(req.headers.authorization);
+          if (!auth.ok) {
+            counters.count(source, 'unauthorized');
+            res.setHeader('WWW-Authenticate', 'Bearer');
+            send(res, 401, { error: 'unauthorized', message: auth.message });
+            return;
+          }
+        }
+        await work(res, await readBody(req, limit, limitName), req, receivedAt);
+      } catch (err) {
+        fail(res, source, err);
+      }
+    };
+  }
 
-  router.post('/alerts/alertmanager', bearer('alertmanager'), body, async (req, res) => {
-    const receivedAt = new Date();
-    const payload = parse(req, res, 'alertmanager', alertmanagerPayloadSchema);
-    if (payload) await answer(res, 'alertmanager', normalizeAlertmanager(payload, receivedAt), receivedAt, true);
-  });
-
-  const verifyGithub = githubVerifier(deps.config.githubSecrets);
-  router.post('/alerts/github', body, async (req, res) => {
-    const receivedAt = new Date();
-    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const auth = await verifyGithub(raw, req.get('x-hub-signature-256'));
-    if (!auth.ok) {
-      counters.count('github', 'unauthorized');
-      res.status(401).json({ error: 'unauthorized', message: auth.message });
+  function fail(res: Response, source: IntakeSource, err: unknown): void {
+    if (err instanceof BodyError) {
+      counters.count(source, err.status === 413 ? 'too-large' : 'invalid');
+      send(res, err.status, { error: err.status === 413 ? 'payload too large' : 'bad request', message: err.message });
       return;
     }
-    const event = req.get('x-github-event') ?? '';
-    if (event !== SECRET_SCANNING_EVENT) {
-      counters.count('github', 'ignored');
-      res.status(202).json({ status: 'ignored', message: `event "${event}" is not handled; only ${SECRET_SCANNING_EVENT}` });
-      return;
-    }
-    const payload = parse(req, res, 'github', secretScanningAlertSchema);
-    if (!payload) return;
-    const alert = normalizeSecretScanning(payload, receivedAt);
-    if (!alert) {
-      counters.count('github', 'ignored');
-      res.status(202).json({ status: 'ignored', message: `action "${payload.action}" neither raises nor resolves an alert` });
-      return;
-    }
-    await answer(res, 'github', [alert], receivedAt, false);
-  });
-
-  router.post('/alerts', bearer('generic'), body, async (req, res) => {
-    const receivedAt = new Date();
-    const alert = parse(req, res, 'generic', genericAlertSchema);
-    if (alert) await answer(res, 'generic', [normalizeGeneric(alert, receivedAt)], receivedAt, false);
-  });
-
-  router.get('/alerts/stats', (_req, res) => {
-    res.json(router.stats());
-  });
-
-  router.use('/alerts', (req, res) => {
-    res.status(404).json({ error: 'not found', message: `no ${req.method} ${req.originalUrl}; alerts go to POST /alerts/falco, /alerts/alertmanager, /alerts/github or /alerts` });
-  });
-
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const source = sourceOf(req);
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      counters.count(source, 'too-large');
-      res.status(413).json({ error: 'payload too large', message: `the body exceeds ${deps.config.maxBody} (TOURNIQUET_INTAKE_MAX_BODY)` });
-      return;
-    }
-    if (type === 'request.aborted') return;
     counters.count(source, 'unavailable');
     const closing = err instanceof CoalescerClosedError;
     if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
-    res.status(503).set('Retry-After', '5').json({
-      error: 'unavailable',
-      message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry`,
-    });
+    res.setHeader('Retry-After', '5');
+    send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+  }
+
+  router.post(
+    '/alerts/falco',
+    endpoint('falco', async (res, raw, _req, receivedAt) => {
+      const event = parse(res, 'falco', raw, falcoPayloadSchema);
+      if (event) await answer(res, 'falco', normalizeFalco(event), receivedAt, false);
+    }),
+  );
+
+  router.post(
+    '/alerts/alertmanager',
+    endpoint('alertmanager', async (res, raw, _req, receivedAt) => {
+      const payload = parse(res, 'alertmanager', raw, alertmanagerPayloadSchema);
+      if (payload) await answer(res, 'alertmanager', normalizeAlertmanager(payload, receivedAt), receivedAt, true);
+    }),
+  );
+
+  router.post(
+    '/alerts/github',
+    endpoint('github', async (res, raw, req, receivedAt) => {
+      const auth = await verifyGithub(raw.toString('utf8'), req.headers['x-hub-signature-256'] as string | undefined);
+      if (!auth.ok) {
+        counters.count('github', 'unauthorized');
+        send(res, 401, { error: 'unauthorized', message: auth.message });
+        return;
+      }
+      const event = req.headers['x-github-event'] ?? '';
+      if (event !== SECRET_SCANNING_EVENT) {
+        counters.count('github', 'ignored');
+        send(res, 202, { status: 'ignored', message: `event "${String(event)}" is not handled; only ${SECRET_SCANNING_EVENT}` });
+        return;
+      }
+      const payload = parse(res, 'github', raw, secretScanningAlertSchema);
+      if (!payload) return;
+      const alert = normalizeSecretScanning(payload, receivedAt);
+      if (!alert) {
+        counters.count('github', 'ignored');
+        send(res, 202, { status: 'ignored', message: `action "${payload.action}" neither raises nor resolves an alert` });
+        return;
+      }
+      await answer(res, 'github', [alert], receivedAt, false);
+    }),
+  );
+
+  router.post(
+    '/alerts',
+    endpoint('generic', async (res, raw, _req, receivedAt) => {
+      const alert = parse(res, 'generic', raw, genericAlertSchema);
+      if (alert) await answer(res, 'generic', [normalizeGeneric(alert, receivedAt)], receivedAt, false);
+    }),
+  );
+
+  router.get('/alerts/stats', (_req, res) => {
+    send(res, 200, router.stats());
+  });
+
+  router.use('/alerts', (req, res) => {
+    send(res, 404, { error: 'not found', message: `no ${req.method} ${req.originalUrl}; alerts go to POST /alerts/falco, /alerts/alertmanager, /alerts/github or /alerts` });
   });
 
   const secured: string[] = (['falco', 'alertmanager', 'generic'] as const).filter((s) => deps.config.tokens[s].length > 0);

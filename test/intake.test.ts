@@ -1,0 +1,251 @@
+import { Webhooks } from '@octokit/webhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStatus, getTimeline } from '../client';
+import { startHarness, type Harness } from './support/harness';
+import { bearer, cancelAll, fixture, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
+import { waitFor } from './support/wait';
+
+let h: Harness;
+let gw: IntakeGateway;
+const started = new Set<string>();
+const run = `${process.pid}${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  h = await startHarness();
+  gw = await startIntakeGateway(h.client, h.taskQueue);
+});
+afterAll(async () => {
+  await gw?.close();
+  if (h) await cancelAll(h.client, started);
+  await h?.stop();
+});
+
+/** The documented Falco event, in a namespace of its own so suites and runs never share incidents. */
+function falcoEvent(ns: string, overrides: Record<string, unknown> = {}) {
+  const event = fixture('falco-terminal-shell.json');
+  event.output_fields['k8s.ns.name'] = `${ns}-${run}`;
+  return { ...event, ...overrides };
+}
+const falco = (body: unknown, token = TOKENS.falco) => post(`${gw.url}/alerts/falco`, body, bearer(token));
+
+async function exists(id: string): Promise<boolean> {
+  try {
+    await h.client.workflow.getHandle(id).describe();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('Falco', () => {
+  it('a documented payload opens an incident for the routed playbook; the same again joins it and is counted', async () => {
+    const event = falcoEvent('shop');
+    const first = await falco(event);
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ status: 'new', route: 'falco-shell' });
+    const id: string = first.body.incidentId;
+    expect(id).toMatch(/^inc-falco-shell-[0-9a-f]{16}$/);
+    started.add(id);
+
+    const status = await waitFor('the incident to await approval', async () => {
+      const s = await getStatus(h.client, id);
+      return s.state === 'awaiting-approval' ? s : undefined;
+    });
+    expect(status).toMatchObject({ playbook: 'demo', requester: 'falco', alerts: { total: 1 } });
+    expect(status.title).toBe(`Shell in container: shop-${run}/checkout-7d9f8b6c4-x2x9k`);
+    expect(status.gates[0]).toMatchObject({ target: 'service/checkout' });
+    expect(status.clock.detected_at).toBe('2026-11-22T19:35:58.532Z');
+
+    // Falcosidekick gives every event a new uuid: it is still the same incident
+    const again = await falco({ ...event, uuid: 'another-uuid', time: '2026-11-22T19:36:10.000000000Z' });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ status: 'joined', incidentId: id, route: 'falco-shell' });
+    const joined = await waitFor('the repeat counted', async () => {
+      const s = await getStatus(h.client, id);
+      return s.alerts.total === 2 ? s : undefined;
+    });
+    expect(joined.alerts.last_seen).toBe('2026-11-22T19:36:10.000Z');
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.map((e) => e.kind)).toContain('alert.repeated');
+    expect(timeline.find((e) => e.kind === 'alert.received')).toMatchObject({ actor: 'falco', summary: 'Terminal shell in container' });
+  });
+
+  it('a payload with a wrong type gets 400 naming the field, and starts nothing', async () => {
+    const res = await falco(falcoEvent('typed', { priority: 5, time: 'yesterday' }));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid falco alert');
+    expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['priority', 'time']);
+    expect(res.body.message).toMatch(/priority: Invalid input: expected string, received number/);
+    expect((await falco('{"rule": ')).body.message).toMatch(/not JSON/);
+    expect(gw.stats().sources.falco?.new).toBe(1);
+  });
+
+  it('refuses a missing or wrong token with 401', async () => {
+    const event = falcoEvent('auth');
+    const none = await post(`${gw.url}/alerts/falco`, event);
+    expect(none.status).toBe(401);
+    expect(none.body.message).toMatch(/missing bearer token/);
+    const wrong = await falco(event, 'not-the-falco-token-at-all');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.message).toBe('bad bearer token for falco');
+    // another source's token is not this source's
+    expect((await falco(event, TOKENS.alertmanager)).status).toBe(401);
+  });
+
+  it('answers 202 no-route for a valid alert no rule matches, and counts it', async () => {
+    const before = gw.stats().sources.falco?.['no-route'] ?? 0;
+    const res = await falco(fixture('falco-write-below-binary-dir.json'));
+    expect(res).toEqual({ status: 202, body: { status: 'no-route', title: 'Write below binary dir' } });
+    expect(gw.stats().sources.falco?.['no-route']).toBe(before + 1);
+  });
+
+  it('answers 422 when the alert cannot give the playbook valid params, and starts nothing', async () => {
+    const event = falcoEvent('params');
+    delete event.output_fields['k8s.pod.name'];
+    const missing = await falco(event);
+    expect(missing.status).toBe(422);
+    expect(missing.body).toMatchObject({ status: 'rejected', route: 'falco-shell' });
+    expect(missing.body.issues[0].message).toMatch(/no value for "k8s.pod.label.app \?\? k8s.pod.name \| workload \| slug"/);
+
+    const invalid = falcoEvent('params', {});
+    invalid.output_fields['k8s.pod.name'] = '___';
+    const res = await falco(invalid);
+    expect(res.status).toBe(422);
+    expect(res.body.issues).toEqual([{ path: 'params.service', message: 'a service name: lowercase letters, digits and dashes' }]);
+  });
+
+  it('answers 413 for an oversized body', async () => {
+    const res = await falco(falcoEvent('big', { output: 'x'.repeat(100_000) }));
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: 'payload too large' });
+    expect(res.body.message).toMatch(/TOURNIQUET_INTAKE_MAX_BODY/);
+  });
+});
+
+describe('Alertmanager', () => {
+  it('a firing alert opens an incident; its resolved notification is recorded on that incident', async () => {
+    const firing = fixture('alertmanager-firing.json');
+    firing.alerts[0].labels.namespace = `payments-${run}`;
+    const res = await post(`${gw.url}/alerts/alertmanager`, firing, bearer(TOKENS.alertmanager));
+    expect(res.status).toBe(202);
+    expect(res.body.results).toEqual([{ status: 'new', incidentId: expect.stringMatching(/^inc-am-suspicious-egress-/), route: 'am-suspicious-egress' }]);
+    const id: string = res.body.results[0].incidentId;
+    started.add(id);
+    const status = await waitFor('the gate', async () => {
+      const s = await getStatus(h.client, id);
+      return s.state === 'awaiting-approval' ? s : undefined;
+    });
+    expect(status).toMatchObject({ requester: 'alertmanager', clock: { detected_at: '2026-11-22T05:40:12.345Z' } });
+    expect(status.gates[0]!.target).toBe('service/ledger');
+
+    const resolved = structuredClone(firing);
+    resolved.status = 'resolved';
+    resolved.alerts[0].status = 'resolved';
+    resolved.alerts[0].endsAt = '2026-11-22T05:52:00Z';
+    const done = await post(`${gw.url}/alerts/alertmanager`, resolved, bearer(TOKENS.alertmanager));
+    expect(done).toEqual({ status: 202, body: { results: [{ status: 'resolved', incidentId: id, route: 'am-suspicious-egress' }] } });
+    const entry = await waitFor('alert.resolved on the timeline', async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'alert.resolved'));
+    expect(entry).toMatchObject({ actor: 'alertmanager', details: { count: 1, resolved_at: '2026-11-22T05:52:00.000Z' } });
+    expect((await getStatus(h.client, id)).alerts.total).toBe(1);
+
+    // a resolved alert with no open incident starts nothing
+    resolved.alerts[0].labels.namespace = `nowhere-${run}`;
+    const orphan = await post(`${gw.url}/alerts/alertmanager`, resolved, bearer(TOKENS.alertmanager));
+    expect(orphan.body.results[0]).toMatchObject({ status: 'no-open-incident' });
+    expect(await exists(orphan.body.results[0].incidentId)).toBe(false);
+  });
+
+  it('rejects a notification of another payload version with 400', async () => {
+    const res = await post(`${gw.url}/alerts/alertmanager`, { ...fixture<Record<string, unknown>>('alertmanager-firing.json'), version: '3' }, bearer(TOKENS.alertmanager));
+    expect(res.status).toBe(400);
+    expect(res.body.issues[0].path).toBe('version');
+  });
+});
+
+describe('GitHub secret scanning', () => {
+  const hooks = new Webhooks({ secret: TOKENS.github });
+  async function deliver(event: string, payload: unknown, signWith = hooks) {
+    const body = JSON.stringify(payload);
+    return post(`${gw.url}/alerts/github`, body, {
+      'x-github-event': event,
+      'x-github-delivery': crypto.randomUUID(),
+      'x-hub-signature-256': await signWith.sign(body),
+    });
+  }
+  const leak = () => {
+    const p = fixture('github-secret-scanning-created.json');
+    p.repository.full_name = `octo-org/payments-api-${run}`;
+    return p;
+  };
+
+  it('refuses a delivery with a wrong or missing signature with 401', async () => {
+    const res = await deliver('secret_scanning_alert', leak(), new Webhooks({ secret: 'not-the-configured-secret' }));
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/bad signature/);
+    const unsigned = await post(`${gw.url}/alerts/github`, leak(), { 'x-github-event': 'secret_scanning_alert' });
+    expect(unsigned.status).toBe(401);
+  });
+
+  it('a signed secret_scanning_alert opens an incident; ping is answered and ignored; resolved is recorded', async () => {
+    const ping = await deliver('ping', fixture('github-ping.json'));
+    expect(ping.status).toBe(202);
+    expect(ping.body).toMatchObject({ status: 'ignored' });
+
+    const res = await deliver('secret_scanning_alert', leak());
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'new', route: 'github-secret-leak' });
+    const id: string = res.body.incidentId;
+    started.add(id);
+    const status = await waitFor('the gate', async () => {
+      const s = await getStatus(h.client, id);
+      return s.state === 'awaiting-approval' ? s : undefined;
+    });
+    expect(status).toMatchObject({ requester: 'github', title: `Leaked AWS Access Key ID in octo-org/payments-api-${run} (alert #42)` });
+    expect(status.gates[0]).toMatchObject({ target: 'service/payments-api', quorum: 2 });
+    expect(status.clock.detected_at).toBe('2026-11-22T05:31:07.000Z');
+
+    const assigned = await deliver('secret_scanning_alert', { ...leak(), action: 'assigned' });
+    expect(assigned.body).toMatchObject({ status: 'ignored' });
+    const resolved = leak();
+    resolved.action = 'resolved';
+    resolved.alert.resolution = 'revoked';
+    resolved.alert.resolved_at = '2026-11-22T06:01:00Z';
+    expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({ status: 'resolved', incidentId: id, route: 'github-secret-leak' });
+  });
+});
+
+describe('generic alerts and sources without a secret', () => {
+  it('opens an incident from the generic schema', async () => {
+    const alert = { ...fixture('generic.json'), title: `Canary token opened ${run}` };
+    const res = await post(`${gw.url}/alerts`, alert, bearer(TOKENS.generic));
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'new', route: 'generic-demo' });
+    started.add(res.body.incidentId);
+    const s = await waitFor('the gate', async () => {
+      const st = await getStatus(h.client, res.body.incidentId);
+      return st.state === 'awaiting-approval' ? st : undefined;
+    });
+    expect(s.requester).toBe('generic:demo');
+    expect((await post(`${gw.url}/alerts`, { ...alert, extra: 1 }, bearer(TOKENS.generic))).body.issues[0].message).toMatch(/Unrecognized key/);
+  });
+
+  it('refuses every alert, naming the variable to set, when a source has no secret', async () => {
+    const bare = await startIntakeGateway(h.client, h.taskQueue, {
+      tokens: { falco: [], alertmanager: [], generic: [] },
+      githubSecrets: [],
+      maxBody: '1mb',
+      coalesceMs: 100,
+      coalesceMaxMs: 100,
+    });
+    try {
+      const falcoRes = await post(`${bare.url}/alerts/falco`, falcoEvent('bare'), bearer(TOKENS.falco));
+      expect(falcoRes.status).toBe(401);
+      expect(falcoRes.body.message).toMatch(/set TOURNIQUET_INTAKE_TOKEN_FALCO or TOURNIQUET_INTAKE_TOKEN/);
+      const gh = await post(`${bare.url}/alerts/github`, {}, { 'x-github-event': 'ping', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) });
+      expect(gh.status).toBe(401);
+      expect(gh.body.message).toMatch(/set TOURNIQUET_GITHUB_WEBHOOK_SECRET/);
+    } finally {
+      await bare.close();
+    }
+  });
+});
