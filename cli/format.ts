@@ -2,13 +2,7 @@
 import type { GateView, IncidentStatus, TimelineEvent } from '../workflows';
 import type { IncidentListing } from '../client';
 import type { EvidenceVerification } from '../activities/evidence';
-
-function ms(value: number | undefined): string {
-  if (value === undefined) return '—';
-  if (value < 1000) return `${value} ms`;
-  const s = value / 1000;
-  return s < 120 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
-}
+import { formatDuration as ms } from '../client/postmortem/format';
 
 export function formatGate(g: GateView): string {
   const votes = g.votes.map((v) => `${v.approver} ${v.decision}d${v.reason ? ` ("${v.reason}")` : ''} via ${v.via}`).join('; ') || 'none';

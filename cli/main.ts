@@ -165,6 +165,27 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('export')
+    .description('postmortem of an incident: summary, durations, every step and vote, alerts, verified evidence')
+    .argument('<id>')
+    .addOption(new Option('--format <format>', 'md, json or html').choices(['md', 'json', 'html']).default('md'))
+    .option('--out <file>', 'write to a file instead of standard output')
+    .action(async (id: string, opts) =>
+      withClient(async (client, config) => {
+        const { buildPostmortem, renderHtml, renderMarkdown } = await import('../client/postmortem');
+        const pm = await buildPostmortem(client, id, new FileEvidenceStore(config.evidenceDir));
+        const text = opts.format === 'json' ? `${JSON.stringify(pm, null, 2)}\n` : opts.format === 'html' ? renderHtml(pm) : renderMarkdown(pm);
+        if (opts.out) {
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile(opts.out, text);
+          console.error(`wrote ${opts.out}`);
+        } else {
+          process.stdout.write(text);
+        }
+      }),
+    );
+
+  program
     .command('cancel')
     .description('cancel an incident: open gates close, nothing further runs')
     .argument('<id>')

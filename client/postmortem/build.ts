@@ -1,0 +1,77 @@
+/** Assembles a postmortem from Temporal (status and timeline queries, which answer for closed incidents too) and the evidence store. */
+import type { Client } from '@temporalio/client';
+import { verifyEvidence, type EvidenceStore } from '../../activities/evidence';
+import type { IncidentStatus, TimelineEvent } from '../../workflows';
+import { getStatus, getTimeline } from '../incidents';
+import { POSTMORTEM_SCHEMA_ID, postmortemSchema, type Postmortem } from './model';
+
+export async function buildPostmortem(client: Client, incidentId: string, store: EvidenceStore): Promise<Postmortem> {
+  const [status, timeline] = await Promise.all([getStatus(client, incidentId), getTimeline(client, incidentId)]);
+  return assemble(status, timeline, await verifyEvidence(store, status.evidence));
+}
+
+export function assemble(status: IncidentStatus, timeline: TimelineEvent[], verification: Awaited<ReturnType<typeof verifyEvidence>>): Postmortem {
+  const { durations, ...clock } = status.clock;
+  const refusalsOf = (gateId: string) =>
+    timeline
+      .filter((e) => e.kind === 'approval.refused' && e.details?.gateId === gateId)
+      .map((e) => ({
+        at: e.at,
+        actor: e.actor,
+        code: String(e.details?.code ?? 'unknown'),
+        message: e.summary,
+        ...(typeof e.details?.via === 'string' ? { via: e.details.via } : {}),
+      }));
+  const checks = new Map(verification.entries.map((c) => [c.seq, c]));
+  return postmortemSchema.parse({
+    schema: POSTMORTEM_SCHEMA_ID,
+    generated_at: new Date().toISOString(),
+    incident: {
+      id: status.id,
+      title: status.title,
+      playbook: status.playbook,
+      mode: status.mode,
+      requester: status.requester,
+      state: status.state,
+      ...(status.outcome ? { outcome: status.outcome } : {}),
+    },
+    clock,
+    durations,
+    alerts: status.alerts,
+    approvals: status.gates.map((g) => ({
+      gate_id: g.id,
+      step: g.step,
+      action: g.action,
+      target: g.target,
+      digest: g.digest,
+      risk: g.risk,
+      policy: g.policy,
+      requester: g.requester,
+      eligible: g.eligible,
+      quorum: g.quorum,
+      status: g.status,
+      opened_at: g.opened_at,
+      deadline: g.deadline,
+      ...(g.closed_at ? { closed_at: g.closed_at } : {}),
+      ...(g.closed_reason ? { closed_reason: g.closed_reason } : {}),
+      votes: g.votes,
+      refusals: refusalsOf(g.id),
+    })),
+    steps: timeline,
+    evidence: {
+      verified: verification.ok,
+      entries: status.evidence.map((e) => ({
+        seq: e.seq,
+        name: e.name,
+        sha256: e.sha256,
+        size: e.size,
+        uri: e.uri,
+        recorded_at: e.recorded_at,
+        prev_hash: e.prev_hash,
+        entry_hash: e.entry_hash,
+        ok: checks.get(e.seq)?.ok ?? false,
+        problems: checks.get(e.seq)?.problems ?? ['not checked'],
+      })),
+    },
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * The postmortem's data, versioned: `tourniquet.postmortem/v1`. The zod schema is the source of
+ * truth; `postmortem.v1.schema.json` beside it is generated from it (`npm run schema`) for people
+ * and tools outside TypeScript, and a test keeps the two equal.
+ */
+import { z } from 'zod';
+import { INCIDENT_STATES } from '../../workflows/incident-state';
+
+export const POSTMORTEM_SCHEMA_ID = 'tourniquet.postmortem/v1';
+
+const time = z.string().describe('ISO 8601 time');
+const ms = z.number().int().describe('milliseconds');
+
+const vote = z.object({
+  approver: z.string(),
+  decision: z.enum(['approve', 'deny']),
+  reason: z.string().optional(),
+  via: z.string().describe('cli, slack:<user id>, api…'),
+  at: time,
+});
+
+const refusal = z.object({
+  at: time,
+  actor: z.string(),
+  code: z.string().describe('SelfApproval, ApproverNotEligible, AlreadyVoted, DigestMismatch, EngineUnavailable…'),
+  message: z.string(),
+  via: z.string().optional(),
+});
+
+export const postmortemSchema = z
+  .object({
+    schema: z.literal(POSTMORTEM_SCHEMA_ID),
+    generated_at: time,
+    incident: z.object({
+      id: z.string(),
+      title: z.string(),
+      playbook: z.string(),
+      mode: z.enum(['live', 'drill']),
+      requester: z.string(),
+      state: z.enum(INCIDENT_STATES),
+      outcome: z.string().optional(),
+    }),
+    clock: z.object({
+      exposed_at: time.optional(),
+      detected_at: time.optional(),
+      received_at: time.optional(),
+      approval_requested_at: time.optional(),
+      decided_at: time.optional(),
+      action_started_at: time.optional(),
+      contained_at: time.optional(),
+      resolved_at: time.optional(),
+    }),
+    durations: z.object({
+      time_to_approve_ms: ms.optional(),
+      time_to_contain_ms: ms.optional(),
+      detection_delay_ms: ms.optional(),
+      time_to_resolve_ms: ms.optional(),
+      exposure_window_ms: ms.optional(),
+    }),
+    alerts: z.object({ total: z.number().int(), batches: z.number().int(), first_seen: time.optional(), last_seen: time.optional() }),
+    approvals: z.array(
+      z.object({
+        gate_id: z.string(),
+        step: z.string(),
+        action: z.string(),
+        target: z.string(),
+        digest: z.string(),
+        risk: z.string(),
+        policy: z.string(),
+        requester: z.string(),
+        eligible: z.array(z.string()),
+        quorum: z.number().int(),
+        status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled']),
+        opened_at: time,
+        deadline: time,
+        closed_at: time.optional(),
+        closed_reason: z.string().optional(),
+        votes: z.array(vote),
+        refusals: z.array(refusal),
+      }),
+    ),
+    steps: z.array(
+      z.object({
+        seq: z.number().int(),
+        at: time,
+        kind: z.string(),
+        actor: z.string(),
+        summary: z.string(),
+        details: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ),
+    evidence: z.object({
+      verified: z.boolean().describe('every artifact hashes to its entry and the chain is intact'),
+      entries: z.array(
+        z.object({
+          seq: z.number().int(),
+          name: z.string(),
+          sha256: z.string(),
+          size: z.number().int(),
+          uri: z.string(),
+          recorded_at: time,
+          prev_hash: z.string(),
+          entry_hash: z.string(),
+          ok: z.boolean(),
+          problems: z.array(z.string()),
+        }),
+      ),
+    }),
+  })
+  .meta({ title: 'Tourniquet postmortem', description: 'What an incident did, who decided, how long it took, and its verified evidence.' });
+
+export type Postmortem = z.infer<typeof postmortemSchema>;
+
+export function postmortemJsonSchema(): Record<string, unknown> {
+  return { $id: `https://tourniquet.dev/schemas/${POSTMORTEM_SCHEMA_ID}.json`, ...z.toJSONSchema(postmortemSchema) };
+}
