@@ -2,15 +2,19 @@
  * `npm run bench`: latency of the two moments that matter in an incident, on this machine, against
  * a real embedded Temporal dev server the bench starts and stops itself.
  *   1. start → gate open: startIncident() until the approvers are notified (`approval.requested`);
- *   2. approve → destructive activity started: decide(approve) until demoQuarantine begins.
+ *   2. approve → destructive activity started: decide(approve) until demoQuarantine begins;
+ *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
+ *      latency (./intake).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
- * Knobs (env): BENCH_INCIDENTS (60), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
- * BENCH_CONCURRENCY (10), BENCH_TIMEOUT_S (240).
+ * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
+ * BENCH_CONCURRENCY (10), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
+ * BENCH_ALERTS_CONCURRENCY (64), BENCH_TIMEOUT_S (420).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
 import { runRound, type RoundResult, type Sample } from './incident';
+import { runIntakeBench } from './intake';
 import { startStack, type BenchStack } from './stack';
 import { mb, row } from './stats';
 
@@ -27,11 +31,14 @@ function intEnv(name: string, fallback: number, min = 0): number {
 }
 
 const config = {
-  incidents: intEnv('BENCH_INCIDENTS', 60, 1),
+  incidents: intEnv('BENCH_INCIDENTS', 60),
   warmup: intEnv('BENCH_WARMUP', 5),
   concurrent: intEnv('BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
-  timeoutS: intEnv('BENCH_TIMEOUT_S', 240, 10),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', 420, 10),
+  alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', 200),
+  alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
+  alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
 };
 
 const log = (line: string) => console.log(line);
@@ -88,12 +95,32 @@ async function main(): Promise<void> {
     for (const f of warm.failures) log(`  ${f}`);
   }
 
-  const sequential = await runRound(stack, 'seq', config.incidents, 1);
-  report(`sequential: ${config.incidents} incidents, one at a time`, sequential);
+  if (config.incidents > 0) {
+    const sequential = await runRound(stack, 'seq', config.incidents, 1);
+    report(`sequential: ${config.incidents} incidents, one at a time`, sequential);
+  }
 
   if (config.concurrent > 0) {
     const concurrent = await runRound(stack, 'conc', config.concurrent, config.concurrency);
     report(`concurrent: ${config.concurrent} incidents, ${config.concurrency} in flight`, concurrent);
+  }
+
+  if (config.alertsStorm > 0 || config.alertsDistinct > 0) {
+    const intakeStart = stack.serverStats()?.cpuS;
+    const t0 = process.cpuUsage();
+    const w0 = Date.now();
+    await runIntakeBench(
+      stack,
+      { distinct: config.alertsDistinct, storm: config.alertsStorm, concurrency: config.alertsConcurrency, maxMs: 120_000 },
+      log,
+    );
+    const secs = (Date.now() - w0) / 1000;
+    const cpu = process.cpuUsage(t0);
+    const server = stack.serverStats()?.cpuS;
+    log(
+      `  CPU over the intake round (${secs.toFixed(1)} s): bench process (gateway, load generator, worker) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s` +
+        (server !== undefined && intakeStart !== undefined ? `, dev server ${(server - intakeStart).toFixed(1)} s` : ''),
+    );
   }
 
   const mem = process.memoryUsage();

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayApp, type GatewayDeps } from './app';
 
@@ -10,7 +11,10 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayDeps & { host: string; port: number }): Promise<RunningGateway> {
   const { host: _host, port: _port, ...deps } = options;
   const app = createGatewayApp(deps);
-  const server = app.listen(options.port, options.host);
+  // Alerts go straight to the intake router (also mounted in the app), skipping the app's per-request set-up.
+  const intake = deps.intake;
+  const server = createServer(intake ? (req, res) => (req.url?.startsWith('/alerts') ? intake.direct(req, res, () => app(req, res)) : app(req, res)) : app);
+  server.listen(options.port, options.host);
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {

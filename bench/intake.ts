@@ -1,0 +1,133 @@
+/**
+ * The alert intake round: a gateway with intake on a loopback port of this process, fed by a
+ * keep-alive load generator in a worker thread (./loadgen-worker.mjs), against the bench's own
+ * dev server and worker.
+ *   1. a duplicate storm: identical alerts, all joining one incident; the count is then checked
+ *      exact on the incident itself, and its history size reported;
+ *   2. repeats one at a time: the intake path's own latency, without queueing;
+ *   3. distinct alerts: every alert opens its own incident (a Temporal start each).
+ * Incidents opened here are cancelled at the end.
+ * Bounded in count and time; prints figures, asserts nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { getStatus } from '../client';
+import type { IntakeConfig } from '../gateway/intake/config';
+import { createIntakeRouter } from '../gateway/intake/router';
+import { startGateway } from '../gateway/server';
+import type { BenchStack } from './stack';
+import { row } from './stats';
+
+export interface IntakeBenchConfig {
+  distinct: number;
+  storm: number;
+  concurrency: number;
+  maxMs: number;
+}
+
+interface LoadResult {
+  latencies: number[];
+  elapsedMs: number;
+  httpStatus: Record<string, number>;
+  answers: Record<string, number>;
+  incidents: string[];
+  errors: number;
+  sent: number;
+}
+
+const DISTINCT_CONNECTIONS = 8;
+const FALCO_EVENT = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'alerts', 'falco-terminal-shell.json'), 'utf8'));
+
+function falcoBody(namespace: string): string {
+  return JSON.stringify({ ...FALCO_EVENT, output_fields: { ...FALCO_EVENT.output_fields, 'k8s.ns.name': namespace } });
+}
+
+function load(url: string, token: string, bodies: string[], count: number, concurrency: number, maxMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./loadgen-worker.mjs', import.meta.url), {
+      workerData: { url, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, bodies, count, concurrency, maxMs },
+    });
+    worker.once('message', (r: LoadResult) => resolve(r));
+    worker.once('error', reject);
+  });
+}
+
+const rate = (r: LoadResult) => `${Math.round((r.latencies.length * 1000) / r.elapsedMs)} alerts/s`;
+const tally = (r: LoadResult) =>
+  `HTTP ${Object.entries(r.httpStatus).map(([k, v]) => `${k}×${v}`).join(' ')}; answers ${Object.entries(r.answers).map(([k, v]) => `${k}×${v}`).join(' ')}` +
+  (r.errors ? `; ${r.errors} connection errors` : '');
+
+export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfig, log: (line: string) => void): Promise<void> {
+  const token = randomBytes(24).toString('hex');
+  const intakeConfig: IntakeConfig = {
+    tokens: { falco: [token], alertmanager: [], generic: [] },
+    githubSecrets: [],
+    maxBody: '1mb',
+    coalesceMs: 250,
+    coalesceMaxMs: 10_000,
+  };
+  const intake = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig });
+  const gateway = await startGateway({ client: stack.client, intake, host: '127.0.0.1', port: 0 });
+  const url = `${gateway.url}/alerts/falco`;
+  const run = randomBytes(4).toString('hex');
+  const opened: string[] = [];
+  try {
+    log(`\nalert intake (gateway in this process, load generator in a worker thread, ${config.concurrency} connections)`);
+    if (config.storm > 0) {
+      // warm-up (JIT, connections), on an incident of its own; not counted
+      const warm = await load(url, token, [falcoBody(`warmup-${run}`)], Math.min(2000, config.storm), config.concurrency, config.maxMs);
+      opened.push(...warm.incidents);
+      const body = falcoBody(`storm-${run}`);
+      const r = await load(url, token, [body], config.storm, config.concurrency, config.maxMs);
+      log(`  duplicate storm: ${r.latencies.length} identical alerts in ${(r.elapsedMs / 1000).toFixed(1)} s, ${rate(r)}`);
+      log(`    ${tally(r)}`);
+      log(row('alert → 202 (storm, repeats)', r.latencies));
+      const [id] = r.incidents;
+      const accepted = (r.answers.new ?? 0) + (r.answers.joined ?? 0);
+      const pending = intake.stats().coalescer.pending;
+      await intake.close(); // what a shutdown does: deliver the window still pending
+      if (id) {
+        opened.push(id);
+        const status = await getStatus(stack.client, id);
+        const history = await stack.client.workflow.getHandle(id).fetchHistory();
+        const exact = status.alerts.total === accepted;
+        log(
+          `    incidents ${r.incidents.length}; counted on the incident ${status.alerts.total} of ${accepted} accepted: ${exact ? 'EXACT' : 'MISMATCH'}; ` +
+            `${status.alerts.batches} batches, history ${history.events?.length ?? 0} events (${pending} still in the window at shutdown, then delivered)`,
+        );
+      }
+    }
+  } finally {
+    await gateway.close();
+  }
+
+  // one at a time, then distinct alerts, on a fresh gateway
+  const quiet = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig });
+  const gw = await startGateway({ client: stack.client, intake: quiet, host: '127.0.0.1', port: 0 });
+  try {
+    const r = await load(`${gw.url}/alerts/falco`, token, [falcoBody(`quiet-${run}`)], 1000, 1, config.maxMs);
+    opened.push(...r.incidents);
+    log(row('alert → 202 (repeat, one at a time)', r.latencies.slice(1)));
+
+    if (config.distinct > 0) {
+      const bodies = Array.from({ length: config.distinct }, (_, i) => falcoBody(`distinct-${run}-${i}`));
+      const d = await load(`${gw.url}/alerts/falco`, token, bodies, config.distinct, DISTINCT_CONNECTIONS, config.maxMs);
+      opened.push(...d.incidents);
+      log(`  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${rate(d)} (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`);
+      log(`    ${tally(d)}`);
+      log(row('alert → 202 (opens an incident)', d.latencies));
+    }
+  } finally {
+    await gw.close();
+    // cancel what the round opened, so the dev server is quiet (and stops cleanly) afterwards
+    await Promise.all(
+      opened.map(async (id) => {
+        const handle = stack.client.workflow.getHandle(id);
+        await handle.cancel().catch(() => undefined);
+        await handle.result().catch(() => undefined);
+      }),
+    );
+  }
+}
