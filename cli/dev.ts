@@ -2,7 +2,8 @@
  * `tourniquet dev` (`npm run dev`): the whole stack on one machine. Uses the configured cluster
  * when TEMPORAL_ADDRESS is set, the embedded dev server otherwise.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { IncidentMetrics } from '../activities/metrics/incident-metrics';
+import { installRuntime } from '../worker/runtime';
 import { join } from 'node:path';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import type { Config } from '../worker/config';
@@ -16,7 +17,9 @@ import { startGateway } from '../gateway/server';
 
 export async function runDev(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'tourniquet');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installRuntime(config);
+  // One process, one registry: the gateway's /metrics shows the worker's incident metrics too.
+  const metrics = new IncidentMetrics();
   loadPolicyFile(config.policiesPath); // a bad policy file stops us before anything starts
 
   let server: DevServer | undefined;
@@ -32,7 +35,7 @@ export async function runDev(config: Config): Promise<void> {
     config = { ...config, uiUrl: config.uiUrl ?? server.uiUrl, temporal: { ...config.temporal, address: server.address } };
   }
 
-  const deps = activityDepsFromConfig(config, logger);
+  const deps = activityDepsFromConfig(config, logger, metrics);
   const connection = await connectNative(config).catch((err: Error) => {
     throw new Error(
       `cannot reach Temporal at ${config.temporal.address}: ${err.message}` +
@@ -40,8 +43,8 @@ export async function runDev(config: Config): Promise<void> {
     );
   });
   const client = await connectClient(config);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps });
-  const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), ...config.gateway });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics });
+  const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), metrics: metrics.registry, ...config.gateway });
 
   console.log(
     [
@@ -49,7 +52,7 @@ export async function runDev(config: Config): Promise<void> {
       `Tourniquet is running${server ? ` on the embedded Temporal dev server (data in ${config.dataDir})` : ` against ${config.temporal.address}`}`,
       server ? `  Temporal UI     ${server.uiUrl}` : undefined,
       `  Temporal        ${config.temporal.address}  namespace ${config.temporal.namespace}  task queue ${config.taskQueue}`,
-      `  Gateway         ${gateway.url}  (GET /healthz, /readyz)`,
+      `  Gateway         ${gateway.url}  (GET /healthz, /readyz, /metrics)`,
       config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
       `  Policies        ${config.policiesPath}`,

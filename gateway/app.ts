@@ -1,9 +1,10 @@
 /**
- * The gateway's HTTP app. For now: health and readiness (is Temporal reachable?). Alert intake
- * and the Slack app mount here.
+ * The gateway's HTTP app: health and readiness (is Temporal reachable?), metrics, the Slack app
+ * and alert intake.
  */
 import type { Client } from '@temporalio/client';
 import express, { type Express, type Router } from 'express';
+import type { Registry } from 'prom-client';
 import type { IntakeRouter } from './intake/router';
 
 export interface GatewayDeps {
@@ -12,6 +13,8 @@ export interface GatewayDeps {
   slack?: Router;
   /** alert intake (gateway/intake/router.ts): POST /alerts/… */
   intake?: IntakeRouter;
+  /** served at GET /metrics (Prometheus text format) */
+  metrics?: Registry;
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {
@@ -28,6 +31,12 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       res.status(503).json({ ok: false, temporal: 'unreachable', error: (err as Error).message });
     }
   });
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.metrics());
+    });
+  }
   if (deps.slack) app.use(deps.slack);
   if (deps.intake) app.use(deps.intake);
   return app;

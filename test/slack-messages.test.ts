@@ -9,7 +9,7 @@ const gate: GateView = {
   opened_at: '2026-11-22T10:00:00.000Z', deadline: '2026-11-22T10:30:00.000Z',
 };
 const event: IncidentNotification = {
-  kind: 'approval.closed', summary: '', refs: {},
+  seq: 1, kind: 'approval.closed', summary: '', refs: {},
   incident: { id: 'inc-demo-1', title: 'Demo', playbook: 'demo', mode: 'live', requester: 'alice', state: 'denied' },
 };
 const ctx = { who: (id: string) => (id === 'bob' ? '<@U0BOB>' : id) };

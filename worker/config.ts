@@ -39,6 +39,8 @@ const envSchema = z
     SLACK_API_URL: z.url().optional(),
     SLACK_EVENTS_PATH: z.string().startsWith('/').default('/slack/events'),
     TOURNIQUET_UI_URL: z.url().optional(),
+    TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((e) => !e.SLACK_BOT_TOKEN || e.SLACK_CHANNEL, {
@@ -81,6 +83,10 @@ export interface Config {
   dev: { port: number; uiPort: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   slack?: SlackSettings;
+  /** the standalone worker's /metrics port (the gateway serves /metrics on its own port) */
+  metricsPort: number;
+  /** Temporal SDK metrics (Prometheus) from the worker's core, when set */
+  sdkMetricsAddress?: string;
   /** base of incident links in messages: the Temporal UI */
   uiUrl?: string;
 }
@@ -115,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gateway: { host: e.TOURNIQUET_GATEWAY_HOST, port: e.TOURNIQUET_GATEWAY_PORT },
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.TOURNIQUET_METRICS_PORT,
   };
+  if (e.TEMPORAL_SDK_METRICS_ADDRESS) config.sdkMetricsAddress = e.TEMPORAL_SDK_METRICS_ADDRESS;
   if (e.SLACK_BOT_TOKEN && e.SLACK_CHANNEL) {
     config.slack = { botToken: e.SLACK_BOT_TOKEN, channel: e.SLACK_CHANNEL, eventsPath: e.SLACK_EVENTS_PATH };
     if (e.SLACK_SIGNING_SECRET) config.slack.signingSecret = e.SLACK_SIGNING_SECRET;

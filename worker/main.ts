@@ -1,27 +1,36 @@
 /** `npm run worker`: the worker alone, against the configured Temporal cluster. */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { ConfigError, loadConfig, temporalAddress } from './config';
 import { createLogger } from './logger';
+import { startMetricsServer } from './metrics-server';
+import { installRuntime } from './runtime';
 import { connectNative } from './temporal-connection';
 import { activityDepsFromConfig, createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'tourniquet-worker');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const deps = activityDepsFromConfig(config, logger);
+  installRuntime(config);
+  const metrics = new IncidentMetrics();
+  const deps = activityDepsFromConfig(config, logger, metrics);
   const connection = await connectNative(config);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
     deps,
+    metrics,
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : {}),
   });
-  logger.info({ address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue }, 'worker running');
+  const metricsServer = config.metricsPort ? await startMetricsServer(metrics.registry, config.gateway.host, config.metricsPort) : undefined;
+  logger.info(
+    { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url },
+    'worker running',
+  );
   try {
     await worker.run();
   } finally {
+    await metricsServer?.close();
     await connection.close();
   }
 }

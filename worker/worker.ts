@@ -10,6 +10,7 @@ import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/appro
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
+import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
 import type { Config, SlackSettings } from './config';
 import { Directory } from '../activities/approvals/directory';
@@ -45,6 +46,8 @@ export interface ActivityDepsOptions {
   slack?: Pick<SlackSettings, 'botToken' | 'channel' | 'apiUrl'>;
   /** links to incidents in messages */
   incidentUrl?: (incidentId: string) => string;
+  /** counts incidents, refusals and durations from notifications */
+  metrics?: IncidentMetrics;
 }
 
 /** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
@@ -54,6 +57,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const slackClient = options.slack && createSlackClient(options.slack);
   const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
   const notifiers = [...options.notifiers];
+  if (options.metrics) notifiers.push(new MetricsNotifier(options.metrics));
   if (slackClient && options.slack) {
     notifiers.push(
       new SlackNotifier(slackClient, options.slack.channel, {
@@ -81,13 +85,14 @@ export function incidentUrlFor(config: Config): ((incidentId: string) => string)
   return (id) => `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`;
 }
 
-export function activityDepsFromConfig(config: Config, logger: Logger, notifiers: Notifier[] = []): ActivityDeps {
+export function activityDepsFromConfig(config: Config, logger: Logger, metrics?: IncidentMetrics): ActivityDeps {
   const incidentUrl = incidentUrlFor(config);
   return buildActivityDeps({
+    ...(metrics ? { metrics } : {}),
     policies: loadPolicyFile(config.policiesPath),
     evidenceDir: config.evidenceDir,
     demoWorld: config.demoDir,
-    notifiers: [new LogNotifier(logger), ...notifiers],
+    notifiers: [new LogNotifier(logger)],
     ...(config.slack ? { slack: config.slack } : {}),
     ...(incidentUrl ? { incidentUrl } : {}),
   });
@@ -100,6 +105,8 @@ export interface WorkerOptions {
   deps: ActivityDeps;
   /** a pre-built bundle (tests, bench) or a bundle file; bundles from source otherwise */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  /** counts failed activity attempts by system */
+  metrics?: IncidentMetrics;
 }
 
 export function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -109,6 +116,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
+    ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
     ...workflowSource,
   });
 }

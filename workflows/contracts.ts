@@ -20,6 +20,7 @@ export type NotificationKind =
   | 'incident.started'
   | 'approval.requested'
   | 'approval.vote'
+  | 'approval.refused'
   | 'approval.reminder'
   | 'approval.escalated'
   | 'approval.closed'
@@ -35,6 +36,8 @@ export type NotificationKind =
 export type NotificationRefs = Record<string, string>;
 
 export interface IncidentNotification {
+  /** position in this incident's notification queue: with the incident id, a key for deduplicating retries */
+  seq: number;
   kind: NotificationKind;
   incident: IncidentHeader;
   summary: string;
@@ -47,6 +50,10 @@ export interface IncidentNotification {
   escalationChannel?: string;
   /** the gate policy's channel, for gate events */
   channel?: string;
+  /** for refusals: the stable code (SelfApproval, ApproverNotEligible…) */
+  refusal?: { code: string; actor: string };
+  /** for incident.finished: the containment durations, for metrics */
+  durations?: Record<string, number | undefined>;
 }
 
 export interface PolicyRequest {

@@ -4,7 +4,7 @@
  * client/decisions.ts). The handler checks again, because two votes may be accepted in the same
  * workflow task; its refusals reach the caller the same way and are reported the same way.
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
 import { channelOf } from './approval-wait';
@@ -88,5 +88,9 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier)
       decision: report.decision,
       via: report.via,
     });
+    // Added after histories were recorded without it: incidents already running replay unchanged.
+    if (patched('notify-refusals')) {
+      notifier.send('approval.refused', `refused ${report.approver}: ${report.code}`, { refusal: { code: report.code, actor: report.approver } });
+    }
   });
 }

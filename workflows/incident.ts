@@ -134,7 +134,7 @@ function finish(incident: Incident, notifier: Notifier, state: IncidentState, ou
   incident.timeline.append('incident.finished', 'tourniquet', `${state}: ${outcome}`, {
     durations: incident.clock.view().durations,
   });
-  notifier.send('incident.finished', `${state}: ${outcome}`);
+  notifier.send('incident.finished', `${state}: ${outcome}`, { durations: { ...incident.clock.view().durations } });
 }
 
 async function runCompensations(incident: Incident, compensations: Compensation[]): Promise<void> {

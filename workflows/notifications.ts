@@ -25,15 +25,16 @@ export function incidentHeader(incident: Incident): IncidentHeader {
  */
 export class Notifier {
   private tail: Promise<void> = Promise.resolve();
+  private seq = 0;
 
   constructor(
     private readonly incident: Incident,
     private readonly notify: EngineActivities['notify'],
   ) {}
 
-  send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs'>> = {}): void {
+  send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
     // The event describes the incident as it is now; the references are read when it is sent.
-    const event = { kind, incident: incidentHeader(this.incident), summary, ...extra };
+    const event = { seq: ++this.seq, kind, incident: incidentHeader(this.incident), summary, ...extra };
     this.tail = this.tail.then(async () => {
       try {
         const refs = await this.notify({ ...event, refs: { ...this.incident.notificationRefs } });

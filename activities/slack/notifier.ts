@@ -24,6 +24,8 @@ export class SlackNotifier implements Notifier {
   ) {}
 
   async notify(event: IncidentNotification): Promise<NotificationRefs> {
+    // The person refused was told privately when they clicked; the thread stays readable.
+    if (event.kind === 'approval.refused') return {};
     const refs: NotificationRefs = {};
     const thread = await this.thread(event, refs);
     const gate = event.gate;

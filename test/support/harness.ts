@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities';
+import type { IncidentMetrics } from '../../activities/metrics/incident-metrics';
 import { parsePolicyFile } from '../../activities/approvals/policies';
 import { DemoWorld } from '../../activities/demo/world';
 import type { Notifier } from '../../activities/notify/notifier';
@@ -68,6 +69,8 @@ export interface HarnessOptions {
   policies?: unknown;
   /** notify Slack (a fake Slack API) as the worker would */
   slack?: { botToken: string; channel: string; apiUrl: string };
+  /** count incidents and failed activities into these metrics */
+  metrics?: IncidentMetrics;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -85,6 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     demoWorld: world,
     notifiers: [notifier],
     ...(options.slack ? { slack: options.slack } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
@@ -109,6 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         taskQueue,
         deps,
         workflowBundle: { codePath: inject('workflowBundlePath') },
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       });
       running = worker.run();
       return worker;

@@ -1,0 +1,71 @@
+/**
+ * Metrics move when incidents happen: counted from the incidents' own notifications and from
+ * failed activity attempts, served at /metrics on the gateway.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { IncidentMetrics } from '../activities/metrics/incident-metrics';
+import { decide, getStatus, startIncident } from '../client';
+import { startGateway, type RunningGateway } from '../gateway/server';
+import { startHarness, type Harness } from './support/harness';
+import { waitFor } from './support/wait';
+
+let h: Harness;
+let gateway: RunningGateway;
+const metrics = new IncidentMetrics();
+
+beforeAll(async () => {
+  h = await startHarness({ metrics });
+  gateway = await startGateway({ client: h.client, metrics: metrics.registry, host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await h?.stop();
+});
+
+async function scrape(): Promise<string> {
+  const res = await fetch(`${gateway.url}/metrics`);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  return res.text();
+}
+
+it('counts incidents by outcome, refusals by reason, durations, and failed activity attempts', async () => {
+  const approved = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `m1-${process.pid}` } }, { taskQueue: h.taskQueue });
+  await waitFor('gate', async () => (await getStatus(h.client, approved)).state === 'awaiting-approval');
+  await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'alice', via: 'cli' });
+  await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'mallory', via: 'cli' });
+  await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'bob', via: 'cli' });
+  await h.client.workflow.getHandle(approved).result();
+
+  const denied = await startIncident(h.client, { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m2-${process.pid}` } }, { taskQueue: h.taskQueue });
+  await waitFor('gate', async () => (await getStatus(h.client, denied)).state === 'awaiting-approval');
+  await decide(h.client, { incidentId: denied, decision: 'deny', approver: 'carol', via: 'cli', reason: 'drill over' });
+  await h.client.workflow.getHandle(denied).result();
+
+  // A policy that does not exist: the policy lookup fails (non-retryable) and the incident fails.
+  const broken = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'no-such-policy', params: { service: `m3-${process.pid}` } }, { taskQueue: h.taskQueue });
+  await h.client.workflow.getHandle(broken).result().catch(() => undefined);
+
+  const text = await waitFor('the metrics to show all three incidents', async () => {
+    const t = await scrape();
+    return t.includes('outcome="failed"') && t.includes('reason="ApproverNotEligible"') ? t : undefined;
+  });
+  expect(text).toContain('tourniquet_incidents_total{playbook="demo",mode="live",outcome="resolved"} 1');
+  expect(text).toContain('tourniquet_incidents_total{playbook="demo",mode="drill",outcome="denied"} 1');
+  expect(text).toContain('tourniquet_incidents_total{playbook="demo",mode="live",outcome="failed"} 1');
+  expect(text).toContain('tourniquet_incidents_started_total{playbook="demo",mode="live"} 2');
+  expect(text).toContain('tourniquet_approval_refusals_total{reason="SelfApproval"} 1');
+  expect(text).toContain('tourniquet_approval_refusals_total{reason="ApproverNotEligible"} 1');
+  expect(text).toMatch(/tourniquet_time_to_contain_seconds_count\{playbook="demo",mode="live"\} 1/);
+  expect(text).toMatch(/tourniquet_time_to_approve_seconds_count\{playbook="demo",mode="drill"\} 1/);
+  expect(text).toContain('tourniquet_activity_failures_total{system="approvals",type="UnknownPolicy"}');
+});
+
+it('counts a notification delivered twice (a retried notify) once', async () => {
+  const m = new IncidentMetrics();
+  const { MetricsNotifier } = await import('../activities/metrics/incident-metrics');
+  const notifier = new MetricsNotifier(m);
+  const event = { seq: 7, kind: 'incident.finished' as const, summary: '', refs: {}, durations: {}, incident: { id: 'inc-x', title: 't', playbook: 'demo', mode: 'live' as const, requester: 'alice', state: 'resolved' as const } };
+  await notifier.notify(event);
+  await notifier.notify(event);
+  expect(await m.registry.getSingleMetricAsString('tourniquet_incidents_total')).toContain('outcome="resolved"} 1');
+});
