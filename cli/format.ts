@@ -1,6 +1,7 @@
 /** Human-readable output for the CLI; `--json` prints the data itself instead. */
 import type { GateView, IncidentStatus, TimelineEvent } from '../workflows';
 import type { IncidentListing } from '../client';
+import type { Report } from '../client/report';
 import type { EvidenceVerification } from '../activities/evidence';
 import { formatDuration as ms } from '../client/postmortem/format';
 
@@ -47,4 +48,15 @@ export function formatList(rows: IncidentListing[]): string {
 export function formatVerification(id: string, v: EvidenceVerification): string {
   const lines = v.entries.map((e) => `  #${e.seq} ${e.ok ? 'ok      ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
   return [`${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries)`, ...lines].join('\n');
+}
+
+export function formatReport(r: Report): string {
+  if (r.playbooks.length === 0) return `no incidents since ${r.since}`;
+  const pct = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v * 100)}%`);
+  const header = `${'playbook'.padEnd(20)} ${'incidents'.padStart(9)} ${'drills'.padStart(6)}  ${'MTTA p50 / p90'.padEnd(22)} ${'MTTC p50 / p90'.padEnd(22)} approved  denied`;
+  const rows = r.playbooks.map(
+    (p) =>
+      `${p.playbook.padEnd(20)} ${String(p.incidents).padStart(9)} ${String(p.drills).padStart(6)}  ${`${ms(p.time_to_approve.median_ms)} / ${ms(p.time_to_approve.p90_ms)}`.padEnd(22)} ${`${ms(p.time_to_contain.median_ms)} / ${ms(p.time_to_contain.p90_ms)}`.padEnd(22)} ${pct(p.approval_rate).padStart(8)}  ${pct(p.denial_rate).padStart(6)}`,
+  );
+  return [`since ${r.since}`, header, ...rows].join('\n');
 }

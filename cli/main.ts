@@ -7,7 +7,8 @@ import { decide, getStatus, getTimeline, IncidentRequestError, listIncidents, st
 import { FileEvidenceStore, verifyEvidence } from '../activities/evidence';
 import { ConfigError, loadConfig, type Config } from '../worker/config';
 import { connectClient } from '../worker/temporal-connection';
-import { formatList, formatStatus, formatTimeline, formatVerification } from './format';
+import { formatList, formatReport, formatStatus, formatTimeline, formatVerification } from './format';
+import { parseDuration } from '../activities/approvals/policies';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -182,6 +183,21 @@ export function buildProgram(): Command {
         } else {
           process.stdout.write(text);
         }
+      }),
+    );
+
+  program
+    .command('report')
+    .description('per playbook: MTTA and MTTC (median, p90), approval and denial rates, drills')
+    .option('--since <duration>', 'how far back, e.g. 7d, 30d, 12h', '30d')
+    .option('--json', 'print JSON')
+    .action(async (opts) =>
+      withClient(async (client) => {
+        const window = parseDuration(opts.since);
+        if (window === undefined) throw new CliRefusal(`--since takes a duration like 7d or 12h, got "${opts.since}"`);
+        const { readReport } = await import('../client/report');
+        const report = await readReport(client, new Date(Date.now() - window));
+        print(opts.json, report, () => formatReport(report));
       }),
     );
 

@@ -77,6 +77,15 @@ describe('tourniquet', () => {
 
     const list = JSON.parse((await tourniquet('list', '--json')).stdout);
     expect(list).toContainEqual(expect.objectContaining({ id, playbook: 'demo', state: 'resolved' }));
+
+    const report = JSON.parse((await tourniquet('report', '--since', '1h', '--json')).stdout);
+    const demo = report.playbooks.find((p: { playbook: string }) => p.playbook === 'demo');
+    expect(demo.incidents).toBeGreaterThanOrEqual(1);
+    expect(demo.time_to_contain.n).toBeGreaterThanOrEqual(1);
+    expect(demo.time_to_contain.median_ms).toBeGreaterThan(0);
+    const human = await tourniquet('report', '--since', '1h');
+    expect(human.stdout).toMatch(/^since .*\nplaybook\s+incidents\s+drills\s+MTTA p50 \/ p90/);
+    expect((await tourniquet('report', '--since', 'lately')).stderr).toContain('--since takes a duration like 7d or 12h');
   });
 
   it('explains bad input and exits non-zero without starting anything', async () => {
