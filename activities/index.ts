@@ -8,6 +8,7 @@ import type { PolicyBook } from './approvals/policies';
 import { createDemoActivities } from './demo/activities';
 import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
+import { createGitHubActivities, type GitHubDeps } from './github';
 import { createNotifyActivities, type Notifier } from './notify/notifier';
 
 export interface ActivityDeps {
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   directory: Directory;
   notifiers: readonly Notifier[];
   demoWorld: DemoWorld;
+  /** GitHub, when configured; the GitHub activities are registered either way and say what is missing */
+  github?: GitHubDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -23,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store }),
     ...createNotifyActivities(deps.notifiers),
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
+    ...createGitHubActivities({ github: deps.github, store: deps.store }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,7 +1,9 @@
 /** Every playbook the worker registers, by name. */
 import type { PlaybookRegistry } from '../workflows';
 import { demoPlaybook } from './demo';
+import { revokeLeakedKeyPlaybook } from './revoke-leaked-key';
 
 export const playbooks: PlaybookRegistry = {
   [demoPlaybook.name]: demoPlaybook,
+  [revokeLeakedKeyPlaybook.name]: revokeLeakedKeyPlaybook,
 };

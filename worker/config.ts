@@ -39,6 +39,8 @@ const envSchema = z
     SLACK_API_URL: z.url().optional(),
     SLACK_EVENTS_PATH: z.string().startsWith('/').default('/slack/events'),
     TOURNIQUET_UI_URL: z.url().optional(),
+    GITHUB_TOKEN: z.string().regex(/^\S{20,}$/, 'must be a GitHub token (no spaces, 20+ characters)').optional(),
+    GITHUB_API_URL: z.url().default('https://api.github.com'),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -71,6 +73,13 @@ export interface SlackSettings {
   eventsPath: string;
 }
 
+export interface GitHubConfig {
+  /** a secret: never logged */
+  token: string;
+  /** https://api.github.com, or a GitHub Enterprise Server's https://HOST/api/v3 */
+  apiUrl: string;
+}
+
 export interface Config {
   temporal: TemporalSettings;
   taskQueue: string;
@@ -83,6 +92,8 @@ export interface Config {
   dev: { port: number; uiPort: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   slack?: SlackSettings;
+  /** the GitHub playbooks' API access; their activities fail with GitHubNotConfigured without it */
+  github?: GitHubConfig;
   /** the standalone worker's /metrics port (the gateway serves /metrics on its own port) */
   metricsPort: number;
   /** Temporal SDK metrics (Prometheus) from the worker's core, when set */
@@ -129,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.SLACK_SIGNING_SECRET) config.slack.signingSecret = e.SLACK_SIGNING_SECRET;
     if (e.SLACK_API_URL) config.slack.apiUrl = e.SLACK_API_URL;
   }
+  if (e.GITHUB_TOKEN) config.github = { token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/+$/, '') };
   if (e.TOURNIQUET_UI_URL) config.uiUrl = e.TOURNIQUET_UI_URL.replace(/\/$/, '');
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
   return config;

@@ -9,10 +9,11 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
+import { createGitHubDeps } from '../activities/github';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
-import type { Config, SlackSettings } from './config';
+import type { Config, GitHubConfig, SlackSettings } from './config';
 import { Directory } from '../activities/approvals/directory';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 
@@ -46,6 +47,11 @@ export interface ActivityDepsOptions {
   slack?: Pick<SlackSettings, 'botToken' | 'channel' | 'apiUrl'>;
   /** links to incidents in messages */
   incidentUrl?: (incidentId: string) => string;
+  /**
+   * GitHub's API for the GitHub playbooks; `rotationValues` looks up the new values of rotated
+   * Actions secrets (the worker's environment by default)
+   */
+  github?: GitHubConfig & { rotationValues?: (name: string) => string | undefined };
   /** counts incidents, refusals and durations from notifications */
   metrics?: IncidentMetrics;
 }
@@ -69,12 +75,22 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
       }),
     );
   }
+  const github =
+    options.github &&
+    createGitHubDeps(
+      { token: options.github.token, apiUrl: options.github.apiUrl },
+      {
+        ...(options.github.rotationValues ? { rotationValues: options.github.rotationValues } : {}),
+        ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
+      },
+    );
   return {
     store: new FileEvidenceStore(options.evidenceDir),
     policies,
     directory,
     notifiers,
     demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
+    ...(github ? { github } : {}),
   };
 }
 
@@ -94,6 +110,7 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     demoWorld: config.demoDir,
     notifiers: [new LogNotifier(logger)],
     ...(config.slack ? { slack: config.slack } : {}),
+    ...(config.github ? { github: config.github } : {}),
     ...(incidentUrl ? { incidentUrl } : {}),
   });
 }

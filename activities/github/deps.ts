@@ -1,0 +1,39 @@
+/** What the GitHub activities need from the worker, and the one way to get it. */
+import { ApplicationFailure } from '@temporalio/common';
+import { redactText } from '../evidence';
+import type { RotationValues } from './actions-secrets';
+import type { GitHubClients } from './client';
+import { RevokerRefusal, type Revoker } from './revokers';
+
+export interface GitHubDeps {
+  clients: GitHubClients;
+  revokers: readonly Revoker[];
+  /** where rotation values come from: the worker's environment */
+  rotationValues: RotationValues;
+  /** a link to the incident, for the comment that resolves the alert */
+  incidentUrl?: (incidentId: string) => string;
+}
+
+/** The activities exist on every worker; without GitHub configured they fail, saying what to set. */
+export function requireGitHub(deps: GitHubDeps | undefined): GitHubDeps {
+  if (!deps) {
+    throw ApplicationFailure.nonRetryable(
+      'GitHub is not configured on this worker: set GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)',
+      'GitHubNotConfigured',
+    );
+  }
+  return deps;
+}
+
+/** A revoker's refusal is final: it says why, and nothing was done. */
+export async function refusalsFail<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RevokerRefusal) throw ApplicationFailure.nonRetryable(err.message, 'RevokeRefused');
+    throw err;
+  }
+}
+
+/** Belt and braces: whatever we say about a leak is scrubbed of its value first. */
+export const scrub = (text: string, secret: string) => redactText(text, { known: [secret] }).value;

@@ -1,0 +1,35 @@
+/** GitHub activities: secret scanning evidence, revoking a leaked secret, checking it is dead. */
+import type { EvidenceStore } from '../evidence';
+import { defaultRevokers } from './revokers';
+import { createGitHubClients, type GitHubSettings } from './client';
+import type { GitHubDeps } from './deps';
+import { createGitHubEvidenceActivities } from './evidence';
+import { createGitHubRevokeActivities } from './revoke';
+import type { RotationValues } from './actions-secrets';
+import type { Revoker } from './revokers';
+
+export type { GitHubDeps } from './deps';
+export type { GitHubSettings } from './client';
+export type { AlertTarget } from './alerts';
+export type { RevokeArgs, LeakedSecretRef } from './revoke';
+export { ROTATION_ENV_PREFIX, type Rotation } from './actions-secrets';
+
+export function createGitHubDeps(
+  settings: GitHubSettings,
+  options: { rotationValues?: RotationValues; revokers?: readonly Revoker[]; incidentUrl?: (incidentId: string) => string } = {},
+): GitHubDeps {
+  return {
+    clients: createGitHubClients(settings),
+    revokers: options.revokers ?? defaultRevokers,
+    rotationValues: options.rotationValues ?? ((name) => process.env[name]),
+    ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
+  };
+}
+
+/** Registered on every worker; they fail with GitHubNotConfigured when `github` is undefined. */
+export function createGitHubActivities(deps: { github: GitHubDeps | undefined; store: EvidenceStore }) {
+  return {
+    ...createGitHubEvidenceActivities(deps),
+    ...createGitHubRevokeActivities(deps),
+  };
+}

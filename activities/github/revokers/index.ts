@@ -1,0 +1,16 @@
+/** The revokers a worker knows, in order: the first that handles a secret type is used. */
+import { deployKeyRevoker } from './deploy-key';
+import { githubTokenRevoker } from './github-token';
+import type { Revoker } from './types';
+
+export * from './types';
+
+export const defaultRevokers: readonly Revoker[] = [githubTokenRevoker, deployKeyRevoker];
+
+export function revokerFor(revokers: readonly Revoker[], secretType: string): Revoker | undefined {
+  return revokers.find((r) => r.handles(secretType));
+}
+
+export function noRevokerMessage(secretType: string): string {
+  return `no Revoker for secret type "${secretType}": revoke it with its provider by hand, or add a Revoker for it (activities/github/revokers/)`;
+}
