@@ -83,8 +83,8 @@ describe('tourniquet', () => {
     expect(demo.incidents).toBeGreaterThanOrEqual(1);
     expect(demo.time_to_contain.n).toBeGreaterThanOrEqual(1);
     expect(demo.time_to_contain.median_ms).toBeGreaterThan(0);
-    const human = await tourniquet('report', '--since', '1h');
-    expect(human.stdout).toMatch(/^since .*\nplaybook\s+incidents\s+drills\s+MTTA p50 \/ p90/);
+    const reportText = await tourniquet('report', '--since', '1h');
+    expect(reportText.stdout).toMatch(/^since .*\nplaybook\s+incidents\s+drills\s+MTTA p50 \/ p90/);
     expect((await tourniquet('report', '--since', 'lately')).stderr).toContain('--since takes a duration like 7d or 12h');
   });
 
