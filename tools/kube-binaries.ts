@@ -129,9 +129,10 @@ function installEtcd(log: (line: string) => void): void {
   }
   log('installing etcd with apt-get (Debian package etcd-server)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const wait = ['-o', 'DPkg::Lock::Timeout=300']; // another apt-get (CI installs more) may hold the lock
   try {
-    execFileSync(apt, ['update', '-q'], { stdio: 'inherit', env });
-    execFileSync(apt, ['install', '-y', '-q', 'etcd-server'], { stdio: 'inherit', env });
+    execFileSync(apt, [...wait, 'update', '-q'], { stdio: 'inherit', env });
+    execFileSync(apt, [...wait, 'install', '-y', '-q', 'etcd-server'], { stdio: 'inherit', env });
   } catch (err) {
     throw new KubeBinaryError(`apt-get could not install etcd-server (${(err as Error).message}); or set ETCD.`, { cause: err });
   }
