@@ -54,17 +54,17 @@ describe('Falco', () => {
     expect(status).toMatchObject({ playbook: 'demo', requester: 'falco', alerts: { total: 1 } });
     expect(status.title).toBe(`Shell in container: shop-${run}/checkout-7d9f8b6c4-x2x9k`);
     expect(status.gates[0]).toMatchObject({ target: 'service/checkout' });
-    expect(status.clock.detected_at).toBe('2026-11-22T19:35:58.532Z');
+    expect(status.clock.detected_at).toBe('2026-11-22T05:35:58.532Z');
 
     // Falcosidekick gives every event a new uuid: it is still the same incident
-    const again = await falco({ ...event, uuid: 'another-uuid', time: '2026-11-22T19:36:10.000000000Z' });
+    const again = await falco({ ...event, uuid: 'another-uuid', time: '2026-11-22T05:36:10.000000000Z' });
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ status: 'joined', incidentId: id, route: 'falco-shell' });
     const joined = await waitFor('the repeat counted', async () => {
       const s = await getStatus(h.client, id);
       return s.alerts.total === 2 ? s : undefined;
     });
-    expect(joined.alerts.last_seen).toBe('2026-11-22T19:36:10.000Z');
+    expect(joined.alerts.last_seen).toBe('2026-11-22T05:36:10.000Z');
     const timeline = await getTimeline(h.client, id);
     expect(timeline.map((e) => e.kind)).toContain('alert.repeated');
     expect(timeline.find((e) => e.kind === 'alert.received')).toMatchObject({ actor: 'falco', summary: 'Terminal shell in container' });
