@@ -32,8 +32,11 @@ export const alertRoutes: RouteRule[] = [
     dedupKey: ['alertname', 'namespace', 'service ?? app ?? job'],
   },
   {
-    // PLACEHOLDER until the revoke-leaked-key playbook exists: a leaked secret "quarantines" a demo
-    // service named after the repository, to exercise the whole path from GitHub to an approval.
+    // PLACEHOLDER: a leaked secret "quarantines" a demo service named after the repository, to
+    // exercise the whole path from GitHub to an approval. The revoke-leaked-key playbook has since
+    // landed; routing to it takes playbook: 'revoke-leaked-key' and params { owner:
+    // '{{ repository.owner }}', repo: '{{ repository.name }}', alertNumber: '{{ alert.number }}' },
+    // once its GitHub access is configured where alerts arrive (and test/intake.test.ts follows).
     name: 'github-secret-leak',
     description: 'GitHub secret scanning found a secret in a repository (placeholder: demo playbook).',
     source: 'github',
