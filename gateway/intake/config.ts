@@ -7,19 +7,19 @@ import { z } from 'zod';
 import type { IntakeSource } from '../../playbooks/routing';
 
 /** several secrets, comma-separated, so one can be rotated without refusing alerts */
-const secrets = (name: string) =>
+const secrets = () =>
   z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .refine((list) => list.every((s) => s.length >= 16), `${name}: each secret needs at least 16 characters`)
+    .refine((list) => list.every((s) => s.length >= 16), 'each secret needs at least 16 characters')
     .optional();
 
 const envSchema = z.object({
-  TOURNIQUET_INTAKE_TOKEN: secrets('TOURNIQUET_INTAKE_TOKEN'),
-  TOURNIQUET_INTAKE_TOKEN_FALCO: secrets('TOURNIQUET_INTAKE_TOKEN_FALCO'),
-  TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER: secrets('TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER'),
-  TOURNIQUET_INTAKE_TOKEN_GENERIC: secrets('TOURNIQUET_INTAKE_TOKEN_GENERIC'),
-  TOURNIQUET_GITHUB_WEBHOOK_SECRET: secrets('TOURNIQUET_GITHUB_WEBHOOK_SECRET'),
+  TOURNIQUET_INTAKE_TOKEN: secrets(),
+  TOURNIQUET_INTAKE_TOKEN_FALCO: secrets(),
+  TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER: secrets(),
+  TOURNIQUET_INTAKE_TOKEN_GENERIC: secrets(),
+  TOURNIQUET_GITHUB_WEBHOOK_SECRET: secrets(),
   TOURNIQUET_INTAKE_MAX_BODY: z
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'a size such as 1mb, 512kb or 65536')
