@@ -51,7 +51,8 @@ export function createGitHubEvidenceActivities(deps: { github: GitHubDeps | unde
         revokeRef: plan?.ref ?? null,
         revokePlan: scrub(plan?.description ?? problem ?? '', leak.secret),
       };
-      return { ...ref, facts };
+      // The `secret` field, replaced by its fingerprint before redaction saw it, counts too.
+      return { ...ref, redactions: ref.redactions + 1, facts };
     },
 
     /** facts: firstCommitAt (null when no leaking commit could be dated), locations, commits, undatedCommits */

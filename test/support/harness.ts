@@ -69,6 +69,8 @@ export interface HarnessOptions {
   policies?: unknown;
   /** notify Slack (a fake Slack API) as the worker would */
   slack?: { botToken: string; channel: string; apiUrl: string };
+  /** call GitHub (a fake GitHub API) as the worker would; rotation values from here instead of the environment */
+  github?: { token: string; apiUrl: string; rotationValues?: (name: string) => string | undefined };
   /** count incidents and failed activities into these metrics */
   metrics?: IncidentMetrics;
 }
@@ -88,6 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     demoWorld: world,
     notifiers: [notifier],
     ...(options.slack ? { slack: options.slack } : {}),
+    ...(options.github ? { github: options.github } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const taskQueue = `test-${randomUUID()}`;

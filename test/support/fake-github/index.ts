@@ -1,0 +1,132 @@
+/**
+ * The fake GitHub for tests: start it, build its world (users and tokens, repositories, leaked
+ * secrets with their commits, deploy keys), run the code under test against `url`, then look at
+ * what reached it. See ./server.ts for how strict it is.
+ */
+import type { Server } from 'node:http';
+import type { World } from './handlers';
+import { preloadSpec } from './openapi';
+import { listen, type Exchange, type Fault, type GitHubRequest } from './server';
+import { isoSeconds, newRepo, nextId, sha1Of, type FakeAlert, type FakeRepo, type FakeUser } from './state';
+
+export type { Fault, GitHubRequest } from './server';
+export type { FakeAlert, FakeRepo } from './state';
+
+export interface LeakSpec {
+  secret: string;
+  secretType: string;
+  secretTypeDisplayName?: string;
+  /** the commits that leaked it: when each was authored and committed */
+  commits?: { authoredAt: string; committedAt?: string; path?: string; message?: string }[];
+  state?: FakeAlert['state'];
+  resolution?: FakeAlert['resolution'];
+  pushProtectionBypassed?: boolean;
+  createdAt?: string;
+}
+
+export interface FakeGitHub {
+  url: string;
+  /** a valid token of the worker's GitHub identity */
+  appToken: string;
+  requests: GitHubRequest[];
+  rejections: string[];
+  problems: string[];
+  /** requests an operation answered with success, e.g. callsOf('credentials/revoke') */
+  callsOf(operationId: string): GitHubRequest[];
+  /** every successful write (non-GET) */
+  writes(): GitHubRequest[];
+  addRepo(fullName: string): Promise<FakeRepo>;
+  repo(fullName: string): FakeRepo;
+  /** a token GitHub knows (valid until revoked) */
+  addToken(token: string, login: string): void;
+  isRevoked(token: string): boolean;
+  /** a secret scanning alert on the repository; returns its number */
+  addLeak(fullName: string, leak: LeakSpec): number;
+  addDeployKey(fullName: string, key: { key: string; title: string; readOnly?: boolean }): number;
+  /** the value an Actions secret now holds, opened with the repository's private key */
+  actionsSecret(fullName: string, name: string): string | undefined;
+  failNext(operationId: string, fault: Fault, times?: number): void;
+  stop(): Promise<void>;
+}
+
+let users = 0;
+const userOf = (login: string): FakeUser => ({ login, id: 500 + ++users });
+
+export async function startFakeGitHub(options: { appToken?: string; appLogin?: string } = {}): Promise<FakeGitHub> {
+  preloadSpec();
+  const world: World = { tokens: new Map(), repos: new Map() };
+  const x: Exchange = { world, requests: [], rejections: [], problems: [], faults: new Map() };
+  const appToken = options.appToken ?? `ghs_${'T'.repeat(36)}`;
+  world.tokens.set(appToken, { user: userOf(options.appLogin ?? 'tourniquet[bot]'), revoked: false });
+  const { server, url } = (await listen(x)) as { server: Server; url: string };
+  const key = (fullName: string) => fullName.toLowerCase();
+  const repo = (fullName: string) => {
+    const r = world.repos.get(key(fullName));
+    if (!r) throw new Error(`fake GitHub has no repository ${fullName}`);
+    return r;
+  };
+
+  return {
+    url,
+    appToken,
+    requests: x.requests,
+    rejections: x.rejections,
+    problems: x.problems,
+    callsOf: (id) => x.requests.filter((r) => r.operationId === id && r.status < 400),
+    writes: () => x.requests.filter((r) => r.method !== 'GET' && r.status < 400),
+    async addRepo(fullName) {
+      const [owner, name] = fullName.split('/') as [string, string];
+      const r = await newRepo(owner, name);
+      world.repos.set(key(fullName), r);
+      return r;
+    },
+    repo,
+    addToken(token, login) {
+      world.tokens.set(token, { user: userOf(login), revoked: false });
+    },
+    isRevoked: (token) => world.tokens.get(token)?.revoked ?? false,
+    addLeak(fullName, leak) {
+      const r = repo(fullName);
+      const number = r.alerts.size + 1;
+      const created = leak.createdAt ?? isoSeconds();
+      const locations = (leak.commits ?? []).map((c, i) => {
+        const sha = sha1Of(`${fullName}:${number}:${i}`);
+        r.commits.set(sha, { sha, message: c.message ?? 'Add deployment config', authoredAt: c.authoredAt, committedAt: c.committedAt ?? c.authoredAt, author: 'dev' });
+        return { commitSha: sha, path: c.path ?? 'config/deploy.env', startLine: 3 + i, endLine: 3 + i };
+      });
+      r.alerts.set(number, {
+        number,
+        secretType: leak.secretType,
+        secretTypeDisplayName: leak.secretTypeDisplayName ?? leak.secretType.replace(/_/g, ' '),
+        secret: leak.secret,
+        state: leak.state ?? 'open',
+        resolution: leak.resolution ?? null,
+        resolutionComment: null,
+        resolvedAt: null,
+        resolvedBy: null,
+        createdAt: created,
+        updatedAt: created,
+        validity: 'active',
+        pushProtectionBypassed: leak.pushProtectionBypassed ?? false,
+        locations,
+      });
+      return number;
+    },
+    addDeployKey(fullName, k) {
+      const id = nextId();
+      repo(fullName).deployKeys.push({ id, key: k.key, title: k.title, readOnly: k.readOnly ?? false, createdAt: isoSeconds() });
+      return id;
+    },
+    actionsSecret: (fullName, name) => repo(fullName).actionsSecrets.get(name)?.value,
+    failNext(operationId, fault, times = 1) {
+      const queue = x.faults.get(operationId) ?? [];
+      for (let i = 0; i < times; i += 1) queue.push(fault);
+      x.faults.set(operationId, queue);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
