@@ -5,11 +5,14 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide, getStatus, startIncident } from '../client';
 import { projectRoot } from '../tools/temporal-binaries';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 
 const run = promisify(execFile);
+/** Each CLI call is a fresh Node process (~1.5 s, more on a loaded 2-core machine): a generous bound, not a speed check. */
+const CLI_TEST_TIMEOUT_MS = 180_000;
 let h: Harness;
 
 beforeAll(async () => {
@@ -77,7 +80,13 @@ describe('tourniquet', () => {
 
     const list = JSON.parse((await tourniquet('list', '--json')).stdout);
     expect(list).toContainEqual(expect.objectContaining({ id, playbook: 'demo', state: 'resolved' }));
+  }, CLI_TEST_TIMEOUT_MS);
 
+  it('reports MTTA and MTTC per playbook', async () => {
+    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `cli-report-${process.pid}` } }, { taskQueue: h.taskQueue });
+    await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    await h.client.workflow.getHandle(id).result();
     const report = JSON.parse((await tourniquet('report', '--since', '1h', '--json')).stdout);
     const demo = report.playbooks.find((p: { playbook: string }) => p.playbook === 'demo');
     expect(demo.incidents).toBeGreaterThanOrEqual(1);
@@ -86,7 +95,7 @@ describe('tourniquet', () => {
     const reportText = await tourniquet('report', '--since', '1h');
     expect(reportText.stdout).toMatch(/^since .*\nplaybook\s+incidents\s+drills\s+MTTA p50 \/ p90/);
     expect((await tourniquet('report', '--since', 'lately')).stderr).toContain('--since takes a duration like 7d or 12h');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('explains bad input and exits non-zero without starting anything', async () => {
     const badParam = await tourniquet('start', 'demo', '--requester', 'alice', '--param', 'service=Not Valid');
@@ -100,5 +109,5 @@ describe('tourniquet', () => {
     const denyWithoutReason = await tourniquet('deny', 'inc-demo-whatever', '--as', 'bob');
     expect(denyWithoutReason.code).not.toBe(0);
     expect(denyWithoutReason.stderr).toContain("required option '--reason <text>' not specified");
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });

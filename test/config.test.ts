@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       gateway: { host: '127.0.0.1', port: 8787 },
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
+      metricsPort: 9464,
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
