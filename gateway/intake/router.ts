@@ -223,7 +223,11 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   logger.info({ routes: routes.map((r) => r.name), secured }, `alert intake ready: ${routes.length} route(s); sources without a secret refuse alerts (401)`);
 
   router.direct = (req, res, next) => router(req as Request, res as Response, next);
-  router.close = () => coalescer.close();
+  router.close = async () => {
+    const result = await coalescer.close();
+    if (result.undelivered > 0) logger.error({ undelivered: result.undelivered }, 'repeat alerts pending at shutdown could not be delivered; their incidents undercount them');
+    return result;
+  };
   router.stats = () => ({ sources: counters.snapshot(), coalescer: coalescer.stats() });
   return router;
 }
