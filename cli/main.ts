@@ -202,6 +202,25 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('drill')
+    .description('game-day drill: send a scenario\'s alert through intake in drill mode, wait for people and the playbook, score the SLOs')
+    .argument('[scenario]', 'a scenario in playbooks/drills/')
+    .option('--all', 'every scenario')
+    .option('--history', 'past scorecards and the trend')
+    .option('--timeout <duration>', 'how long to wait for approvals and the playbook', '30m')
+    .option('--json', 'print JSON')
+    .action(async (scenario: string | undefined, opts) =>
+      withClient(async (client, config) => {
+        const timeoutMs = parseDuration(opts.timeout);
+        if (timeoutMs === undefined) throw new CliRefusal(`--timeout takes a duration like 30m, got "${opts.timeout}"`);
+        if (!scenario && !opts.all && !opts.history) throw new CliRefusal('name a scenario, or use --all or --history');
+        const { drillCommand } = await import('./drill');
+        const passed = await drillCommand(client, config, { ...(scenario ? { scenario } : {}), all: opts.all, history: opts.history, timeoutMs, json: opts.json });
+        if (!passed) process.exitCode = EXIT_REFUSED;
+      }),
+    );
+
+  program
     .command('cancel')
     .description('cancel an incident: open gates close, nothing further runs')
     .argument('<id>')

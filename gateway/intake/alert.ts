@@ -14,6 +14,8 @@ export interface IntakeAlert extends RoutableAlert {
   ref: AlertRef;
   /** for a resolved alert: when it stopped firing, per its source */
   resolvedAt?: string;
+  /** a drill run id: the incident runs in drill mode, under an id of its own */
+  drill?: string;
 }
 
 export const isoTime = z.iso.datetime({ offset: true });

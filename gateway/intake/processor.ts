@@ -59,7 +59,8 @@ export class AlertProcessor {
       logger.info({ source: alert.source, title: alert.ref.title, id: alert.ref.id, fields: Object.keys(alert.fields) }, 'alert matched no route');
       return { status: 'no-route', title: alert.ref.title };
     }
-    const incidentId = incidentIdFor(route.name, route.dedupValues(alert));
+    // A drill never joins (or is joined by) a real incident: a forged drill marker cannot absorb one.
+    const incidentId = alert.drill ? `drill-${alert.drill}` : incidentIdFor(route.name, route.dedupValues(alert));
     const ref: AlertRef = alert.ref.fingerprint ? alert.ref : { ...alert.ref, fingerprint: incidentId };
 
     if (alert.status === 'resolved') {
@@ -105,7 +106,7 @@ export class AlertProcessor {
       playbook: route.playbook,
       params: rendered.params,
       requester: alert.requester,
-      mode: route.mode ?? 'live',
+      mode: alert.drill ? 'drill' : (route.mode ?? 'live'),
       alerts: [ref],
       receivedAt: receivedAt.toISOString(),
     };

@@ -17,6 +17,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 import { playbooks as registry } from '../../playbooks';
 import { alertRoutes } from '../../playbooks/routes';
+import { DRILL_HEADER } from '../../client/drills/run';
 import { compileRoutes, type IntakeSource } from '../../playbooks/routing';
 import type { AlertRef, IncidentRequestInput, PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
@@ -31,6 +32,11 @@ import { genericAlertSchema, normalizeGeneric } from './generic';
 import { normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
 import { AlertProcessor, issuesOf, type IntakeLogger } from './processor';
 import { IntakeCounters, type SourceCounts } from './stats';
+
+/** Game-day drills (`tourniquet drill`) mark their alert with DRILL_HEADER: the incident runs in drill mode under its own id. */
+const DRILL_RUN = /^[a-z0-9][a-z0-9-]{0,79}$/;
+/** The drill run of a request being answered (set once the request passed authentication). */
+const drillRuns = new WeakMap<object, string>();
 
 export interface IntakeDeps {
   client: Client;
@@ -115,6 +121,8 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
 
   async function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): Promise<void> {
     counters.alerts(source, alerts.length);
+    const drill = drillRuns.get(res);
+    if (drill) for (const alert of alerts) alert.drill = drill;
     if (!many) {
       const result = await processor.process(alerts[0]!, receivedAt);
       send(res, result.status === 'rejected' ? 422 : 202, result);
@@ -138,6 +146,14 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
             send(res, 401, { error: 'unauthorized', message: auth.message });
             return;
           }
+        }
+        const drill = req.headers[DRILL_HEADER];
+        if (drill !== undefined) {
+          if (typeof drill !== 'string' || !DRILL_RUN.test(drill)) {
+            send(res, 400, { error: 'invalid drill marker', message: `${DRILL_HEADER} must be a run id of lowercase letters, digits and dashes (at most 80)`, issues: [] });
+            return;
+          }
+          drillRuns.set(res, drill);
         }
         await work(res, await readBody(req, limit, limitName), req, receivedAt);
       } catch (err) {

@@ -1,0 +1,45 @@
+/**
+ * Game-day scenarios: files in playbooks/drills/*.json, so anyone can add one without code. Each
+ * names a synthetic alert (sent through the real intake), the playbook and outcome expected, and
+ * the SLOs the team holds itself to. `{{now}}` and `{{uuid}}` in the alert are filled in when sent.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../../activities/approvals/policies';
+import { INCIDENT_STATES } from '../../workflows/incident-state';
+import { projectRoot } from '../../tools/temporal-binaries';
+
+export const DRILLS_DIR = join(projectRoot, 'playbooks', 'drills');
+
+const slo = z.string().refine((d) => parseDuration(d) !== undefined, 'a duration like "5m"').transform((d) => parseDuration(d)!);
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    description: z.string().min(1),
+    alert: z.object({ endpoint: z.enum(['/alerts', '/alerts/falco', '/alerts/alertmanager']), body: z.record(z.string(), z.unknown()) }).strict(),
+    expect: z.object({ playbook: z.string().min(1), outcome: z.enum(INCIDENT_STATES) }).strict(),
+    slo: z.object({ timeToApprove: slo, timeToContain: slo.optional() }).strict(),
+  })
+  .strict();
+export type DrillScenario = z.infer<typeof scenarioSchema>;
+
+export function loadScenarios(dir = DRILLS_DIR): DrillScenario[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const parsed = scenarioSchema.safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+      if (!parsed.success) throw new Error(`drill scenario ${file} is invalid:\n${z.prettifyError(parsed.error)}`);
+      if (`${parsed.data.name}.json` !== file) throw new Error(`drill scenario ${file} must be named after its "name" (${parsed.data.name}.json)`);
+      return parsed.data;
+    });
+}
+
+/** The alert body with `{{now}}` and `{{uuid}}` filled in, fresh for each run. */
+export function materialize(body: unknown, now = new Date()): unknown {
+  const text = JSON.stringify(body).replaceAll('{{now}}', now.toISOString()).replaceAll('{{uuid}}', randomUUID());
+  return JSON.parse(text);
+}

@@ -1,0 +1,115 @@
+/**
+ * Game-day drills through the real intake path: the scenario's alert is posted to the gateway
+ * marked as a drill, runs in drill mode under its own id, people approve, and the run is scored.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide, getStatus } from '../client';
+import { DRILL_HEADER, loadScorecards, runDrill, saveScorecard, score } from '../client/drills/run';
+import { loadScenarios, materialize, type DrillScenario } from '../client/drills/scenario';
+import { formatHistory, formatScorecard } from '../cli/drill';
+import type { IncidentStatus } from '../workflows';
+import { startHarness, type Harness } from './support/harness';
+import { post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
+import { waitFor } from './support/wait';
+
+let h: Harness;
+let gateway: IntakeGateway;
+let cards: string;
+const scenarios = loadScenarios();
+const byName = (name: string) => scenarios.find((s) => s.name === name)!;
+
+beforeAll(async () => {
+  h = await startHarness();
+  gateway = await startIntakeGateway(h.client, h.taskQueue);
+  cards = await mkdtemp(join(tmpdir(), 'tourniquet-drills-'));
+});
+afterAll(async () => {
+  await gateway?.close();
+  await h?.stop();
+  await rm(cards, { recursive: true, force: true });
+});
+
+/** Plays the on-call person: decides as soon as the drill's gate opens. */
+async function respond(decision: 'approve' | 'deny'): Promise<void> {
+  const open = await waitFor('a drill incident awaiting approval', async () => {
+    for await (const info of h.client.workflow.list({ query: `WorkflowId STARTS_WITH 'drill-' AND ExecutionStatus = 'Running'` })) {
+      const s = await getStatus(h.client, info.workflowId).catch(() => undefined);
+      if (s?.state === 'awaiting-approval' && s.mode === 'drill') return s;
+    }
+    return undefined;
+  });
+  await decide(h.client, { incidentId: open.id, decision, approver: 'bob', via: 'slack:U0BOB', ...(decision === 'deny' ? { reason: 'drill: practising a denial' } : {}) });
+}
+
+describe('tourniquet drill', () => {
+  it('ships valid scenarios', () => {
+    expect(scenarios.map((s) => s.name)).toEqual(['falco-shell-in-container', 'generic-suspicious-login']);
+    const body = materialize(byName('falco-shell-in-container').alert.body) as { time: string; uuid: string };
+    expect(Date.parse(body.time)).not.toBeNaN();
+    expect(body.uuid).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('runs a scenario through intake in drill mode and scores it PASS when people and the playbook meet the SLOs', async () => {
+    const scenario = byName('falco-shell-in-container');
+    const [card] = await Promise.all([runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.falco, timeoutMs: 60_000 }), respond('approve')]);
+    expect(card).toMatchObject({ scenario: scenario.name, pass: true, playbook: 'demo', outcome: 'resolved', problems: [] });
+    expect(card.incident_id).toMatch(/^drill-falco-shell-in-container-/);
+    const status = await getStatus(h.client, card.incident_id!);
+    expect(status.mode).toBe('drill');
+    expect(card.slos.map((s) => s.slo)).toEqual(['time to approve', 'time to contain']);
+    expect(card.slos.every((s) => s.pass && s.measured_ms! >= 0)).toBe(true);
+    expect(formatScorecard(card)).toMatch(/^DRILL falco-shell-in-container {2}PASS/);
+    await saveScorecard(cards, card);
+  });
+
+  it('scores FAIL, saying what went wrong, when the drill ends other than expected', async () => {
+    const scenario = byName('generic-suspicious-login');
+    const [card] = await Promise.all([runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.generic, timeoutMs: 60_000 }), respond('deny')]);
+    expect(card.pass).toBe(false);
+    const outcome = card.problems.find((p) => p.startsWith('ended denied'))!;
+    expect(outcome).toContain('denied by bob: drill: practising a denial');
+    expect(outcome).toMatch(/, expected resolved$/);
+    expect(card.problems.some((p) => p.startsWith('time to contain: never reached'))).toBe(true);
+    await saveScorecard(cards, card);
+    const history = formatHistory(await loadScorecards(cards));
+    expect(history).toContain('falco-shell-in-container: 1/1 passed  trend ✓');
+    expect(history).toContain('generic-suspicious-login: 0/1 passed  trend ✗');
+  });
+
+  it('keeps a drill apart from real incidents: the same alert without the marker opens a live incident of its own', async () => {
+    const body = materialize(byName('generic-suspicious-login').alert.body);
+    const live = await post(`${gateway.url}/alerts`, body, { authorization: `Bearer ${TOKENS.generic}` });
+    const drill = await post(`${gateway.url}/alerts`, body, { authorization: `Bearer ${TOKENS.generic}`, [DRILL_HEADER]: 'apart-1' });
+    expect(live.status).toBe(202);
+    expect(drill.body.incidentId).toBe('drill-apart-1');
+    expect(live.body.incidentId).not.toBe(drill.body.incidentId);
+    expect((await getStatus(h.client, live.body.incidentId)).mode).toBe('live');
+    const bad = await post(`${gateway.url}/alerts`, body, { authorization: `Bearer ${TOKENS.generic}`, [DRILL_HEADER]: 'Not Valid!' });
+    expect(bad.status).toBe(400);
+    for (const id of [live.body.incidentId, 'drill-apart-1']) {
+      await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
+    }
+  });
+});
+
+describe('scoring', () => {
+  const scenario: DrillScenario = { name: 'x', description: 'x', alert: { endpoint: '/alerts', body: {} }, expect: { playbook: 'demo', outcome: 'resolved' }, slo: { timeToApprove: 60_000, timeToContain: 120_000 } };
+  const status = (approve: number, contain: number, extra: Partial<IncidentStatus> = {}) =>
+    ({ playbook: 'demo', state: 'resolved', mode: 'drill', clock: { durations: { time_to_approve_ms: approve, time_to_contain_ms: contain } }, ...extra }) as IncidentStatus;
+
+  it('fails an SLO that was missed, naming the figure and the target', () => {
+    const result = score(scenario, status(90_000, 100_000), []);
+    expect(result.pass).toBe(false);
+    expect(result.problems).toEqual(['time to approve 90.0 s over the SLO of 60.0 s']);
+    expect(result.slos.map((s) => s.pass)).toEqual([false, true]);
+  });
+
+  it('fails a drill routed to the wrong playbook, or not run as a drill', () => {
+    expect(score(scenario, status(1, 1, { playbook: 'isolate-pod' }), []).problems).toEqual(['routed to playbook isolate-pod, expected demo']);
+    expect(score(scenario, status(1, 1, { mode: 'live' }), []).problems).toEqual(['the incident did not run in drill mode']);
+  });
+});
