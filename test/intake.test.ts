@@ -70,14 +70,31 @@ describe('Falco', () => {
     expect(timeline.find((e) => e.kind === 'alert.received')).toMatchObject({ actor: 'falco', summary: 'Terminal shell in container' });
   });
 
+  it('keeps secrets in alert payloads out of the incident history', async () => {
+    const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    const event = falcoEvent('secrets');
+    event.output = `${event.output} cmdline=git clone https://x-access-token:${token}@github.com/acme/app`;
+    event.output_fields['proc.cmdline'] = `curl -H "Authorization: Bearer ${token}" https://api.github.com/user`;
+    const res = await falco(event);
+    expect(res.body.status).toBe('new');
+    started.add(res.body.incidentId);
+    const history = await h.client.workflow.getHandle(res.body.incidentId).fetchHistory();
+    const input = Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8');
+    expect(input).toContain('k8s.ns.name');
+    expect(input).not.toContain(token);
+    expect(input).toMatch(/\[REDACTED:(github-token|bearer|url-password) sha256:[0-9a-f]{12}/);
+  });
+
   it('a payload with a wrong type gets 400 naming the field, and starts nothing', async () => {
+    const opened = gw.stats().sources.falco?.new;
     const res = await falco(falcoEvent('typed', { priority: 5, time: 'yesterday' }));
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid falco alert');
     expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['priority', 'time']);
     expect(res.body.message).toMatch(/priority: Invalid input: expected string, received number/);
     expect((await falco('{"rule": ')).body.message).toMatch(/not JSON/);
-    expect(gw.stats().sources.falco?.new).toBe(1);
+    expect(gw.stats().sources.falco?.new).toBe(opened);
+    expect(gw.stats().sources.falco?.invalid).toBe(2);
   });
 
   it('refuses a missing or wrong token with 401', async () => {

@@ -7,9 +7,12 @@
  *   denied, …), start a new run with the first alert in its request and signal the rest.
  *
  * Each path loops a few times because an incident can close between the two calls. An alert is
- * counted either in a start request or in a signal, never both.
+ * counted either in a start request or in a signal, never both. What reaches Temporal is redacted
+ * first (alert payloads carry command lines and URLs, which can hold secrets): histories keep
+ * fingerprints, never the values.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { redact, redactText } from '../../activities/evidence/redact';
 import { INCIDENT_WORKFLOW } from '../../client/incidents';
 import type { incidentWorkflow } from '../../worker/workflows';
 import { alertsSignal, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
@@ -44,7 +47,8 @@ export class IncidentDelivery {
   /** Records resolved alerts on the open incident; starts nothing. */
   async resolve(incidentId: string, batch: AlertBatch): Promise<ResolveStatus> {
     try {
-      await this.withDeadline(ANSWER_DEADLINE_MS, () => this.client.workflow.getHandle(incidentId).signal(alertsSignal, { ...batch, status: 'resolved' }));
+      const signal: AlertBatch = { ...batch, sample: batch.sample.map(clean), status: 'resolved' };
+      await this.withDeadline(ANSWER_DEADLINE_MS, () => this.client.workflow.getHandle(incidentId).signal(alertsSignal, signal));
       return 'resolved';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'no-open-incident';
@@ -68,7 +72,14 @@ export class IncidentDelivery {
           await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
             workflowId: incidentId,
             taskQueue: this.taskQueue,
-            args: [{ ...request, alerts: [first], ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}) }],
+            args: [
+              {
+                ...request,
+                ...(request.title ? { title: redactText(request.title).value } : {}),
+                alerts: [clean(first)],
+                ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}),
+              },
+            ],
           });
           started = true;
           if (rest.count === 1) return 'new';
@@ -90,8 +101,10 @@ export class IncidentDelivery {
   }
 }
 
+const clean = (alert: AlertRef): AlertRef => redact(alert).value;
+
 function toSignal(batch: Batch<AlertRef>): AlertBatch {
-  const out: AlertBatch = { count: batch.count, sample: batch.sample };
+  const out: AlertBatch = { count: batch.count, sample: batch.sample.map(clean) };
   if (batch.firstSeen) out.firstSeen = batch.firstSeen;
   if (batch.lastSeen) out.lastSeen = batch.lastSeen;
   return out;
