@@ -2,70 +2,37 @@
  * Deadlines, reminders and escalation over minutes of workflow time, on the time-skipping test
  * server: the test takes a second, the workflow sees ten minutes pass.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { parsePolicyFile } from '../activities/approvals/policies';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { timelineQuery } from '../workflows';
-import { buildActivityDeps, createWorker } from '../worker/worker';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
-import { RecordingNotifier, TEST_POLICIES } from './support/harness';
+import { RecordingNotifier } from './support/harness';
+import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
 
 let fake: FakeSlack;
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let dir: string;
+let stack: TimeSkippingStack;
 const notifier = new RecordingNotifier();
-const taskQueue = `deadline-${randomUUID()}`;
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // installed already in this process
-  }
-  dir = await mkdtemp(join(tmpdir(), 'tourniquet-deadline-'));
   fake = await startFakeSlack({ token: 'xoxb-deadline' });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
+  stack = await startTimeSkippingStack({
+    notifiers: [notifier],
+    slack: { botToken: 'xoxb-deadline', channel: 'C0INCIDENTS', apiUrl: fake.url },
   });
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    deps: buildActivityDeps({
-      policies: parsePolicyFile(TEST_POLICIES),
-      evidenceDir: join(dir, 'evidence'),
-      demoWorld: join(dir, 'demo'),
-      notifiers: [notifier],
-      slack: { botToken: 'xoxb-deadline', channel: 'C0INCIDENTS', apiUrl: fake.url },
-    }),
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
   await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 it('denies by default at the deadline, after reminding and escalating at their points', async () => {
   const id = `deadline-${randomUUID()}`;
-  const handle = await env.client.workflow.start(INCIDENT_WORKFLOW, {
+  const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
     workflowId: id,
-    taskQueue,
+    taskQueue: stack.taskQueue,
     args: [{ playbook: 'demo', requester: 'alice', params: { service: 'slow-approvers' } }],
   });
   const final = (await handle.result()) as IncidentStatus;

@@ -8,9 +8,10 @@
  * Each is looked up via KUBE_APISERVER / ETCD, then PATH, then `.tools/kube/`.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { projectRoot } from './temporal-binaries';
+import { isExecutable, onPath } from './executables';
 
 const wrapperDir = join(projectRoot, 'tools', 'kube-apiserver');
 
@@ -35,22 +36,6 @@ export interface KubeBinaries {
 
 const SETUP_HINT = 'Run `npm run setup:kube` (CI does this in .ci/run).';
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = dir && join(dir, name);
-    if (candidate && isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 function find(envName: string, binary: string): string | undefined {
   const override = process.env[envName];

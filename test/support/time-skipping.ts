@@ -1,0 +1,52 @@
+/**
+ * A worker on the time-skipping test server, for suites whose incidents must see minutes or hours
+ * pass (approval deadlines, reminders, escalation) in a second of real time.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { parsePolicyFile } from '../../activities/approvals/policies';
+import { buildActivityDeps, createWorker, type ActivityDepsOptions } from '../../worker/worker';
+import { TEST_POLICIES } from './harness';
+
+export interface TimeSkippingStack {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** `deps`: what the suite adds to the worker (notifiers, Slack, GitHub…); policies default to TEST_POLICIES. */
+export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'notifiers'> & Partial<ActivityDepsOptions>): Promise<TimeSkippingStack> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed already in this process
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tourniquet-timeskip-'));
+  const taskQueue = `timeskip-${randomUUID()}`;
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
+  });
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps: buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), ...deps }),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const running = worker.run();
+  return {
+    env,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
