@@ -100,6 +100,16 @@ describe('evidence', () => {
     expect(JSON.stringify([alert, where])).not.toContain(secret);
   });
 
+  it('follows pagination across all locations, and dates the leak by the first commits it looks up', async () => {
+    const commits = Array.from({ length: 120 }, (_, i) => ({ authoredAt: new Date(Date.parse('2026-10-01T00:00:00Z') + i * 3_600_000).toISOString() }));
+    const n = fake.addLeak('acme/api', { secret: leakedToken(), secretType: 'github_personal_access_token', commits });
+    const since = Date.now();
+    const where = await run(env, acts.githubSecretLocations, { incidentId: 'inc-page', name: 'where', mode: 'live' as const, input: target(n) });
+    expect(where.facts).toEqual({ firstCommitAt: '2026-10-01T00:00:00.000Z', locations: 120, commits: 50, undatedCommits: 0 });
+    const pages = fake.requests.filter((r) => r.operationId === 'secret-scanning/list-locations-for-alert' && r.at >= since);
+    expect(pages.map((r) => r.query)).toEqual([{ per_page: '100' }, { per_page: '100', page: '2' }]);
+  });
+
   it('finds nothing to revoke for an unknown secret type, and says how to add one', async () => {
     const n = fake.addLeak('acme/api', { secret: 'xoxb-1234567890-abcdefghijklmnop', secretType: 'slack_api_token' });
     const ref = await run(env, acts.githubSecretAlert, { incidentId: 'inc-x', name: 'alert', mode: 'live' as const, input: target(n) });

@@ -28,6 +28,10 @@ export interface Call {
   body: any;
   /** the authenticated user, when the request carried a valid token */
   user?: FakeUser;
+  /** where the fake listens: pagination links point back at it, as GitHub's point at GitHub */
+  baseUrl: string;
+  /** the request path, for pagination links */
+  pathname: string;
 }
 
 export interface Reply {
@@ -48,7 +52,8 @@ function repoOf(w: World, c: Call): FakeRepo | undefined {
   return w.repos.get(`${String(c.path.owner).toLowerCase()}/${String(c.path.repo).toLowerCase()}`);
 }
 
-function page<T>(items: T[], c: Call, url: string): Reply {
+function page<T>(items: T[], c: Call): Reply {
+  const url = `${c.baseUrl}${c.pathname}`;
   const perPage = Math.min(100, Number(c.query.per_page ?? 30));
   const pageNo = Math.max(1, Number(c.query.page ?? 1));
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -81,7 +86,7 @@ export const handlers: Record<string, Handler> = {
   'secret-scanning/list-locations-for-alert': (_w, c, repo) => {
     const alert = repo?.alerts.get(c.path.alert_number);
     if (!alert) return notFound();
-    return page(alert.locations.map((l) => locationJson(repo!, l)), c, `${alertJson(repo!, alert, true).locations_url}`);
+    return page(alert.locations.map((l) => locationJson(repo!, l)), c);
   },
 
   'secret-scanning/update-alert': (_w, c, repo) => {
@@ -109,7 +114,7 @@ export const handlers: Record<string, Handler> = {
   },
 
   'repos/list-deploy-keys': (_w, c, repo) =>
-    repo ? page(repo.deployKeys.map((k) => deployKeyJson(repo, k)), c, `https://api.github.com/repos/${repo.owner}/${repo.name}/keys`) : notFound(),
+    repo ? page(repo.deployKeys.map((k) => deployKeyJson(repo, k)), c) : notFound(),
 
   'repos/get-deploy-key': (_w, c, repo) => {
     const key = repo?.deployKeys.find((k) => k.id === c.path.key_id);

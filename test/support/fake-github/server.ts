@@ -178,7 +178,8 @@ async function serve(x: Exchange, req: IncomingMessage, res: ServerResponse): Pr
   const fault = x.faults.get(op.id)?.shift();
   if (fault) return reply(faultReply(fault));
 
-  const answer = await handle(x.world, { operationId: op.id, path, query: typedQuery, body, ...(user ? { user } : {}) });
+  const baseUrl = `http://${req.headers.host ?? '127.0.0.1'}`;
+  const answer = await handle(x.world, { operationId: op.id, path, query: typedQuery, body, baseUrl, pathname: url.pathname, ...(user ? { user } : {}) });
   if (!answer) {
     x.problems.push(`the fake does not implement ${op.id}`);
     return reply(errorReply(501, `the fake GitHub does not implement ${op.id}`));
