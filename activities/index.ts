@@ -9,6 +9,7 @@ import { createDemoActivities } from './demo/activities';
 import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
 import { createGitHubActivities, type GitHubDeps } from './github';
+import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type Notifier } from './notify/notifier';
 
 export interface ActivityDeps {
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   demoWorld: DemoWorld;
   /** GitHub, when configured; the GitHub activities are registered either way and say what is missing */
   github?: GitHubDeps;
+  /** Kubernetes, when configured; the Kubernetes activities are registered either way and say what is missing */
+  kubernetes?: KubernetesDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -27,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps.notifiers),
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
     ...createGitHubActivities({ github: deps.github, store: deps.store }),
+    ...createKubernetesActivities({ kubernetes: deps.kubernetes, store: deps.store }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -41,6 +41,8 @@ const envSchema = z
     TOURNIQUET_UI_URL: z.url().optional(),
     GITHUB_TOKEN: z.string().regex(/^\S{20,}$/, 'must be a GitHub token (no spaces, 20+ characters)').optional(),
     GITHUB_API_URL: z.url().default('https://api.github.com'),
+    KUBECONFIG: z.string().min(1).optional(),
+    KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -94,6 +96,11 @@ export interface Config {
   slack?: SlackSettings;
   /** the GitHub playbooks' API access; their activities fail with GitHubNotConfigured without it */
   github?: GitHubConfig;
+  /**
+   * the Kubernetes playbooks' API access: KUBECONFIG outside a cluster, the pod's ServiceAccount
+   * inside one (KUBERNETES_SERVICE_HOST); their activities fail with KubernetesNotConfigured without it
+   */
+  kubernetes?: { kubeconfig?: string };
   /** the standalone worker's /metrics port (the gateway serves /metrics on its own port) */
   metricsPort: number;
   /** Temporal SDK metrics (Prometheus) from the worker's core, when set */
@@ -141,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.SLACK_API_URL) config.slack.apiUrl = e.SLACK_API_URL;
   }
   if (e.GITHUB_TOKEN) config.github = { token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/+$/, '') };
+  if (e.KUBECONFIG) config.kubernetes = { kubeconfig: e.KUBECONFIG };
+  else if (e.KUBERNETES_SERVICE_HOST) config.kubernetes = {};
   if (e.TOURNIQUET_UI_URL) config.uiUrl = e.TOURNIQUET_UI_URL.replace(/\/$/, '');
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
   return config;

@@ -10,6 +10,7 @@ import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/appro
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
 import { createGitHubDeps } from '../activities/github';
+import { kubeConfigFromEnvironment, type KubernetesDeps } from '../activities/kubernetes';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
@@ -54,6 +55,8 @@ export interface ActivityDepsOptions {
   github?: GitHubConfig & { rotationValues?: (name: string) => string | undefined };
   /** counts incidents, refusals and durations from notifications */
   metrics?: IncidentMetrics;
+  /** the Kubernetes API for the Kubernetes playbooks, as the worker's own identity */
+  kubernetes?: KubernetesDeps;
 }
 
 /** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
@@ -91,6 +94,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     notifiers,
     demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
     ...(github ? { github } : {}),
+    ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
   };
 }
 
@@ -111,6 +115,8 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     notifiers: [new LogNotifier(logger)],
     ...(config.slack ? { slack: config.slack } : {}),
     ...(config.github ? { github: config.github } : {}),
+    // KUBECONFIG (read by loadFromDefault) outside a cluster, the ServiceAccount inside one.
+    ...(config.kubernetes ? { kubernetes: { kubeConfig: kubeConfigFromEnvironment() } } : {}),
     ...(incidentUrl ? { incidentUrl } : {}),
   });
 }
