@@ -1,9 +1,11 @@
 /** Every playbook the worker registers, by name. */
 import type { PlaybookRegistry } from '../workflows';
 import { demoPlaybook } from './demo';
+import { isolatePodPlaybook } from './isolate-pod';
 import { revokeLeakedKeyPlaybook } from './revoke-leaked-key';
 
 export const playbooks: PlaybookRegistry = {
   [demoPlaybook.name]: demoPlaybook,
   [revokeLeakedKeyPlaybook.name]: revokeLeakedKeyPlaybook,
+  [isolatePodPlaybook.name]: isolatePodPlaybook,
 };
