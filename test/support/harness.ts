@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities';
+import type { KubernetesDeps } from '../../activities/kubernetes';
 import type { IncidentMetrics } from '../../activities/metrics/incident-metrics';
 import { parsePolicyFile } from '../../activities/approvals/policies';
 import { DemoWorld } from '../../activities/demo/world';
@@ -73,6 +74,8 @@ export interface HarnessOptions {
   github?: { token: string; apiUrl: string; rotationValues?: (name: string) => string | undefined };
   /** count incidents and failed activities into these metrics */
   metrics?: IncidentMetrics;
+  /** call a (test control plane's) Kubernetes API as this identity */
+  kubernetes?: KubernetesDeps;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -92,6 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.slack ? { slack: options.slack } : {}),
     ...(options.github ? { github: options.github } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
   });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });

@@ -1,0 +1,175 @@
+/**
+ * The isolate-pod playbook end to end against a real kube-apiserver (test/support/kube/), the
+ * worker calling it as its own ServiceAccount with the RBAC and admission guard of
+ * deploy/kubernetes/. No controller-manager or kubelet runs: pods stay Pending and no replacement
+ * appears, so the tests look at labels, annotations, NetworkPolicies and Service selectors.
+ */
+import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { WorkflowFailedError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKubernetesActivities, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_LABEL, quarantinePolicyName } from '../activities/kubernetes';
+import { decide, getStatus, getTimeline, startIncident } from '../client';
+import type { IncidentStatus } from '../workflows';
+import { approved } from './support/github-leaks';
+import { startHarness, type Harness } from './support/harness';
+import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
+import { applyWorkerManifests } from './support/kube/manifests';
+import { createNamespace, createPod } from './support/kube/objects';
+import { waitFor } from './support/wait';
+
+const LABELS = { app: 'shop', tier: 'web' };
+let cp: ControlPlane;
+let admin: KubeConfig;
+let worker: KubeConfig;
+let ns: string;
+let h: Harness;
+const open = new Set<string>();
+let podCount = 0;
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  admin = cp.kubeConfig;
+  worker = await applyWorkerManifests(admin);
+  ns = await createNamespace(admin);
+  await admin.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name: 'shop' }, spec: { selector: { app: 'shop' }, ports: [{ port: 80 }] } },
+  });
+  // The team's own policy lets anything reach the shop: a deny-all alone would not cut the pod off.
+  await admin.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
+    namespace: ns,
+    body: { metadata: { name: 'allow-shop' }, spec: { podSelector: { matchLabels: { app: 'shop' } }, ingress: [{}], egress: [{}], policyTypes: ['Ingress', 'Egress'] } },
+  });
+  h = await startHarness({ kubernetes: { kubeConfig: worker } });
+}, 120_000);
+
+afterEach(async () => {
+  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  open.clear();
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await cp?.stop();
+});
+
+async function newPod(): Promise<string> {
+  const name = `shop-${++podCount}`;
+  await createPod(admin, ns, name, { labels: LABELS });
+  return name;
+}
+
+async function startIsolation(pod: string, options: { mode?: 'live' | 'drill'; waitForGate?: boolean } = {}) {
+  const id = await startIncident(
+    h.client,
+    { playbook: 'isolate-pod', requester: 'alice', mode: options.mode ?? 'live', params: { namespace: ns, pod }, alerts: [{ source: 'falco', title: 'shell in container' }] },
+    { taskQueue: h.taskQueue },
+  );
+  open.add(id);
+  const status =
+    options.waitForGate === false
+      ? undefined
+      : await waitFor('the approval gate', async () => {
+          const s = await getStatus(h.client, id);
+          return s.state === 'awaiting-approval' ? s : undefined;
+        });
+  return { id, status };
+}
+
+async function finished(id: string): Promise<IncidentStatus> {
+  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
+  open.delete(id);
+  return final;
+}
+
+const readPod = (name: string) => admin.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace: ns });
+const policyNames = async () =>
+  (await admin.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: ns })).items.map((p) => p.metadata!.name!);
+
+const quiet = { logger: new DefaultLogger('ERROR') };
+const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store });
+
+describe('isolate-pod', () => {
+  it('records the evidence, isolates the pod once approved, verifies, and a release restores it', async () => {
+    const pod = await newPod();
+    const { id, status } = await startIsolation(pod);
+    const gate = status!.gates[0]!;
+    expect(gate).toMatchObject({ action: 'kubeIsolatePod', target: `pods/${ns}/${pod}`, risk: 'high', policy: 'standard' });
+    expect(gate.step).toMatch(/drops it from Services shop.*out of NetworkPolicies allow-shop/);
+    const [snapshot, exposure] = status!.evidence;
+    expect(snapshot!.facts).toMatchObject({ phase: 'Pending', labels: JSON.stringify(LABELS), containers: 1 });
+    expect(exposure!.facts).toEqual({ policies: 'allow-shop', services: 'shop' });
+    const artifact = JSON.parse((await h.deps.store.get(snapshot!.uri)).toString());
+    expect(Object.keys(artifact)).toEqual(expect.arrayContaining(['pod', 'owners', 'node', 'events', 'logs']));
+    expect((await readPod(pod)).metadata!.labels).toEqual(LABELS);
+
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    expect(final.clock.contained_at).toBeDefined();
+
+    const isolated = await readPod(pod);
+    expect(isolated.metadata!.labels).toEqual({ [QUARANTINE_LABEL]: id });
+    expect(JSON.parse(isolated.metadata!.annotations![ORIGINAL_LABELS_ANNOTATION]!)).toEqual(LABELS);
+    const policy = await admin.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: quarantinePolicyName(id), namespace: ns });
+    expect(policy.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'tourniquet' });
+    expect(policy.spec).toMatchObject({ podSelector: { matchLabels: { [QUARANTINE_LABEL]: id } }, policyTypes: ['Ingress', 'Egress'] });
+    expect(policy.spec!.ingress ?? []).toEqual([]);
+    expect(policy.spec!.egress ?? []).toEqual([]);
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(/is isolated: only deny-all NetworkPolicy .* selects it, and no Service does/);
+
+    // Run again (a retry after a crash): nothing changes.
+    const args = { namespace: ns, pod };
+    const isolateEnv = new MockActivityEnvironment({ activityType: 'kubeIsolatePod' }, quiet);
+    const again = await isolateEnv.run(acts().kubeIsolatePod, approved('kubeIsolatePod', `pods/${ns}/${pod}`, args, { incidentId: id }));
+    expect(again).toMatchObject({ changed: false, summary: `pod ${ns}/${pod} was already isolated` });
+    expect((await readPod(pod)).metadata!.resourceVersion).toBe(isolated.metadata!.resourceVersion);
+
+    const releaseEnv = new MockActivityEnvironment({ activityType: 'kubeReleasePod' }, quiet);
+    const released = await releaseEnv.run(acts().kubeReleasePod, approved('kubeReleasePod', `pods/${ns}/${pod}`, args, { incidentId: id }));
+    expect(released).toMatchObject({ changed: true });
+    const restored = await readPod(pod);
+    expect(restored.metadata!.labels).toEqual(LABELS);
+    expect(restored.metadata!.annotations?.[ORIGINAL_LABELS_ANNOTATION]).toBeUndefined();
+    expect(await policyNames()).not.toContain(quarantinePolicyName(id));
+    const releasedAgain = await releaseEnv.run(acts().kubeReleasePod, approved('kubeReleasePod', `pods/${ns}/${pod}`, args, { incidentId: id }));
+    expect(releasedAgain).toMatchObject({ changed: false });
+  });
+
+  it('leaves the pod alone when an approver denies', async () => {
+    const pod = await newPod();
+    const { id } = await startIsolation(pod);
+    await decide(h.client, { incidentId: id, decision: 'deny', approver: 'carol', via: 'test', reason: 'known debug session' });
+    const final = await finished(id);
+    expect(final.state).toBe('denied');
+    expect((await readPod(pod)).metadata!.labels).toEqual(LABELS);
+    expect(await policyNames()).not.toContain(quarantinePolicyName(id));
+  });
+
+  it('in a drill, asks for approval, dry-runs every write on the server and changes nothing', async () => {
+    const pod = await newPod();
+    const { id, status } = await startIsolation(pod, { mode: 'drill' });
+    expect(status!.gates[0]!.action).toBe('kubeIsolatePod');
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    await finished(id);
+    const completed = (await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed');
+    expect(completed!.summary).toMatch(new RegExp(`DRILL: would isolate pod ${ns}/${pod}: replaced its labels \\(2\\).*applied deny-all NetworkPolicy`));
+    const untouched = await readPod(pod);
+    expect(untouched.metadata!.labels).toEqual(LABELS);
+    expect(untouched.metadata!.annotations?.[ORIGINAL_LABELS_ANNOTATION]).toBeUndefined();
+    expect(await policyNames()).not.toContain(quarantinePolicyName(id));
+  });
+
+  it('fails with the API server\'s message, without retrying, when the pod does not exist (404)', async () => {
+    const { id } = await startIsolation('no-such-pod', { waitForGate: false });
+    await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow(WorkflowFailedError);
+    open.delete(id);
+    const s = await getStatus(h.client, id);
+    expect(s.state).toBe('failed');
+    expect(s.outcome).toMatch(new RegExp(`Kubernetes refused reading pod ${ns}/no-such-pod: 404 pods "no-such-pod" not found`));
+    expect(s.gates).toEqual([]);
+  });
+});
