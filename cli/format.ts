@@ -51,12 +51,13 @@ export function formatVerification(id: string, v: EvidenceVerification): string 
 }
 
 export function formatReport(r: Report): string {
-  if (r.playbooks.length === 0) return `no incidents since ${r.since}`;
+  if (r.playbooks.length === 0) return `no incidents since ${r.since}${r.unreadable ? ` that could be read (${r.unreadable} did not answer: is a worker running?)` : ''}`;
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v * 100)}%`);
   const header = `${'playbook'.padEnd(20)} ${'incidents'.padStart(9)} ${'drills'.padStart(6)}  ${'MTTA p50 / p90'.padEnd(22)} ${'MTTC p50 / p90'.padEnd(22)} approved  denied`;
   const rows = r.playbooks.map(
     (p) =>
       `${p.playbook.padEnd(20)} ${String(p.incidents).padStart(9)} ${String(p.drills).padStart(6)}  ${`${ms(p.time_to_approve.median_ms)} / ${ms(p.time_to_approve.p90_ms)}`.padEnd(22)} ${`${ms(p.time_to_contain.median_ms)} / ${ms(p.time_to_contain.p90_ms)}`.padEnd(22)} ${pct(p.approval_rate).padStart(8)}  ${pct(p.denial_rate).padStart(6)}`,
   );
-  return [`since ${r.since}`, header, ...rows].join('\n');
+  const unread = r.unreadable ? [`(${r.unreadable} incident(s) could not be read in time and are not counted: is a worker running?)`] : [];
+  return [`since ${r.since}`, header, ...rows, ...unread].join('\n');
 }

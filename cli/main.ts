@@ -192,11 +192,11 @@ export function buildProgram(): Command {
     .option('--since <duration>', 'how far back, e.g. 7d, 30d, 12h', '30d')
     .option('--json', 'print JSON')
     .action(async (opts) =>
-      withClient(async (client) => {
+      withClient(async (client, config) => {
         const window = parseDuration(opts.since);
         if (window === undefined) throw new CliRefusal(`--since takes a duration like 7d or 12h, got "${opts.since}"`);
         const { readReport } = await import('../client/report');
-        const report = await readReport(client, new Date(Date.now() - window));
+        const report = await readReport(client, new Date(Date.now() - window), { taskQueue: config.taskQueue });
         print(opts.json, report, () => formatReport(report));
       }),
     );

@@ -29,6 +29,8 @@ export interface Report {
   since: string;
   generated_at: string;
   playbooks: PlaybookReport[];
+  /** incidents listed but not read in time (e.g. no worker for them): not in the figures */
+  unreadable: number;
 }
 
 /** Nearest-rank percentile: a value that actually occurred, as people expect of "p90". */
@@ -74,21 +76,34 @@ export function summarize(statuses: IncidentStatus[], since: Date, now = new Dat
       }
       return report;
     });
-  return { since: since.toISOString(), generated_at: now.toISOString(), playbooks };
+  return { since: since.toISOString(), generated_at: now.toISOString(), playbooks, unreadable: 0 };
 }
 
-/** Reads every incident started since `since` (status queries answer for closed incidents too). */
-export async function readReport(client: Client, since: Date, limit = 1000): Promise<Report> {
+const QUERY_DEADLINE_MS = 5_000;
+
+/**
+ * Reads every incident of this deployment (its task queue) started since `since`; status queries
+ * answer for closed incidents too, as long as a worker runs. One that does not answer in time is
+ * counted as unreadable rather than holding the report up.
+ */
+export async function readReport(client: Client, since: Date, options: { taskQueue: string; limit?: number }): Promise<Report> {
   const ids: string[] = [];
-  const query = `WorkflowType = '${INCIDENT_WORKFLOW}' AND StartTime > '${since.toISOString()}'`;
+  const limit = options.limit ?? 1000;
+  const query = `WorkflowType = '${INCIDENT_WORKFLOW}' AND TaskQueue = '${options.taskQueue.replace(/'/g, '')}' AND StartTime > '${since.toISOString()}'`;
   for await (const info of client.workflow.list({ query })) {
     ids.push(info.workflowId);
     if (ids.length >= limit) break;
   }
   const statuses: IncidentStatus[] = [];
+  let unreadable = 0;
   for (let i = 0; i < ids.length; i += 10) {
-    const batch = await Promise.allSettled(ids.slice(i, i + 10).map((id) => getStatus(client, id)));
-    for (const r of batch) if (r.status === 'fulfilled') statuses.push(r.value);
+    const batch = await Promise.allSettled(
+      ids.slice(i, i + 10).map((id) => client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => getStatus(client, id))),
+    );
+    for (const r of batch) {
+      if (r.status === 'fulfilled') statuses.push(r.value);
+      else unreadable += 1;
+    }
   }
-  return summarize(statuses, since);
+  return { ...summarize(statuses, since), unreadable };
 }

@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
+import { registerIntakeMetrics } from './intake/metrics';
 import type { IntakeRouter } from './intake/router';
 
 export interface GatewayDeps {
@@ -32,6 +33,10 @@ export function createGatewayApp(deps: GatewayDeps): Express {
     }
   });
   const { metrics } = deps;
+  if (metrics && deps.intake) {
+    const intake = deps.intake;
+    registerIntakeMetrics(metrics, () => intake.stats().sources);
+  }
   if (metrics) {
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.contentType).send(await metrics.metrics());

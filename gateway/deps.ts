@@ -9,9 +9,11 @@ import type { GatewayDeps } from './app';
 import { loadIntakeConfig } from './intake/config';
 import { createIntakeRouter } from './intake/router';
 import { createSlackRouter } from './slack/app';
+import { Registry } from 'prom-client';
 
 export async function gatewayDepsFromConfig(config: Config, client: Client, logger: Logger): Promise<GatewayDeps> {
-  const deps: GatewayDeps = { client };
+  // Its own registry; `tourniquet dev` passes the worker's instead, so one /metrics shows both.
+  const deps: GatewayDeps = { client, metrics: new Registry() };
   deps.intake = createIntakeRouter({ client, taskQueue: config.taskQueue, config: loadIntakeConfig(), logger });
   const slack = config.slack;
   if (slack && !slack.signingSecret) logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');

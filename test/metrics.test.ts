@@ -69,3 +69,31 @@ it('counts a notification delivered twice (a retried notify) once', async () => 
   await notifier.notify(event);
   expect(await m.registry.getSingleMetricAsString('tourniquet_incidents_total')).toContain('outcome="resolved"} 1');
 });
+
+it('exposes alert intake counts by source and outcome', async () => {
+  const { Registry } = await import('prom-client');
+  const { createIntakeRouter } = await import('../gateway/intake/router');
+  const { intakeConfig, post, TOKENS } = await import('./support/intake');
+  const registry = new Registry();
+  const intake = createIntakeRouter({ client: h.client, taskQueue: h.taskQueue, config: intakeConfig() });
+  const gw = await startGateway({ client: h.client, intake, metrics: registry, host: '127.0.0.1', port: 0 });
+  try {
+    const alert = { source: 'demo', title: 'metrics check', fields: { service: `metrics-${process.pid}` } };
+    const first = await post(`${gw.url}/alerts`, alert, { authorization: `Bearer ${TOKENS.generic}` });
+    await post(`${gw.url}/alerts`, alert, { authorization: `Bearer ${TOKENS.generic}` });
+    await post(`${gw.url}/alerts`, { source: 'nobody-routes-this', title: 'x' }, { authorization: `Bearer ${TOKENS.generic}` });
+    await post(`${gw.url}/alerts`, alert, { authorization: 'Bearer wrong' });
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toContain('tourniquet_alerts_received_total{source="generic"} 3');
+    expect(text).toContain('tourniquet_alerts_total{source="generic",outcome="new"} 1');
+    expect(text).toContain('tourniquet_alerts_total{source="generic",outcome="joined"} 1');
+    expect(text).toContain('tourniquet_alerts_total{source="generic",outcome="no-route"} 1');
+    expect(text).toContain('tourniquet_alerts_total{source="generic",outcome="unauthorized"} 1');
+    // scraping again does not count twice
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toContain('tourniquet_alerts_total{source="generic",outcome="new"} 1');
+    await waitFor('the gate', async () => (await getStatus(h.client, first.body.incidentId)).state === 'awaiting-approval');
+    await decide(h.client, { incidentId: first.body.incidentId, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
+  } finally {
+    await gw.close();
+  }
+});

@@ -45,5 +45,6 @@ describe('the report', () => {
     });
     expect(report.playbooks[1]).toMatchObject({ incidents: 1, gates: { closed: 0 }, time_to_approve: { n: 0 } });
     expect(report.playbooks[1]!.approval_rate).toBeUndefined();
+    expect(report.unreadable).toBe(0);
   });
 });
