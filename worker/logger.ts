@@ -14,6 +14,7 @@ export const REDACT_PATHS = [
   'req.headers["x-hub-signature-256"]',
   'config.temporal.apiKey',
   'config.slack.botToken',
+  'config.github.token',
   'config.slack.signingSecret',
   'botToken',
   'signingSecret',
