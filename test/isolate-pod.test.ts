@@ -4,7 +4,7 @@
  * deploy/kubernetes/. No controller-manager or kubelet runs: pods stay Pending and no replacement
  * appears, so the tests look at labels, annotations, NetworkPolicies and Service selectors.
  */
-import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -16,7 +16,7 @@ import { approved } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
 import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
 import { applyWorkerManifests } from './support/kube/manifests';
-import { createNamespace, createPod } from './support/kube/objects';
+import { clientAs, createNamespace, createPod } from './support/kube/objects';
 import { waitFor } from './support/wait';
 
 const LABELS = { app: 'shop', tier: 'web' };
@@ -171,5 +171,39 @@ describe('isolate-pod', () => {
     expect(s.state).toBe('failed');
     expect(s.outcome).toMatch(new RegExp(`Kubernetes refused reading pod ${ns}/no-such-pod: 404 pods "no-such-pod" not found`));
     expect(s.gates).toEqual([]);
+  });
+
+  it('after a crash between relabelling and the policy, a retry only adds the policy and keeps the original labels', async () => {
+    const pod = await newPod();
+    const incidentId = 'inc-isolate-pod-crashed';
+    // What the first attempt left: labels replaced and originals recorded, no policy yet.
+    await admin.makeApiClient(CoreV1Api).patchNamespacedPod(
+      { name: pod, namespace: ns, body: { metadata: { labels: { app: null, tier: null, [QUARANTINE_LABEL]: incidentId }, annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(LABELS) } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const before = await readPod(pod);
+    const env = new MockActivityEnvironment({ activityType: 'kubeIsolatePod' }, quiet);
+    const result = await env.run(acts().kubeIsolatePod, approved('kubeIsolatePod', `pods/${ns}/${pod}`, { namespace: ns, pod }, { incidentId }));
+    expect(result).toMatchObject({ changed: true, summary: expect.stringMatching(/^Isolate pod .*: applied deny-all NetworkPolicy tourniquet-quarantine-\w+ \(approved by bob\)$/) });
+    const after = await readPod(pod);
+    expect(after.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
+    expect(JSON.parse(after.metadata!.annotations![ORIGINAL_LABELS_ANNOTATION]!)).toEqual(LABELS);
+    expect(await policyNames()).toContain(quarantinePolicyName(incidentId));
+    const verifyEnv = new MockActivityEnvironment({}, quiet);
+    expect(await verifyEnv.run(acts().kubeCheckIsolated, { incidentId, mode: 'live' as const, input: { namespace: ns, pod } })).toMatchObject({ ok: true });
+  });
+
+  it('refuses at once, saying so, when the identity lacks the RBAC (403)', async () => {
+    const pod = await newPod();
+    // A ServiceAccount with no grants at all (no controller makes the `default` one here).
+    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'nobody' } } });
+    const nobody = await clientAs(admin, ns, 'nobody');
+    const env = new MockActivityEnvironment({}, quiet);
+    const unprivileged = createKubernetesActivities({ kubernetes: { kubeConfig: nobody }, store: h.deps.store });
+    const evidence = env.run(unprivileged.kubePodSnapshot, { incidentId: 'inc-403', name: 'pod', mode: 'live' as const, input: { namespace: ns, pod } });
+    await expect(evidence).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/^Kubernetes refused reading pod .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/),
+    });
   });
 });
