@@ -206,4 +206,18 @@ describe('isolate-pod', () => {
       message: expect.stringMatching(/^Kubernetes refused reading pod .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/),
     });
   });
+
+  it('survives a worker restart while waiting for approval, and isolates the pod once', async () => {
+    const pod = await newPod();
+    const { id } = await startIsolation(pod);
+    await h.stopWorker();
+    await h.startWorker();
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    expect((await readPod(pod)).metadata!.labels).toEqual({ [QUARANTINE_LABEL]: id });
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.filter((e) => e.kind === 'action.completed')).toHaveLength(1);
+    expect(timeline.filter((e) => e.kind === 'action.started')).toHaveLength(1);
+  });
 });
