@@ -220,4 +220,32 @@ describe('isolate-pod', () => {
     expect(timeline.filter((e) => e.kind === 'action.completed')).toHaveLength(1);
     expect(timeline.filter((e) => e.kind === 'action.started')).toHaveLength(1);
   });
+
+  it('fails verification when a namespace-wide policy still selects the pod, and releases it after a second approval', async () => {
+    // podSelector {} selects every pod in the namespace, whatever its labels: relabelling cannot escape it.
+    const wide = await createNamespace(admin);
+    await admin.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
+      namespace: wide,
+      body: { metadata: { name: 'allow-all' }, spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } },
+    });
+    await createPod(admin, wide, 'shop-1', { labels: LABELS });
+    const id = await startIncident(h.client, { playbook: 'isolate-pod', requester: 'alice', params: { namespace: wide, pod: 'shop-1' } }, { taskQueue: h.taskQueue });
+    open.add(id);
+    await waitFor('the isolation gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const release = await waitFor('the release gate', async () =>
+      (await getStatus(h.client, id)).gates.find((g) => g.action === 'kubeReleasePod' && g.status === 'open'),
+    );
+    const readWide = () => admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'shop-1', namespace: wide });
+    expect((await readWide()).metadata!.labels).toEqual({ [QUARANTINE_LABEL]: id });
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test', gateId: release.id });
+    await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow(WorkflowFailedError);
+    open.delete(id);
+    const s = await getStatus(h.client, id);
+    expect(s.state).toBe('failed');
+    expect(s.outcome).toMatch(/NetworkPolicies still select it: allow-all/);
+    expect((await readWide()).metadata!.labels).toEqual(LABELS);
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['verify.failed', 'compensation.completed']));
+  });
 });
