@@ -5,6 +5,7 @@
  * so a deny-all alone would not cut it off) and a deny-all ingress+egress NetworkPolicy selects that
  * label. The pod stays for forensics; its controller starts a clean replacement.
  *
+ * Optionally, the pod's node is cordoned behind a gate of its own.
  * Compensation, if verification fails: release (labels restored from the annotation on the pod,
  * policy removed), behind its own approval.
  */
@@ -19,7 +20,14 @@ const podName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes pod name (RFC 1123 subdomain)');
 
-export const isolatePodParams = z.object({ namespace: namespaceName, pod: podName }).strict();
+export const isolatePodParams = z
+  .object({
+    namespace: namespaceName,
+    pod: podName,
+    /** also cordon the pod's node, behind a gate of its own, once the pod is isolated */
+    cordonNode: z.boolean().default(false),
+  })
+  .strict();
 
 export const isolatePodPlaybook = definePlaybook<ReturnType<typeof createKubernetesActivities>>()({
   name: 'isolate-pod',
@@ -30,7 +38,7 @@ export const isolatePodPlaybook = definePlaybook<ReturnType<typeof createKuberne
   async run(ctx) {
     const ref = { namespace: ctx.params.namespace, pod: ctx.params.pod };
     const where = `${ref.namespace}/${ref.pod}`;
-    await ctx.evidence(`pod ${where}: spec, status, owners, node, logs, events`, 'kubePodSnapshot', ref);
+    const snapshot = await ctx.evidence(`pod ${where}: spec, status, owners, node, logs, events`, 'kubePodSnapshot', ref);
     const exposure = await ctx.evidence(`what selects pod ${where}: NetworkPolicies and Services`, 'kubePodExposure', ref);
     const policies = String(exposure.facts?.policies ?? '');
     const services = String(exposure.facts?.services ?? '');
@@ -52,5 +60,16 @@ export const isolatePodPlaybook = definePlaybook<ReturnType<typeof createKuberne
       });
     });
     await ctx.verify(`pod ${where} isolated`, 'kubeCheckIsolated', ref);
+
+    const node = snapshot.facts?.node;
+    if (ctx.params.cordonNode && typeof node === 'string' && node) {
+      await ctx.destructive({
+        name: `Cordon node ${node} (where ${where} runs): nothing new is scheduled on it`,
+        activity: 'kubeCordonNode',
+        target: `nodes/${node}`,
+        args: { node },
+        risk: 'medium',
+      });
+    }
   },
 });

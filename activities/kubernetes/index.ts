@@ -1,6 +1,7 @@
-/** Kubernetes activities: pod evidence, isolating and releasing a pod, checking it is cut off. */
+/** Kubernetes activities: pod evidence, isolating and releasing a pod, cordoning its node, checking it is cut off. */
 import type { EvidenceStore } from '../evidence';
 import type { KubernetesDeps } from './client';
+import { createKubeCordonActivities } from './cordon';
 import { createKubeEvidenceActivities } from './evidence';
 import { createKubeIsolateActivities } from './isolate';
 import { createKubeVerifyActivities } from './verify';
@@ -14,6 +15,7 @@ export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | 
   return {
     ...createKubeEvidenceActivities(deps),
     ...createKubeIsolateActivities(deps),
+    ...createKubeCordonActivities(deps),
     ...createKubeVerifyActivities(deps),
   };
 }
