@@ -171,10 +171,19 @@ export function buildProgram(): Command {
     .argument('<id>')
     .addOption(new Option('--format <format>', 'md, json or html').choices(['md', 'json', 'html']).default('md'))
     .option('--out <file>', 'write to a file instead of standard output')
+    .option('--github-issue <owner/repo>', 'file the Markdown postmortem as a GitHub issue (once per incident; needs GITHUB_TOKEN)')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
         const { buildPostmortem, renderHtml, renderMarkdown } = await import('../client/postmortem');
         const pm = await buildPostmortem(client, id, new FileEvidenceStore(config.evidenceDir));
+        if (opts.githubIssue) {
+          if (!config.github) throw new CliRefusal('--github-issue needs GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)');
+          const { fileGitHubIssue } = await import('../client/postmortem/github-issue');
+          const { createGitHubClients } = await import('../activities/github/client');
+          const issue = await fileGitHubIssue(createGitHubClients(config.github).api, opts.githubIssue, pm);
+          console.log(`${issue.created ? 'filed' : 'already filed'}: ${issue.url}`);
+          return;
+        }
         const text = opts.format === 'json' ? `${JSON.stringify(pm, null, 2)}\n` : opts.format === 'html' ? renderHtml(pm) : renderMarkdown(pm);
         if (opts.out) {
           const { writeFile } = await import('node:fs/promises');

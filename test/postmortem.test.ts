@@ -106,4 +106,27 @@ describe('the postmortem export', () => {
     expect(exported.incident.id).toBe(id);
     expect(exported.approvals[0]!.refusals).toHaveLength(1);
   });
+
+  it('files the Markdown postmortem as a GitHub issue once, however often the export runs', async () => {
+    const { startFakeGitHub } = await import('./support/fake-github');
+    const fake = await startFakeGitHub();
+    try {
+      await fake.addRepo('acme/incidents');
+      const env = { ...process.env, TEMPORAL_ADDRESS: h.address, TOURNIQUET_TASK_QUEUE: h.taskQueue, TOURNIQUET_DATA_DIR: h.dir, GITHUB_TOKEN: fake.appToken, GITHUB_API_URL: fake.url };
+      const exportTo = () => run(join(projectRoot, 'bin/tourniquet'), ['export', id, '--github-issue', 'acme/incidents'], { env });
+      const first = await exportTo();
+      expect(first.stdout.trim()).toBe('filed: https://github.com/acme/incidents/issues/1');
+      const again = await exportTo();
+      expect(again.stdout.trim()).toBe('already filed: https://github.com/acme/incidents/issues/1');
+      const created = fake.callsOf('issues/create');
+      expect(created).toHaveLength(1);
+      const body = JSON.stringify(created[0]);
+      expect(body).toContain(`tourniquet:incident:${id}`);
+      expect(body).toContain('| bob | approve |');
+      expect(fake.rejections).toEqual([]);
+      expect(fake.problems).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
+  }, 120_000);
 });

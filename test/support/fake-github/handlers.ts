@@ -9,7 +9,9 @@ import {
   deployKeyJson,
   gitCommitJson,
   isoSeconds,
+  issueJson,
   locationJson,
+  nextId,
   privateUser,
   type FakeRepo,
   type FakeToken,
@@ -76,6 +78,22 @@ export const handlers: Record<string, Handler> = {
       if (token) token.revoked = true;
     }
     return { status: 202, body: {} };
+  },
+
+  'issues/list-for-repo': (_w, c, repo) => {
+    if (!repo) return notFound();
+    const labels = typeof c.query.labels === 'string' ? c.query.labels.split(',').filter(Boolean) : [];
+    const matching = repo.issues.filter((i) => labels.every((l) => i.labels.includes(l))).sort((a, b) => b.number - a.number);
+    return page(matching.map((i) => issueJson(repo, i)), c);
+  },
+
+  'issues/create': (_w, c, repo) => {
+    if (!repo) return notFound();
+    if (!c.user) return errorReply(401, 'Requires authentication');
+    const labels = ((c.body.labels ?? []) as (string | { name: string })[]).map((l) => (typeof l === 'string' ? l : l.name));
+    const issue = { number: repo.issues.length + 1, id: nextId(), title: String(c.body.title), body: c.body.body ?? null, labels, user: c.user, createdAt: isoSeconds() };
+    repo.issues.push(issue);
+    return { status: 201, body: issueJson(repo, issue) };
   },
 
   'secret-scanning/get-alert': (_w, c, repo) => {

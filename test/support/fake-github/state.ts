@@ -74,6 +74,17 @@ export interface FakeRepo {
   deployKeys: FakeDeployKey[];
   actionsKey: { keyId: string; publicKey: Uint8Array; privateKey: Uint8Array };
   actionsSecrets: Map<string, FakeActionsSecret>;
+  issues: FakeIssue[];
+}
+
+export interface FakeIssue {
+  number: number;
+  id: number;
+  title: string;
+  body: string | null;
+  labels: string[];
+  user: FakeUser;
+  createdAt: string;
 }
 
 export const API = 'https://api.github.com';
@@ -96,6 +107,7 @@ export async function newRepo(owner: string, name: string): Promise<FakeRepo> {
     deployKeys: [],
     actionsKey: { keyId: String(nextId()) + randomBytes(4).readUInt32BE(0), publicKey: kp.publicKey, privateKey: kp.privateKey },
     actionsSecrets: new Map(),
+    issues: [],
   };
 }
 
@@ -243,5 +255,37 @@ export function deployKeyJson(repo: FakeRepo, k: FakeDeployKey) {
     added_by: 'octocat',
     last_used: null,
     enabled: true,
+  };
+}
+
+/** An issue as GET/POST /repos/{owner}/{repo}/issues answer it. */
+export function issueJson(repo: FakeRepo, i: FakeIssue) {
+  const url = `${repoApi(repo)}/issues/${i.number}`;
+  return {
+    id: i.id,
+    node_id: Buffer.from(`I_${i.id}`).toString('base64'),
+    url,
+    repository_url: repoApi(repo),
+    labels_url: `${url}/labels{/name}`,
+    comments_url: `${url}/comments`,
+    events_url: `${url}/events`,
+    html_url: `${WEB}/${repo.owner}/${repo.name}/issues/${i.number}`,
+    number: i.number,
+    state: 'open',
+    state_reason: null,
+    title: i.title,
+    body: i.body,
+    user: simpleUser(i.user),
+    labels: i.labels.map((name, n) => ({ id: 9000 + n, node_id: Buffer.from(`LA_${name}`).toString('base64'), url: `${repoApi(repo)}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false })),
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    active_lock_reason: null,
+    comments: 0,
+    closed_at: null,
+    created_at: i.createdAt,
+    updated_at: i.createdAt,
+    author_association: 'MEMBER',
   };
 }
