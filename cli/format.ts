@@ -59,5 +59,6 @@ export function formatReport(r: Report): string {
       `${p.playbook.padEnd(20)} ${String(p.incidents).padStart(9)} ${String(p.drills).padStart(6)}  ${`${ms(p.time_to_approve.median_ms)} / ${ms(p.time_to_approve.p90_ms)}`.padEnd(22)} ${`${ms(p.time_to_contain.median_ms)} / ${ms(p.time_to_contain.p90_ms)}`.padEnd(22)} ${pct(p.approval_rate).padStart(8)}  ${pct(p.denial_rate).padStart(6)}`,
   );
   const unread = r.unreadable ? [`(${r.unreadable} incident(s) could not be read in time and are not counted: is a worker running?)`] : [];
-  return [`since ${r.since}`, header, ...rows, ...unread].join('\n');
+  const drills = r.drills?.run ? [`drills: ${r.drills.run} run, ${r.drills.passed} met every SLO (${pct(r.drills.pass_rate)})`] : ['drills: none run in this window'];
+  return [`since ${r.since}`, header, ...rows, ...unread, ...drills].join('\n');
 }

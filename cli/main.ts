@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../worker/config';
 import { connectClient } from '../worker/temporal-connection';
 import { formatList, formatReport, formatStatus, formatTimeline, formatVerification } from './format';
 import { parseDuration } from '../activities/approvals/policies';
+import { join } from 'node:path';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -205,7 +206,11 @@ export function buildProgram(): Command {
         const window = parseDuration(opts.since);
         if (window === undefined) throw new CliRefusal(`--since takes a duration like 7d or 12h, got "${opts.since}"`);
         const { readReport } = await import('../client/report');
-        const report = await readReport(client, new Date(Date.now() - window), { taskQueue: config.taskQueue });
+        const since = new Date(Date.now() - window);
+        const report = await readReport(client, since, { taskQueue: config.taskQueue });
+        const { loadScorecards } = await import('../client/drills/run');
+        const { summarizeDrills } = await import('../client/report');
+        report.drills = summarizeDrills(await loadScorecards(join(config.dataDir, 'drills')), since);
         print(opts.json, report, () => formatReport(report));
       }),
     );

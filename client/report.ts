@@ -31,6 +31,28 @@ export interface Report {
   playbooks: PlaybookReport[];
   /** incidents listed but not read in time (e.g. no worker for them): not in the figures */
   unreadable: number;
+  /** game-day drills scored in the window (from the drill scorecards), and their SLO pass rate */
+  drills?: DrillSummary;
+}
+
+export interface DrillSummary {
+  run: number;
+  passed: number;
+  pass_rate?: number;
+  by_scenario: Record<string, { run: number; passed: number }>;
+}
+
+/** Drill scorecards started since `since`: how many ran and how many met every SLO. */
+export function summarizeDrills(cards: { scenario: string; started_at: string; pass: boolean }[], since: Date): DrillSummary {
+  const inWindow = cards.filter((c) => Date.parse(c.started_at) >= since.getTime());
+  const by_scenario: DrillSummary['by_scenario'] = {};
+  for (const c of inWindow) {
+    const s = (by_scenario[c.scenario] ??= { run: 0, passed: 0 });
+    s.run += 1;
+    if (c.pass) s.passed += 1;
+  }
+  const passed = inWindow.filter((c) => c.pass).length;
+  return { run: inWindow.length, passed, ...(inWindow.length ? { pass_rate: passed / inWindow.length } : {}), by_scenario };
 }
 
 /** Nearest-rank percentile: a value that actually occurred, as people expect of "p90". */

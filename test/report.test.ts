@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, summarize } from '../client/report';
+import { percentile, summarize, summarizeDrills } from '../client/report';
 import type { GateView, IncidentStatus } from '../workflows';
 
 function incident(playbook: string, state: IncidentStatus['state'], approveMs?: number, containMs?: number, gate?: GateView['status'], mode: 'live' | 'drill' = 'live'): IncidentStatus {
@@ -46,5 +46,21 @@ describe('the report', () => {
     expect(report.playbooks[1]).toMatchObject({ incidents: 1, gates: { closed: 0 }, time_to_approve: { n: 0 } });
     expect(report.playbooks[1]!.approval_rate).toBeUndefined();
     expect(report.unreadable).toBe(0);
+  });
+
+  it('counts drills in the window and their SLO pass rate', () => {
+    const cards = [
+      { scenario: 'falco', started_at: '2026-11-20T10:00:00Z', pass: true },
+      { scenario: 'falco', started_at: '2026-11-21T10:00:00Z', pass: false },
+      { scenario: 'generic', started_at: '2026-11-21T11:00:00Z', pass: true },
+      { scenario: 'generic', started_at: '2026-10-01T11:00:00Z', pass: false },
+    ];
+    expect(summarizeDrills(cards, new Date('2026-11-01T00:00:00Z'))).toEqual({
+      run: 3,
+      passed: 2,
+      pass_rate: 2 / 3,
+      by_scenario: { falco: { run: 2, passed: 1 }, generic: { run: 1, passed: 1 } },
+    });
+    expect(summarizeDrills(cards, new Date('2026-12-01T00:00:00Z'))).toEqual({ run: 0, passed: 0, by_scenario: {} });
   });
 });
