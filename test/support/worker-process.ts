@@ -13,7 +13,7 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export function spawnWorker(h: Harness): WorkerProcess {
+export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     cwd: projectRoot,
     env: {
@@ -24,6 +24,8 @@ export function spawnWorker(h: Harness): WorkerProcess {
       TOURNIQUET_POLICIES: h.policiesPath,
       TOURNIQUET_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       LOG_LEVEL: 'warn',
+      TOURNIQUET_METRICS_PORT: '0',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
