@@ -8,7 +8,9 @@ export default defineConfig({
     pool: 'forks',
     // Integration suites share one dev server; two at a time is what a loaded 2-core machine takes.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Safety nets, not speed checks: suites spawn real workers, CLIs and control planes on a
+    // 2-core machine that other suites load; a hung test still fails, three minutes later.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
   },
 });
