@@ -27,10 +27,15 @@ beforeAll(async () => {
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'cli' });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'slack:U0BOB', reason: 'evidence reviewed' });
   await h.client.workflow.getHandle(id).result();
-  pm = await waitFor('the refusal on the timeline', async () => {
-    const p = await buildPostmortem(h.client, id, h.deps.store);
-    return p.approvals[0]!.refusals.length === 1 ? p : undefined;
-  });
+  // Queries on a completed incident replay its history on the worker: slow when the machine is busy.
+  pm = await waitFor(
+    'the refusal on the timeline',
+    async () => {
+      const p = await buildPostmortem(h.client, id, h.deps.store);
+      return p.approvals[0]!.refusals.length === 1 ? p : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
 });
 afterAll(async () => {
   await h?.stop();

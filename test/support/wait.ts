@@ -14,8 +14,17 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${describe(lastError)}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The message and its causes: the Temporal client wraps gRPC errors ("Failed to query Workflow"). */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 4; e = e.cause as typeof e) {
+    if (e.message) parts.push(e.message);
+  }
+  return parts.join(' ← ');
 }
