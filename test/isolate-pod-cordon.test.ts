@@ -7,10 +7,9 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
-import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
-import { applyWorkerManifests } from './support/kube/manifests';
-import { createNamespace } from './support/kube/objects';
+import type { ControlPlane } from './support/kube/control-plane';
 import { waitFor } from './support/wait';
+import { startWorkerCluster } from './support/kube/worker-cluster';
 
 let cp: ControlPlane;
 let admin: KubeConfig;
@@ -19,10 +18,9 @@ let h: Harness;
 const open = new Set<string>();
 
 beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = cp.kubeConfig;
-  const worker = await applyWorkerManifests(admin);
-  ns = await createNamespace(admin);
+  const cluster = await startWorkerCluster();
+  ({ cp, admin, ns } = cluster);
+  const worker = cluster.worker;
   h = await startHarness({ kubernetes: { kubeConfig: worker } });
 }, 120_000);
 

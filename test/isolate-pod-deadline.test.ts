@@ -8,10 +8,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { RecordingNotifier } from './support/harness';
-import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
-import { applyWorkerManifests } from './support/kube/manifests';
-import { createNamespace, createPod } from './support/kube/objects';
+import type { ControlPlane } from './support/kube/control-plane';
+import { createPod } from './support/kube/objects';
 import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
+import { startWorkerCluster } from './support/kube/worker-cluster';
 
 const LABELS = { app: 'shop' };
 let cp: ControlPlane;
@@ -20,10 +20,9 @@ let ns: string;
 let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = cp.kubeConfig;
-  const worker = await applyWorkerManifests(admin);
-  ns = await createNamespace(admin);
+  const cluster = await startWorkerCluster();
+  ({ cp, admin, ns } = cluster);
+  const worker = cluster.worker;
   await createPod(admin, ns, 'shop-1', { labels: LABELS });
   stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: worker } });
 }, 120_000);

@@ -9,9 +9,10 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinnedKubernetesVersion } from '../tools/kube-binaries';
-import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
-import { applyWorkerManifests, MANAGED_BY } from './support/kube/manifests';
-import { createDeployment, createNamespace, createPod, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
+import type { ControlPlane } from './support/kube/control-plane';
+import { MANAGED_BY } from './support/kube/manifests';
+import { createDeployment, createPod, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
+import { startWorkerCluster } from './support/kube/worker-cluster';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const QUARANTINE = 'tourniquet.dev/quarantine';
@@ -22,10 +23,7 @@ let worker: KubeConfig;
 let ns: string;
 
 beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = cp.kubeConfig;
-  worker = await applyWorkerManifests(admin);
-  ns = await createNamespace(admin);
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
   console.error(`[kube] control plane ready in ${cp.startupMs} ms at ${cp.server}`);
 }, 120_000);
 

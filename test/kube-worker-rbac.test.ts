@@ -8,9 +8,10 @@ import {
   setHeaderOptions, type KubeConfig, type V1ResourceAttributes, type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
-import { applyWorkerManifests, MANAGED_BY } from './support/kube/manifests';
-import { createDeployment, createNamespace, createPod, rawGet, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
+import type { ControlPlane } from './support/kube/control-plane';
+import { MANAGED_BY } from './support/kube/manifests';
+import { createDeployment, createPod, rawGet, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
+import { startWorkerCluster } from './support/kube/worker-cluster';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const FORBIDDEN = 403; // RBAC
@@ -22,10 +23,7 @@ let worker: KubeConfig;
 let ns: string;
 
 beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = cp.kubeConfig;
-  worker = await applyWorkerManifests(admin);
-  ns = await createNamespace(admin);
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
 }, 120_000);
 
 afterAll(async () => {
