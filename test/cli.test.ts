@@ -5,10 +5,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide, getStatus, startIncident } from '../client';
+import { decide, startIncident } from '../client';
 import { projectRoot } from '../tools/temporal-binaries';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 const run = promisify(execFile);
 /** Each CLI call is a fresh Node process (~1.5 s, more on a loaded 2-core machine): a generous bound, not a speed check. */
@@ -84,7 +85,7 @@ describe('tourniquet', () => {
 
   it('reports MTTA and MTTC per playbook', async () => {
     const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `cli-report-${process.pid}` } }, { taskQueue: h.taskQueue });
-    await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     await h.client.workflow.getHandle(id).result();
     const report = JSON.parse((await tourniquet('report', '--since', '1h', '--json')).stdout);

@@ -14,6 +14,7 @@ import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let gateway: IntakeGateway;
@@ -90,7 +91,7 @@ describe('tourniquet drill', () => {
     const bad = await post(`${gateway.url}/alerts`, body, { authorization: `Bearer ${TOKENS.generic}`, [DRILL_HEADER]: 'Not Valid!' });
     expect(bad.status).toBe(400);
     for (const id of [live.body.incidentId, 'drill-apart-1']) {
-      await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+      await waitForGate(h.client, id);
       await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
     }
   });

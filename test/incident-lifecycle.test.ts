@@ -5,6 +5,7 @@ import { verifyEvidence } from '../activities/evidence';
 import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 beforeAll(async () => {
@@ -29,10 +30,7 @@ async function startDemo(extra: { requester?: string; policy?: string; mode?: 'l
     },
     { taskQueue: h.taskQueue },
   );
-  const status = await waitFor('the approval gate to open', async () => {
-    const s = await getStatus(h.client, id);
-    return s.state === 'awaiting-approval' ? s : undefined;
-  });
+  const status = await waitForGate(h.client, id);
   return { id, service, status };
 }
 

@@ -4,6 +4,7 @@ import { getStatus, getTimeline } from '../client';
 import { startHarness, type Harness } from './support/harness';
 import { bearer, cancelAll, fixture, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let gw: IntakeGateway;
@@ -47,10 +48,7 @@ describe('Falco', () => {
     expect(id).toMatch(/^inc-falco-shell-[0-9a-f]{16}$/);
     started.add(id);
 
-    const status = await waitFor('the incident to await approval', async () => {
-      const s = await getStatus(h.client, id);
-      return s.state === 'awaiting-approval' ? s : undefined;
-    });
+    const status = await waitForGate(h.client, id);
     expect(status).toMatchObject({ playbook: 'demo', requester: 'falco', alerts: { total: 1 } });
     expect(status.title).toBe(`Shell in container: shop-${run}/checkout-7d9f8b6c4-x2x9k`);
     expect(status.gates[0]).toMatchObject({ target: 'service/checkout' });
@@ -148,10 +146,7 @@ describe('Alertmanager', () => {
     expect(res.body.results).toEqual([{ status: 'new', incidentId: expect.stringMatching(/^inc-am-suspicious-egress-/), route: 'am-suspicious-egress' }]);
     const id: string = res.body.results[0].incidentId;
     started.add(id);
-    const status = await waitFor('the gate', async () => {
-      const s = await getStatus(h.client, id);
-      return s.state === 'awaiting-approval' ? s : undefined;
-    });
+    const status = await waitForGate(h.client, id);
     expect(status).toMatchObject({ requester: 'alertmanager', clock: { detected_at: '2026-11-22T05:40:12.345Z' } });
     expect(status.gates[0]!.target).toBe('service/ledger');
 
@@ -213,10 +208,7 @@ describe('GitHub secret scanning', () => {
     expect(res.body).toMatchObject({ status: 'new', route: 'github-secret-leak' });
     const id: string = res.body.incidentId;
     started.add(id);
-    const status = await waitFor('the gate', async () => {
-      const s = await getStatus(h.client, id);
-      return s.state === 'awaiting-approval' ? s : undefined;
-    });
+    const status = await waitForGate(h.client, id);
     expect(status).toMatchObject({ requester: 'github', title: `Leaked AWS Access Key ID in octo-org/payments-api-${run} (alert #42)` });
     expect(status.gates[0]).toMatchObject({ target: 'service/payments-api', quorum: 2 });
     expect(status.clock.detected_at).toBe('2026-11-22T05:31:07.000Z');
@@ -238,10 +230,7 @@ describe('generic alerts and sources without a secret', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'new', route: 'generic-demo' });
     started.add(res.body.incidentId);
-    const s = await waitFor('the gate', async () => {
-      const st = await getStatus(h.client, res.body.incidentId);
-      return st.state === 'awaiting-approval' ? st : undefined;
-    });
+    const s = await waitForGate(h.client, res.body.incidentId);
     expect(s.requester).toBe('generic:demo');
     expect((await post(`${gw.url}/alerts`, { ...alert, extra: 1 }, bearer(TOKENS.generic))).body.issues[0].message).toMatch(/Unrecognized key/);
   });

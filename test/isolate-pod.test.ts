@@ -14,10 +14,11 @@ import { decide, getStatus, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
-import { startControlPlane, type ControlPlane } from './support/kube/control-plane';
-import { applyWorkerManifests } from './support/kube/manifests';
+import type { ControlPlane } from './support/kube/control-plane';
 import { clientAs, createNamespace, createPod } from './support/kube/objects';
 import { waitFor } from './support/wait';
+import { startWorkerCluster } from './support/kube/worker-cluster';
+import { waitForGate } from './support/gates';
 
 const LABELS = { app: 'shop', tier: 'web' };
 let cp: ControlPlane;
@@ -29,10 +30,7 @@ const open = new Set<string>();
 let podCount = 0;
 
 beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = cp.kubeConfig;
-  worker = await applyWorkerManifests(admin);
-  ns = await createNamespace(admin);
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
   await admin.makeApiClient(CoreV1Api).createNamespacedService({
     namespace: ns,
     body: { metadata: { name: 'shop' }, spec: { selector: { app: 'shop' }, ports: [{ port: 80 }] } },
@@ -71,10 +69,7 @@ async function startIsolation(pod: string, options: { mode?: 'live' | 'drill'; w
   const status =
     options.waitForGate === false
       ? undefined
-      : await waitFor('the approval gate', async () => {
-          const s = await getStatus(h.client, id);
-          return s.state === 'awaiting-approval' ? s : undefined;
-        });
+      : await waitForGate(h.client, id);
   return { id, status };
 }
 
@@ -231,7 +226,7 @@ describe('isolate-pod', () => {
     await createPod(admin, wide, 'shop-1', { labels: LABELS });
     const id = await startIncident(h.client, { playbook: 'isolate-pod', requester: 'alice', params: { namespace: wide, pod: 'shop-1' } }, { taskQueue: h.taskQueue });
     open.add(id);
-    await waitFor('the isolation gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     const release = await waitFor('the release gate', async () =>
       (await getStatus(h.client, id)).gates.find((g) => g.action === 'kubeReleasePod' && g.status === 'open'),

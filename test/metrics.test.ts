@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IncidentMetrics } from '../activities/metrics/incident-metrics';
-import { decide, getStatus, startIncident } from '../client';
+import { decide, startIncident } from '../client';
 import { startGateway, type RunningGateway } from '../gateway/server';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let gateway: RunningGateway;
@@ -30,14 +31,14 @@ async function scrape(): Promise<string> {
 
 it('counts incidents by outcome, refusals by reason, durations, and failed activity attempts', async () => {
   const approved = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `m1-${process.pid}` } }, { taskQueue: h.taskQueue });
-  await waitFor('gate', async () => (await getStatus(h.client, approved)).state === 'awaiting-approval');
+  await waitForGate(h.client, approved);
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'alice', via: 'cli' });
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'mallory', via: 'cli' });
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'bob', via: 'cli' });
   await h.client.workflow.getHandle(approved).result();
 
   const denied = await startIncident(h.client, { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m2-${process.pid}` } }, { taskQueue: h.taskQueue });
-  await waitFor('gate', async () => (await getStatus(h.client, denied)).state === 'awaiting-approval');
+  await waitForGate(h.client, denied);
   await decide(h.client, { incidentId: denied, decision: 'deny', approver: 'carol', via: 'cli', reason: 'drill over' });
   await h.client.workflow.getHandle(denied).result();
 
@@ -91,7 +92,7 @@ it('exposes alert intake counts by source and outcome', async () => {
     expect(text).toContain('tourniquet_alerts_total{source="generic",outcome="unauthorized"} 1');
     // scraping again does not count twice
     expect(await (await fetch(`${gw.url}/metrics`)).text()).toContain('tourniquet_alerts_total{source="generic",outcome="new"} 1');
-    await waitFor('the gate', async () => (await getStatus(h.client, first.body.incidentId)).state === 'awaiting-approval');
+    await waitForGate(h.client, first.body.incidentId);
     await decide(h.client, { incidentId: first.body.incidentId, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
   } finally {
     await gw.close();

@@ -4,11 +4,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide, getStatus, startIncident } from '../client';
+import { decide, startIncident } from '../client';
 import { buildPostmortem, postmortemJsonSchema, postmortemSchema, renderHtml, renderMarkdown, type Postmortem } from '../client/postmortem';
 import { projectRoot } from '../tools/temporal-binaries';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 const run = promisify(execFile);
 let h: Harness;
@@ -23,7 +24,7 @@ beforeAll(async () => {
     { playbook: 'demo', requester: 'alice', title: HOSTILE, params: { service: `pm-${process.pid}` }, alerts: [{ source: 'falco', title: 'shell in container', detectedAt: new Date(Date.now() - 90_000).toISOString() }] },
     { taskQueue: h.taskQueue },
   );
-  await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+  await waitForGate(h.client, id);
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'cli' });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'slack:U0BOB', reason: 'evidence reviewed' });
   await h.client.workflow.getHandle(id).result();

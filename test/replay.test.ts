@@ -13,6 +13,7 @@ import { decide, getStatus, startIncident } from '../client';
 import { alertsSignal, type IncidentRequestInput } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 const FIXTURES = join(import.meta.dirname, 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
@@ -43,7 +44,7 @@ describe('fresh histories replay', () => {
 
   async function run(name: string, request: Omit<IncidentRequestInput, 'requester'>, drive: (id: string) => Promise<void>) {
     const id = await startIncident(h.client, { requester: 'alice', ...request }, { taskQueue: h.taskQueue, incidentId: `${name}-${process.pid}-${Date.now()}` });
-    await waitFor('the gate to open', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await waitForGate(h.client, id);
     await drive(id);
     await h.client.workflow.getHandle(id).result().catch(() => undefined);
     const history = await h.client.workflow.getHandle(id).fetchHistory();

@@ -4,13 +4,13 @@
  * the same incident goes on, evidence is not collected again, and the token is revoked once.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { decide, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { leakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
-import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let fake: FakeGitHub;
@@ -35,10 +35,7 @@ it('a worker killed while the incident waits for approval: after restart it revo
   const n = fake.addLeak('acme/api', { secret, secretType: 'github_personal_access_token', commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
   worker = spawnWorker(h);
   const id = await startIncident(h.client, { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n } }, { taskQueue: h.taskQueue });
-  const before = await waitFor('the gate to open', async () => {
-    const s = await getStatus(h.client, id);
-    return s.state === 'awaiting-approval' ? s : undefined;
-  }, { timeoutMs: 45_000 });
+  const before = await waitForGate(h.client, id, { timeoutMs: 45_000 });
   const alertReads = fake.callsOf('secret-scanning/get-alert').length;
 
   await worker.kill();

@@ -11,7 +11,7 @@ import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub, type LeakSpec } from './support/fake-github';
 import { ed25519KeyPair, leakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
-import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 let fake: FakeGitHub;
 let h: Harness;
@@ -61,10 +61,7 @@ async function startLeak(leak: Partial<LeakSpec> = {}, options: { mode?: 'live' 
   const status =
     options.waitForGate === false
       ? undefined
-      : await waitFor('the approval gate', async () => {
-          const s = await getStatus(h.client, id);
-          return s.state === 'awaiting-approval' ? s : undefined;
-        });
+      : await waitForGate(h.client, id);
   return { id, n, secret, status };
 }
 

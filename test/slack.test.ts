@@ -14,6 +14,7 @@ import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { startHarness, type Harness } from './support/harness';
 import { blockActionBody, sign, slashCommandBody, viewSubmissionBody } from './support/slack-requests';
 import { waitFor } from './support/wait';
+import { waitForGate } from './support/gates';
 
 const TOKEN = 'xoxb-0000-test-token';
 const SECRET = 'test-signing-secret-8f2c';
@@ -212,7 +213,7 @@ describe('Slack failures', () => {
   it('while Slack is down the CLI still decides, and the message is brought up to date when Slack answers', async () => {
     fake.setDown(true);
     const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `slack-down-${process.pid}` } }, { taskQueue: h.taskQueue });
-    await waitFor('the gate to open', async () => (await getStatus(h.client, id)).state === 'awaiting-approval');
+    await waitForGate(h.client, id);
     const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'cli' });
     expect(outcome).toMatchObject({ applied: true });
     await waitFor('the incident to resolve without Slack', async () => (await getStatus(h.client, id)).state === 'resolved');

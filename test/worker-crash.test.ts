@@ -4,6 +4,7 @@ import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let worker: WorkerProcess | undefined;
@@ -19,10 +20,7 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
   worker = spawnWorker(h);
   const service = `crash-${process.pid}`;
   const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue: h.taskQueue });
-  const before = await waitFor('the gate to open', async () => {
-    const s = await getStatus(h.client, id);
-    return s.state === 'awaiting-approval' ? s : undefined;
-  }, { timeoutMs: 45_000 });
+  const before = await waitForGate(h.client, id, { timeoutMs: 45_000 });
   const gate = before.gates[0]!;
 
   await worker.kill();

@@ -4,10 +4,11 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decide, getStatus, startIncident } from '../client';
+import { decide, startIncident } from '../client';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
+import { waitForGate } from './support/gates';
 
 let h: Harness;
 let worker: WorkerProcess | undefined;
@@ -35,7 +36,7 @@ it('serves incident metrics and Temporal SDK metrics', async () => {
   const [metricsPort, sdkPort] = [await freePort(), await freePort()];
   worker = spawnWorker(h, { TOURNIQUET_METRICS_PORT: String(metricsPort), TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkPort}` });
   const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `wm-${process.pid}` } }, { taskQueue: h.taskQueue });
-  await waitFor('the gate', async () => (await getStatus(h.client, id)).state === 'awaiting-approval', { timeoutMs: 45_000 });
+  await waitForGate(h.client, id, { timeoutMs: 45_000 });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   await h.client.workflow.getHandle(id).result();
 
