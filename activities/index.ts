@@ -9,7 +9,7 @@ import { createDemoActivities } from './demo/activities';
 import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
 import { createGitHubActivities, type GitHubDeps } from './github';
-import { createKubernetesActivities, type KubernetesDeps } from './kubernetes';
+import { createKubernetesActivities, type BreakGlassCatalogueFile, type KubernetesDeps } from './kubernetes';
 import { createNotifyActivities, type Notifier } from './notify/notifier';
 
 export interface ActivityDeps {
@@ -22,6 +22,8 @@ export interface ActivityDeps {
   github?: GitHubDeps;
   /** Kubernetes, when configured; the Kubernetes activities are registered either way and say what is missing */
   kubernetes?: KubernetesDeps;
+  /** the break-glass catalogue (roles, scopes, durations, policies), when configured */
+  breakGlass?: BreakGlassCatalogueFile;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -30,7 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps.notifiers),
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
     ...createGitHubActivities({ github: deps.github, store: deps.store }),
-    ...createKubernetesActivities({ kubernetes: deps.kubernetes, store: deps.store }),
+    ...createKubernetesActivities({ kubernetes: deps.kubernetes, store: deps.store, breakGlass: deps.breakGlass }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

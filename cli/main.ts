@@ -10,6 +10,7 @@ import { connectClient } from '../worker/temporal-connection';
 import { formatList, formatReport, formatStatus, formatTimeline, formatVerification } from './format';
 import { parseDuration } from '../activities/approvals/policies';
 import { join } from 'node:path';
+import { breakGlassCommand } from './breakglass';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -245,6 +246,8 @@ export function buildProgram(): Command {
         console.log(`cancellation requested for ${id}`);
       }),
     );
+
+  program.addCommand(breakGlassCommand({ withClient, print, refusedExitCode: EXIT_REFUSED }));
 
   program
     .command('dev')

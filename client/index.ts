@@ -1,2 +1,3 @@
 export * from './incidents';
 export * from './decisions';
+export * from './commands';

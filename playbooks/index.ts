@@ -1,5 +1,6 @@
 /** Every playbook the worker registers, by name. */
 import type { PlaybookRegistry } from '../workflows';
+import { breakGlassPlaybook } from './break-glass';
 import { demoPlaybook } from './demo';
 import { isolatePodPlaybook } from './isolate-pod';
 import { revokeLeakedKeyPlaybook } from './revoke-leaked-key';
@@ -8,4 +9,5 @@ export const playbooks: PlaybookRegistry = {
   [demoPlaybook.name]: demoPlaybook,
   [revokeLeakedKeyPlaybook.name]: revokeLeakedKeyPlaybook,
   [isolatePodPlaybook.name]: isolatePodPlaybook,
+  [breakGlassPlaybook.name]: breakGlassPlaybook,
 };

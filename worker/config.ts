@@ -28,6 +28,7 @@ const envSchema = z
     TOURNIQUET_EVIDENCE_DIR: z.string().min(1).optional(),
     TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
     TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
+    TOURNIQUET_BREAKGLASS: z.string().min(1).default(resolve(projectRoot, 'config/breakglass.json')),
     TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -89,6 +90,8 @@ export interface Config {
   evidenceDir: string;
   demoDir: string;
   policiesPath: string;
+  /** the break-glass catalogue file: the roles the break-glass playbook may grant */
+  breakGlassPath: string;
   workflowBundle?: string;
   gateway: { host: string; port: number };
   dev: { port: number; uiPort: number };
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceDir: resolve(e.TOURNIQUET_EVIDENCE_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'evidence')),
     demoDir: resolve(e.TOURNIQUET_DEMO_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'demo')),
     policiesPath: resolve(e.TOURNIQUET_POLICIES),
+    breakGlassPath: resolve(e.TOURNIQUET_BREAKGLASS),
     gateway: { host: e.TOURNIQUET_GATEWAY_HOST, port: e.TOURNIQUET_GATEWAY_PORT },
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,

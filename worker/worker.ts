@@ -10,7 +10,13 @@ import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/appro
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
 import { createGitHubDeps } from '../activities/github';
-import { kubeConfigFromEnvironment, type KubernetesDeps } from '../activities/kubernetes';
+import {
+  checkCataloguePolicies,
+  kubeConfigFromEnvironment,
+  loadBreakGlassCatalogue,
+  type BreakGlassCatalogueFile,
+  type KubernetesDeps,
+} from '../activities/kubernetes';
 import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
@@ -57,12 +63,15 @@ export interface ActivityDepsOptions {
   metrics?: IncidentMetrics;
   /** the Kubernetes API for the Kubernetes playbooks, as the worker's own identity */
   kubernetes?: KubernetesDeps;
+  /** the roles break-glass may grant; checked against the policies here */
+  breakGlass?: BreakGlassCatalogueFile;
 }
 
 /** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
+  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: 'break-glass', step: 'check', policy: name }).quorum : undefined));
   const slackClient = options.slack && createSlackClient(options.slack);
   const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
   const notifiers = [...options.notifiers];
@@ -95,6 +104,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
     ...(github ? { github } : {}),
     ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
+    ...(options.breakGlass ? { breakGlass: options.breakGlass } : {}),
   };
 }
 
@@ -117,6 +127,7 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     ...(config.github ? { github: config.github } : {}),
     // KUBECONFIG (read by loadFromDefault) outside a cluster, the ServiceAccount inside one.
     ...(config.kubernetes ? { kubernetes: { kubeConfig: kubeConfigFromEnvironment() } } : {}),
+    ...(config.breakGlassPath ? { breakGlass: loadBreakGlassCatalogue(config.breakGlassPath) } : {}),
     ...(incidentUrl ? { incidentUrl } : {}),
   });
 }

@@ -26,6 +26,7 @@ export type NotificationKind =
   | 'approval.closed'
   | 'action.started'
   | 'incident.contained'
+  | 'incident.update'
   | 'incident.finished';
 
 /**
@@ -103,6 +104,17 @@ export interface ApprovedAction<I> {
   approval: ApprovalProof;
 }
 
+/** Input of an undo activity: it takes back only what this incident did, so it runs without a gate. */
+export interface UndoRequest<I> {
+  incidentId: string;
+  action: string;
+  target: string;
+  args: I;
+  dryRun: boolean;
+  reason: string;
+  requestedBy: string;
+}
+
 export interface ActionResult {
   summary: string;
   changed: boolean;
@@ -123,4 +135,5 @@ export interface VerifyResult {
 
 export type EvidenceActivity<I = any> = (req: EvidenceRequest<I>) => Promise<EvidenceRef>;
 export type DestructiveActivity<I = any> = (req: ApprovedAction<I>) => Promise<ActionResult>;
+export type UndoActivity<I = any> = (req: UndoRequest<I>) => Promise<ActionResult>;
 export type VerifyActivity<I = any> = (req: VerifyRequest<I>) => Promise<VerifyResult>;

@@ -8,6 +8,7 @@ import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
 import { channelOf } from './approval-wait';
+import { COMMAND_REFUSAL_CODES } from './commands';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
@@ -17,7 +18,7 @@ const refusalReportSchema = z.object({
   gateId: z.string().max(100).optional(),
   approver: z.string().max(200),
   decision: z.enum(['approve', 'deny']).optional(),
-  code: z.enum([...REFUSAL_CODES, 'EngineUnavailable']),
+  code: z.enum([...REFUSAL_CODES, ...COMMAND_REFUSAL_CODES, 'EngineUnavailable']),
   message: z.string().max(1000),
   via: z.string().max(40),
 });

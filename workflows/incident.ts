@@ -23,6 +23,7 @@ import type { PlaybookRegistry } from './playbook';
 import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
 import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
+import { CommandInbox, registerCommandHandler } from './commands';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -63,6 +64,8 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
     registerDecisionHandlers(incident, notifier);
+    const inbox = new CommandInbox(playbook.commands ?? {}, request.requester);
+    registerCommandHandler(incident, inbox);
     setHandler(alertsSignal, (batch) => {
       if (batch.status === 'resolved') {
         // Timeline only (no commands), so histories without the field replay unchanged.
@@ -101,7 +104,11 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     const compensations: Compensation[] = [];
     try {
-      await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations));
+      try {
+        await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox));
+      } finally {
+        inbox.open = false;
+      }
       finish(incident, notifier, 'resolved', 'playbook completed');
     } catch (err) {
       if (isCancellation(err)) {

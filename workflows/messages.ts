@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DecideResult, RefusalCode } from './approval-gate';
+import type { CommandInput, CommandRefusalCode, CommandResult } from './commands';
 import type { IncidentStatus } from './incident-state';
 import type { AlertRef, DecisionInput } from './request';
 import type { TimelineEvent } from './timeline';
@@ -11,12 +12,15 @@ import type { TimelineEvent } from './timeline';
 /** Vote on an open gate. Refused by the validator, before anything reaches history, when not allowed. */
 export const decideUpdate = defineUpdate<DecideResult, [DecisionInput]>('decide');
 
+/** Ask something of a running incident (revoke access now, extend it): refused by the validator unless its playbook takes it now. */
+export const commandUpdate = defineUpdate<CommandResult, [CommandInput]>('command');
+
 /** Audit of a decision the engine refused (or never received): the validator itself cannot write. */
 export interface RefusalReport {
   gateId?: string;
   approver: string;
   decision?: 'approve' | 'deny';
-  code: RefusalCode | 'EngineUnavailable';
+  code: RefusalCode | CommandRefusalCode | 'EngineUnavailable';
   message: string;
   via: string;
 }

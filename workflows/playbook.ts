@@ -3,12 +3,15 @@
  * engine calls them through the step helpers, so a destructive activity can only ever run behind
  * an approved gate (lint forbids `@temporalio/workflow` in `playbooks/` to keep it that way).
  */
+import type { Duration } from '@temporalio/common';
 import type { z } from 'zod';
 import type { GateAction } from './approval-gate';
+import type { CommandDefinition, IncidentCommand } from './commands';
 import type {
   ActionResult,
   DestructiveActivity,
   EvidenceActivity,
+  UndoActivity,
   VerifyActivity,
   VerifyResult,
 } from './contracts';
@@ -29,6 +32,35 @@ export interface DestructiveStep<A, K extends KeysOfType<A, DestructiveActivity>
   risk?: GateAction['risk'];
   /** a named policy for this step; the incident's or the playbook's otherwise */
   policy?: string;
+  /** epoch ms: the gate expires (denied) no later than this, e.g. before a grant it would extend runs out */
+  decideBy?: number;
+}
+
+export interface UndoStep<A, K extends KeysOfType<A, UndoActivity>> {
+  /** what the timeline shows, e.g. "Revoke break-glass access of alice" */
+  name: string;
+  activity: K;
+  target: string;
+  args: ArgsOf<A[K]>;
+  /** why, and at whose request: the grant expired, or who asked for an early revoke */
+  reason: string;
+  requestedBy: string;
+}
+
+/** The commands a playbook has opened itself to (see workflows/commands.ts). */
+export interface CommandQueue {
+  /** from now until the incident ends, the playbook's commands are accepted */
+  open(): void;
+  /** the next command, or undefined when `untilMs` (epoch ms, workflow time) comes first; a durable timer */
+  next(untilMs: number): Promise<IncidentCommand | undefined>;
+}
+
+/** For a verification that waits (e.g. for a rollout): longer than the default 2 minutes, with heartbeats. */
+export interface VerifyOptions {
+  /** the activity's start-to-close timeout, e.g. '11m' (default '2m') */
+  timeout?: Duration;
+  /** the heartbeat timeout: a worker that dies mid-wait is noticed this soon, and the wait resumes elsewhere */
+  heartbeat?: Duration;
 }
 
 export interface PlaybookContext<P, A> {
@@ -41,7 +73,17 @@ export interface PlaybookContext<P, A> {
   /** Open an approval gate for exactly this action; run it only once approved. Throws ApprovalDenied otherwise. */
   destructive<K extends KeysOfType<A, DestructiveActivity>>(step: DestructiveStep<A, K>): Promise<ActionResult>;
   /** Check the world is as it should be; throws VerificationFailed when not. The first pass after an action marks the incident contained. */
-  verify<K extends KeysOfType<A, VerifyActivity>>(name: string, activity: K, input: InputOf<A[K]>): Promise<VerifyResult>;
+  verify<K extends KeysOfType<A, VerifyActivity>>(name: string, activity: K, input: InputOf<A[K]>, options?: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * Take back what an approved step of this incident did (revoke the access it granted) without a
+   * gate: it only ever removes the incident's own doing, and waiting for approval to remove access
+   * would be the unsafe direction. The activity must refuse anything the incident did not create.
+   */
+  undo<K extends KeysOfType<A, UndoActivity>>(step: UndoStep<A, K>): Promise<ActionResult>;
+  /** Say something on the timeline and in the incident's thread (e.g. "access granted until 14:30"). */
+  announce(summary: string, details?: Record<string, unknown>): void;
+  /** Commands people may give the running incident (declared in `Playbook.commands`). */
+  readonly commands: CommandQueue;
   /** Register an undo, run in reverse order if a later step fails. */
   compensate(name: string, undo: () => Promise<void>): void;
   /** When what is being contained first became exposed (ISO time): the containment clock reports the exposure window. */
@@ -55,6 +97,8 @@ export interface Playbook<P = any, A = any> {
   params: z.ZodType<P>;
   /** the policy used when neither the request nor the step names one */
   defaultPolicy: string;
+  /** what people may ask of a running incident of this playbook, accepted once it calls `ctx.commands.open()` */
+  commands?: Readonly<Record<string, CommandDefinition>>;
   run(ctx: PlaybookContext<P, A>): Promise<void>;
 }
 

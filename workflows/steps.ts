@@ -5,12 +5,13 @@
 import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
-import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, VerifyRequest, VerifyResult } from './contracts';
+import { nextCommand, type CommandInbox } from './commands';
+import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
 import { approvalDenied, verificationFailed } from './errors';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type Notifier } from './notifications';
-import type { Playbook, PlaybookContext } from './playbook';
+import type { Playbook, PlaybookContext, VerifyOptions } from './playbook';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1s',
@@ -23,6 +24,19 @@ type AnyActivity = (req: any) => Promise<any>;
 const evidenceActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
 const destructiveActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '5m', retry });
 const verifyActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
+/** A waiting verification's own proxy: its timeout, and a heartbeat timeout so a dead worker is noticed mid-wait. */
+function waitingVerifyActivities(options: VerifyOptions) {
+  return proxyActivities<Record<string, AnyActivity>>({
+    startToCloseTimeout: options.timeout ?? '2m',
+    ...(options.heartbeat !== undefined ? { heartbeatTimeout: options.heartbeat } : {}),
+    retry,
+  });
+}
+/** Undo keeps retrying longer: taking access away must not give up after a few minutes of API trouble. */
+const undoActivities = proxyActivities<Record<string, AnyActivity>>({
+  startToCloseTimeout: '2m',
+  retry: { ...retry, maximumAttempts: 20, maximumInterval: '1m' },
+});
 /** Local: policy lookup is in-memory on the worker, and a server round trip here delays every gate. */
 const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10s',
@@ -52,8 +66,10 @@ export function createPlaybookContext<P>(
   params: P,
   notifier: Notifier,
   compensations: Compensation[],
+  inbox: CommandInbox,
 ): PlaybookContext<P, any> {
   const { request } = incident;
+  const drillMark = request.mode === 'drill' ? 'DRILL ' : '';
   return {
     incidentId: incident.id,
     mode: request.mode,
@@ -74,12 +90,15 @@ export function createPlaybookContext<P>(
         policy: step.policy ?? request.policy ?? playbook.defaultPolicy,
       });
       recordEvidence(incident, evidence.name, evidence);
+      const now = Date.now();
+      // A gate that must be decided before a deadline of the playbook's (a grant running out) gets no longer than that.
+      const capped = step.decideBy !== undefined && step.decideBy - now < policy.timeoutMs ? { ...policy, timeoutMs: Math.max(0, step.decideBy - now) } : policy;
       const digest = actionDigest({ action: step.activity, target: step.target, args: step.args });
       const gate = openGate(
         incident,
         notifier,
         { step: step.name, action: step.activity, target: step.target, args: step.args, risk: step.risk ?? 'high', digest },
-        policy,
+        capped,
       );
       await waitForDecision(incident, notifier, gate);
       if (gate.status !== 'approved') throw approvalDenied(gate.view());
@@ -122,9 +141,10 @@ export function createPlaybookContext<P>(
       return result;
     },
 
-    async verify(name, activity, input) {
+    async verify(name, activity, input, options) {
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
-      const result: VerifyResult = await verifyActivities[activity]!(req);
+      const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
+      const result: VerifyResult = await proxies[activity]!(req);
       if (!result.ok) {
         incident.timeline.append('verify.failed', 'tourniquet', `${name}: ${result.summary}`, result.details);
         throw verificationFailed(name, result.summary);
@@ -142,6 +162,51 @@ export function createPlaybookContext<P>(
         }
       }
       return result;
+    },
+
+    async undo(step) {
+      incident.timeline.append('action.started', step.requestedBy, `${drillMark}${step.name}`, {
+        action: step.activity,
+        target: step.target,
+        undo: true,
+        reason: step.reason,
+      });
+      const req: UndoRequest<unknown> = {
+        incidentId: incident.id,
+        action: step.activity,
+        target: step.target,
+        args: step.args,
+        dryRun: request.mode === 'drill',
+        reason: step.reason,
+        requestedBy: step.requestedBy,
+      };
+      let result: ActionResult;
+      try {
+        result = await undoActivities[step.activity]!(req);
+      } catch (err) {
+        incident.timeline.append('action.failed', 'tourniquet', `${step.name} failed: ${messageOf(err)}`, { undo: true });
+        throw err;
+      }
+      incident.timeline.append('action.completed', 'tourniquet', result.summary, {
+        undo: true,
+        changed: result.changed,
+        ...(result.details ? { details: result.details } : {}),
+      });
+      return result;
+    },
+
+    announce(summary, details) {
+      incident.timeline.append('incident.update', 'tourniquet', `${drillMark}${summary}`, details);
+      notifier.send('incident.update', `${drillMark}${summary}`);
+    },
+
+    commands: {
+      open() {
+        inbox.open = true;
+      },
+      next(untilMs) {
+        return nextCommand(inbox, untilMs);
+      },
     },
 
     compensate(name, undo) {

@@ -15,6 +15,8 @@ export type TimelineKind =
   | 'action.started'
   | 'action.completed'
   | 'action.failed'
+  | 'command.received'
+  | 'incident.update'
   | 'verify.passed'
   | 'verify.failed'
   | 'compensation.started'

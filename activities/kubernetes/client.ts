@@ -3,7 +3,7 @@
  * cluster, the pod's ServiceAccount inside one. Tests hand in a KubeConfig of their own.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 
 export interface KubernetesDeps {
   kubeConfig: KubeConfig;
@@ -13,6 +13,7 @@ export interface KubeClients {
   core: CoreV1Api;
   apps: AppsV1Api;
   net: NetworkingV1Api;
+  rbac: RbacAuthorizationV1Api;
   kubeConfig: KubeConfig;
 }
 
@@ -32,5 +33,5 @@ export function kubeClients(deps: KubernetesDeps | undefined): KubeClients {
     );
   }
   const kc = deps.kubeConfig;
-  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), net: kc.makeApiClient(NetworkingV1Api), kubeConfig: kc };
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), net: kc.makeApiClient(NetworkingV1Api), rbac: kc.makeApiClient(RbacAuthorizationV1Api), kubeConfig: kc };
 }

@@ -1,5 +1,7 @@
-/** Kubernetes activities: pod evidence, isolating and releasing a pod, cordoning its node, checking it is cut off. */
+/** Kubernetes activities: pod evidence, isolating and releasing a pod, cordoning its node, checking it is cut off; break-glass grants. */
 import type { EvidenceStore } from '../evidence';
+import { createKubeBreakGlassActivities } from './breakglass';
+import type { BreakGlassCatalogueFile } from './breakglass-catalogue';
 import type { KubernetesDeps } from './client';
 import { createKubeCordonActivities } from './cordon';
 import { createKubeEvidenceActivities } from './evidence';
@@ -8,11 +10,14 @@ import { createKubeVerifyActivities } from './verify';
 
 export { kubeConfigFromEnvironment, type KubernetesDeps } from './client';
 export type { PodRef } from './evidence';
+export { EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, INCIDENT_LABEL, grantBindingName, type BindingRef, type GrantArgs } from './breakglass';
+export * from './breakglass-catalogue';
 export { QUARANTINE_LABEL, ORIGINAL_LABELS_ANNOTATION, quarantinePolicyName, quarantineValue } from './selectors';
 
 /** Registered on every worker; they fail with KubernetesNotConfigured when `kubernetes` is undefined. */
-export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore }) {
+export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore; breakGlass?: BreakGlassCatalogueFile | undefined }) {
   return {
+    ...createKubeBreakGlassActivities({ ...deps, breakGlass: deps.breakGlass }),
     ...createKubeEvidenceActivities(deps),
     ...createKubeIsolateActivities(deps),
     ...createKubeCordonActivities(deps),

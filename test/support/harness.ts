@@ -72,10 +72,14 @@ export interface HarnessOptions {
   slack?: { botToken: string; channel: string; apiUrl: string };
   /** call GitHub (a fake GitHub API) as the worker would; rotation values from here instead of the environment */
   github?: { token: string; apiUrl: string; rotationValues?: (name: string) => string | undefined };
+  /** links to incidents, as TOURNIQUET_UI_URL gives them (in messages, GitHub comments and deployment statuses) */
+  incidentUrl?: (incidentId: string) => string;
   /** count incidents and failed activities into these metrics */
   metrics?: IncidentMetrics;
   /** call a (test control plane's) Kubernetes API as this identity */
   kubernetes?: KubernetesDeps;
+  /** the break-glass catalogue the worker grants from */
+  breakGlass?: ActivityDeps['breakGlass'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -94,8 +98,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     notifiers: [notifier],
     ...(options.slack ? { slack: options.slack } : {}),
     ...(options.github ? { github: options.github } : {}),
+    ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
+    ...(options.breakGlass ? { breakGlass: options.breakGlass } : {}),
   });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });

@@ -1,0 +1,80 @@
+/**
+ * `tourniquet breakglass request|revoke|extend`: time-boxed access from the terminal, the same
+ * incidents and rules as `/breakglass` in Slack.
+ */
+import { Command } from 'commander';
+import { sendCommand, startIncident, type CommandOutcome } from '../client';
+import type { connectClient } from '../worker/temporal-connection';
+import type { Config } from '../worker/config';
+
+type WithClient = <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>) => Promise<T>;
+
+export interface CliHelpers {
+  withClient: WithClient;
+  print: (json: boolean | undefined, data: unknown, human: () => string) => void;
+  /** exit code for "refused": nothing was done */
+  refusedExitCode: number;
+}
+
+function report(h: CliHelpers, json: boolean | undefined, outcome: CommandOutcome, done: string): void {
+  h.print(json, outcome, () => (outcome.applied ? done : `refused (${outcome.code}): ${outcome.message}`));
+  if (!outcome.applied) process.exitCode = h.refusedExitCode;
+}
+
+export function breakGlassCommand(h: CliHelpers): Command {
+  const bg = new Command('breakglass').description('time-boxed access: two approvers grant a catalogue role; it is revoked at expiry');
+
+  bg.command('request')
+    .description('ask for a catalogue role for a while; prints the incident id')
+    .argument('<role>', 'a role of the break-glass catalogue (config/breakglass.json)')
+    .argument('<duration>', 'how long, e.g. 30m or 2h (at most 8h, and the role’s maximum)')
+    .requiredOption('--as <identity>', 'who asks (gets the access; cannot approve it)')
+    .requiredOption('--reason <text>', 'why, for the approvers (10+ characters)')
+    .option('--scope <namespace|cluster>', 'where; may be left out when the role has only one')
+    .option('--drill', 'game-day drill: approvals happen, the grant is a server-side dry run')
+    .option('--json', 'print JSON')
+    .action(async (role: string, duration: string, opts) =>
+      h.withClient(async (client, config) => {
+        const id = await startIncident(
+          client,
+          {
+            playbook: 'break-glass',
+            requester: opts.as,
+            params: { role, duration, reason: opts.reason, ...(opts.scope ? { scope: opts.scope } : {}) },
+            mode: opts.drill ? 'drill' : 'live',
+          },
+          { taskQueue: config.taskQueue },
+        );
+        h.print(opts.json, { id }, () => id);
+      }),
+    );
+
+  bg.command('revoke')
+    .description('take the access away now (anyone may; it is recorded)')
+    .argument('<id>', 'the break-glass incident')
+    .requiredOption('--as <identity>', 'who asks')
+    .option('--reason <text>', 'why')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts) =>
+      h.withClient(async (client) => {
+        const outcome = await sendCommand(client, { incidentId: id, command: 'revoke', by: opts.as, via: 'cli', ...(opts.reason ? { reason: opts.reason } : {}) });
+        report(h, opts.json, outcome, `revoke requested for ${id}: the grant is being removed`);
+      }),
+    );
+
+  bg.command('extend')
+    .description('ask for more time: a fresh approval, decided before the current grant runs out')
+    .argument('<id>', 'the break-glass incident')
+    .argument('<duration>', 'how much longer, e.g. 30m')
+    .requiredOption('--as <identity>', 'the requester (only they may ask)')
+    .requiredOption('--reason <text>', 'why, for the approvers')
+    .option('--json', 'print JSON')
+    .action(async (id: string, duration: string, opts) =>
+      h.withClient(async (client) => {
+        const outcome = await sendCommand(client, { incidentId: id, command: 'extend', by: opts.as, args: { duration }, reason: opts.reason, via: 'cli' });
+        report(h, opts.json, outcome, `extension by ${duration} requested for ${id}: it awaits approval`);
+      }),
+    );
+
+  return bg;
+}

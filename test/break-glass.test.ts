@@ -1,0 +1,275 @@
+/**
+ * break-glass end to end against a real kube-apiserver (test/support/kube/), the worker calling
+ * it as its own ServiceAccount with the RBAC and admission guard of deploy/kubernetes/. Access is
+ * checked the way the cluster itself decides it: a SubjectAccessReview for the granted user.
+ * Expiry after a wait is in break-glass-expiry.test.ts (time-skipping server).
+ */
+import { RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { WorkflowFailedError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
+import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
+import type { IncidentStatus } from '../workflows';
+import { approved } from './support/github-leaks';
+import { startHarness, type Harness } from './support/harness';
+import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import type { ControlPlane } from './support/kube/control-plane';
+import { startWorkerCluster } from './support/kube/worker-cluster';
+import { waitForGate } from './support/gates';
+import { waitFor } from './support/wait';
+
+const USER = 'alice@example.com';
+let cp: ControlPlane;
+let admin: KubeConfig;
+let worker: KubeConfig;
+let ns: string;
+let h: Harness;
+const open = new Set<string>();
+
+beforeAll(async () => {
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
+  h = await startHarness({ kubernetes: { kubeConfig: worker }, breakGlass: testCatalogue(ns) });
+}, 120_000);
+
+afterEach(async () => {
+  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  open.clear();
+  // Grants left by a failed test must not make the next one pass.
+  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await cp?.stop();
+});
+
+async function request(params: Record<string, unknown>, options: { mode?: 'live' | 'drill'; requester?: string } = {}) {
+  const id = await startIncident(
+    h.client,
+    { playbook: 'break-glass', requester: options.requester ?? 'alice', mode: options.mode ?? 'live', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration', ...params } },
+    { taskQueue: h.taskQueue },
+  );
+  open.add(id);
+  return id;
+}
+
+async function approveTwice(id: string): Promise<void> {
+  await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+  await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
+}
+
+async function finished(id: string): Promise<IncidentStatus> {
+  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
+  open.delete(id);
+  return final;
+}
+
+const granted = (id: string) => waitFor(`the grant of ${id}`, async () => (await getStatus(h.client, id)).state === 'contained' && getStatus(h.client, id));
+const binding = (id: string) => admin.makeApiClient(RbacAuthorizationV1Api).readNamespacedRoleBinding({ name: grantBindingName(id), namespace: ns });
+const quiet = { logger: new DefaultLogger('ERROR') };
+const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store, breakGlass: testCatalogue(ns) });
+
+describe('break-glass', () => {
+  it('grants the role after two approvals, labelled with the incident and expiry, and revokes it on request', async () => {
+    const id = await request({});
+    const status = await waitForGate(h.client, id);
+    const gate = status.gates[0]!;
+    expect(gate).toMatchObject({ action: 'kubeGrantAccess', target: `rolebindings/${ns}/${grantBindingName(id)}`, policy: 'two-person', quorum: 2 });
+    expect(gate.step).toBe(`Grant ns-edit (tourniquet-breakglass-edit) to ${USER} in namespace ${ns} for 30m — "restore orders after a bad migration"`);
+    expect(status.evidence[0]!.facts).toMatchObject({ clusterRole: 'tourniquet-breakglass-edit', user: USER, namespace: ns, durationMs: 30 * 60_000 });
+    const plan = JSON.parse((await h.deps.store.get(status.evidence[0]!.uri)).toString());
+    expect(plan.clusterRole.rules.length).toBeGreaterThan(0);
+
+    // The requester cannot approve, and one approval is not enough.
+    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test' })).toMatchObject({ applied: false, code: 'SelfApproval' });
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
+
+    const contained = await granted(id);
+    expect(contained.clock.durations.time_to_contain_ms).toBeGreaterThan(0);
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
+    expect(await userMay(admin, USER, 'delete', 'pods', 'default')).toBe(false);
+    expect(await userMay(admin, USER, 'get', 'secrets', ns)).toBe(false);
+    const rb = await binding(id);
+    expect(rb.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'tourniquet', [INCIDENT_LABEL]: id });
+    const expiresAt = Date.parse(rb.metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
+    expect(Number(rb.metadata!.labels![EXPIRES_LABEL])).toBe(Math.floor(expiresAt / 1000));
+    expect(expiresAt - Date.parse(contained.gates[0]!.closed_at!)).toBe(30 * 60_000);
+
+    // Anyone may take access away early; it is recorded who did.
+    const revoked = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', reason: 'migration fixed', via: 'test' });
+    expect(revoked).toMatchObject({ applied: true });
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
+    expect(await grantsIn(admin, ns)).toEqual([]);
+
+    const timeline = await getTimeline(h.client, id);
+    const kinds = timeline.map((e) => e.kind);
+    for (const k of ['evidence.recorded', 'approval.requested', 'approval.closed', 'action.completed', 'verify.passed', 'incident.contained', 'command.received', 'incident.update', 'incident.finished'] as const) {
+      expect(kinds).toContain(k);
+    }
+    expect(timeline.find((e) => e.kind === 'command.received')).toMatchObject({ actor: 'carol', summary: 'carol asked to revoke: migration fixed' });
+    const updates = timeline.filter((e) => e.kind === 'incident.update').map((e) => e.summary);
+    expect(updates[0]).toMatch(new RegExp(`^Access granted: ${USER} has ns-edit in namespace ${ns} until `));
+    expect(updates.at(-1)).toMatch(/^Access revoked: .*revoked early by carol: migration fixed/);
+    expect(timeline.filter((e) => e.kind === 'action.completed').map((e) => e.summary).at(-1)).toMatch(/^Revoked RoleBinding/);
+    const announced = h.notifier.of(id, 'incident.update').map((e) => e.summary);
+    expect(announced).toEqual(updates);
+  });
+
+  it('extends only with a fresh approval, asked by the requester, within the catalogue limit', async () => {
+    const id = await request({});
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    const before = Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
+
+    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'bob', args: { duration: '30m' }, via: 'test' })).toMatchObject({ applied: false, code: 'CommandNotPermitted' });
+    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: 'forever' }, via: 'test' })).toMatchObject({ applied: false, code: 'InvalidCommand' });
+    expect(await sendCommand(h.client, { incidentId: id, command: 'escalate', by: 'alice', via: 'test' })).toMatchObject({ applied: false, code: 'UnknownCommand' });
+    // The catalogue allows ns-edit for 2h in all.
+    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '2h' }, reason: 'still restoring', via: 'test' });
+    await waitFor('the over-limit extension refused', async () => (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension by 2h refused')));
+
+    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, reason: 'still restoring', via: 'test' });
+    const extension = (await waitForGate(h.client, id)).gates[1]!;
+    expect(extension).toMatchObject({ action: 'kubeExtendGrant', status: 'open', policy: 'two-person' });
+    expect(Date.parse(extension.deadline)).toBeLessThanOrEqual(before);
+    await decide(h.client, { incidentId: id, gateId: extension.id, decision: 'approve', approver: 'bob', via: 'test' });
+    await decide(h.client, { incidentId: id, gateId: extension.id, decision: 'approve', approver: 'erin', via: 'test' });
+    await waitFor('the expiry moved', async () => Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!) === before + 30 * 60_000);
+    expect(Number((await binding(id)).metadata!.labels![EXPIRES_LABEL])).toBe(Math.floor((before + 30 * 60_000) / 1000));
+
+    // A second extension, denied: the grant keeps its expiry.
+    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '15m' }, via: 'test' });
+    await waitForGate(h.client, id);
+    await decide(h.client, { incidentId: id, gateId: 'g3', decision: 'deny', approver: 'dana', reason: 'enough', via: 'test' });
+    await waitFor('the denial announced', async () => (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension not granted')));
+    expect(Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!)).toBe(before + 30 * 60_000);
+
+    await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'alice', via: 'test' });
+    expect((await finished(id)).state).toBe('resolved');
+    expect(await grantsIn(admin, ns)).toEqual([]);
+  });
+
+  it('a revoke while an extension awaits approval cancels the request and removes the access', async () => {
+    const id = await request({});
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, via: 'test' });
+    await waitForGate(h.client, id);
+    await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'dana', reason: 'suspicious', via: 'test' });
+    const final = await finished(id);
+    expect(final.gates[1]).toMatchObject({ status: 'cancelled', closed_reason: 'dana asked to revoke' });
+    expect(await grantsIn(admin, ns)).toEqual([]);
+  });
+
+  it('grants nothing when an approver denies, and takes no commands before a grant', async () => {
+    const id = await request({});
+    await waitForGate(h.client, id);
+    const early = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test' });
+    expect(early).toMatchObject({ applied: false, code: 'CommandNotAccepted' });
+    await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', reason: 'use the runbook instead', via: 'test' });
+    const final = await finished(id);
+    expect(final.state).toBe('denied');
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    const refused = (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused');
+    expect(refused).toMatchObject({ actor: 'bob', details: { code: 'CommandNotAccepted' } });
+  });
+
+  it('in a drill, asks for approval (marked DRILL) and grants nothing: server-side dry runs only', async () => {
+    const id = await request({}, { mode: 'drill' });
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    expect(final.mode).toBe('drill');
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    const timeline = await getTimeline(h.client, id);
+    const done = timeline.filter((e) => e.kind === 'action.completed').map((e) => e.summary);
+    expect(done[0]).toMatch(new RegExp(`^DRILL: would grant tourniquet-breakglass-edit to ${USER} in namespace ${ns} until `));
+    expect(done[1]).toMatch(/^DRILL: would delete RoleBinding/);
+    expect(timeline.find((e) => e.kind === 'incident.update')!.summary).toMatch(/^DRILL nothing was granted/);
+  });
+
+  it('refuses what the catalogue does not allow, before any gate, saying why', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ role: 'cluster-admin' }, /"cluster-admin" is not in the break-glass catalogue; it has: ns-edit, viewer/],
+      [{ role: 'ns-edit', scope: 'kube-system' }, /ns-edit cannot be granted in namespace kube-system/],
+      [{ role: 'ns-edit', scope: 'cluster' }, /ns-edit cannot be granted cluster-wide/],
+      [{ role: 'ns-edit', duration: '3h' }, /ns-edit is granted for at most 120 min; asked for 180 min/],
+      [{ role: 'viewer' }, /viewer needs a scope: \*, cluster/],
+    ];
+    for (const [params, message] of cases) {
+      const id = await request(params);
+      const err = await h.client.workflow.getHandle(id).result().catch((e: unknown) => e);
+      open.delete(id);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((await getStatus(h.client, id)).outcome).toMatch(message);
+      expect((await getStatus(h.client, id)).gates).toEqual([]);
+    }
+  });
+
+  it('grants cluster-wide with a ClusterRoleBinding when the catalogue allows it', async () => {
+    const id = await request({ role: 'viewer', scope: 'cluster', duration: '1h' });
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    expect(await userMay(admin, USER, 'list', 'pods', 'kube-system')).toBe(true);
+    await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'alice', via: 'test' });
+    await finished(id);
+    expect(await userMay(admin, USER, 'list', 'pods', 'kube-system')).toBe(false);
+  });
+
+  it('resumes after a worker restart while access is held, and revokes once', async () => {
+    const id = await request({});
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    await h.stopWorker();
+    // With no worker nobody confirms the command: the person is told so, not that it was done.
+    const unconfirmed = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test', timeoutMs: 2_000 });
+    expect(unconfirmed).toMatchObject({ applied: false, code: 'EngineUnavailable', message: expect.stringContaining('may still apply when a worker returns') });
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
+    // The server kept it: the returning worker takes it and revokes.
+    await h.startWorker();
+    await finished(id);
+    const received = (await getTimeline(h.client, id)).filter((e) => e.kind === 'command.received');
+    expect(received).toMatchObject([{ actor: 'bob', details: { command: 'revoke' } }]);
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    const grants = (await getTimeline(h.client, id)).filter((e) => e.kind === 'action.completed' && e.summary.startsWith('Granted'));
+    expect(grants).toHaveLength(1);
+  });
+
+  it('grant, extend and revoke are idempotent, and never touch a binding another incident made', async () => {
+    const args: GrantArgs = { binding: grantBindingName('inc-idem'), clusterRole: 'tourniquet-breakglass-view', user: 'erin', namespace: ns, durationMs: 60_000 };
+    const env = (type: string) => new MockActivityEnvironment({ activityType: type }, quiet);
+    const grant = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-idem' });
+    expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: true });
+    expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: false, summary: expect.stringContaining('already grants') });
+
+    const other = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-other' });
+    await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+    const undo = { incidentId: 'inc-other', action: 'kubeRevokeGrant', target: '', args: { binding: args.binding, namespace: ns }, dryRun: false, reason: 'test', requestedBy: 'test' };
+    await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+
+    const mine = { ...undo, incidentId: 'inc-idem' };
+    expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: true });
+    expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: false, summary: expect.stringContaining('already gone') });
+    const extend = approved('kubeExtendGrant', '', { binding: args.binding, namespace: ns, expiresAt: new Date().toISOString() }, { incidentId: 'inc-idem' });
+    await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: 'BindingMissing' });
+  });
+
+  it('fails the step with the API server’s reason when the worker may not bind the role (403)', async () => {
+    const args: GrantArgs = { binding: grantBindingName('inc-403'), clusterRole: 'cluster-admin', user: 'erin', namespace: ns, durationMs: 60_000 };
+    const env = new MockActivityEnvironment({ activityType: 'kubeGrantAccess' }, quiet);
+    const err = await env.run(acts().kubeGrantAccess, approved('kubeGrantAccess', '', args, { incidentId: 'inc-403' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'KubernetesRejected', nonRetryable: true });
+    expect((err as Error).message).toMatch(/^Kubernetes refused creating RoleBinding .*: 403 /);
+  });
+});

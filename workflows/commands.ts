@@ -1,0 +1,133 @@
+/**
+ * Commands: what people may ask of a running incident besides voting on a gate — "revoke my
+ * break-glass access now", "extend it by 30 minutes". A playbook declares the commands it takes;
+ * the `command` update's validator refuses anything else before it reaches history (unknown
+ * command, bad arguments, not accepted yet, not this person's to give), and the handler queues what
+ * it accepts for the playbook to take with `ctx.commands.next()`. A command never acts by itself:
+ * the playbook decides what it means, and anything destructive still goes through a gate.
+ */
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Incident } from './incident-state';
+import { commandUpdate } from './messages';
+import { identitySchema } from './request';
+
+export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted'] as const;
+export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number];
+
+export interface CommandDefinition {
+  description: string;
+  /** validated in the validator: bad arguments never reach history */
+  args: z.ZodType<Record<string, unknown>>;
+  /** who may give it: the incident's requester only, or anyone (taking access away is always welcome) */
+  from: 'requester' | 'anyone';
+  /** closes the incident's open gates (cancelled), so a pending request yields to it at once */
+  closesOpenGates?: boolean;
+}
+
+export const commandInputSchema = z.object({
+  command: z.string().min(1).max(64),
+  by: identitySchema,
+  args: z.record(z.string(), z.unknown()).default({}),
+  reason: z.string().trim().max(2000).optional(),
+  via: z.string().max(40).default('api'),
+});
+export type CommandInput = z.input<typeof commandInputSchema>;
+
+export interface IncidentCommand {
+  seq: number;
+  command: string;
+  by: string;
+  args: Record<string, unknown>;
+  reason?: string;
+  via: string;
+  at: string;
+}
+
+export interface CommandResult {
+  seq: number;
+  command: string;
+  accepted: true;
+}
+
+/** The incident's command queue: closed until the playbook opens it, closed again when it ends. */
+export class CommandInbox {
+  private readonly queue: IncidentCommand[] = [];
+  private received = 0;
+  open = false;
+
+  constructor(
+    private readonly definitions: Readonly<Record<string, CommandDefinition>>,
+    private readonly requester: string,
+  ) {}
+
+  /** Why this command must not be accepted, or the parsed command when it may. */
+  check(input: unknown): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
+    const parsed = commandInputSchema.safeParse(input);
+    if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
+    const c = parsed.data;
+    const definition = Object.hasOwn(this.definitions, c.command) ? this.definitions[c.command] : undefined;
+    if (!definition) {
+      const known = Object.keys(this.definitions);
+      return { refusal: { code: 'UnknownCommand', message: `this incident takes no command "${c.command}"${known.length ? ` (it takes: ${known.join(', ')})` : ''}` } };
+    }
+    if (!this.open) return { refusal: { code: 'CommandNotAccepted', message: `"${c.command}" is not accepted now: the incident has not reached the point where it applies, or has ended` } };
+    if (definition.from === 'requester' && c.by !== this.requester) {
+      return { refusal: { code: 'CommandNotPermitted', message: `only ${this.requester}, who requested this incident, may ask to ${c.command}` } };
+    }
+    const args = definition.args.safeParse(c.args);
+    if (!args.success) return { refusal: { code: 'InvalidCommand', message: `${c.command}: ${z.prettifyError(args.error)}` } };
+    const command: Omit<IncidentCommand, 'seq' | 'at'> = { command: c.command, by: c.by, args: args.data, via: c.via };
+    if (c.reason) command.reason = c.reason;
+    return { command, definition };
+  }
+
+  accept(command: Omit<IncidentCommand, 'seq' | 'at'>, now: number): IncidentCommand {
+    const accepted: IncidentCommand = { seq: ++this.received, ...command, at: new Date(now).toISOString() };
+    this.queue.push(accepted);
+    return accepted;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  take(): IncidentCommand | undefined {
+    return this.queue.shift();
+  }
+}
+
+/** Waits for the next command until `untilMs` (workflow time); undefined when the time came first. A durable timer: restarts lose nothing. */
+export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise<IncidentCommand | undefined> {
+  const wait = untilMs - Date.now();
+  if (inbox.pending === 0 && wait > 0) await condition(() => inbox.pending > 0, wait);
+  return inbox.take();
+}
+
+export function registerCommandHandler(incident: Incident, inbox: CommandInbox): void {
+  setHandler(
+    commandUpdate,
+    (input) => {
+      const checked = inbox.check(input);
+      if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      const now = Date.now();
+      const command = inbox.accept(checked.command, now);
+      incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {
+        seq: command.seq,
+        command: command.command,
+        args: command.args,
+        via: command.via,
+      });
+      if (checked.definition.closesOpenGates) {
+        for (const gate of incident.openGates) gate.close('cancelled', now, `${command.by} asked to ${command.command}`);
+      }
+      return { seq: command.seq, command: command.command, accepted: true };
+    },
+    {
+      validator: (input) => {
+        const checked = inbox.check(input);
+        if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      },
+    },
+  );
+}
