@@ -1,8 +1,9 @@
-/** GitHub activities: secret scanning evidence, revoking a leaked secret, checking it is dead. */
+/** GitHub activities: secret scanning evidence, revoking a leaked secret, checking it is dead; deployment statuses after a rollback. */
 import type { EvidenceStore } from '../evidence';
 import { defaultRevokers } from './revokers';
 import { createGitHubClients, type GitHubSettings } from './client';
 import type { GitHubDeps } from './deps';
+import { createGitHubDeploymentActivities } from './deployments';
 import { createGitHubEvidenceActivities } from './evidence';
 import { createGitHubRevokeActivities } from './revoke';
 import type { RotationValues } from './actions-secrets';
@@ -12,6 +13,7 @@ export type { GitHubDeps } from './deps';
 export type { GitHubSettings } from './client';
 export type { AlertTarget } from './alerts';
 export type { RevokeArgs, LeakedSecretRef } from './revoke';
+export type { RecordRollbackArgs, RevisionDeploymentsInput } from './deployments';
 export { ROTATION_ENV_PREFIX, type Rotation } from './actions-secrets';
 
 export function createGitHubDeps(
@@ -31,5 +33,6 @@ export function createGitHubActivities(deps: { github: GitHubDeps | undefined; s
   return {
     ...createGitHubEvidenceActivities(deps),
     ...createGitHubRevokeActivities(deps),
+    ...createGitHubDeploymentActivities(deps),
   };
 }

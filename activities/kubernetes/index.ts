@@ -4,14 +4,21 @@ import { createKubeBreakGlassActivities } from './breakglass';
 import type { BreakGlassCatalogueFile } from './breakglass-catalogue';
 import type { KubernetesDeps } from './client';
 import { createKubeCordonActivities } from './cordon';
+import { createKubeDeploymentHistoryActivities } from './deployment-history';
 import { createKubeEvidenceActivities } from './evidence';
 import { createKubeIsolateActivities } from './isolate';
+import { createKubeRollbackActivities } from './rollback';
+import { createKubeRolloutActivities } from './rollout';
 import { createKubeVerifyActivities } from './verify';
 
 export { kubeConfigFromEnvironment, type KubernetesDeps } from './client';
 export type { PodRef } from './evidence';
 export { EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, INCIDENT_LABEL, grantBindingName, type BindingRef, type GrantArgs } from './breakglass';
 export * from './breakglass-catalogue';
+export type { DeploymentHistoryInput } from './deployment-history';
+export type { RollbackArgs } from './rollback';
+export type { AwaitRolloutInput, RolledBackInput } from './rollout';
+export { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type DeploymentRef } from './revisions';
 export { QUARANTINE_LABEL, ORIGINAL_LABELS_ANNOTATION, quarantinePolicyName, quarantineValue } from './selectors';
 
 /** Registered on every worker; they fail with KubernetesNotConfigured when `kubernetes` is undefined. */
@@ -21,6 +28,10 @@ export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | 
     ...createKubeEvidenceActivities(deps),
     ...createKubeIsolateActivities(deps),
     ...createKubeCordonActivities(deps),
+    // rollback-deploy
+    ...createKubeDeploymentHistoryActivities(deps),
+    ...createKubeRollbackActivities(deps),
+    ...createKubeRolloutActivities(deps),
     ...createKubeVerifyActivities(deps),
   };
 }

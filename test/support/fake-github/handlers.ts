@@ -7,12 +7,15 @@ import sodium from 'libsodium-wrappers';
 import {
   alertJson,
   deployKeyJson,
+  deploymentJson,
+  deploymentStatusJson,
   gitCommitJson,
   isoSeconds,
   issueJson,
   locationJson,
   nextId,
   privateUser,
+  type FakeDeploymentStatus,
   type FakeRepo,
   type FakeToken,
   type FakeUser,
@@ -146,6 +149,23 @@ export const handlers: Record<string, Handler> = {
     return { status: 204 };
   },
 
+  'repos/list-deployments': (_w, c, repo) => {
+    if (!repo) return notFound();
+    const q = c.query;
+    const matching = repo.deployments
+      .filter((d) => (q.sha === undefined || d.sha === q.sha) && (q.ref === undefined || d.ref === q.ref) && (q.task === undefined || d.task === q.task) && (q.environment === undefined || d.environment === q.environment))
+      .sort((a, b) => b.id - a.id);
+    return page(matching.map((d) => deploymentJson(repo, d)), c);
+  },
+
+  'repos/list-deployment-statuses': (_w, c, repo) => {
+    const deployment = repo?.deployments.find((d) => d.id === c.path.deployment_id);
+    if (!deployment) return notFound();
+    return page([...deployment.statuses].reverse().map((st) => deploymentStatusJson(repo!, deployment, st)), c);
+  },
+
+  'repos/create-deployment-status': (_w, c, repo) => createDeploymentStatus(c, repo),
+
   'actions/get-repo-public-key': (_w, _c, repo) =>
     repo ? { status: 200, body: { key_id: repo.actionsKey.keyId, key: sodium.to_base64(repo.actionsKey.publicKey, sodium.base64_variants.ORIGINAL) } } : notFound(),
 
@@ -169,6 +189,33 @@ export const handlers: Record<string, Handler> = {
     return existing ? { status: 204 } : { status: 201, body: {} };
   },
 };
+
+/** GitHub's own rules for deployment statuses, beyond the schema: 140 characters of description, `auto_inactive`. */
+function createDeploymentStatus(c: Call, repo: FakeRepo | undefined): Reply {
+  const deployment = repo?.deployments.find((d) => d.id === c.path.deployment_id);
+  if (!repo || !deployment) return notFound();
+  if (!c.user) return errorReply(401, 'Requires authentication');
+  const description = String(c.body.description ?? '');
+  if (description.length > 140) return errorReply(422, 'Validation Failed: description is too long (maximum is 140 characters)');
+  const status: FakeDeploymentStatus = {
+    id: nextId(),
+    state: c.body.state,
+    description,
+    environment: c.body.environment ?? deployment.statuses.at(-1)?.environment ?? deployment.environment,
+    logUrl: c.body.log_url ?? c.body.target_url ?? '',
+    creator: c.user,
+    createdAt: isoSeconds(),
+  };
+  deployment.statuses.push(status);
+  const productionLike = status.environment === 'production';
+  if (status.state === 'success' && c.body.auto_inactive !== false && !productionLike) {
+    for (const other of repo.deployments) {
+      if (other.id === deployment.id || other.environment !== status.environment || other.statuses.at(-1)?.state !== 'success') continue;
+      other.statuses.push({ ...status, id: nextId(), state: 'inactive', description: '' });
+    }
+  }
+  return { status: 201, body: deploymentStatusJson(repo, deployment, status), headers: { location: `${c.baseUrl}${c.pathname}/${status.id}` } };
+}
 
 export function handle(w: World, c: Call): Reply | Promise<Reply> | undefined {
   const handler = handlers[c.operationId];

@@ -1,16 +1,16 @@
 /**
  * The fake GitHub for tests: start it, build its world (users and tokens, repositories, leaked
- * secrets with their commits, deploy keys), run the code under test against `url`, then look at
+ * secrets with their commits, deploy keys, deployments), run the code under test against `url`, then look at
  * what reached it. See ./server.ts for how strict it is.
  */
 import type { Server } from 'node:http';
 import type { World } from './handlers';
 import { preloadSpec } from './openapi';
 import { listen, type Exchange, type Fault, type GitHubRequest } from './server';
-import { isoSeconds, newRepo, nextId, sha1Of, type FakeAlert, type FakeRepo, type FakeUser } from './state';
+import { isoSeconds, newRepo, nextId, sha1Of, type FakeAlert, type FakeDeployment, type FakeRepo, type FakeUser } from './state';
 
 export type { Fault, GitHubRequest } from './server';
-export type { FakeAlert, FakeRepo } from './state';
+export type { FakeAlert, FakeDeployment, FakeDeploymentStatus, FakeRepo } from './state';
 
 export interface LeakSpec {
   secret: string;
@@ -43,6 +43,9 @@ export interface FakeGitHub {
   /** a secret scanning alert on the repository; returns its number */
   addLeak(fullName: string, leak: LeakSpec): number;
   addDeployKey(fullName: string, key: { key: string; title: string; readOnly?: boolean }): number;
+  /** a deployment of a commit to an environment (as CI creates them), optionally with a first status; returns its id */
+  addDeployment(fullName: string, deployment: { sha: string; environment: string; ref?: string; state?: FakeDeployment['statuses'][number]['state'] }): number;
+  deployment(fullName: string, id: number): FakeDeployment;
   /** the value an Actions secret now holds, opened with the repository's private key */
   actionsSecret(fullName: string, name: string): string | undefined;
   failNext(operationId: string, fault: Fault, times?: number): void;
@@ -116,6 +119,22 @@ export async function startFakeGitHub(options: { appToken?: string; appLogin?: s
       const id = nextId();
       repo(fullName).deployKeys.push({ id, key: k.key, title: k.title, readOnly: k.readOnly ?? false, createdAt: isoSeconds() });
       return id;
+    },
+    addDeployment(fullName, d) {
+      const r = repo(fullName);
+      const ci = userOf('ci[bot]');
+      const createdAt = isoSeconds();
+      const deployment: FakeDeployment = {
+        id: nextId(), sha: d.sha, ref: d.ref ?? 'main', task: 'deploy', environment: d.environment, description: null, creator: ci, createdAt, statuses: [],
+      };
+      if (d.state) deployment.statuses.push({ id: nextId(), state: d.state, description: 'Deployed by CI', environment: d.environment, logUrl: `https://ci.example/runs/${deployment.id}`, creator: ci, createdAt });
+      r.deployments.push(deployment);
+      return deployment.id;
+    },
+    deployment(fullName, id) {
+      const d = repo(fullName).deployments.find((x) => x.id === id);
+      if (!d) throw new Error(`fake GitHub has no deployment ${id} in ${fullName}`);
+      return d;
     },
     actionsSecret: (fullName, name) => repo(fullName).actionsSecrets.get(name)?.value,
     failNext(operationId, fault, times = 1) {

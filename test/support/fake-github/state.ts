@@ -1,7 +1,7 @@
 /**
  * The fake GitHub's world: users and their tokens, repositories with secret scanning alerts (and
- * the secrets GitHub returns in them), their locations and commits, deploy keys, and an Actions
- * key pair (a real libsodium one, so a test can open what was sealed to it). The JSON builders
+ * the secrets GitHub returns in them), their locations and commits, deploy keys, deployments with
+ * their statuses, and an Actions key pair (a real libsodium one, so a test can open what was sealed to it). The JSON builders
  * answer in GitHub's shapes; the server checks them against the response schemas.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -75,6 +75,31 @@ export interface FakeRepo {
   actionsKey: { keyId: string; publicKey: Uint8Array; privateKey: Uint8Array };
   actionsSecrets: Map<string, FakeActionsSecret>;
   issues: FakeIssue[];
+  /** newest last; GitHub lists them newest first */
+  deployments: FakeDeployment[];
+}
+
+export interface FakeDeploymentStatus {
+  id: number;
+  state: 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+  description: string;
+  environment: string;
+  logUrl: string;
+  creator: FakeUser;
+  createdAt: string;
+}
+
+export interface FakeDeployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  description: string | null;
+  creator: FakeUser;
+  createdAt: string;
+  /** newest last */
+  statuses: FakeDeploymentStatus[];
 }
 
 export interface FakeIssue {
@@ -108,6 +133,7 @@ export async function newRepo(owner: string, name: string): Promise<FakeRepo> {
     actionsKey: { keyId: String(nextId()) + randomBytes(4).readUInt32BE(0), publicKey: kp.publicKey, privateKey: kp.privateKey },
     actionsSecrets: new Map(),
     issues: [],
+    deployments: [],
   };
 }
 
@@ -287,5 +313,50 @@ export function issueJson(repo: FakeRepo, i: FakeIssue) {
     created_at: i.createdAt,
     updated_at: i.createdAt,
     author_association: 'MEMBER',
+  };
+}
+
+export function deploymentJson(repo: FakeRepo, d: FakeDeployment) {
+  const url = `${repoApi(repo)}/deployments/${d.id}`;
+  return {
+    url,
+    id: d.id,
+    node_id: Buffer.from(`DE_${d.id}`).toString('base64'),
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: {},
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: simpleUser(d.creator),
+    created_at: d.createdAt,
+    updated_at: d.statuses.at(-1)?.createdAt ?? d.createdAt,
+    statuses_url: `${url}/statuses`,
+    repository_url: repoApi(repo),
+    transient_environment: false,
+    production_environment: d.environment === 'production',
+    performed_via_github_app: null,
+  };
+}
+
+/** A deployment status as GitHub answers it; `target_url` mirrors `log_url`, as GitHub's does. */
+export function deploymentStatusJson(repo: FakeRepo, d: FakeDeployment, st: FakeDeploymentStatus) {
+  const deploymentUrl = `${repoApi(repo)}/deployments/${d.id}`;
+  return {
+    url: `${deploymentUrl}/statuses/${st.id}`,
+    id: st.id,
+    node_id: Buffer.from(`DES_${st.id}`).toString('base64'),
+    state: st.state,
+    creator: simpleUser(st.creator),
+    description: st.description,
+    environment: st.environment,
+    target_url: st.logUrl,
+    log_url: st.logUrl,
+    created_at: st.createdAt,
+    updated_at: st.createdAt,
+    deployment_url: deploymentUrl,
+    repository_url: repoApi(repo),
+    performed_via_github_app: null,
   };
 }

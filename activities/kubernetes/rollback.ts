@@ -1,0 +1,78 @@
+/**
+ * Rolling a Deployment back, exactly as `kubectl rollout undo` does it: the target revision's pod
+ * template (hash label removed) and annotations go back into the Deployment with one JSON patch,
+ * and the deployment controller rolls it out (reusing that ReplicaSet, which becomes the newest
+ * revision). A paused Deployment is refused; one already running the target's template is left
+ * alone ("skipped rollback").
+ *
+ * What was approved names the target ReplicaSet, not just its revision number: once the rollback
+ * lands, the controller renumbers that ReplicaSet, so a retry after a crash finds it by name, sees
+ * the Deployment already runs its template, and does not patch again. If the Deployment moved to
+ * another revision since the approval (someone rolled out a fix meanwhile), nothing is done: the
+ * approvers did not see that revision. In drill mode the patch is a server-side dry run.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionResult, ApprovedAction } from '../../workflows/contracts';
+import { approvedAction } from '../approved-action';
+import { kubeClients, type KubernetesDeps } from './client';
+import { kubeCall } from './errors';
+import { currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, revisionHistory, rollbackPatch, sameTemplate, type DeploymentRef } from './revisions';
+
+export interface RollbackArgs extends DeploymentRef {
+  /** the revision the approvers saw the Deployment at (its deployment.kubernetes.io/revision) */
+  fromRevision: number | null;
+  toRevision: number;
+  /** the ReplicaSet holding the target revision's template */
+  replicaSet: string;
+}
+
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps | undefined }) {
+  return {
+    kubeRollbackDeployment: approvedAction<RollbackArgs>(async (req: ApprovedAction<RollbackArgs>): Promise<ActionResult> => {
+      const k = kubeClients(deps.kubernetes);
+      const { namespace, deployment: name, toRevision, fromRevision } = req.args;
+      const where = `${namespace}/${name}`;
+      const deployment = await readDeployment(k, req.args);
+      const replicaSets = await ownedReplicaSets(k, deployment);
+      const target = replicaSets.find((rs) => rs.metadata?.name === req.args.replicaSet);
+      if (!target) {
+        throw ApplicationFailure.nonRetryable(
+          `ReplicaSet ${req.args.replicaSet} (revision ${toRevision}) is no longer in the history of deployment ${where}: nothing done`,
+          'RevisionNotFound',
+        );
+      }
+      const images = imagesOf(target.spec?.template);
+      const details = { dryRun: req.dryRun, fromRevision, toRevision, replicaSet: req.args.replicaSet, images, imagesBefore: imagesOf(deployment.spec?.template) };
+      if (sameTemplate(target.spec?.template, deployment.spec?.template)) {
+        return { summary: `skipped rollback: deployment ${where} already runs the template of revision ${toRevision} (${images})`, changed: false, details };
+      }
+      if (deployment.spec?.paused) {
+        throw ApplicationFailure.nonRetryable(
+          `deployment ${where} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume deployment/${name} -n ${namespace})`,
+          'DeploymentPaused',
+        );
+      }
+      const now = currentRevisionOf(deployment, revisionHistory(replicaSets));
+      if (now !== fromRevision) {
+        throw ApplicationFailure.nonRetryable(
+          `deployment ${where} is at revision ${now ?? 'unknown'} now, not the approved ${fromRevision ?? 'unknown'}: nothing done (start a new incident to roll back from there)`,
+          'DeploymentChanged',
+        );
+      }
+      const body = rollbackPatch(deployment, target);
+      const patched = await kubeCall(`rolling back deployment ${where} to revision ${toRevision}`, () =>
+        k.apps.patchNamespacedDeployment({ name, namespace, body, dryRun: req.dryRun ? 'All' : undefined }, jsonPatch),
+      );
+      const said = `roll back deployment ${where} from revision ${fromRevision ?? 'unknown'} to revision ${toRevision} (${images})`;
+      if (req.dryRun) return { summary: `DRILL: would ${said}; the API server accepted the patch as a dry run`, changed: false, details };
+      return {
+        summary: `Rolled back deployment ${where} from revision ${fromRevision ?? 'unknown'} to revision ${toRevision} (${images}), approved by ${req.approval.approvers.join(', ')}`,
+        changed: true,
+        details: { ...details, generation: patched.metadata?.generation ?? null },
+      };
+    }),
+  };
+}
