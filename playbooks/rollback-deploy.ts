@@ -88,8 +88,11 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       return;
     }
 
+    // As with kubectl, undoing twice re-deploys what the first undo removed: the approvers are told.
+    const reDeployed = text(facts.currentRestored);
+    const undoesRollback = reDeployed && toRevision === undefined ? `; note: revision ${fromRevision ?? '?'} itself re-deployed revision ${reDeployed}, so this undoes that rollback` : '';
     await ctx.destructive({
-      name: `Roll back deployment ${where} from revision ${fromRevision ?? '?'} (${text(facts.currentImages)}) to revision ${targetRevision} (${text(facts.targetImages)}), as kubectl rollout undo does`,
+      name: `Roll back deployment ${where} from revision ${fromRevision ?? '?'} (${text(facts.currentImages)}) to revision ${targetRevision} (${text(facts.targetImages)}), as kubectl rollout undo does${undoesRollback}`,
       activity: 'kubeRollbackDeployment',
       target: `deployments/${where}`,
       args: { ...ref, fromRevision, toRevision: targetRevision, replicaSet: target.replicaSet },

@@ -2,8 +2,8 @@
  * The alert routes this deployment ships: which alerts open which incidents. Checked at gateway
  * start-up by compileRoutes (./routing). Order matters: the first matching rule wins.
  *
- * Only the demo playbook exists yet, so every route starts it. They show the shape real routes take
- * and are what the intake tests and `npm run dev` use; replace them as real playbooks land.
+ * Most still start the demo playbook: they show the shape real routes take and are what the intake
+ * tests and `npm run dev` use; replace them as real playbooks land. am-rollback-deploy starts a real one.
  */
 import type { RouteRule } from './routing';
 
@@ -30,6 +30,19 @@ export const alertRoutes: RouteRule[] = [
     params: { service: '{{ service ?? app ?? job | slug }}' },
     title: '{{ alertname }}: {{ namespace ?? cluster }}/{{ service ?? app ?? job }}',
     dedupKey: ['alertname', 'namespace', 'service ?? app ?? job'],
+  },
+  {
+    // An alerting rule asks for this by its own label, so no alert rolls anything back by accident;
+    // kube-state-metrics' deployment series carry the namespace and deployment labels it needs.
+    name: 'am-rollback-deploy',
+    description: 'An alert whose rule carries tourniquet_playbook=rollback-deploy, about a Deployment: roll it back to its previous revision.',
+    source: 'alertmanager',
+    match: { tourniquet_playbook: 'rollback-deploy' },
+    playbook: 'rollback-deploy',
+    params: { namespace: '{{ namespace }}', deployment: '{{ deployment }}' },
+    title: '{{ alertname }}: roll back deployment {{ namespace }}/{{ deployment }}',
+    // one incident per Deployment: its alerts join it, and a second rollback is never started meanwhile
+    dedupKey: ['namespace', 'deployment'],
   },
   {
     // PLACEHOLDER: a leaked secret "quarantines" a demo service named after the repository, to

@@ -26,7 +26,7 @@ function problems(rules: unknown): string {
 
 describe('routing rules are checked at start-up', () => {
   it('accepts the shipped routes', () => {
-    expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual(['falco-shell', 'am-suspicious-egress', 'github-secret-leak', 'generic-demo']);
+    expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual(['falco-shell', 'am-suspicious-egress', 'am-rollback-deploy', 'github-secret-leak', 'generic-demo']);
   });
 
   it('names the rule and the field of every problem', () => {

@@ -118,7 +118,7 @@ describe('rollback-deploy', () => {
     // The controller reused revision 2's ReplicaSet and made it the newest revision, as it does after `kubectl rollout undo`.
     expect(after.metadata!.annotations![REVISION]).toBe('4');
     const reused = (await controller.replicaSets(name)).find((rs) => rs.metadata!.annotations![REVISION] === '4')!;
-    expect(reused.spec!.template.spec!.containers[0]!.image).toBe('registry.example/shop:v2');
+    expect(reused.spec!.template!.spec!.containers[0]!.image).toBe('registry.example/shop:v2');
 
     const timeline = await getTimeline(h.client, id);
     const kinds = timeline.map((e) => e.kind);

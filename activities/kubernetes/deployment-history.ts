@@ -92,7 +92,8 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
     /**
      * facts: currentRevision, currentReplicaSet, currentImages, currentDigests, targetRevision,
      * targetReplicaSet, targetImages, paused, alreadyAtTarget, refusal and refusalType (when the
-     * rollback cannot happen), currentGitSha and targetGitSha (with shaAnnotation)
+     * rollback cannot happen), currentRestored (the revisions the current one re-deployed, when it
+     * was itself a rollback), currentGitSha and targetGitSha (with shaAnnotation)
      */
     async kubeDeploymentHistory(req: EvidenceRequest<DeploymentHistoryInput>): Promise<EvidenceRef> {
       const k = kubeClients(deps.kubernetes);
@@ -136,6 +137,8 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
           currentReplicaSet: current?.replicaSet.metadata?.name ?? null,
           currentImages: imagesOf(template),
           currentDigests,
+          // The controller records the old numbers of a ReplicaSet it reused: the current revision undid something.
+          currentRestored: current?.replicaSet.metadata?.annotations?.['deployment.kubernetes.io/revision-history'] ?? null,
           targetRevision: target?.revision ?? null,
           targetReplicaSet: target?.replicaSet.metadata?.name ?? null,
           targetImages: target ? imagesOf(target.replicaSet.spec?.template) : null,

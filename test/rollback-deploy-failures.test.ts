@@ -1,0 +1,194 @@
+/**
+ * rollback-deploy when it must not or cannot roll back, and when the rollout does not come good,
+ * against a real kube-apiserver as the worker's ServiceAccount. The deployment controller's part
+ * (ReplicaSets, revisions, /status) is played openly by test/support/kube/deployment-controller.ts:
+ * only etcd and kube-apiserver run there. Also: an Alertmanager alert routes to the playbook.
+ */
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKubernetesActivities } from '../activities/kubernetes';
+import { classifyKubeError } from '../activities/kubernetes/errors';
+import { rollbackPatch } from '../activities/kubernetes/revisions';
+import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { playbooks } from '../playbooks';
+import { alertRoutes } from '../playbooks/routes';
+import { compileRoutes, findRoute } from '../playbooks/routing';
+import type { IncidentStatus } from '../workflows';
+import { waitForGate } from './support/gates';
+import { startHarness, type Harness } from './support/harness';
+import type { ControlPlane } from './support/kube/control-plane';
+import { REVISION, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
+import { clientAs, statusOf } from './support/kube/objects';
+import { startWorkerCluster } from './support/kube/worker-cluster';
+
+let cp: ControlPlane;
+let admin: KubeConfig;
+let worker: KubeConfig;
+let ns: string;
+let h: Harness;
+let controller: DeploymentController;
+const open = new Set<string>();
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+beforeAll(async () => {
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
+  controller = startDeploymentController(admin, ns);
+  h = await startHarness({ kubernetes: { kubeConfig: worker } });
+}, 120_000);
+
+afterEach(async () => {
+  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  open.clear();
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await controller?.stop();
+  await cp?.stop();
+});
+
+async function deployed(tags: string[] = ['v1', 'v2', 'v3']): Promise<string> {
+  const name = `api-${randomBytes(3).toString('hex')}`;
+  for (const tag of tags) await controller.deploy(name, { image: `registry.example/api:${tag}` });
+  return name;
+}
+
+const apps = () => admin.makeApiClient(AppsV1Api);
+const imageOf = async (name: string) => (await apps().readNamespacedDeployment({ name, namespace: ns })).spec!.template.spec!.containers[0]!.image;
+
+async function start(deployment: string, params: Record<string, unknown> = {}, requester = 'alice'): Promise<string> {
+  const id = await startIncident(h.client, { playbook: 'rollback-deploy', requester, params: { namespace: ns, deployment, ...params } }, { taskQueue: h.taskQueue });
+  open.add(id);
+  return id;
+}
+
+/** The incident fails; its status says why. */
+async function failed(id: string): Promise<IncidentStatus> {
+  await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow();
+  open.delete(id);
+  const s = await getStatus(h.client, id);
+  expect(s.state).toBe('failed');
+  return s;
+}
+
+const quiet = { logger: new DefaultLogger('ERROR') };
+
+describe('refused before anyone is asked', () => {
+  it('a paused deployment', async () => {
+    const name = await deployed();
+    await apps().patchNamespacedDeployment({ name, namespace: ns, body: { spec: { paused: true } } }, mergePatch);
+    const s = await failed(await start(name));
+    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first \\(kubectl rollout resume deployment/${name} -n ${ns}\\)`));
+    expect(s.gates).toEqual([]);
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: 'DeploymentPaused', targetRevision: 2 });
+    expect(await imageOf(name)).toBe('registry.example/api:v3');
+  });
+
+  it('a revision that is not in the history', async () => {
+    const name = await deployed();
+    const s = await failed(await start(name, { toRevision: 9 }));
+    expect(s.outcome).toContain(`unable to find specified revision 9 in the history of deployment ${ns}/${name} (revisions: 1, 2, 3)`);
+    expect(s.gates).toEqual([]);
+  });
+
+  it('a deployment with a single revision', async () => {
+    const name = await deployed(['v1']);
+    const s = await failed(await start(name));
+    expect(s.outcome).toContain(`no rollout history found for deployment ${ns}/${name}: nothing to roll back to`);
+  });
+
+  it('a deployment that does not exist (404), with the API server\'s message', async () => {
+    const s = await failed(await start('no-such-deployment'));
+    expect(s.outcome).toMatch(new RegExp(`Kubernetes refused reading deployment ${ns}/no-such-deployment: 404 deployments.apps "no-such-deployment" not found`));
+    expect(s.gates).toEqual([]);
+  });
+});
+
+describe('API failures', () => {
+  it('403: an identity without the RBAC is refused at once, saying so', async () => {
+    const name = await deployed(['v1', 'v2']);
+    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'nobody' } } });
+    const nobody = await clientAs(admin, ns, 'nobody');
+    const unprivileged = createKubernetesActivities({ kubernetes: { kubeConfig: nobody }, store: h.deps.store });
+    const env = new MockActivityEnvironment({}, quiet);
+    const evidence = env.run(unprivileged.kubeDeploymentHistory, { incidentId: 'inc-403', name: 'history', mode: 'live' as const, input: { namespace: ns, deployment: name } });
+    await expect(evidence).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/^Kubernetes refused reading deployment .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/),
+    });
+  });
+
+  it('409: the patch is conditional, so a deployment changed since it was read is a conflict, retried', async () => {
+    const name = await deployed();
+    const workerApps = worker.makeApiClient(AppsV1Api);
+    const stale = await workerApps.readNamespacedDeployment({ name, namespace: ns });
+    const previous = (await controller.replicaSets(name)).find((rs) => rs.metadata!.annotations![REVISION] === '2')!;
+    await controller.deploy(name, { image: 'registry.example/api:v4' });
+    const patch = workerApps.patchNamespacedDeployment({ name, namespace: ns, body: rollbackPatch(stale, previous) }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    const err = await patch.catch((e: unknown) => e);
+    expect(await statusOf(Promise.reject(err))).toBe(409);
+    expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: 'KubernetesUnavailable' });
+    expect(await imageOf(name)).toBe('registry.example/api:v4');
+  });
+});
+
+describe('a rollout that does not come good', () => {
+  it('fails verification at the deadline when the restored replicas never become available', async () => {
+    const name = await deployed();
+    controller.behave(name, 'stuck');
+    const id = await start(name, { rolloutTimeoutSeconds: 5 });
+    await waitForGate(h.client, id);
+    const approvedAt = Date.now();
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const s = await failed(id);
+    const waited = Date.now() - approvedAt;
+    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} did not finish rolling out within 5s: 0 of 2 updated replicas of deployment ${ns}/${name} are available`));
+    expect(waited).toBeGreaterThanOrEqual(5_000);
+    expect(s.clock.contained_at).toBeUndefined();
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.find((e) => e.kind === 'verify.failed')!.details).toMatchObject({ polls: expect.any(Number), resumed: false });
+    // The rollback itself happened and stays: rolling forward again is a person's call.
+    expect(await imageOf(name)).toBe('registry.example/api:v2');
+    expect(timeline.some((e) => e.kind.startsWith('compensation.'))).toBe(false);
+  });
+
+  it('fails verification at once when the controller reports ProgressDeadlineExceeded', async () => {
+    const name = await deployed();
+    controller.behave(name, 'progress-deadline');
+    const id = await start(name, { rolloutTimeoutSeconds: 120 });
+    await waitForGate(h.client, id);
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const s = await failed(id);
+    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} exceeded its progress deadline: ReplicaSet "${name}-\\w+" has timed out progressing`));
+  });
+});
+
+describe('started by Alertmanager', () => {
+  it('an alert labelled tourniquet_playbook=rollback-deploy opens a rollback of its deployment', async () => {
+    const name = await deployed(['v1', 'v2']);
+    const routes = compileRoutes(alertRoutes, playbooks);
+    const alert = {
+      source: 'alertmanager' as const,
+      fields: { alertname: 'ApiErrorBudgetBurn', severity: 'page', tourniquet_playbook: 'rollback-deploy', namespace: ns, deployment: name },
+    };
+    const route = findRoute(routes, alert)!;
+    expect(route.name).toBe('am-rollback-deploy');
+    const rendered = route.render(alert);
+    expect(rendered).toEqual({ params: { namespace: ns, deployment: name }, title: `ApiErrorBudgetBurn: roll back deployment ${ns}/${name}`, missing: [] });
+    expect(playbooks['rollback-deploy']!.params.safeParse(rendered.params).success).toBe(true);
+    // Without the label, the same alert rolls nothing back.
+    expect(findRoute(routes, { ...alert, fields: { ...alert.fields, tourniquet_playbook: '' } })?.playbook).not.toBe('rollback-deploy');
+
+    const id = await startIncident(h.client, { playbook: route.playbook, requester: 'alertmanager', params: rendered.params, title: rendered.title! }, { taskQueue: h.taskQueue });
+    open.add(id);
+    await waitForGate(h.client, id);
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
+    open.delete(id);
+    expect(final.state).toBe('resolved');
+    expect(await imageOf(name)).toBe('registry.example/api:v1');
+  });
+});
