@@ -246,6 +246,24 @@ describe('break-glass', () => {
     expect(grants).toHaveLength(1);
   });
 
+  it('revokes once a worker is back when the grant expired while none was running', async () => {
+    const id = await request({ duration: '1m' });
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    const expiresAt = Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
+    await h.stopWorker();
+    await waitFor('the grant to expire with no worker running', () => Date.now() > expiresAt + 1_000, { timeoutMs: 120_000, intervalMs: 500 });
+    // The timer fired on the server; nothing could act on it yet.
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
+    await h.startWorker();
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    const revoke = (await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed' && e.summary.startsWith('Revoked'));
+    expect(revoke!.summary).toMatch(/: expired at /);
+  });
+
   it('grant, extend and revoke are idempotent, and never touch a binding another incident made', async () => {
     const args: GrantArgs = { binding: grantBindingName('inc-idem'), clusterRole: 'tourniquet-breakglass-view', user: 'erin', namespace: ns, durationMs: 60_000 };
     const env = (type: string) => new MockActivityEnvironment({ activityType: type }, quiet);

@@ -16,6 +16,9 @@ import { TEST_POLICIES } from './harness';
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
   taskQueue: string;
+  /** a crash or a deploy: the worker goes away, incidents wait on the server */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,20 +34,32 @@ export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'no
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
   });
-  const worker: Worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    deps: buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), ...deps }),
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  const running = worker.run();
+  const activityDeps = buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), ...deps });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      deps: activityDeps,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker?.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await startWorker();
   return {
     env,
     taskQueue,
+    startWorker,
+    stopWorker,
     async stop() {
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await env.teardown();
       await rm(dir, { recursive: true, force: true });
     },
