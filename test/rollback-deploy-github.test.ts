@@ -15,7 +15,6 @@ import { createGitHubActivities, createGitHubDeps } from '../activities/github';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
-import { waitForGate } from './support/gates';
 import { approved } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
 import type { ControlPlane } from './support/kube/control-plane';
