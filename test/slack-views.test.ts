@@ -29,16 +29,32 @@ describe('the decision modal', () => {
 });
 
 describe('/breakglass input', () => {
-  it('takes a role, a duration between 1m and 8h, and a reason people can judge', () => {
+  it('takes a role, an optional scope, a duration between 1m and 8h, and a reason people can judge', () => {
     expect(parseBreakGlass('db-admin 30m restore orders table after bad migration')).toEqual({
       ok: true,
-      request: { role: 'db-admin', duration: '30m', reason: 'restore orders table after bad migration' },
+      command: { kind: 'request', request: { role: 'db-admin', duration: '30m', reason: 'restore orders table after bad migration' } },
     });
-    const refusals = ['', 'DB_ADMIN 30m restore orders table now', 'db-admin 9h restore orders table now', 'db-admin 30s restore orders table now', 'db-admin 30m oops'];
+    expect(parseBreakGlass('viewer cluster 2h look at the scheduler events')).toEqual({
+      ok: true,
+      command: { kind: 'request', request: { role: 'viewer', scope: 'cluster', duration: '2h', reason: 'look at the scheduler events' } },
+    });
+    const refusals = ['', 'DB_ADMIN 30m restore orders table now', 'db-admin 9h restore orders table now', 'db-admin 30s restore orders table now', 'db-admin 30m oops', 'db-admin Payments 30m restore orders table now'];
     for (const text of refusals) {
       const result = parseBreakGlass(text);
       expect(result.ok, text).toBe(false);
       expect(!result.ok && result.error).toContain('Usage: `/breakglass');
     }
+  });
+
+  it('takes revoke and extend for a running incident', () => {
+    expect(parseBreakGlass('revoke inc-break-glass-abc123 done early')).toEqual({ ok: true, command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123', reason: 'done early' } });
+    expect(parseBreakGlass('revoke inc-break-glass-abc123')).toEqual({ ok: true, command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123' } });
+    expect(parseBreakGlass('extend inc-break-glass-abc123 30m still restoring the orders table')).toEqual({
+      ok: true,
+      command: { kind: 'extend', incidentId: 'inc-break-glass-abc123', duration: '30m', reason: 'still restoring the orders table' },
+    });
+    const extendWithoutReason = parseBreakGlass('extend inc-break-glass-abc123 30m');
+    expect(!extendWithoutReason.ok && extendWithoutReason.error).toContain('reason: at least 10 characters');
+    expect(parseBreakGlass('revoke').ok).toBe(false);
   });
 });

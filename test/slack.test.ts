@@ -246,12 +246,23 @@ describe('/breakglass', () => {
     expect(res.status).toBe(200);
     const answer = JSON.parse(res.body);
     expect(answer.response_type).toBe('ephemeral');
-    expect(answer.text).toContain('duration: between 1m and 8h');
-    expect(answer.text).toContain('Usage: `/breakglass <role> <duration> <reason>`');
+    expect(answer.text).toContain('duration: a duration between 1m and 8h');
+    expect(answer.text).toContain('Usage: `/breakglass <role> [<namespace>|cluster] <duration> <reason>`');
 
-    // Valid input: until the break-glass playbook exists, an honest "not available", still private.
+    // Valid input starts a break-glass incident requested by the person behind the Slack user.
     const good = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 30m restore orders after a bad migration', channel: INCIDENTS });
     const started = JSON.parse((await post(good, sign(SECRET, good))).body);
-    expect(started).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Break-glass is not available: unknown playbook "break-glass"') });
+    expect(started).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Break-glass requested: incident `inc-break-glass-[a-z0-9]+`\. Two approvers other than you must approve\.$/) });
+    const id = /`([^`]+)`/.exec(started.text)![1]!;
+    // This suite's worker has no catalogue: the incident ends saying what to configure.
+    const ended = await waitFor('the request to end', async () => {
+      const s = await getStatus(h.client, id);
+      return s.state === 'failed' && s;
+    });
+    expect(ended).toMatchObject({ playbook: 'break-glass', requester: 'alice', outcome: expect.stringContaining('break-glass is not configured on this worker') });
+
+    const revoke = slashCommandBody({ user: 'U0BOB', command: '/breakglass', text: `revoke ${id} done`, channel: INCIDENTS });
+    const answer2 = JSON.parse((await post(revoke, sign(SECRET, revoke))).body);
+    expect(answer2).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^:no_entry_sign: Not applied — /) });
   });
 });

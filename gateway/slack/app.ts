@@ -10,10 +10,10 @@ import type { WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { decide, IncidentRequestError, startIncident } from '../../client';
+import { decide, IncidentRequestError, sendCommand, startIncident } from '../../client';
 import type { Directory } from '../../activities/approvals/directory';
 import { APPROVE_ACTION, DENY_ACTION } from '../../activities/slack';
-import { BREAKGLASS_USAGE, parseBreakGlass } from './breakglass';
+import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
 import { replyEphemeral } from './ephemeral';
 import { slackReplayGuard } from './replay-guard';
 import { DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
@@ -51,6 +51,36 @@ export async function createSlackRouter(deps: SlackAppDeps): Promise<Router> {
   outer.use(deps.eventsPath, slackReplayGuard());
   outer.use(router);
   return outer;
+}
+
+/** What the person who typed `/breakglass …` is told, privately: started, taken, or why not. */
+async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, who: string, user: string): Promise<string> {
+  try {
+    if (command.kind === 'request') {
+      const { request } = command;
+      const id = await startIncident(deps.temporal, { playbook: 'break-glass', requester: who, params: request }, { taskQueue: deps.taskQueue });
+      const link = deps.incidentUrl?.(id);
+      return `Break-glass requested: incident \`${id}\`${link ? ` (<${link}|open>)` : ''}. Two approvers other than you must approve.`;
+    }
+    const outcome = await sendCommand(deps.temporal, {
+      incidentId: command.incidentId,
+      command: command.kind,
+      by: who,
+      via: `slack:${user}`,
+      // Slack wants its answer within 3 s; past that the person is told it is not confirmed (yet).
+      timeoutMs: 2_500,
+      ...(command.kind === 'extend' ? { args: { duration: command.duration } } : {}),
+      ...(command.reason ? { reason: command.reason } : {}),
+    });
+    if (!outcome.applied) return `:no_entry_sign: Not applied — ${outcome.message}`;
+    return command.kind === 'revoke'
+      ? `Revoke requested for \`${command.incidentId}\`: the access is being removed.`
+      : `Extension by ${command.duration} requested for \`${command.incidentId}\`: it awaits two approvals.`;
+  } catch (err) {
+    if (err instanceof IncidentRequestError) return `Break-glass is not available: ${err.message}\n${BREAKGLASS_USAGE}`;
+    deps.logger.error({ err }, 'break-glass from Slack failed');
+    return 'Tourniquet could not take the request; nothing was done. Try again or use the CLI.';
+  }
 }
 
 async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: DecisionMeta, user: string, reason?: string) {
@@ -119,26 +149,8 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
       await ack({ response_type: 'ephemeral', text: parsed.error });
       return;
     }
-    try {
-      const id = await startIncident(
-        deps.temporal,
-        {
-          playbook: 'break-glass',
-          requester: deps.directory.identityForSlackUser(command.user_id),
-          params: parsed.request,
-          title: `Break-glass: ${parsed.request.role} for ${parsed.request.duration}`,
-        },
-        { taskQueue: deps.taskQueue },
-      );
-      const link = deps.incidentUrl?.(id);
-      await ack({
-        response_type: 'ephemeral',
-        text: `Break-glass requested: incident \`${id}\`${link ? ` (<${link}|open>)` : ''}. Two approvers other than you must approve.`,
-      });
-    } catch (err) {
-      const text = err instanceof IncidentRequestError ? `Break-glass is not available: ${err.message}` : 'Tourniquet could not start the request; try again or use the CLI.';
-      if (!(err instanceof IncidentRequestError)) deps.logger.error({ err }, 'break-glass start failed');
-      await ack({ response_type: 'ephemeral', text: `${text}\n${BREAKGLASS_USAGE}` });
-    }
+    const who = deps.directory.identityForSlackUser(command.user_id);
+    const text = await breakGlassAnswer(deps, parsed.command, who, command.user_id);
+    await ack({ response_type: 'ephemeral', text });
   });
 }

@@ -1,26 +1,54 @@
 /**
- * `/breakglass <role> <duration> <reason>`: a request for time-boxed access, validated here and
- * run as an incident of the break-glass playbook (two approvers, neither the requester).
+ * `/breakglass`: time-boxed access from Slack, the same incidents and rules as the CLI.
+ *   /breakglass <role> [<namespace>|cluster] <duration> <reason>   ask for access
+ *   /breakglass revoke <incident> [reason]                          take it away now (anyone)
+ *   /breakglass extend <incident> <duration> <reason>               ask for more time (the requester)
+ * Requests are validated here with the playbook's own parameter schema, so Slack refuses exactly
+ * what the engine would, and says why.
  */
-import { parseDuration } from '../../activities/approvals/policies';
 import { z } from 'zod';
+import { breakGlassParams } from '../../playbooks/break-glass';
 
-export const BREAKGLASS_USAGE = 'Usage: `/breakglass <role> <duration> <reason>`, e.g. `/breakglass db-admin 30m restore orders table after bad migration`';
-const MAX_MS = 8 * 60 * 60_000;
+export const BREAKGLASS_USAGE = [
+  'Usage: `/breakglass <role> [<namespace>|cluster] <duration> <reason>`, e.g. `/breakglass db-admin 30m restore orders table after bad migration`',
+  '`/breakglass revoke <incident> [reason]` · `/breakglass extend <incident> <duration> <reason>`',
+].join('\n');
 
-const requestSchema = z.object({
-  role: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'role: lowercase letters, digits and dashes'),
-  duration: z.string().refine((d) => {
-    const v = parseDuration(d);
-    return v !== undefined && v >= 60_000 && v <= MAX_MS;
-  }, 'duration: between 1m and 8h, like 30m or 2h'),
-  reason: z.string().min(10, 'reason: at least 10 characters, for the people who approve it'),
-});
-export type BreakGlassRequest = z.infer<typeof requestSchema>;
+export type BreakGlassRequest = z.infer<typeof breakGlassParams>;
 
-export function parseBreakGlass(text: string): { ok: true; request: BreakGlassRequest } | { ok: false; error: string } {
-  const [role = '', duration = '', ...reason] = text.trim().split(/\s+/);
-  const parsed = requestSchema.safeParse({ role, duration, reason: reason.join(' ') });
-  if (!parsed.success) return { ok: false, error: `${parsed.error.issues.map((i) => i.message).join('; ')}\n${BREAKGLASS_USAGE}` };
-  return { ok: true, request: parsed.data };
+export type BreakGlassCommand =
+  | { kind: 'request'; request: BreakGlassRequest }
+  | { kind: 'revoke'; incidentId: string; reason?: string }
+  | { kind: 'extend'; incidentId: string; duration: string; reason: string };
+
+const incidentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'an incident id, like inc-break-glass-abc123');
+const looksLikeDuration = (token: string) => /^\d+(\.\d+)?\s*[a-z]+$/i.test(token);
+
+function refusal(error: z.ZodError): { ok: false; error: string } {
+  return { ok: false, error: `${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n${BREAKGLASS_USAGE}` };
+}
+
+export function parseBreakGlass(text: string): { ok: true; command: BreakGlassCommand } | { ok: false; error: string } {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [first = '', ...rest] = words;
+  if (first === 'revoke') {
+    const [id = '', ...reason] = rest;
+    const parsed = incidentId.safeParse(id);
+    if (!parsed.success) return refusal(parsed.error);
+    return { ok: true, command: { kind: 'revoke', incidentId: parsed.data, ...(reason.length ? { reason: reason.join(' ') } : {}) } };
+  }
+  if (first === 'extend') {
+    const [id = '', duration = '', ...reason] = rest;
+    const parsed = z
+      .object({ incidentId, duration: breakGlassParams.shape.duration, reason: breakGlassParams.shape.reason })
+      .safeParse({ incidentId: id, duration, reason: reason.join(' ') });
+    if (!parsed.success) return refusal(parsed.error);
+    return { ok: true, command: { kind: 'extend', ...parsed.data } };
+  }
+  const [second = '', ...after] = rest;
+  const scoped = second !== '' && !looksLikeDuration(second);
+  const [duration = '', ...reason] = scoped ? after : rest;
+  const parsed = breakGlassParams.safeParse({ role: first, duration, reason: reason.join(' '), ...(scoped ? { scope: second } : {}) });
+  if (!parsed.success) return refusal(parsed.error);
+  return { ok: true, command: { kind: 'request', request: parsed.data } };
 }
