@@ -13,6 +13,7 @@ import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grant
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
+import { runCli } from './support/cli';
 import { startHarness, type Harness } from './support/harness';
 import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
 import type { ControlPlane } from './support/kube/control-plane';
@@ -262,6 +263,28 @@ describe('break-glass', () => {
     expect(await grantsIn(admin, ns)).toEqual([]);
     const revoke = (await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed' && e.summary.startsWith('Revoked'));
     expect(revoke!.summary).toMatch(/: expired at /);
+  });
+
+  it('runs from the CLI: request, refused extension by someone else, revoke', async () => {
+    const cli = (...args: string[]) => runCli(h, ...args);
+    const started = await cli('breakglass', 'request', 'ns-edit', '30m', '--as', 'alice', '--reason', 'restore orders after a bad migration');
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^inc-break-glass-[a-z2-9]{8}$/);
+    open.add(id);
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    const notHers = await cli('breakglass', 'extend', id, '30m', '--as', 'bob', '--reason', 'bob wants it longer');
+    expect(notHers.code).toBe(2);
+    expect(notHers.stdout).toContain('refused (CommandNotPermitted): only alice, who requested this incident, may ask to extend');
+    const revoked = await cli('breakglass', 'revoke', id, '--as', 'carol', '--reason', 'done');
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoke requested for ${id}: the grant is being removed\n` });
+    await finished(id);
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    const bad = await cli('breakglass', 'request', 'ns-edit', '9h', '--as', 'alice', '--reason', 'restore orders after a bad migration');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('a duration between 1m and 8h');
   });
 
   it('grant, extend and revoke are idempotent, and never touch a binding another incident made', async () => {

@@ -1,17 +1,13 @@
 /**
  * The `tourniquet` command as a person runs it: a real process, real exit codes, real output.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, startIncident } from '../client';
-import { projectRoot } from '../tools/temporal-binaries';
+import { runCli } from './support/cli';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 
-const run = promisify(execFile);
 /** Each CLI call is a fresh Node process (~1.5 s, more on a loaded 2-core machine): a generous bound, not a speed check. */
 const CLI_TEST_TIMEOUT_MS = 180_000;
 let h: Harness;
@@ -23,22 +19,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function tourniquet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(projectRoot, 'bin/tourniquet'), args, {
-      cwd: h.dir,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: h.address,
-        TOURNIQUET_TASK_QUEUE: h.taskQueue,
-        TOURNIQUET_DATA_DIR: h.dir,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function tourniquet(...args: string[]) {
+  return runCli(h, ...args);
 }
 
 describe('tourniquet', () => {
