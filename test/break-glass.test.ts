@@ -7,8 +7,11 @@
 import { RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Worker } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
@@ -155,6 +158,12 @@ describe('break-glass', () => {
     await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'alice', via: 'test' });
     expect((await finished(id)).state).toBe('resolved');
     expect(await grantsIn(admin, ns)).toEqual([]);
+
+    // Commands, three gates and an undo: this history replays on the current code, and is kept
+    // as a fixture (RECORD_HISTORIES=1) for test/replay.test.ts to replay on future code.
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id);
+    if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(import.meta.dirname, 'histories', 'break-glass-extended.json'), historyToJSON(history));
   });
 
   it('a revoke while an extension awaits approval cancels the request and removes the access', async () => {
