@@ -141,6 +141,10 @@ describe('rollback-deploy', () => {
     const again = await env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args, { incidentId: id }));
     expect(again).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
     expect((await read(name)).metadata!.generation).toBe(after.metadata!.generation);
+
+    // Undoing again would re-deploy the bad revision (kubectl's semantics): the next gate says so.
+    const next = await waitForGate(h.client, await start(name));
+    expect(next.gates[0]!.step).toMatch(/from revision 4 \(app=registry.example\/shop:v2\) to revision 3 \(app=registry.example\/shop:v3\), as kubectl rollout undo does; note: revision 4 itself re-deployed revision 2, so this undoes that rollback$/);
   });
 
   it('leaves the deployment alone when an approver denies', async () => {
