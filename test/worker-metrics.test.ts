@@ -2,27 +2,16 @@
  * A standalone worker serves its own /metrics, and the Temporal SDK's metrics when asked: the real
  * worker/main.ts in a child process, scraped over HTTP after it has run an incident.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decide, startIncident } from '../client';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
 import { waitForGate } from './support/gates';
+import { freePort } from './support/ports';
 
 let h: Harness;
 let worker: WorkerProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   h = await startHarness({ worker: false });
