@@ -98,6 +98,13 @@ function compileRule(rule: z.infer<typeof routeRuleSchema>, playbooks: PlaybookR
     if (shape && !shape.includes(name)) problems.push(`${at}.params.${name}: playbook ${rule.playbook} has no param "${name}" (it has: ${shape.join(', ')})`);
     return [name, typeof value === 'string' ? attempt(`params.${name}`, () => compileTemplate(value)) : value];
   });
+  // A param the playbook needs and the rule never gives would refuse every alert (422): say so now.
+  if (playbook && shape) {
+    const fields = (playbook.params as z.ZodObject).shape as Record<string, z.ZodType>;
+    for (const name of shape) {
+      if (!(name in rule.params) && !fields[name]!.safeParse(undefined).success) problems.push(`${at}.params: playbook ${rule.playbook} needs param "${name}", which the rule does not give`);
+    }
+  }
   const title = rule.title === undefined ? undefined : attempt('title', () => compileTemplate(rule.title!));
   const dedup = rule.dedupKey.map((e, i) => attempt(`dedupKey[${i}]`, () => compileExpression(e)));
   if (problems.length > before) return undefined;
