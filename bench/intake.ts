@@ -1,7 +1,7 @@
 /**
  * The alert intake round: a gateway with intake on a loopback port of this process, fed by a
  * keep-alive load generator in a worker thread (./loadgen-worker.mjs), against the bench's own
- * dev server and worker.
+ * dev server and worker, on the tests' demo route table (test/support/routes.ts).
  *   1. a duplicate storm: identical alerts, all joining one incident; the count is then checked
  *      exact on the incident itself, and its history size reported;
  *   2. repeats one at a time: the intake path's own latency, without queueing;
@@ -17,6 +17,7 @@ import { getStatus } from '../client';
 import type { IntakeConfig } from '../gateway/intake/config';
 import { createIntakeRouter } from '../gateway/intake/router';
 import { startGateway } from '../gateway/server';
+import { DEMO_ROUTES } from '../test/support/routes';
 import type { BenchStack } from './stack';
 import { row } from './stats';
 
@@ -68,7 +69,9 @@ export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfi
     coalesceMs: 250,
     coalesceMaxMs: 10_000,
   };
-  const intake = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig });
+  // The demo route table: the shipped Falco route starts isolate-pod, which needs Kubernetes, and a
+  // storm's incident must stay open for its count to be checked. The intake path is the same.
+  const intake = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig, routes: DEMO_ROUTES });
   const gateway = await startGateway({ client: stack.client, intake, host: '127.0.0.1', port: 0 });
   const url = `${gateway.url}/alerts/falco`;
   const run = randomBytes(4).toString('hex');
@@ -104,7 +107,7 @@ export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfi
   }
 
   // one at a time, then distinct alerts, on a fresh gateway
-  const quiet = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig });
+  const quiet = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig, routes: DEMO_ROUTES });
   const gw = await startGateway({ client: stack.client, intake: quiet, host: '127.0.0.1', port: 0 });
   try {
     const r = await load(`${gw.url}/alerts/falco`, token, [falcoBody(`quiet-${run}`)], 1000, 1, config.maxMs);

@@ -2,24 +2,42 @@
  * The alert routes this deployment ships: which alerts open which incidents. Checked at gateway
  * start-up by compileRoutes (./routing). Order matters: the first matching rule wins.
  *
- * Most still start the demo playbook: they show the shape real routes take and are what the intake
- * tests and `npm run dev` use; replace them as real playbooks land. am-rollback-deploy starts a real one.
+ * Falco shells start isolate-pod, GitHub secret scanning starts revoke-leaked-key, and an
+ * Alertmanager alert that asks for it starts rollback-deploy: these need the worker's Kubernetes
+ * and GitHub access (KUBECONFIG or the in-cluster ServiceAccount; GITHUB_TOKEN), and without it
+ * their incidents fail at the first step saying what to set. am-suspicious-egress and generic-demo
+ * still start the demo playbook: no real playbook answers them yet.
+ * The intake suites test the gateway's mechanics with a demo route table of their own
+ * (test/support/routes.ts), so these rules can change without rewriting them.
  */
 import type { RouteRule } from './routing';
 
 const FALCO_NOTICE_OR_WORSE = ['Notice', 'Warning', 'Error', 'Critical', 'Alert', 'Emergency'];
+/**
+ * A field Falco filled in. For what it could not fill (a container outside Kubernetes, a pod it has
+ * no metadata for) it sends null, which is no field at all; older versions and some plugins send "<NA>".
+ */
+const FILLED = { regex: '^(?!<NA>$).' };
 
 export const alertRoutes: RouteRule[] = [
   {
+    // Only an event that names its pod matches: a shell in a container outside Kubernetes (or one
+    // Falco has no metadata for) has no pod to isolate, so it is no-route (202, counted and
+    // logged) rather than a 422 the sender would log as an error on every shell; a rule after
+    // this one can take those. A pod name Kubernetes would refuse still gets 422, naming the param.
     name: 'falco-shell',
-    description: 'An interactive shell in a container: quarantine the workload it runs in.',
+    description: 'An interactive shell in a container of a pod: isolate the pod (quarantine label and deny-all NetworkPolicy), behind approval.',
     source: 'falco',
-    match: { rule: 'Terminal shell in container', priority: FALCO_NOTICE_OR_WORSE },
-    playbook: 'demo',
-    params: { service: '{{ k8s.pod.label.app ?? k8s.pod.name | workload | slug }}' },
-    title: 'Shell in container: {{ k8s.ns.name ?? hostname }}/{{ k8s.pod.name ?? container.id }}',
-    // one incident per workload, whichever of its pods the shell was in
-    dedupKey: ['rule', 'k8s.ns.name', 'k8s.pod.label.app ?? k8s.pod.name | workload'],
+    match: { rule: 'Terminal shell in container', priority: FALCO_NOTICE_OR_WORSE, 'k8s.ns.name': FILLED, 'k8s.pod.name': FILLED },
+    playbook: 'isolate-pod',
+    // cordonNode stays at its default (false): taking a node out of scheduling is a person's call
+    params: { namespace: '{{ k8s.ns.name }}', pod: '{{ k8s.pod.name }}' },
+    title: 'Shell in container: {{ k8s.ns.name }}/{{ k8s.pod.name }}',
+    // One incident per pod: isolate-pod acts on one pod, so the same pod's repeated shells join its
+    // incident, and a shell in another pod (another replica of the workload, or the clean one its
+    // controller starts after the isolation) opens an incident of its own, so it is never
+    // counted on an incident that does not contain it.
+    dedupKey: ['k8s.ns.name', 'k8s.pod.name'],
   },
   {
     name: 'am-suspicious-egress',
@@ -45,19 +63,21 @@ export const alertRoutes: RouteRule[] = [
     dedupKey: ['namespace', 'deployment'],
   },
   {
-    // PLACEHOLDER: a leaked secret "quarantines" a demo service named after the repository, to
-    // exercise the whole path from GitHub to an approval. The revoke-leaked-key playbook has since
-    // landed; routing to it takes playbook: 'revoke-leaked-key' and params { owner:
-    // '{{ repository.owner }}', repo: '{{ repository.name }}', alertNumber: '{{ alert.number }}' },
-    // once its GitHub access is configured where alerts arrive (and test/intake.test.ts follows).
+    // created, reopened and publicly_leaked open (or join) the alert's incident; resolved is recorded
+    // on it (gateway/intake/github.ts). GitHub webhooks always carry repository.owner; alert.number
+    // arrives as text and the playbook's schema makes it a number.
     name: 'github-secret-leak',
-    description: 'GitHub secret scanning found a secret in a repository (placeholder: demo playbook).',
+    description: 'GitHub secret scanning found a secret in a repository: revoke it and resolve the alert, behind approval.',
     source: 'github',
     match: { event: 'secret_scanning_alert' },
-    playbook: 'demo',
-    params: { service: '{{ repository.name | slug }}' },
+    playbook: 'revoke-leaked-key',
+    params: { owner: '{{ repository.owner }}', repo: '{{ repository.name }}', alertNumber: '{{ alert.number }}' },
     title: 'Leaked {{ secret_type_display_name ?? secret_type }} in {{ repository }} (alert #{{ alert.number }})',
-    policy: 'two-person',
+    // No policy: the playbook's default (standard, one on-call approver). The secret is already
+    // exposed and every minute counts on the exposure window; the revocation is risk critical, so
+    // the approver types its target, and it can only ever take away a credential that leaked.
+    // Rotating an Actions secret (`rotate`) is per repository, so it is for a person to ask for.
+    // One incident per alert: GitHub's own unit (a secret, with all its locations).
     dedupKey: ['repository', 'alert.number'],
   },
   {

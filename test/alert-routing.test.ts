@@ -3,7 +3,10 @@ import { playbooks } from '../playbooks';
 import { alertRoutes } from '../playbooks/routes';
 import { compileRoutes, findRoute, RouteConfigError, type RouteRule } from '../playbooks/routing';
 import { compileExpression, compileTemplate, FILTERS } from '../playbooks/route-templates';
+import { falcoPayloadSchema, normalizeFalco } from '../gateway/intake/falco';
+import { normalizeSecretScanning, secretScanningAlertSchema } from '../gateway/intake/github';
 import { incidentIdFor } from '../gateway/intake/processor';
+import { fixture } from './support/intake';
 
 const base: RouteRule = {
   name: 'shell',
@@ -52,6 +55,9 @@ describe('routing rules are checked at start-up', () => {
     expect(message).toContain('rule 8 (nodedup).dedupKey: name at least one field');
     expect(message).toMatch(/rule 9 \(extra\)\.\(rule\): Unrecognized key: "priority"/);
     expect(message).toContain('rule 10 (shell).name: duplicate rule name "shell"');
+    expect(problems([{ ...base, playbook: 'isolate-pod', params: { namespace: '{{ k8s.ns.name }}' } }])).toBe(
+      'invalid alert routes:\n  rule 1 (shell).params: playbook isolate-pod needs param "pod", which the rule does not give',
+    );
     expect(problems({})).toMatch(/expected an array of rules/);
   });
 });
@@ -111,5 +117,55 @@ describe('template expressions', () => {
     expect(FILTERS.workload!('checkout-7d9f8b6c4-x2x9k')).toBe('checkout');
     expect(FILTERS.workload!('falco-94p8w')).toBe('falco');
     expect(FILTERS.workload!('checkout-stats')).toBe('checkout-stats');
+  });
+});
+
+describe('the shipped routes', () => {
+  const routes = compileRoutes(alertRoutes, playbooks);
+  const falco = (edit: (fields: Record<string, unknown>) => void = () => {}) => {
+    const event = fixture('falco-terminal-shell.json');
+    edit(event.output_fields);
+    return normalizeFalco(falcoPayloadSchema.parse(event))[0]!;
+  };
+
+  it('a shell in a pod starts isolate-pod for that pod, with params its schema accepts', () => {
+    const alert = falco();
+    const route = findRoute(routes, alert)!;
+    expect(route).toMatchObject({ name: 'falco-shell', playbook: 'isolate-pod' });
+    expect(route.policy).toBeUndefined();
+    const rendered = route.render(alert);
+    expect(rendered).toEqual({ params: { namespace: 'shop', pod: 'checkout-7d9f8b6c4-x2x9k' }, title: 'Shell in container: shop/checkout-7d9f8b6c4-x2x9k', missing: [] });
+    expect(playbooks['isolate-pod']!.params.parse(rendered.params)).toEqual({ namespace: 'shop', pod: 'checkout-7d9f8b6c4-x2x9k', cordonNode: false });
+  });
+
+  it('a shell Falco could not place in a pod matches no route; Informational and other rules neither', () => {
+    for (const missing of [null, '<NA>', '']) {
+      expect(findRoute(routes, falco((f) => (f['k8s.pod.name'] = missing)))).toBeUndefined();
+      expect(findRoute(routes, falco((f) => (f['k8s.ns.name'] = missing)))).toBeUndefined();
+    }
+    expect(findRoute(routes, { ...falco(), fields: { ...falco().fields, priority: 'Informational' } })).toBeUndefined();
+    expect(findRoute(routes, { ...falco(), fields: { ...falco().fields, rule: 'Write below binary dir' } })).toBeUndefined();
+  });
+
+  it('opens one incident per pod: the same pod\'s shells join it, another pod of the workload gets its own', () => {
+    const route = findRoute(routes, falco())!;
+    const id = (edit?: (f: Record<string, unknown>) => void) => incidentIdFor(route.name, route.dedupValues(falco(edit)));
+    expect(id((f) => (f['proc.cmdline'] = 'bash -i'))).toBe(id());
+    expect(id((f) => (f['k8s.pod.name'] = 'checkout-7d9f8b6c4-qq7zz'))).not.toBe(id());
+    expect(id((f) => (f['k8s.ns.name'] = 'shop-staging'))).not.toBe(id());
+  });
+
+  it('a secret scanning alert starts revoke-leaked-key for that repository and alert, on the playbook\'s default policy', () => {
+    const alert = normalizeSecretScanning(secretScanningAlertSchema.parse(fixture('github-secret-scanning-created.json')), new Date())!;
+    const route = findRoute(routes, alert)!;
+    expect(route).toMatchObject({ name: 'github-secret-leak', playbook: 'revoke-leaked-key' });
+    expect(route.policy).toBeUndefined();
+    const rendered = route.render(alert);
+    expect(rendered).toEqual({ params: { owner: 'octo-org', repo: 'payments-api', alertNumber: '42' }, title: 'Leaked AWS Access Key ID in octo-org/payments-api (alert #42)', missing: [] });
+    expect(playbooks['revoke-leaked-key']!.params.parse(rendered.params)).toEqual({ owner: 'octo-org', repo: 'payments-api', alertNumber: 42 });
+    expect(playbooks['revoke-leaked-key']!.defaultPolicy).toBe('standard');
+    // without repository.owner (GitHub always sends it) the alert is refused, naming the field
+    const { 'repository.owner': _, ...ownerless } = alert.fields;
+    expect(route.render({ ...alert, fields: ownerless }).missing).toEqual(['repository.owner']);
   });
 });

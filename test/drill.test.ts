@@ -1,7 +1,13 @@
 /**
  * Game-day drills through the real intake path: the scenario's alert is posted to the gateway
  * marked as a drill, runs in drill mode under its own id, people approve, and the run is scored.
+ *
+ * The shipped scenarios on the shipped routes, into the real playbooks: a drill rehearses what a
+ * real alert would do, so a route table of the tests' own would score a drill nobody runs. The
+ * Falco scenario starts isolate-pod, whose reads are real even in a drill, so this suite has a real
+ * kube-apiserver (test/support/kube/) holding the scenario's pod, and checks the drill left it alone.
  */
+import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,25 +17,43 @@ import { DRILL_HEADER, loadScorecards, runDrill, saveScorecard, score } from '..
 import { loadScenarios, materialize, type DrillScenario } from '../client/drills/scenario';
 import { formatHistory, formatScorecard } from '../cli/drill';
 import type { IncidentStatus } from '../workflows';
+import { alertRoutes } from '../playbooks/routes';
 import { startHarness, type Harness } from './support/harness';
+import type { ControlPlane } from './support/kube/control-plane';
+import { createPod } from './support/kube/objects';
+import { startWorkerCluster } from './support/kube/worker-cluster';
 import { post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 
+let cp: ControlPlane;
+let admin: KubeConfig;
 let h: Harness;
 let gateway: IntakeGateway;
 let cards: string;
 const scenarios = loadScenarios();
 const byName = (name: string) => scenarios.find((s) => s.name === name)!;
+/** The pod the Falco scenario's shell is in, as the scenario names it. */
+const shellPod = () => {
+  const fields = byName('falco-shell-in-container').alert.body.output_fields as Record<string, string>;
+  return { namespace: fields['k8s.ns.name']!, name: fields['k8s.pod.name']! };
+};
+const POD_LABELS = { app: 'api', tier: 'backend' };
 
 beforeAll(async () => {
-  h = await startHarness();
-  gateway = await startIntakeGateway(h.client, h.taskQueue);
+  let worker: KubeConfig;
+  ({ cp, admin, worker } = await startWorkerCluster());
+  const pod = shellPod();
+  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: pod.namespace } } });
+  await createPod(admin, pod.namespace, pod.name, { labels: POD_LABELS });
+  h = await startHarness({ kubernetes: { kubeConfig: worker } });
+  gateway = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
   cards = await mkdtemp(join(tmpdir(), 'tourniquet-drills-'));
-});
+}, 120_000);
 afterAll(async () => {
   await gateway?.close();
   await h?.stop();
+  await cp?.stop();
   await rm(cards, { recursive: true, force: true });
 });
 
@@ -55,11 +79,16 @@ describe('tourniquet drill', () => {
 
   it('runs a scenario through intake in drill mode and scores it PASS when people and the playbook meet the SLOs', async () => {
     const scenario = byName('falco-shell-in-container');
+    const pod = shellPod();
     const [card] = await Promise.all([runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.falco, timeoutMs: 60_000 }), respond('approve')]);
-    expect(card).toMatchObject({ scenario: scenario.name, pass: true, playbook: 'demo', outcome: 'resolved', problems: [] });
+    expect(card).toMatchObject({ scenario: scenario.name, pass: true, playbook: 'isolate-pod', outcome: 'resolved', problems: [] });
     expect(card.incident_id).toMatch(/^drill-falco-shell-in-container-/);
     const status = await getStatus(h.client, card.incident_id!);
     expect(status.mode).toBe('drill');
+    expect(status.gates[0]).toMatchObject({ action: 'kubeIsolatePod', target: `pods/${pod.namespace}/${pod.name}`, status: 'approved' });
+    // the API server dry-ran the isolation: the pod keeps its labels and no policy selects it
+    expect((await admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: pod.namespace })).metadata!.labels).toEqual(POD_LABELS);
+    expect((await admin.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: pod.namespace })).items).toEqual([]);
     expect(card.slos.map((s) => s.slo)).toEqual(['time to approve', 'time to contain']);
     expect(card.slos.every((s) => s.pass && s.measured_ms! >= 0)).toBe(true);
     expect(formatScorecard(card)).toMatch(/^DRILL falco-shell-in-container {2}PASS/);

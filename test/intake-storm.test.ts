@@ -1,7 +1,13 @@
+/**
+ * Alert storms through the real gateway: coalescing, exact counts, the shutdown flush, repeats after
+ * the incident closed. On the demo route table (test/support/routes.ts): these are the gateway's
+ * mechanics, whatever playbook the shipped Falco route starts.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus } from '../client';
 import { startHarness, type Harness } from './support/harness';
 import { bearer, bounded, cancelAll, fixture, intakeConfig, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
+import { DEMO_ROUTES } from './support/routes';
 import { waitFor } from './support/wait';
 
 let h: Harness;
@@ -29,7 +35,7 @@ describe('an alert storm', () => {
   });
 
   it('2,000 identical alerts make one incident with the exact count and a small history', async () => {
-    gw = await startIntakeGateway(h.client, h.taskQueue);
+    gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES });
     const body = storm('storm');
     const answers = await bounded(2000, 50, () => post(`${gw.url}/alerts/falco`, body, bearer(TOKENS.falco)));
 
@@ -56,7 +62,7 @@ describe('an alert storm', () => {
   });
 
   it('delivers the repeats still in the window when the gateway shuts down', async () => {
-    const slow = await startIntakeGateway(h.client, h.taskQueue, intakeConfig({ coalesceMs: 60_000, coalesceMaxMs: 60_000 }));
+    const slow = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES, config: intakeConfig({ coalesceMs: 60_000, coalesceMaxMs: 60_000 }) });
     const body = storm('shutdown');
     const answers = await bounded(300, 20, () => post(`${slow.url}/alerts/falco`, body, bearer(TOKENS.falco)));
     const id: string = answers[0]!.body.incidentId;
@@ -71,7 +77,7 @@ describe('an alert storm', () => {
   });
 
   it('opens a new incident when repeats arrive after the incident closed', async () => {
-    const gw2 = await startIntakeGateway(h.client, h.taskQueue);
+    const gw2 = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES });
     try {
       const body = storm('closed');
       const first = await post(`${gw2.url}/alerts/falco`, body, bearer(TOKENS.falco));

@@ -1,8 +1,16 @@
-import { Webhooks } from '@octokit/webhooks';
+/**
+ * Alert intake through the real gateway and a real worker. Most of it tests the gateway itself
+ * (payloads, authentication, 400/401/413/422, dedup, resolutions) on the demo route table
+ * (test/support/routes.ts); the last part posts to the shipped routes on this stack, which has no
+ * Kubernetes or GitHub access, as `npm run dev` has none by default.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
+import { alertRoutes } from '../playbooks/routes';
+import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
-import { bearer, cancelAll, fixture, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
+import { bearer, cancelAll, deliverGitHub, fixture, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
+import { DEMO_ROUTES } from './support/routes';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 
@@ -13,7 +21,7 @@ const run = `${process.pid}${Date.now().toString(36)}`;
 
 beforeAll(async () => {
   h = await startHarness();
-  gw = await startIntakeGateway(h.client, h.taskQueue);
+  gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES });
 });
 afterAll(async () => {
   await gw?.close();
@@ -43,9 +51,9 @@ describe('Falco', () => {
     const event = falcoEvent('shop');
     const first = await falco(event);
     expect(first.status).toBe(202);
-    expect(first.body).toMatchObject({ status: 'new', route: 'falco-shell' });
+    expect(first.body).toMatchObject({ status: 'new', route: 'test-falco-shell' });
     const id: string = first.body.incidentId;
-    expect(id).toMatch(/^inc-falco-shell-[0-9a-f]{16}$/);
+    expect(id).toMatch(/^inc-test-falco-shell-[0-9a-f]{16}$/);
     started.add(id);
 
     const status = await waitForGate(h.client, id);
@@ -57,7 +65,7 @@ describe('Falco', () => {
     // Falcosidekick gives every event a new uuid: it is still the same incident
     const again = await falco({ ...event, uuid: 'another-uuid', time: '2026-11-22T05:36:10.000000000Z' });
     expect(again.status).toBe(202);
-    expect(again.body).toEqual({ status: 'joined', incidentId: id, route: 'falco-shell' });
+    expect(again.body).toEqual({ status: 'joined', incidentId: id, route: 'test-falco-shell' });
     const joined = await waitFor('the repeat counted', async () => {
       const s = await getStatus(h.client, id);
       return s.alerts.total === 2 ? s : undefined;
@@ -119,7 +127,7 @@ describe('Falco', () => {
     delete event.output_fields['k8s.pod.name'];
     const missing = await falco(event);
     expect(missing.status).toBe(422);
-    expect(missing.body).toMatchObject({ status: 'rejected', route: 'falco-shell' });
+    expect(missing.body).toMatchObject({ status: 'rejected', route: 'test-falco-shell' });
     expect(missing.body.issues[0].message).toMatch(/no value for "k8s.pod.label.app \?\? k8s.pod.name \| workload \| slug"/);
 
     const invalid = falcoEvent('params', {});
@@ -143,7 +151,7 @@ describe('Alertmanager', () => {
     firing.alerts[0].labels.namespace = `payments-${run}`;
     const res = await post(`${gw.url}/alerts/alertmanager`, firing, bearer(TOKENS.alertmanager));
     expect(res.status).toBe(202);
-    expect(res.body.results).toEqual([{ status: 'new', incidentId: expect.stringMatching(/^inc-am-suspicious-egress-/), route: 'am-suspicious-egress' }]);
+    expect(res.body.results).toEqual([{ status: 'new', incidentId: expect.stringMatching(/^inc-test-am-egress-/), route: 'test-am-egress' }]);
     const id: string = res.body.results[0].incidentId;
     started.add(id);
     const status = await waitForGate(h.client, id);
@@ -155,7 +163,7 @@ describe('Alertmanager', () => {
     resolved.alerts[0].status = 'resolved';
     resolved.alerts[0].endsAt = '2026-11-22T05:52:00Z';
     const done = await post(`${gw.url}/alerts/alertmanager`, resolved, bearer(TOKENS.alertmanager));
-    expect(done).toEqual({ status: 202, body: { results: [{ status: 'resolved', incidentId: id, route: 'am-suspicious-egress' }] } });
+    expect(done).toEqual({ status: 202, body: { results: [{ status: 'resolved', incidentId: id, route: 'test-am-egress' }] } });
     const entry = await waitFor('alert.resolved on the timeline', async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'alert.resolved'));
     expect(entry).toMatchObject({ actor: 'alertmanager', details: { count: 1, resolved_at: '2026-11-22T05:52:00.000Z' } });
     expect((await getStatus(h.client, id)).alerts.total).toBe(1);
@@ -175,15 +183,7 @@ describe('Alertmanager', () => {
 });
 
 describe('GitHub secret scanning', () => {
-  const hooks = new Webhooks({ secret: TOKENS.github });
-  async function deliver(event: string, payload: unknown, signWith = hooks) {
-    const body = JSON.stringify(payload);
-    return post(`${gw.url}/alerts/github`, body, {
-      'x-github-event': event,
-      'x-github-delivery': crypto.randomUUID(),
-      'x-hub-signature-256': await signWith.sign(body),
-    });
-  }
+  const deliver = (event: string, payload: unknown, secret?: string) => deliverGitHub(gw.url, event, payload, secret);
   const leak = () => {
     const p = fixture('github-secret-scanning-created.json');
     p.repository.full_name = `octo-org/payments-api-${run}`;
@@ -191,7 +191,7 @@ describe('GitHub secret scanning', () => {
   };
 
   it('refuses a delivery with a wrong or missing signature with 401', async () => {
-    const res = await deliver('secret_scanning_alert', leak(), new Webhooks({ secret: 'not-the-configured-secret' }));
+    const res = await deliver('secret_scanning_alert', leak(), 'not-the-configured-secret');
     expect(res.status).toBe(401);
     expect(res.body.message).toMatch(/bad signature/);
     const unsigned = await post(`${gw.url}/alerts/github`, leak(), { 'x-github-event': 'secret_scanning_alert' });
@@ -205,7 +205,7 @@ describe('GitHub secret scanning', () => {
 
     const res = await deliver('secret_scanning_alert', leak());
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'new', route: 'github-secret-leak' });
+    expect(res.body).toMatchObject({ status: 'new', route: 'test-github-leak' });
     const id: string = res.body.incidentId;
     started.add(id);
     const status = await waitForGate(h.client, id);
@@ -219,7 +219,7 @@ describe('GitHub secret scanning', () => {
     resolved.action = 'resolved';
     resolved.alert.resolution = 'revoked';
     resolved.alert.resolved_at = '2026-11-22T06:01:00Z';
-    expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({ status: 'resolved', incidentId: id, route: 'github-secret-leak' });
+    expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({ status: 'resolved', incidentId: id, route: 'test-github-leak' });
   });
 });
 
@@ -228,7 +228,7 @@ describe('generic alerts and sources without a secret', () => {
     const alert = { ...fixture('generic.json'), title: `Canary token opened ${run}` };
     const res = await post(`${gw.url}/alerts`, alert, bearer(TOKENS.generic));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'new', route: 'generic-demo' });
+    expect(res.body).toMatchObject({ status: 'new', route: 'test-generic' });
     started.add(res.body.incidentId);
     const s = await waitForGate(h.client, res.body.incidentId);
     expect(s.requester).toBe('generic:demo');
@@ -237,11 +237,8 @@ describe('generic alerts and sources without a secret', () => {
 
   it('refuses every alert, naming the variable to set, when a source has no secret', async () => {
     const bare = await startIntakeGateway(h.client, h.taskQueue, {
-      tokens: { falco: [], alertmanager: [], generic: [] },
-      githubSecrets: [],
-      maxBody: '1mb',
-      coalesceMs: 100,
-      coalesceMaxMs: 100,
+      routes: DEMO_ROUTES,
+      config: { tokens: { falco: [], alertmanager: [], generic: [] }, githubSecrets: [], maxBody: '1mb', coalesceMs: 100, coalesceMaxMs: 100 },
     });
     try {
       const falcoRes = await post(`${bare.url}/alerts/falco`, falcoEvent('bare'), bearer(TOKENS.falco));
@@ -253,5 +250,67 @@ describe('generic alerts and sources without a secret', () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+describe('the shipped routes, on a stack without Kubernetes or GitHub (as npm run dev is by default)', () => {
+  let shipped: IntakeGateway;
+  beforeAll(async () => {
+    shipped = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
+  });
+  afterAll(async () => {
+    await shipped?.close();
+  });
+  const shell = (body: unknown) => post(`${shipped.url}/alerts/falco`, body, bearer(TOKENS.falco));
+  const failed = (id: string) =>
+    waitFor(`${id} to fail`, async (): Promise<IncidentStatus | undefined> => {
+      const s = await getStatus(h.client, id);
+      return s.state === 'failed' ? s : undefined;
+    });
+
+  it('a shell in a pod opens isolate-pod for that pod, which fails at its first step saying Kubernetes is not configured', async () => {
+    const res = await shell(falcoEvent('dev'));
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'new', route: 'falco-shell', incidentId: expect.stringMatching(/^inc-falco-shell-[0-9a-f]{16}$/) });
+    const id: string = res.body.incidentId;
+    started.add(id);
+    expect(await startRequest(h.client, id)).toMatchObject({ playbook: 'isolate-pod', requester: 'falco', params: { namespace: `dev-${run}`, pod: 'checkout-7d9f8b6c4-x2x9k' } });
+    const s = await failed(id);
+    expect(s).toMatchObject({ playbook: 'isolate-pod', title: `Shell in container: dev-${run}/checkout-7d9f8b6c4-x2x9k`, gates: [] });
+    expect(s.outcome).toMatch(/Kubernetes is not configured on this worker: .*set KUBECONFIG/);
+  });
+
+  it('a shell outside Kubernetes matches no route; a pod name Kubernetes would refuse gets 422 and starts nothing', async () => {
+    // Falco sends null for the fields it could not fill (older versions: "<NA>")
+    for (const missing of [null, '<NA>']) {
+      const host = falcoEvent('host');
+      host.output_fields['k8s.ns.name'] = missing;
+      host.output_fields['k8s.pod.name'] = missing;
+      expect(await shell(host)).toEqual({ status: 202, body: { status: 'no-route', title: 'Terminal shell in container' } });
+    }
+    const bad = falcoEvent('bad');
+    bad.output_fields['k8s.pod.name'] = 'Checkout_7d9f';
+    const res = await shell(bad);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ status: 'rejected', route: 'falco-shell' });
+    expect(res.body.issues).toEqual([{ path: 'params.pod', message: 'a Kubernetes pod name (RFC 1123 subdomain)' }]);
+    expect(shipped.stats().sources.falco).toMatchObject({ new: 1, 'no-route': 2, rejected: 1 });
+  });
+
+  it('a secret scanning alert opens revoke-leaked-key for that alert, which fails at its first step saying GitHub is not configured', async () => {
+    const leak = fixture('github-secret-scanning-created.json');
+    leak.repository.name = `payments-api-${run}`;
+    leak.repository.full_name = `octo-org/payments-api-${run}`;
+    const res = await deliverGitHub(shipped.url, 'secret_scanning_alert', leak);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'new', route: 'github-secret-leak' });
+    const id: string = res.body.incidentId;
+    started.add(id);
+    const request = await startRequest(h.client, id);
+    expect(request).toMatchObject({ playbook: 'revoke-leaked-key', requester: 'github', params: { owner: 'octo-org', repo: `payments-api-${run}`, alertNumber: '42' } });
+    expect(request.policy).toBeUndefined(); // the playbook's default: standard
+    const s = await failed(id);
+    expect(s.title).toBe(`Leaked AWS Access Key ID in octo-org/payments-api-${run} (alert #42)`);
+    expect(s.outcome).toMatch(/GitHub is not configured on this worker: set GITHUB_TOKEN/);
   });
 });

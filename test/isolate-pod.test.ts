@@ -3,6 +3,7 @@
  * worker calling it as its own ServiceAccount with the RBAC and admission guard of
  * deploy/kubernetes/. No controller-manager or kubelet runs: pods stay Pending and no replacement
  * appears, so the tests look at labels, annotations, NetworkPolicies and Service selectors.
+ * Also: a Falco shell event through the gateway's shipped route into the playbook.
  */
 import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -11,9 +12,11 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_LABEL, quarantinePolicyName } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { alertRoutes } from '../playbooks/routes';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
+import { bearer, fixture, post, startIntakeGateway, TOKENS } from './support/intake';
 import type { ControlPlane } from './support/kube/control-plane';
 import { clientAs, createNamespace, createPod } from './support/kube/objects';
 import { waitFor } from './support/wait';
@@ -242,5 +245,41 @@ describe('isolate-pod', () => {
     expect((await readWide()).metadata!.labels).toEqual(LABELS);
     const timeline = await getTimeline(h.client, id);
     expect(timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['verify.failed', 'compensation.completed']));
+  });
+});
+
+describe('started by Falco', () => {
+  it('a shell in a pod, posted to the gateway, opens isolate-pod for that pod; its repeats join; approved, the pod is isolated', async () => {
+    const pod = await newPod();
+    const gw = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
+    try {
+      // What Falcosidekick sends: the documented event, about this pod.
+      const event = fixture('falco-terminal-shell.json');
+      event.output_fields['k8s.ns.name'] = ns;
+      event.output_fields['k8s.pod.name'] = pod;
+      const shell = (body: unknown) => post(`${gw.url}/alerts/falco`, body, bearer(TOKENS.falco));
+      const first = await shell(event);
+      expect(first.status).toBe(202);
+      expect(first.body).toMatchObject({ status: 'new', route: 'falco-shell' });
+      const id: string = first.body.incidentId;
+      open.add(id);
+
+      const status = await waitForGate(h.client, id);
+      expect(status).toMatchObject({ playbook: 'isolate-pod', requester: 'falco', title: `Shell in container: ${ns}/${pod}`, clock: { detected_at: '2026-11-22T05:35:58.532Z' } });
+      expect(status.gates[0]).toMatchObject({ action: 'kubeIsolatePod', target: `pods/${ns}/${pod}`, risk: 'high', policy: 'standard' });
+      expect(status.evidence[0]!.facts).toMatchObject({ labels: JSON.stringify(LABELS) });
+
+      // another shell in the same pod (Falcosidekick gives every event a new uuid) joins the incident
+      const again = await shell({ ...event, uuid: 'another-shell', time: '2026-11-22T05:36:10.000000000Z' });
+      expect(again.body).toEqual({ status: 'joined', incidentId: id, route: 'falco-shell' });
+      await waitFor('the repeat counted', async () => (await getStatus(h.client, id)).alerts.total === 2);
+
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      expect((await finished(id)).state).toBe('resolved');
+      expect((await readPod(pod)).metadata!.labels).toEqual({ [QUARANTINE_LABEL]: id });
+      expect(await policyNames()).toContain(quarantinePolicyName(id));
+    } finally {
+      await gw.close();
+    }
   });
 });

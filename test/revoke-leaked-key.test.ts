@@ -1,16 +1,19 @@
 /**
  * The revoke-leaked-key playbook end to end: a real Temporal dev server and worker, the fake
- * GitHub (checked against GitHub's OpenAPI description), approvals through decide().
+ * GitHub (checked against GitHub's OpenAPI description), approvals through decide(). Also: a
+ * signed secret_scanning_alert webhook through the gateway's shipped route into the playbook.
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { alertRoutes } from '../playbooks/routes';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub, type LeakSpec } from './support/fake-github';
 import { ed25519KeyPair, leakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
+import { deliverGitHub, fixture, startIntakeGateway } from './support/intake';
 import { waitForGate } from './support/gates';
 
 let fake: FakeGitHub;
@@ -37,7 +40,8 @@ afterAll(async () => {
 
 const FIRST_COMMIT = '2026-11-20T08:00:00.000Z';
 
-async function startLeak(leak: Partial<LeakSpec> = {}, options: { mode?: 'live' | 'drill'; rotate?: object; waitForGate?: boolean } = {}) {
+/** A secret leaked into acme/api: a live token (for GitHub types) and its secret scanning alert. */
+function plantLeak(leak: Partial<LeakSpec> = {}): { secret: string; n: number } {
   const secret = leak.secret ?? leakedToken();
   if (!leak.secretType || leak.secretType.startsWith('github_')) fake.addToken(secret, 'dev');
   const n = fake.addLeak('acme/api', {
@@ -46,6 +50,11 @@ async function startLeak(leak: Partial<LeakSpec> = {}, options: { mode?: 'live' 
     ...leak,
     secret,
   });
+  return { secret, n };
+}
+
+async function startLeak(leak: Partial<LeakSpec> = {}, options: { mode?: 'live' | 'drill'; rotate?: object; waitForGate?: boolean } = {}) {
+  const { secret, n } = plantLeak(leak);
   const id = await startIncident(
     h.client,
     {
@@ -226,5 +235,40 @@ describe('revoke-leaked-key when GitHub fails', () => {
     expect([limited!.status, accepted!.status]).toEqual([429, 202]);
     expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(2_000);
     expect(fake.isRevoked(secret)).toBe(true);
+  });
+});
+
+describe('started by a GitHub webhook', () => {
+  it('a signed secret_scanning_alert opens revoke-leaked-key for that alert; approved, the secret is revoked; GitHub\'s resolved delivery starts nothing', async () => {
+    const { secret, n } = plantLeak();
+    const gw = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
+    try {
+      // What GitHub sends for this alert: the documented payload, about acme/api and alert n.
+      const created = fixture('github-secret-scanning-created.json');
+      Object.assign(created.alert, { number: n, secret_type: 'github_personal_access_token', secret_type_display_name: 'GitHub Personal Access Token' });
+      Object.assign(created.repository, { name: 'api', full_name: 'acme/api', owner: { ...created.repository.owner, login: 'acme' } });
+      created.organization.login = 'acme';
+      const res = await deliverGitHub(gw.url, 'secret_scanning_alert', created);
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ status: 'new', route: 'github-secret-leak' });
+      const id: string = res.body.incidentId;
+      open.add(id);
+
+      const status = await waitForGate(h.client, id);
+      expect(status).toMatchObject({ playbook: 'revoke-leaked-key', requester: 'github', title: `Leaked GitHub Personal Access Token in acme/api (alert #${n})` });
+      expect(status.gates[0]).toMatchObject({ action: 'githubRevokeLeakedSecret', target: `acme/api/secret-scanning/${n}`, risk: 'critical', policy: 'standard' });
+      expect(status.evidence[0]!.name).toBe(`secret scanning alert #${n} in acme/api`);
+      // the requester is a system identity: anyone on call may approve
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      expect((await finished(id)).state).toBe('resolved');
+      expect(fake.isRevoked(secret)).toBe(true);
+      expect(fake.repo('acme/api').alerts.get(n)).toMatchObject({ state: 'resolved', resolution: 'revoked' });
+
+      // Resolving the alert makes GitHub deliver `resolved`: the incident is closed, so it is recorded nowhere and starts nothing.
+      const resolved = { ...created, action: 'resolved', alert: { ...created.alert, resolution: 'revoked', resolved_at: new Date().toISOString() } };
+      expect((await deliverGitHub(gw.url, 'secret_scanning_alert', resolved)).body).toEqual({ status: 'no-open-incident', incidentId: id, route: 'github-secret-leak' });
+    } finally {
+      await gw.close();
+    }
   });
 });

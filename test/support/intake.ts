@@ -1,14 +1,19 @@
 /**
  * Helpers for the intake suites: realistic provider payloads from test/fixtures/alerts/, a gateway
- * with alert intake on a free loopback port, HTTP posting, and cleanup of the incidents started.
+ * with alert intake on a free loopback port (on the route table a suite names), HTTP posting,
+ * GitHub webhook deliveries, and cleanup of the incidents started.
  */
+import { Webhooks } from '@octokit/webhooks';
 import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadIntakeConfig, type IntakeConfig } from '../../gateway/intake/config';
 import { createIntakeRouter } from '../../gateway/intake/router';
 import { startGateway, type RunningGateway } from '../../gateway/server';
+import type { RouteRule } from '../../playbooks/routing';
+import type { IncidentRequestInput } from '../../workflows';
 
 export const TOKENS = {
   falco: 'falco-token-0123456789abcdef',
@@ -38,8 +43,14 @@ export interface IntakeGateway extends RunningGateway {
   stats(): ReturnType<ReturnType<typeof createIntakeRouter>['stats']>;
 }
 
-export async function startIntakeGateway(client: Client, taskQueue: string, config = intakeConfig()): Promise<IntakeGateway> {
-  const intake = createIntakeRouter({ client, taskQueue, config });
+export interface IntakeGatewayOptions {
+  /** the route table: DEMO_ROUTES (./routes) to test intake itself, alertRoutes to test the shipped routes */
+  routes: readonly RouteRule[];
+  config?: IntakeConfig;
+}
+
+export async function startIntakeGateway(client: Client, taskQueue: string, options: IntakeGatewayOptions): Promise<IntakeGateway> {
+  const intake = createIntakeRouter({ client, taskQueue, config: options.config ?? intakeConfig(), routes: options.routes });
   const gateway = await startGateway({ client, intake, host: '127.0.0.1', port: 0 });
   return { ...gateway, stats: () => intake.stats() };
 }
@@ -86,6 +97,23 @@ export function post(url: string, body: unknown, headers: Record<string, string>
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Delivers a GitHub webhook as GitHub does: the raw body signed (X-Hub-Signature-256) with the webhook secret. */
+export async function deliverGitHub(gatewayUrl: string, event: string, payload: unknown, secret = TOKENS.github): Promise<Answer> {
+  const body = JSON.stringify(payload);
+  return post(`${gatewayUrl}/alerts/github`, body, {
+    'x-github-event': event,
+    'x-github-delivery': randomUUID(),
+    'x-hub-signature-256': await new Webhooks({ secret }).sign(body),
+  });
+}
+
+/** The request an incident was started with (its first history event), as the gateway sent it. */
+export async function startRequest(client: Client, incidentId: string): Promise<IncidentRequestInput> {
+  const history = await client.workflow.getHandle(incidentId).fetchHistory();
+  const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  return JSON.parse(Buffer.from(payload.data!).toString('utf8')) as IncidentRequestInput;
+}
 
 /** Runs `count` tasks with at most `concurrency` in flight. */
 export async function bounded<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
