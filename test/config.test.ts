@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       evidenceDir: resolve(projectRoot, '.data/evidence'),
       demoDir: resolve(projectRoot, '.data/demo'),
       policiesPath: resolve(projectRoot, 'config/policies.json'),
+      breakGlassPath: resolve(projectRoot, 'config/breakglass.json'),
       gateway: { host: '127.0.0.1', port: 8787 },
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
