@@ -59,6 +59,20 @@ async function revokedAt(id: string): Promise<number> {
   return Date.parse(revoke!.at);
 }
 
+it('grants nothing when nobody decides by the deadline: denied by default', async () => {
+  const id = `breakglass-deadline-${randomUUID()}`;
+  const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
+    workflowId: id,
+    taskQueue: stack.taskQueue,
+    args: [{ playbook: 'break-glass', requester: 'alice', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' } }],
+  });
+  const final = (await handle.result()) as IncidentStatus;
+  expect(final.state).toBe('denied');
+  expect(final.gates[0]).toMatchObject({ status: 'expired', action: 'kubeGrantAccess' });
+  expect(final.gates[0]!.closed_reason).toMatch(/^no decision by .*: denied by default$/);
+  expect(await grantsIn(admin, ns)).toEqual([]);
+});
+
 it('revokes the grant when its time is up', async () => {
   const { id, handle, expiresAt } = await grantedIncident();
   expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);

@@ -5,14 +5,19 @@
 import { AuthorizationV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1RoleBinding } from '@kubernetes/client-node';
 import { parseBreakGlassCatalogue } from '../../../activities/kubernetes';
 
-export function testCatalogue(ns: string) {
-  return parseBreakGlassCatalogue({
+/** The catalogue file as a person writes it (for a worker configured from the environment). */
+export function testCatalogueFile(ns: string) {
+  return {
     roles: {
       'ns-edit': { description: 'edit workloads in the test namespace', clusterRole: 'tourniquet-breakglass-edit', namespaces: [ns], maxDuration: '2h' },
       viewer: { description: 'read anything', clusterRole: 'tourniquet-breakglass-view', namespaces: ['*'], cluster: true, maxDuration: '8h' },
     },
     users: { alice: 'alice@example.com' },
-  });
+  };
+}
+
+export function testCatalogue(ns: string) {
+  return parseBreakGlassCatalogue(testCatalogueFile(ns));
 }
 
 /** The API server's own authorizer: can `user` do `verb` on `resource` in `namespace`? */
