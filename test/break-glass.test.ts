@@ -246,14 +246,16 @@ describe('break-glass', () => {
     const unconfirmed = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test', timeoutMs: 2_000 });
     expect(unconfirmed).toMatchObject({ applied: false, code: 'EngineUnavailable', message: expect.stringContaining('may still apply when a worker returns') });
     expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
-    // The server kept it: the returning worker takes it and revokes.
     await h.startWorker();
+    // The server may have kept that one and delivered it to the returning worker, or not: asking
+    // again is either taken or finds the incident already over. Either way access goes, once.
+    const again = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test' });
+    expect(again.applied || again.code === 'IncidentEnded').toBe(true);
     await finished(id);
-    const received = (await getTimeline(h.client, id)).filter((e) => e.kind === 'command.received');
-    expect(received).toMatchObject([{ actor: 'bob', details: { command: 'revoke' } }]);
     expect(await grantsIn(admin, ns)).toEqual([]);
-    const grants = (await getTimeline(h.client, id)).filter((e) => e.kind === 'action.completed' && e.summary.startsWith('Granted'));
-    expect(grants).toHaveLength(1);
+    const done = (await getTimeline(h.client, id)).filter((e) => e.kind === 'action.completed').map((e) => e.summary);
+    expect(done.filter((s) => s.startsWith('Granted'))).toHaveLength(1);
+    expect(done.filter((s) => s.startsWith('Revoked'))).toHaveLength(1);
   });
 
   it('revokes once a worker is back when the grant expired while none was running', async () => {
