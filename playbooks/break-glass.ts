@@ -102,10 +102,11 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
       await revoke('drill: the grant was a dry run', 'tourniquet');
       return;
     }
-    ctx.announce(`Access granted: ${grant.user} has ${role} in ${where} until ${iso(expiresAt)}. Revoke early: tourniquet breakglass revoke ${ctx.incidentId}`, {
-      binding: target,
-      expiresAt: iso(expiresAt),
-    });
+    ctx.announce(
+      `Access granted: ${grant.user} has ${role} in ${where} until ${iso(expiresAt)}. Revoke early: tourniquet breakglass revoke ${ctx.incidentId}`,
+      { binding: target, expiresAt: iso(expiresAt) },
+      [{ command: 'revoke', label: 'Revoke access now', style: 'danger' }],
+    );
     const ended = await holdUntilEnd(ctx, { expiresAt, maxUntil: expiresAt - grant.durationMs + Number(f.maxDurationMs), ref, target, policy });
     await revoke(ended.reason, ended.by);
     ctx.announce(`Access revoked: ${grant.user} no longer has ${role} in ${where} (${ended.reason})`);

@@ -53,8 +53,17 @@ export interface IncidentNotification {
   channel?: string;
   /** for refusals: the stable code (SelfApproval, ApproverNotEligible…) */
   refusal?: { code: string; actor: string };
+  /** for incident.update: commands the incident takes now, offered as buttons where a notifier can */
+  offer?: CommandOffer[];
   /** for incident.finished: the containment durations, for metrics */
   durations?: Record<string, number | undefined>;
+}
+
+/** A command of the incident's playbook offered to people, e.g. "Revoke access now" on a grant. */
+export interface CommandOffer {
+  command: string;
+  label: string;
+  style?: 'primary' | 'danger';
 }
 
 export interface PolicyRequest {

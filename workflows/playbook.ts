@@ -9,6 +9,7 @@ import type { GateAction } from './approval-gate';
 import type { CommandDefinition, IncidentCommand } from './commands';
 import type {
   ActionResult,
+  CommandOffer,
   DestructiveActivity,
   EvidenceActivity,
   UndoActivity,
@@ -80,8 +81,11 @@ export interface PlaybookContext<P, A> {
    * would be the unsafe direction. The activity must refuse anything the incident did not create.
    */
   undo<K extends KeysOfType<A, UndoActivity>>(step: UndoStep<A, K>): Promise<ActionResult>;
-  /** Say something on the timeline and in the incident's thread (e.g. "access granted until 14:30"). */
-  announce(summary: string, details?: Record<string, unknown>): void;
+  /**
+   * Say something on the timeline and in the incident's thread (e.g. "access granted until 14:30"),
+   * optionally offering commands the incident takes now as buttons ("Revoke access now").
+   */
+  announce(summary: string, details?: Record<string, unknown>, offer?: CommandOffer[]): void;
   /** Commands people may give the running incident (declared in `Playbook.commands`). */
   readonly commands: CommandQueue;
   /** Register an undo, run in reverse order if a later step fails. */

@@ -195,9 +195,9 @@ export function createPlaybookContext<P>(
       return result;
     },
 
-    announce(summary, details) {
+    announce(summary, details, offer) {
       incident.timeline.append('incident.update', 'tourniquet', `${drillMark}${summary}`, details);
-      notifier.send('incident.update', `${drillMark}${summary}`);
+      notifier.send('incident.update', `${drillMark}${summary}`, offer?.length ? { offer } : {});
     },
 
     commands: {

@@ -27,6 +27,28 @@ export interface GateButtonValue {
 
 export const APPROVE_ACTION = 'gate_approve';
 export const DENY_ACTION = 'gate_deny';
+export const COMMAND_ACTION = 'incident_command';
+
+/** What a command button carries back: which incident, which of its commands. */
+export interface CommandButtonValue {
+  incidentId: string;
+  command: string;
+}
+
+/** A thread line with the commands the incident offers as buttons (e.g. "Revoke access now"). */
+export function offerBlocks(event: IncidentNotification, text: string): KnownBlock[] {
+  const buttons = (event.offer ?? []).map((o) => {
+    const value: CommandButtonValue = { incidentId: event.incident.id, command: o.command };
+    return {
+      type: 'button' as const,
+      action_id: `${COMMAND_ACTION}:${o.command}`,
+      text: { type: 'plain_text' as const, text: o.label.slice(0, 75) },
+      value: JSON.stringify(value),
+      ...(o.style ? { style: o.style } : {}),
+    };
+  });
+  return [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons }];
+}
 
 const drill = (i: IncidentHeader) => (i.mode === 'drill' ? '[DRILL] ' : '');
 const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso}>`;

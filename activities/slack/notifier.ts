@@ -4,12 +4,13 @@
  * closes. Message ids travel back to the workflow as references, so a restarted worker still
  * updates the right message.
  */
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { GateView } from '../../workflows/approval-gate';
 import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
 import type { Notifier } from '../notify/notifier';
 import { messageRef, parseMessageRef, slackCall } from './client';
-import { gateBlocks, gateText, threadLine, type MessageContext } from './messages';
+import { gateBlocks, gateText, offerBlocks, threadLine, type MessageContext } from './messages';
 
 const THREAD = 'slack.thread';
 const gateKey = (gate: GateView) => `slack.gate.${gate.id}`;
@@ -45,7 +46,8 @@ export class SlackNotifier implements Notifier {
         if (event.escalationChannel) await this.post(event.escalationChannel, threadLine(event, this.ctx));
         break;
     }
-    await this.post(thread.channel, threadLine(event, this.ctx), thread.ts);
+    const line = threadLine(event, this.ctx);
+    await this.post(thread.channel, line, thread.ts, event.offer?.length ? offerBlocks(event, line) : undefined);
     return refs;
   }
 
@@ -72,9 +74,9 @@ export class SlackNotifier implements Notifier {
     return messageRef(res.channel ?? channel, res.ts!);
   }
 
-  private async post(channel: string, text: string, threadTs?: string): Promise<string> {
+  private async post(channel: string, text: string, threadTs?: string, blocks?: KnownBlock[]): Promise<string> {
     const res = await slackCall('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false }),
+      this.client.chat.postMessage({ channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}), unfurl_links: false }),
     );
     return res.ts!;
   }

@@ -12,11 +12,11 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import { decide, IncidentRequestError, sendCommand, startIncident } from '../../client';
 import type { Directory } from '../../activities/approvals/directory';
-import { APPROVE_ACTION, DENY_ACTION } from '../../activities/slack';
+import { APPROVE_ACTION, COMMAND_ACTION, DENY_ACTION } from '../../activities/slack';
 import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
 import { replyEphemeral } from './ephemeral';
 import { slackReplayGuard } from './replay-guard';
-import { DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
+import { commandButtonSchema, DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
 
 export interface SlackAppDeps {
   temporal: Client;
@@ -125,6 +125,30 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
       await decideFromSlack(deps, client, meta, body.user.id);
     });
   }
+
+  // A command the incident offered in its thread ("Revoke access now"): the clicker gives it.
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${COMMAND_ACTION}:`), async ({ ack, body, action, client }) => {
+    await ack();
+    const channel = body.channel?.id;
+    let button;
+    try {
+      button = commandButtonSchema.parse(JSON.parse(action.value ?? ''));
+    } catch {
+      await replyEphemeral(client, deps.logger, channel, body.user.id, ':warning: This button is not one of Tourniquet’s.');
+      return;
+    }
+    const who = deps.directory.identityForSlackUser(body.user.id);
+    let outcome;
+    try {
+      outcome = await sendCommand(deps.temporal, { incidentId: button.incidentId, command: button.command, by: who, via: `slack:${body.user.id}` });
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, incident: button.incidentId }, 'command from Slack failed');
+      await replyEphemeral(client, deps.logger, channel, body.user.id, ':warning: Tourniquet could not take that; nothing was done. Try again, or use the CLI.');
+      return;
+    }
+    const text = outcome.applied ? `:white_check_mark: Taken: ${button.command} (\`${button.incidentId}\`).` : `:no_entry_sign: Not applied — ${outcome.message}`;
+    await replyEphemeral(client, deps.logger, channel, body.user.id, text);
+  });
 
   app.view(DECISION_VIEW, async ({ ack, body, view, client }) => {
     const meta = decisionMetaSchema.safeParse(JSON.parse(view.private_metadata || '{}'));

@@ -16,6 +16,11 @@ export const gateButtonSchema = z.object({
   confirm: z.string().max(300).optional(),
 });
 
+export const commandButtonSchema = z.object({
+  incidentId: z.string().min(1).max(300),
+  command: z.string().min(1).max(64),
+});
+
 export const decisionMetaSchema = gateButtonSchema.extend({
   decision: z.enum(['approve', 'deny']),
   channel: z.string().optional(),

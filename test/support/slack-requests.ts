@@ -17,7 +17,8 @@ export function sign(secret: string, body: string, timestamp = Math.floor(Date.n
 
 const form = (payload: object) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
-export function blockActionBody(p: { user: string; actionId: string; value: string; channel: string; messageTs: string; gateId: string }): string {
+/** A button click; `gateId` for an approval button, `blockId` and `label` for any other (e.g. a command offered in a thread). */
+export function blockActionBody(p: { user: string; actionId: string; value: string; channel: string; messageTs: string; gateId?: string; blockId?: string; label?: string }): string {
   return form({
     type: 'block_actions',
     user: { id: p.user, username: p.user.toLowerCase(), name: p.user.toLowerCase(), team_id: TEAM.id },
@@ -35,8 +36,8 @@ export function blockActionBody(p: { user: string; actionId: string; value: stri
     actions: [
       {
         action_id: p.actionId,
-        block_id: `gate:${p.gateId}`,
-        text: { type: 'plain_text', text: p.actionId === 'gate_approve' ? 'Approve' : 'Deny', emoji: true },
+        block_id: p.blockId ?? `gate:${p.gateId}`,
+        text: { type: 'plain_text', text: p.label ?? (p.actionId === 'gate_approve' ? 'Approve' : 'Deny'), emoji: true },
         value: p.value,
         style: p.actionId === 'gate_approve' ? 'primary' : 'danger',
         type: 'button',
