@@ -4,20 +4,16 @@
  * "Revoke access now" button, and a click by another person takes the access away.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Directory } from '../activities/approvals/directory';
-import { parsePolicyFile } from '../activities/approvals/policies';
 import { decide, getStatus, getTimeline } from '../client';
-import { startGateway, type RunningGateway } from '../gateway/server';
-import { createSlackRouter } from '../gateway/slack/app';
 import type { IncidentStatus } from '../workflows';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { startHarness, TEST_POLICIES, type Harness } from './support/harness';
+import { startSlackGateway, type SlackGateway } from './support/slack-gateway';
 import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
-import { blockActionBody, sign, slashCommandBody } from './support/slack-requests';
+import { blockActionBody, slashCommandBody } from './support/slack-requests';
 import { waitFor } from './support/wait';
 
 const TOKEN = 'xoxb-0000-test-token';
@@ -31,24 +27,14 @@ let admin: KubeConfig;
 let ns: string;
 let fake: FakeSlack;
 let h: Harness;
-let gateway: RunningGateway;
+let gateway: SlackGateway;
 
 beforeAll(async () => {
   const cluster = await startWorkerCluster();
   ({ cp, admin, ns } = cluster);
   fake = await startFakeSlack({ token: TOKEN });
   h = await startHarness({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url }, kubernetes: { kubeConfig: cluster.worker }, breakGlass: testCatalogue(ns) });
-  const slack = await createSlackRouter({
-    temporal: h.client,
-    taskQueue: h.taskQueue,
-    directory: new Directory(parsePolicyFile(POLICIES).people),
-    signingSecret: SECRET,
-    botToken: TOKEN,
-    apiUrl: fake.url,
-    eventsPath: '/slack/events',
-    logger: pino({ level: 'silent' }),
-  });
-  gateway = await startGateway({ client: h.client, slack, host: '127.0.0.1', port: 0 });
+  gateway = await startSlackGateway(h, fake, { policies: POLICIES, token: TOKEN, secret: SECRET });
 }, 120_000);
 
 afterAll(async () => {
@@ -58,10 +44,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-async function slack(body: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${gateway.url}/slack/events`, { method: 'POST', body, headers: sign(SECRET, body) });
-  return { status: res.status, body: await res.text() };
-}
+const slack = (body: string) => gateway.post(body);
 
 it('requested with /breakglass, announced with a revoke button, revoked by a click', async () => {
   const asked = await slack(slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: `ns-edit ${ns} 30m restore orders after a bad migration`, channel: INCIDENTS }));

@@ -2,16 +2,12 @@
  * Approvals in Slack, end to end: the real Bolt app behind the gateway receives signed requests
  * shaped like Slack's; the worker's Slack notifier talks to a strict fake of Slack's Web API.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Directory } from '../activities/approvals/directory';
-import { parsePolicyFile } from '../activities/approvals/policies';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import { startGateway, type RunningGateway } from '../gateway/server';
-import { createSlackRouter } from '../gateway/slack/app';
 import type { GateView } from '../workflows';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { startHarness, type Harness } from './support/harness';
+import { startSlackGateway, type SlackGateway } from './support/slack-gateway';
 import { blockActionBody, sign, slashCommandBody, viewSubmissionBody } from './support/slack-requests';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
@@ -32,22 +28,12 @@ const POLICIES = {
 
 let fake: FakeSlack;
 let h: Harness;
-let gateway: RunningGateway;
+let gateway: SlackGateway;
 
 beforeAll(async () => {
   fake = await startFakeSlack({ token: TOKEN, groups: { S0ONCALL: ['U0BOB', 'U0ZED'] } });
   h = await startHarness({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url } });
-  const slack = await createSlackRouter({
-    temporal: h.client,
-    taskQueue: h.taskQueue,
-    directory: new Directory(parsePolicyFile(POLICIES).people),
-    signingSecret: SECRET,
-    botToken: TOKEN,
-    apiUrl: fake.url,
-    eventsPath: '/slack/events',
-    logger: pino({ level: 'silent' }),
-  });
-  gateway = await startGateway({ client: h.client, slack, host: '127.0.0.1', port: 0 });
+  gateway = await startSlackGateway(h, fake, { policies: POLICIES, token: TOKEN, secret: SECRET });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -69,10 +55,7 @@ async function openIncident(opts: { policy?: string; mode?: 'live' | 'drill' } =
   return { id, ts: post.response!.ts as string, value: buttons.elements[0].value as string, gate: JSON.parse(buttons.elements[0].value) as { gateId: string } };
 }
 
-async function post(body: string, headers: Record<string, string>) {
-  const res = await fetch(`${gateway.url}/slack/events`, { method: 'POST', body, headers });
-  return { status: res.status, body: await res.text() };
-}
+const post = (body: string, headers: Record<string, string>) => gateway.post(body, headers);
 
 async function click(user: string, actionId: 'gate_approve' | 'gate_deny', incident: { value: string; ts: string; gate: { gateId: string } }) {
   const body = blockActionBody({ user, actionId, value: incident.value, channel: APPROVALS, messageTs: incident.ts, gateId: incident.gate.gateId });
