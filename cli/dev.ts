@@ -56,6 +56,9 @@ export async function runDev(config: Config): Promise<void> {
       config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
       `  Policies        ${config.policiesPath}`,
+      config.kubernetes
+        ? `  Kubernetes      ${config.kubernetes.kubeconfig ? `KUBECONFIG ${config.kubernetes.kubeconfig}` : 'in-cluster ServiceAccount'}; break-glass catalogue ${config.breakGlassPath}`
+        : '  Kubernetes      off (set KUBECONFIG for isolate-pod, rollback-deploy, break-glass)',
       '',
       'In another terminal:  bin/tourniquet start demo --requester alice',
       'Ctrl-C stops everything; incidents survive a restart.',
