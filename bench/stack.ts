@@ -20,6 +20,8 @@ import { ActionStartWorld, GateOpenNotifier } from './probes';
 export const BENCH_POLICIES = {
   policies: {
     standard: { approvers: ['alice', 'bob', 'carol'], quorum: 1, timeout: '10m' },
+    // Not measured here, but every registered playbook's default policy must exist (break-glass's).
+    'two-person': { approvers: ['alice', 'bob', 'carol'], quorum: 2, timeout: '10m' },
   },
 };
 
