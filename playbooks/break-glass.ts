@@ -5,26 +5,19 @@
  * anyone may revoke it early (`revoke`), and the requester may ask for more time (`extend`), which
  * needs a fresh approval decided before the current grant runs out.
  */
-import ms, { type StringValue } from 'ms';
 import { z } from 'zod';
 import type { createKubernetesActivities, GrantArgs } from '../activities/kubernetes';
-import { ApprovalDeniedType, definePlaybook, type PlaybookContext } from '../workflows';
+import { ApprovalDeniedType, definePlaybook, parseDuration as durationMs, type PlaybookContext } from '../workflows';
 
 const MAX_MS = 8 * 60 * 60_000;
-
-function durationMs(text: string): number | undefined {
-  try {
-    const v = ms(text as StringValue);
-    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const duration = z.string().refine((d) => {
   const v = durationMs(d);
   return v !== undefined && v >= 60_000 && v <= MAX_MS;
 }, 'a duration between 1m and 8h, like 30m or 2h');
+
+/** What the approvers read: enough to judge the request by. */
+const reason = z.string().trim().min(10, 'at least 10 characters, for the people who approve it').max(500);
 
 export const breakGlassParams = z
   .object({
@@ -36,7 +29,7 @@ export const breakGlassParams = z
       .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name, or "cluster"')
       .optional(),
     duration,
-    reason: z.string().trim().min(10, 'at least 10 characters, for the people who approve it').max(500),
+    reason,
   })
   .strict();
 
@@ -56,7 +49,7 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
   defaultPolicy: 'two-person',
   commands: {
     revoke: { description: 'take the access away now', args: z.object({}).strict(), from: 'anyone', closesOpenGates: true },
-    extend: { description: 'ask for more time (needs a fresh approval)', args: z.object({ duration }).strict(), from: 'requester' },
+    extend: { description: 'ask for more time (needs a fresh approval)', args: z.object({ duration }).strict(), from: 'requester', reason },
   },
   async run(ctx) {
     const { role, scope, reason } = ctx.params;
@@ -91,9 +84,16 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
     });
     const revoke = (why: string, by: string) =>
       ctx.undo({ name: `Revoke ${role} of ${grant.user} in ${where}`, activity: 'kubeRevokeGrant', target, args: ref, reason: why, requestedBy: by });
-    ctx.compensate(`revoke ${role} of ${grant.user}`, async () => {
-      await revoke('the incident failed after the grant', 'tourniquet');
-    });
+    // Whatever ends the incident from here, failure or cancellation, the access goes with it.
+    ctx.compensate(
+      `revoke ${role} of ${grant.user}`,
+      async () => {
+        await revoke('the incident ended before the grant was revoked', 'tourniquet');
+      },
+      { onCancel: true },
+    );
+    // Access is live from here: it may be revoked at once, even while it is being verified.
+    if (ctx.mode === 'live') ctx.commands.open();
     await ctx.verify(`${role} granted to ${grant.user} in ${where}`, 'kubeCheckGrant', grant);
 
     const expiresAt = Date.parse(String(granted.details?.expiresAt));
@@ -125,11 +125,14 @@ interface Hold {
 /** Until the grant expires or somebody revokes it; extensions approved on the way move the expiry. */
 async function holdUntilEnd(ctx: Ctx, hold: Hold): Promise<{ reason: string; by: string }> {
   let expiresAt = hold.expiresAt;
-  ctx.commands.open();
   for (;;) {
     const command = await ctx.commands.next(expiresAt);
-    if (!command) return { reason: `expired at ${iso(expiresAt)}`, by: 'tourniquet' };
+    if (!command) {
+      ctx.commands.close();
+      return { reason: `expired at ${iso(expiresAt)}`, by: 'tourniquet' };
+    }
     if (command.command === 'revoke') {
+      ctx.commands.close();
       return { reason: `revoked early by ${command.by}${command.reason ? `: ${command.reason}` : ''}`, by: command.by };
     }
     const more = durationMs(String(command.args.duration))!;

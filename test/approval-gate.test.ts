@@ -228,3 +228,15 @@ describe('actionDigest', () => {
     expect(actionDigest({ ...base, args: { user: 'mallory', opts: { a: 1, b: [1, 2] }, extra: true } })).not.toBe(digest);
   });
 });
+
+describe('a vote at the deadline', () => {
+  it('is refused once the deadline has come, even before the deadline timer has closed the gate', () => {
+    const g = gate();
+    const deadline = T0 + 30 * 60_000;
+    expect(g.pastDeadline(deadline - 1)).toBeUndefined();
+    expect(g.pastDeadline(deadline)).toEqual({ code: 'GateClosed', message: 'gate g1 passed its deadline (2025-01-01T12:30:00.000Z): denied by default' });
+    g.close('expired', deadline, 'no decision');
+    expect(g.pastDeadline(deadline + 1)).toBeUndefined(); // closed: check() says so
+    expect(g.check(approve('bob'), deadline + 1)).toMatchObject({ code: 'GateClosed' });
+  });
+});

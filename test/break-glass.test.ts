@@ -133,7 +133,13 @@ describe('break-glass', () => {
     const before = Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
 
     expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'bob', args: { duration: '30m' }, via: 'test' })).toMatchObject({ applied: false, code: 'CommandNotPermitted' });
-    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: 'forever' }, via: 'test' })).toMatchObject({ applied: false, code: 'InvalidCommand' });
+    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: 'forever' }, reason: 'still restoring', via: 'test' })).toMatchObject({ applied: false, code: 'InvalidCommand' });
+    // The approvers judge an extension by its reason, as they judged the grant.
+    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, via: 'test' })).toMatchObject({
+      applied: false,
+      code: 'InvalidCommand',
+      message: 'extend: reason: at least 10 characters, for the people who approve it',
+    });
     expect(await sendCommand(h.client, { incidentId: id, command: 'escalate', by: 'alice', via: 'test' })).toMatchObject({ applied: false, code: 'UnknownCommand' });
     // The catalogue allows ns-edit for 2h in all.
     await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '2h' }, reason: 'still restoring', via: 'test' });
@@ -149,7 +155,7 @@ describe('break-glass', () => {
     expect(Number((await binding(id)).metadata!.labels![EXPIRES_LABEL])).toBe(Math.floor((before + 30 * 60_000) / 1000));
 
     // A second extension, denied: the grant keeps its expiry.
-    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '15m' }, via: 'test' });
+    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '15m' }, reason: 'a little longer please', via: 'test' });
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, gateId: 'g3', decision: 'deny', approver: 'dana', reason: 'enough', via: 'test' });
     await waitFor('the denial announced', async () => (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension not granted')));
@@ -166,17 +172,35 @@ describe('break-glass', () => {
     if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(import.meta.dirname, 'histories', 'break-glass-extended.json'), historyToJSON(history));
   });
 
-  it('a revoke while an extension awaits approval cancels the request and removes the access', async () => {
+  it('a revoke while extensions await approval goes first: the pending one is cancelled, queued ones never asked', async () => {
     const id = await request({});
     await waitForGate(h.client, id);
     await approveTwice(id);
     await granted(id);
-    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, via: 'test' });
+    for (const duration of ['30m', '20m', '10m']) {
+      expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration }, reason: 'still restoring the orders', via: 'test' })).toMatchObject({ applied: true });
+    }
     await waitForGate(h.client, id);
     await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'dana', reason: 'suspicious', via: 'test' });
     const final = await finished(id);
+    expect(final.gates).toHaveLength(2);
     expect(final.gates[1]).toMatchObject({ status: 'cancelled', closed_reason: 'dana asked to revoke' });
     expect(await grantsIn(admin, ns)).toEqual([]);
+  });
+
+  it('cancelling the incident while access is held takes the access away', async () => {
+    const id = await request({});
+    await waitForGate(h.client, id);
+    await approveTwice(id);
+    await granted(id);
+    await h.client.workflow.getHandle(id).cancel();
+    await waitFor('the incident cancelled', async () => (await getStatus(h.client, id)).state === 'cancelled');
+    open.delete(id);
+    expect(await grantsIn(admin, ns)).toEqual([]);
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
+    const timeline = await getTimeline(h.client, id);
+    expect(timeline.filter((e) => e.kind === 'action.completed').map((e) => e.summary).at(-1)).toMatch(/^Revoked RoleBinding .*: the incident ended before the grant was revoked$/);
+    expect(timeline.map((e) => e.kind)).toContain('compensation.completed');
   });
 
   it('grants nothing when an approver denies, and takes no commands before a grant', async () => {

@@ -185,6 +185,20 @@ describe('break-glass as the worker', () => {
     }
   });
 
+  it('may move a grant’s expiry, but never changes who it is for, and grants one User only', async () => {
+    const granted = await rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('breakglass-expiry', 'tourniquet-breakglass-view') });
+    const later = { metadata: { labels: { 'tourniquet.io/expires': '1999999999' } } };
+    const moved = await rbac().patchNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns, body: later }, mergePatch);
+    expect(moved.metadata!.labels!['tourniquet.io/expires']).toBe('1999999999');
+    const more = { subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
+    expect(await statusOf(rbac().patchNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns, body: more }, mergePatch))).toBe(GUARDED);
+    const group = { ...grant('breakglass-group', 'tourniquet-breakglass-view'), subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }] };
+    expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: group }))).toBe(GUARDED);
+    const two = { ...grant('breakglass-two', 'tourniquet-breakglass-view'), subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
+    expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: two }))).toBe(GUARDED);
+    await rbac().deleteNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns });
+  });
+
   it('is refused unmanaged bindings: creating one, or deleting a grant it did not make', async () => {
     const unmanaged = grant('unlabelled', 'tourniquet-breakglass-view', {});
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: unmanaged }))).toBe(GUARDED);

@@ -131,6 +131,16 @@ export class ApprovalGate {
     return undefined;
   }
 
+  /**
+   * A vote that reaches the gate at or after its deadline, before the deadline timer has closed it
+   * (a worker back after the deadline sees both in one task). Checked by the validator only, so
+   * histories recorded before this rule replay unchanged.
+   */
+  pastDeadline(now: number): Refusal | undefined {
+    if (this.status !== 'open' || now < this.deadline) return undefined;
+    return { code: 'GateClosed', message: `gate ${this.id} passed its deadline (${new Date(this.deadline).toISOString()}): denied by default` };
+  }
+
   /** Applies a checked decision. A single deny vetoes; approvals close the gate at quorum. */
   apply(d: Decision, now: number): DecideResult {
     const vote: Vote = { approver: d.approver, decision: d.decision, via: d.via, at: new Date(now).toISOString() };

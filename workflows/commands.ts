@@ -21,8 +21,13 @@ export interface CommandDefinition {
   args: z.ZodType<Record<string, unknown>>;
   /** who may give it: the incident's requester only, or anyone (taking access away is always welcome) */
   from: 'requester' | 'anyone';
-  /** closes the incident's open gates (cancelled), so a pending request yields to it at once */
+  /**
+   * Takes precedence: it closes the incident's open gates (cancelled) and goes to the front of the
+   * queue, so neither a pending request nor queued ones (extend, extend…) hold it up.
+   */
   closesOpenGates?: boolean;
+  /** a reason is required, checked by this schema (e.g. at least 10 characters for the approvers) */
+  reason?: z.ZodType<string>;
 }
 
 export const commandInputSchema = z.object({
@@ -54,7 +59,7 @@ export interface CommandResult {
 export class CommandInbox {
   private readonly queue: IncidentCommand[] = [];
   private received = 0;
-  open = false;
+  private accepting = false;
 
   constructor(
     private readonly definitions: Readonly<Record<string, CommandDefinition>>,
@@ -71,7 +76,7 @@ export class CommandInbox {
       const known = Object.keys(this.definitions);
       return { refusal: { code: 'UnknownCommand', message: `this incident takes no command "${c.command}"${known.length ? ` (it takes: ${known.join(', ')})` : ''}` } };
     }
-    if (!this.open) return { refusal: { code: 'CommandNotAccepted', message: `"${c.command}" is not accepted now: the incident has not reached the point where it applies, or has ended` } };
+    if (!this.accepting) return { refusal: { code: 'CommandNotAccepted', message: `"${c.command}" is not accepted now: the incident has not reached the point where it applies, or has ended` } };
     if (definition.from === 'requester' && c.by !== this.requester) {
       return { refusal: { code: 'CommandNotPermitted', message: `only ${this.requester}, who requested this incident, may ask to ${c.command}` } };
     }
@@ -82,9 +87,31 @@ export class CommandInbox {
     return { command, definition };
   }
 
-  accept(command: Omit<IncidentCommand, 'seq' | 'at'>, now: number): IncidentCommand {
+  /**
+   * Input rules added after commands were first recorded: checked by the validator only, which
+   * replay skips, so a command accepted before such a rule existed still replays as accepted.
+   */
+  checkInput(input: unknown): { code: CommandRefusalCode; message: string } | undefined {
+    const parsed = commandInputSchema.safeParse(input);
+    const definition = parsed.success && Object.hasOwn(this.definitions, parsed.data.command) ? this.definitions[parsed.data.command] : undefined;
+    if (!parsed.success || !definition?.reason) return undefined;
+    const reason = definition.reason.safeParse(parsed.data.reason ?? '');
+    if (reason.success) return undefined;
+    return { code: 'InvalidCommand', message: `${parsed.data.command}: reason: ${reason.error.issues.map((i) => i.message).join('; ')}` };
+  }
+
+  open(): void {
+    this.accepting = true;
+  }
+
+  close(): void {
+    this.accepting = false;
+  }
+
+  accept(command: Omit<IncidentCommand, 'seq' | 'at'>, definition: CommandDefinition, now: number): IncidentCommand {
     const accepted: IncidentCommand = { seq: ++this.received, ...command, at: new Date(now).toISOString() };
-    this.queue.push(accepted);
+    if (definition.closesOpenGates) this.queue.unshift(accepted);
+    else this.queue.push(accepted);
     return accepted;
   }
 
@@ -97,10 +124,15 @@ export class CommandInbox {
   }
 }
 
-/** Waits for the next command until `untilMs` (workflow time); undefined when the time came first. A durable timer: restarts lose nothing. */
+/**
+ * Waits for the next command until `untilMs` (workflow time); undefined once that time has come,
+ * even with commands still queued (a grant that has run out is not extended). A durable timer:
+ * restarts lose nothing.
+ */
 export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise<IncidentCommand | undefined> {
   const wait = untilMs - Date.now();
   if (inbox.pending === 0 && wait > 0) await condition(() => inbox.pending > 0, wait);
+  if (Date.now() >= untilMs) return undefined;
   return inbox.take();
 }
 
@@ -111,22 +143,21 @@ export function registerCommandHandler(incident: Incident, inbox: CommandInbox):
       const checked = inbox.check(input);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       const now = Date.now();
-      const command = inbox.accept(checked.command, now);
+      const command = inbox.accept(checked.command, checked.definition, now);
       incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {
         seq: command.seq,
         command: command.command,
         args: command.args,
         via: command.via,
       });
-      if (checked.definition.closesOpenGates) {
-        for (const gate of incident.openGates) gate.close('cancelled', now, `${command.by} asked to ${command.command}`);
-      }
+      if (checked.definition.closesOpenGates) incident.closeOpenGates('cancelled', now, `${command.by} asked to ${command.command}`);
       return { seq: command.seq, command: command.command, accepted: true };
     },
     {
       validator: (input) => {
         const checked = inbox.check(input);
-        if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+        const refusal = 'refusal' in checked ? checked.refusal : inbox.checkInput(input);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
       },
     },
   );

@@ -73,8 +73,9 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier)
     },
     {
       validator: (input) => {
-        const { refusal } = refusalFor(incident, input);
-        if (refusal) throw failure(refusal);
+        const { refusal, decision } = refusalFor(incident, input);
+        const late = decision && incident.gate(decision.gateId)?.pastDeadline(Date.now());
+        if (refusal ?? late) throw failure((refusal ?? late)!);
       },
     },
   );

@@ -77,6 +77,10 @@ export class Incident {
     return this.gates.filter((g) => g.status === 'open');
   }
 
+  closeOpenGates(status: 'cancelled', at: number, reason: string): void {
+    for (const gate of this.openGates) gate.close(status, at, reason);
+  }
+
   gate(id: string): ApprovalGate | undefined {
     return this.gates.find((g) => g.id === id);
   }

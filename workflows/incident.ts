@@ -107,13 +107,15 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       try {
         await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox));
       } finally {
-        inbox.open = false;
+        inbox.close();
       }
       finish(incident, notifier, 'resolved', 'playbook completed');
     } catch (err) {
       if (isCancellation(err)) {
         await CancellationScope.nonCancellable(async () => {
-          for (const gate of incident.openGates) gate.close('cancelled', Date.now(), 'incident cancelled');
+          incident.closeOpenGates('cancelled', Date.now(), 'incident cancelled');
+          // Only the undos that must run whatever ends the incident (access granted is taken back).
+          await runCompensations(incident, compensations.filter((c) => c.onCancel));
           finish(incident, notifier, 'cancelled', 'incident cancelled');
           await notifier.drain();
         });

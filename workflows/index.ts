@@ -16,3 +16,4 @@ export type { ClockView } from './containment-clock';
 export { verifyChain, type LedgerEntry, type EvidenceRef } from './evidence-ledger';
 export { actionDigest, canonicalJson, sha256Hex } from './canonical';
 export * from './errors';
+export { parseDuration } from './durations';

@@ -50,8 +50,10 @@ export interface UndoStep<A, K extends KeysOfType<A, UndoActivity>> {
 
 /** The commands a playbook has opened itself to (see workflows/commands.ts). */
 export interface CommandQueue {
-  /** from now until the incident ends, the playbook's commands are accepted */
+  /** from now until close() or the end of the incident, the playbook's commands are accepted */
   open(): void;
+  /** no more commands: what is still queued is not taken */
+  close(): void;
   /** the next command, or undefined when `untilMs` (epoch ms, workflow time) comes first; a durable timer */
   next(untilMs: number): Promise<IncidentCommand | undefined>;
 }
@@ -88,8 +90,11 @@ export interface PlaybookContext<P, A> {
   announce(summary: string, details?: Record<string, unknown>, offer?: CommandOffer[]): void;
   /** Commands people may give the running incident (declared in `Playbook.commands`). */
   readonly commands: CommandQueue;
-  /** Register an undo, run in reverse order if a later step fails. */
-  compensate(name: string, undo: () => Promise<void>): void;
+  /**
+   * Register an undo, run in reverse order if a later step fails; with `onCancel`, also when the
+   * incident is cancelled (only for undos that need no gate: revoking access that was granted).
+   */
+  compensate(name: string, undo: () => Promise<void>, options?: { onCancel?: boolean }): void;
   /** When what is being contained first became exposed (ISO time): the containment clock reports the exposure window. */
   exposedSince(at: string): void;
 }

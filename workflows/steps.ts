@@ -32,10 +32,10 @@ function waitingVerifyActivities(options: VerifyOptions) {
     retry,
   });
 }
-/** Undo keeps retrying longer: taking access away must not give up after a few minutes of API trouble. */
+/** Undo never gives up on a retryable failure: access granted must not outlive an API outage. */
 const undoActivities = proxyActivities<Record<string, AnyActivity>>({
   startToCloseTimeout: '2m',
-  retry: { ...retry, maximumAttempts: 20, maximumInterval: '1m' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 /** Local: policy lookup is in-memory on the worker, and a server round trip here delays every gate. */
 const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
@@ -58,6 +58,8 @@ function recordEvidence(incident: Incident, name: string, ref: EvidenceRef): Led
 export interface Compensation {
   name: string;
   undo: () => Promise<void>;
+  /** also when the incident is cancelled (an undo that needs no gate, e.g. revoking access) */
+  onCancel?: boolean;
 }
 
 export function createPlaybookContext<P>(
@@ -105,7 +107,7 @@ export function createPlaybookContext<P>(
 
       incident.clock.mark('action_started_at');
       incident.setState('acting');
-      incident.timeline.append('action.started', 'tourniquet', `${request.mode === 'drill' ? 'DRILL ' : ''}${step.name}`, {
+      incident.timeline.append('action.started', 'tourniquet', `${drillMark}${step.name}`, {
         gateId: gate.id,
         action: step.activity,
         target: step.target,
@@ -202,15 +204,18 @@ export function createPlaybookContext<P>(
 
     commands: {
       open() {
-        inbox.open = true;
+        inbox.open();
+      },
+      close() {
+        inbox.close();
       },
       next(untilMs) {
         return nextCommand(inbox, untilMs);
       },
     },
 
-    compensate(name, undo) {
-      compensations.push({ name, undo });
+    compensate(name, undo, options) {
+      compensations.push({ name, undo, ...(options?.onCancel ? { onCancel: true } : {}) });
     },
 
     exposedSince(at) {

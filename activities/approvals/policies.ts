@@ -4,24 +4,15 @@
  * when a gate opens, and that resolved set is what the gate enforces.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import ms, { type StringValue } from 'ms';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PolicyRequest } from '../../workflows/contracts';
+import { parseDuration } from '../../workflows/durations';
 import type { ApprovalPolicy } from '../../workflows/request';
 
-/** Milliseconds for "90s", "30m", "2h"; undefined for anything else (ms() throws on "" ). */
-export function parseDuration(text: string): number | undefined {
-  if (!text.trim()) return undefined;
-  try {
-    const v = ms(text as StringValue);
-    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { parseDuration };
 
-const duration = z
+export const durationSchema = z
   .string()
   .refine((s) => parseDuration(s) !== undefined, 'must be a duration like "90s", "30m" or "2h"')
   .transform((s) => parseDuration(s)!);
@@ -37,9 +28,9 @@ const policySchema = z
   .object({
     approvers: z.array(approverRef).min(1),
     quorum: z.number().int().min(1).default(1),
-    timeout: duration.default(30 * 60_000),
-    reminders: z.array(duration).default([]),
-    escalation: z.object({ after: duration, notify: z.array(approverRef).min(1), channel: z.string().optional() }).strict().optional(),
+    timeout: durationSchema.default(30 * 60_000),
+    reminders: z.array(durationSchema).default([]),
+    escalation: z.object({ after: durationSchema, notify: z.array(approverRef).min(1), channel: z.string().optional() }).strict().optional(),
     requireReasonOnApprove: z.boolean().default(false),
     channel: z.string().optional(),
   })

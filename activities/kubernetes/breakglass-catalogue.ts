@@ -6,14 +6,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseDuration } from '../approvals/policies';
+import { durationSchema } from '../approvals/policies';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-const duration = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, 'must be a duration like "30m" or "4h"')
-  .transform((s) => parseDuration(s)!);
 
 const roleSchema = z
   .object({
@@ -24,7 +19,7 @@ const roleSchema = z
     namespaces: z.array(z.union([z.literal('*'), z.string().regex(DNS_LABEL, 'a namespace name')])).default([]),
     /** may be granted cluster-wide (a ClusterRoleBinding) */
     cluster: z.boolean().default(false),
-    maxDuration: duration.default(4 * 60 * 60_000),
+    maxDuration: durationSchema.default(4 * 60 * 60_000),
     /** the approval policy; it must need two approvers (checked at start-up) */
     policy: z.string().min(1).default('two-person'),
   })
