@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gateBlocks, threadLine } from '../activities/slack/messages';
+import { gateBlocks, gateText, threadLine } from '../activities/slack/messages';
 import type { GateView, IncidentNotification } from '../workflows';
 
 const gate: GateView = {
@@ -39,5 +39,20 @@ describe('the approval message', () => {
   it('never shows the action arguments, only the digest that binds them', () => {
     const secretish = { ...gate, args: { token: 'do-not-show-me' } };
     expect(json(gateBlocks({ ...event, kind: 'approval.requested' }, secretish, ctx))).not.toContain('do-not-show-me');
+  });
+
+  it('keeps what people wrote as text: no channel pings or disguised links from a reason or a title', () => {
+    const sneaky = { ...gate, step: 'Grant db-admin — "<!channel> approve now <https://evil.example|Approve>"' };
+    const requested = { ...event, kind: 'approval.requested' as const, gate: sneaky, incident: { ...event.incident, title: 'Fix & <!here>' } };
+    expect(threadLine(requested, ctx)).toContain('*Grant db-admin — "&lt;!channel&gt; approve now &lt;https://evil.example|Approve&gt;"*');
+    expect(gateText(requested, sneaky)).not.toContain('<!channel>');
+    expect(threadLine({ ...requested, kind: 'incident.started' }, ctx)).toContain('*Fix &amp; &lt;!here&gt;*');
+    const update = { ...event, kind: 'incident.update' as const, summary: 'Access revoked (revoked early by carol: <!everyone>)' };
+    expect(threadLine(update, ctx)).toBe('Access revoked (revoked early by carol: &lt;!everyone&gt;)');
+    // mrkdwn is where Slack would act on it; the header is plain_text, shown as typed.
+    const texts = JSON.stringify(gateBlocks(requested, sneaky, ctx)).match(/"type":"mrkdwn","text":"[^"]*"/g) ?? [];
+    expect(texts.length).toBeGreaterThan(0);
+    expect(texts.join('\n')).toContain('Fix &amp; &lt;!here&gt;');
+    expect(texts.join('\n')).not.toMatch(/<!here>|<!channel>|<https:\/\/evil/);
   });
 });

@@ -50,12 +50,19 @@ export function offerBlocks(event: IncidentNotification, text: string): KnownBlo
   return [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons }];
 }
 
+/**
+ * Text people wrote (titles, reasons, step names carrying a requester's reason) is escaped as Slack
+ * asks, so `<!channel>` or a `<url|Approve>` link in a reason stays text and cannot ping or mislead.
+ */
+export const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 const drill = (i: IncidentHeader) => (i.mode === 'drill' ? '[DRILL] ' : '');
 const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso}>`;
 
 function incidentLabel(i: IncidentHeader, ctx: MessageContext): string {
   const url = ctx.link?.(i.id);
-  return url ? `<${url}|${i.title}> (\`${i.id}\`)` : `${i.title} (\`${i.id}\`)`;
+  const title = escapeText(i.title);
+  return url ? `<${url}|${title}> (\`${i.id}\`)` : `${title} (\`${i.id}\`)`;
 }
 
 function outcomeLine(gate: GateView, ctx: MessageContext): string {
@@ -66,8 +73,8 @@ function outcomeLine(gate: GateView, ctx: MessageContext): string {
       return `:white_check_mark: *Approved* by ${approvers.join(', ')} at ${slackDate(gate.closed_at!)}`;
     case 'denied':
       return deny
-        ? `:no_entry: *Denied* by ${ctx.who(deny.approver)} at ${slackDate(gate.closed_at!)}: ${deny.reason ?? ''}`
-        : `:no_entry: *Denied*: ${gate.closed_reason ?? ''}`;
+        ? `:no_entry: *Denied* by ${ctx.who(deny.approver)} at ${slackDate(gate.closed_at!)}: ${escapeText(deny.reason ?? '')}`
+        : `:no_entry: *Denied*: ${escapeText(gate.closed_reason ?? '')}`;
     case 'expired':
       return `:hourglass: *Expired — denied.* No decision by ${slackDate(gate.deadline)}; nothing was done.`;
     case 'cancelled':
@@ -127,31 +134,33 @@ function gateButtons(incidentId: string, gate: GateView): ActionsBlock {
 }
 
 export function gateText(event: IncidentNotification, gate: GateView): string {
-  return `${drill(event.incident)}Approval needed: ${gate.step} — ${gate.action} on ${gate.target} (${gate.status})`;
+  return `${drill(event.incident)}Approval needed: ${escapeText(gate.step)} — ${gate.action} on ${gate.target} (${gate.status})`;
 }
 
 /** One line in the incident's thread for each step of its life. */
 export function threadLine(event: IncidentNotification, ctx: MessageContext): string {
   const i = event.incident;
   const gate = event.gate;
+  const step = escapeText(gate?.step ?? '');
+  const summary = escapeText(event.summary);
   switch (event.kind) {
     case 'incident.started':
-      return `${drill(i)}:rotating_light: *${i.title}* — incident ${incidentLabel(i, ctx)} opened by ${ctx.who(i.requester)}, playbook \`${i.playbook}\``;
+      return `${drill(i)}:rotating_light: *${escapeText(i.title)}* — incident ${incidentLabel(i, ctx)} opened by ${ctx.who(i.requester)}, playbook \`${i.playbook}\``;
     case 'approval.requested':
-      return `:lock: Awaiting approval: *${gate?.step}* (${gate?.quorum} of ${gate?.eligible.map((a) => ctx.who(a)).join(', ')})`;
+      return `:lock: Awaiting approval: *${step}* (${gate?.quorum} of ${gate?.eligible.map((a) => ctx.who(a)).join(', ')})`;
     case 'approval.reminder':
-      return `:bell: Reminder: *${gate?.step}* still needs ${gate?.approvalsRemaining} approval(s) from ${gate?.eligible.filter((a) => a !== gate.requester).map((a) => ctx.who(a)).join(', ')} before ${gate ? slackDate(gate.deadline) : ''}`;
+      return `:bell: Reminder: *${step}* still needs ${gate?.approvalsRemaining} approval(s) from ${gate?.eligible.filter((a) => a !== gate.requester).map((a) => ctx.who(a)).join(', ')} before ${gate ? slackDate(gate.deadline) : ''}`;
     case 'approval.escalated':
-      return `:mega: Escalated to ${(event.escalateTo ?? []).map((a) => ctx.who(a)).join(', ')}: *${gate?.step}* still awaits approval`;
+      return `:mega: Escalated to ${(event.escalateTo ?? []).map((a) => ctx.who(a)).join(', ')}: *${step}* still awaits approval`;
     case 'approval.closed':
-      return gate ? outcomeLine(gate, ctx) : event.summary;
+      return gate ? outcomeLine(gate, ctx) : summary;
     case 'action.started':
-      return `:hammer_and_wrench: Acting: *${gate?.step ?? event.summary}*`;
+      return `:hammer_and_wrench: Acting: *${gate ? step : summary}*`;
     case 'incident.contained':
-      return `:shield: Contained (verified: ${event.summary.replace(/^contained: /, '')})`;
+      return `:shield: Contained (verified: ${summary.replace(/^contained: /, '')})`;
     case 'incident.finished':
-      return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state} — ${event.summary.replace(`${i.state}: `, '')}`;
+      return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state} — ${summary.replace(`${i.state}: `, '')}`;
     default:
-      return event.summary;
+      return summary;
   }
 }
