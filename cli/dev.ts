@@ -57,7 +57,7 @@ export async function runDev(config: Config): Promise<void> {
       `  Evidence        ${config.evidenceDir}`,
       `  Policies        ${config.policiesPath}`,
       config.kubernetes
-        ? `  Kubernetes      ${config.kubernetes.kubeconfig ? `KUBECONFIG ${config.kubernetes.kubeconfig}` : 'in-cluster ServiceAccount'}; break-glass catalogue ${config.breakGlassPath}`
+        ? `  Kubernetes      ${config.kubernetes.kubeconfig ? `KUBECONFIG ${config.kubernetes.kubeconfig}` : 'in-cluster ServiceAccount'}; break-glass catalogue ${config.breakGlassPath ?? 'none (set TOURNIQUET_BREAKGLASS)'}`
         : '  Kubernetes      off (set KUBECONFIG for isolate-pod, rollback-deploy, break-glass)',
       '',
       'In another terminal:  bin/tourniquet start demo --requester alice',

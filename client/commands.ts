@@ -4,10 +4,11 @@
  * now, and that refusal is audited on the timeline by signal. A command the engine has not
  * confirmed in time is reported as not confirmed, never as done.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { commandUpdate, refusalSignal, type CommandResult, type RefusalReport } from '../workflows';
+import { isTimeout } from './decisions';
 
 export interface CommandRequest {
   incidentId: string;
@@ -28,6 +29,8 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
   const handle = client.workflow.getHandle(req.incidentId);
   const input = { command: req.command, by: req.by, args: req.args ?? {}, via: req.via, ...(req.reason ? { reason: req.reason } : {}) };
   const timeoutMs = req.timeoutMs ?? 15_000;
+  const audit = (code: RefusalReport['code'], message: string) =>
+    handle.signal(refusalSignal, { approver: req.by, code, message, via: req.via }).catch(() => {});
   try {
     const result = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       handle.executeUpdate(commandUpdate, { args: [input], updateId: `command:${req.command}:${req.by}:${randomUUID()}` }),
@@ -36,18 +39,16 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const code = (err.cause.type ?? 'InvalidCommand') as RefusalReport['code'];
-      const report: RefusalReport = { approver: req.by, code, message: `${req.command} refused: ${err.cause.message}`, via: req.via };
-      await handle.signal(refusalSignal, report).catch(() => {});
+      await audit(code, `${req.command} refused: ${err.cause.message}`);
       return { applied: false, code, message: err.cause.message };
     }
     if (err instanceof WorkflowNotFoundError) {
       return { applied: false, code: 'IncidentEnded', message: `incident ${req.incidentId} has ended or does not exist; nothing was done` };
     }
-    const code = (err as { code?: number })?.code;
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || code === 4 || code === 1 || code === 14) {
+    if (isTimeout(err)) {
       // The server may still hold the command and deliver it when a worker returns: say so, never "done".
       const message = `the engine did not confirm "${req.command}" within ${Math.round(timeoutMs / 1000)}s (is a worker running?); it may still apply when a worker returns — check the incident's timeline before trying again`;
-      await handle.signal(refusalSignal, { approver: req.by, code: 'EngineUnavailable', message, via: req.via }).catch(() => {});
+      await audit('EngineUnavailable', message);
       return { applied: false, code: 'EngineUnavailable', message };
     }
     throw err;

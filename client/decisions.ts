@@ -38,7 +38,8 @@ const DEFAULT_VALID_FOR_MS = 15_000;
 /** time for an acceptance stamped just before validUntil to reach us */
 const GRACE_MS = 5_000;
 
-function isTimeout(err: unknown): boolean {
+/** The engine did not answer in time (no worker, or a slow one): not a refusal, and not a success. */
+export function isTimeout(err: unknown): boolean {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   const code = (err as { code?: number })?.code;
   // gRPC DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE

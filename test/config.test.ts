@@ -56,6 +56,11 @@ describe('loadConfig', () => {
     expect(config.demoDir).toBe('/tmp/demo');
   });
 
+  it('takes the break-glass catalogue from TOURNIQUET_BREAKGLASS, else the shipped file', () => {
+    expect(loadConfig({ TOURNIQUET_BREAKGLASS: '/etc/tourniquet/breakglass.json' }).breakGlassPath).toBe('/etc/tourniquet/breakglass.json');
+    expect(loadConfig({}).breakGlassPath).toBe(resolve(projectRoot, 'config/breakglass.json'));
+  });
+
   it('turns TLS on when an API key is set', () => {
     expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal).toEqual({ namespace: 'default', apiKey: 'k', tls: {} });
   });

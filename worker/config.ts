@@ -2,9 +2,12 @@
  * Configuration from the environment, validated once at start-up so a typo fails loudly with the
  * variable's name instead of surfacing later as a confusing connection error.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../tools/temporal-binaries';
+
+const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/breakglass.json');
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -28,7 +31,7 @@ const envSchema = z
     TOURNIQUET_EVIDENCE_DIR: z.string().min(1).optional(),
     TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
     TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
-    TOURNIQUET_BREAKGLASS: z.string().min(1).default(resolve(projectRoot, 'config/breakglass.json')),
+    TOURNIQUET_BREAKGLASS: z.string().min(1).optional(),
     TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -90,8 +93,11 @@ export interface Config {
   evidenceDir: string;
   demoDir: string;
   policiesPath: string;
-  /** the break-glass catalogue file: the roles the break-glass playbook may grant */
-  breakGlassPath: string;
+  /**
+   * the break-glass catalogue file: the roles the break-glass playbook may grant. TOURNIQUET_BREAKGLASS
+   * (must exist), else config/breakglass.json when present; without one, break-glass says it is not configured
+   */
+  breakGlassPath?: string;
   workflowBundle?: string;
   gateway: { host: string; port: number };
   dev: { port: number; uiPort: number };
@@ -139,12 +145,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceDir: resolve(e.TOURNIQUET_EVIDENCE_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'evidence')),
     demoDir: resolve(e.TOURNIQUET_DEMO_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'demo')),
     policiesPath: resolve(e.TOURNIQUET_POLICIES),
-    breakGlassPath: resolve(e.TOURNIQUET_BREAKGLASS),
     gateway: { host: e.TOURNIQUET_GATEWAY_HOST, port: e.TOURNIQUET_GATEWAY_PORT },
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
   };
+  const breakGlass = e.TOURNIQUET_BREAKGLASS ? resolve(e.TOURNIQUET_BREAKGLASS) : DEFAULT_BREAKGLASS;
+  if (e.TOURNIQUET_BREAKGLASS || existsSync(breakGlass)) config.breakGlassPath = breakGlass;
   if (e.TEMPORAL_SDK_METRICS_ADDRESS) config.sdkMetricsAddress = e.TEMPORAL_SDK_METRICS_ADDRESS;
   if (e.SLACK_BOT_TOKEN && e.SLACK_CHANNEL) {
     config.slack = { botToken: e.SLACK_BOT_TOKEN, channel: e.SLACK_CHANNEL, eventsPath: e.SLACK_EVENTS_PATH };
