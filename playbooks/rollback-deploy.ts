@@ -115,8 +115,12 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       restored: { revision: targetRevision, sha: text(facts.targetGitSha) || null },
     });
     const deployments = found.facts ?? {};
-    const bad = typeof deployments.badDeployment === 'number' ? { deployment: deployments.badDeployment, sha: text(deployments.badSha) } : null;
     const restored = typeof deployments.restoredDeployment === 'number' ? { deployment: deployments.restoredDeployment, sha: text(deployments.restoredSha) } : null;
+    // Both revisions built from one commit are one GitHub deployment: it gets the restored one's
+    // `success` only, never a contradicting `failure` too (the evidence says so).
+    const bad = typeof deployments.badDeployment === 'number' && deployments.badDeployment !== restored?.deployment
+      ? { deployment: deployments.badDeployment, sha: text(deployments.badSha) }
+      : null;
     if (!bad && !restored) return; // the evidence says why neither revision has a GitHub deployment
 
     const plan = [

@@ -124,6 +124,54 @@ describe('GitHub deployment statuses', () => {
     expect(fake.callsOf('repos/create-deployment-status')).toHaveLength(2);
   });
 
+  it('a config-only bad deploy (same commit as the restored revision): its one GitHub deployment is marked success only, once', async () => {
+    const name = `shop-${randomBytes(3).toString('hex')}`;
+    const [v1, v2] = ['v1', 'v2'].map((tag) => commit(`${name}:${tag}`)) as [string, string];
+    await controller.deploy(name, { image: 'registry.example/shop:v1', annotations: { 'tourniquet.io/git-sha': v1 } });
+    fake.addDeployment(REPO, { sha: v1, environment: ENV, state: 'success' });
+    await controller.deploy(name, { image: 'registry.example/shop:v2', annotations: { 'tourniquet.io/git-sha': v2 } });
+    fake.addDeployment(REPO, { sha: v2, environment: ENV, state: 'success' });
+    // The bad deploy changed configuration only: the same commit, which CI deployed once more.
+    await controller.deploy(name, { image: 'registry.example/shop:v2', annotations: { 'tourniquet.io/git-sha': v2, 'example.com/pool-size': '1' } });
+    const shared = fake.addDeployment(REPO, { sha: v2, environment: ENV, state: 'success' });
+    const created = fake.callsOf('repos/create-deployment-status').length;
+
+    const id = await start(name);
+    await approveGate(id, 'kubeRollbackDeployment', 'bob');
+    const gate = await approveGate(id, 'githubRecordRollback', 'carol');
+    expect(gate.step).toBe(`Record the rollback on GitHub ${REPO} (${ENV}): deployment #${shared} (revision 2) success`);
+    const final = await finished(id);
+    expect(final.state).toBe('resolved');
+    const evidence = final.evidence.find((e) => e.name.startsWith('GitHub deployments'))!;
+    expect(evidence.facts).toMatchObject({ badDeployment: null, restoredDeployment: shared, sameDeployment: shared });
+    expect(evidence.facts!.missing).toBe(`revision 3 (rolled back from) and revision 2 (restored) are both commit ${v2.slice(0, 12)}, deployment #${shared}: it runs again, so it is marked success only, not failure too`);
+    // No contradicting failure: one status, the restored one's success.
+    expect(fake.callsOf('repos/create-deployment-status')).toHaveLength(created + 1);
+    expect(statusesOf(shared).map((st) => st.state)).toEqual(['success', 'success']);
+    expect(statusesOf(shared).at(-1)).toMatchObject({ description: `Restored by Tourniquet incident ${id} (rollback from revision 3)` });
+
+    // GitHub moves on (another deployment succeeds, so ours is marked inactive): this incident's
+    // status is no longer the newest, and a retry still finds it and records nothing more.
+    const deps = createGitHubDeps({ token: fake.appToken, apiUrl: fake.url });
+    const next = fake.addDeployment(REPO, { sha: commit(`${name}:v4`), environment: ENV });
+    await deps.clients.api.rest.repos.createDeploymentStatus({ owner: 'acme', repo: 'shop', deployment_id: next, state: 'success', log_url: `https://ci.example/runs/${next}` });
+    expect(statusesOf(shared).at(-1)!.state).toBe('inactive');
+    const writes = fake.callsOf('repos/create-deployment-status').length;
+    const activities = createGitHubActivities({ github: deps, store: h.deps.store });
+    const restored = { deployment: shared, sha: v2 };
+    for (const args of [
+      { owner: 'acme', repo: 'shop', environment: ENV, fromRevision: 3, toRevision: 2, bad: null, restored },
+      // Even if such args were approved, one deployment is never marked failure and success.
+      { owner: 'acme', repo: 'shop', environment: ENV, fromRevision: 3, toRevision: 2, bad: restored, restored },
+    ]) {
+      const env = new MockActivityEnvironment({ activityType: 'githubRecordRollback' }, { logger: new DefaultLogger('ERROR') });
+      const again = await env.run(activities.githubRecordRollback, approved('githubRecordRollback', `${REPO}/environments/${ENV}`, args, { incidentId: id }));
+      expect(again).toMatchObject({ changed: false, summary: expect.stringMatching(new RegExp(`deployment #${shared} \\(revision 2, \\w{12}\\) success was already recorded`)) });
+    }
+    expect(fake.callsOf('repos/create-deployment-status')).toHaveLength(writes);
+    expect(statusesOf(shared).some((st) => st.state === 'failure')).toBe(false);
+  });
+
   it('in a drill, asks both gates and sends GitHub nothing', async () => {
     const { name, ids } = await deployed();
     const writes = fake.writes().length;

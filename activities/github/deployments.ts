@@ -9,8 +9,14 @@
  * deployment workflows, which is the opposite of a rollback. A revision without a deployment is
  * left out, and the evidence says why.
  *
- * Idempotent: a deployment whose newest status is already this incident's, with the same state, is
- * not given another. In drill mode the statuses are reported as "would record", never sent.
+ * When the bad and the restored revisions were built from the same commit (a bad deploy that only
+ * changed configuration), both resolve to the same GitHub deployment: it is marked `success` only
+ * (it runs again now), never `failure` and then `success`, and the evidence says why.
+ *
+ * Idempotent: a deployment that already carries a status of this incident with the same state (any
+ * of its statuses, not only the newest: the other revision's status or GitHub's `inactive` may have
+ * come after it) is not given another. In drill mode the statuses are reported as "would record",
+ * never sent.
  */
 import type { ActionResult, ApprovedAction, EvidenceRequest } from '../../workflows/contracts';
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
@@ -76,9 +82,18 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
     // GitHub lists a deployment's statuses newest first.
     return data[0];
   };
+  /** Every status of the deployment, every page. */
+  const allStatuses = async (github: GitHubDeps, where: RepoEnvironment, deploymentId: number) =>
+    githubCall(`list the statuses of deployment ${deploymentId} in ${where.owner}/${where.repo}`, () =>
+      github.clients.api.paginate(github.clients.api.rest.repos.listDeploymentStatuses, { owner: where.owner, repo: where.repo, deployment_id: deploymentId, per_page: 100 }),
+    );
 
   return {
-    /** facts: badDeployment, restoredDeployment (ids or null), badState, restoredState (their newest status), missing (why one is null) */
+    /**
+     * facts: badDeployment, restoredDeployment (ids or null), badState, restoredState (their newest
+     * status), missing (why one is null), sameDeployment (the id, when both revisions' commit is the
+     * same deployment: then only restoredDeployment is set)
+     */
     async githubRevisionDeployments(req: EvidenceRequest<RevisionDeploymentsInput>): Promise<EvidenceRef> {
       const github = requireGitHub(deps.github);
       const { owner, repo, environment } = req.input;
@@ -106,12 +121,22 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
         const latest = await latestStatus(github, req.input, match.id);
         return { id: match.id, sha: match.sha, ref: match.ref, createdAt: match.created_at, latestState: latest?.state ?? null };
       };
-      const bad = await find('bad', req.input.bad);
+      const foundBad = await find('bad', req.input.bad);
       const restored = await find('restored', req.input.restored);
+      // One deployment for both (a config-only bad deploy): `failure` then `success` on it would
+      // contradict each other, and it runs again now, so it is only marked `success`.
+      const sameDeployment = foundBad && restored && foundBad.id === restored.id ? restored.id : null;
+      if (sameDeployment !== null) {
+        missing.push(
+          `revision ${req.input.bad.revision ?? '?'} (rolled back from) and revision ${req.input.restored.revision ?? '?'} (restored) are both commit ${short(restored!.sha)}, ` +
+            `deployment #${sameDeployment}: it runs again, so it is marked success only, not failure too`,
+        );
+      }
+      const bad = sameDeployment === null ? foundBad : null;
       const recorded = await recordArtifact(deps.store, {
         incidentId: req.incidentId,
         name: req.name,
-        content: { repository: `${owner}/${repo}`, environment, bad: { ...req.input.bad, deployment: bad }, restored: { ...req.input.restored, deployment: restored }, missing, searched: deployments.length, fetchedAt: new Date().toISOString() },
+        content: { repository: `${owner}/${repo}`, environment, bad: { ...req.input.bad, deployment: bad }, sameDeployment, restored: { ...req.input.restored, deployment: restored }, missing, searched: deployments.length, fetchedAt: new Date().toISOString() },
       });
       return {
         ...recorded,
@@ -123,6 +148,7 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
           badState: bad?.latestState ?? null,
           restoredState: restored?.latestState ?? null,
           missing: missing.join('; ') || null,
+          sameDeployment,
         },
       };
     },
@@ -133,8 +159,8 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
       const link = github.incidentUrl?.(req.incidentId);
       const record = async (target: StatusTarget, revision: number | null, state: 'failure' | 'success', description: string) => {
         const what = `deployment #${target.deployment} (revision ${revision ?? '?'}, ${short(target.sha)}) ${state}`;
-        const latest = await latestStatus(github, req.args, target.deployment);
-        if (latest?.state === state && latest.description.includes(marker(req.incidentId))) return { said: `${what} was already recorded`, changed: false };
+        const statuses = await allStatuses(github, req.args, target.deployment);
+        if (statuses.some((s) => s.state === state && s.description?.includes(marker(req.incidentId)))) return { said: `${what} was already recorded`, changed: false };
         if (req.dryRun) return { said: `would record ${what}`, changed: false };
         await githubCall(`record status ${state} on deployment ${target.deployment} in ${owner}/${repo}`, () =>
           github.clients.api.rest.repos.createDeploymentStatus({
@@ -150,7 +176,10 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
       };
       const done = [];
       // The bad one first: a `success` makes GitHub mark the environment's earlier successful deployments inactive.
-      if (req.args.bad) {
+      const same = req.args.bad && req.args.restored && req.args.bad.deployment === req.args.restored.deployment;
+      if (req.args.bad && same) {
+        done.push({ said: `deployment #${req.args.bad.deployment} is also the restored revision's: not marked failure`, changed: false });
+      } else if (req.args.bad) {
         done.push(await record(req.args.bad, fromRevision, 'failure', `Rolled back to revision ${toRevision} by ${marker(req.incidentId)}`));
       }
       if (req.args.restored) {
