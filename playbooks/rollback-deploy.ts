@@ -91,14 +91,17 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
     // As with kubectl, undoing twice re-deploys what the first undo removed: the approvers are told.
     const reDeployed = text(facts.currentRestored);
     const undoesRollback = reDeployed && toRevision === undefined ? `; note: revision ${fromRevision ?? '?'} itself re-deployed revision ${reDeployed}, so this undoes that rollback` : '';
-    await ctx.destructive({
+    const rolledBack = await ctx.destructive({
       name: `Roll back deployment ${where} from revision ${fromRevision ?? '?'} (${text(facts.currentImages)}) to revision ${targetRevision} (${text(facts.targetImages)}), as kubectl rollout undo does${undoesRollback}`,
       activity: 'kubeRollbackDeployment',
       target: `deployments/${where}`,
       args: { ...ref, fromRevision, toRevision: targetRevision, replicaSet: target.replicaSet },
       risk: 'high',
     });
-    await ctx.verify(`rollout of deployment ${where}`, 'kubeAwaitRollout', { ...ref, timeoutSeconds: rolloutTimeoutSeconds }, {
+    // The target ReplicaSet and the patch's time tell this rollout's ProgressDeadlineExceeded from a
+    // stale one of the bad rollout, which the controller keeps until the rollback progresses.
+    const patchedAt = typeof rolledBack.details?.patchedAt === 'string' ? rolledBack.details.patchedAt : null;
+    await ctx.verify(`rollout of deployment ${where}`, 'kubeAwaitRollout', { ...ref, timeoutSeconds: rolloutTimeoutSeconds, replicaSet: target.replicaSet, patchedAt }, {
       // Past the activity's own deadline, so running out of time is a failed verification, not a timeout.
       timeout: `${rolloutTimeoutSeconds + 60}s`,
       heartbeat: ROLLOUT_HEARTBEAT,

@@ -4,7 +4,8 @@
  * (ReplicaSets, revisions, /status) is played openly by test/support/kube/deployment-controller.ts:
  * only etcd and kube-apiserver run there. Also: an Alertmanager alert routes to the playbook.
  */
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../activities/kubernetes';
 import { classifyKubeError } from '../activities/kubernetes/errors';
 import { rollbackPatch } from '../activities/kubernetes/revisions';
+import { rolloutState } from '../activities/kubernetes/rollout';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import { playbooks } from '../playbooks';
 import { alertRoutes } from '../playbooks/routes';
@@ -23,6 +25,7 @@ import type { ControlPlane } from './support/kube/control-plane';
 import { REVISION, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
 import { clientAs, statusOf } from './support/kube/objects';
 import { startWorkerCluster } from './support/kube/worker-cluster';
+import { waitFor } from './support/wait';
 
 let cp: ControlPlane;
 let admin: KubeConfig;
@@ -75,6 +78,22 @@ async function failed(id: string): Promise<IncidentStatus> {
 }
 
 const quiet = { logger: new DefaultLogger('ERROR') };
+
+/** The names of the ReplicaSets at these revisions. */
+async function replicaSetNames(name: string, ...revisions: string[]): Promise<string[]> {
+  const replicaSets = await controller.replicaSets(name);
+  return revisions.map((r) => replicaSets.find((rs) => rs.metadata!.annotations![REVISION] === r)!.metadata!.name!);
+}
+
+const progressingOf = async (name: string) =>
+  (await apps().readNamespacedDeployment({ name, namespace: ns })).status?.conditions?.find((c) => c.type === 'Progressing');
+
+/** What the pending rollout wait last heartbeated (its latest poll, as the server has it), if it is pending. */
+async function waitProgress(id: string): Promise<{ polls: number; status: string } | undefined> {
+  const { raw } = await h.client.workflow.getHandle(id).describe();
+  const payload = raw.pendingActivities?.find((a) => a.activityType?.name === 'kubeAwaitRollout')?.heartbeatDetails?.payloads?.[0];
+  return payload ? defaultPayloadConverter.fromPayload(payload as Payload) : undefined;
+}
 
 describe('refused before anyone is asked', () => {
   it('a paused deployment', async () => {
@@ -155,14 +174,78 @@ describe('a rollout that does not come good', () => {
     expect(timeline.some((e) => e.kind.startsWith('compensation.'))).toBe(false);
   });
 
-  it('fails verification at once when the controller reports ProgressDeadlineExceeded', async () => {
-    const name = await deployed();
+  it('fails verification at once when the controller reports ProgressDeadlineExceeded about the restored ReplicaSet', async () => {
+    // The bad rollout timed out, and so does the rollback: the second condition is the rollback's own.
+    const name = await deployed(['v1', 'v2']);
     controller.behave(name, 'progress-deadline');
+    await controller.deploy(name, { image: 'registry.example/api:v3' });
+    const [restored, bad] = await replicaSetNames(name, '2', '3');
+    expect(await progressingOf(name)).toMatchObject({ reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${bad}" has timed out progressing.` });
+    const id = await start(name, { rolloutTimeoutSeconds: 120 });
+    await waitForGate(h.client, id);
+    const approvedAt = Date.now();
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    const s = await failed(id);
+    expect(s.outcome).toContain(`deployment ${ns}/${name} exceeded its progress deadline: ReplicaSet "${restored}" has timed out progressing.`);
+    expect(Date.now() - approvedAt).toBeLessThan(60_000);
+  });
+
+  it('keeps waiting through a stale ProgressDeadlineExceeded of the bad rollout, and passes once the rollback rolls out', async () => {
+    const name = await deployed(['v1', 'v2']);
+    controller.behave(name, 'progress-deadline');
+    await controller.deploy(name, { image: 'registry.example/api:v3' });
+    const [, bad] = await replicaSetNames(name, '2', '3');
+    // As the real controller does, the condition about the bad ReplicaSet stays until the rollback progresses.
+    controller.behave(name, 'stale-deadline');
+    await controller.settled(name);
     const id = await start(name, { rolloutTimeoutSeconds: 120 });
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
-    const s = await failed(id);
-    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} exceeded its progress deadline: ReplicaSet "${name}-\\w+" has timed out progressing`));
+    // The rollback observed by the controller, the stale condition still there...
+    await waitFor('the controller to observe the rollback', async () => {
+      const d = await controller.settled(name);
+      return d.spec!.template.spec!.containers[0]!.image === 'registry.example/api:v2' && d;
+    });
+    expect(await progressingOf(name)).toMatchObject({ reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${bad}" has timed out progressing.` });
+    // ...and the wait, having seen it, is still waiting for the replicas rather than failing.
+    await waitFor('the rollout wait to poll the observed rollback', async () => {
+      const progress = await waitProgress(id);
+      if (!progress) {
+        const s = await getStatus(h.client, id);
+        if (s.state === 'failed') throw new Error(`the incident failed: ${s.outcome}`);
+      }
+      return progress?.status === `0 of 2 updated replicas of deployment ${ns}/${name} are available`;
+    }, { timeoutMs: 30_000 });
+    controller.behave(name, 'healthy');
+    const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
+    open.delete(id);
+    expect(final.state).toBe('resolved');
+    const passed = (await getTimeline(h.client, id)).filter((e) => e.kind === 'verify.passed').map((e) => e.summary);
+    expect(passed[0]).toBe(`rollout of deployment ${ns}/${name}: deployment ${ns}/${name} successfully rolled out (2 of 2 replicas available)`);
+    expect(await imageOf(name)).toBe('registry.example/api:v2');
+  });
+
+  it('takes a ProgressDeadlineExceeded as final only when it is about the target ReplicaSet or newer than the patch', () => {
+    const patchedAt = '2030-01-01T10:00:00.400Z';
+    const at = (lastUpdateTime: string, message: string): V1Deployment => ({
+      metadata: { namespace: 'shop', name: 'api', generation: 4 },
+      spec: { replicas: 2, selector: {}, template: {} },
+      status: {
+        observedGeneration: 4, replicas: 2, updatedReplicas: 2, availableReplicas: 0,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message, lastUpdateTime: new Date(lastUpdateTime) }],
+      },
+    });
+    const other = 'ReplicaSet "api-bad" has timed out progressing.';
+    const mine = 'ReplicaSet "api-good" has timed out progressing.';
+    const scope = { replicaSet: 'api-good', patchedAt };
+    expect(rolloutState(at('2030-01-01T09:50:00Z', other), scope)).toMatchObject({ failed: false, message: '0 of 2 updated replicas of deployment shop/api are available' });
+    // The same second as the patch is not after it (the API keeps whole seconds).
+    expect(rolloutState(at('2030-01-01T10:00:00Z', other), scope)).toMatchObject({ failed: false });
+    expect(rolloutState(at('2030-01-01T10:00:01Z', other), scope)).toMatchObject({ failed: true });
+    expect(rolloutState(at('2030-01-01T09:50:00Z', mine), scope)).toMatchObject({ failed: true, message: `deployment shop/api exceeded its progress deadline: ${mine}` });
+    expect(rolloutState(at('2030-01-01T10:00:01Z', other), { replicaSet: 'api-good' })).toMatchObject({ failed: false });
+    // Without a scope, kubectl's rule: any is final.
+    expect(rolloutState(at('2030-01-01T09:50:00Z', other))).toMatchObject({ failed: true });
   });
 });
 

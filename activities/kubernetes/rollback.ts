@@ -63,6 +63,8 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
         );
       }
       const body = rollbackPatch(deployment, target);
+      // A ProgressDeadlineExceeded updated after this is the rollback's own (see rollout.ts).
+      const patchedAt = new Date().toISOString();
       const patched = await kubeCall(`rolling back deployment ${where} to revision ${toRevision}`, () =>
         k.apps.patchNamespacedDeployment({ name, namespace, body, dryRun: req.dryRun ? 'All' : undefined }, jsonPatch),
       );
@@ -71,7 +73,7 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
       return {
         summary: `Rolled back deployment ${where} from revision ${fromRevision ?? 'unknown'} to revision ${toRevision} (${images}), approved by ${req.approval.approvers.join(', ')}`,
         changed: true,
-        details: { ...details, generation: patched.metadata?.generation ?? null },
+        details: { ...details, generation: patched.metadata?.generation ?? null, patchedAt },
       };
     }),
   };

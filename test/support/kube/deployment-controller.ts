@@ -14,12 +14,16 @@
  *   Deployment's revision annotation follows;
  * - `/status` is written through the status subresource: observedGeneration, replicas, updated,
  *   ready and available replicas and the conditions, as the rollout `behaviour` says: `healthy`
- *   (every replica available), `stuck` (the new replicas never become available) or
- *   `progress-deadline` (stuck, and the Progressing condition says ProgressDeadlineExceeded).
+ *   (every replica available), `stuck` (the new replicas never become available),
+ *   `progress-deadline` (stuck, and the Progressing condition says ProgressDeadlineExceeded about
+ *   the new ReplicaSet) or `stale-deadline` (the new generation is observed but nothing is available
+ *   yet, and the Progressing condition is left as it was, lastUpdateTime and all: after rolling back
+ *   from a rollout that timed out, the real controller keeps that ProgressDeadlineExceeded, about
+ *   the bad ReplicaSet, until it sees the rollback progress). Conditions carry their times.
  *
  * `runPods` plays the kubelet for one ReplicaSet: pods that report the image digests they run.
  */
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1PodTemplateSpec, type V1ReplicaSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1DeploymentCondition, type V1PodTemplateSpec, type V1ReplicaSet } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { waitFor } from '../wait';
 
@@ -28,7 +32,7 @@ const HASH = 'pod-template-hash';
 const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, 'deployment.kubernetes.io/revision-history', 'deployment.kubernetes.io/desired-replicas', 'deployment.kubernetes.io/max-replicas']);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-export type RolloutBehaviour = 'healthy' | 'stuck' | 'progress-deadline';
+export type RolloutBehaviour = 'healthy' | 'stuck' | 'progress-deadline' | 'stale-deadline';
 
 export interface RevisionSpec {
   image: string;
@@ -84,11 +88,16 @@ function podTemplate(app: string, spec: RevisionSpec): V1PodTemplateSpec {
 function statusFor(d: V1Deployment, newRs: string, behaviour: RolloutBehaviour): V1Deployment['status'] {
   const replicas = d.spec?.replicas ?? 1;
   const available = behaviour === 'healthy' ? replicas : 0;
-  const progressing = behaviour === 'healthy'
-    ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRs}" has successfully progressed.` }
+  const now = new Date();
+  const times = { lastUpdateTime: now, lastTransitionTime: now };
+  const updating = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRs}" is progressing.`, ...times };
+  const progressing: V1DeploymentCondition = behaviour === 'healthy'
+    ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRs}" has successfully progressed.`, ...times }
     : behaviour === 'stuck'
-      ? { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRs}" is progressing.` }
-      : { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newRs}" has timed out progressing.` };
+      ? updating
+      : behaviour === 'progress-deadline'
+        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newRs}" has timed out progressing.`, ...times }
+        : (d.status?.conditions?.find((c) => c.type === 'Progressing') ?? updating);
   return {
     observedGeneration: d.metadata?.generation,
     replicas,
@@ -97,7 +106,7 @@ function statusFor(d: V1Deployment, newRs: string, behaviour: RolloutBehaviour):
     availableReplicas: available,
     unavailableReplicas: replicas - available,
     conditions: [
-      { type: 'Available', status: available > 0 ? 'True' : 'False', reason: available > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: 'test deployment controller' },
+      { type: 'Available', status: available > 0 ? 'True' : 'False', reason: available > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: 'test deployment controller', ...times },
       progressing,
     ],
   };
