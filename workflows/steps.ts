@@ -182,6 +182,8 @@ export function createPlaybookContext<P>(
         reason: step.reason,
         requestedBy: step.requestedBy,
       };
+      // The same shape as destructive's outcome recording, on purpose: moving both into one async
+      // helper adds a microtask hop, which reorders later commands and breaks recorded histories.
       let result: ActionResult;
       try {
         result = await undoActivities[step.activity]!(req);
