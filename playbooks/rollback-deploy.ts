@@ -95,7 +95,8 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       name: `Roll back deployment ${where} from revision ${fromRevision ?? '?'} (${text(facts.currentImages)}) to revision ${targetRevision} (${text(facts.targetImages)}), as kubectl rollout undo does${undoesRollback}`,
       activity: 'kubeRollbackDeployment',
       target: `deployments/${where}`,
-      args: { ...ref, fromRevision, toRevision: targetRevision, replicaSet: target.replicaSet },
+      // The template the approvers saw: at action time the Deployment must still run exactly it.
+      args: { ...ref, fromRevision, fromTemplate: text(facts.currentTemplate), toRevision: targetRevision, replicaSet: target.replicaSet },
       risk: 'high',
     });
     // The target ReplicaSet and the patch's time tell this rollout's ProgressDeadlineExceeded from a

@@ -8,7 +8,7 @@
  * rollback reuses, and writes the Deployment's /status as the rollout goes; `runPods` plays the
  * kubelet where a test needs image digests. Everything the worker does, it does over the API.
  */
-import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -219,7 +219,38 @@ describe('rollback-deploy', () => {
     open.delete(id);
     const s = await getStatus(h.client, id);
     expect(s.state).toBe('failed');
-    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} is at revision 4 now, not the approved 3: nothing done`));
+    expect(s.outcome).toContain(`deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 4), not the approved template of revision 3: nothing done`);
     expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
+  });
+
+  it('does nothing when a template was pushed while the approval was pending, even before the controller saw it', async () => {
+    const name = await deployed();
+    const id = await start(name);
+    const status = await waitForGate(h.client, id);
+    expect(status.gates[0]!.args).toMatchObject({ fromRevision: 3, fromTemplate: status.evidence[0]!.facts!.currentTemplate });
+    // The controller lags: the hotfix is in the template, but the revision annotation still says 3.
+    controller.lag(name);
+    try {
+      await admin.makeApiClient(AppsV1Api).patchNamespacedDeployment(
+        { name, namespace: ns, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example/shop:v4-hotfix' }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      expect((await read(name)).metadata!.annotations![REVISION]).toBe('3');
+      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow();
+      open.delete(id);
+      const s = await getStatus(h.client, id);
+      expect(s.outcome).toContain(`deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 3), not the approved template of revision 3: nothing done`);
+      expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
+
+      // Approved with no revision known (no annotation, no ReplicaSet of the template): the template still decides.
+      const approvedArgs = status.gates[0]!.args as { fromTemplate: string; replicaSet: string };
+      const args = { namespace: ns, deployment: name, fromRevision: null, fromTemplate: approvedArgs.fromTemplate, toRevision: 2, replicaSet: approvedArgs.replicaSet };
+      const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
+      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: 'DeploymentChanged', nonRetryable: true });
+      expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
+    } finally {
+      controller.lag(name, false);
+    }
   });
 });

@@ -15,7 +15,7 @@ import { recordArtifact, type EvidenceStore } from '../evidence';
 import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString,
+  currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString, templateDigest,
   type DeploymentRef, type Revision,
 } from './revisions';
 
@@ -90,7 +90,8 @@ const shaOf = (rs: V1ReplicaSet | undefined, annotation: string | undefined): st
 export function createKubeDeploymentHistoryActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore }) {
   return {
     /**
-     * facts: currentRevision, currentReplicaSet, currentImages, currentDigests, targetRevision,
+     * facts: currentRevision, currentReplicaSet, currentTemplate (templateDigest of the Deployment's
+     * template: what the approval is for), currentImages, currentDigests, targetRevision,
      * targetReplicaSet, targetImages, paused, alreadyAtTarget, refusal and refusalType (when the
      * rollback cannot happen), currentRestored (the revisions the current one re-deployed, when it
      * was itself a rollback), currentGitSha and targetGitSha (with shaAnnotation)
@@ -123,7 +124,7 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
         content: {
           deployment: { metadata: deployment.metadata, spec: deployment.spec, status: deployment.status },
           revisions: history.map((r) => describeRevision(r, shaAnnotation)),
-          current: { revision: currentRevision, replicaSet: current?.replicaSet.metadata?.name ?? null, images: imagesOf(template), digests: currentDigests },
+          current: { revision: currentRevision, replicaSet: current?.replicaSet.metadata?.name ?? null, template: templateDigest(template), images: imagesOf(template), digests: currentDigests },
           target: target ? describeRevision(target, shaAnnotation) : null,
           rollback: refusal ? { refused: refusal.message } : alreadyAtTarget ? { skipped: 'the current template already matches the target revision' } : { planned: true },
           pods: pods.map((p) => ({ name: p.metadata?.name, replicaSet: controllerOf(p) ?? null, phase: p.status?.phase ?? null, images: runningImages(p) })),
@@ -135,6 +136,7 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
         facts: {
           currentRevision,
           currentReplicaSet: current?.replicaSet.metadata?.name ?? null,
+          currentTemplate: templateDigest(template),
           currentImages: imagesOf(template),
           currentDigests,
           // The controller records the old numbers of a ReplicaSet it reused: the current revision undid something.

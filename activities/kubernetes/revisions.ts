@@ -8,6 +8,7 @@
 import type { V1Deployment, V1LabelSelector, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 // The generated serializer turns the client's model objects back into the API's JSON (what a
 // patch must carry and what "the same template" means); the package index does not re-export it.
+import { createHash } from 'node:crypto';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import type { KubeClients } from './client';
 import { kubeCall } from './errors';
@@ -136,6 +137,14 @@ function normalised(value: unknown): unknown {
 /** kubectl's equalIgnoreHash: the two templates are the same once the hash label is gone. */
 export function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec | undefined): boolean {
   return JSON.stringify(normalised(templateForPatch(a))) === JSON.stringify(normalised(templateForPatch(b)));
+}
+
+/**
+ * A digest of the template as sameTemplate compares it (hash label aside, empty values gone): two
+ * templates have the same digest exactly when sameTemplate says they are the same.
+ */
+export function templateDigest(template: V1PodTemplateSpec | undefined): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(normalised(templateForPatch(template)) ?? {})).digest('hex')}`;
 }
 
 /** "app=registry.example/shop:2, proxy=envoy:1.30": what a template runs, for people to read. */

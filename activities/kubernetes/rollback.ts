@@ -7,9 +7,12 @@
  *
  * What was approved names the target ReplicaSet, not just its revision number: once the rollback
  * lands, the controller renumbers that ReplicaSet, so a retry after a crash finds it by name, sees
- * the Deployment already runs its template, and does not patch again. If the Deployment moved to
- * another revision since the approval (someone rolled out a fix meanwhile), nothing is done: the
- * approvers did not see that revision. In drill mode the patch is a server-side dry run.
+ * the Deployment already runs its template, and does not patch again. If the Deployment moved since
+ * the approval (someone rolled out a fix meanwhile), nothing is done: the approvers did not see
+ * that. "Moved" is judged by the Deployment's own template against the digest of the one the
+ * approvers saw, not by its revision annotation, which only the controller updates (a template
+ * pushed while the controller lags would pass that) and which may be missing. In drill mode the
+ * patch is a server-side dry run.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,7 +20,9 @@ import type { ActionResult, ApprovedAction } from '../../workflows/contracts';
 import { approvedAction } from '../approved-action';
 import { kubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
-import { currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, revisionHistory, rollbackPatch, sameTemplate, type DeploymentRef } from './revisions';
+import {
+  currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, revisionHistory, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
+} from './revisions';
 
 export interface RollbackArgs extends DeploymentRef {
   /** the revision the approvers saw the Deployment at (its deployment.kubernetes.io/revision) */
@@ -25,6 +30,8 @@ export interface RollbackArgs extends DeploymentRef {
   toRevision: number;
   /** the ReplicaSet holding the target revision's template */
   replicaSet: string;
+  /** templateDigest of the Deployment's template as the approvers saw it (absent in approvals from before it was recorded) */
+  fromTemplate?: string;
 }
 
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
@@ -56,9 +63,10 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
         );
       }
       const now = currentRevisionOf(deployment, revisionHistory(replicaSets));
-      if (now !== fromRevision) {
+      const moved = req.args.fromTemplate !== undefined ? templateDigest(deployment.spec?.template) !== req.args.fromTemplate : now !== fromRevision;
+      if (moved) {
         throw ApplicationFailure.nonRetryable(
-          `deployment ${where} is at revision ${now ?? 'unknown'} now, not the approved ${fromRevision ?? 'unknown'}: nothing done (start a new incident to roll back from there)`,
+          `deployment ${where} changed since the approval: it runs ${details.imagesBefore} now (revision ${now ?? 'unknown'}), not the approved template of revision ${fromRevision ?? 'unknown'}: nothing done (start a new incident to roll back from there)`,
           'DeploymentChanged',
         );
       }

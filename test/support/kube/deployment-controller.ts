@@ -45,6 +45,8 @@ export interface DeploymentController {
   deploy(name: string, revision: RevisionSpec, replicas?: number): Promise<V1Deployment>;
   /** How later rollouts of this Deployment go (default healthy); the current status is rewritten to match. */
   behave(name: string, behaviour: RolloutBehaviour): void;
+  /** A controller that lags behind: leaves this Deployment alone (no ReplicaSet, no revision annotation, no status) until called with false. */
+  lag(name: string, lagging?: boolean): void;
   /** Generations reconciled per Deployment: a rollback that patched twice would show two. */
   reconciled(name: string): number;
   /** Waits until the controller has observed the Deployment's current generation. */
@@ -117,6 +119,7 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
   const behaviours = new Map<string, RolloutBehaviour>();
   const written = new Map<string, RolloutBehaviour>();
   const counts = new Map<string, number>();
+  const lagging = new Set<string>();
   let stopped = false;
 
   const owned = async (d: V1Deployment) =>
@@ -124,6 +127,7 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
 
   async function reconcile(d: V1Deployment): Promise<void> {
     const name = d.metadata!.name!;
+    if (lagging.has(name)) return;
     const behaviour = behaviours.get(name) ?? 'healthy';
     const generationSeen = (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0);
     if (generationSeen && written.get(name) === behaviour) return;
@@ -208,6 +212,10 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
     },
     behave(name, behaviour) {
       behaviours.set(name, behaviour);
+    },
+    lag(name, lag = true) {
+      if (lag) lagging.add(name);
+      else lagging.delete(name);
     },
     reconciled: (name) => counts.get(name) ?? 0,
     settled,
