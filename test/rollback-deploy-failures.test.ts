@@ -106,6 +106,16 @@ describe('refused before anyone is asked', () => {
     expect(await imageOf(name)).toBe('registry.example/api:v3');
   });
 
+  it('a paused deployment that already runs the target revision: refused as kubectl does, not "skipped"', async () => {
+    const name = await deployed();
+    await apps().patchNamespacedDeployment({ name, namespace: ns, body: { spec: { paused: true } } }, mergePatch);
+    const s = await failed(await start(name, { toRevision: 3 }));
+    expect(s.outcome).toContain(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first`);
+    expect(s.gates).toEqual([]);
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: 'DeploymentPaused', targetRevision: 3 });
+    expect((await getTimeline(h.client, s.id)).some((e) => e.kind === 'verify.passed')).toBe(false);
+  });
+
   it('a revision that is not in the history', async () => {
     const name = await deployed();
     const s = await failed(await start(name, { toRevision: 9 }));

@@ -5,8 +5,9 @@
  * statuses, so without running pods it is unknown, and the evidence says so).
  *
  * It also resolves the rollback as `kubectl rollout undo` would — the target revision, or why
- * there is none (unknown revision, no history, a paused Deployment), or that the Deployment
- * already runs the target's template — so the playbook never asks anyone to approve the impossible.
+ * there is none (unknown revision, no history, a paused Deployment, whatever it runs), or that the
+ * Deployment already runs the target's template — so the playbook never asks anyone to approve the
+ * impossible.
  */
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { EvidenceRequest } from '../../workflows/contracts';
@@ -15,7 +16,7 @@ import { recordArtifact, type EvidenceStore } from '../evidence';
 import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString, templateDigest,
+  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString, templateDigest,
   type DeploymentRef, type Revision,
 } from './revisions';
 
@@ -109,12 +110,9 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
       const target = resolved.ok ? resolved.target : undefined;
       const paused = deployment.spec?.paused === true;
       const alreadyAtTarget = target !== undefined && sameTemplate(target.replicaSet.spec?.template, template);
-      // kubectl's order: an unknown revision first, then a paused Deployment, then "already there".
-      const refusal = !resolved.ok
-        ? { type: resolved.type, message: resolved.message }
-        : paused && !alreadyAtTarget
-          ? { type: 'DeploymentPaused', message: `deployment ${where} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume deployment/${name} -n ${namespace})` }
-          : undefined;
+      // kubectl's order: an unknown revision first, then a paused Deployment (even one already
+      // running the target: kubectl refuses it before comparing templates), then "already there".
+      const refusal = !resolved.ok ? { type: resolved.type, message: resolved.message } : paused ? pausedRefusal(req.input) : undefined;
       const currentRevision = currentRevisionOf(deployment, history);
       const currentDigests = digestsSummary(current?.replicaSet.metadata?.name, pods);
 

@@ -45,6 +45,15 @@ export async function readDeployment(k: KubeClients, ref: DeploymentRef): Promis
   );
 }
 
+/** kubectl's refusal of a paused Deployment, the same at the evidence step and at action time. */
+export const DEPLOYMENT_PAUSED = 'DeploymentPaused';
+export function pausedRefusal({ namespace, deployment }: DeploymentRef): { type: typeof DEPLOYMENT_PAUSED; message: string } {
+  return {
+    type: DEPLOYMENT_PAUSED,
+    message: `deployment ${namespace}/${deployment} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume deployment/${deployment} -n ${namespace})`,
+  };
+}
+
 /** A label selector as the `labelSelector` query parameter spells it. */
 export function selectorString(selector: V1LabelSelector | undefined): string {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);

@@ -21,7 +21,7 @@ import { approvedAction } from '../approved-action';
 import { kubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, revisionHistory, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
+  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, revisionHistory, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
 } from './revisions';
 
 export interface RollbackArgs extends DeploymentRef {
@@ -56,11 +56,11 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
       if (sameTemplate(target.spec?.template, deployment.spec?.template)) {
         return { summary: `skipped rollback: deployment ${where} already runs the template of revision ${toRevision} (${images})`, changed: false, details };
       }
+      // After "already there", unlike kubectl and the evidence step: a retry of a rollback that
+      // landed before someone paused the Deployment is done, not refused.
       if (deployment.spec?.paused) {
-        throw ApplicationFailure.nonRetryable(
-          `deployment ${where} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume deployment/${name} -n ${namespace})`,
-          'DeploymentPaused',
-        );
+        const { message, type } = pausedRefusal(req.args);
+        throw ApplicationFailure.nonRetryable(message, type);
       }
       const now = currentRevisionOf(deployment, revisionHistory(replicaSets));
       const moved = req.args.fromTemplate !== undefined ? templateDigest(deployment.spec?.template) !== req.args.fromTemplate : now !== fromRevision;
