@@ -135,11 +135,20 @@ describe('rollback-deploy', () => {
     expect(verified[1]).toMatch(/runs the template of revision 2 \(ReplicaSet .*, now revision 4\): app=registry.example\/shop:v2/);
     expect(timeline.find((e) => e.kind === 'incident.contained')!.details).toMatchObject({ time_to_contain_ms: expect.any(Number) });
 
-    // A retry of the action after it landed (a crash before it reported back): it patches nothing.
+    // A retry of the action after it landed (a crash before it reported back): it patches nothing,
+    // and reports the rollback as this incident's (the target was renumbered above revision 3).
     const args = { namespace: ns, deployment: name, fromRevision: 3, toRevision: 2, replicaSet: reused.metadata!.name! };
     const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
     const again = await env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args, { incidentId: id }));
-    expect(again).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
+    expect(again).toMatchObject({
+      changed: true,
+      summary: `Rolled back deployment ${ns}/${name} from revision 3 to revision 2 (app=registry.example/shop:v2), approved by bob; the patch had landed before this retry (ReplicaSet ${reused.metadata!.name!} is revision 4 now)`,
+      details: { landedBefore: true, revisionNow: 4 },
+    });
+    // Approved from a revision the target is not above: it was already there, which is kubectl's "skipped rollback".
+    const skipped = await new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet)
+      .run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, { ...args, fromRevision: 4 }, { incidentId: id }));
+    expect(skipped).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
     expect((await read(name)).metadata!.generation).toBe(after.metadata!.generation);
 
     // Undoing again would re-deploy the bad revision (kubectl's semantics): the next gate says so.

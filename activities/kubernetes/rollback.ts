@@ -7,7 +7,9 @@
  *
  * What was approved names the target ReplicaSet, not just its revision number: once the rollback
  * lands, the controller renumbers that ReplicaSet, so a retry after a crash finds it by name, sees
- * the Deployment already runs its template, and does not patch again. If the Deployment moved since
+ * the Deployment already runs its template, and does not patch again; since that ReplicaSet is
+ * numbered above the revision approved from, it reports the rollback as done (changed) by this
+ * incident, not as a "skipped rollback". If the Deployment moved since
  * the approval (someone rolled out a fix meanwhile), nothing is done: the approvers did not see
  * that. "Moved" is judged by the Deployment's own template against the digest of the one the
  * approvers saw, not by its revision annotation, which only the controller updates (a template
@@ -21,7 +23,7 @@ import { approvedAction } from '../approved-action';
 import { kubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, revisionHistory, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
+  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, revisionHistory, revisionOf, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
 } from './revisions';
 
 export interface RollbackArgs extends DeploymentRef {
@@ -54,6 +56,17 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
       const images = imagesOf(target.spec?.template);
       const details = { dryRun: req.dryRun, fromRevision, toRevision, replicaSet: req.args.replicaSet, images, imagesBefore: imagesOf(deployment.spec?.template) };
       if (sameTemplate(target.spec?.template, deployment.spec?.template)) {
+        // Renumbered above the revision approved from: this incident's patch landed (the controller
+        // renumbers the ReplicaSet a rollback reuses) and this is a retry; the rollback is this
+        // incident's, and the timeline must say so, not "nothing changed".
+        const renumbered = revisionOf(target);
+        if (!req.dryRun && fromRevision !== null && renumbered !== undefined && renumbered > fromRevision) {
+          return {
+            summary: `Rolled back deployment ${where} from revision ${fromRevision} to revision ${toRevision} (${images}), approved by ${req.approval.approvers.join(', ')}; the patch had landed before this retry (ReplicaSet ${req.args.replicaSet} is revision ${renumbered} now)`,
+            changed: true,
+            details: { ...details, landedBefore: true, revisionNow: renumbered, patchedAt: null },
+          };
+        }
         return { summary: `skipped rollback: deployment ${where} already runs the template of revision ${toRevision} (${images})`, changed: false, details };
       }
       // After "already there", unlike kubectl and the evidence step: a retry of a rollback that
