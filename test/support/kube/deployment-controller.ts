@@ -20,14 +20,17 @@
  *   yet, and the Progressing condition is left as it was, lastUpdateTime and all: after rolling back
  *   from a rollout that timed out, the real controller keeps that ProgressDeadlineExceeded, about
  *   the bad ReplicaSet, until it sees the rollback progress). Conditions carry their times.
+ *   Status is written only for the generation this pass reconciled: a change that lands mid-pass
+ *   is left to the next one, never marked observed unreconciled.
  *
  * `runPods` plays the kubelet for one ReplicaSet: pods that report the image digests they run.
  */
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1DeploymentCondition, type V1PodTemplateSpec, type V1ReplicaSet } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { waitFor } from '../wait';
+import { createPod, REVISION_ANNOTATION } from './objects';
 
-export const REVISION = 'deployment.kubernetes.io/revision';
+export const REVISION = REVISION_ANNOTATION;
 const HASH = 'pod-template-hash';
 const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, 'deployment.kubernetes.io/revision-history', 'deployment.kubernetes.io/desired-replicas', 'deployment.kubernetes.io/max-replicas']);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -120,6 +123,8 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
   const written = new Map<string, RolloutBehaviour>();
   const counts = new Map<string, number>();
   const lagging = new Set<string>();
+  /** The last error a pass swallowed (a conflict is expected now and then; a persistent one is a bug), for settled's timeout. */
+  let lastError: unknown;
   let stopped = false;
 
   const owned = async (d: V1Deployment) =>
@@ -134,6 +139,7 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
     const replicaSets = await owned(d);
     const maxRevision = Math.max(0, ...replicaSets.map(revisionOf));
     const template = d.spec?.template;
+    let reconciledGeneration = d.metadata?.generation;
     let current = replicaSets.find((rs) => canonical(withoutHash(rs.spec?.template)) === canonical(withoutHash(template)));
     if (!generationSeen) {
       const replicas = d.spec?.replicas ?? 1;
@@ -170,10 +176,21 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
       for (const old of replicaSets.filter((rs) => rs.metadata?.name !== current!.metadata?.name && (rs.spec?.replicas ?? 0) > 0)) {
         await apps.patchNamespacedReplicaSet({ name: old.metadata!.name!, namespace, body: { spec: { replicas: 0 } } }, mergePatch);
       }
-      await apps.patchNamespacedDeployment({ name, namespace, body: { metadata: { annotations: { [REVISION]: current.metadata!.annotations![REVISION]! } } } }, mergePatch);
+      const revision = current.metadata!.annotations![REVISION]!;
       counts.set(name, (counts.get(name) ?? 0) + 1);
+      if (d.metadata?.annotations?.[REVISION] !== revision) {
+        const patched = await apps.patchNamespacedDeployment({ name, namespace, body: { metadata: { annotations: { [REVISION]: revision } } } }, mergePatch);
+        // An annotation change bumps a Deployment's generation once (the API server's rule): this
+        // one is ours. Any more is a change that landed after the list, not reconciled here.
+        reconciledGeneration = (d.metadata?.generation ?? 0) + 1;
+        if (patched.metadata?.generation !== reconciledGeneration) return;
+      }
     }
     const fresh = await apps.readNamespacedDeployment({ name, namespace });
+    // A patch between the list and this read is not reconciled: writing observedGeneration for it
+    // would claim it was. The next pass takes it. (The status write itself is conditional on
+    // fresh's resourceVersion, so nothing can slip in after this read either.)
+    if (fresh.metadata?.generation !== reconciledGeneration) return;
     await apps.replaceNamespacedDeploymentStatus({ name, namespace, body: { ...fresh, status: statusFor(fresh, current?.metadata?.name ?? '', behaviour) } });
     written.set(name, behaviour);
   }
@@ -182,19 +199,26 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
     while (!stopped) {
       try {
         for (const d of (await apps.listNamespacedDeployment({ namespace })).items) await reconcile(d);
-      } catch {
+      } catch (err) {
         // A conflict with a concurrent write (the worker's rollback, say): the next pass sees the new state.
+        lastError = err;
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   })();
 
-  const settled = (name: string) =>
-    waitFor(`the deployment controller to reconcile ${namespace}/${name}`, async () => {
-      const d = await apps.readNamespacedDeployment({ name, namespace });
-      const behaviour = behaviours.get(name) ?? 'healthy';
-      return (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0) && written.get(name) === behaviour ? d : undefined;
-    }, { timeoutMs: 20_000 });
+  const settled = async (name: string) => {
+    try {
+      return await waitFor(`the deployment controller to reconcile ${namespace}/${name}`, async () => {
+        const d = await apps.readNamespacedDeployment({ name, namespace });
+        const behaviour = behaviours.get(name) ?? 'healthy';
+        return (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0) && written.get(name) === behaviour ? d : undefined;
+      }, { timeoutMs: 20_000 });
+    } catch (err) {
+      const last = lastError instanceof Error ? lastError.message : lastError === undefined ? undefined : String(lastError);
+      throw new Error(`${(err as Error).message}${last ? `; the controller's last error: ${last}` : ''}`, { cause: err });
+    }
+  };
 
   return {
     async deploy(name, revision, replicas = 2) {
@@ -232,20 +256,9 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
 /** The kubelet's part for one ReplicaSet: running pods whose container statuses report the image digest. */
 export async function runPods(admin: KubeConfig, namespace: string, replicaSet: V1ReplicaSet, count: number, digest: string): Promise<void> {
   const core = admin.makeApiClient(CoreV1Api);
-  const template = replicaSet.spec!.template!;
   for (let i = 0; i < count; i += 1) {
     const name = `${replicaSet.metadata!.name}-${String.fromCharCode(98 + i)}${'x'.repeat(4)}`;
-    const pod = await core.createNamespacedPod({
-      namespace,
-      body: {
-        metadata: {
-          name,
-          labels: template.metadata?.labels,
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet.metadata!.name!, uid: replicaSet.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: template.spec!,
-      },
-    });
+    const pod = await createPod(admin, namespace, name, { owner: replicaSet });
     const containers = pod.spec!.containers.map((c) => ({
       name: c.name,
       image: c.image!,
