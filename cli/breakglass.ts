@@ -76,5 +76,22 @@ export function breakGlassCommand(h: CliHelpers): Command {
       }),
     );
 
+  bg.command('sweep')
+    .description('delete expired grants whose incident is no longer running (a terminated workflow leaves its binding); uses KUBECONFIG')
+    .option('--dry-run', 'only say what would be deleted')
+    .option('--json', 'print JSON')
+    .action(async (opts) =>
+      h.withClient(async (client) => {
+        // Loaded here: only this command needs the Kubernetes client.
+        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/breakglass-sweep'), import('../activities/kubernetes/client')]);
+        const swept = await sweepExpiredGrants({ kube: kubeConfigFromEnvironment(), temporal: client, dryRun: Boolean(opts.dryRun) });
+        h.print(opts.json, swept, () =>
+          swept.length
+            ? swept.map((g) => `${g.outcome.padEnd(12)}  ${g.kind} ${g.namespace ? `${g.namespace}/` : ''}${g.name}  expires ${g.expiresAt}  incident ${g.incidentId ?? '?'}`).join('\n')
+            : 'no break-glass grants found',
+        );
+      }),
+    );
+
   return bg;
 }

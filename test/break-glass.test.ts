@@ -16,7 +16,7 @@ import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grant
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
-import { runCli } from './support/cli';
+import { runCli, runCliWith } from './support/cli';
 import { startHarness, type Harness } from './support/harness';
 import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
 import type { ControlPlane } from './support/kube/control-plane';
@@ -320,6 +320,53 @@ describe('break-glass', () => {
     const bad = await cli('breakglass', 'request', 'ns-edit', '9h', '--as', 'alice', '--reason', 'restore orders after a bad migration');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('a duration between 1m and 8h');
+  });
+
+  it('sweep deletes expired grants whose incident is gone (a terminated workflow), and leaves the rest', async () => {
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const made = (name: string, incidentId: string, expiresSec: number) =>
+      rbac.createNamespacedRoleBinding({
+        namespace: ns,
+        body: {
+          metadata: {
+            name,
+            labels: { 'app.kubernetes.io/managed-by': 'tourniquet', [INCIDENT_LABEL]: incidentId, [EXPIRES_LABEL]: String(expiresSec) },
+            annotations: { 'tourniquet.io/incident-id': incidentId },
+          },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'tourniquet-breakglass-view' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'erin' }],
+        },
+      });
+    const nowSec = Math.floor(Date.now() / 1000);
+    // A grant left by a terminated incident: expired, and its workflow no longer running.
+    const terminated = await request({});
+    await waitForGate(h.client, terminated);
+    await h.client.workflow.getHandle(terminated).terminate('test: terminated by hand');
+    open.delete(terminated);
+    await made('left-behind', terminated, nowSec - 60);
+    // Expired too, but its incident still runs: the incident's own timer is responsible.
+    const running = await request({});
+    await waitForGate(h.client, running);
+    await made('overdue', running, nowSec - 60);
+    await made('not-yet', 'inc-someone-else', nowSec + 3600);
+
+    const names = async () => (await grantsIn(admin, ns)).map((b) => b.metadata!.name).sort();
+    // As an operator runs it: the CLI with a kubeconfig that may list and delete bindings.
+    const kubeconfig = join(h.dir, 'operator.kubeconfig');
+    writeFileSync(kubeconfig, admin.exportConfig(), { mode: 0o600 });
+    const sweep = (...flags: string[]) => runCliWith(h, { KUBECONFIG: kubeconfig }, 'breakglass', 'sweep', '--json', ...flags);
+    const preview = await sweep('--dry-run');
+    expect(preview.code, preview.stderr).toBe(0);
+    const ours = (rows: { namespace?: string; name: string; outcome: string }[]) => rows.filter((g) => g.namespace === ns).map((g) => [g.name, g.outcome]).sort();
+    expect(ours(JSON.parse(preview.stdout))).toEqual([
+      ['left-behind', 'would delete'],
+      ['not-yet', 'not expired'],
+      ['overdue', 'overdue: its incident is still running (is a worker running?)'],
+    ]);
+    expect(await names()).toEqual(['left-behind', 'not-yet', 'overdue']);
+    const swept = await sweep();
+    expect(JSON.parse(swept.stdout).find((g: { name: string }) => g.name === 'left-behind')).toMatchObject({ outcome: 'deleted', incidentId: terminated });
+    expect(await names()).toEqual(['not-yet', 'overdue']);
   });
 
   it('grant, extend and revoke are idempotent, and never touch a binding another incident made', async () => {

@@ -13,7 +13,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, ...args: string[]): Promise<CliResult> {
+export function runCli(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, ...args: string[]): Promise<CliResult> {
+  return runCliWith(h, {}, ...args);
+}
+
+/** The same, with more environment (e.g. KUBECONFIG for the commands that talk to Kubernetes). */
+export async function runCliWith(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(join(projectRoot, 'bin/tourniquet'), args, {
       cwd: h.dir,
@@ -22,6 +27,7 @@ export async function runCli(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, 
         TEMPORAL_ADDRESS: h.address,
         TOURNIQUET_TASK_QUEUE: h.taskQueue,
         TOURNIQUET_DATA_DIR: h.dir,
+        ...env,
       },
     });
     return { code: 0, stdout, stderr };
