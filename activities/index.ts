@@ -5,6 +5,7 @@
 import { createApprovalActivities } from './approvals/activities';
 import type { Directory } from './approvals/directory';
 import type { PolicyBook } from './approvals/policies';
+import type { TrustConfig } from './approvals/signers';
 import { createDemoActivities } from './demo/activities';
 import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   store: EvidenceStore;
   policies: PolicyBook;
   directory: Directory;
+  /** who may sign decisions: snapshotted into every gate */
+  trust: TrustConfig;
   notifiers: readonly Notifier[];
   demoWorld: DemoWorld;
   /** GitHub, when configured; the GitHub activities are registered either way and say what is missing */
@@ -28,7 +31,7 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store }),
+    ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store, trust: deps.trust }),
     ...createNotifyActivities(deps.notifiers),
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
     ...createGitHubActivities({ github: deps.github, store: deps.store }),

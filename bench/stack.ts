@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
-import { buildActivityDeps, bundleWorkflows, createWorker } from '../worker/worker';
+import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig } from '../worker/worker';
+import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
 
 export const BENCH_POLICIES = {
@@ -62,7 +63,12 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
 
   const notifier = new GateOpenNotifier();
   const world = new ActionStartWorld(join(dir, 'demo'));
+  // The bench's approvers sign as people do: a key each, found by the client in TOURNIQUET_KEYS_DIR.
+  const keysDir = join(dir, 'keys');
+  const { allowedSigners } = ensureKeys(keysDir, ['alice', 'bob', 'carol']);
+  process.env.TOURNIQUET_KEYS_DIR = keysDir;
   const deps = buildActivityDeps({
+    trust: trustFromConfig({ decisions: { mode: 'signed', allowedSignersPath: allowedSigners } }),
     policies: parsePolicyFile(BENCH_POLICIES, 'bench policies'),
     evidenceDir: join(dir, 'evidence'),
     demoWorld: world,

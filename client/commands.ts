@@ -6,9 +6,9 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { randomUUID } from 'node:crypto';
-import { commandUpdate, refusalSignal, type CommandResult, type RefusalReport } from '../workflows';
-import { isTimeout } from './decisions';
+import { commandStatement, commandUpdate, refusalSignal, type CommandInput, type CommandRefusalCode, type CommandResult } from '../workflows';
+import { isTimeout, newNonce } from './decisions';
+import { findSigner, type StatementSigner } from './signing';
 
 export interface CommandRequest {
   incidentId: string;
@@ -17,29 +17,46 @@ export interface CommandRequest {
   args?: Record<string, unknown>;
   reason?: string;
   via: string;
-  /** how long to wait for the engine to take it */
+  /** how long to wait for the engine to take it; the command is valid that long, and refused after */
   timeoutMs?: number;
+  /** unique per command (front doors derive it from the request, so a replay is refused); random otherwise */
+  nonce?: string;
+  /** signs the command as `by`; by default the key findSigner() finds for them */
+  signer?: StatementSigner;
 }
 
 export type CommandOutcome =
   | { applied: true; result: CommandResult }
-  | { applied: false; code: RefusalReport['code'] | 'IncidentEnded'; message: string };
+  | { applied: false; code: CommandRefusalCode | 'EngineUnavailable' | 'IncidentEnded'; message: string };
 
 export async function sendCommand(client: Client, req: CommandRequest): Promise<CommandOutcome> {
   const handle = client.workflow.getHandle(req.incidentId);
-  const input = { command: req.command, by: req.by, args: req.args ?? {}, via: req.via, ...(req.reason ? { reason: req.reason } : {}) };
   const timeoutMs = req.timeoutMs ?? 15_000;
-  const audit = (code: RefusalReport['code'], message: string) =>
-    handle.signal(refusalSignal, { approver: req.by, code, message, via: req.via }).catch(() => {});
+  const deadline = Date.now() + timeoutMs;
+  const input: CommandInput = {
+    command: req.command,
+    by: req.by,
+    args: req.args ?? {},
+    via: req.via,
+    validUntil: new Date(deadline).toISOString(),
+    nonce: req.nonce ?? newNonce(),
+    ...(req.reason ? { reason: req.reason } : {}),
+  };
+  const signer = req.signer ?? findSigner(req.by);
+  if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
+  // Only a signed command can be audited: the workflow checks the signature before recording it.
+  const audit = async () => {
+    if (input.signature) await handle.signal(refusalSignal, { command: input }).catch(() => {});
+  };
   try {
-    const result = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      handle.executeUpdate(commandUpdate, { args: [input], updateId: `command:${req.command}:${req.by}:${randomUUID()}` }),
+    const result = await client.connection.withDeadline(deadline, () =>
+      handle.executeUpdate(commandUpdate, { args: [input], updateId: `command:${input.nonce}` }),
     );
     return { applied: true, result };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const code = (err.cause.type ?? 'InvalidCommand') as RefusalReport['code'];
-      await audit(code, `${req.command} refused: ${err.cause.message}`);
+      const code = (err.cause.type ?? 'InvalidCommand') as CommandRefusalCode;
+      await audit();
       return { applied: false, code, message: err.cause.message };
     }
     if (err instanceof WorkflowNotFoundError) {
@@ -48,7 +65,7 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
     if (isTimeout(err)) {
       // The server may still hold the command and deliver it when a worker returns: say so, never "done".
       const message = `the engine did not confirm "${req.command}" within ${Math.round(timeoutMs / 1000)}s (is a worker running?); it may still apply when a worker returns — check the incident's timeline before trying again`;
-      await audit('EngineUnavailable', message);
+      await audit();
       return { applied: false, code: 'EngineUnavailable', message };
     }
     throw err;

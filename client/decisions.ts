@@ -14,7 +14,9 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { decideUpdate, refusalSignal, statusQuery, type DecideResult, type GateView, type RefusalCode, type RefusalReport } from '../workflows';
+import { randomBytes } from 'node:crypto';
+import { decideUpdate, decisionStatement, refusalSignal, statusQuery, type DecideResult, type DecisionInput, type GateView, type RefusalCode } from '../workflows';
+import { findSigner, type StatementSigner } from './signing';
 
 export interface DecisionRequest {
   incidentId: string;
@@ -28,11 +30,22 @@ export interface DecisionRequest {
   digest?: string;
   /** how long the decision stays valid if the engine is slow to take it */
   validForMs?: number;
+  /**
+   * unique per decision; the gate takes each at most once. Front doors derive it from the request
+   * (a Slack click), so a replayed request is refused; random otherwise
+   */
+  nonce?: string;
+  /** signs the decision as `approver`; by default the key findSigner() finds for them */
+  signer?: StatementSigner;
 }
 
 export type DecisionOutcome =
   | { applied: true; gate: Pick<GateView, 'id' | 'step' | 'action' | 'target'>; result: DecideResult }
-  | { applied: false; code: RefusalCode | 'EngineUnavailable' | 'NoOpenGate' | 'AmbiguousGate'; message: string };
+  | { applied: false; code: RefusalCode | 'EngineUnavailable' | 'NoOpenGate' | 'AmbiguousGate' | 'NoKey'; message: string };
+
+export function newNonce(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 const DEFAULT_VALID_FOR_MS = 15_000;
 /** time for an acceptance stamped just before validUntil to reach us */
@@ -57,10 +70,11 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   const handle = client.workflow.getHandle(req.incidentId);
   const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
   const validUntil = Date.now() + validForMs;
-  const audit = async (code: RefusalReport['code'], message: string, gateId?: string) => {
-    const report: RefusalReport = { approver: req.approver, decision: req.decision, code, message, via: req.via };
-    if (gateId) report.gateId = gateId;
-    await handle.signal(refusalSignal, report).catch(() => {});
+  const signer = req.signer ?? findSigner(req.approver);
+  let signed: DecisionInput | undefined;
+  // Only a signed decision can be audited: the workflow checks the signature before recording it.
+  const audit = async () => {
+    if (signed?.signature) await handle.signal(refusalSignal, { decision: signed }).catch(() => {});
   };
 
   let gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest'> | undefined;
@@ -73,7 +87,6 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     } catch (err) {
       if (!isTimeout(err)) throw err;
       const message = `the engine did not answer within ${Math.round(validForMs / 1000)}s (is a worker running?); the decision was NOT applied — try again`;
-      await audit('EngineUnavailable', message, req.gateId);
       return { applied: false, code: 'EngineUnavailable', message };
     }
     if (found.gates.length === 0) {
@@ -90,29 +103,32 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     gate = found.gates[0]!;
     if (found.gates[0]!.status !== 'open') {
       const message = `gate ${gate.id} of incident ${req.incidentId} is already ${found.gates[0]!.status}`;
-      await audit('GateClosed', message, gate.id);
       return { applied: false, code: 'GateClosed', message };
     }
   }
 
-  const input = {
+  const input: DecisionInput = {
     gateId: gate.id,
     digest: req.digest ?? gate.digest,
     decision: req.decision,
     approver: req.approver,
     via: req.via,
     validUntil: new Date(validUntil).toISOString(),
+    nonce: req.nonce ?? newNonce(),
     ...(req.reason ? { reason: req.reason } : {}),
   };
+  if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId }));
+  signed = input;
   try {
     const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
-      handle.executeUpdate(decideUpdate, { args: [input], updateId: `${gate.id}:${req.approver}:${validUntil}` }),
+      // The nonce as update id: Temporal itself answers a repeat with the first outcome.
+      handle.executeUpdate(decideUpdate, { args: [input], updateId: `decide:${input.nonce}` }),
     );
     return { applied: true, gate, result };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const code = (err.cause.type ?? 'InvalidDecision') as RefusalCode;
-      await audit(code, err.cause.message, gate.id);
+      await audit();
       return { applied: false, code, message: err.cause.message };
     }
     if (err instanceof WorkflowNotFoundError) {
@@ -120,7 +136,7 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     }
     if (isTimeout(err)) {
       const message = `the engine did not take the decision within ${Math.round(validForMs / 1000)}s (is a worker running?); it was NOT applied and will not be — try again`;
-      await audit('EngineUnavailable', message, gate.id);
+      await audit();
       return { applied: false, code: 'EngineUnavailable', message };
     }
     throw err;

@@ -5,6 +5,7 @@
  * the real API server. Its own server, not the suite-wide one, since this one is stopped.
  */
 import { Client, Connection } from '@temporalio/client';
+import { testTrust } from './support/keys';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -55,6 +56,7 @@ async function startStack(ports: { port: number; uiPort: number }) {
     evidenceDir: join(dir, 'evidence'),
     demoWorld: join(dir, 'demo'),
     notifiers: [new RecordingNotifier()],
+    trust: testTrust(),
     kubernetes: { kubeConfig: cluster.worker },
     breakGlass: testCatalogue(cluster.ns),
   });

@@ -1,5 +1,6 @@
 /** The break-glass catalogue: what may be asked for, checked when the worker starts and on every request. */
 import { describe, expect, it } from 'vitest';
+import { testTrust } from './support/keys';
 import { join } from 'node:path';
 import { loadPolicyFile, PolicyBook } from '../activities/approvals/policies';
 import { checkCataloguePolicies, loadBreakGlassCatalogue, parseBreakGlassCatalogue, resolveGrant } from '../activities/kubernetes';
@@ -53,7 +54,7 @@ describe('break-glass catalogue', () => {
     expect(() => checkCataloguePolicies(withPolicy('standard'), quorum)).toThrow('r: policy "standard" needs 1 approver(s); break-glass needs two');
     expect(() => checkCataloguePolicies(withPolicy('nope'), quorum)).toThrow('r: no approval policy "nope"');
     expect(() => checkCataloguePolicies(withPolicy('two-person'), quorum)).not.toThrow();
-    expect(() => buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: '/tmp/x', demoWorld: '/tmp/y', notifiers: [], breakGlass: withPolicy('standard') })).toThrow(
+    expect(() => buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: '/tmp/x', demoWorld: '/tmp/y', notifiers: [], trust: testTrust(), breakGlass: withPolicy('standard') })).toThrow(
       'break-glass needs two',
     );
   });

@@ -49,6 +49,10 @@ const envSchema = z
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+    TOURNIQUET_DECISIONS: z.enum(['signed', 'unauthenticated']).default('signed'),
+    TOURNIQUET_ALLOWED_SIGNERS: z.string().min(1).optional(),
+    TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: z.string().min(1).optional(),
+    TOURNIQUET_SLACK_GATEWAY_KEY: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((e) => !e.SLACK_BOT_TOKEN || e.SLACK_CHANNEL, {
@@ -116,6 +120,18 @@ export interface Config {
   sdkMetricsAddress?: string;
   /** base of incident links in messages: the Temporal UI */
   uiUrl?: string;
+  /**
+   * how decisions are proven: `signed` (default) checks each against the allowed signers file and
+   * the Slack gateway's key; `unauthenticated` is the demo's explicit opt-out, shown everywhere
+   */
+  decisions: {
+    mode: 'signed' | 'unauthenticated';
+    allowedSignersPath?: string;
+    /** the worker trusts this key (inline or a .pub path) to attest Slack users' clicks */
+    slackGatewayPublicKey?: string;
+    /** the gateway signs Slack users' decisions with this private key file */
+    slackGatewayKeyPath?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -149,7 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
+    decisions: { mode: e.TOURNIQUET_DECISIONS },
   };
+  if (e.TOURNIQUET_ALLOWED_SIGNERS) config.decisions.allowedSignersPath = resolve(e.TOURNIQUET_ALLOWED_SIGNERS);
+  if (e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY) config.decisions.slackGatewayPublicKey = e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY;
+  if (e.TOURNIQUET_SLACK_GATEWAY_KEY) config.decisions.slackGatewayKeyPath = resolve(e.TOURNIQUET_SLACK_GATEWAY_KEY);
   const breakGlass = e.TOURNIQUET_BREAKGLASS ? resolve(e.TOURNIQUET_BREAKGLASS) : DEFAULT_BREAKGLASS;
   if (e.TOURNIQUET_BREAKGLASS || existsSync(breakGlass)) config.breakGlassPath = breakGlass;
   if (e.TEMPORAL_SDK_METRICS_ADDRESS) config.sdkMetricsAddress = e.TEMPORAL_SDK_METRICS_ADDRESS;

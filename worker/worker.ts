@@ -22,6 +22,7 @@ import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/inc
 import { playbooks } from '../playbooks';
 import type { Config, GitHubConfig, SlackSettings } from './config';
 import { Directory } from '../activities/approvals/directory';
+import { loadAllowedSigners, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -65,6 +66,8 @@ export interface ActivityDepsOptions {
   kubernetes?: KubernetesDeps;
   /** the roles break-glass may grant; checked against the policies here */
   breakGlass?: BreakGlassCatalogueFile;
+  /** who may sign decisions (allowed signers, the Slack gateway's key), or the explicit unauthenticated demo mode */
+  trust: TrustConfig;
 }
 
 /** The one place activity dependencies are assembled: worker, dev stack, tests and bench. */
@@ -100,6 +103,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     store: new FileEvidenceStore(options.evidenceDir),
     policies,
     directory,
+    trust: options.trust,
     notifiers,
     demoWorld: typeof options.demoWorld === 'string' ? new DemoWorld(options.demoWorld) : options.demoWorld,
     ...(github ? { github } : {}),
@@ -129,7 +133,18 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     ...(config.kubernetes ? { kubernetes: { kubeConfig: kubeConfigFromEnvironment() } } : {}),
     ...(config.breakGlassPath ? { breakGlass: loadBreakGlassCatalogue(config.breakGlassPath) } : {}),
     ...(incidentUrl ? { incidentUrl } : {}),
+    trust: trustFromConfig(config),
   });
+}
+
+/** The allowed signers file and the Slack gateway's public key, read once: a bad line stops start-up. */
+export function trustFromConfig(config: Pick<Config, 'decisions'>): TrustConfig {
+  const { decisions } = config;
+  return {
+    mode: decisions.mode,
+    signers: decisions.allowedSignersPath ? loadAllowedSigners(decisions.allowedSignersPath) : {},
+    slackGateway: decisions.slackGatewayPublicKey ? [loadPublicKey(decisions.slackGatewayPublicKey, 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY')] : [],
+  };
 }
 
 export interface WorkerOptions {

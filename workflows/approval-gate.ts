@@ -4,6 +4,8 @@
  * handler (apply), and can be unit-tested without a server.
  */
 import type { ApprovalPolicy, Decision } from './request';
+import { decisionStatement } from './signatures/statements';
+import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 
 export type GateStatus = 'open' | 'approved' | 'denied' | 'expired' | 'cancelled';
 
@@ -17,6 +19,8 @@ export const REFUSAL_CODES = [
   'SelfApproval',
   'AlreadyVoted',
   'ReasonRequired',
+  'Unauthenticated',
+  'Replayed',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -31,6 +35,12 @@ export interface Vote {
   reason?: string;
   via: string;
   at: string;
+  /** who vouched for the vote, and with which key; absent on votes recorded before signing existed */
+  signer?: Signer;
+  /** what was signed, so anyone with the public keys can check it offline (decisionStatement) */
+  signature?: string;
+  validUntil?: string;
+  nonce?: string;
 }
 
 export interface GateAction {
@@ -49,6 +59,8 @@ export interface GateView extends GateAction {
   eligible: string[];
   quorum: number;
   requireReasonOnApprove: boolean;
+  /** how decisions on this gate are proven; absent on gates opened before signing existed */
+  authentication?: TrustSnapshot['mode'];
   votes: Vote[];
   approvalsRemaining: number;
   status: GateStatus;
@@ -70,13 +82,26 @@ export class ApprovalGate {
   closedAt?: number;
   closedReason?: string;
 
+  private readonly nonces = new Set<string>();
+
   constructor(
     readonly id: string,
     readonly action: GateAction,
     readonly policy: ApprovalPolicy,
     readonly requester: string,
     readonly openedAt: number,
+    /** the key snapshot taken when the gate opened; absent on gates opened before signing existed */
+    readonly trust?: TrustSnapshot,
+    readonly incidentId = '',
   ) {}
+
+  /** Who signed this decision, or why nobody trusted did. Gates without a snapshot predate signing. */
+  authenticate(d: Decision, now: number): { signer?: Signer; refusal?: Refusal } {
+    if (!this.trust) return {};
+    const statement = decisionStatement({ ...d, incidentId: this.incidentId });
+    const auth = authenticate(this.trust, { identity: d.approver, via: d.via, statement, signature: d.signature, validUntil: d.validUntil }, now);
+    return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
+  }
 
   get deadline(): number {
     return this.openedAt + this.policy.timeoutMs;
@@ -112,6 +137,11 @@ export class ApprovalGate {
         message: `the decision is for action digest ${d.digest.slice(0, 12)}…, but gate ${this.id} is for ${this.action.digest.slice(0, 12)}… (${this.action.action} on ${this.action.target})`,
       };
     }
+    const auth = this.authenticate(d, now);
+    if (auth.refusal) return auth.refusal;
+    if (d.nonce && this.nonces.has(d.nonce)) {
+      return { code: 'Replayed', message: `this decision (nonce ${d.nonce}) was already received by gate ${this.id}` };
+    }
     if (!this.policy.approvers.includes(d.approver)) {
       return {
         code: 'ApproverNotEligible',
@@ -145,6 +175,16 @@ export class ApprovalGate {
   apply(d: Decision, now: number): DecideResult {
     const vote: Vote = { approver: d.approver, decision: d.decision, via: d.via, at: new Date(now).toISOString() };
     if (d.reason) vote.reason = d.reason;
+    if (this.trust) {
+      const { signer } = this.authenticate(d, now);
+      if (signer) vote.signer = signer;
+      if (d.signature) vote.signature = d.signature;
+      if (d.validUntil) vote.validUntil = d.validUntil;
+    }
+    if (d.nonce) {
+      this.nonces.add(d.nonce);
+      if (this.trust) vote.nonce = d.nonce;
+    }
     this.votes.push(vote);
     if (d.decision === 'deny') this.close('denied', now, `denied by ${d.approver}: ${d.reason ?? ''}`.trim());
     else if (this.approvalsRemaining === 0) {
@@ -169,6 +209,7 @@ export class ApprovalGate {
       eligible: [...this.policy.approvers],
       quorum: this.policy.quorum,
       requireReasonOnApprove: this.policy.requireReasonOnApprove,
+      ...(this.trust ? { authentication: this.trust.mode } : {}),
       votes: [...this.votes],
       approvalsRemaining: this.approvalsRemaining,
       status: this.status,

@@ -7,6 +7,7 @@ import { ApprovalGate, type GateAction } from './approval-gate';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
 import type { ApprovalPolicy } from './request';
+import type { TrustSnapshot } from './signatures/trust';
 
 export function channelOf(policy: ApprovalPolicy): { channel?: string } {
   return policy.channel ? { channel: policy.channel } : {};
@@ -17,13 +18,15 @@ interface WaitPoint {
   kind: 'reminder' | 'escalation';
 }
 
-export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy): ApprovalGate {
+export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy, trust?: TrustSnapshot): ApprovalGate {
   const now = Date.now();
-  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now);
+  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id);
   incident.gates.push(gate);
+  if (trust) incident.trust = trust;
   incident.clock.mark('approval_requested_at', now);
   incident.setState('awaiting-approval');
-  incident.timeline.append('approval.requested', 'tourniquet', `approval requested: ${action.step}`, {
+  const unauthenticated = trust?.mode === 'unauthenticated' ? ' (decisions unauthenticated)' : '';
+  incident.timeline.append('approval.requested', 'tourniquet', `approval requested: ${action.step}${unauthenticated}`, {
     gateId: gate.id,
     action: action.action,
     target: action.target,
@@ -33,6 +36,7 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
     eligible: policy.approvers,
     quorum: policy.quorum,
     deadline: new Date(gate.deadline).toISOString(),
+    ...(trust ? { authentication: trust.mode } : {}),
   });
   if (gate.possibleApprovers < policy.quorum) {
     gate.close(

@@ -10,10 +10,12 @@ import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow'
 import { z } from 'zod';
 import type { Incident } from './incident-state';
 import { commandUpdate } from './messages';
-import { identitySchema } from './request';
+import { identitySchema, nonceSchema, signatureSchema } from './request';
+import { commandStatement } from './signatures/statements';
+import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 
-export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted'] as const;
-export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number];
+export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted', 'CommandExpired'] as const;
+export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number] | 'Unauthenticated' | 'Replayed';
 
 export interface CommandDefinition {
   description: string;
@@ -36,8 +38,13 @@ export const commandInputSchema = z.object({
   args: z.record(z.string(), z.unknown()).default({}),
   reason: z.string().trim().max(2000).optional(),
   via: z.string().max(40).default('api'),
+  validUntil: z.iso.datetime({ offset: true }).optional(),
+  nonce: nonceSchema.optional(),
+  /** SSHSIG over commandStatement(): the sender's own key, or the Slack gateway's for its users */
+  signature: signatureSchema.optional(),
 });
 export type CommandInput = z.input<typeof commandInputSchema>;
+type ParsedCommandInput = z.infer<typeof commandInputSchema>;
 
 export interface IncidentCommand {
   seq: number;
@@ -47,6 +54,7 @@ export interface IncidentCommand {
   reason?: string;
   via: string;
   at: string;
+  signer?: Signer;
 }
 
 export interface CommandResult {
@@ -60,17 +68,36 @@ export class CommandInbox {
   private readonly queue: IncidentCommand[] = [];
   private received = 0;
   private accepting = false;
+  private readonly nonces = new Set<string>();
 
   constructor(
     private readonly definitions: Readonly<Record<string, CommandDefinition>>,
     private readonly requester: string,
+    private readonly incidentId = '',
+    /** the incident's latest key snapshot; undefined before its first gate, or in histories from before signing */
+    private readonly trust: () => TrustSnapshot | undefined = () => undefined,
   ) {}
 
+  /** Who signed this command, or why nobody trusted did; nothing to say where no snapshot exists. */
+  authenticate(c: ParsedCommandInput, now: number): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
+    const trust = this.trust();
+    if (!trust) return {};
+    const statement = commandStatement({ ...c, incidentId: this.incidentId });
+    const auth = authenticate(trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
+    return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
+  }
+
   /** Why this command must not be accepted, or the parsed command when it may. */
-  check(input: unknown): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
+  check(input: unknown, now: number): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
     const parsed = commandInputSchema.safeParse(input);
     if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
     const c = parsed.data;
+    const auth = this.authenticate(c, now);
+    if (auth.refusal) return { refusal: auth.refusal };
+    if (auth.signer && c.validUntil && now > Date.parse(c.validUntil)) {
+      return { refusal: { code: 'CommandExpired', message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied` } };
+    }
+    if (c.nonce && this.nonces.has(c.nonce)) return { refusal: { code: 'Replayed', message: `this "${c.command}" (nonce ${c.nonce}) was already received` } };
     const definition = Object.hasOwn(this.definitions, c.command) ? this.definitions[c.command] : undefined;
     if (!definition) {
       const known = Object.keys(this.definitions);
@@ -84,6 +111,7 @@ export class CommandInbox {
     if (!args.success) return { refusal: { code: 'InvalidCommand', message: `${c.command}: ${z.prettifyError(args.error)}` } };
     const command: Omit<IncidentCommand, 'seq' | 'at'> = { command: c.command, by: c.by, args: args.data, via: c.via };
     if (c.reason) command.reason = c.reason;
+    if (auth.signer) command.signer = auth.signer;
     return { command, definition };
   }
 
@@ -93,6 +121,9 @@ export class CommandInbox {
    */
   checkInput(input: unknown): { code: CommandRefusalCode; message: string } | undefined {
     const parsed = commandInputSchema.safeParse(input);
+    if (parsed.success && !this.trust()) {
+      return { code: 'Unauthenticated', message: 'this incident has no key snapshot to check commands against (it opened no gate since decisions are signed)' };
+    }
     const definition = parsed.success && Object.hasOwn(this.definitions, parsed.data.command) ? this.definitions[parsed.data.command] : undefined;
     if (!parsed.success || !definition?.reason) return undefined;
     const reason = definition.reason.safeParse(parsed.data.reason ?? '');
@@ -108,7 +139,8 @@ export class CommandInbox {
     this.accepting = false;
   }
 
-  accept(command: Omit<IncidentCommand, 'seq' | 'at'>, definition: CommandDefinition, now: number): IncidentCommand {
+  accept(command: Omit<IncidentCommand, 'seq' | 'at'>, definition: CommandDefinition, now: number, nonce?: string): IncidentCommand {
+    if (nonce) this.nonces.add(nonce);
     const accepted: IncidentCommand = { seq: ++this.received, ...command, at: new Date(now).toISOString() };
     if (definition.closesOpenGates) this.queue.unshift(accepted);
     else this.queue.push(accepted);
@@ -140,22 +172,23 @@ export function registerCommandHandler(incident: Incident, inbox: CommandInbox):
   setHandler(
     commandUpdate,
     (input) => {
-      const checked = inbox.check(input);
-      if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       const now = Date.now();
-      const command = inbox.accept(checked.command, checked.definition, now);
+      const checked = inbox.check(input, now);
+      if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema.parse(input).nonce);
       incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {
         seq: command.seq,
         command: command.command,
         args: command.args,
         via: command.via,
+        ...(command.signer ? { signer: command.signer } : {}),
       });
       if (checked.definition.closesOpenGates) incident.closeOpenGates('cancelled', now, `${command.by} asked to ${command.command}`);
       return { seq: command.seq, command: command.command, accepted: true };
     },
     {
       validator: (input) => {
-        const checked = inbox.check(input);
+        const checked = inbox.check(input, Date.now());
         const refusal = 'refusal' in checked ? checked.refusal : inbox.checkInput(input);
         if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
       },

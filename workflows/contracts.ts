@@ -6,6 +6,7 @@ import type { GateView } from './approval-gate';
 import type { EvidenceRef } from './evidence-ledger';
 import type { IncidentState } from './incident-state';
 import type { ApprovalPolicy, IncidentMode } from './request';
+import type { TrustSnapshot } from './signatures/trust';
 
 export interface IncidentHeader {
   id: string;
@@ -78,6 +79,8 @@ export interface ResolvedPolicy {
   policy: ApprovalPolicy;
   /** the resolved approver set (groups expanded, e.g. from Slack user groups), kept as evidence */
   evidence: EvidenceRef;
+  /** the keys that may sign decisions, snapshotted now (absent in histories from before signing) */
+  trust?: TrustSnapshot;
 }
 
 /** The activities the engine itself calls, whatever the playbook. */

@@ -3,8 +3,13 @@
  * history; the caller then reports the refusal by signal so it still lands on the timeline (see
  * client/decisions.ts). The handler checks again, because two votes may be accepted in the same
  * workflow task; its refusals reach the caller the same way and are reported the same way.
+ *
+ * A refusal report is evidence only when it carries the refused decision (or command) itself,
+ * signed: the workflow checks the signature and works out the refusal again, so a bare Temporal
+ * client cannot put words in anyone's mouth. Unsigned attempts are refused by the validator and
+ * logged by the worker; they never reach the timeline.
  */
-import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
 import { channelOf } from './approval-wait';
@@ -12,6 +17,7 @@ import { COMMAND_REFUSAL_CODES } from './commands';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
+import { commandInputSchema, type CommandInbox } from './commands';
 import { decisionSchema, type Decision } from './request';
 
 const refusalReportSchema = z.object({
@@ -42,11 +48,18 @@ function refusalFor(incident: Incident, input: unknown): { refusal?: Refusal; de
   return refusal ? { decision, refusal } : { decision };
 }
 
+/** Gates opened before decisions were signed have no key snapshot: nothing new is taken on them. */
+function legacyGate(incident: Incident, decision: Decision | undefined): Refusal | undefined {
+  const gate = decision && incident.gate(decision.gateId);
+  if (!gate || gate.trust) return undefined;
+  return { code: 'Unauthenticated', message: `gate ${gate.id} was opened before decisions were signed; it cannot take decisions now` };
+}
+
 function failure(refusal: Refusal): ApplicationFailure {
   return ApplicationFailure.nonRetryable(refusal.message, refusal.code);
 }
 
-export function registerDecisionHandlers(incident: Incident, notifier: Notifier): void {
+export function registerDecisionHandlers(incident: Incident, notifier: Notifier, inbox: CommandInbox): void {
   setHandler(
     decideUpdate,
     (input) => {
@@ -55,12 +68,14 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier)
       const gate = incident.gate(decision.gateId)!;
       const now = Date.now();
       const result = gate.apply(decision, now);
+      const signer = gate.votes.at(-1)?.signer;
       incident.timeline.append('approval.vote', decision.approver, `${decision.decision} ${gate.action.step}`, {
         gateId: gate.id,
         decision: decision.decision,
         reason: decision.reason,
         via: decision.via,
         approvalsRemaining: result.approvalsRemaining,
+        ...(signer ? { signer } : {}),
       });
       if (result.status !== 'open') incident.clock.mark('decided_at', now);
       else {
@@ -75,12 +90,23 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier)
       validator: (input) => {
         const { refusal, decision } = refusalFor(incident, input);
         const late = decision && incident.gate(decision.gateId)?.pastDeadline(Date.now());
-        if (refusal ?? late) throw failure((refusal ?? late)!);
+        const refused = refusal ?? legacyGate(incident, decision) ?? late;
+        if (refused) {
+          if (refused.code === 'Unauthenticated' || refused.code === 'InvalidDecision') {
+            // Validators cannot write history; the worker's log is where a foreign client's attempt shows.
+            log.warn('decision refused before history', { incidentId: incident.id, code: refused.code, claimed: decision?.approver, via: decision?.via });
+          }
+          throw failure(refused);
+        }
       },
     },
   );
 
   setHandler(refusalSignal, (input) => {
+    if (patched('verified-refusals')) {
+      recordVerifiedRefusal(incident, notifier, inbox, input);
+      return;
+    }
     const parsed = refusalReportSchema.safeParse(input);
     if (!parsed.success) return;
     const report = parsed.data;
@@ -95,4 +121,45 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier)
       notifier.send('approval.refused', `refused ${report.approver}: ${report.code}`, { refusal: { code: report.code, actor: report.approver } });
     }
   });
+}
+
+const verifiedReportSchema = z.object({ decision: z.unknown().optional(), command: z.unknown().optional() });
+
+/** The refused decision or command, signed, checked again here; whatever cannot be proven is dropped. */
+function recordVerifiedRefusal(incident: Incident, notifier: Notifier, inbox: CommandInbox, input: unknown): void {
+  const report = verifiedReportSchema.safeParse(input);
+  if (!report.success) return;
+  const now = Date.now();
+  let entry: { actor: string; code: string; message: string; via: string; gateId?: string; decision?: string; nonce?: string; signer: unknown } | undefined;
+  if (report.data.decision !== undefined) {
+    const parsed = decisionSchema.safeParse(report.data.decision);
+    const decision = parsed.success ? parsed.data : undefined;
+    const gate = decision && incident.gate(decision.gateId);
+    const auth = decision && gate?.trust ? gate.authenticate(decision, now) : undefined;
+    const refusal = decision && gate && auth?.signer ? (gate.check(decision, now) ?? gate.pastDeadline(now)) : undefined;
+    if (decision && gate && auth?.signer && refusal) {
+      entry = { actor: decision.approver, code: refusal.code, message: refusal.message, via: decision.via, gateId: gate.id, decision: decision.decision, signer: auth.signer };
+      if (decision.nonce) entry.nonce = decision.nonce;
+    }
+  } else if (report.data.command !== undefined) {
+    const parsed = commandInputSchema.safeParse(report.data.command);
+    const auth = parsed.success ? inbox.authenticate(parsed.data, now) : undefined;
+    const checked = parsed.success && auth?.signer ? inbox.check(parsed.data, now) : undefined;
+    const refusal = checked && ('refusal' in checked ? checked.refusal : inbox.checkInput(parsed.data));
+    if (parsed.success && auth?.signer && refusal) {
+      entry = { actor: parsed.data.by, code: refusal.code, message: `${parsed.data.command} refused: ${refusal.message}`, via: parsed.data.via, signer: auth.signer };
+      if (parsed.data.nonce) entry.nonce = parsed.data.nonce;
+    }
+  }
+  // A report sent twice (a retry, or a replay by someone with Temporal access) is one refusal.
+  if (!entry?.nonce || incident.auditedNonces.has(entry.nonce)) return;
+  incident.auditedNonces.add(entry.nonce);
+  incident.timeline.append('approval.refused', entry.actor, entry.message, {
+    code: entry.code,
+    gateId: entry.gateId,
+    decision: entry.decision,
+    via: entry.via,
+    signer: entry.signer,
+  });
+  notifier.send('approval.refused', `refused ${entry.actor}: ${entry.code}`, { refusal: { code: entry.code, actor: entry.actor } });
 }

@@ -6,6 +6,7 @@ import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
 import type { AlertBatch } from './messages';
 import type { IncidentRequest } from './request';
+import type { TrustSnapshot } from './signatures/trust';
 import { Timeline } from './timeline';
 
 export const INCIDENT_STATES = [
@@ -40,6 +41,8 @@ export interface IncidentStatus {
   evidence: LedgerEntry[];
   alerts: AlertCounts;
   outcome?: string;
+  /** `unauthenticated` when this incident's gates took decisions without signatures (the demo mode) */
+  decisions?: TrustSnapshot['mode'];
 }
 
 export class Incident {
@@ -54,6 +57,10 @@ export class Incident {
   actionsSinceContained = 0;
   /** what notifiers left for later notifications (thread, message ids) */
   readonly notificationRefs: Record<string, string> = {};
+  /** the key snapshot of the latest gate: commands (revoke, extend) are checked against it */
+  trust?: TrustSnapshot;
+  /** nonces of refusals already on the timeline */
+  readonly auditedNonces = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -108,6 +115,7 @@ export class Incident {
       alerts: { ...this.alerts },
     };
     if (this.outcome) status.outcome = this.outcome;
+    if (this.trust) status.decisions = this.gates.some((g) => g.trust?.mode === 'unauthenticated') ? 'unauthenticated' : 'signed';
     return status;
   }
 }

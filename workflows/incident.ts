@@ -63,8 +63,8 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
-    registerDecisionHandlers(incident, notifier);
-    const inbox = new CommandInbox(playbook.commands ?? {}, request.requester);
+    const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
+    registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
     setHandler(alertsSignal, (batch) => {
       if (batch.status === 'resolved') {

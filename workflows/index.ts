@@ -17,3 +17,6 @@ export { verifyChain, type LedgerEntry, type EvidenceRef } from './evidence-ledg
 export { actionDigest, canonicalJson, sha256Hex } from './canonical';
 export * from './errors';
 export { parseDuration } from './durations';
+export * from './signatures/sshsig';
+export { decisionStatement, commandStatement, type DecisionClaim, type CommandClaim } from './signatures/statements';
+export { MAX_VALIDITY_MS, type Signer, type TrustSnapshot } from './signatures/trust';

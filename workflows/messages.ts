@@ -3,8 +3,8 @@
  * tests. Naming scheme: `<what>Update`, `<what>Signal`, `<what>Query`.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DecideResult, RefusalCode } from './approval-gate';
-import type { CommandInput, CommandRefusalCode, CommandResult } from './commands';
+import type { DecideResult } from './approval-gate';
+import type { CommandInput, CommandResult } from './commands';
 import type { IncidentStatus } from './incident-state';
 import type { AlertRef, DecisionInput } from './request';
 import type { TimelineEvent } from './timeline';
@@ -15,14 +15,14 @@ export const decideUpdate = defineUpdate<DecideResult, [DecisionInput]>('decide'
 /** Ask something of a running incident (revoke access now, extend it): refused by the validator unless its playbook takes it now. */
 export const commandUpdate = defineUpdate<CommandResult, [CommandInput]>('command');
 
-/** Audit of a decision the engine refused (or never received): the validator itself cannot write. */
+/**
+ * Audit of a decision or command the engine refused (or never received), carrying the refused
+ * input itself, signed: the workflow checks the signature and works out the refusal again, so
+ * nothing unproven reaches the timeline. The validator itself cannot write.
+ */
 export interface RefusalReport {
-  gateId?: string;
-  approver: string;
-  decision?: 'approve' | 'deny';
-  code: RefusalCode | CommandRefusalCode | 'EngineUnavailable';
-  message: string;
-  via: string;
+  decision?: DecisionInput;
+  command?: CommandInput;
 }
 export const refusalSignal = defineSignal<[RefusalReport]>('refusal');
 

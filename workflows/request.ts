@@ -52,6 +52,9 @@ export interface ApprovalPolicy {
   channel?: string;
 }
 
+export const nonceSchema = z.string().regex(/^[A-Za-z0-9:._-]{8,128}$/, 'a nonce is 8–128 characters of A-Z a-z 0-9 : . _ -');
+export const signatureSchema = z.string().max(2000);
+
 export const decisionSchema = z.object({
   gateId: z.string().min(1).max(100),
   digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be the 64-hex sha256 shown on the gate'),
@@ -61,6 +64,10 @@ export const decisionSchema = z.object({
   via: z.string().max(40).default('api'),
   /** a decision that reaches the workflow after this instant is refused, so a late delivery never applies */
   validUntil: isoTime.optional(),
+  /** unique per decision: the gate takes each at most once (a replayed click, a retried send) */
+  nonce: nonceSchema.optional(),
+  /** SSHSIG (armored) over decisionStatement(): the approver's key, or a front door's for its users */
+  signature: signatureSchema.optional(),
 });
 export type DecisionInput = z.input<typeof decisionSchema>;
 export type Decision = z.infer<typeof decisionSchema>;

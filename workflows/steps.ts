@@ -85,7 +85,7 @@ export function createPlaybookContext<P>(
     },
 
     async destructive(step) {
-      const { policy, evidence } = await resolveApprovalPolicy({
+      const { policy, evidence, trust } = await resolveApprovalPolicy({
         incidentId: incident.id,
         playbook: playbook.name,
         step: step.name,
@@ -101,6 +101,7 @@ export function createPlaybookContext<P>(
         notifier,
         { step: step.name, action: step.activity, target: step.target, args: step.args, risk: step.risk ?? 'high', digest },
         capped,
+        trust,
       );
       await waitForDecision(incident, notifier, gate);
       if (gate.status !== 'approved') throw approvalDenied(gate.view());

@@ -3,8 +3,10 @@ import type { PolicyRequest, ResolvedPolicy } from '../../workflows/contracts';
 import { recordArtifact, type EvidenceStore } from '../evidence';
 import type { Directory } from './directory';
 import type { PolicyBook } from './policies';
+import { trustSnapshot, type TrustConfig } from './signers';
+import { parsePublicKey } from '../../workflows';
 
-export function createApprovalActivities(deps: { policies: PolicyBook; directory: Directory; store: EvidenceStore }) {
+export function createApprovalActivities(deps: { policies: PolicyBook; directory: Directory; store: EvidenceStore; trust: TrustConfig }) {
   return {
     /** The gate's policy with every group resolved now, and that resolution kept as evidence. */
     async resolveApprovalPolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
@@ -21,6 +23,8 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
       }
       const resolved = { ...policy, approvers: expanded.approvers };
       if (policy.escalation) resolved.escalation = { ...policy.escalation, notify: (await deps.directory.expand(policy.escalation.notify)).approvers };
+      const trust = trustSnapshot(deps.trust, deps.policies.people);
+      const fingerprints = (keys: string[]) => keys.map((k) => parsePublicKey(k).fingerprint);
       const evidence = await recordArtifact(deps.store, {
         incidentId: req.incidentId,
         name: `approvers: ${req.step}`,
@@ -31,10 +35,14 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
           groups: expanded.groups,
           eligible: resolved.approvers,
           quorum: policy.quorum,
+          // what the gate will trust: the eligible approvers' keys, and the front door's
+          authentication: trust.mode,
+          keys: Object.fromEntries(resolved.approvers.map((id) => [id, fingerprints(Object.hasOwn(trust.keys, id) ? trust.keys[id]! : [])])),
+          slackGateway: fingerprints(trust.slackGateway),
           resolvedAt: new Date().toISOString(),
         },
       });
-      return { policy: resolved, evidence };
+      return { policy: resolved, evidence, trust };
     },
   };
 }

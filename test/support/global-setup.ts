@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporalBinaries } from '../../tools/temporal-binaries';
 import { bundleWorkflows } from '../../worker/worker';
+import { writeTestKeys } from './keys';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,6 +34,8 @@ export default async function setup(project: TestProject) {
     }),
     bundleWorkflows(),
   ]);
+  // Test processes (forked after this) and the CLIs and workers they spawn inherit the keys' places.
+  Object.assign(process.env, writeTestKeys(dir));
   const bundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
 

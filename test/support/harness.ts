@@ -17,6 +17,7 @@ import { DemoWorld } from '../../activities/demo/world';
 import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
 import { buildActivityDeps, createWorker } from '../../worker/worker';
+import { testTrust } from './keys';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -80,6 +81,8 @@ export interface HarnessOptions {
   kubernetes?: KubernetesDeps;
   /** the break-glass catalogue the worker grants from */
   breakGlass?: ActivityDeps['breakGlass'];
+  /** who may sign decisions; the test keys (see keys.ts) by default */
+  trust?: ActivityDeps['trust'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -96,6 +99,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     evidenceDir: join(dir, 'evidence'),
     demoWorld: world,
     notifiers: [notifier],
+    trust: options.trust ?? testTrust(),
     ...(options.slack ? { slack: options.slack } : {}),
     ...(options.github ? { github: options.github } : {}),
     ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),

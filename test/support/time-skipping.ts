@@ -3,6 +3,7 @@
  * pass (approval deadlines, reminders, escalation) in a second of real time.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testTrust } from './keys';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -34,7 +35,7 @@ export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'no
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
   });
-  const activityDeps = buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), ...deps });
+  const activityDeps = buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), trust: testTrust(), ...deps });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
