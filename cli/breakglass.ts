@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { sendCommand, startIncident, type CommandOutcome } from '../client';
 import type { connectClient } from '../worker/temporal-connection';
 import type { Config } from '../worker/config';
+import { cliSigner, KEY_OPTION } from './keys';
 
 type WithClient = <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>) => Promise<T>;
 
@@ -54,10 +55,18 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .argument('<id>', 'the break-glass incident')
     .requiredOption('--as <identity>', 'who asks')
     .option('--reason <text>', 'why')
+    .option(...KEY_OPTION)
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
-      h.withClient(async (client) => {
-        const outcome = await sendCommand(client, { incidentId: id, command: 'revoke', by: opts.as, via: 'cli', ...(opts.reason ? { reason: opts.reason } : {}) });
+      h.withClient(async (client, config) => {
+        const outcome = await sendCommand(client, {
+          incidentId: id,
+          command: 'revoke',
+          by: opts.as,
+          via: 'cli',
+          signer: cliSigner(opts.as, opts.key, config),
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
         report(h, opts.json, outcome, `revoke requested for ${id}: the grant is being removed`);
       }),
     );
@@ -68,10 +77,12 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .argument('<duration>', 'how much longer, e.g. 30m')
     .requiredOption('--as <identity>', 'the requester (only they may ask)')
     .requiredOption('--reason <text>', 'why, for the approvers')
+    .option(...KEY_OPTION)
     .option('--json', 'print JSON')
     .action(async (id: string, duration: string, opts) =>
-      h.withClient(async (client) => {
-        const outcome = await sendCommand(client, { incidentId: id, command: 'extend', by: opts.as, args: { duration }, reason: opts.reason, via: 'cli' });
+      h.withClient(async (client, config) => {
+        const signer = cliSigner(opts.as, opts.key, config);
+        const outcome = await sendCommand(client, { incidentId: id, command: 'extend', by: opts.as, args: { duration }, reason: opts.reason, via: 'cli', signer });
         report(h, opts.json, outcome, `extension by ${duration} requested for ${id}: it awaits approval`);
       }),
     );

@@ -11,7 +11,10 @@ import { startDevServer, type DevServer } from '../worker/dev-server';
 import { createLogger } from '../worker/logger';
 import { connectClient, connectNative } from '../worker/temporal-connection';
 import { activityDepsFromConfig, createWorker } from '../worker/worker';
-import { loadPolicyFile } from '../activities/approvals/policies';
+import { loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
+import { encodeOpenSshPrivateKey, ensureKeys } from '../client/signing';
+import { existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { gatewayDepsFromConfig } from '../gateway/deps';
 import { startGateway } from '../gateway/server';
 
@@ -20,7 +23,8 @@ export async function runDev(config: Config): Promise<void> {
   installRuntime(config);
   // One process, one registry: the gateway's /metrics shows the worker's incident metrics too.
   const metrics = new IncidentMetrics();
-  loadPolicyFile(config.policiesPath); // a bad policy file stops us before anything starts
+  const policies = loadPolicyFile(config.policiesPath); // a bad policy file stops us before anything starts
+  config = withDemoKeys(config, policies);
 
   let server: DevServer | undefined;
   if (!config.temporal.address) {
@@ -56,6 +60,9 @@ export async function runDev(config: Config): Promise<void> {
       config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
       `  Policies        ${config.policiesPath}`,
+      config.decisions.mode === 'unauthenticated'
+        ? '  Decisions       UNAUTHENTICATED (TOURNIQUET_DECISIONS=unauthenticated): anyone may decide as anyone; every record says so'
+        : `  Decisions       signed; allowed signers ${config.decisions.allowedSignersPath}${config.decisions.allowedSignersPath?.startsWith(config.dataDir) ? ' (demo keys: the CLI finds them for --as)' : ''}`,
       config.kubernetes
         ? `  Kubernetes      ${config.kubernetes.kubeconfig ? `KUBECONFIG ${config.kubernetes.kubeconfig}` : 'in-cluster ServiceAccount'}; break-glass catalogue ${config.breakGlassPath ?? 'none (set TOURNIQUET_BREAKGLASS)'}`
         : '  Kubernetes      off (set KUBECONFIG for isolate-pod, rollback-deploy, break-glass)',
@@ -86,4 +93,32 @@ export async function runDev(config: Config): Promise<void> {
     await server?.stop();
     console.log('Tourniquet stopped.');
   }
+}
+
+/**
+ * The embedded demo signs decisions as production does: unless allowed signers are configured, it
+ * gives every identity the policy file names a key in `<data dir>/keys` (where the CLI looks for
+ * `--as`), and the Slack gateway a key of its own. Demo keys for demo identities: bring real ones.
+ */
+function withDemoKeys(config: Config, policies: PolicyFile): Config {
+  if (config.decisions.allowedSignersPath || config.decisions.mode === 'unauthenticated') return config;
+  const dir = join(config.dataDir, 'keys');
+  const identities = new Set([...Object.values(policies.groups).flat(), ...Object.keys(policies.people)]);
+  for (const policy of Object.values(policies.policies)) for (const ref of policy.approvers) if (!ref.startsWith('@')) identities.add(ref);
+  const { allowedSigners } = ensureKeys(dir, [...identities].filter((id) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)));
+  const gatewayKey = join(dir, 'slack-gateway.key');
+  if (!existsSync(gatewayKey)) {
+    const pair = encodeOpenSshPrivateKey(randomBytes(32), 'tourniquet-slack-gateway');
+    writeFileSync(gatewayKey, pair.privateKey, { mode: 0o600 });
+    writeFileSync(`${gatewayKey}.pub`, `${pair.publicKey}\n`);
+  }
+  return {
+    ...config,
+    decisions: {
+      ...config.decisions,
+      allowedSignersPath: allowedSigners,
+      slackGatewayKeyPath: config.decisions.slackGatewayKeyPath ?? gatewayKey,
+      slackGatewayPublicKey: config.decisions.slackGatewayPublicKey ?? `${gatewayKey}.pub`,
+    },
+  };
 }

@@ -11,6 +11,7 @@ import { formatList, formatReport, formatStatus, formatTimeline, formatVerificat
 import { parseDuration } from '../activities/approvals/policies';
 import { join } from 'node:path';
 import { breakGlassCommand } from './breakglass';
+import { cliSigner, withKeyOption } from './keys';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -114,17 +115,19 @@ export function buildProgram(): Command {
       .requiredOption('--as <identity>', 'your identity, as the policy names approvers')
       .option('--gate <gateId>', 'which gate, when several are open')
       .option('--digest <sha256>', 'the action digest you reviewed (refused if the gate is for another action)');
+    withKeyOption(command);
     if (decision === 'deny') command.requiredOption('--reason <text>', 'why (required)');
     else command.option('--reason <text>', 'why (required when the policy says so)');
     command
       .option('--json', 'print JSON')
       .action(async (id: string, opts) =>
-        withClient(async (client) => {
+        withClient(async (client, config) => {
           const outcome = await decide(client, {
             incidentId: id,
             decision,
             approver: opts.as,
             via: 'cli',
+            signer: cliSigner(opts.as, opts.key, config),
             ...(opts.gate ? { gateId: opts.gate } : {}),
             ...(opts.digest ? { digest: opts.digest } : {}),
             ...(opts.reason ? { reason: opts.reason } : {}),

@@ -21,8 +21,8 @@ export interface CommandRequest {
   timeoutMs?: number;
   /** unique per command (front doors derive it from the request, so a replay is refused); random otherwise */
   nonce?: string;
-  /** signs the command as `by`; by default the key findSigner() finds for them */
-  signer?: StatementSigner;
+  /** signs the command as `by`; by default the key findSigner() finds for them; null: unsigned (front doors without a key) */
+  signer?: StatementSigner | null;
 }
 
 export type CommandOutcome =
@@ -42,7 +42,7 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
     nonce: req.nonce ?? newNonce(),
     ...(req.reason ? { reason: req.reason } : {}),
   };
-  const signer = req.signer ?? findSigner(req.by);
+  const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
   // Only a signed command can be audited: the workflow checks the signature before recording it.
   const audit = async () => {

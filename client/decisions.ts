@@ -35,8 +35,8 @@ export interface DecisionRequest {
    * (a Slack click), so a replayed request is refused; random otherwise
    */
   nonce?: string;
-  /** signs the decision as `approver`; by default the key findSigner() finds for them */
-  signer?: StatementSigner;
+  /** signs the decision as `approver`; by default the key findSigner() finds for them; null: unsigned (front doors without a key) */
+  signer?: StatementSigner | null;
 }
 
 export type DecisionOutcome =
@@ -70,7 +70,7 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   const handle = client.workflow.getHandle(req.incidentId);
   const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
   const validUntil = Date.now() + validForMs;
-  const signer = req.signer ?? findSigner(req.approver);
+  const signer = req.signer === undefined ? findSigner(req.approver) : req.signer;
   let signed: DecisionInput | undefined;
   // Only a signed decision can be audited: the workflow checks the signature before recording it.
   const audit = async () => {

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Directory } from '../activities/approvals/directory';
+import { keyFileSigner } from '../client/signing';
 import { loadPolicyFile } from '../activities/approvals/policies';
 import type { Config } from '../worker/config';
 import { incidentUrlFor } from '../worker/worker';
@@ -19,6 +20,10 @@ export async function gatewayDepsFromConfig(config: Config, client: Client, logg
   if (slack && !slack.signingSecret) logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');
   if (slack?.signingSecret) {
     const incidentUrl = incidentUrlFor(config);
+    const keyPath = config.decisions.slackGatewayKeyPath;
+    if (!keyPath && config.decisions.mode === 'signed') {
+      logger.warn('TOURNIQUET_SLACK_GATEWAY_KEY is not set: decisions made in Slack cannot be signed, and the engine will refuse them');
+    }
     deps.slack = await createSlackRouter({
       temporal: client,
       taskQueue: config.taskQueue,
@@ -29,6 +34,7 @@ export async function gatewayDepsFromConfig(config: Config, client: Client, logg
       logger,
       ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
       ...(incidentUrl ? { incidentUrl } : {}),
+      ...(keyPath ? { signer: keyFileSigner(keyPath) } : {}),
     });
   }
   return deps;

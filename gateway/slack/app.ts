@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Logger } from 'pino';
 import { decide, IncidentRequestError, sendCommand, startIncident } from '../../client';
+import type { StatementSigner } from '../../client/signing';
 import type { Directory } from '../../activities/approvals/directory';
 import { APPROVE_ACTION, COMMAND_ACTION, DENY_ACTION } from '../../activities/slack';
 import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
@@ -28,6 +29,12 @@ export interface SlackAppDeps {
   eventsPath: string;
   logger: Logger;
   incidentUrl?: (id: string) => string;
+  /**
+   * the gateway's own key: it signs each decision and command as "this Slack user clicked this",
+   * and the worker trusts it only for identities that map to that Slack user. Without it, Slack
+   * decisions are unsigned and the engine refuses them (Unauthenticated).
+   */
+  signer?: StatementSigner;
 }
 
 export async function createSlackRouter(deps: SlackAppDeps): Promise<Router> {
@@ -67,6 +74,7 @@ async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, 
       command: command.kind,
       by: who,
       via: `slack:${user}`,
+      signer: deps.signer ?? null,
       // Slack wants its answer within 3 s; past that the person is told it is not confirmed (yet).
       timeoutMs: 2_500,
       ...(command.kind === 'extend' ? { args: { duration: command.duration } } : {}),
@@ -93,6 +101,7 @@ async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: Deci
     decision: meta.decision,
     approver: deps.directory.identityForSlackUser(user),
     via: `slack:${user}`,
+    signer: deps.signer ?? null,
     ...(reason ? { reason } : {}),
     });
   } catch (err) {
@@ -140,7 +149,13 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
     const who = deps.directory.identityForSlackUser(body.user.id);
     let outcome;
     try {
-      outcome = await sendCommand(deps.temporal, { incidentId: button.incidentId, command: button.command, by: who, via: `slack:${body.user.id}` });
+      outcome = await sendCommand(deps.temporal, {
+        incidentId: button.incidentId,
+        command: button.command,
+        by: who,
+        via: `slack:${body.user.id}`,
+        signer: deps.signer ?? null,
+      });
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, incident: button.incidentId }, 'command from Slack failed');
       await replyEphemeral(client, deps.logger, channel, body.user.id, ':warning: Tourniquet could not take that; nothing was done. Try again, or use the CLI.');

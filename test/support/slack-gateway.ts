@@ -7,6 +7,7 @@ import { Directory } from '../../activities/approvals/directory';
 import { parsePolicyFile } from '../../activities/approvals/policies';
 import { startGateway, type RunningGateway } from '../../gateway/server';
 import { createSlackRouter } from '../../gateway/slack/app';
+import { keyFileSigner } from '../../client/signing';
 import type { FakeSlack } from './fake-slack';
 import type { Harness } from './harness';
 import { sign } from './slack-requests';
@@ -28,6 +29,7 @@ export async function startSlackGateway(h: Harness, fake: FakeSlack, options: { 
     apiUrl: fake.url,
     eventsPath: '/slack/events',
     logger: pino({ level: 'silent' }),
+    signer: keyFileSigner(process.env.TOURNIQUET_SLACK_GATEWAY_KEY!),
   });
   const gateway = await startGateway({ client: h.client, slack, host: '127.0.0.1', port: 0 });
   return {
