@@ -71,11 +71,6 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
   const validUntil = Date.now() + validForMs;
   const signer = req.signer === undefined ? findSigner(req.approver) : req.signer;
-  let signed: DecisionInput | undefined;
-  // Only a signed decision can be audited: the workflow checks the signature before recording it.
-  const audit = async () => {
-    if (signed?.signature) await handle.signal(refusalSignal, { decision: signed }).catch(() => {});
-  };
 
   let gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest'> | undefined;
   if (req.gateId && req.digest) {
@@ -118,7 +113,10 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     ...(req.reason ? { reason: req.reason } : {}),
   };
   if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId }));
-  signed = input;
+  // Only a signed decision can be audited: the workflow checks the signature before recording it.
+  const audit = async () => {
+    if (input.signature) await handle.signal(refusalSignal, { decision: input }).catch(() => {});
+  };
   try {
     const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
       // The nonce as update id: Temporal itself answers a repeat with the first outcome.

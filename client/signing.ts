@@ -34,10 +34,20 @@ const OPENSSH_BEGIN = '-----BEGIN OPENSSH PRIVATE KEY-----';
 const OPENSSH_END = '-----END OPENSSH PRIVATE KEY-----';
 const AUTH_MAGIC = 'openssh-key-v1\0';
 
-function readString(bytes: Uint8Array, at: number): [Uint8Array, number] {
-  const n = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-  if (at + 4 + n > bytes.length) throw new SigningError('truncated OpenSSH key');
-  return [bytes.subarray(at + 4, at + 4 + n), at + 4 + n];
+/** Reads SSH wire strings (uint32 length, bytes) one after another. */
+function wireReader(bytes: Uint8Array, at = 0) {
+  return {
+    skip(n: number) {
+      at += n;
+    },
+    string(): Uint8Array {
+      const n = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+      if (at + 4 + n > bytes.length) throw new SigningError('truncated OpenSSH key');
+      const out = bytes.subarray(at + 4, at + 4 + n);
+      at += 4 + n;
+      return out;
+    },
+  };
 }
 
 function sshString(value: Uint8Array | string): Buffer {
@@ -53,24 +63,16 @@ export function parseOpenSshPrivateKey(text: string): { seed: Uint8Array; public
   if (!body.startsWith(OPENSSH_BEGIN) || !body.endsWith(OPENSSH_END)) throw new SigningError('not an OpenSSH private key');
   const bytes = base64Decode(body.slice(OPENSSH_BEGIN.length, -OPENSSH_END.length));
   if (Buffer.from(bytes.subarray(0, AUTH_MAGIC.length)).toString('latin1') !== AUTH_MAGIC) throw new SigningError('not an openssh-key-v1 key');
-  let at = AUTH_MAGIC.length;
-  let cipher;
-  [cipher, at] = readString(bytes, at);
-  if (Buffer.from(cipher).toString() !== 'none') return undefined;
-  [, at] = readString(bytes, at); // kdf name
-  [, at] = readString(bytes, at); // kdf options
-  at += 4; // number of keys: one
-  let pub, priv;
-  [pub, at] = readString(bytes, at);
-  [priv] = readString(bytes, at);
-  const publicKey = parsePublicKey(`ssh-ed25519 ${base64Encode(pub)}`);
-  let p = 8; // two check integers
-  let type, seedAndPub;
-  [type, p] = readString(priv, p);
-  if (Buffer.from(type).toString() !== 'ssh-ed25519') throw new SigningError('only ssh-ed25519 keys can sign decisions');
-  [, p] = readString(priv, p);
-  [seedAndPub] = readString(priv, p);
-  return { seed: seedAndPub.subarray(0, 32), publicKey };
+  const outer = wireReader(bytes, AUTH_MAGIC.length);
+  if (Buffer.from(outer.string()).toString() !== 'none') return undefined; // encrypted: ssh-keygen asks for the passphrase
+  outer.string(); // kdf name
+  outer.string(); // kdf options
+  outer.skip(4); // number of keys: one
+  const publicKey = parsePublicKey(`ssh-ed25519 ${base64Encode(outer.string())}`);
+  const inner = wireReader(outer.string(), 8); // after two check integers
+  if (Buffer.from(inner.string()).toString() !== 'ssh-ed25519') throw new SigningError('only ssh-ed25519 keys can sign decisions');
+  inner.string(); // the public key again
+  return { seed: inner.string().subarray(0, 32), publicKey };
 }
 
 /** An unencrypted OpenSSH Ed25519 private key file's text (what `ssh-keygen -t ed25519 -N ''` writes). */

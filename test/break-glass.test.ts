@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
+import { keyFileSigner } from '../client/signing';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { runCli, runCliWith } from './support/cli';
@@ -102,6 +103,15 @@ describe('break-glass', () => {
     const expiresAt = Date.parse(rb.metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
     expect(Number(rb.metadata!.labels![EXPIRES_LABEL])).toBe(Math.floor(expiresAt / 1000));
     expect(expiresAt - Date.parse(contained.gates[0]!.closed_at!)).toBe(30 * 60_000);
+
+    // Commands are signed too: an unsigned revoke, or an extension signed with someone else's key, is refused.
+    expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', via: 'test', signer: null })).toMatchObject({ applied: false, code: 'Unauthenticated' });
+    const bobsKey = keyFileSigner(join(process.env.TOURNIQUET_KEYS_DIR!, 'bob'));
+    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, reason: 'still restoring', via: 'test', signer: bobsKey })).toMatchObject({
+      applied: false,
+      code: 'Unauthenticated',
+    });
+    expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
 
     // Anyone may take access away early; it is recorded who did.
     const revoked = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', reason: 'migration fixed', via: 'test' });

@@ -52,8 +52,8 @@ describe('fresh histories replay', () => {
     if (RECORD) writeFileSync(join(FIXTURES, `${name}.json`), historyToJSON(history));
   }
 
-  it('approved by a quorum of two after refusals, with repeat alerts', async () => {
-    await run('quorum-approved', { playbook: 'demo', policy: 'two-person', params: { service: 'replay-quorum' } }, async (id) => {
+  it('approved by a quorum of two after signed refusals, with repeat alerts', async () => {
+    await run('signed-quorum-approved', { playbook: 'demo', policy: 'two-person', params: { service: 'replay-quorum' } }, async (id) => {
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test', reason: 'self' });
       await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 42, sample: [{ source: 'falco', title: 'again' }] });
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'ok' });

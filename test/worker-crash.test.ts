@@ -33,11 +33,12 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
   expect(lost.applied === false && lost.message).toMatch(/NOT applied/);
 
   worker = spawnWorker(h);
-  // The refusal audit (a signal, stored by the server while no worker ran) reaches the timeline…
+  // The refusal audit (a signal carrying the signed decision, stored by the server while no worker
+  // ran) reaches the timeline: the workflow checks bob's signature and finds the decision expired…
   const audit = await waitFor('the unapplied decision on the timeline', async () =>
-    (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused' && e.details?.code === 'EngineUnavailable'),
+    (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused' && e.details?.code === 'DecisionExpired'),
   { timeoutMs: 45_000 });
-  expect(audit.actor).toBe('bob');
+  expect(audit).toMatchObject({ actor: 'bob', details: { signer: { by: 'person' } } });
   // …and the late decision itself was never applied.
   const afterRestart = await getStatus(h.client, id);
   expect(afterRestart.gates[0]).toMatchObject({ status: 'open', votes: [] });

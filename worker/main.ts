@@ -22,6 +22,10 @@ async function main(): Promise<void> {
     metrics,
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : {}),
   });
+  if (deps.trust.mode === 'unauthenticated') logger.warn('TOURNIQUET_DECISIONS=unauthenticated: decisions are taken without signatures (demo only); every gate and export says so');
+  else if (Object.keys(deps.trust.signers).length === 0 && deps.trust.slackGateway.length === 0) {
+    logger.warn('no allowed signers (TOURNIQUET_ALLOWED_SIGNERS) and no Slack gateway key (TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY): every decision will be refused as unauthenticated');
+  }
   const metricsServer = config.metricsPort ? await startMetricsServer(metrics.registry, config.gateway.host, config.metricsPort) : undefined;
   logger.info(
     { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url },

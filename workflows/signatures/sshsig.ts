@@ -197,7 +197,7 @@ export function verifySignature(armored: string, message: string, allowed: reado
     }
   });
   if (!known) return { ok: false, reason: `signed by key ${sig.publicKey.fingerprint}, which is not bound to this identity` };
-  let valid = false;
+  let valid: boolean;
   try {
     valid = ed25519.verify(sig.signature, signedData(message, namespace, sig.hashAlgorithm), sig.publicKey.raw);
   } catch {
