@@ -19,6 +19,8 @@ export interface CommandRequest {
   via: string;
   /** how long to wait for the engine to take it */
   timeoutMs?: number;
+  /** this command's one identity: the update's id and in its input, as for decisions (DecisionRequest.nonce) */
+  nonce?: string;
 }
 
 export type CommandOutcome =
@@ -27,13 +29,14 @@ export type CommandOutcome =
 
 export async function sendCommand(client: Client, req: CommandRequest): Promise<CommandOutcome> {
   const handle = client.workflow.getHandle(req.incidentId);
-  const input = { command: req.command, by: req.by, args: req.args ?? {}, via: req.via, ...(req.reason ? { reason: req.reason } : {}) };
+  const input = { command: req.command, by: req.by, args: req.args ?? {}, via: req.via, ...(req.reason ? { reason: req.reason } : {}), ...(req.nonce ? { nonce: req.nonce } : {}) };
+  const updateId = req.nonce ? `command:${req.nonce}` : `command:${req.command}:${req.by}:${randomUUID()}`;
   const timeoutMs = req.timeoutMs ?? 15_000;
   const audit = (code: RefusalReport['code'], message: string) =>
     handle.signal(refusalSignal, { approver: req.by, code, message, via: req.via }).catch(() => {});
   try {
     const result = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      handle.executeUpdate(commandUpdate, { args: [input], updateId: `command:${req.command}:${req.by}:${randomUUID()}` }),
+      handle.executeUpdate(commandUpdate, { args: [input], updateId }),
     );
     return { applied: true, result };
   } catch (err) {

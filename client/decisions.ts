@@ -28,6 +28,12 @@ export interface DecisionRequest {
   digest?: string;
   /** how long the decision stays valid if the engine is slow to take it */
   validForMs?: number;
+  /**
+   * This decision's one identity (≤128 chars of [A-Za-z0-9:._-]), e.g. derived from the Slack
+   * interaction: it is the update's id, so a repeat is answered with the first outcome and writes
+   * nothing, and it travels in the input, where the workflow refuses a nonce it already accepted.
+   */
+  nonce?: string;
 }
 
 export type DecisionOutcome =
@@ -103,10 +109,12 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     via: req.via,
     validUntil: new Date(validUntil).toISOString(),
     ...(req.reason ? { reason: req.reason } : {}),
+    ...(req.nonce ? { nonce: req.nonce } : {}),
   };
+  const updateId = req.nonce ? `decide:${req.nonce}` : `${gate.id}:${req.approver}:${validUntil}`;
   try {
     const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
-      handle.executeUpdate(decideUpdate, { args: [input], updateId: `${gate.id}:${req.approver}:${validUntil}` }),
+      handle.executeUpdate(decideUpdate, { args: [input], updateId }),
     );
     return { applied: true, gate, result };
   } catch (err) {
