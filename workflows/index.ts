@@ -17,3 +17,4 @@ export { verifyChain, type LedgerEntry, type EvidenceRef } from './evidence-ledg
 export { actionDigest, canonicalJson, sha256Hex } from './canonical';
 export * from './errors';
 export { parseDuration } from './durations';
+export { deliveryRecordedSignal, type DeliveryReceipt } from './delivery-receipt';
