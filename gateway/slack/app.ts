@@ -3,9 +3,10 @@
  * request's signature and age (401 otherwise); the replay guard in front of it refuses headers in
  * any but their canonical form and, per process, a second delivery of the same signed request.
  * Whatever gets past that (another replica, a restarted gateway) takes no effect twice: each
- * effect is keyed in Temporal on the interaction's identity (./identity.ts). Listeners ack at once (Slack's 3-second rule) and then decide through the
- * same client path as the CLI, so Slack adds no rules of its own: refusals come from the gate,
- * and reach the clicker as an ephemeral message saying why.
+ * effect is keyed in Temporal on the interaction's identity (./identity.ts). Listeners ack at once
+ * (Slack's 3-second rule) and then decide through the same client path as the CLI, so Slack adds
+ * no rules of its own: refusals come from the gate, and reach the clicker as an ephemeral message
+ * saying why.
  */
 import { App, ExpressReceiver, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
