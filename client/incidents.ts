@@ -15,6 +15,11 @@ export class IncidentRequestError extends Error {
   override name = 'IncidentRequestError';
 }
 
+/** An incident already exists (or existed) under the id asked for. */
+export class IncidentExistsError extends IncidentRequestError {
+  override name = 'IncidentExistsError';
+}
+
 export function newIncidentId(playbook: string): string {
   const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
   const suffix = [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
@@ -38,6 +43,8 @@ export function validateIncidentRequest(input: IncidentRequestInput) {
 export interface StartOptions {
   taskQueue: string;
   incidentId?: string;
+  /** never a second run under this id, even once the first closed: for ids derived from a request, so its replay starts nothing */
+  once?: boolean;
 }
 
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
@@ -48,10 +55,11 @@ export async function startIncident(client: Client, input: IncidentRequestInput,
       workflowId,
       taskQueue: options.taskQueue,
       args: [request],
+      ...(options.once ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' } as const) : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new IncidentRequestError(`incident ${workflowId} already exists`);
+      throw new IncidentExistsError(`incident ${workflowId} already exists`);
     }
     throw err;
   }

@@ -15,14 +15,16 @@ function rejected(env: NodeJS.ProcessEnv): string {
 }
 
 describe('alert intake configuration', () => {
-  it('has safe defaults: no secrets (every source refuses), 1mb bodies, a 250 ms window growing to 10 s', () => {
+  it('has safe defaults: no secrets (every source refuses), 1mb bodies, a 250 ms window growing to 10 s, GitHub deliveries up to 7 days old', () => {
     expect(loadIntakeConfig({})).toEqual({
       tokens: { falco: [], alertmanager: [], generic: [] },
       githubSecrets: [],
       maxBody: '1mb',
       coalesceMs: 250,
       coalesceMaxMs: 10_000,
+      githubMaxAgeMs: 7 * 24 * 3_600_000,
     });
+    expect(loadIntakeConfig({ TOURNIQUET_GITHUB_MAX_AGE: '36h' }).githubMaxAgeMs).toBe(36 * 3_600_000);
   });
 
   it('uses the shared token where a source has none of its own, and accepts several for rotation', () => {
@@ -44,6 +46,7 @@ describe('alert intake configuration', () => {
     expect(message).toContain('TOURNIQUET_INTAKE_COALESCE_MS');
     expect(message).not.toContain('short-secret');
     expect(rejected({ TOURNIQUET_INTAKE_COALESCE_MS: '500', TOURNIQUET_INTAKE_COALESCE_MAX_MS: '100' })).toMatch(/COALESCE_MAX_MS must be >= /);
+    expect(rejected({ TOURNIQUET_GITHUB_MAX_AGE: 'forever' })).toContain('TOURNIQUET_GITHUB_MAX_AGE: a duration of at least 1m');
   });
 
   it('a bad routing rule stops the intake router from being built', () => {

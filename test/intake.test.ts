@@ -9,7 +9,7 @@ import { getStatus, getTimeline } from '../client';
 import { alertRoutes } from '../playbooks/routes';
 import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
-import { bearer, cancelAll, deliverGitHub, fixture, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
+import { bearer, cancelAll, deliverGitHub, fixture, githubLeak, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
 import { DEMO_ROUTES } from './support/routes';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
@@ -185,7 +185,7 @@ describe('Alertmanager', () => {
 describe('GitHub secret scanning', () => {
   const deliver = (event: string, payload: unknown, secret?: string) => deliverGitHub(gw.url, event, payload, secret);
   const leak = () => {
-    const p = fixture('github-secret-scanning-created.json');
+    const p = githubLeak();
     p.repository.full_name = `octo-org/payments-api-${run}`;
     return p;
   };
@@ -203,7 +203,8 @@ describe('GitHub secret scanning', () => {
     expect(ping.status).toBe(202);
     expect(ping.body).toMatchObject({ status: 'ignored' });
 
-    const res = await deliver('secret_scanning_alert', leak());
+    const created = leak();
+    const res = await deliver('secret_scanning_alert', created);
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'new', route: 'test-github-leak' });
     const id: string = res.body.incidentId;
@@ -211,14 +212,14 @@ describe('GitHub secret scanning', () => {
     const status = await waitForGate(h.client, id);
     expect(status).toMatchObject({ requester: 'github', title: `Leaked AWS Access Key ID in octo-org/payments-api-${run} (alert #42)` });
     expect(status.gates[0]).toMatchObject({ target: 'service/payments-api', quorum: 2 });
-    expect(status.clock.detected_at).toBe('2026-11-22T05:31:07.000Z');
+    expect(status.clock.detected_at).toBe(new Date(created.alert.created_at).toISOString());
 
     const assigned = await deliver('secret_scanning_alert', { ...leak(), action: 'assigned' });
     expect(assigned.body).toMatchObject({ status: 'ignored' });
     const resolved = leak();
     resolved.action = 'resolved';
     resolved.alert.resolution = 'revoked';
-    resolved.alert.resolved_at = '2026-11-22T06:01:00Z';
+    resolved.alert.resolved_at = new Date().toISOString();
     expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({ status: 'resolved', incidentId: id, route: 'test-github-leak' });
   });
 });
@@ -298,7 +299,7 @@ describe('the shipped routes, on a stack without Kubernetes or GitHub (as npm ru
   });
 
   it('a secret scanning alert opens revoke-leaked-key for that alert, which fails at its first step saying GitHub is not configured', async () => {
-    const leak = fixture('github-secret-scanning-created.json');
+    const leak = githubLeak();
     leak.repository.name = `payments-api-${run}`;
     leak.repository.full_name = `octo-org/payments-api-${run}`;
     const res = await deliverGitHub(shipped.url, 'secret_scanning_alert', leak);

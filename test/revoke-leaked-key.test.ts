@@ -13,7 +13,7 @@ import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub, type LeakSpec } from './support/fake-github';
 import { ed25519KeyPair, leakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
-import { deliverGitHub, fixture, startIntakeGateway } from './support/intake';
+import { deliverGitHub, githubLeak, startIntakeGateway } from './support/intake';
 import { waitForGate } from './support/gates';
 
 let fake: FakeGitHub;
@@ -244,7 +244,7 @@ describe('started by a GitHub webhook', () => {
     const gw = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
     try {
       // What GitHub sends for this alert: the documented payload, about acme/api and alert n.
-      const created = fixture('github-secret-scanning-created.json');
+      const created = githubLeak();
       Object.assign(created.alert, { number: n, secret_type: 'github_personal_access_token', secret_type_display_name: 'GitHub Personal Access Token' });
       Object.assign(created.repository, { name: 'api', full_name: 'acme/api', owner: { ...created.repository.owner, login: 'acme' } });
       created.organization.login = 'acme';

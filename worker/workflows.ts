@@ -6,3 +6,6 @@ import { playbooks } from '../playbooks';
 import { createIncidentWorkflow } from '../workflows/incident';
 
 export const incidentWorkflow = createIncidentWorkflow(playbooks);
+
+/** Receipts of webhook deliveries: what makes a replayed delivery take no effect (gateway/intake/receipts.ts). */
+export { deliveryReceiptWorkflow } from '../workflows/delivery-receipt';

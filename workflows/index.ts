@@ -20,3 +20,4 @@ export { parseDuration } from './durations';
 export * from './signatures/sshsig';
 export { decisionStatement, commandStatement, type DecisionClaim, type CommandClaim } from './signatures/statements';
 export { MAX_VALIDITY_MS, type Signer, type TrustSnapshot } from './signatures/trust';
+export { deliveryRecordedSignal, type DeliveryReceipt } from './delivery-receipt';

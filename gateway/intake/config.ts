@@ -5,6 +5,10 @@
  */
 import { z } from 'zod';
 import type { IntakeSource } from '../../playbooks/routing';
+import { parseDuration } from '../../workflows/durations';
+
+/** How old a GitHub delivery's event may be (a signature never expires); below any sane namespace retention. */
+export const DEFAULT_GITHUB_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /** several secrets, comma-separated, so one can be rotated without refusing alerts */
 const secrets = () =>
@@ -26,6 +30,14 @@ const envSchema = z.object({
     .default('1mb'),
   TOURNIQUET_INTAKE_COALESCE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   TOURNIQUET_INTAKE_COALESCE_MAX_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+  TOURNIQUET_GITHUB_MAX_AGE: z
+    .string()
+    .transform((v, ctx) => {
+      const parsed = parseDuration(v);
+      if (parsed === undefined || parsed < 60_000) ctx.addIssue({ code: 'custom', message: 'a duration of at least 1m, such as 7d or 36h' });
+      return parsed ?? 0;
+    })
+    .optional(),
 });
 
 export type TokenSource = Exclude<IntakeSource, 'github'>;
@@ -38,6 +50,8 @@ export interface IntakeConfig {
   /** first coalescing window for repeats of one incident; doubles while a storm lasts, up to coalesceMaxMs */
   coalesceMs: number;
   coalesceMaxMs: number;
+  /** GitHub deliveries whose event is older are refused (default 7 days; clamped to the namespace retention) */
+  githubMaxAgeMs?: number;
 }
 
 export class IntakeConfigError extends Error {
@@ -73,5 +87,6 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeCo
     maxBody: e.TOURNIQUET_INTAKE_MAX_BODY,
     coalesceMs: e.TOURNIQUET_INTAKE_COALESCE_MS,
     coalesceMaxMs: e.TOURNIQUET_INTAKE_COALESCE_MAX_MS,
+    githubMaxAgeMs: e.TOURNIQUET_GITHUB_MAX_AGE ?? DEFAULT_GITHUB_MAX_AGE_MS,
   };
 }

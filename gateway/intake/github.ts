@@ -76,3 +76,12 @@ export function normalizeSecretScanning(payload: SecretScanningAlertPayload, rec
   if (status === 'resolved') out.resolvedAt = isoMs(alert.resolved_at ?? receivedAt);
   return out;
 }
+
+/**
+ * The latest time the signed body gives for the alert (created, updated, resolved): how old the
+ * event is, since a delivery's signature never expires. A replay carries the same times.
+ */
+export function eventTimeOf(payload: SecretScanningAlertPayload): string | undefined {
+  const times = [payload.alert.created_at, payload.alert.updated_at, payload.alert.resolved_at].filter((t): t is string => !!t);
+  return times.length ? isoMs(new Date(Math.max(...times.map((t) => Date.parse(t))))) : undefined;
+}

@@ -10,6 +10,8 @@
  * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues (nothing
  * started); 401; 413; 422 when the routed playbook refuses the params; 503 when Temporal does not
  * take the alert (the sender should retry). Routes are compiled here, so a bad rule stops start-up.
+ * A GitHub delivery takes effect at most once (./receipts.ts): a repeat is answered 202
+ * `duplicate`, and one whose event is older than the window 401, since its signature never expires.
  */
 import type { Client } from '@temporalio/client';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,12 +27,13 @@ import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager
 import { bearerChecker, githubVerifier } from './auth';
 import { BodyError, parseSize, readBody } from './body';
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
-import type { IntakeConfig, TokenSource } from './config';
+import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from './config';
 import { IncidentDelivery } from './delivery';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
-import { normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
+import { eventTimeOf, normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
 import { AlertProcessor, issuesOf, type IntakeLogger } from './processor';
+import { DeliveryReceipts } from './receipts';
 import { IntakeCounters, type SourceCounts } from './stats';
 
 /** Game-day drills (`tourniquet drill`) mark their alert with DRILL_HEADER: the incident runs in drill mode under its own id. */
@@ -100,6 +103,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     generic: bearerChecker('generic', deps.config.tokens.generic),
   } satisfies Record<TokenSource, unknown>;
   const verifyGithub = githubVerifier(deps.config.githubSecrets);
+  const receipts = new DeliveryReceipts(deps.client, deps.taskQueue, deps.config.githubMaxAgeMs ?? DEFAULT_GITHUB_MAX_AGE_MS, logger);
 
   /** The body as JSON validated by the schema, or undefined once a 400 has been sent. */
   function parse<T>(res: Response, source: IntakeSource, raw: Buffer, schema: ZodType<T>): T | undefined {
@@ -214,7 +218,34 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
         send(res, 202, { status: 'ignored', message: `action "${payload.action}" neither raises nor resolves an alert` });
         return;
       }
-      await answer(res, 'github', [alert], receivedAt, false);
+      const eventTime = eventTimeOf(payload);
+      const fresh = await receipts.fresh(eventTime, receivedAt.getTime());
+      if (!fresh.ok) {
+        counters.count('github', 'stale');
+        send(res, fresh.status, { error: fresh.status === 401 ? 'unauthorized' : 'invalid github alert', message: fresh.message });
+        return;
+      }
+      const delivery = req.headers['x-github-delivery'];
+      const { receiptId, bodySha256 } = DeliveryReceipts.keyOf('github', raw);
+      const claim = await receipts.claim(receiptId, {
+        source: 'github',
+        event: SECRET_SCANNING_EVENT,
+        bodySha256,
+        eventTime: eventTime!,
+        ...(typeof delivery === 'string' ? { delivery: delivery.slice(0, 100) } : {}),
+      });
+      if (!claim) {
+        counters.count('github', 'duplicate');
+        send(res, 202, { status: 'duplicate', message: 'this delivery was already received; it takes effect once' });
+        return;
+      }
+      try {
+        await answer(res, 'github', [alert], receivedAt, false);
+      } catch (err) {
+        await claim.release(`not recorded: ${(err as Error).message}`);
+        throw err;
+      }
+      await claim.recorded();
     }),
   );
 

@@ -11,9 +11,11 @@ export const OUTCOMES = [
   'no-open-incident',
   'no-route',
   'ignored',
+  'duplicate',
   'rejected',
   'invalid',
   'unauthorized',
+  'stale',
   'too-large',
   'unavailable',
 ] as const;

@@ -1,21 +1,25 @@
 /**
  * The Slack app (Bolt, HTTP mode) as an Express router for the gateway. Bolt verifies every
- * request's signature and age (401 otherwise); the replay guard refuses a second delivery of the
- * same signed request. Listeners ack at once (Slack's 3-second rule) and then decide through the
- * same client path as the CLI, so Slack adds no rules of its own: refusals come from the gate,
- * and reach the clicker as an ephemeral message saying why.
+ * request's signature and age (401 otherwise); the replay guard in front of it refuses headers in
+ * any but their canonical form and, per process, a second delivery of the same signed request.
+ * Whatever gets past that (another replica, a restarted gateway) takes no effect twice: each
+ * effect is keyed in Temporal on the interaction's identity (./identity.ts). Listeners ack at once
+ * (Slack's 3-second rule) and then decide through the same client path as the CLI, so Slack adds
+ * no rules of its own: refusals come from the gate, and reach the clicker as an ephemeral message
+ * saying why.
  */
 import { App, ExpressReceiver, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { decide, IncidentRequestError, sendCommand, startIncident } from '../../client';
+import { decide, IncidentExistsError, IncidentRequestError, sendCommand, startIncident } from '../../client';
 import type { StatementSigner } from '../../client/signing';
 import type { Directory } from '../../activities/approvals/directory';
 import { APPROVE_ACTION, COMMAND_ACTION, DENY_ACTION } from '../../activities/slack';
 import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
 import { replyEphemeral } from './ephemeral';
+import { breakGlassIncidentId, interactionNonce, type SlackInteraction } from './identity';
 import { slackReplayGuard } from './replay-guard';
 import { commandButtonSchema, DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
 
@@ -61,11 +65,18 @@ export async function createSlackRouter(deps: SlackAppDeps): Promise<Router> {
 }
 
 /** What the person who typed `/breakglass …` is told, privately: started, taken, or why not. */
-async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, who: string, user: string): Promise<string> {
+async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, who: string, interaction: SlackInteraction): Promise<string> {
+  const user = interaction.user;
   try {
     if (command.kind === 'request') {
       const { request } = command;
-      const id = await startIncident(deps.temporal, { playbook: 'break-glass', requester: who, params: request }, { taskQueue: deps.taskQueue });
+      const incidentId = breakGlassIncidentId(interaction);
+      // The id is this request's own (REJECT_DUPLICATE): a replay, through any gateway, starts nothing.
+      const id = await startIncident(deps.temporal, { playbook: 'break-glass', requester: who, params: request }, { taskQueue: deps.taskQueue, incidentId, once: true }).catch((err: unknown) => {
+        if (err instanceof IncidentExistsError) return undefined;
+        throw err;
+      });
+      if (!id) return `Already received: this request opened incident \`${incidentId}\` once; nothing more was done.`;
       const link = deps.incidentUrl?.(id);
       return `Break-glass requested: incident \`${id}\`${link ? ` (<${link}|open>)` : ''}. Two approvers other than you must approve.`;
     }
@@ -77,6 +88,7 @@ async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, 
       signer: deps.signer ?? null,
       // Slack wants its answer within 3 s; past that the person is told it is not confirmed (yet).
       timeoutMs: 2_500,
+      nonce: interactionNonce(interaction),
       ...(command.kind === 'extend' ? { args: { duration: command.duration } } : {}),
       ...(command.reason ? { reason: command.reason } : {}),
     });
@@ -91,19 +103,24 @@ async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, 
   }
 }
 
-async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: DecisionMeta, user: string, reason?: string) {
+async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: DecisionMeta, interaction: SlackInteraction, reason?: string) {
+  const user = interaction.user;
+  const nonce = interactionNonce(interaction);
   let outcome;
   try {
     outcome = await decide(deps.temporal, {
-    incidentId: meta.incidentId,
-    gateId: meta.gateId,
-    digest: meta.digest,
-    decision: meta.decision,
-    approver: deps.directory.identityForSlackUser(user),
-    via: `slack:${user}`,
-    signer: deps.signer ?? null,
-    ...(reason ? { reason } : {}),
+      incidentId: meta.incidentId,
+      gateId: meta.gateId,
+      digest: meta.digest,
+      decision: meta.decision,
+      approver: deps.directory.identityForSlackUser(user),
+      via: `slack:${user}`,
+      nonce,
+      signer: deps.signer ?? null,
+      ...(reason ? { reason } : {}),
     });
+    // The nonce ties this line to the vote: a replay answered with the first outcome logs the same one.
+    deps.logger.info({ incident: meta.incidentId, gate: meta.gateId, user, nonce, applied: outcome.applied, ...(outcome.applied ? {} : { code: outcome.code }) }, 'decision from Slack');
   } catch (err) {
     deps.logger.error({ err: (err as Error).message, incident: meta.incidentId }, 'decision from Slack failed');
     await replyEphemeral(client, deps.logger, meta.channel, user, ':warning: Tourniquet could not record your decision; it was NOT applied. Try again, or use the CLI.');
@@ -113,6 +130,11 @@ async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: Deci
     await replyEphemeral(client, deps.logger, meta.channel, user, `:no_entry_sign: Not applied — ${outcome.message}`);
   }
   // Accepted: the incident's own notification updates the approval message in place.
+}
+
+/** A button click's identity: Slack gives each click its own trigger_id and action_ts. */
+function actionIdentity(body: BlockAction<ButtonAction>, action: ButtonAction): SlackInteraction {
+  return { team: body.team?.id ?? body.enterprise?.id ?? '', user: body.user.id, kind: `action:${action.action_id}`, ids: [body.trigger_id, action.action_ts] };
 }
 
 function registerListeners(app: App, deps: SlackAppDeps): void {
@@ -131,7 +153,7 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
         await client.views.open({ trigger_id: body.trigger_id, view: decisionModal(meta) });
         return;
       }
-      await decideFromSlack(deps, client, meta, body.user.id);
+      await decideFromSlack(deps, client, meta, actionIdentity(body, action));
     });
   }
 
@@ -149,13 +171,8 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
     const who = deps.directory.identityForSlackUser(body.user.id);
     let outcome;
     try {
-      outcome = await sendCommand(deps.temporal, {
-        incidentId: button.incidentId,
-        command: button.command,
-        by: who,
-        via: `slack:${body.user.id}`,
-        signer: deps.signer ?? null,
-      });
+      const nonce = interactionNonce(actionIdentity(body, action));
+      outcome = await sendCommand(deps.temporal, { incidentId: button.incidentId, command: button.command, by: who, via: `slack:${body.user.id}`, nonce, signer: deps.signer ?? null });
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, incident: button.incidentId }, 'command from Slack failed');
       await replyEphemeral(client, deps.logger, channel, body.user.id, ':warning: Tourniquet could not take that; nothing was done. Try again, or use the CLI.');
@@ -179,7 +196,8 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
       return;
     }
     await ack();
-    await decideFromSlack(deps, client, meta.data, body.user.id, reason);
+    const interaction = { team: body.team?.id ?? body.enterprise?.id ?? '', user: body.user.id, kind: `view:${view.callback_id}`, ids: [body.type === 'view_submission' ? body.trigger_id : '', view.id] };
+    await decideFromSlack(deps, client, meta.data, interaction, reason);
   });
 
   app.command('/breakglass', async ({ ack, command }) => {
@@ -189,7 +207,8 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
       return;
     }
     const who = deps.directory.identityForSlackUser(command.user_id);
-    const text = await breakGlassAnswer(deps, parsed.command, who, command.user_id);
+    const interaction = { team: command.team_id, user: command.user_id, kind: `command:${command.command}`, ids: [command.trigger_id] };
+    const text = await breakGlassAnswer(deps, parsed.command, who, interaction);
     await ack({ response_type: 'ephemeral', text });
   });
 }

@@ -26,6 +26,16 @@ export function fixture<T = any>(name: string): T {
   return JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'alerts', name), 'utf8')) as T;
 }
 
+/**
+ * GitHub's `created` secret scanning delivery (the fixture), dated `ageMs` ago: intake refuses
+ * deliveries whose event is older than its window, so a fixed date would age out.
+ */
+export function githubLeak(ageMs = 60_000): any {
+  const payload = fixture('github-secret-scanning-created.json');
+  payload.alert.created_at = new Date(Math.floor((Date.now() - ageMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return payload;
+}
+
 export function intakeConfig(overrides: Partial<IntakeConfig> = {}): IntakeConfig {
   const config = loadIntakeConfig({
     TOURNIQUET_INTAKE_TOKEN_FALCO: TOKENS.falco,
@@ -98,14 +108,25 @@ export function post(url: string, body: unknown, headers: Record<string, string>
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Delivers a GitHub webhook as GitHub does: the raw body signed (X-Hub-Signature-256) with the webhook secret. */
-export async function deliverGitHub(gatewayUrl: string, event: string, payload: unknown, secret = TOKENS.github): Promise<Answer> {
+export interface GitHubDelivery {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A GitHub webhook delivery as GitHub sends it: the raw body signed (X-Hub-Signature-256) with the webhook secret. */
+export async function signGitHub(event: string, payload: unknown, secret = TOKENS.github): Promise<GitHubDelivery> {
   const body = JSON.stringify(payload);
-  return post(`${gatewayUrl}/alerts/github`, body, {
-    'x-github-event': event,
-    'x-github-delivery': randomUUID(),
-    'x-hub-signature-256': await new Webhooks({ secret }).sign(body),
-  });
+  return { body, headers: { 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': await new Webhooks({ secret }).sign(body) } };
+}
+
+/** Posts a delivery (again: a replay is the same bytes and headers) to a gateway's GitHub endpoint. */
+export function postGitHub(gatewayUrl: string, delivery: GitHubDelivery): Promise<Answer> {
+  return post(`${gatewayUrl}/alerts/github`, delivery.body, delivery.headers);
+}
+
+/** Delivers a GitHub webhook as GitHub does. */
+export async function deliverGitHub(gatewayUrl: string, event: string, payload: unknown, secret = TOKENS.github): Promise<Answer> {
+  return postGitHub(gatewayUrl, await signGitHub(event, payload, secret));
 }
 
 /** The request an incident was started with (its first history event), as the gateway sent it. */

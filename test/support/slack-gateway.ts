@@ -2,7 +2,7 @@
  * The gateway with the real Bolt app in front of a suite's harness, its Web API client pointed at
  * the fake Slack: what Slack's servers would post to. `post` signs like Slack does.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Directory } from '../../activities/approvals/directory';
 import { parsePolicyFile } from '../../activities/approvals/policies';
 import { startGateway, type RunningGateway } from '../../gateway/server';
@@ -19,7 +19,7 @@ export interface SlackGateway {
   close(): Promise<void>;
 }
 
-export async function startSlackGateway(h: Harness, fake: FakeSlack, options: { policies: unknown; token: string; secret: string }): Promise<SlackGateway> {
+export async function startSlackGateway(h: Harness, fake: FakeSlack, options: { policies: unknown; token: string; secret: string; logger?: Logger }): Promise<SlackGateway> {
   const slack = await createSlackRouter({
     temporal: h.client,
     taskQueue: h.taskQueue,
@@ -28,7 +28,7 @@ export async function startSlackGateway(h: Harness, fake: FakeSlack, options: { 
     botToken: options.token,
     apiUrl: fake.url,
     eventsPath: '/slack/events',
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     signer: keyFileSigner(process.env.TOURNIQUET_SLACK_GATEWAY_KEY!),
   });
   const gateway = await startGateway({ client: h.client, slack, host: '127.0.0.1', port: 0 });

@@ -15,6 +15,9 @@ export function sign(secret: string, body: string, timestamp = Math.floor(Date.n
   };
 }
 
+/** Slack gives every interaction its own trigger_id; effects are keyed on it, so tests must too. */
+const triggerId = () => `${Date.now()}.${Math.floor(Math.random() * 1e9)}.0123456789abcdef`;
+
 const form = (payload: object) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
 /** A button click; `gateId` for an approval button, `blockId` and `label` for any other (e.g. a command offered in a thread). */
@@ -25,7 +28,7 @@ export function blockActionBody(p: { user: string; actionId: string; value: stri
     api_app_id: 'A0TOURNIQUET',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.0123456789abcdef`,
+    trigger_id: triggerId(),
     team: TEAM,
     enterprise: null,
     is_enterprise_install: false,
@@ -56,7 +59,7 @@ export function viewSubmissionBody(p: { user: string; privateMetadata: string; r
     user: { id: p.user, username: p.user.toLowerCase(), name: p.user.toLowerCase(), team_id: TEAM.id },
     api_app_id: 'A0TOURNIQUET',
     token: 'deprecated-verification-token',
-    trigger_id: `${Date.now()}.1.abcdef`,
+    trigger_id: triggerId(),
     view: {
       id: 'V0MODAL',
       team_id: TEAM.id,
@@ -90,6 +93,6 @@ export function slashCommandBody(p: { user: string; command: string; text: strin
     api_app_id: 'A0TOURNIQUET',
     is_enterprise_install: 'false',
     response_url: 'https://hooks.slack.com/commands/T0TEST/1/abcdef',
-    trigger_id: `${Date.now()}.1.abcdef`,
+    trigger_id: triggerId(),
   }).toString();
 }
