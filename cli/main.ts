@@ -3,7 +3,8 @@
  * every read command takes --json; refusals print why and exit with code 2.
  */
 import { Command, Option } from 'commander';
-import { decide, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
+import { cancelIncident, decide, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
+import { FINAL_STATES } from '../workflows';
 import { FileEvidenceStore, verifyEvidence } from '../activities/evidence';
 import { ConfigError, loadConfig, type Config } from '../worker/config';
 import { connectClient } from '../worker/temporal-connection';
@@ -238,15 +239,31 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command('cancel')
-    .description('cancel an incident: open gates close, nothing further runs')
-    .argument('<id>')
-    .requiredOption('--reason <text>', 'why')
-    .action(async (id: string) =>
-      withClient(async (client) => {
-        await client.workflow.getHandle(id).cancel();
-        console.log(`cancellation requested for ${id}`);
+  withKeyOption(
+    program
+      .command('cancel')
+      .description('cancel an incident as yourself (signed, recorded with who and why): open gates close, nothing further runs')
+      .argument('<id>')
+      .requiredOption('--as <identity>', 'who cancels')
+      .requiredOption('--reason <text>', 'why'),
+  )
+    .option('--force', 'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one')
+    .action(async (id: string, opts) =>
+      withClient(async (client, config) => {
+        if (opts.force) {
+          const status = await getStatus(client, id).catch(() => undefined);
+          if (status && FINAL_STATES.includes(status.state)) {
+            console.log(`refused (IncidentEnded): incident ${id} is already ${status.state}`);
+            process.exitCode = EXIT_REFUSED;
+            return;
+          }
+          await client.workflow.getHandle(id).cancel();
+          console.log(`cancellation requested for ${id} through Temporal (the timeline records it without a name)`);
+          return;
+        }
+        const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: cliSigner(opts.as, opts.key, config) });
+        console.log(outcome.applied ? `cancelled ${id}: open gates closed, nothing further runs` : `refused (${outcome.code}): ${outcome.message}`);
+        if (!outcome.applied) process.exitCode = EXIT_REFUSED;
       }),
     );
 

@@ -6,7 +6,7 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { commandStatement, commandUpdate, refusalSignal, type CommandInput, type CommandRefusalCode, type CommandResult } from '../workflows';
+import { cancelUpdate, commandStatement, commandUpdate, refusalSignal, type CancelInput, type CommandInput, type CommandRefusalCode, type CommandResult, type RefusalReport } from '../workflows';
 import { isTimeout, newNonce } from './decisions';
 import { findSigner, type StatementSigner } from './signing';
 
@@ -30,9 +30,7 @@ export type CommandOutcome =
   | { applied: false; code: CommandRefusalCode | 'EngineUnavailable' | 'IncidentEnded'; message: string };
 
 export async function sendCommand(client: Client, req: CommandRequest): Promise<CommandOutcome> {
-  const handle = client.workflow.getHandle(req.incidentId);
-  const timeoutMs = req.timeoutMs ?? 15_000;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (req.timeoutMs ?? 15_000);
   const input: CommandInput = {
     command: req.command,
     by: req.by,
@@ -44,29 +42,66 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
   };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
+  const outcome = await signedUpdate(client, req.incidentId, req.command, deadline, () =>
+    client.workflow.getHandle(req.incidentId).executeUpdate(commandUpdate, { args: [input], updateId: `command:${input.nonce}` }),
   // Only a signed command can be audited: the workflow checks the signature before recording it.
+  input.signature ? { command: input } : undefined,
+  );
+  return outcome.applied ? { applied: true, result: outcome.result } : outcome;
+}
+
+export interface CancelRequest {
+  incidentId: string;
+  by: string;
+  reason: string;
+  via: string;
+  timeoutMs?: number;
+  nonce?: string;
+  signer?: StatementSigner | null;
+}
+
+/** Cancels an incident as a person: signed, so the timeline and the exports say who and why. */
+export async function cancelIncident(client: Client, req: CancelRequest): Promise<{ applied: true } | Extract<CommandOutcome, { applied: false }>> {
+  const deadline = Date.now() + (req.timeoutMs ?? 15_000);
+  const input: CancelInput = { by: req.by, reason: req.reason, via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
+  const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
+  if (signer) input.signature = await signer.sign(commandStatement({ command: 'cancel', args: {}, ...input, via: req.via, incidentId: req.incidentId }));
+  const outcome = await signedUpdate(client, req.incidentId, 'cancel', deadline, () =>
+    client.workflow.getHandle(req.incidentId).executeUpdate(cancelUpdate, { args: [input], updateId: `cancel:${input.nonce}` }),
+  );
+  return outcome.applied ? { applied: true } : outcome;
+}
+
+/** Runs an update, telling apart refused, ended, unconfirmed and done; audits refusals it can prove. */
+async function signedUpdate<R>(
+  client: Client,
+  incidentId: string,
+  what: string,
+  deadline: number,
+  run: () => Promise<R>,
+  report?: RefusalReport,
+): Promise<{ applied: true; result: R } | Extract<CommandOutcome, { applied: false }>> {
   const audit = async () => {
-    if (input.signature) await handle.signal(refusalSignal, { command: input }).catch(() => {});
+    if (report) await client.workflow.getHandle(incidentId).signal(refusalSignal, report).catch(() => {});
   };
   try {
-    const result = await client.connection.withDeadline(deadline, () =>
-      handle.executeUpdate(commandUpdate, { args: [input], updateId: `command:${input.nonce}` }),
-    );
-    return { applied: true, result };
+    return { applied: true, result: await client.connection.withDeadline(deadline, run) };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const code = (err.cause.type ?? 'InvalidCommand') as CommandRefusalCode;
       await audit();
-      return { applied: false, code, message: err.cause.message };
+      return { applied: false, code: (err.cause.type ?? 'InvalidCommand') as CommandRefusalCode, message: err.cause.message };
     }
     if (err instanceof WorkflowNotFoundError) {
-      return { applied: false, code: 'IncidentEnded', message: `incident ${req.incidentId} has ended or does not exist; nothing was done` };
+      return { applied: false, code: 'IncidentEnded', message: `incident ${incidentId} has ended or does not exist; nothing was done` };
     }
     if (isTimeout(err)) {
       // The server may still hold the command and deliver it when a worker returns: say so, never "done".
-      const message = `the engine did not confirm "${req.command}" within ${Math.round(timeoutMs / 1000)}s (is a worker running?); it may still apply when a worker returns — check the incident's timeline before trying again`;
       await audit();
-      return { applied: false, code: 'EngineUnavailable', message };
+      return {
+        applied: false,
+        code: 'EngineUnavailable',
+        message: `the engine did not confirm "${what}" in time (is a worker running?); it may still apply when a worker returns — check the incident's timeline before trying again`,
+      };
     }
     throw err;
   }

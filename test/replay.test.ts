@@ -6,7 +6,7 @@
  */
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decide, getStatus, startIncident } from '../client';
@@ -22,6 +22,14 @@ function replay(history: unknown, workflowId: string): Promise<void> {
   return Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, workflowId);
 }
 
+/**
+ * The workflow ids fixtures were recorded under: signed decisions cover the incident id, so a
+ * history replays only under its own (older fixtures did not depend on it, and use their name).
+ */
+const IDS_FILE = join(FIXTURES, 'workflow-ids.txt');
+const recordedIds = (): Record<string, string> =>
+  Object.fromEntries((existsSync(IDS_FILE) ? readFileSync(IDS_FILE, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+
 describe('recorded histories replay on the current workflow code', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
   it.skipIf(RECORD)('has fixtures to replay', () => {
@@ -29,7 +37,8 @@ describe('recorded histories replay on the current workflow code', () => {
   });
   it.each(files)('%s', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')));
-    await replay(history, file.replace(/\.json$/, ''));
+    const name = file.replace(/\.json$/, '');
+    await replay(history, recordedIds()[name] ?? name);
   });
 });
 
@@ -49,7 +58,11 @@ describe('fresh histories replay', () => {
     await h.client.workflow.getHandle(id).result().catch(() => undefined);
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     await replay(history, id);
-    if (RECORD) writeFileSync(join(FIXTURES, `${name}.json`), historyToJSON(history));
+    if (RECORD) {
+      writeFileSync(join(FIXTURES, `${name}.json`), historyToJSON(history));
+      const ids = { ...recordedIds(), [name]: id };
+      writeFileSync(IDS_FILE, Object.entries(ids).map(([n, i]) => `${n} ${i}\n`).join(''));
+    }
   }
 
   it('approved by a quorum of two after signed refusals, with repeat alerts', async () => {

@@ -6,7 +6,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { cancelIncident, decide, getStatus, getTimeline, startIncident } from '../client';
 import { keyFileSigner } from '../client/signing';
 import { decideUpdate, decisionStatement, refusalSignal, type DecisionInput, type IncidentStatus, type TimelineEvent } from '../workflows';
 import { waitForGate } from './support/gates';
@@ -175,5 +175,24 @@ describe('the explicit unauthenticated demo mode', () => {
     expect(final.gates[0]!.votes[0]).toMatchObject({ approver: 'bob', signer: { by: 'unauthenticated' } });
     const events = await getTimeline(demo.client, id);
     expect(events.find((e) => e.kind === 'approval.requested')?.summary).toContain('(decisions unauthenticated)');
+  });
+});
+
+describe('cancelling as a person', () => {
+  it('is signed and recorded with who and why; an unsigned one and a second one are refused', async () => {
+    const { id } = await openIncident();
+    expect(await cancelIncident(h.client, { incidentId: id, by: 'bob', reason: 'false positive', via: 'cli', signer: null })).toMatchObject({ applied: false, code: 'Unauthenticated' });
+    expect((await getStatus(h.client, id)).state).toBe('awaiting-approval');
+
+    expect(await cancelIncident(h.client, { incidentId: id, by: 'bob', reason: 'false positive', via: 'cli' })).toEqual({ applied: true });
+    const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
+    expect(final).toMatchObject({ state: 'cancelled', outcome: 'cancelled by bob: false positive', gates: [{ status: 'cancelled', closed_reason: 'cancelled by bob: false positive' }] });
+    const events = await getTimeline(h.client, id);
+    expect(events.find((e) => e.kind === 'incident.cancel_requested')).toMatchObject({ actor: 'bob', summary: 'bob cancelled the incident: false positive', details: { signer: { by: 'person' } } });
+    expect(events.at(-1)).toMatchObject({ kind: 'incident.finished', summary: 'cancelled: cancelled by bob: false positive' });
+    expect(await h.world.actions()).not.toContainEqual(expect.objectContaining({ incidentId: id }));
+
+    const again = await cancelIncident(h.client, { incidentId: id, by: 'carol', reason: 'also', via: 'cli' });
+    expect(again).toMatchObject({ applied: false });
   });
 });

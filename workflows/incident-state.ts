@@ -7,6 +7,7 @@ import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
 import type { AlertBatch } from './messages';
 import type { IncidentRequest } from './request';
 import type { TrustSnapshot } from './signatures/trust';
+import type { CancelRequest } from './cancel';
 import { Timeline } from './timeline';
 
 export const INCIDENT_STATES = [
@@ -59,6 +60,8 @@ export class Incident {
   readonly notificationRefs: Record<string, string> = {};
   /** the key snapshot of the latest gate: commands (revoke, extend) are checked against it */
   trust?: TrustSnapshot;
+  /** who cancelled the incident and why, when a person did (signed) */
+  cancelRequest?: CancelRequest;
   /** nonces of refusals already on the timeline */
   readonly auditedNonces = new Set<string>();
 

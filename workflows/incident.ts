@@ -24,6 +24,7 @@ import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput 
 import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
 import { CommandInbox, registerCommandHandler } from './commands';
+import { registerCancelHandler } from './cancel';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -66,6 +67,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
+    // The playbook's own scope: a person's signed cancel stops it without cancelling the workflow.
+    const playbookScope = new CancellationScope();
+    let running = true;
+    registerCancelHandler(incident, playbookScope, () => running);
     setHandler(alertsSignal, (batch) => {
       if (batch.status === 'resolved') {
         // Timeline only (no commands), so histories without the field replay unchanged.
@@ -105,23 +110,27 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const compensations: Compensation[] = [];
     try {
       try {
-        await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox));
+        notifier.runIn = CancellationScope.current();
+        await playbookScope.run(() => playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox)));
       } finally {
         inbox.close();
+        running = false;
+        notifier.runIn = undefined;
       }
       finish(incident, notifier, 'resolved', 'playbook completed');
     } catch (err) {
       if (isCancellation(err)) {
         await CancellationScope.nonCancellable(async () => {
-          incident.closeOpenGates('cancelled', Date.now(), 'incident cancelled');
+          const by = incident.cancelRequest ? `cancelled by ${incident.cancelRequest.by}: ${incident.cancelRequest.reason}` : 'incident cancelled';
+          incident.closeOpenGates('cancelled', Date.now(), by);
           // Only the undos that must run whatever ends the incident (access granted is taken back).
           await runCompensations(incident, compensations.filter((c) => c.onCancel));
-          finish(incident, notifier, 'cancelled', 'incident cancelled');
+          finish(incident, notifier, 'cancelled', by);
           await notifier.drain();
         });
-        throw err;
-      }
-      if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
+        // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
+        if (!incident.cancelRequest) throw err;
+      } else if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
         finish(incident, notifier, 'denied', err.message);
       } else {
         await runCompensations(incident, compensations);

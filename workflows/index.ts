@@ -21,3 +21,4 @@ export * from './signatures/sshsig';
 export { decisionStatement, commandStatement, type DecisionClaim, type CommandClaim } from './signatures/statements';
 export { MAX_VALIDITY_MS, type Signer, type TrustSnapshot } from './signatures/trust';
 export { deliveryRecordedSignal, type DeliveryReceipt } from './delivery-receipt';
+export { type CancelInput, type CancelRequest as CancelRecord } from './cancel';

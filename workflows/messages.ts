@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DecideResult } from './approval-gate';
+import type { CancelInput } from './cancel';
 import type { CommandInput, CommandResult } from './commands';
 import type { IncidentStatus } from './incident-state';
 import type { AlertRef, DecisionInput } from './request';
@@ -24,6 +25,9 @@ export interface RefusalReport {
   decision?: DecisionInput;
   command?: CommandInput;
 }
+/** Cancel the incident as a person: signed, recorded with who and why, then the playbook stops. */
+export const cancelUpdate = defineUpdate<{ cancelled: true }, [CancelInput]>('cancel');
+
 export const refusalSignal = defineSignal<[RefusalReport]>('refusal');
 
 /** More alerts for an open incident: a batch with its exact count, so storms cost one event per batch. */

@@ -25,6 +25,7 @@ export type TimelineKind =
   | 'notify.failed'
   | 'incident.exposure'
   | 'incident.contained'
+  | 'incident.cancel_requested'
   | 'incident.finished';
 
 export interface TimelineEvent {

@@ -1,0 +1,81 @@
+/**
+ * Cancelling an incident as a person: a signed request that says who and why, recorded on the
+ * timeline before the playbook is stopped. The playbook runs in its own cancellation scope, so
+ * this stops it the way Temporal's own cancellation does (open gates close, only the undos that
+ * must run on cancel run) while the workflow still ends with its record complete. Temporal-level
+ * cancellation stays an operator's power: it stops an incident, and is recorded without a name.
+ */
+import { ApplicationFailure, type CancellationScope, setHandler } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Incident } from './incident-state';
+import { cancelUpdate } from './messages';
+import { identitySchema, nonceSchema, signatureSchema } from './request';
+import { commandStatement } from './signatures/statements';
+import { authenticate, type Signer } from './signatures/trust';
+
+export const cancelInputSchema = z.object({
+  by: identitySchema,
+  reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(2000),
+  via: z.string().max(40).default('api'),
+  validUntil: z.iso.datetime({ offset: true }).optional(),
+  nonce: nonceSchema.optional(),
+  signature: signatureSchema.optional(),
+});
+export type CancelInput = z.input<typeof cancelInputSchema>;
+
+export interface CancelRequest {
+  by: string;
+  reason: string;
+  via: string;
+  signer: Signer;
+  at: string;
+}
+
+type Checked = { refusal: { code: string; message: string } } | { request: Omit<CancelRequest, 'at'> };
+
+function check(incident: Incident, input: unknown, now: number, running: () => boolean): Checked {
+  const parsed = cancelInputSchema.safeParse(input);
+  if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
+  const c = parsed.data;
+  if (!running() || incident.cancelRequest) {
+    const why = incident.cancelRequest ? `already cancelled by ${incident.cancelRequest.by}` : `already ${incident.state}`;
+    return { refusal: { code: 'CommandNotAccepted', message: `incident ${incident.id} is ${why}` } };
+  }
+  if (!incident.trust) {
+    return {
+      refusal: {
+        code: 'Unauthenticated',
+        message: 'this incident has not opened a gate yet, so it holds no keys to check a signed cancel against; an operator can cancel it in Temporal (tourniquet cancel --force)',
+      },
+    };
+  }
+  const statement = commandStatement({ command: 'cancel', by: c.by, args: {}, reason: c.reason, validUntil: c.validUntil, nonce: c.nonce, via: c.via, incidentId: incident.id });
+  const auth = authenticate(incident.trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
+  if (!auth.ok) return { refusal: { code: 'Unauthenticated', message: auth.message } };
+  if (c.validUntil && now > Date.parse(c.validUntil)) return { refusal: { code: 'CommandExpired', message: `the cancel reached the engine after its validity ended (${c.validUntil})` } };
+  return { request: { by: c.by, reason: c.reason, via: c.via, signer: auth.signer } };
+}
+
+export function registerCancelHandler(incident: Incident, playbookScope: CancellationScope, running: () => boolean): void {
+  setHandler(
+    cancelUpdate,
+    (input) => {
+      const now = Date.now();
+      const checked = check(incident, input, now, running);
+      if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      incident.cancelRequest = { ...checked.request, at: new Date(now).toISOString() };
+      incident.timeline.append('incident.cancel_requested', checked.request.by, `${checked.request.by} cancelled the incident: ${checked.request.reason}`, {
+        via: checked.request.via,
+        signer: checked.request.signer,
+      });
+      playbookScope.cancel();
+      return { cancelled: true as const };
+    },
+    {
+      validator: (input) => {
+        const checked = check(incident, input, Date.now(), running);
+        if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      },
+    },
+  );
+}
