@@ -28,9 +28,17 @@ describe('loadConfig', () => {
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
       metricsPort: 9464,
+      decisions: { mode: 'signed' },
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
+  });
+
+  it('reads who may sign decisions, and the explicit unauthenticated mode; nothing else turns signing off', () => {
+    const config = loadConfig({ TOURNIQUET_ALLOWED_SIGNERS: 'keys/allowed', TOURNIQUET_SLACK_GATEWAY_KEY: 'gw.key', TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: 'ssh-ed25519 AAAA' });
+    expect(config.decisions).toEqual({ mode: 'signed', allowedSignersPath: resolve('keys/allowed'), slackGatewayKeyPath: resolve('gw.key'), slackGatewayPublicKey: 'ssh-ed25519 AAAA' });
+    expect(loadConfig({ TOURNIQUET_DECISIONS: 'unauthenticated' }).decisions.mode).toBe('unauthenticated');
+    expect(() => loadConfig({ TOURNIQUET_DECISIONS: 'off' })).toThrow(/TOURNIQUET_DECISIONS/);
   });
 
   it('uses the configured address, namespace and queue', () => {
