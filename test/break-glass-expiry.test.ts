@@ -6,7 +6,7 @@
  */
 import { RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { grantBindingName, EXPIRES_AT_ANNOTATION } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, INCIDENT_WORKFLOW, sendCommand } from '../client';
 import type { IncidentStatus } from '../workflows';
@@ -20,17 +20,27 @@ import { waitFor } from './support/wait';
 const USER = 'alice@example.com';
 let cp: ControlPlane;
 let admin: KubeConfig;
+let worker: KubeConfig;
 let ns: string;
 let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: cluster.worker }, breakGlass: testCatalogue(ns) });
+  ({ cp, admin, worker, ns } = await startWorkerCluster());
 }, 120_000);
 
-afterAll(async () => {
+// A fresh time-skipping server per test: its clock starts at the wall clock. Once an incident's
+// result has been awaited it runs years ahead, and a grant approved then would expire years after
+// the API server's own now, which the worker guard refuses (a grant runs at most its role's
+// max-duration from its creation, by the API server's clock).
+beforeEach(async () => {
+  stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: worker }, breakGlass: testCatalogue(ns) });
+}, 60_000);
+
+afterEach(async () => {
   await stack?.stop();
+});
+
+afterAll(async () => {
   await cp?.stop();
 });
 

@@ -8,6 +8,7 @@ import {
   setHeaderOptions, type KubeConfig, type V1NetworkPolicy,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUARANTINE_LABEL } from '../activities/kubernetes';
 import { pinnedKubernetesVersion } from '../tools/kube-binaries';
 import type { ControlPlane } from './support/kube/control-plane';
 import { MANAGED_BY } from './support/kube/manifests';
@@ -15,7 +16,8 @@ import { createDeployment, createPod, REVISION_ANNOTATION, statusOf } from './su
 import { startWorkerCluster } from './support/kube/worker-cluster';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const QUARANTINE = 'tourniquet.dev/quarantine';
+// isolate-pod's label: the worker guard admits NetworkPolicies that select it, and no others.
+const QUARANTINE = QUARANTINE_LABEL;
 
 let cp: ControlPlane;
 let admin: KubeConfig;

@@ -8,14 +8,15 @@ import {
   setHeaderOptions, type KubeConfig, type V1ResourceAttributes, type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantBinding, grantBindingName } from '../activities/kubernetes/breakglass';
+import { quarantinePolicy } from '../activities/kubernetes/isolate';
 import type { ControlPlane } from './support/kube/control-plane';
-import { MANAGED_BY } from './support/kube/manifests';
 import { createDeployment, createPod, rawGet, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const FORBIDDEN = 403; // RBAC
-const GUARDED = 422; // refused by a ValidatingAdmissionPolicy in deploy/kubernetes/worker-guard.yaml
+const GUARDED = 422; // refused by a ValidatingAdmissionPolicy in deploy/kubernetes/worker-guard*.yaml
 
 let cp: ControlPlane;
 let admin: KubeConfig;
@@ -90,12 +91,12 @@ describe('isolate-pod as the worker', () => {
     expect(await rawGet(worker, `/api/v1/namespaces/${ns}/pods/shop-abcde/log`)).toBe(204);
     expect(await rawGet(worker, `/api/v1/namespaces/${ns}/secrets`)).toBe(FORBIDDEN);
 
-    await core.patchNamespacedPod({ name: 'shop-abcde', namespace: ns, body: { metadata: { labels: { 'tourniquet.dev/quarantine': 'true' } } } }, mergePatch);
+    await core.patchNamespacedPod({ name: 'shop-abcde', namespace: ns, body: { metadata: { labels: { 'tourniquet.io/quarantine': 'inc-1' } } } }, mergePatch);
     const net = worker.makeApiClient(NetworkingV1Api);
-    const policy = { metadata: { name: 'tq-quarantine', labels: { ...MANAGED_BY } }, spec: { podSelector: { matchLabels: { 'tourniquet.dev/quarantine': 'true' } }, policyTypes: ['Ingress', 'Egress'] } };
+    const policy = quarantinePolicy('inc-1');
     await net.createNamespacedNetworkPolicy({ namespace: ns, body: policy });
-    await net.patchNamespacedNetworkPolicy({ name: 'tq-quarantine', namespace: ns, body: { metadata: { annotations: { 'tourniquet.dev/incident': 'inc-1' } } } }, mergePatch);
-    await net.deleteNamespacedNetworkPolicy({ name: 'tq-quarantine', namespace: ns });
+    await net.patchNamespacedNetworkPolicy({ name: policy.metadata!.name!, namespace: ns, body: { metadata: { annotations: { 'tourniquet.io/note': 'x' } } } }, mergePatch);
+    await net.deleteNamespacedNetworkPolicy({ name: policy.metadata!.name!, namespace: ns });
   });
 
   it('is refused a pod spec change, an unmanaged NetworkPolicy and deleting the pod', async () => {
@@ -143,11 +144,11 @@ describe('rollback-deploy as the worker', () => {
 
 describe('break-glass as the worker', () => {
   const rbac = () => worker.makeApiClient(RbacAuthorizationV1Api);
-  const grant = (name: string, role: string, labels: Record<string, string> = MANAGED_BY): V1RoleBinding => ({
-    metadata: { name, labels },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
-  });
+  // As break-glass makes them: named after the incident, labelled with it and a 30-minute expiry.
+  const grant = (incident: string, role: string): V1RoleBinding => {
+    const args = { binding: grantBindingName(`${incident}-${ns}`), clusterRole: role, user: 'alice', durationMs: 30 * 60_000 };
+    return grantBinding(incident, args, Date.now() + args.durationMs, ['bob', 'dana']) as V1RoleBinding;
+  };
   async function aliceMay(verb: string, resource: string, namespace = ns): Promise<boolean> {
     const review = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
       body: { spec: { user: 'alice', resourceAttributes: { namespace, verb, resource } } },
@@ -157,52 +158,57 @@ describe('break-glass as the worker', () => {
 
   it('grants a catalogue role for one namespace and revokes it', async () => {
     expect(await aliceMay('delete', 'pods')).toBe(false);
-    await rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('breakglass-alice', 'tourniquet-breakglass-edit') });
+    const { metadata } = await rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('inc-ns', 'tourniquet-breakglass-edit') });
     expect(await aliceMay('delete', 'pods')).toBe(true);
     expect(await aliceMay('delete', 'pods', 'default')).toBe(false);
     expect(await aliceMay('get', 'secrets')).toBe(false);
-    await rbac().deleteNamespacedRoleBinding({ name: 'breakglass-alice', namespace: ns });
+    await rbac().deleteNamespacedRoleBinding({ name: metadata!.name!, namespace: ns });
     expect(await aliceMay('delete', 'pods')).toBe(false);
   });
 
   it('grants a catalogue role cluster-wide and revokes it', async () => {
-    await rbac().createClusterRoleBinding({ body: grant(`breakglass-alice-${ns}`, 'tourniquet-breakglass-view') });
+    const { metadata } = await rbac().createClusterRoleBinding({ body: grant('inc-cluster', 'tourniquet-breakglass-view') });
     expect(await aliceMay('list', 'pods', 'kube-system')).toBe(true);
-    await rbac().deleteClusterRoleBinding({ name: `breakglass-alice-${ns}` });
+    await rbac().deleteClusterRoleBinding({ name: metadata!.name! });
     expect(await aliceMay('list', 'pods', 'kube-system')).toBe(false);
   });
 
   it('is refused any role outside the catalogue', async () => {
     // RBAC's escalation check: the worker neither holds these roles' permissions nor may bind them.
     for (const role of ['cluster-admin', 'system:kube-controller-manager']) {
-      expect(await statusOf(rbac().createClusterRoleBinding({ body: grant(`escalate-${ns}`, role) }))).toBe(FORBIDDEN);
-      expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('escalate', role) }))).toBe(FORBIDDEN);
+      expect(await statusOf(rbac().createClusterRoleBinding({ body: grant('inc-escalate', role) }))).toBe(FORBIDDEN);
+      expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('inc-escalate', role) }))).toBe(FORBIDDEN);
     }
     // RBAC lets anyone pass on permissions they hold: the worker its own role, and `edit`, which is
     // empty here (no controller-manager aggregates its rules). The guard refuses both.
     for (const role of ['tourniquet-worker', 'edit']) {
-      expect(await statusOf(rbac().createClusterRoleBinding({ body: grant(`pass-on-${ns}`, role) }))).toBe(GUARDED);
+      expect(await statusOf(rbac().createClusterRoleBinding({ body: grant('inc-pass-on', role) }))).toBe(GUARDED);
     }
   });
 
   it('may move a grant’s expiry, but never changes who it is for, and grants one User only', async () => {
-    const granted = await rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('breakglass-expiry', 'tourniquet-breakglass-view') });
-    const later = { metadata: { labels: { 'tourniquet.io/expires': '1999999999' } } };
-    const moved = await rbac().patchNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns, body: later }, mergePatch);
-    expect(moved.metadata!.labels!['tourniquet.io/expires']).toBe('1999999999');
+    const granted = await rbac().createNamespacedRoleBinding({ namespace: ns, body: grant('inc-expiry', 'tourniquet-breakglass-view') });
+    const name = granted.metadata!.name!;
+    const expires = String(Math.floor(Date.now() / 1000) + 3600);
+    const later = { metadata: { labels: { 'tourniquet.io/expires': expires } } };
+    const moved = await rbac().patchNamespacedRoleBinding({ name, namespace: ns, body: later }, mergePatch);
+    expect(moved.metadata!.labels!['tourniquet.io/expires']).toBe(expires);
     const more = { subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
-    expect(await statusOf(rbac().patchNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns, body: more }, mergePatch))).toBe(GUARDED);
-    const group = { ...grant('breakglass-group', 'tourniquet-breakglass-view'), subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }] };
+    expect(await statusOf(rbac().patchNamespacedRoleBinding({ name, namespace: ns, body: more }, mergePatch))).toBe(GUARDED);
+    const group = { ...grant('inc-group', 'tourniquet-breakglass-view'), subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }] };
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: group }))).toBe(GUARDED);
-    const two = { ...grant('breakglass-two', 'tourniquet-breakglass-view'), subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
+    const two = { ...grant('inc-two', 'tourniquet-breakglass-view'), subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: two }))).toBe(GUARDED);
-    await rbac().deleteNamespacedRoleBinding({ name: 'breakglass-expiry', namespace: ns });
+    await rbac().deleteNamespacedRoleBinding({ name, namespace: ns });
   });
 
   it('is refused unmanaged bindings: creating one, or deleting a grant it did not make', async () => {
-    const unmanaged = grant('unlabelled', 'tourniquet-breakglass-view', {});
+    const made = grant('inc-unmanaged', 'tourniquet-breakglass-view');
+    const { 'app.kubernetes.io/managed-by': _managed, ...labels } = made.metadata!.labels!;
+    const unmanaged = { ...made, metadata: { ...made.metadata, labels } };
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: unmanaged }))).toBe(GUARDED);
-    await admin.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({ namespace: ns, body: grant('team-grant', 'view', {}) });
+    const team = { ...grant('inc-team', 'view'), metadata: { name: 'team-grant' } };
+    await admin.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({ namespace: ns, body: team });
     expect(await statusOf(rbac().deleteNamespacedRoleBinding({ name: 'team-grant', namespace: ns }))).toBe(GUARDED);
   });
 });

@@ -165,6 +165,18 @@ export async function statusOf(call: Promise<unknown>): Promise<number> {
   }
 }
 
+/** How a call ended: 200, or the status code and the API server's message (which names the admission policy that refused it). */
+export async function answerOf(call: Promise<unknown>): Promise<{ status: number; message: string }> {
+  try {
+    await call;
+    return { status: 200, message: '' };
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err;
+    const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+    return { status: err.code, message: String((body as { message?: unknown } | undefined)?.message ?? '') };
+  }
+}
+
 /**
  * The status of a GET on any API path with this identity; for answers the generated client cannot
  * parse (pods/log of a pod no kubelet runs is a 204 with no body, which it throws on).
