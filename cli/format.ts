@@ -4,9 +4,16 @@ import type { IncidentListing } from '../client';
 import type { Report } from '../client/report';
 import type { EvidenceVerification } from '../activities/evidence';
 import { formatDuration as ms } from '../client/postmortem/format';
+import { anyGateUnauthenticated, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from '../client/postmortem/signed';
+
+/** Said at the top of status and timeline, as every export says it: nobody proved who decided. */
+function unauthenticatedLine(s: Pick<IncidentStatus, 'gates'>): string | undefined {
+  return anyGateUnauthenticated(s.gates) ? `  ${UNAUTHENTICATED_BANNER.toUpperCase()}: ${UNAUTHENTICATED_EXPLANATION}` : undefined;
+}
 
 export function formatGate(g: GateView): string {
-  const votes = g.votes.map((v) => `${v.approver} ${v.decision}d${v.reason ? ` ("${v.reason}")` : ''} via ${v.via}`).join('; ') || 'none';
+  const signed = (v: GateView['votes'][number]) => `${signerLabel(v.signer, v.via)}${v.signer?.key ? ` ${v.signer.key}` : ''}`;
+  const votes = g.votes.map((v) => `${v.approver} ${v.decision}d${v.reason ? ` ("${v.reason}")` : ''} via ${v.via} [${signed(v)}]`).join('; ') || 'none';
   return [
     `  gate ${g.id}  ${g.status.toUpperCase()}  ${g.step}`,
     `    action    ${g.action} on ${g.target}   risk ${g.risk}`,
@@ -25,6 +32,7 @@ export function formatDurations(status: Pick<IncidentStatus, 'clock'>): string {
 export function formatStatus(s: IncidentStatus): string {
   return [
     `${s.id}  ${s.state.toUpperCase()}${s.mode === 'drill' ? '  [DRILL]' : ''}`,
+    unauthenticatedLine(s),
     `  ${s.title}`,
     `  playbook ${s.playbook} · requester ${s.requester} · alerts ${s.alerts.total} · evidence ${s.evidence.length}`,
     s.outcome ? `  outcome  ${s.outcome}` : undefined,
@@ -37,7 +45,7 @@ export function formatStatus(s: IncidentStatus): string {
 
 export function formatTimeline(s: IncidentStatus, events: TimelineEvent[]): string {
   const lines = events.map((e) => `${e.at}  ${e.kind.padEnd(22)} ${e.actor.padEnd(12)} ${e.summary}`);
-  return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, ...lines, '', formatDurations(s)].join('\n');
+  return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, unauthenticatedLine(s), ...lines, '', formatDurations(s)].filter((l) => l !== undefined).join('\n');
 }
 
 export function formatList(rows: IncidentListing[]): string {

@@ -172,6 +172,37 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('verify')
+    .description('check an exported postmortem (JSON) offline, from public keys alone: signatures, action digests, quorum, evidence chain')
+    .argument('<export.json>', 'what tourniquet export --format json wrote')
+    .requiredOption('--allowed-signers <file>', 'OpenSSH allowed_signers: identity → key (the only source of personal keys)')
+    .option('--slack-gateway-key <key>', "the Slack gateway's public key: ssh-ed25519 AAAA… or a .pub file (without it, no Slack vote verifies)")
+    .option('--people <policies.json>', "take identity → Slack user from this policy file's people, not from the export")
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts) => {
+      // No withClient: this must work where Temporal is gone or unreachable.
+      const { readFileSync } = await import('node:fs');
+      const { loadAllowedSigners, loadPublicKey } = await import('../activities/approvals/signers');
+      const { parsePolicyFile } = await import('../activities/approvals/policies');
+      const { formatVerifyReport, parseExport, verifyPostmortem } = await import('../client/postmortem/verify');
+      const read = (path: string, what: string) => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch (err) {
+          throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
+        }
+      };
+      const people = opts.people ? parsePolicyFile(JSON.parse(read(opts.people, 'policy file'))).people : undefined;
+      const report = verifyPostmortem(parseExport(read(file, 'export'), file), {
+        allowedSigners: loadAllowedSigners(opts.allowedSigners),
+        slackGateway: opts.slackGatewayKey ? [loadPublicKey(opts.slackGatewayKey, '--slack-gateway-key')] : [],
+        ...(people ? { people: Object.fromEntries(Object.entries(people).map(([id, p]) => [id, p.slack])) } : {}),
+      });
+      print(opts.json, report, () => formatVerifyReport(report));
+      if (!report.ok) process.exitCode = EXIT_REFUSED;
+    });
+
+  program
     .command('export')
     .description('postmortem of an incident: summary, durations, every step and vote, alerts, verified evidence')
     .argument('<id>')

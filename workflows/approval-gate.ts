@@ -61,6 +61,12 @@ export interface GateView extends GateAction {
   requireReasonOnApprove: boolean;
   /** how decisions on this gate are proven; absent on gates opened before signing existed */
   authentication?: TrustSnapshot['mode'];
+  /**
+   * identity → Slack user, from the gate's key snapshot, for its eligible approvers and requester:
+   * the mapping under which the Slack gateway's key may vouch for a click (kept so an exported
+   * postmortem can be re-verified offline)
+   */
+  slackUsers?: Record<string, string>;
   votes: Vote[];
   approvalsRemaining: number;
   status: GateStatus;
@@ -200,6 +206,14 @@ export class ApprovalGate {
     this.closedReason = reason;
   }
 
+  private slackUsers(trust: TrustSnapshot): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const id of [...this.policy.approvers, this.requester]) {
+      if (Object.hasOwn(trust.slack, id)) out[id] = trust.slack[id]!;
+    }
+    return out;
+  }
+
   view(): GateView {
     const view: GateView = {
       id: this.id,
@@ -209,7 +223,7 @@ export class ApprovalGate {
       eligible: [...this.policy.approvers],
       quorum: this.policy.quorum,
       requireReasonOnApprove: this.policy.requireReasonOnApprove,
-      ...(this.trust ? { authentication: this.trust.mode } : {}),
+      ...(this.trust ? { authentication: this.trust.mode, slackUsers: this.slackUsers(this.trust) } : {}),
       votes: [...this.votes],
       approvalsRemaining: this.approvalsRemaining,
       status: this.status,

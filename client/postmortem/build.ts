@@ -3,7 +3,11 @@ import type { Client } from '@temporalio/client';
 import { verifyEvidence, type EvidenceStore } from '../../activities/evidence';
 import type { IncidentStatus, TimelineEvent } from '../../workflows';
 import { getStatus, getTimeline } from '../incidents';
+import { anyGateUnauthenticated } from './signed';
 import { POSTMORTEM_SCHEMA_ID, postmortemSchema, type Postmortem } from './model';
+
+const isSigner = (value: unknown): value is { by: 'person' | 'slack-gateway' | 'unauthenticated'; key?: string } =>
+  typeof value === 'object' && value !== null && ['person', 'slack-gateway', 'unauthenticated'].includes((value as { by?: string }).by ?? '');
 
 export async function buildPostmortem(client: Client, incidentId: string, store: EvidenceStore): Promise<Postmortem> {
   const [status, timeline] = await Promise.all([getStatus(client, incidentId), getTimeline(client, incidentId)]);
@@ -21,6 +25,7 @@ export function assemble(status: IncidentStatus, timeline: TimelineEvent[], veri
         code: String(e.details?.code ?? 'unknown'),
         message: e.summary,
         ...(typeof e.details?.via === 'string' ? { via: e.details.via } : {}),
+        ...(isSigner(e.details?.signer) ? { signer: e.details.signer } : {}),
       }));
   const checks = new Map(verification.entries.map((c) => [c.seq, c]));
   return postmortemSchema.parse({
@@ -34,6 +39,7 @@ export function assemble(status: IncidentStatus, timeline: TimelineEvent[], veri
       requester: status.requester,
       state: status.state,
       ...(status.outcome ? { outcome: status.outcome } : {}),
+      ...(status.gates.length ? { decisions: anyGateUnauthenticated(status.gates) ? 'unauthenticated' : 'signed' } : {}),
     },
     clock,
     durations,
@@ -43,18 +49,21 @@ export function assemble(status: IncidentStatus, timeline: TimelineEvent[], veri
       step: g.step,
       action: g.action,
       target: g.target,
+      args: g.args,
       digest: g.digest,
       risk: g.risk,
       policy: g.policy,
       requester: g.requester,
       eligible: g.eligible,
       quorum: g.quorum,
+      ...(g.authentication ? { authentication: g.authentication } : {}),
+      ...(g.slackUsers ? { slack_users: g.slackUsers } : {}),
       status: g.status,
       opened_at: g.opened_at,
       deadline: g.deadline,
       ...(g.closed_at ? { closed_at: g.closed_at } : {}),
       ...(g.closed_reason ? { closed_reason: g.closed_reason } : {}),
-      votes: g.votes,
+      votes: g.votes.map(({ validUntil, ...v }) => ({ ...v, ...(validUntil ? { valid_until: validUntil } : {}) })),
       refusals: refusalsOf(g.id),
     })),
     steps: timeline,
@@ -63,9 +72,13 @@ export function assemble(status: IncidentStatus, timeline: TimelineEvent[], veri
       entries: status.evidence.map((e) => ({
         seq: e.seq,
         name: e.name,
+        step: e.step,
         sha256: e.sha256,
         size: e.size,
         uri: e.uri,
+        content_type: e.contentType,
+        redactions: e.redactions,
+        ...(e.facts ? { facts: e.facts } : {}),
         recorded_at: e.recorded_at,
         prev_hash: e.prev_hash,
         entry_hash: e.entry_hash,

@@ -11,12 +11,24 @@ export const POSTMORTEM_SCHEMA_ID = 'tourniquet.postmortem/v1';
 const time = z.string().describe('ISO 8601 time');
 const ms = z.number().int().describe('milliseconds');
 
+const signer = z
+  .object({
+    by: z.enum(['person', 'slack-gateway', 'unauthenticated']).describe("person: the approver's own key; slack-gateway: the gateway vouched for the Slack user in via"),
+    key: z.string().optional().describe('SHA256:… fingerprint of the key that signed, as ssh-keygen -l prints it'),
+  })
+  .describe('who vouched for the decision, as the engine found when it took it');
+
+// Every field of decisionStatement() is here, so `tourniquet verify` can rebuild the signed text.
 const vote = z.object({
   approver: z.string(),
   decision: z.enum(['approve', 'deny']),
   reason: z.string().optional(),
   via: z.string().describe('cli, slack:<user id>, api…'),
   at: time,
+  signer: signer.optional().describe('absent on votes recorded before decisions were signed'),
+  signature: z.string().optional().describe('the armored SSH signature (ssh-keygen -Y sign format, namespace tourniquet) over the decision statement'),
+  valid_until: time.optional().describe('the validity the signer gave the decision; part of the signed statement'),
+  nonce: z.string().optional().describe('unique per decision; part of the signed statement'),
 });
 
 const refusal = z.object({
@@ -25,6 +37,7 @@ const refusal = z.object({
   code: z.string().describe('SelfApproval, ApproverNotEligible, AlreadyVoted, DigestMismatch, EngineUnavailable…'),
   message: z.string(),
   via: z.string().optional(),
+  signer: signer.optional().describe('the refused decision was signed by this key (only proven refusals are recorded)'),
 });
 
 export const postmortemSchema = z
@@ -39,6 +52,10 @@ export const postmortemSchema = z
       requester: z.string(),
       state: z.enum(INCIDENT_STATES),
       outcome: z.string().optional(),
+      decisions: z
+        .enum(['signed', 'unauthenticated'])
+        .optional()
+        .describe('unauthenticated when any gate took decisions without signatures (the demo mode, or gates from before signing)'),
     }),
     clock: z.object({
       exposed_at: time.optional(),
@@ -64,12 +81,18 @@ export const postmortemSchema = z
         step: z.string(),
         action: z.string(),
         target: z.string(),
+        args: z.unknown().optional().describe('the exact arguments: sha256 of canonical {action, target, args} is the digest'),
         digest: z.string(),
         risk: z.string(),
         policy: z.string(),
         requester: z.string(),
         eligible: z.array(z.string()),
         quorum: z.number().int(),
+        authentication: z.enum(['signed', 'unauthenticated']).optional().describe('how this gate proved decisions; absent on gates from before signing'),
+        slack_users: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe('identity → Slack user from the gate\'s key snapshot: whom the Slack gateway may vouch for'),
         status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled']),
         opened_at: time,
         deadline: time,
@@ -95,9 +118,13 @@ export const postmortemSchema = z
         z.object({
           seq: z.number().int(),
           name: z.string(),
+          step: z.string().optional(),
           sha256: z.string(),
           size: z.number().int(),
           uri: z.string(),
+          content_type: z.string().optional(),
+          redactions: z.number().int().optional(),
+          facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
           recorded_at: time,
           prev_hash: z.string(),
           entry_hash: z.string(),

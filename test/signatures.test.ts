@@ -1,0 +1,131 @@
+/**
+ * SSHSIG over Ed25519 (workflows/signatures/sshsig.ts) against the reference: OpenSSH's own
+ * ssh-keygen. What it signs we verify; what we sign it verifies; and whatever is wrong with a
+ * signature comes back as a reason, never as an exception (the workflow calls this in a validator).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { keyFileSigner, parseOpenSshPrivateKey } from '../client/signing';
+import { armorSignature, base64Decode, base64Encode, parsePublicKey, signedData, verifySignature } from '../workflows';
+
+let dir: string;
+const MESSAGE = 'tourniquet-decision-v1\n{"approver":"alice","decision":"approve"}\n';
+const pub = (id: string) => readFileSync(join(dir, `${id}.pub`), 'utf8').trim();
+
+function sshKeygen(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('ssh-keygen', args, { input: input ?? '', encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `ssh-keygen -Y sign` of MESSAGE (or another message) by a key in `dir`. */
+function opensshSign(id: string, options: { namespace?: string; hashalg?: 'sha256' | 'sha512'; message?: string } = {}): string {
+  const args = ['-Y', 'sign', '-f', join(dir, id), '-n', options.namespace ?? 'tourniquet', '-q', ...(options.hashalg ? ['-O', `hashalg=${options.hashalg}`] : [])];
+  const r = sshKeygen(args, options.message ?? MESSAGE);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** `ssh-keygen -Y verify` of a signature over `message` as `identity`, with `dir/allowed_signers`. */
+function opensshVerify(signature: string, identity: string, message = MESSAGE, namespace = 'tourniquet') {
+  const sigFile = join(dir, 'candidate.sig');
+  writeFileSync(sigFile, signature);
+  return sshKeygen(['-Y', 'verify', '-f', join(dir, 'allowed_signers'), '-I', identity, '-n', namespace, '-s', sigFile], message);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tourniquet-sshsig-'));
+  for (const id of ['alice', 'mallory']) expect(sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', id, '-f', join(dir, id)]).code).toBe(0);
+  writeFileSync(join(dir, 'allowed_signers'), `alice namespaces="tourniquet" ${pub('alice')}\nmallory ${pub('mallory')}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('SSH signatures, checked against ssh-keygen', () => {
+  it('computes the same key fingerprint as ssh-keygen -l', () => {
+    const printed = sshKeygen(['-l', '-f', join(dir, 'alice.pub')]).stdout.split(/\s+/)[1];
+    expect(parsePublicKey(pub('alice')).fingerprint).toBe(printed);
+  });
+
+  it.each(['sha512', 'sha256'] as const)('verifies what ssh-keygen -Y sign wrote (hashalg=%s)', (hashalg) => {
+    const check = verifySignature(opensshSign('alice', { hashalg }), MESSAGE, [pub('alice')]);
+    expect(check).toMatchObject({ ok: true, key: { fingerprint: parsePublicKey(pub('alice')).fingerprint } });
+  });
+
+  it('signs what ssh-keygen -Y verify accepts, with the same allowed_signers file', async () => {
+    const ours = await keyFileSigner(join(dir, 'alice')).sign(MESSAGE);
+    const r = opensshVerify(ours, 'alice');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Good "tourniquet" signature for alice with ED25519 key ${parsePublicKey(pub('alice')).fingerprint}`);
+    // and ssh-keygen refuses it for another message or another person, as we do
+    expect(opensshVerify(ours, 'alice', `${MESSAGE} `).code).not.toBe(0);
+    expect(opensshVerify(ours, 'mallory').code).not.toBe(0);
+  });
+
+  it('refuses a signature made for another namespace, both ways', async () => {
+    expect(verifySignature(opensshSign('alice', { namespace: 'git' }), MESSAGE, [pub('alice')])).toEqual({ ok: false, reason: 'signed for namespace "git", not "tourniquet"' });
+    // ours, signed for "git" by mallory (whose allowed_signers line names no namespace): ssh-keygen
+    // takes it for git and refuses it for tourniquet, so the namespace is where it expects it
+    const oursForGit = signFor('mallory', 'git');
+    expect(opensshVerify(oursForGit, 'mallory', MESSAGE, 'git').code).toBe(0);
+    expect(opensshVerify(oursForGit, 'mallory').code).not.toBe(0);
+    expect(verifySignature(oursForGit, MESSAGE, [pub('mallory')])).toEqual({ ok: false, reason: 'signed for namespace "git", not "tourniquet"' });
+  });
+
+  it('refuses a signature by a key not bound to the identity', () => {
+    const check = verifySignature(opensshSign('mallory'), MESSAGE, [pub('alice')]);
+    expect(check).toEqual({ ok: false, reason: `signed by key ${parsePublicKey(pub('mallory')).fingerprint}, which is not bound to this identity` });
+  });
+
+  it('refuses a tampered message', () => {
+    const signature = opensshSign('alice');
+    for (const message of [MESSAGE.replace('approve', 'apprové'), MESSAGE.slice(0, -1), `${MESSAGE}\n`, '']) {
+      expect(verifySignature(signature, message, [pub('alice')])).toEqual({ ok: false, reason: `the signature by ${parsePublicKey(pub('alice')).fingerprint} does not match the decision` });
+    }
+  });
+
+  it('answers malformed armor with a reason, never an exception', () => {
+    const good = opensshSign('alice');
+    const body = good.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, '');
+    const armor = (b64: string) => `-----BEGIN SSH SIGNATURE-----\n${b64}\n-----END SSH SIGNATURE-----\n`;
+    const blob = base64Decode(body);
+    const cases: Record<string, string> = {
+      empty: '',
+      'not armored': 'hello',
+      'armor only': armor(''),
+      'no end line': good.replace('-----END SSH SIGNATURE-----', ''),
+      'not base64': armor('SSHSIG!!!!'),
+      'one stray base64 char': armor(`${body}A`),
+      truncated: armor(body.slice(0, 40)),
+      'wrong magic': armor(base64Encode(new Uint8Array([0x58, ...blob.subarray(1)]))),
+      'trailing bytes': armor(base64Encode(new Uint8Array([...blob, 0]))),
+      'a PGP signature': '-----BEGIN PGP SIGNATURE-----\niQEz\n-----END PGP SIGNATURE-----',
+      'huge length field': armor(base64Encode(new Uint8Array([...blob.subarray(0, 10), 0xff, 0xff, 0xff, 0xff]))),
+    };
+    for (const [name, armored] of Object.entries(cases)) {
+      let check;
+      expect(() => (check = verifySignature(armored, MESSAGE, [pub('alice')])), name).not.toThrow();
+      expect(check, name).toMatchObject({ ok: false, reason: expect.any(String) });
+    }
+    // garbage keys in the allowed list are skipped, not fatal
+    expect(verifySignature(good, MESSAGE, ['not a key', 'ssh-rsa AAAA', pub('alice')]).ok).toBe(true);
+  });
+
+  it('accepts no single-byte change anywhere in a valid signature (no malleability, no crash)', () => {
+    const blob = base64Decode(opensshSign('alice').replace(/-----[A-Z ]+-----/g, ''));
+    for (let i = 0; i < blob.length; i++) {
+      const changed = new Uint8Array(blob);
+      changed[i] = changed[i]! ^ 0x01;
+      const armored = `-----BEGIN SSH SIGNATURE-----\n${base64Encode(changed)}\n-----END SSH SIGNATURE-----\n`;
+      expect(verifySignature(armored, MESSAGE, [pub('alice')]).ok, `byte ${i}`).toBe(false);
+    }
+  });
+});
+
+/** Our SSHSIG code, signing in any namespace with a key file's seed. */
+function signFor(id: string, namespace: string): string {
+  const { seed, publicKey } = parseOpenSshPrivateKey(readFileSync(join(dir, id), 'utf8'))!;
+  return armorSignature(publicKey, ed25519.sign(signedData(MESSAGE, namespace), seed), namespace);
+}
