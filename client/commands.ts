@@ -38,7 +38,8 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
     via: req.via,
     validUntil: new Date(deadline).toISOString(),
     nonce: req.nonce ?? newNonce(),
-    ...(req.reason ? { reason: req.reason } : {}),
+    // trimmed as the workflow's schema trims it: the signed reason is the recorded one
+    ...(req.reason?.trim() ? { reason: req.reason.trim() } : {}),
   };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
@@ -63,7 +64,7 @@ export interface CancelRequest {
 /** Cancels an incident as a person: signed, so the timeline and the exports say who and why. */
 export async function cancelIncident(client: Client, req: CancelRequest): Promise<{ applied: true } | Extract<CommandOutcome, { applied: false }>> {
   const deadline = Date.now() + (req.timeoutMs ?? 15_000);
-  const input: CancelInput = { by: req.by, reason: req.reason, via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
+  const input: CancelInput = { by: req.by, reason: req.reason.trim(), via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ command: 'cancel', args: {}, ...input, via: req.via, incidentId: req.incidentId }));
   const outcome = await signedUpdate(client, req.incidentId, 'cancel', deadline, () =>

@@ -31,6 +31,8 @@ const ELIGIBLE = ['alice', 'bob', 'carol', 'dana'];
 const INCIDENT = 'inc-prop';
 const action = { step: 'Quarantine', action: 'demoQuarantine', target: 'service/x', args: { service: 'x' }, risk: 'high' as const };
 const DIGEST = actionDigest(action);
+const NOW = 1_800_000_000_000;
+const OPENED_AT = new Date(NOW - 1000).toISOString();
 const OTHER_DIGEST = actionDigest({ ...action, args: { service: 'y' } });
 
 const KINDS = ['valid', 'valid', 'valid-slack', 'forged', 'wrong-key', 'replay', 'self', 'ineligible', 'late', 'wrong-digest', 'deny', 'unsigned', 'tampered-reason'] as const;
@@ -49,7 +51,7 @@ async function make(kind: (typeof KINDS)[number], r: ReturnType<typeof rng>, now
     ...(kind === 'deny' ? { reason: 'not convinced' } : {}),
   };
   if (kind === 'unsigned') return base;
-  const statement = decisionStatement({ ...base, incidentId: INCIDENT });
+  const statement = decisionStatement({ ...base, incidentId: INCIDENT, gateOpenedAt: OPENED_AT });
   const signer = kind === 'wrong-key' ? signers[r.pick(PEOPLE.filter((p) => p !== approver))]! : kind === 'valid-slack' ? gateway : signers[approver]!;
   let signature = await signer.sign(statement);
   if (kind === 'forged') {
@@ -67,7 +69,7 @@ describe('no action without a valid signed quorum', () => {
       const r = rng(seed);
       const quorum = r.pick([1, 2, 2, 3]);
       const policy = { name: 'p', approvers: ELIGIBLE, quorum, timeoutMs: 600_000, remindersMs: [], requireReasonOnApprove: false };
-      const now = 1_800_000_000_000;
+      const now = NOW;
       const gate = new ApprovalGate('g1', { ...action, digest: DIGEST }, policy, 'alice', now - 1000, trust, INCIDENT);
       const accepted: Decision[] = [];
       for (let n = 0; n < 8 && gate.status === 'open'; n++) {
@@ -88,7 +90,7 @@ describe('no action without a valid signed quorum', () => {
       expect(approvals.length, `seed ${seed}: one vote per person`).toBe(approvers.size);
       for (const vote of approvals) {
         expect(ELIGIBLE.includes(vote.approver) && vote.approver !== 'alice', `seed ${seed}: ${vote.approver} eligible, not the requester`).toBe(true);
-        const statement = decisionStatement({ incidentId: INCIDENT, gateId: 'g1', digest: DIGEST, decision: 'approve', approver: vote.approver, reason: vote.reason, validUntil: vote.validUntil, nonce: vote.nonce, via: vote.via });
+        const statement = decisionStatement({ incidentId: INCIDENT, gateId: 'g1', gateOpenedAt: OPENED_AT, digest: DIGEST, decision: 'approve', approver: vote.approver, reason: vote.reason, validUntil: vote.validUntil, nonce: vote.nonce, via: vote.via });
         const keys = vote.signer?.by === 'slack-gateway' ? trust.slackGateway : trust.keys[vote.approver]!;
         expect(verifySignature(vote.signature!, statement, keys).ok, `seed ${seed}: ${vote.approver}'s signature`).toBe(true);
         expect(Date.parse(vote.validUntil!) >= now, `seed ${seed}: not late`).toBe(true);

@@ -22,7 +22,7 @@ import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/inc
 import { playbooks } from '../playbooks';
 import type { Config, GitHubConfig, SlackSettings } from './config';
 import { Directory } from '../activities/approvals/directory';
-import { loadAllowedSigners, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
+import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -142,7 +142,7 @@ export function trustFromConfig(config: Pick<Config, 'decisions'>): TrustConfig 
   const { decisions } = config;
   return {
     mode: decisions.mode,
-    signers: decisions.allowedSignersPath ? loadAllowedSigners(decisions.allowedSignersPath) : {},
+    ...(decisions.allowedSignersPath ? loadAllowedSignersWithValidity(decisions.allowedSignersPath) : { signers: {} }),
     slackGateway: decisions.slackGatewayPublicKey ? [loadPublicKey(decisions.slackGatewayPublicKey, 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY')] : [],
   };
 }

@@ -104,7 +104,7 @@ export class ApprovalGate {
   /** Who signed this decision, or why nobody trusted did. Gates without a snapshot predate signing. */
   authenticate(d: Decision, now: number): { signer?: Signer; refusal?: Refusal } {
     if (!this.trust) return {};
-    const statement = decisionStatement({ ...d, incidentId: this.incidentId });
+    const statement = decisionStatement({ ...d, incidentId: this.incidentId, gateOpenedAt: new Date(this.openedAt).toISOString() });
     const auth = authenticate(this.trust, { identity: d.approver, via: d.via, statement, signature: d.signature, validUntil: d.validUntil }, now);
     return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
   }

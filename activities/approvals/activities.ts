@@ -37,7 +37,9 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
           quorum: policy.quorum,
           // what the gate will trust: the eligible approvers' keys, and the front door's
           authentication: trust.mode,
-          keys: Object.fromEntries(resolved.approvers.map((id) => [id, fingerprints(Object.hasOwn(trust.keys, id) ? trust.keys[id]! : [])])),
+          // the keys themselves, not only fingerprints: old exports stay checkable after keys rotate
+          keys: Object.fromEntries(resolved.approvers.map((id) => [id, Object.hasOwn(trust.keys, id) ? trust.keys[id]! : []])),
+          keyFingerprints: Object.fromEntries(resolved.approvers.map((id) => [id, fingerprints(Object.hasOwn(trust.keys, id) ? trust.keys[id]! : [])])),
           slackGateway: fingerprints(trust.slackGateway),
           resolvedAt: new Date().toISOString(),
         },

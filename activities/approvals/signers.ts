@@ -11,6 +11,8 @@ export interface TrustConfig {
   mode: TrustSnapshot['mode'];
   /** identity → its `ssh-ed25519 AAAA…` keys */
   signers: Record<string, string[]>;
+  /** `<identity> <key line>` → its `valid-after` / `valid-before` window (ms), as allowed_signers gives it */
+  validity?: Record<string, { after?: number; before?: number }>;
   /** the Slack gateway's public keys: trusted only for the Slack users it attests */
   slackGateway: string[];
 }
@@ -24,8 +26,22 @@ function fields(line: string): string[] {
   return line.match(/(?:[^\s"]+|"[^"]*")+/g) ?? [];
 }
 
+/** `YYYYMMDD[HHMM[SS]][Z]`, as ssh-keygen reads valid-after / valid-before (local time unless Z). */
+function sshTime(value: string, where: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(value);
+  if (!m) throw new SignersFileError(`${where}: bad time "${value}" (YYYYMMDD[HHMM[SS]][Z])`);
+  const [, y, mo, d, h = '0', mi = '0', s = '0', z] = m;
+  const args = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+  return z ? Date.UTC(...args) : new Date(...args).getTime();
+}
+
 export function parseAllowedSigners(text: string, source = 'allowed_signers'): Record<string, string[]> {
+  return parseAllowedSignersWithValidity(text, source).signers;
+}
+
+export function parseAllowedSignersWithValidity(text: string, source = 'allowed_signers'): Pick<TrustConfig, 'signers' | 'validity'> {
   const signers: Record<string, string[]> = {};
+  const validity: NonNullable<TrustConfig['validity']> = {};
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
@@ -45,22 +61,30 @@ export function parseAllowedSigners(text: string, source = 'allowed_signers'): R
     } catch (err) {
       throw new SignersFileError(`${where}: ${(err as Error).message}`);
     }
+    const after = /valid-after="?([0-9Z]+)"?/.exec(options)?.[1];
+    const before = /valid-before="?([0-9Z]+)"?/.exec(options)?.[1];
+    const window = { ...(after ? { after: sshTime(after, where) } : {}), ...(before ? { before: sshTime(before, where) } : {}) };
     for (const principal of principals) {
+      if (after || before) validity[`${principal} ${key.line}`] = window;
       if (/[*?!]/.test(principal)) throw new SignersFileError(`${where}: principal patterns (${principal}) are not allowed: name each identity`);
       (signers[principal] ??= []).push(key.line);
     }
   });
-  return signers;
+  return { signers, validity };
 }
 
 export function loadAllowedSigners(path: string): Record<string, string[]> {
+  return loadAllowedSignersWithValidity(path).signers;
+}
+
+export function loadAllowedSignersWithValidity(path: string): Pick<TrustConfig, 'signers' | 'validity'> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new SignersFileError(`cannot read allowed signers ${path}: ${(err as Error).message}`);
   }
-  return parseAllowedSigners(text, path);
+  return parseAllowedSignersWithValidity(text, path);
 }
 
 /** A public key given inline (`ssh-ed25519 AAAA…`) or as the path of a `.pub` file. */
@@ -73,8 +97,13 @@ export function loadPublicKey(value: string, name: string): string {
   }
 }
 
-/** What a gate records: every signer's keys and Slack user, taken now. */
-export function trustSnapshot(config: TrustConfig, people: PolicyFile['people']): TrustSnapshot {
+/** What a gate records: every signer's keys valid now (valid-after / valid-before), and Slack users. */
+export function trustSnapshot(config: TrustConfig, people: PolicyFile['people'], now = Date.now()): TrustSnapshot {
   const slack = Object.fromEntries(Object.entries(people).map(([id, p]) => [id, p.slack]));
-  return { mode: config.mode, keys: config.signers, slack, slackGateway: config.slackGateway };
+  const current = (id: string, line: string) => {
+    const window = config.validity && Object.hasOwn(config.validity, `${id} ${line}`) ? config.validity[`${id} ${line}`]! : {};
+    return (window.after === undefined || now >= window.after) && (window.before === undefined || now < window.before);
+  };
+  const keys = Object.fromEntries(Object.entries(config.signers).map(([id, lines]) => [id, lines.filter((line) => current(id, line))]));
+  return { mode: config.mode, keys, slack, slackGateway: config.slackGateway };
 }

@@ -8,6 +8,11 @@ import { canonicalJson, sha256Hex } from '../canonical';
 export interface DecisionClaim {
   incidentId: string;
   gateId: string;
+  /**
+   * when the gate opened (ISO, ms): alert incidents reuse their id for a later run, whose `g1` may
+   * be for the same action; this ties a signature to one gate of one run
+   */
+  gateOpenedAt?: string | undefined;
   digest: string;
   decision: 'approve' | 'deny';
   approver: string;
@@ -34,6 +39,7 @@ export function decisionStatement(c: DecisionClaim): string {
   return `tourniquet-decision-v1\n${canonicalJson({
     incidentId: c.incidentId,
     gateId: c.gateId,
+    gateOpenedAt: c.gateOpenedAt ?? '',
     digest: c.digest,
     decision: c.decision,
     approver: c.approver,
