@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { commandUpdate, refusalSignal, type CommandResult, type RefusalReport } from '../workflows';
 import { isTimeout } from './decisions';
+import { HISTORY_LIMITS, redactDeep, redactForHistory } from '../redaction';
 
 export interface CommandRequest {
   incidentId: string;
@@ -27,7 +28,9 @@ export type CommandOutcome =
 
 export async function sendCommand(client: Client, req: CommandRequest): Promise<CommandOutcome> {
   const handle = client.workflow.getHandle(req.incidentId);
-  const input = { command: req.command, by: req.by, args: req.args ?? {}, via: req.via, ...(req.reason ? { reason: req.reason } : {}) };
+  // Reason and args are redacted before they are sent: history keeps secrets only as fingerprints.
+  const reason = req.reason ? await redactForHistory(req.reason, HISTORY_LIMITS.commandReason) : undefined;
+  const input = { command: req.command, by: req.by, args: (await redactDeep(req.args ?? {})).value, via: req.via, ...(reason ? { reason } : {}) };
   const timeoutMs = req.timeoutMs ?? 15_000;
   const audit = (code: RefusalReport['code'], message: string) =>
     handle.signal(refusalSignal, { approver: req.by, code, message, via: req.via }).catch(() => {});

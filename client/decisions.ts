@@ -14,6 +14,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { HISTORY_LIMITS, redactForHistory } from '../redaction';
 import { decideUpdate, refusalSignal, statusQuery, type DecideResult, type GateView, type RefusalCode, type RefusalReport } from '../workflows';
 
 export interface DecisionRequest {
@@ -102,7 +103,8 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     approver: req.approver,
     via: req.via,
     validUntil: new Date(validUntil).toISOString(),
-    ...(req.reason ? { reason: req.reason } : {}),
+    // Redacted before it is sent: history keeps a pasted key only as its fingerprint.
+    ...(req.reason ? { reason: await redactForHistory(req.reason, HISTORY_LIMITS.reason) } : {}),
   };
   try {
     const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
