@@ -11,6 +11,7 @@ import { startDevServer, type DevServer } from '../worker/dev-server';
 import { createLogger } from '../worker/logger';
 import { connectClient, connectNative } from '../worker/temporal-connection';
 import { activityDepsFromConfig, createWorker } from '../worker/worker';
+import { dataConverterFor } from '../worker/payload-codec';
 import { loadPolicyFile } from '../activities/approvals/policies';
 import { gatewayDepsFromConfig } from '../gateway/deps';
 import { startGateway } from '../gateway/server';
@@ -43,7 +44,8 @@ export async function runDev(config: Config): Promise<void> {
     );
   });
   const client = await connectClient(config);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics });
+  const dataConverter = dataConverterFor(config.payloadKeys);
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics, ...(dataConverter ? { dataConverter } : {}) });
   const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), metrics: metrics.registry, ...config.gateway });
 
   console.log(
@@ -55,6 +57,7 @@ export async function runDev(config: Config): Promise<void> {
       `  Gateway         ${gateway.url}  (GET /healthz, /readyz, /metrics)`,
       config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
+      `  Payloads        ${config.payloadKeys ? `encrypted (AES-256-GCM, key ${config.payloadKeys.currentId}); decode with \`tourniquet codec-server\`` : 'plain JSON (set TOURNIQUET_PAYLOAD_KEY to encrypt)'}`,
       `  Policies        ${config.policiesPath}`,
       config.kubernetes
         ? `  Kubernetes      ${config.kubernetes.kubeconfig ? `KUBECONFIG ${config.kubernetes.kubeconfig}` : 'in-cluster ServiceAccount'}; break-glass catalogue ${config.breakGlassPath ?? 'none (set TOURNIQUET_BREAKGLASS)'}`

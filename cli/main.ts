@@ -11,6 +11,7 @@ import { formatList, formatReport, formatStatus, formatTimeline, formatVerificat
 import { parseDuration } from '../activities/approvals/policies';
 import { join } from 'node:path';
 import { breakGlassCommand } from './breakglass';
+import { codecServerCommand, CodecServerRefusal } from './codec-server';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -248,6 +249,7 @@ export function buildProgram(): Command {
     );
 
   program.addCommand(breakGlassCommand({ withClient, print, refusedExitCode: EXIT_REFUSED }));
+  program.addCommand(codecServerCommand());
 
   program
     .command('dev')
@@ -263,7 +265,7 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal) {
+    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal || err instanceof CodecServerRefusal) {
       console.error(err.message);
       process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);
     }

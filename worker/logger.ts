@@ -17,6 +17,7 @@ export const REDACT_PATHS = [
   'config.slack.botToken',
   'config.github.token',
   'config.slack.signingSecret',
+  'config.codecServer.tokens',
   'botToken',
   'signingSecret',
 ];

@@ -17,6 +17,7 @@ import { DemoWorld } from '../../activities/demo/world';
 import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
 import { buildActivityDeps, createWorker } from '../../worker/worker';
+import { dataConverterFor, type PayloadKeys } from '../../worker/payload-codec';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -80,6 +81,8 @@ export interface HarnessOptions {
   kubernetes?: KubernetesDeps;
   /** the break-glass catalogue the worker grants from */
   breakGlass?: ActivityDeps['breakGlass'];
+  /** encrypt payloads (client and worker), as TOURNIQUET_PAYLOAD_KEY does */
+  payloadKeys?: PayloadKeys;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -105,7 +108,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const dataConverter = dataConverterFor(options.payloadKeys);
+  const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
   const nativeConnection = await NativeConnection.connect({ address });
 
   let worker: Worker | undefined;
@@ -127,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         deps,
         workflowBundle: { codePath: inject('workflowBundlePath') },
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(dataConverter ? { dataConverter } : {}),
       });
       running = worker.run();
       return worker;
