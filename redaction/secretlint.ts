@@ -5,8 +5,7 @@
  *
  * secretlint 11.7 is the newest line that runs on Node 20 (12 and later need Node 22).
  */
-import { lintSource } from '@secretlint/core';
-import { rules as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource as LintSource } from '@secretlint/core';
 import type { SecretLintCoreConfig, SecretLintRuleCreator } from '@secretlint/types';
 
 export interface Finding {
@@ -22,9 +21,16 @@ export interface Finding {
  * config is not honoured by secretlint 11.7 for rules inside a preset.)
  */
 const FILTER_COMMENTS = '@secretlint/secretlint-rule-filter-comments';
-const CONFIG: SecretLintCoreConfig = {
-  rules: recommended.filter((rule) => rule.meta.id !== FILTER_COMMENTS).map((rule) => ({ id: rule.meta.id, rule: rule as SecretLintRuleCreator })),
-};
+
+/** Loaded on first use: commands that never redact (status, list) do not pay for the rule set. */
+let engine: Promise<{ lintSource: typeof LintSource; config: SecretLintCoreConfig }> | undefined;
+function load() {
+  engine ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
+    lintSource: core.lintSource,
+    config: { rules: preset.rules.filter((rule) => rule.meta.id !== FILTER_COMMENTS).map((rule) => ({ id: rule.meta.id, rule: rule as SecretLintRuleCreator })) },
+  }));
+  return engine;
+}
 
 /** Joins the strings scanned together; no rule reads a secret across it except a PEM block, which is fingerprinted per string. */
 const SEPARATOR = '\n\n';
@@ -52,9 +58,10 @@ export async function scanStrings(texts: readonly string[]): Promise<Finding[][]
     starts.push(offset);
     offset += t.length + SEPARATOR.length;
   }
+  const { lintSource, config } = await load();
   const result = await lintSource({
     source: { content: texts.join(SEPARATOR), filePath: 'tourniquet-input.txt', ext: '.txt', contentType: 'text' },
-    options: { config: CONFIG, noPhysicFilePath: true, maskSecrets: true },
+    options: { config, noPhysicFilePath: true, maskSecrets: true },
   });
   for (const message of result.messages) {
     const [from, to] = message.range;

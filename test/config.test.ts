@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
       metricsPort: 9464,
+      codecServer: { host: '127.0.0.1', port: 8888, tokens: [], origins: ['http://127.0.0.1:8233', 'http://localhost:8233'] },
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');

@@ -10,7 +10,8 @@
  * id travels in the payload's metadata (as Temporal's samples do) and is bound to the ciphertext.
  */
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module whose exports Node's ESM loader cannot name: take the default.
+import proto from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -22,6 +23,7 @@ export const DEFAULT_KEY_ID = 'default';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const { Payload: PayloadProto } = proto.temporal.api.common.v1;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : undefined);
@@ -89,7 +91,7 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(id));
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const plain = PayloadProto.encode(payload).finish();
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return { metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [METADATA_CIPHER]: utf8(CIPHER), [METADATA_KEY_ID]: utf8(id) }, data: sealed };
     });
@@ -110,7 +112,7 @@ export class EncryptionCodec implements PayloadCodec {
           const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES)).setAAD(aad(id));
           decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
           const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-          return temporal.api.common.v1.Payload.decode(plain) as Payload;
+          return PayloadProto.decode(plain) as Payload;
         } catch {
           // the wrong key (or a tampered payload): GCM's tag says so; try the next key
         }
