@@ -29,8 +29,8 @@ export interface DecisionRequest {
   gateId?: string;
   /** the digest the person was shown; looked up from the gate when absent (CLI) */
   digest?: string;
-  /** when the gate opened, as shown with it (a Slack button carries it); looked up when absent */
-  gateOpenedAt?: string;
+  /** the incident run's start, as the gate shows it (a Slack button carries it); looked up when absent */
+  runStartedAt?: string;
   /** how long the decision stays valid if the engine is slow to take it */
   validForMs?: number;
   /**
@@ -75,9 +75,9 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   const validUntil = Date.now() + validForMs;
   const signer = req.signer === undefined ? findSigner(req.approver) : req.signer;
 
-  let gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest' | 'opened_at'> | undefined;
-  if (req.gateId && req.digest && req.gateOpenedAt) {
-    gate = { id: req.gateId, digest: req.digest, opened_at: req.gateOpenedAt, step: '', action: '', target: '' };
+  let gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest' | 'runStartedAt'> | undefined;
+  if (req.gateId && req.digest && req.runStartedAt) {
+    gate = { id: req.gateId, digest: req.digest, runStartedAt: req.runStartedAt, step: '', action: '', target: '' };
   } else {
     let found;
     try {
@@ -117,7 +117,7 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     // Trimmed as the workflow's schema trims it: the signed reason is the recorded one.
     ...(req.reason?.trim() ? { reason: (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.reason)).trim() } : {}),
   };
-  if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId, gateOpenedAt: gate.opened_at }));
+  if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId, runStartedAt: gate.runStartedAt }));
   // Only a signed decision can be audited: the workflow checks the signature before recording it.
   const audit = async () => {
     if (input.signature) await handle.signal(refusalSignal, { decision: input }).catch(() => {});

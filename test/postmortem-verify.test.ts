@@ -84,7 +84,7 @@ describe('the JSON export', () => {
     const gatewaySigners = join(h.dir, 'gateway_signers');
     writeFileSync(gatewaySigners, `slack-gateway namespaces="tourniquet" ${readFileSync(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'utf8')}`);
     for (const [vote, signers, identity] of [[g.votes[0]!, env('TOURNIQUET_ALLOWED_SIGNERS'), 'bob'], [g.votes[1]!, gatewaySigners, 'slack-gateway']] as const) {
-      const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, gateOpenedAt: g.opened_at, digest: g.digest, decision: vote.decision, approver: vote.approver, reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
+      const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: g.digest, decision: vote.decision, approver: vote.approver, reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
       const sigFile = join(h.dir, `${identity}.sig`);
       writeFileSync(sigFile, vote.signature!);
       const r = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', identity, '-n', 'tourniquet', '-s', sigFile], { input: statement, encoding: 'utf8' });
@@ -142,7 +142,7 @@ describe('tourniquet verify', () => {
     const g = pm.approvals[0]!;
     const vote = g.votes[0]!;
     vote.reason = 'looks fine';
-    const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, gateOpenedAt: g.opened_at, digest: g.digest, decision: vote.decision, approver: 'bob', reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
+    const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: g.digest, decision: vote.decision, approver: 'bob', reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
     return own.sign(statement).then((signature) => {
       vote.signature = signature;
       vote.signer = { by: 'person', key: own.publicKey!.fingerprint };

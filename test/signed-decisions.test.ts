@@ -48,7 +48,7 @@ async function rawDecision(id: string, status: IncidentStatus, fields: Partial<D
   delete (input as { signWith?: string }).signWith;
   if (fields.signWith) {
     const signer = fields.signWith === 'gateway' ? gatewayKey() : keyOf(fields.signWith);
-    input.signature = await signer.sign(decisionStatement({ ...input, via: input.via ?? 'api', incidentId: id, gateOpenedAt: gate.opened_at }));
+    input.signature = await signer.sign(decisionStatement({ ...input, via: input.via ?? 'api', incidentId: id, runStartedAt: gate.runStartedAt }));
   }
   return input;
 }

@@ -27,7 +27,7 @@ describe('the approval message', () => {
   it('while open carries buttons whose value binds the exact gate and digest, and a critical target to type', () => {
     const actions = gateBlocks({ ...event, kind: 'approval.requested' }, gate, ctx).find((b) => b.type === 'actions') as any;
     expect(actions.elements.map((e: any) => e.action_id)).toEqual(['gate_approve', 'gate_deny']);
-    expect(JSON.parse(actions.elements[0].value)).toEqual({ incidentId: 'inc-demo-1', gateId: 'g1', digest: gate.digest, openedAt: gate.opened_at, reason: false, confirm: 'service/checkout' });
+    expect(JSON.parse(actions.elements[0].value)).toEqual({ incidentId: 'inc-demo-1', gateId: 'g1', digest: gate.digest, reason: false, confirm: 'service/checkout' });
   });
 
   it('says each step of the incident once, plainly, in its thread', () => {

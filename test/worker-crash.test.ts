@@ -27,7 +27,7 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
 
   // As a Slack button would: gate and digest known, no query needed. Nobody is there to take it.
   const lost = await decide(h.client, {
-    incidentId: id, gateId: gate.id, digest: gate.digest, gateOpenedAt: gate.opened_at, decision: 'approve', approver: 'bob', via: 'test', validForMs: 1_500,
+    incidentId: id, gateId: gate.id, digest: gate.digest, runStartedAt: gate.runStartedAt!, decision: 'approve', approver: 'bob', via: 'test', validForMs: 1_500,
   });
   expect(lost).toMatchObject({ applied: false, code: 'EngineUnavailable' });
   expect(lost.applied === false && lost.message).toMatch(/NOT applied/);

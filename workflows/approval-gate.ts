@@ -61,6 +61,8 @@ export interface GateView extends GateAction {
   requireReasonOnApprove: boolean;
   /** how decisions on this gate are proven; absent on gates opened before signing existed */
   authentication?: TrustSnapshot['mode'];
+  /** the incident run's start time: part of what a decision signs (with the incident and gate ids) */
+  runStartedAt?: string;
   /**
    * identity → Slack user, from the gate's key snapshot, for its eligible approvers and requester:
    * the mapping under which the Slack gateway's key may vouch for a click (kept so an exported
@@ -99,12 +101,14 @@ export class ApprovalGate {
     /** the key snapshot taken when the gate opened; absent on gates opened before signing existed */
     readonly trust?: TrustSnapshot,
     readonly incidentId = '',
+    /** the run's start (workflowInfo().runStartTime), which signatures cover */
+    readonly runStartedAt = '',
   ) {}
 
   /** Who signed this decision, or why nobody trusted did. Gates without a snapshot predate signing. */
-  authenticate(d: Decision, now: number): { signer?: Signer; refusal?: Refusal } {
+  authenticate(d: Decision, now: number | undefined): { signer?: Signer; refusal?: Refusal } {
     if (!this.trust) return {};
-    const statement = decisionStatement({ ...d, incidentId: this.incidentId, gateOpenedAt: new Date(this.openedAt).toISOString() });
+    const statement = decisionStatement({ ...d, incidentId: this.incidentId, runStartedAt: this.runStartedAt });
     const auth = authenticate(this.trust, { identity: d.approver, via: d.via, statement, signature: d.signature, validUntil: d.validUntil }, now);
     return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
   }
@@ -127,11 +131,16 @@ export class ApprovalGate {
   }
 
   /** Why this decision must not be applied, or undefined when it may. */
-  check(d: Decision, now: number): Refusal | undefined {
+  /**
+   * `now` undefined: the handler's re-check, without the time rules (validity, expiry) the
+   * validator already applied. Time read in an update handler is not guaranteed to be the same
+   * when the history is replayed, and a different answer there is a nondeterminism error.
+   */
+  check(d: Decision, now: number | undefined): Refusal | undefined {
     if (this.status !== 'open') {
       return { code: 'GateClosed', message: `gate ${this.id} is already ${this.status}` };
     }
-    if (d.validUntil && now > Date.parse(d.validUntil)) {
+    if (now !== undefined && d.validUntil && now > Date.parse(d.validUntil)) {
       return {
         code: 'DecisionExpired',
         message: `the decision reached the engine after its validity ended (${d.validUntil}); it was not applied — decide again`,
@@ -182,7 +191,7 @@ export class ApprovalGate {
     const vote: Vote = { approver: d.approver, decision: d.decision, via: d.via, at: new Date(now).toISOString() };
     if (d.reason) vote.reason = d.reason;
     if (this.trust) {
-      const { signer } = this.authenticate(d, now);
+      const { signer } = this.authenticate(d, undefined);
       if (signer) vote.signer = signer;
       if (d.signature) vote.signature = d.signature;
       if (d.validUntil) vote.validUntil = d.validUntil;
@@ -223,7 +232,7 @@ export class ApprovalGate {
       eligible: [...this.policy.approvers],
       quorum: this.policy.quorum,
       requireReasonOnApprove: this.policy.requireReasonOnApprove,
-      ...(this.trust ? { authentication: this.trust.mode, slackUsers: this.slackUsers(this.trust) } : {}),
+      ...(this.trust ? { authentication: this.trust.mode, slackUsers: this.slackUsers(this.trust), runStartedAt: this.runStartedAt } : {}),
       votes: [...this.votes],
       approvalsRemaining: this.approvalsRemaining,
       status: this.status,

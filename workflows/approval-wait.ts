@@ -2,7 +2,7 @@
  * Opens a gate and waits for it to close: by votes (the decide update), by the deadline (default
  * deny), or by cancellation. Reminders and escalation fire at their points on the way.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
@@ -20,7 +20,7 @@ interface WaitPoint {
 
 export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy, trust?: TrustSnapshot): ApprovalGate {
   const now = Date.now();
-  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id);
+  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id, workflowInfo().runStartTime.toISOString());
   incident.gates.push(gate);
   if (trust) incident.trust = trust;
   incident.clock.mark('approval_requested_at', now);

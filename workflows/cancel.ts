@@ -1,11 +1,13 @@
 /**
  * Cancelling an incident as a person: a signed request that says who and why, recorded on the
- * timeline before the playbook is stopped. The playbook runs in its own cancellation scope, so
- * this stops it the way Temporal's own cancellation does (open gates close, only the undos that
- * must run on cancel run) while the workflow still ends with its record complete. Temporal-level
- * cancellation stays an operator's power: it stops an incident, and is recorded without a name.
+ * timeline. Open gates close at once and the playbook stops at its next wait or step (an action
+ * already running finishes; nothing further starts); then, as for Temporal's own cancellation,
+ * only the undos that must run on cancel run, and the workflow ends with its record complete.
+ * No cancellation scope is involved, so the commands an incident issues keep their shape.
+ * Temporal-level cancellation stays an operator's power: it stops an incident, recorded without a name.
  */
-import { ApplicationFailure, type CancellationScope, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import type { CommandInbox } from './commands';
 import { z } from 'zod';
 import type { Incident } from './incident-state';
 import { cancelUpdate } from './messages';
@@ -33,7 +35,8 @@ export interface CancelRequest {
 
 type Checked = { refusal: { code: string; message: string } } | { request: Omit<CancelRequest, 'at'> };
 
-function check(incident: Incident, input: unknown, now: number, running: () => boolean): Checked {
+/** `now` undefined: the handler's re-check, without the validator's time rules (see ApprovalGate.check). */
+function check(incident: Incident, input: unknown, now: number | undefined, running: () => boolean): Checked {
   const parsed = cancelInputSchema.safeParse(input);
   if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
   const c = parsed.data;
@@ -52,23 +55,24 @@ function check(incident: Incident, input: unknown, now: number, running: () => b
   const statement = commandStatement({ command: 'cancel', by: c.by, args: {}, reason: c.reason, validUntil: c.validUntil, nonce: c.nonce, via: c.via, incidentId: incident.id });
   const auth = authenticate(incident.trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
   if (!auth.ok) return { refusal: { code: 'Unauthenticated', message: auth.message } };
-  if (c.validUntil && now > Date.parse(c.validUntil)) return { refusal: { code: 'CommandExpired', message: `the cancel reached the engine after its validity ended (${c.validUntil})` } };
+  if (now !== undefined && c.validUntil && now > Date.parse(c.validUntil)) return { refusal: { code: 'CommandExpired', message: `the cancel reached the engine after its validity ended (${c.validUntil})` } };
   return { request: { by: c.by, reason: c.reason, via: c.via, signer: auth.signer } };
 }
 
-export function registerCancelHandler(incident: Incident, playbookScope: CancellationScope, running: () => boolean): void {
+export function registerCancelHandler(incident: Incident, inbox: CommandInbox, running: () => boolean): void {
   setHandler(
     cancelUpdate,
     (input) => {
       const now = Date.now();
-      const checked = check(incident, input, now, running);
+      const checked = check(incident, input, undefined, running);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       incident.cancelRequest = { ...checked.request, at: new Date(now).toISOString() };
       incident.timeline.append('incident.cancel_requested', checked.request.by, `${checked.request.by} cancelled the incident: ${checked.request.reason}`, {
         via: checked.request.via,
         signer: checked.request.signer,
       });
-      playbookScope.cancel();
+      incident.closeOpenGates('cancelled', now, `cancelled by ${checked.request.by}: ${checked.request.reason}`);
+      inbox.interrupt();
       return { cancelled: true as const };
     },
     {

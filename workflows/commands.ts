@@ -69,6 +69,8 @@ export class CommandInbox {
   private received = 0;
   private accepting = false;
   private readonly nonces = new Set<string>();
+  /** a person cancelled the incident: a playbook waiting for commands stops waiting */
+  interrupted = false;
 
   constructor(
     private readonly definitions: Readonly<Record<string, CommandDefinition>>,
@@ -79,7 +81,7 @@ export class CommandInbox {
   ) {}
 
   /** Who signed this command, or why nobody trusted did; nothing to say where no snapshot exists. */
-  authenticate(c: ParsedCommandInput, now: number): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
+  authenticate(c: ParsedCommandInput, now: number | undefined): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
     const trust = this.trust();
     if (!trust) return {};
     const statement = commandStatement({ ...c, incidentId: this.incidentId });
@@ -87,14 +89,17 @@ export class CommandInbox {
     return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
   }
 
-  /** Why this command must not be accepted, or the parsed command when it may. */
-  check(input: unknown, now: number): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
+  /**
+   * Why this command must not be accepted, or the parsed command when it may. `now` undefined:
+   * the handler's re-check, without the validator's time rules (see ApprovalGate.check).
+   */
+  check(input: unknown, now: number | undefined): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
     const parsed = commandInputSchema.safeParse(input);
     if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
     const c = parsed.data;
     const auth = this.authenticate(c, now);
     if (auth.refusal) return { refusal: auth.refusal };
-    if (auth.signer && c.validUntil && now > Date.parse(c.validUntil)) {
+    if (now !== undefined && auth.signer && c.validUntil && now > Date.parse(c.validUntil)) {
       return { refusal: { code: 'CommandExpired', message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied` } };
     }
     if (c.nonce && this.nonces.has(c.nonce)) return { refusal: { code: 'Replayed', message: `this "${c.command}" (nonce ${c.nonce}) was already received` } };
@@ -135,6 +140,11 @@ export class CommandInbox {
     this.accepting = true;
   }
 
+  interrupt(): void {
+    this.interrupted = true;
+    this.accepting = false;
+  }
+
   close(): void {
     this.accepting = false;
   }
@@ -161,9 +171,15 @@ export class CommandInbox {
  * even with commands still queued (a grant that has run out is not extended). A durable timer:
  * restarts lose nothing.
  */
+/** Thrown where a playbook waits or starts a step once a person has cancelled the incident. */
+export function incidentCancelled(): ApplicationFailure {
+  return ApplicationFailure.nonRetryable('the incident was cancelled', 'IncidentCancelled');
+}
+
 export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise<IncidentCommand | undefined> {
   const wait = untilMs - Date.now();
-  if (inbox.pending === 0 && wait > 0) await condition(() => inbox.pending > 0, wait);
+  if (inbox.pending === 0 && wait > 0) await condition(() => inbox.pending > 0 || inbox.interrupted, wait);
+  if (inbox.interrupted) throw incidentCancelled();
   if (Date.now() >= untilMs) return undefined;
   return inbox.take();
 }
@@ -173,7 +189,7 @@ export function registerCommandHandler(incident: Incident, inbox: CommandInbox):
     commandUpdate,
     (input) => {
       const now = Date.now();
-      const checked = inbox.check(input, now);
+      const checked = inbox.check(input, undefined);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema.parse(input).nonce);
       incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {

@@ -29,7 +29,8 @@ const refusalReportSchema = z.object({
   via: z.string().max(40),
 });
 
-function refusalFor(incident: Incident, input: unknown): { refusal?: Refusal; decision?: Decision } {
+/** `now`: the validator's time rules; undefined in the handler (see ApprovalGate.check). */
+function refusalFor(incident: Incident, input: unknown, now: number | undefined): { refusal?: Refusal; decision?: Decision } {
   const parsed = decisionSchema.safeParse(input);
   if (!parsed.success) return { refusal: { code: 'InvalidDecision', message: z.prettifyError(parsed.error) } };
   const decision = parsed.data;
@@ -44,7 +45,7 @@ function refusalFor(incident: Incident, input: unknown): { refusal?: Refusal; de
       },
     };
   }
-  const refusal = gate.check(decision, Date.now());
+  const refusal = gate.check(decision, now);
   return refusal ? { decision, refusal } : { decision };
 }
 
@@ -63,7 +64,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier,
   setHandler(
     decideUpdate,
     (input) => {
-      const { refusal, decision } = refusalFor(incident, input);
+      const { refusal, decision } = refusalFor(incident, input, undefined);
       if (refusal || !decision) throw failure(refusal ?? { code: 'InvalidDecision', message: 'no decision' });
       const gate = incident.gate(decision.gateId)!;
       const now = Date.now();
@@ -88,7 +89,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier,
     },
     {
       validator: (input) => {
-        const { refusal, decision } = refusalFor(incident, input);
+        const { refusal, decision } = refusalFor(incident, input, Date.now());
         const late = decision && incident.gate(decision.gateId)?.pastDeadline(Date.now());
         const refused = refusal ?? legacyGate(incident, decision) ?? late;
         if (refused) {

@@ -67,10 +67,8 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
-    // The playbook's own scope: a person's signed cancel stops it without cancelling the workflow.
-    const playbookScope = new CancellationScope();
     let running = true;
-    registerCancelHandler(incident, playbookScope, () => running);
+    registerCancelHandler(incident, inbox, () => running);
     setHandler(alertsSignal, (batch) => {
       if (batch.status === 'resolved') {
         // Timeline only (no commands), so histories without the field replay unchanged.
@@ -110,16 +108,15 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const compensations: Compensation[] = [];
     try {
       try {
-        notifier.runIn = CancellationScope.current();
-        await playbookScope.run(() => playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox)));
+        await playbook.run(createPlaybookContext(incident, playbook, params.data, notifier, compensations, inbox));
       } finally {
         inbox.close();
         running = false;
-        notifier.runIn = undefined;
       }
       finish(incident, notifier, 'resolved', 'playbook completed');
     } catch (err) {
-      if (isCancellation(err)) {
+      // Temporal's own cancel, or a person's (signed): the playbook stopped at its next wait or step.
+      if (isCancellation(err) || incident.cancelRequest) {
         await CancellationScope.nonCancellable(async () => {
           const by = incident.cancelRequest ? `cancelled by ${incident.cancelRequest.by}: ${incident.cancelRequest.reason}` : 'incident cancelled';
           incident.closeOpenGates('cancelled', Date.now(), by);

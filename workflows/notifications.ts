@@ -3,7 +3,6 @@
  * down) must not delay an approval gate. They run beside the workflow, failures land on the
  * timeline, and the workflow waits for the queue only before it completes.
  */
-import type { CancellationScope } from '@temporalio/workflow';
 import type { EngineActivities, IncidentHeader, IncidentNotification, NotificationKind } from './contracts';
 import type { Incident } from './incident-state';
 
@@ -27,11 +26,6 @@ export function incidentHeader(incident: Incident): IncidentHeader {
 export class Notifier {
   private tail: Promise<void> = Promise.resolve();
   private seq = 0;
-  /**
-   * While the playbook runs, notifications are sent in the workflow's own scope rather than the
-   * playbook's: a person's cancel stops the playbook, never the messages about it.
-   */
-  runIn?: CancellationScope;
 
   constructor(
     private readonly incident: Incident,
@@ -41,16 +35,14 @@ export class Notifier {
   send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
     // The event describes the incident as it is now; the references are read when it is sent.
     const event = { seq: ++this.seq, kind, incident: incidentHeader(this.incident), summary, ...extra };
-    const runIn = this.runIn;
-    const deliver = async () => {
+    this.tail = this.tail.then(async () => {
       try {
         const refs = await this.notify({ ...event, refs: { ...this.incident.notificationRefs } });
         Object.assign(this.incident.notificationRefs, refs);
       } catch (err) {
         this.incident.timeline.append('notify.failed', 'tourniquet', `notification ${kind} failed: ${messageOf(err)}`);
       }
-    };
-    this.tail = this.tail.then(() => (runIn ? runIn.run(deliver) : deliver()));
+    });
   }
 
   async drain(): Promise<void> {

@@ -5,7 +5,7 @@
 import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
-import { nextCommand, type CommandInbox } from './commands';
+import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
 import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
 import { approvalDenied, verificationFailed } from './errors';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
@@ -79,12 +79,14 @@ export function createPlaybookContext<P>(
     params,
 
     async evidence(name, activity, input) {
+      if (incident.cancelRequest) throw incidentCancelled();
       const req: EvidenceRequest<unknown> = { incidentId: incident.id, name, mode: request.mode, input };
       const ref: EvidenceRef = await evidenceActivities[activity]!(req);
       return recordEvidence(incident, name, ref);
     },
 
     async destructive(step) {
+      if (incident.cancelRequest) throw incidentCancelled();
       const { policy, evidence, trust } = await resolveApprovalPolicy({
         incidentId: incident.id,
         playbook: playbook.name,
@@ -145,6 +147,7 @@ export function createPlaybookContext<P>(
     },
 
     async verify(name, activity, input, options) {
+      if (incident.cancelRequest) throw incidentCancelled();
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
       const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
       const result: VerifyResult = await proxies[activity]!(req);

@@ -20,7 +20,7 @@ export interface GateButtonValue {
   gateId: string;
   digest: string;
   /** with the gate id and digest, what a decision signs: no status query before deciding */
-  openedAt?: string;
+  runStartedAt?: string;
   /** the policy wants a reason on approve */
   reason: boolean;
   /** critical actions: the approver types this (the target) to confirm */
@@ -122,7 +122,7 @@ export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: Mes
 }
 
 function gateButtons(incidentId: string, gate: GateView): ActionsBlock {
-  const value: GateButtonValue = { incidentId, gateId: gate.id, digest: gate.digest, openedAt: gate.opened_at, reason: gate.requireReasonOnApprove };
+  const value: GateButtonValue = { incidentId, gateId: gate.id, digest: gate.digest, ...(gate.runStartedAt ? { runStartedAt: gate.runStartedAt } : {}), reason: gate.requireReasonOnApprove };
   if (gate.risk === 'critical') value.confirm = gate.target;
   const json = JSON.stringify(value);
   return {

@@ -64,6 +64,7 @@ export function assemble(status: IncidentStatus, timeline: TimelineEvent[], veri
       ...(g.slackUsers ? { slack_users: g.slackUsers } : {}),
       status: g.status,
       opened_at: g.opened_at,
+      ...(g.runStartedAt ? { run_started_at: g.runStartedAt } : {}),
       deadline: g.deadline,
       ...(g.closed_at ? { closed_at: g.closed_at } : {}),
       ...(g.closed_reason ? { closed_reason: g.closed_reason } : {}),

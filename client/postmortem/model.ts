@@ -95,6 +95,7 @@ export const postmortemSchema = z
           .describe('identity → Slack user from the gate\'s key snapshot: whom the Slack gateway may vouch for'),
         status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled']),
         opened_at: time,
+        run_started_at: time.optional().describe('the incident run\'s start: part of what each decision signed'),
         deadline: time,
         closed_at: time.optional(),
         closed_reason: z.string().optional(),

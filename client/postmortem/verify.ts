@@ -73,7 +73,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
 
 function claimOf(pm: Postmortem, g: Gate, v: Vote, change: Partial<Record<'digest' | 'decision' | 'reason' | 'via', unknown>> = {}) {
   const c = { digest: g.digest, decision: v.decision, reason: v.reason, via: v.via, ...change } as { digest: string; decision: Vote['decision']; reason?: string; via: string };
-  return decisionStatement({ incidentId: pm.incident.id, gateId: g.gate_id, gateOpenedAt: g.opened_at, digest: c.digest, decision: c.decision, approver: v.approver, reason: c.reason, validUntil: v.valid_until, nonce: v.nonce, via: c.via });
+  return decisionStatement({ incidentId: pm.incident.id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: c.digest, decision: c.decision, approver: v.approver, reason: c.reason, validUntil: v.valid_until, nonce: v.nonce, via: c.via });
 }
 
 /**

@@ -112,7 +112,7 @@ async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: Deci
       incidentId: meta.incidentId,
       gateId: meta.gateId,
       digest: meta.digest,
-      ...(meta.openedAt ? { gateOpenedAt: meta.openedAt } : {}),
+      ...(meta.runStartedAt ? { runStartedAt: meta.runStartedAt } : {}),
       decision: meta.decision,
       approver: deps.directory.identityForSlackUser(user),
       via: `slack:${user}`,

@@ -12,7 +12,7 @@ export const gateButtonSchema = z.object({
   incidentId: z.string().min(1).max(300),
   gateId: z.string().min(1).max(100),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
-  openedAt: z.iso.datetime().optional(),
+  runStartedAt: z.iso.datetime().optional(),
   reason: z.boolean(),
   confirm: z.string().max(300).optional(),
 });

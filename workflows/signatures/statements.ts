@@ -9,10 +9,11 @@ export interface DecisionClaim {
   incidentId: string;
   gateId: string;
   /**
-   * when the gate opened (ISO, ms): alert incidents reuse their id for a later run, whose `g1` may
-   * be for the same action; this ties a signature to one gate of one run
+   * when this run of the incident started (ISO): alert incidents reuse their id for a later run,
+   * whose `g1` may be for the same action; this ties a signature to one run. (Not the gate's own
+   * opening time: read after a local activity, that can differ when the history is replayed.)
    */
-  gateOpenedAt?: string | undefined;
+  runStartedAt?: string | undefined;
   digest: string;
   decision: 'approve' | 'deny';
   approver: string;
@@ -39,7 +40,7 @@ export function decisionStatement(c: DecisionClaim): string {
   return `tourniquet-decision-v1\n${canonicalJson({
     incidentId: c.incidentId,
     gateId: c.gateId,
-    gateOpenedAt: c.gateOpenedAt ?? '',
+    runStartedAt: c.runStartedAt ?? '',
     digest: c.digest,
     decision: c.decision,
     approver: c.approver,

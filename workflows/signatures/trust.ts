@@ -55,14 +55,18 @@ export function slackUserOfVia(via: string): string | undefined {
 export function authenticate(
   trust: TrustSnapshot,
   claim: { identity: string; via: string; statement: string; signature?: string | undefined; validUntil?: string | undefined },
-  now: number,
+  /**
+   * workflow time, for the validity window; undefined in update handlers, which apply what the
+   * validator accepted: a time check there could answer differently when the history is replayed
+   */
+  now: number | undefined,
 ): Authentication {
   if (trust.mode === 'unauthenticated') return { ok: true, signer: { by: 'unauthenticated' } };
   if (!claim.signature) {
     return { ok: false, message: `unsigned decision for ${claim.identity}: decisions must be signed with a key bound to the approver (tourniquet approve --key, or Slack)` };
   }
   if (!claim.validUntil) return { ok: false, message: 'a signed decision must carry validUntil' };
-  if (Date.parse(claim.validUntil) - now > MAX_VALIDITY_MS) {
+  if (now !== undefined && Date.parse(claim.validUntil) - now > MAX_VALIDITY_MS) {
     return { ok: false, message: `the decision claims validity until ${claim.validUntil}, more than ${MAX_VALIDITY_MS / 60_000} minutes ahead` };
   }
   const personal = verifyOnce(claim.signature, claim.statement, own(trust.keys, claim.identity) ?? []);
