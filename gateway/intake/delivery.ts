@@ -17,6 +17,7 @@ import { INCIDENT_WORKFLOW } from '../../client/incidents';
 import type { incidentWorkflow } from '../../worker/workflows';
 import { alertsSignal, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
 import type { Batch, OpenStatus } from './coalescer';
+import { TemporalUnavailableError } from './unavailable';
 
 const ATTEMPTS = 4;
 /** how long an alert's answer may wait for Temporal before the sender is told to retry (503) */
@@ -97,7 +98,7 @@ export class IncidentDelivery {
         if (rest.sample.length === 0) rest = { ...rest, sample: batch.sample.slice(0, 1) };
       }
     }
-    throw new Error(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);
+    throw new TemporalUnavailableError(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);
   }
 }
 

@@ -6,7 +6,8 @@
  *     "status"?: "firing" | "resolved", "fingerprint"?: "…", "url"?: "…",
  *     "fields"?: { "<name>": string | number | boolean } }
  *
- * Routing sees `source`, `title`, `severity` and every entry of `fields` as fields.
+ * Routing sees `source`, `title`, `severity` and every entry of `fields` as fields. Unknown keys
+ * are ignored (a sender's newer schema still gets through).
  */
 import { z } from 'zod';
 import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
@@ -23,7 +24,6 @@ export const genericAlertSchema = z
     url: z.url().max(2000).optional(),
     fields: z.record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean()])).default({}),
   })
-  .strict()
   .refine((a) => Object.keys(a.fields).length <= 100, { message: 'at most 100 fields', path: ['fields'] });
 export type GenericAlert = z.infer<typeof genericAlertSchema>;
 

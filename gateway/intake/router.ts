@@ -7,9 +7,10 @@
  *   POST /alerts                the generic schema (./generic)          bearer token
  *   GET  /alerts/stats          counters per source and outcome
  *
- * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues (nothing
- * started); 401; 413; 422 when the routed playbook refuses the params; 503 when Temporal does not
- * take the alert (the sender should retry). Routes are compiled here, so a bad rule stops start-up.
+ * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues or the reason
+ * (not JSON, nested too deep; nothing started); 401; 413; 415 for a body that is not JSON; 422 when
+ * the routed playbook refuses the params; 503 only when Temporal does not take the alert (the
+ * sender should retry): content is never answered 5xx. Routes are compiled here, so a bad rule stops start-up.
  * A GitHub delivery takes effect at most once (./receipts.ts): a repeat is answered 202
  * `duplicate`, and one whose event is older than the window 401, since its signature never expires.
  */
@@ -25,10 +26,11 @@ import type { AlertRef, IncidentRequestInput, PlaybookRegistry } from '../../wor
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
 import { bearerChecker, githubVerifier } from './auth';
-import { BodyError, parseSize, readBody } from './body';
+import { BodyError, checkContentType, parseJson, parseSize, readBody } from './body';
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
 import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from './config';
 import { IncidentDelivery } from './delivery';
+import { isTemporalUnavailable } from './unavailable';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
 import { eventTimeOf, normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
@@ -68,6 +70,8 @@ export interface IntakeRouter extends Router {
   close(): Promise<{ undelivered: number }>;
   stats(): IntakeStats;
 }
+
+const BODY_ERRORS = { 400: 'bad request', 413: 'payload too large', 415: 'unsupported media type' } as const;
 
 const silent: IntakeLogger = { info() {}, warn() {}, error() {} };
 
@@ -109,10 +113,11 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   function parse<T>(res: Response, source: IntakeSource, raw: Buffer, schema: ZodType<T>): T | undefined {
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      json = parseJson(raw);
     } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
       counters.count(source, 'invalid');
-      send(res, 400, { error: `invalid ${source} alert`, message: raw.length ? `the body is not JSON: ${(err as Error).message}` : 'the body is empty', issues: [] });
+      send(res, 400, { error: `invalid ${source} alert`, message: err.message, issues: [] });
       return undefined;
     }
     const parsed = schema.safeParse(json);
@@ -159,6 +164,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
           }
           drillRuns.set(res, drill);
         }
+        checkContentType(req.headers['content-type']);
         await work(res, await readBody(req, limit, limitName), req, receivedAt);
       } catch (err) {
         fail(res, source, err);
@@ -166,17 +172,28 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     };
   }
 
+  /**
+   * 503 (with Retry-After) only when Temporal did not take the alert or the gateway is stopping:
+   * whatever the content caused is answered 4xx, so no sender retries an alert that cannot succeed.
+   */
   function fail(res: Response, source: IntakeSource, err: unknown): void {
+    if (res.headersSent) return;
     if (err instanceof BodyError) {
-      counters.count(source, err.status === 413 ? 'too-large' : 'invalid');
-      send(res, err.status, { error: err.status === 413 ? 'payload too large' : 'bad request', message: err.message });
+      counters.count(source, err.status === 413 ? 'too-large' : err.status === 415 ? 'unsupported' : 'invalid');
+      send(res, err.status, { error: BODY_ERRORS[err.status], message: err.message });
       return;
     }
-    counters.count(source, 'unavailable');
     const closing = err instanceof CoalescerClosedError;
-    if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
-    res.setHeader('Retry-After', '5');
-    send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+    if (closing || isTemporalUnavailable(err)) {
+      counters.count(source, 'unavailable');
+      if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
+      res.setHeader('Retry-After', '5');
+      send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+      return;
+    }
+    counters.count(source, 'invalid');
+    logger.error({ source, err: (err as Error).message }, 'alert could not be processed');
+    send(res, 400, { error: `invalid ${source} alert`, message: `the alert could not be processed: ${String((err as Error)?.message ?? err).slice(0, 300)}`, issues: [] });
   }
 
   router.post(

@@ -17,6 +17,7 @@ export const OUTCOMES = [
   'unauthorized',
   'stale',
   'too-large',
+  'unsupported',
   'unavailable',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
