@@ -10,7 +10,7 @@
  * are ignored (a sender's newer schema still gets through).
  */
 import { z } from 'zod';
-import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, stableId, type IntakeAlert } from './alert';
 
 export const genericAlertSchema = z
   .object({
@@ -32,7 +32,8 @@ export function normalizeGeneric(alert: GenericAlert, receivedAt: Date): IntakeA
   addFields(fields, Object.entries(alert.fields));
   const ref: IntakeAlert['ref'] = { source: alert.source, title: alert.title, detectedAt: isoMs(alert.time ?? receivedAt), labels: labelsOf(fields) };
   if (alert.id) ref.id = alert.id;
-  if (alert.fingerprint) ref.fingerprint = alert.fingerprint;
+  // the sender's own identity (fingerprint, else id), else what the alert says: the same alert again is a repeat
+  ref.fingerprint = alert.fingerprint ?? alert.id ?? stableId('alert', [alert.source, alert.title, Object.entries(alert.fields).sort(([a], [b]) => (a < b ? -1 : 1))]);
   const out: IntakeAlert = { source: 'generic', status: alert.status, requester: `generic:${alert.source}`, fields, ref };
   if (alert.status === 'resolved') out.resolvedAt = isoMs(alert.time ?? receivedAt);
   return out;

@@ -22,14 +22,14 @@ import { playbooks as registry } from '../../playbooks';
 import { alertRoutes } from '../../playbooks/routes';
 import { DRILL_HEADER } from '../../client/drills/run';
 import { compileRoutes, type IntakeSource } from '../../playbooks/routing';
-import type { AlertRef, IncidentRequestInput, PlaybookRegistry } from '../../workflows';
+import { MAX_BATCH_KEYS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
 import { bearerChecker, githubVerifier } from './auth';
 import { BodyError, checkContentType, parseJson, parseSize, readBody } from './body';
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
 import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from './config';
-import { IncidentDelivery } from './delivery';
+import { IncidentDelivery, type IntakeItem } from './delivery';
 import { isTemporalUnavailable } from './unavailable';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
@@ -88,10 +88,14 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const logger = deps.logger ?? silent;
   const counters = new IntakeCounters();
   const delivery = new IncidentDelivery(deps.client, deps.taskQueue);
-  const coalescer = new Coalescer<IncidentRequestInput, AlertRef>({
+  const coalescer = new Coalescer<IncidentRequestInput, IntakeItem>({
     open: (id, request, first) => delivery.open(id, request, first),
     flush: (id, request, batch) => delivery.add(id, request, batch),
-    seenAt: (alert) => alert.detectedAt,
+    resolve: (id, batch) => delivery.resolve(id, batch),
+    keyOf: (item) => item.ref.key,
+    seenAt: (item) => item.seenAt,
+    truncatedOf: (item) => item.truncated,
+    maxKeys: MAX_BATCH_KEYS,
     windowMs: deps.config.coalesceMs,
     maxWindowMs: deps.config.coalesceMaxMs,
     onFlushError: (incidentId, count, err) => logger.warn({ incidentId, count, err: (err as Error).message }, 'alert batch not delivered yet; retrying next window'),
@@ -128,16 +132,24 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     return undefined;
   }
 
+  /**
+   * `many`: a notification of several alerts (Alertmanager), answered `{results}` once every one
+   * of them is recorded. GitHub's deliveries are durable too (their receipt says recorded); a
+   * Falco or generic repeat is answered at once (the storm path; see the README).
+   */
   async function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): Promise<void> {
     counters.alerts(source, alerts.length);
     const drill = drillRuns.get(res);
     if (drill) for (const alert of alerts) alert.drill = drill;
+    const durable = many || source === 'github';
     if (!many) {
-      const result = await processor.process(alerts[0]!, receivedAt);
+      const result = await processor.process(alerts[0]!, receivedAt, durable);
       send(res, result.status === 'rejected' ? 422 : 202, result);
       return;
     }
-    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt)));
+    const truncated = alerts[0]?.truncated;
+    if (truncated) counters.truncated(source, truncated);
+    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt, durable)));
     send(res, results.every((r) => r.status === 'rejected') ? 422 : 202, { results });
   }
 
