@@ -29,12 +29,20 @@ export function formatDurations(status: Pick<IncidentStatus, 'clock'>): string {
   return `time to approve ${ms(d.time_to_approve_ms)} · time to contain ${ms(d.time_to_contain_ms)} · detection delay ${ms(d.detection_delay_ms)} · time to resolve ${ms(d.time_to_resolve_ms)}`;
 }
 
+/** "alerts 3 distinct (1 firing, 2 resolved), 600 deliveries"; a status from an older worker has deliveries only. */
+function alertLine(a: IncidentStatus['alerts']): string {
+  if (a.distinct === undefined) return `alerts ${a.total}`;
+  const distinct = `${a.exact === false ? '~' : ''}${a.distinct} distinct`;
+  const states = a.resolved ? ` (${a.firing} firing, ${a.resolved} resolved)` : '';
+  return `alerts ${distinct}${states}, ${a.total} deliveries${a.truncated ? `, ${a.truncated}+ left out by the sender` : ''}`;
+}
+
 export function formatStatus(s: IncidentStatus): string {
   return [
     `${s.id}  ${s.state.toUpperCase()}${s.mode === 'drill' ? '  [DRILL]' : ''}`,
     unauthenticatedLine(s),
     `  ${s.title}`,
-    `  playbook ${s.playbook} · requester ${s.requester} · alerts ${s.alerts.total} · evidence ${s.evidence.length}`,
+    `  playbook ${s.playbook} · requester ${s.requester} · ${alertLine(s.alerts)} · evidence ${s.evidence.length}`,
     s.outcome ? `  outcome  ${s.outcome}` : undefined,
     `  ${formatDurations(s)}`,
     ...s.gates.map(formatGate),

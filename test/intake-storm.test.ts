@@ -52,6 +52,7 @@ describe('an alert storm', () => {
       return s.alerts.total === 2000 ? s : undefined;
     });
     expect(status.alerts.total).toBe(2000);
+    expect(status.alerts.distinct).toBe(1); // the same event 2,000 times: one alert, 2,000 deliveries
     expect(gw.stats().coalescer).toMatchObject({ pending: 0, flushedAlerts: 1999 });
 
     const history = await h.client.workflow.getHandle(id!).fetchHistory();

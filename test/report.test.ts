@@ -4,7 +4,7 @@ import type { GateView, IncidentStatus } from '../workflows';
 
 function incident(playbook: string, state: IncidentStatus['state'], approveMs?: number, containMs?: number, gate?: GateView['status'], mode: 'live' | 'drill' = 'live'): IncidentStatus {
   return {
-    id: `${playbook}-${Math.random()}`, title: 't', playbook, mode, requester: 'alice', state, evidence: [], alerts: { total: 1, batches: 1 },
+    id: `${playbook}-${Math.random()}`, title: 't', playbook, mode, requester: 'alice', state, evidence: [], alerts: { total: 1, batches: 1, distinct: 1, firing: 1, resolved: 0, exact: true },
     gates: gate ? [{ status: gate } as GateView] : [],
     clock: { durations: { ...(approveMs !== undefined ? { time_to_approve_ms: approveMs } : {}), ...(containMs !== undefined ? { time_to_contain_ms: containMs } : {}) } },
   };

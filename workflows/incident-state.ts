@@ -5,7 +5,8 @@ import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
 import type { AlertBatch } from './messages';
-import type { IncidentRequest } from './request';
+import type { AlertRef, IncidentRequest } from './request';
+import { AlertIdentities } from './alert-identities';
 import type { TrustSnapshot } from './signatures/trust';
 import type { CancelRequest } from './cancel';
 import { Timeline } from './timeline';
@@ -24,10 +25,26 @@ export type IncidentState = (typeof INCIDENT_STATES)[number];
 export const FINAL_STATES: readonly IncidentState[] = ['resolved', 'denied', 'failed', 'cancelled'];
 
 export interface AlertCounts {
+  /** deliveries of firing alerts: every re-send of the same alert counts again */
   total: number;
   batches: number;
+  /** distinct alerts by the sender's own identity (an estimate when `exact` is false: see alert-identities.ts) */
+  distinct: number;
+  /** distinct alerts whose latest word is firing / resolved (of the first EXACT_KEYS) */
+  firing: number;
+  resolved: number;
+  /** false once more distinct alerts were seen than are kept exactly */
+  exact: boolean;
+  /** the most alerts a sender said it left out of one notification (Alertmanager's truncatedAlerts) */
+  truncated?: number;
   first_seen?: string;
+  /** when an alert of this incident was last received (not its startsAt) */
   last_seen?: string;
+}
+
+/** The identity an alert is counted under; older gateways sent no key. */
+export function alertKey(ref: AlertRef): string {
+  return ref.key ?? `~${ref.fingerprint ?? ref.id ?? `${ref.source}:${ref.title}`}`;
 }
 
 export interface IncidentStatus {
@@ -53,7 +70,8 @@ export class Incident {
   readonly clock = new ContainmentClock();
   readonly ledger = new EvidenceLedger();
   readonly gates: ApprovalGate[] = [];
-  readonly alerts: AlertCounts = { total: 0, batches: 0 };
+  readonly alerts: AlertCounts = { total: 0, batches: 0, distinct: 0, firing: 0, resolved: 0, exact: true };
+  private readonly identities = new AlertIdentities();
   /** destructive actions completed since the incident was last marked contained */
   actionsSinceContained = 0;
   /** what notifiers left for later notifications (thread, message ids) */
@@ -95,13 +113,30 @@ export class Incident {
     return this.gates.find((g) => g.id === id);
   }
 
-  countAlerts(batch: AlertBatch): void {
+  /** Counts a batch of firing alerts; returns how many of its identities are new or fire again. */
+  countAlerts(batch: AlertBatch): number {
     this.alerts.total += batch.count;
     this.alerts.batches += 1;
     const first = batch.firstSeen ?? batch.sample[0]?.detectedAt;
     const last = batch.lastSeen ?? batch.sample.at(-1)?.detectedAt ?? first;
     if (first && (!this.alerts.first_seen || first < this.alerts.first_seen)) this.alerts.first_seen = first;
     if (last && (!this.alerts.last_seen || last > this.alerts.last_seen)) this.alerts.last_seen = last;
+    if (batch.truncated && batch.truncated > (this.alerts.truncated ?? 0)) this.alerts.truncated = batch.truncated;
+    return this.observe(batch, false);
+  }
+
+  /** Records resolved alerts, once per identity: returns how many were not resolved already (a retry gives 0). */
+  resolveAlerts(batch: AlertBatch): number {
+    return this.observe(batch, true);
+  }
+
+  private observe(batch: AlertBatch, resolved: boolean): number {
+    let changed = 0;
+    for (const key of batch.keys ?? batch.sample.map(alertKey)) {
+      if (this.identities.observe(key, resolved) !== 'same') changed += 1;
+    }
+    Object.assign(this.alerts, this.identities.counts());
+    return changed;
   }
 
   status(): IncidentStatus {

@@ -69,20 +69,28 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     registerCommandHandler(incident, inbox);
     let running = true;
     registerCancelHandler(incident, inbox, () => running);
+    // State and timeline only (no commands), so recorded histories replay unchanged.
     setHandler(alertsSignal, (batch) => {
+      const source = batch.sample[0]?.source ?? 'alerts';
       if (batch.status === 'resolved') {
-        // Timeline only (no commands), so histories without the field replay unchanged.
+        const newly = incident.resolveAlerts(batch);
+        // identities already resolved (a re-send, a retried delivery): nothing new to record
+        if (batch.keys && newly === 0) return;
+        const count = batch.keys ? newly : batch.count;
         const first = batch.sample[0];
-        incident.timeline.append('alert.resolved', first?.source ?? 'alerts', `${batch.count} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
-          count: batch.count,
+        incident.timeline.append('alert.resolved', source, `${count} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
+          count,
           resolved_at: batch.lastSeen,
+          firing: incident.alerts.firing,
+          resolved: incident.alerts.resolved,
         });
         return;
       }
-      incident.countAlerts(batch);
-      incident.timeline.append('alert.repeated', batch.sample[0]?.source ?? 'alerts', `${batch.count} more alert(s)`, {
+      const fresh = incident.countAlerts(batch);
+      incident.timeline.append('alert.repeated', source, `${batch.count} more alert(s)${batch.keys ? `, ${fresh} new` : ''}`, {
         count: batch.count,
         total: incident.alerts.total,
+        distinct: incident.alerts.distinct,
         first_seen: batch.firstSeen,
         last_seen: batch.lastSeen,
       });
@@ -93,7 +101,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (detected !== undefined) incident.clock.mark('detected_at', detected);
     incident.clock.mark('received_at', request.receivedAt ? Date.parse(request.receivedAt) : now);
     if (request.alerts.length > 0) {
-      incident.countAlerts({ count: request.alerts.length, sample: request.alerts });
+      incident.countAlerts({ count: request.alerts.length, sample: request.alerts, ...(request.receivedAt ? { lastSeen: request.receivedAt } : {}) });
       for (const alert of request.alerts.slice(0, 10)) {
         incident.timeline.append('alert.received', alert.source, alert.title, { id: alert.id, fingerprint: alert.fingerprint });
       }

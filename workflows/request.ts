@@ -15,6 +15,8 @@ export const alertRefSchema = z.object({
   title: z.string().min(1).max(500),
   id: z.string().max(200).optional(),
   fingerprint: z.string().max(200).optional(),
+  /** the alert's identity as counted (a short hash of the source and its own identity): see alert-identities.ts */
+  key: z.string().max(64).optional(),
   detectedAt: isoTime.optional(),
   labels: z.record(z.string(), z.string().max(1000)).optional(),
 });

@@ -1,4 +1,5 @@
 /** Small formatting helpers shared by the CLI and the postmortem renderers. */
+import type { Postmortem } from './model';
 
 export function formatDuration(value: number | undefined): string {
   if (value === undefined) return '—';
@@ -16,4 +17,12 @@ export function escapeHtml(text: string): string {
 /** Table cells: a pipe or newline from an alert title must not break the table. */
 export function escapeMarkdownCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** "3 distinct alert(s) (1 firing, 2 resolved), 600 deliveries in 4 batch(es)"; older exports have deliveries only. */
+export function alertCounts(a: Postmortem['alerts']): string {
+  const deliveries = `${a.total} ${a.distinct === undefined ? 'alert(s)' : 'deliveries'} in ${a.batches} batch(es)`;
+  if (a.distinct === undefined) return deliveries;
+  const truncated = a.truncated ? `; up to ${a.truncated} left out by the sender` : '';
+  return `${a.exact === false ? 'about ' : ''}${a.distinct} distinct alert(s) (${a.firing ?? 0} firing, ${a.resolved ?? 0} resolved), ${deliveries}${truncated}`;
 }

@@ -1,5 +1,5 @@
 /** The postmortem as Markdown: for a wiki page or a GitHub issue. */
-import { escapeMarkdownCell as cell, formatDuration } from './format';
+import { alertCounts, escapeMarkdownCell as cell, formatDuration } from './format';
 import type { Postmortem } from './model';
 import { decisionsUnauthenticated, shortSignature, signedVotes, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from './signed';
 
@@ -55,7 +55,7 @@ export function renderMarkdown(pm: Postmortem): string {
     '',
     '## Alerts',
     '',
-    `${pm.alerts.total} alert(s) in ${pm.alerts.batches} batch(es)${pm.alerts.first_seen ? `, first seen ${pm.alerts.first_seen}` : ''}${pm.alerts.last_seen ? `, last seen ${pm.alerts.last_seen}` : ''}.`,
+    `${alertCounts(pm.alerts)}${pm.alerts.first_seen ? `, first seen ${pm.alerts.first_seen}` : ''}${pm.alerts.last_seen ? `, last seen ${pm.alerts.last_seen}` : ''}.`,
     '',
     '## Timeline',
     '',
@@ -86,3 +86,4 @@ function signaturesAppendix(pm: Postmortem): string[] {
   }
   return out;
 }
+

@@ -74,7 +74,17 @@ export const postmortemSchema = z
       time_to_resolve_ms: ms.optional(),
       exposure_window_ms: ms.optional(),
     }),
-    alerts: z.object({ total: z.number().int(), batches: z.number().int(), first_seen: time.optional(), last_seen: time.optional() }),
+    alerts: z.object({
+      total: z.number().int().describe('deliveries of firing alerts: each re-send counts'),
+      batches: z.number().int(),
+      distinct: z.number().int().optional().describe("distinct alerts by the sender's own identity (an estimate when exact is false)"),
+      firing: z.number().int().optional().describe('distinct alerts whose latest word is firing'),
+      resolved: z.number().int().optional().describe('distinct alerts whose latest word is resolved'),
+      exact: z.boolean().optional().describe('false once more distinct alerts were seen than are kept exactly (10,000)'),
+      truncated: z.number().int().optional().describe("the most alerts a sender left out of one notification (Alertmanager's truncatedAlerts)"),
+      first_seen: time.optional(),
+      last_seen: time.optional(),
+    }),
     approvals: z.array(
       z.object({
         gate_id: z.string(),

@@ -3,6 +3,7 @@
  * plus what routing needs (flat string fields), the alert's lifecycle status and the system
  * identity that requests the incident.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RoutableAlert } from '../../playbooks/routing';
 import type { AlertRef } from '../../workflows';
@@ -16,6 +17,21 @@ export interface IntakeAlert extends RoutableAlert {
   resolvedAt?: string;
   /** a drill run id: the incident runs in drill mode, under an id of its own */
   drill?: string;
+  /** alerts the sender left out of this notification (Alertmanager's truncatedAlerts) */
+  truncated?: number;
+}
+
+/** A stable identity for an alert whose sender gives none: a hash of what it says. */
+export function stableId(kind: string, parts: unknown): string {
+  return `${kind}:${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The key an alert is counted under on its incident (AlertRef.key): 66 bits of
+ * sha256(source, the sender's identity), base64url. Short, so a signal carries many.
+ */
+export function alertKeyOf(source: string, fingerprint: string): string {
+  return createHash('sha256').update(`${source}\0${fingerprint}`).digest('base64url').slice(0, 11);
 }
 
 export const isoTime = z.iso.datetime({ offset: true });

@@ -3,7 +3,7 @@
  * its own status, so a notification can open, join and resolve several incidents at once.
  */
 import { z } from 'zod';
-import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, stableId, type IntakeAlert } from './alert';
 
 const labelSet = z.record(z.string(), z.string());
 
@@ -28,7 +28,8 @@ export const alertmanagerPayloadSchema = z.object({
   commonLabels: labelSet.optional(),
   commonAnnotations: labelSet.optional(),
   externalURL: z.string().optional(),
-  alerts: z.array(alertSchema).min(1).max(1000),
+  /** no cap of its own: a group is as large as the body limit lets it be */
+  alerts: z.array(alertSchema).min(1),
 });
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 
@@ -40,11 +41,12 @@ export function normalizeAlertmanager(payload: AlertmanagerPayload, receivedAt: 
     addFields(fields, [['receiver', payload.receiver]]);
     const title = alert.annotations.summary ?? alert.labels.alertname ?? 'Alertmanager alert';
     const ref: IntakeAlert['ref'] = { source: 'alertmanager', title, detectedAt: isoMs(alert.startsAt), labels: labelsOf(fields) };
-    if (alert.fingerprint) {
-      ref.id = alert.fingerprint;
-      ref.fingerprint = alert.fingerprint;
-    }
+    // Alertmanager's fingerprint is a hash of the labels: the same alert across re-sends
+    const identity = alert.fingerprint || stableId('labels', Object.entries(alert.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    ref.id = identity;
+    ref.fingerprint = identity;
     const out: IntakeAlert = { source: 'alertmanager', status: alert.status, requester: 'alertmanager', fields, ref };
+    if (payload.truncatedAlerts) out.truncated = payload.truncatedAlerts;
     if (alert.status === 'resolved') {
       const ended = alert.endsAt && Date.parse(alert.endsAt) > NEVER ? alert.endsAt : receivedAt.toISOString();
       out.resolvedAt = isoMs(ended);

@@ -24,6 +24,43 @@ export function parseSize(size: string): number {
   return Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!;
 }
 
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
+/** Senders must say the body is JSON: a form or text body is refused (415), never parsed as JSON by guess. */
+export function checkContentType(contentType: string | undefined): void {
+  if (contentType && JSON_TYPE.test(contentType.trim())) return;
+  const given = contentType ? `Content-Type ${contentType.slice(0, 100)} is not accepted` : 'the request has no Content-Type';
+  throw new BodyError(415, `${given}: send the alert as application/json (GitHub webhooks: content type application/json)`);
+}
+
+/** Deeper than this is no alert any sender sends (Alertmanager's are 4 deep, GitHub's 5). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The body as JSON, refused with 400 when it is not JSON or nests deeper than MAX_JSON_DEPTH (what
+ * would later make JSON.stringify or the redactor overflow the stack). Iterative: the check cannot
+ * overflow either.
+ */
+export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (raw.length === 0) throw new BodyError(400, 'the body is empty');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new BodyError(400, `the body is not JSON: ${(err as Error).message}`);
+  }
+  const stack: [unknown, number, string][] = [[json, 0, '']];
+  while (stack.length > 0) {
+    const [value, depth, path] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= maxDepth) throw new BodyError(400, `the body nests deeper than ${maxDepth} levels (at ${path.slice(0, 200) || '(body)'})`);
+    for (const [key, child] of Object.entries(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1, path ? `${path}.${key.slice(0, 40)}` : key.slice(0, 40)]);
+    }
+  }
+  return json;
+}
+
 export function readBody(req: IncomingMessage, limit: number, limitName: string): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity') return Promise.reject(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));

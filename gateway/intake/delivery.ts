@@ -12,11 +12,12 @@
  * which can hold secrets): histories keep fingerprints, never the values, within the workflow's limits.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
+import { prepareAlertRef, prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
 import { INCIDENT_WORKFLOW } from '../../client/incidents';
 import type { incidentWorkflow } from '../../worker/workflows';
-import { alertsSignal, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
-import type { Batch, OpenStatus } from './coalescer';
+import { alertsSignal, MAX_BATCH_KEYS, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
+import type { Batch, OpenStatus, ResolveStatus } from './coalescer';
+import { TemporalUnavailableError } from './unavailable';
 
 const ATTEMPTS = 4;
 /** how long an alert's answer may wait for Temporal before the sender is told to retry (503) */
@@ -24,7 +25,15 @@ const ANSWER_DEADLINE_MS = 10_000;
 /** how long a batch flush may take before it is retried in the next window */
 const FLUSH_DEADLINE_MS = 30_000;
 
-export type ResolveStatus = 'resolved' | 'no-open-incident';
+export type { ResolveStatus } from './coalescer';
+
+/** One alert as the coalescer holds it: the reference the incident keeps (with its key), and when it was seen. */
+export interface IntakeItem {
+  ref: AlertRef & { key: string };
+  /** firing: when it was received; resolved: when it stopped firing */
+  seenAt: string;
+  truncated?: number;
+}
 
 export class IncidentDelivery {
   constructor(
@@ -33,67 +42,106 @@ export class IncidentDelivery {
   ) {}
 
   /** Opens the incident with this alert, or counts it on the open one. */
-  open(incidentId: string, request: IncidentRequestInput, alert: AlertRef): Promise<OpenStatus> {
-    const seen = alert.detectedAt;
-    const batch = { count: 1, sample: [alert], ...(seen ? { firstSeen: seen, lastSeen: seen } : {}) };
+  open(incidentId: string, request: IncidentRequestInput, alert: IntakeItem): Promise<OpenStatus> {
+    const batch: Batch<IntakeItem> = { count: 1, sample: [alert], keys: new Map([[alert.ref.key, 1]]), firstSeen: alert.seenAt, lastSeen: alert.seenAt };
+    if (alert.truncated) batch.truncated = alert.truncated;
     return this.withDeadline(ANSWER_DEADLINE_MS, () => this.deliver(incidentId, request, batch, true));
   }
 
   /** Counts a batch of repeats on the incident, opening a new run if none is open. */
-  async add(incidentId: string, request: IncidentRequestInput, batch: Batch<AlertRef>): Promise<void> {
+  async add(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>): Promise<void> {
     await this.withDeadline(FLUSH_DEADLINE_MS, () => this.deliver(incidentId, request, batch, false));
   }
 
-  /** Records resolved alerts on the open incident; starts nothing. */
-  async resolve(incidentId: string, batch: AlertBatch): Promise<ResolveStatus> {
-    try {
-      const signal: AlertBatch = { ...batch, sample: await prepareAlertRefs(batch.sample), status: 'resolved' };
-      await this.withDeadline(ANSWER_DEADLINE_MS, () => this.client.workflow.getHandle(incidentId).signal(alertsSignal, signal));
+  /**
+   * Records resolved alerts on the open incident (as many signals as MAX_BATCH_KEYS needs); starts
+   * nothing. Recording an identity twice changes nothing, so a retried delivery is harmless.
+   */
+  async resolve(incidentId: string, batch: Batch<IntakeItem>): Promise<ResolveStatus> {
+    const signals = await toSignals(batch, 'resolved');
+    return this.withDeadline(ANSWER_DEADLINE_MS, async () => {
+      for (const [i, signal] of signals.entries()) {
+        try {
+          await this.client.workflow.getHandle(incidentId).signal(alertsSignal, signal);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          return i === 0 ? 'no-open-incident' : 'resolved'; // closed meanwhile: nothing is left to resolve
+        }
+      }
       return 'resolved';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return 'no-open-incident';
-      throw err;
-    }
+    });
   }
 
   private withDeadline<T>(ms: number, fn: () => Promise<T>): Promise<T> {
     return this.client.connection.withDeadline(Date.now() + ms, fn);
   }
 
-  private async deliver(incidentId: string, request: IncidentRequestInput, batch: Batch<AlertRef>, startFirst: boolean): Promise<OpenStatus> {
-    let rest: Batch<AlertRef> = batch;
+  private async deliver(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>, startFirst: boolean): Promise<OpenStatus> {
+    let signals = await toSignals(batch, 'firing');
     let tryStart = startFirst;
     let started = false;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (tryStart) {
-        const first = rest.sample[0];
-        if (!first) throw new Error(`cannot open incident ${incidentId}: the batch has no sample alert`);
+        const first = signals[0]?.sample[0] ?? (await prepareAlertRef(batch.sample[0]!.ref));
         try {
-          const args = await prepareIncidentRequest({ ...request, alerts: [first], ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}) });
-          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, { workflowId: incidentId, taskQueue: this.taskQueue, args: [args] });
+          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
+            workflowId: incidentId,
+            taskQueue: this.taskQueue,
+            args: [
+              await prepareIncidentRequest({
+                ...request,
+                alerts: [first],
+                ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}),
+                ...(batch.lastSeen ? { receivedAt: batch.lastSeen } : {}),
+              }),
+            ],
+          });
           started = true;
-          if (rest.count === 1) return 'new';
-          rest = { ...rest, count: rest.count - 1, sample: rest.sample.slice(1) };
+          signals = withoutFirst(signals, first);
+          if (signals.length === 0) return 'new';
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         }
       }
       try {
-        await this.client.workflow.getHandle(incidentId).signal(alertsSignal, await toSignal(rest));
+        while (signals.length > 0) {
+          await this.client.workflow.getHandle(incidentId).signal(alertsSignal, signals[0]!);
+          signals = signals.slice(1);
+        }
         return started ? 'new' : 'joined';
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         tryStart = true; // it closed: the next alert opens a new run
-        if (rest.sample.length === 0) rest = { ...rest, sample: batch.sample.slice(0, 1) };
       }
     }
-    throw new Error(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);
+    throw new TemporalUnavailableError(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);
   }
 }
 
-async function toSignal(batch: Batch<AlertRef>): Promise<AlertBatch> {
-  const out: AlertBatch = { count: batch.count, sample: await prepareAlertRefs(batch.sample) };
-  if (batch.firstSeen) out.firstSeen = batch.firstSeen;
-  if (batch.lastSeen) out.lastSeen = batch.lastSeen;
-  return out;
+/**
+ * A batch as alerts signals of at most MAX_BATCH_KEYS identities each: every delivery counted
+ * once, with its identity; the examples and times ride on the first.
+ */
+async function toSignals(batch: Batch<IntakeItem>, status: 'firing' | 'resolved'): Promise<AlertBatch[]> {
+  const keys = [...batch.keys];
+  const sample = await prepareAlertRefs(batch.sample.map((s) => s.ref));
+  const signals: AlertBatch[] = [];
+  for (let i = 0; i === 0 || i < keys.length; i += MAX_BATCH_KEYS) {
+    const chunk = keys.slice(i, i + MAX_BATCH_KEYS);
+    const out: AlertBatch = { count: chunk.reduce((n, [, c]) => n + c, 0), sample: i === 0 ? sample : [], keys: chunk.map(([k]) => k) };
+    if (status === 'resolved') out.status = 'resolved';
+    if (batch.firstSeen) out.firstSeen = batch.firstSeen;
+    if (batch.lastSeen) out.lastSeen = batch.lastSeen;
+    if (batch.truncated) out.truncated = batch.truncated;
+    signals.push(out);
+  }
+  return signals;
+}
+
+/** The signals left once `first` was counted in a start request: one delivery fewer, its identity already recorded. */
+function withoutFirst(signals: AlertBatch[], first: AlertRef): AlertBatch[] {
+  const [head, ...rest] = signals;
+  if (!head) return rest;
+  const next: AlertBatch = { ...head, count: Math.max(0, head.count - 1), sample: head.sample.filter((s) => s !== first), keys: (head.keys ?? []).filter((k) => k !== first.key) };
+  return next.count === 0 && (next.keys?.length ?? 0) === 0 ? rest : [next, ...rest];
 }

@@ -1,9 +1,10 @@
 /**
  * Falcosidekick's webhook output: one Falco event per POST. Its `uuid` is new for every event, so
- * it identifies the event, never the incident; routing picks the dedup key from the fields.
+ * it identifies the event (a distinct alert; the same uuid again is a re-send), never the incident:
+ * routing picks the dedup key from the fields. Without a uuid, a hash of the event stands in.
  */
 import { z } from 'zod';
-import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, stableId, type IntakeAlert } from './alert';
 
 export const FALCO_PRIORITIES = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'] as const;
 const ALIASES: Record<string, (typeof FALCO_PRIORITIES)[number]> = { info: 'Informational' };
@@ -38,5 +39,6 @@ export function normalizeFalco(event: FalcoPayload): IntakeAlert[] {
   if (event.output) fields.output = event.output;
   const ref: IntakeAlert['ref'] = { source: 'falco', title: event.rule, detectedAt: isoMs(event.time), labels: labelsOf(fields) };
   if (event.uuid) ref.id = event.uuid;
+  ref.fingerprint = event.uuid || stableId('event', [event.rule, event.time, event.hostname ?? '', event.output]);
   return [{ source: 'falco', status: 'firing', requester: 'falco', fields, ref }];
 }

@@ -6,10 +6,11 @@
  *     "status"?: "firing" | "resolved", "fingerprint"?: "…", "url"?: "…",
  *     "fields"?: { "<name>": string | number | boolean } }
  *
- * Routing sees `source`, `title`, `severity` and every entry of `fields` as fields.
+ * Routing sees `source`, `title`, `severity` and every entry of `fields` as fields. Unknown keys
+ * are ignored (a sender's newer schema still gets through).
  */
 import { z } from 'zod';
-import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, stableId, type IntakeAlert } from './alert';
 
 export const genericAlertSchema = z
   .object({
@@ -23,7 +24,6 @@ export const genericAlertSchema = z
     url: z.url().max(2000).optional(),
     fields: z.record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean()])).default({}),
   })
-  .strict()
   .refine((a) => Object.keys(a.fields).length <= 100, { message: 'at most 100 fields', path: ['fields'] });
 export type GenericAlert = z.infer<typeof genericAlertSchema>;
 
@@ -32,7 +32,8 @@ export function normalizeGeneric(alert: GenericAlert, receivedAt: Date): IntakeA
   addFields(fields, Object.entries(alert.fields));
   const ref: IntakeAlert['ref'] = { source: alert.source, title: alert.title, detectedAt: isoMs(alert.time ?? receivedAt), labels: labelsOf(fields) };
   if (alert.id) ref.id = alert.id;
-  if (alert.fingerprint) ref.fingerprint = alert.fingerprint;
+  // the sender's own identity (fingerprint, else id), else what the alert says: the same alert again is a repeat
+  ref.fingerprint = alert.fingerprint ?? alert.id ?? stableId('alert', [alert.source, alert.title, Object.entries(alert.fields).sort(([a], [b]) => (a < b ? -1 : 1))]);
   const out: IntakeAlert = { source: 'generic', status: alert.status, requester: `generic:${alert.source}`, fields, ref };
   if (alert.status === 'resolved') out.resolvedAt = isoMs(alert.time ?? receivedAt);
   return out;

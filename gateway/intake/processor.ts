@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { findRoute, type CompiledRoute } from '../../playbooks/routing';
 import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
-import type { IntakeAlert } from './alert';
+import { alertKeyOf, stableId, type IntakeAlert } from './alert';
 import type { Coalescer } from './coalescer';
-import type { IncidentDelivery } from './delivery';
+import type { IncidentDelivery, IntakeItem } from './delivery';
 import type { IntakeCounters } from './stats';
 
 export interface Issue {
@@ -32,7 +32,7 @@ export interface IntakeLogger {
 export interface ProcessorDeps {
   routes: readonly CompiledRoute[];
   playbooks: PlaybookRegistry;
-  coalescer: Coalescer<IncidentRequestInput, AlertRef>;
+  coalescer: Coalescer<IncidentRequestInput, IntakeItem>;
   delivery: IncidentDelivery;
   counters: IntakeCounters;
   logger: IntakeLogger;
@@ -51,7 +51,11 @@ export function issuesOf(error: z.ZodError, prefix: string[] = []): Issue[] {
 export class AlertProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
-  async process(alert: IntakeAlert, receivedAt: Date): Promise<AlertResult> {
+  /**
+   * `durable`: the answer waits until this alert is recorded even when it is a repeat (a
+   * notification acknowledged as a whole: Alertmanager's groups, GitHub's deliveries).
+   */
+  async process(alert: IntakeAlert, receivedAt: Date, durable = false): Promise<AlertResult> {
     const { counters, logger } = this.deps;
     const route = findRoute(this.deps.routes, alert);
     if (!route) {
@@ -63,17 +67,20 @@ export class AlertProcessor {
     }
     // A drill never joins (or is joined by) a real incident: a forged drill marker cannot absorb one.
     const incidentId = alert.drill ? `drill-${alert.drill}` : incidentIdFor(route.name, route.dedupValues(alert));
-    const ref: AlertRef = alert.ref.fingerprint ? alert.ref : { ...alert.ref, fingerprint: incidentId };
+    // the sender's own identity: its re-sends count as deliveries, not as more alerts
+    const fingerprint = alert.ref.fingerprint ?? stableId('ref', alert.ref);
+    const ref = { ...alert.ref, fingerprint, key: alertKeyOf(alert.ref.source, fingerprint) };
+    const item: IntakeItem = { ref, seenAt: alert.status === 'resolved' ? (alert.resolvedAt ?? receivedAt.toISOString()) : receivedAt.toISOString() };
+    if (alert.truncated) item.truncated = alert.truncated;
 
     if (alert.status === 'resolved') {
-      await this.deps.coalescer.flushKey(incidentId);
-      const status = await this.deps.delivery.resolve(incidentId, { count: 1, sample: [ref], ...(alert.resolvedAt ? { lastSeen: alert.resolvedAt } : {}) });
+      const status = await this.deps.coalescer.resolve(incidentId, item);
       counters.count(alert.source, status);
       return { status, incidentId, route: route.name };
     }
 
     // A repeat of an incident this gateway is already counting: no params to render, it joins.
-    const repeat = this.deps.coalescer.repeat(incidentId, ref);
+    const repeat = this.deps.coalescer.repeat(incidentId, item, durable);
     if (repeat) {
       const status = await repeat;
       counters.count(alert.source, status);
@@ -86,7 +93,7 @@ export class AlertProcessor {
       logger.warn({ source: alert.source, route: route.name, error: request.error, issues: request.issues }, 'alert rejected');
       return { status: 'rejected', route: route.name, ...request };
     }
-    const status = await this.deps.coalescer.submit(incidentId, request, request.alerts![0]!);
+    const status = await this.deps.coalescer.submit(incidentId, request, item);
     counters.count(alert.source, status);
     return { status, incidentId, route: route.name };
   }

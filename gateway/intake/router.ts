@@ -7,9 +7,10 @@
  *   POST /alerts                the generic schema (./generic)          bearer token
  *   GET  /alerts/stats          counters per source and outcome
  *
- * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues (nothing
- * started); 401; 413; 422 when the routed playbook refuses the params; 503 when Temporal does not
- * take the alert (the sender should retry). Routes are compiled here, so a bad rule stops start-up.
+ * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues or the reason
+ * (not JSON, nested too deep; nothing started); 401; 413; 415 for a body that is not JSON; 422 when
+ * the routed playbook refuses the params; 503 only when Temporal does not take the alert (the
+ * sender should retry): content is never answered 5xx. Routes are compiled here, so a bad rule stops start-up.
  * A GitHub delivery takes effect at most once (./receipts.ts): a repeat is answered 202
  * `duplicate`, and one whose event is older than the window 401, since its signature never expires.
  */
@@ -21,14 +22,15 @@ import { playbooks as registry } from '../../playbooks';
 import { alertRoutes } from '../../playbooks/routes';
 import { DRILL_HEADER } from '../../client/drills/run';
 import { compileRoutes, type IntakeSource } from '../../playbooks/routing';
-import type { AlertRef, IncidentRequestInput, PlaybookRegistry } from '../../workflows';
+import { MAX_BATCH_KEYS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
 import { bearerChecker, githubVerifier } from './auth';
-import { BodyError, parseSize, readBody } from './body';
+import { BodyError, checkContentType, parseJson, parseSize, readBody } from './body';
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
 import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from './config';
-import { IncidentDelivery } from './delivery';
+import { IncidentDelivery, type IntakeItem } from './delivery';
+import { isTemporalUnavailable } from './unavailable';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
 import { eventTimeOf, normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
@@ -69,6 +71,8 @@ export interface IntakeRouter extends Router {
   stats(): IntakeStats;
 }
 
+const BODY_ERRORS = { 400: 'bad request', 413: 'payload too large', 415: 'unsupported media type' } as const;
+
 const silent: IntakeLogger = { info() {}, warn() {}, error() {} };
 
 /** JSON without Express's send() (ETag, freshness): every alert of a storm is answered here. */
@@ -84,10 +88,14 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const logger = deps.logger ?? silent;
   const counters = new IntakeCounters();
   const delivery = new IncidentDelivery(deps.client, deps.taskQueue);
-  const coalescer = new Coalescer<IncidentRequestInput, AlertRef>({
+  const coalescer = new Coalescer<IncidentRequestInput, IntakeItem>({
     open: (id, request, first) => delivery.open(id, request, first),
     flush: (id, request, batch) => delivery.add(id, request, batch),
-    seenAt: (alert) => alert.detectedAt,
+    resolve: (id, batch) => delivery.resolve(id, batch),
+    keyOf: (item) => item.ref.key,
+    seenAt: (item) => item.seenAt,
+    truncatedOf: (item) => item.truncated,
+    maxKeys: MAX_BATCH_KEYS,
     windowMs: deps.config.coalesceMs,
     maxWindowMs: deps.config.coalesceMaxMs,
     onFlushError: (incidentId, count, err) => logger.warn({ incidentId, count, err: (err as Error).message }, 'alert batch not delivered yet; retrying next window'),
@@ -109,10 +117,11 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   function parse<T>(res: Response, source: IntakeSource, raw: Buffer, schema: ZodType<T>): T | undefined {
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString('utf8'));
+      json = parseJson(raw);
     } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
       counters.count(source, 'invalid');
-      send(res, 400, { error: `invalid ${source} alert`, message: raw.length ? `the body is not JSON: ${(err as Error).message}` : 'the body is empty', issues: [] });
+      send(res, 400, { error: `invalid ${source} alert`, message: err.message, issues: [] });
       return undefined;
     }
     const parsed = schema.safeParse(json);
@@ -123,16 +132,24 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     return undefined;
   }
 
+  /**
+   * `many`: a notification of several alerts (Alertmanager), answered `{results}` once every one
+   * of them is recorded. GitHub's deliveries are durable too (their receipt says recorded); a
+   * Falco or generic repeat is answered at once (the storm path; see the README).
+   */
   async function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): Promise<void> {
     counters.alerts(source, alerts.length);
     const drill = drillRuns.get(res);
     if (drill) for (const alert of alerts) alert.drill = drill;
+    const durable = many || source === 'github';
     if (!many) {
-      const result = await processor.process(alerts[0]!, receivedAt);
+      const result = await processor.process(alerts[0]!, receivedAt, durable);
       send(res, result.status === 'rejected' ? 422 : 202, result);
       return;
     }
-    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt)));
+    const truncated = alerts[0]?.truncated;
+    if (truncated) counters.truncated(source, truncated);
+    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt, durable)));
     send(res, results.every((r) => r.status === 'rejected') ? 422 : 202, { results });
   }
 
@@ -159,6 +176,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
           }
           drillRuns.set(res, drill);
         }
+        checkContentType(req.headers['content-type']);
         await work(res, await readBody(req, limit, limitName), req, receivedAt);
       } catch (err) {
         fail(res, source, err);
@@ -166,17 +184,28 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     };
   }
 
+  /**
+   * 503 (with Retry-After) only when Temporal did not take the alert or the gateway is stopping:
+   * whatever the content caused is answered 4xx, so no sender retries an alert that cannot succeed.
+   */
   function fail(res: Response, source: IntakeSource, err: unknown): void {
+    if (res.headersSent) return;
     if (err instanceof BodyError) {
-      counters.count(source, err.status === 413 ? 'too-large' : 'invalid');
-      send(res, err.status, { error: err.status === 413 ? 'payload too large' : 'bad request', message: err.message });
+      counters.count(source, err.status === 413 ? 'too-large' : err.status === 415 ? 'unsupported' : 'invalid');
+      send(res, err.status, { error: BODY_ERRORS[err.status], message: err.message });
       return;
     }
-    counters.count(source, 'unavailable');
     const closing = err instanceof CoalescerClosedError;
-    if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
-    res.setHeader('Retry-After', '5');
-    send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+    if (closing || isTemporalUnavailable(err)) {
+      counters.count(source, 'unavailable');
+      if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
+      res.setHeader('Retry-After', '5');
+      send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+      return;
+    }
+    counters.count(source, 'invalid');
+    logger.error({ source, err: (err as Error).message }, 'alert could not be processed');
+    send(res, 400, { error: `invalid ${source} alert`, message: `the alert could not be processed: ${String((err as Error)?.message ?? err).slice(0, 300)}`, issues: [] });
   }
 
   router.post(

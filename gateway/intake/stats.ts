@@ -17,11 +17,13 @@ export const OUTCOMES = [
   'unauthorized',
   'stale',
   'too-large',
+  'unsupported',
   'unavailable',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export type SourceCounts = { alerts: number } & Record<Outcome, number>;
+/** alerts: those that passed validation; truncatedAlerts: those senders said they left out (Alertmanager) */
+export type SourceCounts = { alerts: number; truncatedAlerts: number } & Record<Outcome, number>;
 
 export class IntakeCounters {
   private readonly counts = new Map<IntakeSource, SourceCounts>();
@@ -29,7 +31,7 @@ export class IntakeCounters {
   private of(source: IntakeSource): SourceCounts {
     let c = this.counts.get(source);
     if (!c) {
-      c = { alerts: 0, ...(Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>) };
+      c = { alerts: 0, truncatedAlerts: 0, ...(Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>) };
       this.counts.set(source, c);
     }
     return c;
@@ -43,6 +45,11 @@ export class IntakeCounters {
   /** alerts that passed validation */
   alerts(source: IntakeSource, n: number): void {
     this.of(source).alerts += n;
+  }
+
+  /** alerts a notification said it left out (Alertmanager's truncatedAlerts): counted, never seen */
+  truncated(source: IntakeSource, n: number): void {
+    this.of(source).truncatedAlerts += n;
   }
 
   snapshot(): Partial<Record<IntakeSource, SourceCounts>> {
