@@ -34,6 +34,16 @@ export function validateIncidentRequest(input: IncidentRequestInput) {
   if (!playbook) {
     throw new IncidentRequestError(`unknown playbook "${parsed.data.playbook}"; known: ${Object.keys(playbooks).join(', ')}`);
   }
+  // A mistyped --param would otherwise be dropped without a word (zod strips unknown keys).
+  if (playbook.params instanceof z.ZodObject) {
+    const known = Object.keys(playbook.params.shape);
+    const unknown = Object.keys(parsed.data.params ?? {}).filter((k) => !known.includes(k));
+    if (unknown.length) {
+      throw new IncidentRequestError(
+        `unknown param${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for playbook ${playbook.name}; known: ${known.join(', ')}`,
+      );
+    }
+  }
   const params = playbook.params.safeParse(parsed.data.params);
   if (!params.success) {
     throw new IncidentRequestError(`invalid params for playbook ${playbook.name}:\n${z.prettifyError(params.error)}`);
