@@ -284,10 +284,15 @@ export function buildProgram(): Command {
     .option('--force', 'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        if (opts.force) {
+        // An ended incident is told the same way plain or --force: in which state it ended.
+        const ended = async () => {
           const status = await getStatus(client, id, read).catch(() => undefined);
-          if (status && FINAL_STATES.includes(status.state)) {
-            console.log(`refused (IncidentEnded): incident ${id} is already ${status.state}`);
+          return status && FINAL_STATES.includes(status.state) ? `refused (IncidentEnded): incident ${id} is already ${status.state}; nothing was done` : undefined;
+        };
+        if (opts.force) {
+          const refusal = await ended();
+          if (refusal) {
+            console.log(refusal);
             process.exitCode = EXIT_REFUSED;
             return;
           }
@@ -296,7 +301,8 @@ export function buildProgram(): Command {
           return;
         }
         const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: cliSigner(opts.as, opts.key, config) });
-        console.log(outcome.applied ? `cancelled ${id}: open gates closed, nothing further runs` : `refused (${outcome.code}): ${outcome.message}`);
+        if (outcome.applied) console.log(`cancelled ${id}: open gates closed, nothing further runs`);
+        else console.log((outcome.code === 'IncidentEnded' && (await ended())) || `refused (${outcome.code}): ${outcome.message}`);
         if (!outcome.applied) process.exitCode = EXIT_REFUSED;
       }),
     );
