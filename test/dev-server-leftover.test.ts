@@ -35,7 +35,7 @@ async function setup() {
 }
 
 describe('the embedded dev server', () => {
-  it('should stop the server a SIGKILLed stack left behind and start again on the same port', async () => {
+  it('should stop the server a SIGKILLed stack left behind and start again on the same port, but not while that stack runs', async () => {
     const o = await setup();
     const stack = spawn(process.execPath, ['--import', 'tsx', 'test/support/dev-server-process.ts'], {
       cwd: projectRoot,
@@ -46,6 +46,10 @@ describe('the embedded dev server', () => {
       stack.stdout!.on('data', (c: Buffer) => c.toString().includes('serving') && resolve());
       stack.once('exit', (code) => reject(new Error(`the stack exited (${code}) before serving`)));
     });
+    // while its stack runs, the server is in use: a second start is refused, and stops nothing
+    await expect(startDevServer({ ...o, namespace: 'default' })).rejects.toThrow(`another \`tourniquet dev\` (pid ${stack.pid}) is running on ${o.dbFile}`);
+    expect(await listening(o.port)).toBe(true);
+
     const exited = new Promise((r) => stack.once('exit', r));
     stack.kill('SIGKILL');
     await exited;

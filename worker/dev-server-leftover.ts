@@ -41,6 +41,11 @@ export function isOurServer(args: string[] | undefined, binary: string, dbFile: 
   );
 }
 
+/** Whether `args` are a Node process (a `tourniquet dev` stack runs under node, through tsx or bin/tourniquet). */
+function isNode(args: string[] | undefined): boolean {
+  return Boolean(args?.[0] && /(^|\/)node(\.exe)?$|tsx/.test(args[0]));
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -66,12 +71,19 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 export async function stopLeftoverServer(binary: string, dbFile: string, log: (line: string) => void = console.error): Promise<number | undefined> {
   const pidFile = pidFileFor(dbFile);
   let pid: number;
+  let owner: number;
   try {
-    pid = Number((JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown }).pid);
+    const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: unknown; owner?: unknown };
+    pid = Number(recorded.pid);
+    owner = Number(recorded.owner);
   } catch {
     return undefined; // no pid file (or an unreadable one): nothing of ours to stop
   }
   if (Number.isInteger(pid) && pid > 0 && isOurServer(commandLine(pid), binary, dbFile)) {
+    // Its stack still running (a second `npm run dev` on the same data): that server is in use, not left behind.
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isNode(commandLine(owner))) {
+      throw new Error(`another \`tourniquet dev\` (pid ${owner}) is running on ${dbFile}: stop it first, or use another TOURNIQUET_DATA_DIR`);
+    }
     log(`stopping the Temporal dev server (pid ${pid}) that a previous \`tourniquet dev\` left running on ${dbFile}`);
     process.kill(pid, 'SIGTERM');
     if (!(await waitGone(pid, 10_000))) {

@@ -6,7 +6,8 @@
  * Being detached, the server outlives a stack killed with SIGKILL (nothing of ours runs then), and
  * would hold the port against the next start. So it leaves a pid file next to its database, and
  * the next start stops a server that pid file names — after checking the process is still that
- * binary serving that database, never a process that merely reused the pid.
+ * binary serving that database, never a process that merely reused the pid — unless the stack
+ * that started it is still running (a second `npm run dev` on the same data is refused instead).
  */
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -89,7 +90,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pidFile = pidFileFor(options.dbFile);
-  if (child.pid !== undefined) writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, binary: options.binary, dbFile: options.dbFile })}\n`);
+  if (child.pid !== undefined) writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, owner: process.pid, binary: options.binary, dbFile: options.dbFile })}\n`);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);
