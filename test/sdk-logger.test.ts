@@ -30,6 +30,15 @@ describe('the Temporal SDK logger', () => {
     expect(lines[0]).not.toContain('stack');
   });
 
+  it('should recognise a workflow failure that crossed from the workflow thread as a plain Error', () => {
+    const { lines, sdk } = capture('info');
+    const crossed = new Error('incident inc-1 failed: Kubernetes is not configured on this worker');
+    crossed.stack = `ApplicationFailure: ${crossed.message}\n    at nonRetryable (workflows/incident.ts:139:33)`;
+    sdk.warn('Workflow failed', { error: crossed, workflowId: 'inc-1' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'Workflow failed', failure: { message: crossed.message } });
+    expect(lines[0]).not.toContain('stack');
+  });
+
   it('should keep the stack of an unexpected error, still on one line', () => {
     const { lines, sdk } = capture('info');
     sdk.error('Activity failed', { error: new TypeError('cannot read properties of undefined') });

@@ -27,6 +27,8 @@ function sdkLevel(pinoLevel: string): LogLevel {
 function errorFields(error: unknown): Record<string, unknown> {
   if (error === undefined) return {};
   if (error instanceof ApplicationFailure) return { failure: { type: error.type, message: error.message, nonRetryable: error.nonRetryable } };
+  // A workflow's failure reaches the logger from the workflow thread as a plain Error: only its stack still says what it was.
+  if (error instanceof Error && error.stack?.startsWith('ApplicationFailure: ')) return { failure: { message: error.message } };
   return { err: error };
 }
 
