@@ -21,7 +21,7 @@ import { startGateway } from '../gateway/server';
 
 export async function runDev(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel, 'tourniquet');
-  installRuntime(config);
+  installRuntime(config, logger);
   // One process, one registry: the gateway's /metrics shows the worker's incident metrics too.
   const metrics = new IncidentMetrics();
   const policies = loadPolicyFile(config.policiesPath); // a bad policy file stops us before anything starts

@@ -3,7 +3,7 @@ import type { GateView, IncidentStatus, TimelineEvent } from '../workflows';
 import type { IncidentListing } from '../client';
 import type { Report } from '../client/report';
 import type { EvidenceVerification } from '../activities/evidence';
-import { formatDuration as ms } from '../client/postmortem/format';
+import { decisionMeasure, formatDuration as ms } from '../client/postmortem/format';
 import { anyGateUnauthenticated, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from '../client/postmortem/signed';
 
 /** Said at the top of status and timeline, as every export says it: nobody proved who decided. */
@@ -11,9 +11,11 @@ function unauthenticatedLine(s: Pick<IncidentStatus, 'gates'>): string | undefin
   return anyGateUnauthenticated(s.gates) ? `  ${UNAUTHENTICATED_BANNER.toUpperCase()}: ${UNAUTHENTICATED_EXPLANATION}` : undefined;
 }
 
+const PAST = { approve: 'approved', deny: 'denied' } as const;
+
 export function formatGate(g: GateView): string {
   const signed = (v: GateView['votes'][number]) => `${signerLabel(v.signer, v.via)}${v.signer?.key ? ` ${v.signer.key}` : ''}`;
-  const votes = g.votes.map((v) => `${v.approver} ${v.decision}d${v.reason ? ` ("${v.reason}")` : ''} via ${v.via} [${signed(v)}]`).join('; ') || 'none';
+  const votes = g.votes.map((v) => `${v.approver} ${PAST[v.decision]}${v.reason ? ` ("${v.reason}")` : ''} via ${v.via} [${signed(v)}]`).join('; ') || 'none';
   return [
     `  gate ${g.id}  ${g.status.toUpperCase()}  ${g.step}`,
     `    action    ${g.action} on ${g.target}   risk ${g.risk}`,
@@ -24,9 +26,9 @@ export function formatGate(g: GateView): string {
   ].join('\n');
 }
 
-export function formatDurations(status: Pick<IncidentStatus, 'clock'>): string {
+export function formatDurations(status: Pick<IncidentStatus, 'clock' | 'gates'>): string {
   const d = status.clock.durations;
-  return `time to approve ${ms(d.time_to_approve_ms)} · time to contain ${ms(d.time_to_contain_ms)} · detection delay ${ms(d.detection_delay_ms)} · time to resolve ${ms(d.time_to_resolve_ms)}`;
+  return `${decisionMeasure(status.gates.map((g) => g.status))} ${ms(d.time_to_approve_ms)} · time to contain ${ms(d.time_to_contain_ms)} · detection delay ${ms(d.detection_delay_ms)} · time to resolve ${ms(d.time_to_resolve_ms)}`;
 }
 
 /** "alerts 3 distinct (1 firing, 2 resolved), 600 deliveries"; a status from an older worker has deliveries only. */
@@ -52,7 +54,10 @@ export function formatStatus(s: IncidentStatus): string {
 }
 
 export function formatTimeline(s: IncidentStatus, events: TimelineEvent[]): string {
-  const lines = events.map((e) => `${e.at}  ${e.kind.padEnd(22)} ${e.actor.padEnd(12)} ${e.summary}`);
+  // columns as wide as their widest entry: actors like slack:U07ABCDEF12 are longer than names
+  const kindWidth = Math.max(22, ...events.map((e) => e.kind.length));
+  const actorWidth = Math.max(12, ...events.map((e) => e.actor.length));
+  const lines = events.map((e) => `${e.at}  ${e.kind.padEnd(kindWidth)} ${e.actor.padEnd(actorWidth)} ${e.summary}`);
   return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, unauthenticatedLine(s), ...lines, '', formatDurations(s)].filter((l) => l !== undefined).join('\n');
 }
 

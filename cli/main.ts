@@ -3,7 +3,7 @@
  * every read command takes --json; refusals print why and exit with code 2.
  */
 import { Command, Option } from 'commander';
-import { cancelIncident, decide, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
+import { cancelIncident, decide, EngineUnavailableError, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
 import { FINAL_STATES } from '../workflows';
 import { FileEvidenceStore, verifyEvidence } from '../activities/evidence';
 import { ConfigError, loadConfig, type Config } from '../worker/config';
@@ -17,6 +17,9 @@ import { cliSigner, withKeyOption } from './keys';
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
+/** how long a read waits for a worker before saying none answered (the server alone waits ~30 s) */
+const READ_TIMEOUT_MS = 10_000;
+const read = { timeoutMs: READ_TIMEOUT_MS };
 
 class CliRefusal extends Error {}
 
@@ -104,7 +107,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client) => {
-        const status = await getStatus(client, id);
+        const status = await getStatus(client, id, read);
         print(opts.json, status, () => formatStatus(status));
       }),
     );
@@ -152,7 +155,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client) => {
-        const [status, events] = await Promise.all([getStatus(client, id), getTimeline(client, id)]);
+        const [status, events] = await Promise.all([getStatus(client, id, read), getTimeline(client, id, 0, read)]);
         const data = { id, state: status.state, title: status.title, mode: status.mode, clock: status.clock, events };
         print(opts.json, data, () => formatTimeline(status, events));
       }),
@@ -165,7 +168,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const status = await getStatus(client, id);
+        const status = await getStatus(client, id, read);
         const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
         print(opts.json, { id, ...result }, () => formatVerification(id, result));
         if (!result.ok) process.exitCode = EXIT_REFUSED;
@@ -282,10 +285,15 @@ export function buildProgram(): Command {
     .option('--force', 'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
+        // An ended incident is told the same way plain or --force: in which state it ended.
+        const ended = async () => {
+          const status = await getStatus(client, id, read).catch(() => undefined);
+          return status && FINAL_STATES.includes(status.state) ? `refused (IncidentEnded): incident ${id} is already ${status.state}; nothing was done` : undefined;
+        };
         if (opts.force) {
-          const status = await getStatus(client, id).catch(() => undefined);
-          if (status && FINAL_STATES.includes(status.state)) {
-            console.log(`refused (IncidentEnded): incident ${id} is already ${status.state}`);
+          const refusal = await ended();
+          if (refusal) {
+            console.log(refusal);
             process.exitCode = EXIT_REFUSED;
             return;
           }
@@ -294,7 +302,8 @@ export function buildProgram(): Command {
           return;
         }
         const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: cliSigner(opts.as, opts.key, config) });
-        console.log(outcome.applied ? `cancelled ${id}: open gates closed, nothing further runs` : `refused (${outcome.code}): ${outcome.message}`);
+        if (outcome.applied) console.log(`cancelled ${id}: open gates closed, nothing further runs`);
+        else console.log((outcome.code === 'IncidentEnded' && (await ended())) || `refused (${outcome.code}): ${outcome.message}`);
         if (!outcome.applied) process.exitCode = EXIT_REFUSED;
       }),
     );
@@ -320,9 +329,15 @@ buildProgram()
       console.error(err.message);
       process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);
     }
-    const e = err as Error & { code?: number };
+    if (err instanceof EngineUnavailableError) {
+      console.error(err.message);
+      process.exit(EXIT_ERROR);
+    }
+    const e = err as Error & { code?: number; cause?: { details?: string } };
     if (e?.name === 'ServiceError' || e?.code === 14) {
-      console.error(`cannot reach Temporal: ${e.message}\n(is \`npm run dev\` running, or TEMPORAL_ADDRESS set?)`);
+      // the SDK's message is only "Failed to …"; the gRPC cause says what happened
+      const detail = e.cause?.details ? ` (${e.cause.details})` : '';
+      console.error(`cannot reach Temporal: ${e.message}${detail}\n(is \`npm run dev\` running, or TEMPORAL_ADDRESS set?)`);
     } else {
       console.error(e?.message ?? err);
     }

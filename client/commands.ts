@@ -7,7 +7,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancelUpdate, commandStatement, commandUpdate, refusalSignal, type CancelInput, type CommandInput, type CommandRefusalCode, type CommandResult, type RefusalReport } from '../workflows';
-import { isTimeout, newNonce } from './decisions';
+import { newNonce } from './decisions';
+import { isTimeout } from './engine';
 import { findSigner, type StatementSigner } from './signing';
 import { HISTORY_LIMITS, redactDeep, redactForHistory } from '../redaction';
 

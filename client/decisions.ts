@@ -7,17 +7,15 @@
  * that its validity has passed and refuses it, so the report stays true. Refusals are then audited
  * on the timeline by signal, which the server stores even while no worker runs.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import { decideUpdate, decisionStatement, refusalSignal, statusQuery, type DecideResult, type DecisionInput, type GateView, type RefusalCode } from '../workflows';
+import { isTimeout } from './engine';
 import { findSigner, type StatementSigner } from './signing';
 import { HISTORY_LIMITS, redactForHistory } from '../redaction';
+
+export { isTimeout } from './engine';
 
 export interface DecisionRequest {
   incidentId: string;
@@ -54,13 +52,6 @@ const DEFAULT_VALID_FOR_MS = 15_000;
 /** time for an acceptance stamped just before validUntil to reach us */
 const GRACE_MS = 5_000;
 
-/** The engine did not answer in time (no worker, or a slow one): not a refusal, and not a success. */
-export function isTimeout(err: unknown): boolean {
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-  const code = (err as { code?: number })?.code;
-  // gRPC DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE
-  return code === 4 || code === 1 || code === 14;
-}
 
 async function findGate(client: Client, req: DecisionRequest, deadline: number) {
   const handle = client.workflow.getHandle(req.incidentId);

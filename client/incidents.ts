@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
+import { answeredQuery } from './engine';
 import type { incidentWorkflow } from '../worker/workflows';
 import { incidentRequestSchema, statusQuery, timelineQuery, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
 
@@ -33,6 +34,16 @@ export function validateIncidentRequest(input: IncidentRequestInput) {
   const playbook = playbooks[parsed.data.playbook];
   if (!playbook) {
     throw new IncidentRequestError(`unknown playbook "${parsed.data.playbook}"; known: ${Object.keys(playbooks).join(', ')}`);
+  }
+  // A mistyped --param would otherwise be dropped without a word (zod strips unknown keys).
+  if (playbook.params instanceof z.ZodObject) {
+    const known = Object.keys(playbook.params.shape);
+    const unknown = Object.keys(parsed.data.params ?? {}).filter((k) => !known.includes(k));
+    if (unknown.length) {
+      throw new IncidentRequestError(
+        `unknown param${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for playbook ${playbook.name}; known: ${known.join(', ')}`,
+      );
+    }
   }
   const params = playbook.params.safeParse(parsed.data.params);
   if (!params.success) {
@@ -72,12 +83,23 @@ export async function startIncident(client: Client, input: IncidentRequestInput,
   return workflowId;
 }
 
-export function getStatus(client: Client, incidentId: string): Promise<IncidentStatus> {
-  return client.workflow.getHandle(incidentId).query(statusQuery);
+export interface ReadOptions {
+  /** give up (EngineUnavailableError) when no worker answers within this; the server's own wait (~30 s) otherwise */
+  timeoutMs?: number;
 }
 
-export function getTimeline(client: Client, incidentId: string, sinceSeq = 0): Promise<TimelineEvent[]> {
-  return client.workflow.getHandle(incidentId).query(timelineQuery, sinceSeq);
+function read<T>(client: Client, incidentId: string, options: ReadOptions, run: () => Promise<T>): Promise<T> {
+  const timed = options.timeoutMs === undefined ? run : () => client.connection.withDeadline(Date.now() + options.timeoutMs!, run);
+  return answeredQuery(incidentId, timed);
+}
+
+/** Throws EngineUnavailableError when no worker answers (none running, or Temporal unreachable). */
+export function getStatus(client: Client, incidentId: string, options: ReadOptions = {}): Promise<IncidentStatus> {
+  return read(client, incidentId, options, () => client.workflow.getHandle(incidentId).query(statusQuery));
+}
+
+export function getTimeline(client: Client, incidentId: string, sinceSeq = 0, options: ReadOptions = {}): Promise<TimelineEvent[]> {
+  return read(client, incidentId, options, () => client.workflow.getHandle(incidentId).query(timelineQuery, sinceSeq));
 }
 
 export interface IncidentListing {

@@ -1,3 +1,4 @@
 export * from './incidents';
 export * from './decisions';
 export * from './commands';
+export { EngineUnavailableError } from './engine';

@@ -18,6 +18,23 @@ export interface GatewayDeps {
   metrics?: Registry;
 }
 
+/** Why Temporal did not answer, in a few words, from the gRPC status code the SDK's error carries. */
+export function unreadyReason(err: unknown): string {
+  const code = (err as { code?: number })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
+  switch (code) {
+    case 14:
+      return 'cannot connect to Temporal (not running, or a wrong TEMPORAL_ADDRESS)';
+    case 4:
+    case 1:
+      return 'Temporal did not answer within 2 s (not running, unreachable, or overloaded)';
+    case 16:
+    case 7:
+      return "Temporal refused the gateway's credentials (TLS certificate or API key)";
+    default:
+      return 'Temporal answered with an error';
+  }
+}
+
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -29,7 +46,8 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       await deps.client.connection.withDeadline(Date.now() + 2_000, () => deps.client.workflowService.getSystemInfo({}));
       res.json({ ok: true, temporal: 'reachable' });
     } catch (err) {
-      res.status(503).json({ ok: false, temporal: 'unreachable', error: (err as Error).message });
+      // A probe's reader (kubectl describe, a load balancer's log) wants the reason, not gRPC text.
+      res.status(503).json({ ok: false, temporal: 'unreachable', reason: unreadyReason(err) });
     }
   });
   const { metrics } = deps;

@@ -85,6 +85,10 @@ describe('tourniquet', () => {
     expect(badParam.code).toBe(2);
     expect(badParam.stderr).toMatch(/invalid params for playbook demo[\s\S]*→ at service/);
 
+    const unknownParam = await tourniquet('start', 'demo', '--requester', 'alice', '--param', 'bogus=1');
+    expect(unknownParam.code).toBe(2);
+    expect(unknownParam.stderr.trim()).toBe('unknown param "bogus" for playbook demo; known: service, simulateVerifyFailure');
+
     const noPlaybook = await tourniquet('start', 'nope', '--requester', 'alice');
     expect(noPlaybook.code).toBe(2);
     expect(noPlaybook.stderr).toContain('unknown playbook "nope"; known: demo');

@@ -36,6 +36,25 @@ describe('the approval message', () => {
     expect(threadLine({ ...event, kind: 'incident.contained', summary: 'contained: service quarantined' }, ctx)).toBe(':shield: Contained (verified: service quarantined)');
   });
 
+  it('once decided keeps the evidence it showed and no longer promises "denied if undecided"', () => {
+    const evidence = [{ name: 'alert.json', sha256: '0123456789ab' }];
+    const denied = {
+      ...gate, status: 'denied' as const, closed_at: '2026-11-22T10:05:00.000Z', approvalsRemaining: 1,
+      votes: [{ approver: 'bob', decision: 'deny' as const, reason: 'false positive', at: '2026-11-22T10:05:00.000Z', via: 'slack' }],
+    } as GateView;
+    const text = json(gateBlocks({ ...event, gate: denied, evidence }, denied, ctx));
+    expect(text).toContain('Evidence: alert.json `0123456789ab`');
+    expect(text).not.toContain('none yet');
+    expect(text).not.toContain('denied if undecided');
+    expect(text).toContain('— closed <!date^1795341900^');
+    expect(text).toContain('(denied)');
+
+    const expired = { ...gate, status: 'expired' as const, closed_at: gate.deadline };
+    expect(json(gateBlocks({ ...event, gate: expired }, expired, ctx))).toContain('— passed undecided: denied');
+    expect(json(gateBlocks({ ...event, gate: expired }, expired, ctx))).toContain('Evidence: none"');
+    expect(json(gateBlocks({ ...event, kind: 'approval.requested' }, gate, ctx))).toContain('— denied if undecided');
+  });
+
   it('never shows the action arguments, only the digest that binds them', () => {
     const secretish = { ...gate, args: { token: 'do-not-show-me' } };
     expect(json(gateBlocks({ ...event, kind: 'approval.requested' }, secretish, ctx))).not.toContain('do-not-show-me');

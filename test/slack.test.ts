@@ -104,6 +104,9 @@ describe('clicks', () => {
       return text(m.blocks).includes('*Approved* by <@U0BOB>') ? m : undefined;
     });
     expect(updated.blocks!.some((b) => b.type === 'actions')).toBe(false);
+    // the update replaces the whole message: it keeps the evidence shown, and promises nothing about the deadline
+    expect(text(updated.blocks)).toMatch(/Evidence: service snapshot \(before\) `[0-9a-f]{12}`/);
+    expect(text(updated.blocks)).not.toMatch(/none yet|denied if undecided/);
     const vote = (await getTimeline(h.client, incident.id)).find((e) => e.kind === 'approval.vote');
     expect(vote).toMatchObject({ actor: 'bob', details: { via: 'slack:U0BOB', decision: 'approve' } });
     const lines = await waitFor('the thread to follow the incident', () => {

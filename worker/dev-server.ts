@@ -2,12 +2,19 @@
  * The embedded default: `temporal server start-dev` with a SQLite file, so incidents survive a
  * restart of the whole stack. Started in its own process group, so Ctrl-C reaches us first and
  * the worker drains before the server goes away.
+ *
+ * Being detached, the server outlives a stack killed with SIGKILL (nothing of ours runs then), and
+ * would hold the port against the next start. So it leaves a pid file next to its database, and
+ * the next start stops a server that pid file names — after checking the process is still that
+ * binary serving that database, never a process that merely reused the pid — unless the stack
+ * that started it is still running (a second `npm run dev` on the same data is refused instead).
  */
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { pidFileFor, stopLeftoverServer } from './dev-server-leftover';
 
 export interface DevServerOptions {
   binary: string;
@@ -64,6 +71,7 @@ async function waitUntilServing(address: string, child: ChildProcess, output: ()
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  await stopLeftoverServer(options.binary, options.dbFile);
   await assertPortFree(options.port, 'Temporal gRPC');
   await assertPortFree(options.uiPort, 'Temporal UI');
   mkdirSync(dirname(options.dbFile), { recursive: true });
@@ -81,11 +89,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const pidFile = pidFileFor(options.dbFile);
+  if (child.pid !== undefined) writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, owner: process.pid, binary: options.binary, dbFile: options.dbFile })}\n`);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      rmSync(pidFile, { force: true });
+      resolve(code);
+    }),
+  );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 

@@ -11,7 +11,7 @@ import { activityDepsFromConfig, createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'tourniquet-worker');
-  installRuntime(config);
+  installRuntime(config, logger);
   const metrics = new IncidentMetrics();
   const deps = activityDepsFromConfig(config, logger, metrics);
   const connection = await connectNative(config);

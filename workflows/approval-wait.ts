@@ -13,6 +13,19 @@ export function channelOf(policy: ApprovalPolicy): { channel?: string } {
   return policy.channel ? { channel: policy.channel } : {};
 }
 
+/**
+ * The evidence recorded by the time the gate opened, by name and short hash: what the approval
+ * request showed. Sent with every update of that request too, since an update replaces the whole
+ * message and would otherwise drop it.
+ */
+export function evidenceShown(incident: Incident, gate: ApprovalGate): { evidence: { name: string; sha256: string }[] } {
+  const evidence = incident.ledger
+    .list()
+    .filter((e) => Date.parse(e.recorded_at) <= gate.openedAt)
+    .map((e) => ({ name: e.name, sha256: e.sha256.slice(0, 12) }));
+  return { evidence };
+}
+
 interface WaitPoint {
   at: number;
   kind: 'reminder' | 'escalation';
@@ -47,7 +60,7 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
   } else {
     notifier.send('approval.requested', `approval needed: ${action.step}`, {
       gate: gate.view(),
-      evidence: incident.ledger.list().map((e) => ({ name: e.name, sha256: e.sha256.slice(0, 12) })),
+      ...evidenceShown(incident, gate),
       ...channelOf(policy),
     });
   }
@@ -100,6 +113,6 @@ function recordClosure(incident: Incident, notifier: Notifier, gate: ApprovalGat
     reason: gate.closedReason,
     approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
   });
-  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view, ...channelOf(gate.policy) });
+  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view, ...evidenceShown(incident, gate), ...channelOf(gate.policy) });
   if (gate.status !== 'approved') incident.setState(incident.restingState);
 }

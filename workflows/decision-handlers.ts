@@ -12,7 +12,7 @@
 import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
-import { channelOf } from './approval-wait';
+import { channelOf, evidenceShown } from './approval-wait';
 import { COMMAND_REFUSAL_CODES } from './commands';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
@@ -82,6 +82,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier,
       else {
         notifier.send('approval.vote', `${decision.approver} approved ${gate.action.step}; ${result.approvalsRemaining} more needed`, {
           gate: gate.view(),
+          ...evidenceShown(incident, gate),
           ...channelOf(gate.policy),
         });
       }

@@ -88,6 +88,13 @@ function outcomeLine(gate: GateView, ctx: MessageContext): string {
   }
 }
 
+/** "denied if undecided" is a promise about the future: once the gate has closed, say what happened. */
+function deadlineNote(gate: GateView): string {
+  if (gate.status === 'open') return 'denied if undecided';
+  if (gate.status === 'expired') return 'passed undecided: denied';
+  return `closed ${gate.closed_at ? slackDate(gate.closed_at) : ''} (${gate.status})`;
+}
+
 export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: MessageContext): KnownBlock[] {
   const i = event.incident;
   const fields: SectionBlock['fields'] = [
@@ -97,10 +104,10 @@ export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: Mes
     { type: 'mrkdwn', text: `*Risk*\n${gate.risk}` },
     { type: 'mrkdwn', text: `*Requested by*\n${ctx.who(gate.requester)} (cannot approve)` },
     { type: 'mrkdwn', text: `*Approvers* (${gate.quorum} needed)\n${gate.eligible.map((a) => ctx.who(a)).join(', ')}` },
-    { type: 'mrkdwn', text: `*Deadline*\n${slackDate(gate.deadline)} — denied if undecided` },
+    { type: 'mrkdwn', text: `*Deadline*\n${slackDate(gate.deadline)} — ${deadlineNote(gate)}` },
     { type: 'mrkdwn', text: `*Votes needed*\n${gate.approvalsRemaining} of ${gate.quorum}` },
   ];
-  const evidence = (event.evidence ?? []).map((e) => `${e.name} \`${e.sha256}\``).join(' · ') || 'none yet';
+  const evidence = (event.evidence ?? []).map((e) => `${e.name} \`${e.sha256}\``).join(' · ') || (gate.status === 'open' ? 'none yet' : 'none');
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${drill(i)}Approval needed: ${gate.step}`.slice(0, 150) } },
     { type: 'section', fields },

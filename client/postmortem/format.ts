@@ -7,7 +7,22 @@ export function formatDuration(value: number | undefined): string {
   const s = value / 1000;
   if (s < 120) return `${s.toFixed(1)} s`;
   const min = s / 60;
-  return min < 120 ? `${min.toFixed(1)} min` : `${(min / 60).toFixed(1)} h`;
+  if (min < 120) return `${min.toFixed(1)} min`;
+  // days and years, so an alert stamped long ago reads "3.5 y", not "30863.8 h"
+  const h = min / 60;
+  if (h < 48) return `${h.toFixed(1)} h`;
+  const days = h / 24;
+  return days < 365 ? `${days.toFixed(1)} d` : `${(days / 365.25).toFixed(1)} y`;
+}
+
+/**
+ * What the time from alert to decision measured: the clock marks the decision either way, and
+ * calling a denial's "time to approve" misleads whoever reads the postmortem.
+ */
+export function decisionMeasure(gateStatuses: readonly string[]): string {
+  if (gateStatuses.includes('approved')) return 'time to approve';
+  if (gateStatuses.includes('denied')) return 'time to deny';
+  return 'time to decide';
 }
 
 export function escapeHtml(text: string): string {

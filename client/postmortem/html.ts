@@ -1,5 +1,5 @@
 /** The postmortem as one self-contained HTML file: no scripts, no external assets. */
-import { alertCounts, escapeHtml as esc, formatDuration } from './format';
+import { alertCounts, decisionMeasure, escapeHtml as esc, formatDuration } from './format';
 import type { Postmortem } from './model';
 import { decisionsUnauthenticated, shortSignature, signedVotes, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from './signed';
 import { timelineSvg } from './timeline-chart';
@@ -41,7 +41,7 @@ ${table(['who', 'decision', 'when', 'reason', 'via', 'vouched for by', 'key', 's
 <body>
 <h1>${i.mode === 'drill' ? '<span class="badge drill">DRILL</span> ' : ''}${esc(i.title)}<span class="badge ${esc(i.state)}">${esc(i.state)}</span>${unauthenticated ? `<span class="badge unauthenticated">${UNAUTHENTICATED_BANNER}</span>` : ''}</h1>
 ${unauthenticated ? `<p class="warning">${esc(UNAUTHENTICATED_BANNER)}: ${esc(UNAUTHENTICATED_EXPLANATION)}.</p>\n` : ''}<p class="meta">Incident <code>${esc(i.id)}</code> · playbook <code>${esc(i.playbook)}</code> · requested by ${esc(i.requester)}${i.outcome ? ` · ${esc(i.outcome)}` : ''}</p>
-<div class="cards">${card('time to approve', d.time_to_approve_ms)}${card('time to contain', d.time_to_contain_ms)}${card('time to resolve', d.time_to_resolve_ms)}${d.exposure_window_ms !== undefined ? card('exposure window', d.exposure_window_ms) : ''}${card('detection delay', d.detection_delay_ms)}</div>
+<div class="cards">${card(decisionMeasure(pm.approvals.map((g) => g.status)), d.time_to_approve_ms)}${card('time to contain', d.time_to_contain_ms)}${card('time to resolve', d.time_to_resolve_ms)}${d.exposure_window_ms !== undefined ? card('exposure window', d.exposure_window_ms) : ''}${card('detection delay', d.detection_delay_ms)}</div>
 <h2>Timeline</h2>
 ${timelineSvg(pm)}
 <h2>Approvals</h2>

@@ -1,5 +1,5 @@
 /** The postmortem as Markdown: for a wiki page or a GitHub issue. */
-import { alertCounts, escapeMarkdownCell as cell, formatDuration } from './format';
+import { alertCounts, escapeMarkdownCell as cell, decisionMeasure, formatDuration } from './format';
 import type { Postmortem } from './model';
 import { decisionsUnauthenticated, shortSignature, signedVotes, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from './signed';
 
@@ -21,7 +21,7 @@ export function renderMarkdown(pm: Postmortem): string {
     table(
       ['measure', 'value'],
       [
-        ['time to approve', formatDuration(d.time_to_approve_ms)],
+        [decisionMeasure(pm.approvals.map((g) => g.status)), formatDuration(d.time_to_approve_ms)],
         ['time to contain', formatDuration(d.time_to_contain_ms)],
         ['detection delay', formatDuration(d.detection_delay_ms)],
         ['time to resolve', formatDuration(d.time_to_resolve_ms)],

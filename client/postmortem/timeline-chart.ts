@@ -22,7 +22,7 @@ function lanes(pm: Postmortem, end: number): Lane[] {
       label: `Approval ${g.gate_id}`,
       bars: [{ start: t(g.opened_at)!, end: t(g.closed_at) ?? end, color: COLORS[g.status], title: `${g.step}: ${g.status} (${g.opened_at} → ${g.closed_at ?? 'open'})` }],
       points: [
-        ...g.votes.map((v) => ({ at: t(v.at)!, color: v.decision === 'approve' ? COLORS.approved : COLORS.denied, title: `${v.approver} ${v.decision}d via ${v.via}${v.reason ? `: ${v.reason}` : ''}` })),
+        ...g.votes.map((v) => ({ at: t(v.at)!, color: v.decision === 'approve' ? COLORS.approved : COLORS.denied, title: `${v.approver} ${v.decision === 'approve' ? 'approved' : 'denied'} via ${v.via}${v.reason ? `: ${v.reason}` : ''}` })),
         ...g.refusals.map((r) => ({ at: t(r.at)!, color: '#000', title: `refused ${r.actor}: ${r.code}` })),
       ],
     });
