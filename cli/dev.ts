@@ -15,6 +15,7 @@ import { loadPolicyFile, type PolicyFile } from '../activities/approvals/policie
 import { encodeOpenSshPrivateKey, ensureKeys } from '../client/signing';
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { dataConverterFor } from '../worker/payload-codec';
 import { gatewayDepsFromConfig } from '../gateway/deps';
 import { startGateway } from '../gateway/server';
 
@@ -47,7 +48,8 @@ export async function runDev(config: Config): Promise<void> {
     );
   });
   const client = await connectClient(config);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics });
+  const dataConverter = dataConverterFor(config.payloadKeys);
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics, ...(dataConverter ? { dataConverter } : {}) });
   const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), metrics: metrics.registry, ...config.gateway });
 
   console.log(
@@ -59,6 +61,7 @@ export async function runDev(config: Config): Promise<void> {
       `  Gateway         ${gateway.url}  (GET /healthz, /readyz, /metrics)`,
       config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
+      `  Payloads        ${config.payloadKeys ? `encrypted (AES-256-GCM, key ${config.payloadKeys.currentId}); decode with \`tourniquet codec-server\`` : 'plain JSON (set TOURNIQUET_PAYLOAD_KEY to encrypt)'}`,
       `  Policies        ${config.policiesPath}`,
       config.decisions.mode === 'unauthenticated'
         ? '  Decisions       UNAUTHENTICATED (TOURNIQUET_DECISIONS=unauthenticated): anyone may decide as anyone; every record says so'

@@ -12,6 +12,7 @@ import { formatList, formatReport, formatStatus, formatTimeline, formatVerificat
 import { parseDuration } from '../activities/approvals/policies';
 import { join } from 'node:path';
 import { breakGlassCommand } from './breakglass';
+import { codecServerCommand, CodecServerRefusal } from './codec-server';
 import { cliSigner, withKeyOption } from './keys';
 
 const EXIT_ERROR = 1;
@@ -299,6 +300,7 @@ export function buildProgram(): Command {
     );
 
   program.addCommand(breakGlassCommand({ withClient, print, refusedExitCode: EXIT_REFUSED }));
+  program.addCommand(codecServerCommand());
 
   program
     .command('dev')
@@ -314,7 +316,7 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal) {
+    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal || err instanceof CodecServerRefusal) {
       console.error(err.message);
       process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);
     }

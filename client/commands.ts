@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { cancelUpdate, commandStatement, commandUpdate, refusalSignal, type CancelInput, type CommandInput, type CommandRefusalCode, type CommandResult, type RefusalReport } from '../workflows';
 import { isTimeout, newNonce } from './decisions';
 import { findSigner, type StatementSigner } from './signing';
+import { HISTORY_LIMITS, redactDeep, redactForHistory } from '../redaction';
 
 export interface CommandRequest {
   incidentId: string;
@@ -34,12 +35,13 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
   const input: CommandInput = {
     command: req.command,
     by: req.by,
-    args: req.args ?? {},
+    // Reason and args are redacted before they are sent and signed: history keeps secrets only as fingerprints.
+    args: (await redactDeep(req.args ?? {})).value,
     via: req.via,
     validUntil: new Date(deadline).toISOString(),
     nonce: req.nonce ?? newNonce(),
     // trimmed as the workflow's schema trims it: the signed reason is the recorded one
-    ...(req.reason?.trim() ? { reason: req.reason.trim() } : {}),
+    ...(req.reason?.trim() ? { reason: (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.commandReason)).trim() } : {}),
   };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
@@ -64,7 +66,8 @@ export interface CancelRequest {
 /** Cancels an incident as a person: signed, so the timeline and the exports say who and why. */
 export async function cancelIncident(client: Client, req: CancelRequest): Promise<{ applied: true } | Extract<CommandOutcome, { applied: false }>> {
   const deadline = Date.now() + (req.timeoutMs ?? 15_000);
-  const input: CancelInput = { by: req.by, reason: req.reason.trim(), via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
+  const reason = (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.commandReason)).trim();
+  const input: CancelInput = { by: req.by, reason, via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
   if (signer) input.signature = await signer.sign(commandStatement({ command: 'cancel', args: {}, ...input, via: req.via, incidentId: req.incidentId }));
   const outcome = await signedUpdate(client, req.incidentId, 'cancel', deadline, () =>

@@ -17,6 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import { decideUpdate, decisionStatement, refusalSignal, statusQuery, type DecideResult, type DecisionInput, type GateView, type RefusalCode } from '../workflows';
 import { findSigner, type StatementSigner } from './signing';
+import { HISTORY_LIMITS, redactForHistory } from '../redaction';
 
 export interface DecisionRequest {
   incidentId: string;
@@ -112,8 +113,9 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     via: req.via,
     validUntil: new Date(validUntil).toISOString(),
     nonce: req.nonce ?? newNonce(),
-    // trimmed as the workflow's schema trims it: the signed reason is the recorded one
-    ...(req.reason?.trim() ? { reason: req.reason.trim() } : {}),
+    // Redacted before it is sent and signed: history keeps a pasted key only as its fingerprint.
+    // Trimmed as the workflow's schema trims it: the signed reason is the recorded one.
+    ...(req.reason?.trim() ? { reason: (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.reason)).trim() } : {}),
   };
   if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId, gateOpenedAt: gate.opened_at }));
   // Only a signed decision can be audited: the workflow checks the signature before recording it.

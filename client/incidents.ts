@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecuti
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { playbooks } from '../playbooks';
+import { prepareIncidentRequest } from '../redaction';
 import type { incidentWorkflow } from '../worker/workflows';
 import { incidentRequestSchema, statusQuery, timelineQuery, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
 
@@ -47,8 +48,13 @@ export interface StartOptions {
   once?: boolean;
 }
 
+/**
+ * Starts an incident. Title, params and alerts are redacted (and clipped to the workflow's limits)
+ * before they are validated and sent: a secret pasted into `--title` or `--param` reaches history
+ * only as its fingerprint, and a redacted request that fits is what was validated.
+ */
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
-  const request = validateIncidentRequest(input);
+  const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
   try {
     await client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsPort: 9464,
       decisions: { mode: 'signed' },
+      codecServer: { host: '127.0.0.1', port: 8888, tokens: [], origins: ['http://127.0.0.1:8233', 'http://localhost:8233'] },
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');

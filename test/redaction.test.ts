@@ -42,6 +42,39 @@ describe('redactText', () => {
     expect(redactions).toBe(1);
   });
 
+  it.each([
+    ['a URL query password', 'https://x.example/login?user=bob&password=hunter2hunter2#top', 'hunter2hunter2'],
+    ['an access_token in a query', 'GET /cb?code=1&access_token=ya29.a0AfH6SMBx', 'ya29.a0AfH6SMBx'],
+    ['a signed URL signature', 'https://b.s3.amazonaws.com/k?X-Amz-Expires=60&X-Amz-Signature=9f0e1d2c3b4a59687', '9f0e1d2c3b4a59687'],
+    ['an api_key in a query', 'https://api.example/v1?api_key=k3y-v4lue-123', 'k3y-v4lue-123'],
+    ['a secret= in a command line', 'run.sh --env prod secret=s3cr3t-value', 's3cr3t-value'],
+    ['a --password flag', 'mysql --user app --password hunter2hunter2 prod', 'hunter2hunter2'],
+    ['a JSON pair inside text', 'body={"user":"app","password":"p@ss w0rd!"}', 'p@ss w0rd!'],
+  ])('fingerprints %s, keeping its name readable', (_what, text, secret) => {
+    const { value, redactions } = redactText(text);
+    expect(value).not.toContain(secret);
+    expect(value).toMatch(/\[REDACTED:(url-query-secret|cli-secret|json-secret) sha256:[0-9a-f]{12} last4:.{4}\]/);
+    expect(value.slice(0, text.indexOf(secret))).toBe(text.slice(0, text.indexOf(secret)));
+    expect(redactions).toBe(1);
+  });
+
+  it('leaves names that merely end like a secret one, and flag values, alone', () => {
+    const text = 'nextPageToken=abc123 bypass=on compass=north token=true password=*** key=photos/cat.jpg --token-file /run/t';
+    expect(redactText(text)).toEqual({ value: text, redactions: 0 });
+  });
+
+  it('redacts a private key of any length, a PGP block, and a block whose END line was cut off', () => {
+    const long = `-----BEGIN RSA ${'PRIVATE'} KEY-----\n${`${pemBody}\n`.repeat(60)}-----END RSA ${'PRIVATE'} KEY-----`;
+    const pgp = `-----BEGIN PGP ${'PRIVATE'} KEY BLOCK-----\n\n${pemBody}\n-----END PGP ${'PRIVATE'} KEY BLOCK-----`;
+    const cut = `${long.slice(0, 2500)}…`;
+    for (const key of [long, pgp, cut, cut.replace(/\n/g, '\\n')]) {
+      const { value } = redactText(`key: ${key} (end)`);
+      expect(value).not.toContain(pemBody.slice(0, 16));
+      expect(value).toMatch(/^key: \[REDACTED:private-key /);
+    }
+    expect(long.length).toBeGreaterThan(5000);
+  });
+
   it('keeps the surroundings of a URL password readable', () => {
     expect(redactText(`postgres://app:${dbPassword}@db.internal/prod`).value).toBe(
       `postgres://app:${fp(dbPassword, 'url-password')}@db.internal/prod`,

@@ -2,10 +2,11 @@
  * Configuration from the environment, validated once at start-up so a typo fails loudly with the
  * variable's name instead of surfacing later as a confusing connection error.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../tools/temporal-binaries';
+import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
 
 const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/breakglass.json');
 
@@ -54,11 +55,24 @@ export const envSchema = z
     TOURNIQUET_ALLOWED_SIGNERS: z.string().min(1).optional(),
     TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: z.string().min(1).optional(),
     TOURNIQUET_SLACK_GATEWAY_KEY: z.string().min(1).optional(),
+    TOURNIQUET_PAYLOAD_KEY: z.string().min(1).optional(),
+    TOURNIQUET_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
+    TOURNIQUET_CODEC_TOKEN: z
+      .string()
+      .refine((v) => v.split(',').every((t) => t.trim().length >= 16), 'each token at least 16 characters (a comma-separated list rotates)')
+      .optional(),
+    TOURNIQUET_CODEC_HOST: z.string().min(1).default('127.0.0.1'),
+    TOURNIQUET_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
+    TOURNIQUET_CODEC_ORIGINS: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((e) => !e.SLACK_BOT_TOKEN || e.SLACK_CHANNEL, {
     message: 'SLACK_CHANNEL (the incidents channel id) is required with SLACK_BOT_TOKEN',
     path: ['SLACK_CHANNEL'],
+  })
+  .refine((e) => !(e.TOURNIQUET_PAYLOAD_KEY && e.TOURNIQUET_PAYLOAD_KEY_FILE), {
+    message: 'TOURNIQUET_PAYLOAD_KEY and TOURNIQUET_PAYLOAD_KEY_FILE are two ways to give the same keys: set one',
+    path: ['TOURNIQUET_PAYLOAD_KEY_FILE'],
   })
   .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
@@ -133,6 +147,10 @@ export interface Config {
     /** the gateway signs Slack users' decisions with this private key file */
     slackGatewayKeyPath?: string;
   };
+  /** payload encryption keys (worker/payload-codec.ts); payloads are plain JSON without them */
+  payloadKeys?: PayloadKeys;
+  /** `tourniquet codec-server`: where it listens, the bearer tokens it takes, the browser origins it answers (the Temporal UI) */
+  codecServer: { host: string; port: number; tokens: string[]; origins: string[] };
 }
 
 export class ConfigError extends Error {
@@ -167,10 +185,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
     decisions: { mode: e.TOURNIQUET_DECISIONS },
+    codecServer: {
+      host: e.TOURNIQUET_CODEC_HOST,
+      port: e.TOURNIQUET_CODEC_PORT,
+      tokens: (e.TOURNIQUET_CODEC_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      origins: [],
+    },
   };
   if (e.TOURNIQUET_ALLOWED_SIGNERS) config.decisions.allowedSignersPath = resolve(e.TOURNIQUET_ALLOWED_SIGNERS);
   if (e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY) config.decisions.slackGatewayPublicKey = e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY;
   if (e.TOURNIQUET_SLACK_GATEWAY_KEY) config.decisions.slackGatewayKeyPath = resolve(e.TOURNIQUET_SLACK_GATEWAY_KEY);
+  const keys = payloadKeysFrom(e.TOURNIQUET_PAYLOAD_KEY, e.TOURNIQUET_PAYLOAD_KEY_FILE);
+  if (keys) config.payloadKeys = keys;
   const breakGlass = e.TOURNIQUET_BREAKGLASS ? resolve(e.TOURNIQUET_BREAKGLASS) : DEFAULT_BREAKGLASS;
   if (e.TOURNIQUET_BREAKGLASS || existsSync(breakGlass)) config.breakGlassPath = breakGlass;
   if (e.TEMPORAL_SDK_METRICS_ADDRESS) config.sdkMetricsAddress = e.TEMPORAL_SDK_METRICS_ADDRESS;
@@ -183,8 +209,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.KUBECONFIG) config.kubernetes = { kubeconfig: e.KUBECONFIG };
   else if (e.KUBERNETES_SERVICE_HOST) config.kubernetes = {};
   if (e.TOURNIQUET_UI_URL) config.uiUrl = e.TOURNIQUET_UI_URL.replace(/\/$/, '');
+  // The Temporal UI calls the codec server from the browser: its origin, the dev UI's by default.
+  config.codecServer.origins = e.TOURNIQUET_CODEC_ORIGINS
+    ? e.TOURNIQUET_CODEC_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)
+    : [...(config.uiUrl ? [new URL(config.uiUrl).origin] : []), `http://127.0.0.1:${config.dev.uiPort}`, `http://localhost:${config.dev.uiPort}`];
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
   return config;
+}
+
+/** The payload keys from the variable or the file; a bad one stops start-up naming the variable, never the key. */
+function payloadKeysFrom(value: string | undefined, file: string | undefined): PayloadKeys | undefined {
+  let spec = value;
+  let source = 'TOURNIQUET_PAYLOAD_KEY';
+  if (file) {
+    source = `TOURNIQUET_PAYLOAD_KEY_FILE (${file})`;
+    try {
+      spec = readFileSync(resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (spec === undefined) return undefined;
+  try {
+    return parsePayloadKeys(spec, source);
+  } catch (err) {
+    if (err instanceof PayloadKeyError) throw new ConfigError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The address to use when none is configured: the embedded dev server's. */

@@ -5,6 +5,7 @@ import { createLogger } from './logger';
 import { startMetricsServer } from './metrics-server';
 import { installRuntime } from './runtime';
 import { connectNative } from './temporal-connection';
+import { dataConverterFor } from './payload-codec';
 import { activityDepsFromConfig, createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     deps,
     metrics,
+    ...(config.payloadKeys ? { dataConverter: dataConverterFor(config.payloadKeys)! } : {}),
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : {}),
   });
   if (deps.trust.mode === 'unauthenticated') logger.warn('TOURNIQUET_DECISIONS=unauthenticated: decisions are taken without signatures (demo only); every gate and export says so');
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   }
   const metricsServer = config.metricsPort ? await startMetricsServer(metrics.registry, config.gateway.host, config.metricsPort) : undefined;
   logger.info(
-    { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url },
+    { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url, payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off' },
     'worker running',
   );
   try {

@@ -1,11 +1,13 @@
 /**
  * Connections to Temporal for the worker (native) and for clients (CLI, gateway), from one set of
- * settings: the embedded dev server, a self-hosted cluster with mTLS, or Temporal Cloud.
+ * settings: the embedded dev server, a self-hosted cluster with mTLS, or Temporal Cloud. Clients
+ * and workers share one data converter: with payload keys configured, every payload is encrypted.
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { temporalAddress, type Config } from './config';
+import { dataConverterFor } from './payload-codec';
 
 function tlsOptions(config: Config) {
   const tls = config.temporal.tls;
@@ -36,5 +38,6 @@ export function connectNative(config: Config): Promise<NativeConnection> {
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(commonOptions(config) as ConnectionOptions);
-  return new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterFor(config.payloadKeys);
+  return new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }

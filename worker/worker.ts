@@ -2,6 +2,7 @@
  * Builds a Tourniquet worker. Used by `worker/main.ts`, `tourniquet dev`, the tests and the bench,
  * so every one of them runs the same registration.
  */
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +157,8 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
   /** counts failed activity attempts by system */
   metrics?: IncidentMetrics;
+  /** the payload codec (worker/payload-codec.ts `dataConverterFor`): the same one the clients use */
+  dataConverter?: DataConverter;
 }
 
 export function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -166,6 +169,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...workflowSource,
   });
 }

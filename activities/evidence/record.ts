@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
-import { redact, redactText, type RedactOptions } from './redact';
+import { redactDeep, redactSecrets, type RedactOptions } from '../../redaction';
 import type { EvidenceStore } from './store';
 
 export interface Artifact {
@@ -15,8 +15,8 @@ export interface Artifact {
 export async function recordArtifact(store: EvidenceStore, artifact: Artifact): Promise<EvidenceRef> {
   const isText = typeof artifact.content === 'string';
   const { value, redactions } = isText
-    ? redactText(artifact.content as string, artifact.redact)
-    : redact(artifact.content, artifact.redact);
+    ? await redactSecrets(artifact.content as string, artifact.redact)
+    : await redactDeep(artifact.content, artifact.redact);
   const text = isText ? (value as string) : `${JSON.stringify(value, null, 2)}\n`;
   const bytes = Buffer.from(text, 'utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { GateView } from '../../workflows/approval-gate';
 import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
 import type { Notifier } from '../notify/notifier';
+import { redactDeep } from '../../redaction';
 import { messageRef, parseMessageRef, slackCall } from './client';
 import { gateBlocks, gateText, offerBlocks, threadLine, type MessageContext } from './messages';
 
@@ -24,7 +25,10 @@ export class SlackNotifier implements Notifier {
     private readonly ctx: MessageContext,
   ) {}
 
-  async notify(event: IncidentNotification): Promise<NotificationRefs> {
+  async notify(notification: IncidentNotification): Promise<NotificationRefs> {
+    // Defence in depth: history is redacted at its boundary; whatever reached it anyway (a value
+    // recorded before that boundary existed) is redacted again before Slack shows it.
+    const event = (await redactDeep(notification, { secretKeys: false })).value;
     // The person refused was told privately when they clicked; the thread stays readable.
     if (event.kind === 'approval.refused') return {};
     const refs: NotificationRefs = {};

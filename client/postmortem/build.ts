@@ -1,6 +1,7 @@
 /** Assembles a postmortem from Temporal (status and timeline queries, which answer for closed incidents too) and the evidence store. */
 import type { Client } from '@temporalio/client';
 import { verifyEvidence, type EvidenceStore } from '../../activities/evidence';
+import { redactDeep } from '../../redaction';
 import type { IncidentStatus, TimelineEvent } from '../../workflows';
 import { getStatus, getTimeline } from '../incidents';
 import { anyGateUnauthenticated } from './signed';
@@ -11,7 +12,10 @@ const isSigner = (value: unknown): value is { by: 'person' | 'slack-gateway' | '
 
 export async function buildPostmortem(client: Client, incidentId: string, store: EvidenceStore): Promise<Postmortem> {
   const [status, timeline] = await Promise.all([getStatus(client, incidentId), getTimeline(client, incidentId)]);
-  return assemble(status, timeline, await verifyEvidence(store, status.evidence));
+  const pm = assemble(status, timeline, await verifyEvidence(store, status.evidence));
+  // Defence in depth: every export format renders this model, so one pass covers md, json, html
+  // and the GitHub issue. Text only: the model's shape (numbers, digests) is fixed by its schema.
+  return (await redactDeep(pm, { secretKeys: false })).value;
 }
 
 export function assemble(status: IncidentStatus, timeline: TimelineEvent[], verification: Awaited<ReturnType<typeof verifyEvidence>>): Postmortem {

@@ -25,7 +25,6 @@ export function isoMs(time: string | Date): string {
   return (typeof time === 'string' ? new Date(time) : time).toISOString();
 }
 
-const MAX_FIELD = 1000;
 const MAX_LABELS = 64;
 
 /** A field value as routing sees it: strings as they are, scalars printed, objects as JSON; null is absent. */
@@ -45,15 +44,10 @@ export function addFields(into: Record<string, string>, entries: Iterable<[strin
   return into;
 }
 
-/** The alert's fields as AlertRef labels: bounded in number and size, so histories stay small. */
+/**
+ * The alert's fields as AlertRef labels, bounded in number. Not clipped here: values are clipped
+ * at the redaction boundary, after redaction (a PEM block cut before it is redacted keeps its body).
+ */
 export function labelsOf(fields: Readonly<Record<string, string>>): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fields).slice(0, MAX_LABELS)) {
-    labels[key] = value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value;
-  }
-  return labels;
-}
-
-export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return Object.fromEntries(Object.entries(fields).slice(0, MAX_LABELS));
 }

@@ -3,7 +3,7 @@
  * its own status, so a notification can open, join and resolve several incidents at once.
  */
 import { z } from 'zod';
-import { addFields, clip, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
 
 const labelSet = z.record(z.string(), z.string());
 
@@ -39,7 +39,7 @@ export function normalizeAlertmanager(payload: AlertmanagerPayload, receivedAt: 
     const fields = addFields({ ...alert.labels }, Object.entries(alert.annotations).map(([k, v]) => [`annotations.${k}`, v]));
     addFields(fields, [['receiver', payload.receiver]]);
     const title = alert.annotations.summary ?? alert.labels.alertname ?? 'Alertmanager alert';
-    const ref: IntakeAlert['ref'] = { source: 'alertmanager', title: clip(title, 500), detectedAt: isoMs(alert.startsAt), labels: labelsOf(fields) };
+    const ref: IntakeAlert['ref'] = { source: 'alertmanager', title, detectedAt: isoMs(alert.startsAt), labels: labelsOf(fields) };
     if (alert.fingerprint) {
       ref.id = alert.fingerprint;
       ref.fingerprint = alert.fingerprint;

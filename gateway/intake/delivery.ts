@@ -7,12 +7,12 @@
  *   denied, …), start a new run with the first alert in its request and signal the rest.
  *
  * Each path loops a few times because an incident can close between the two calls. An alert is
- * counted either in a start request or in a signal, never both. What reaches Temporal is redacted
- * first (alert payloads carry command lines and URLs, which can hold secrets): histories keep
- * fingerprints, never the values.
+ * counted either in a start request or in a signal, never both. What reaches Temporal crosses the
+ * redaction boundary here, whatever was done before (alert payloads carry command lines and URLs,
+ * which can hold secrets): histories keep fingerprints, never the values, within the workflow's limits.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { redact, redactText } from '../../activities/evidence/redact';
+import { prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
 import { INCIDENT_WORKFLOW } from '../../client/incidents';
 import type { incidentWorkflow } from '../../worker/workflows';
 import { alertsSignal, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
@@ -47,7 +47,7 @@ export class IncidentDelivery {
   /** Records resolved alerts on the open incident; starts nothing. */
   async resolve(incidentId: string, batch: AlertBatch): Promise<ResolveStatus> {
     try {
-      const signal: AlertBatch = { ...batch, sample: batch.sample.map(clean), status: 'resolved' };
+      const signal: AlertBatch = { ...batch, sample: await prepareAlertRefs(batch.sample), status: 'resolved' };
       await this.withDeadline(ANSWER_DEADLINE_MS, () => this.client.workflow.getHandle(incidentId).signal(alertsSignal, signal));
       return 'resolved';
     } catch (err) {
@@ -69,18 +69,8 @@ export class IncidentDelivery {
         const first = rest.sample[0];
         if (!first) throw new Error(`cannot open incident ${incidentId}: the batch has no sample alert`);
         try {
-          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
-            workflowId: incidentId,
-            taskQueue: this.taskQueue,
-            args: [
-              {
-                ...request,
-                ...(request.title ? { title: redactText(request.title).value } : {}),
-                alerts: [clean(first)],
-                ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}),
-              },
-            ],
-          });
+          const args = await prepareIncidentRequest({ ...request, alerts: [first], ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}) });
+          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, { workflowId: incidentId, taskQueue: this.taskQueue, args: [args] });
           started = true;
           if (rest.count === 1) return 'new';
           rest = { ...rest, count: rest.count - 1, sample: rest.sample.slice(1) };
@@ -89,7 +79,7 @@ export class IncidentDelivery {
         }
       }
       try {
-        await this.client.workflow.getHandle(incidentId).signal(alertsSignal, toSignal(rest));
+        await this.client.workflow.getHandle(incidentId).signal(alertsSignal, await toSignal(rest));
         return started ? 'new' : 'joined';
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -101,10 +91,8 @@ export class IncidentDelivery {
   }
 }
 
-const clean = (alert: AlertRef): AlertRef => redact(alert).value;
-
-function toSignal(batch: Batch<AlertRef>): AlertBatch {
-  const out: AlertBatch = { count: batch.count, sample: batch.sample.map(clean) };
+async function toSignal(batch: Batch<AlertRef>): Promise<AlertBatch> {
+  const out: AlertBatch = { count: batch.count, sample: await prepareAlertRefs(batch.sample) };
   if (batch.firstSeen) out.firstSeen = batch.firstSeen;
   if (batch.lastSeen) out.lastSeen = batch.lastSeen;
   return out;

@@ -3,7 +3,7 @@
  * it identifies the event, never the incident; routing picks the dedup key from the fields.
  */
 import { z } from 'zod';
-import { addFields, clip, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
 
 export const FALCO_PRIORITIES = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'] as const;
 const ALIASES: Record<string, (typeof FALCO_PRIORITIES)[number]> = { info: 'Informational' };
@@ -35,8 +35,8 @@ export function normalizeFalco(event: FalcoPayload): IntakeAlert[] {
     Object.entries({ rule: event.rule, priority: event.priority, source: event.source, hostname: event.hostname, tags: event.tags?.join(',') }),
   );
   addFields(fields, Object.entries(event.output_fields));
-  if (event.output) fields.output = clip(event.output, 1000);
-  const ref: IntakeAlert['ref'] = { source: 'falco', title: clip(event.rule, 500), detectedAt: isoMs(event.time), labels: labelsOf(fields) };
+  if (event.output) fields.output = event.output;
+  const ref: IntakeAlert['ref'] = { source: 'falco', title: event.rule, detectedAt: isoMs(event.time), labels: labelsOf(fields) };
   if (event.uuid) ref.id = event.uuid;
   return [{ source: 'falco', status: 'firing', requester: 'falco', fields, ref }];
 }

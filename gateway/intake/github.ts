@@ -4,7 +4,7 @@
  * and ignored. The payload never contains the secret itself.
  */
 import { z } from 'zod';
-import { addFields, clip, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
+import { addFields, isoMs, isoTime, labelsOf, type IntakeAlert } from './alert';
 
 const login = z.object({ login: z.string() });
 
@@ -66,7 +66,7 @@ export function normalizeSecretScanning(payload: SecretScanningAlertPayload, rec
   const name = alert.secret_type_display_name ?? alert.secret_type;
   const ref: IntakeAlert['ref'] = {
     source: 'github',
-    title: clip(`${name} leaked in ${repository.full_name}`, 500),
+    title: `${name} leaked in ${repository.full_name}`,
     id: `${repository.full_name}#${alert.number}`,
     fingerprint: `${repository.full_name}#${alert.number}`,
     detectedAt: isoMs(detected),

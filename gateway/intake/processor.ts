@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { findRoute, type CompiledRoute } from '../../playbooks/routing';
+import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import type { Coalescer } from './coalescer';
@@ -55,9 +56,10 @@ export class AlertProcessor {
     const route = findRoute(this.deps.routes, alert);
     if (!route) {
       counters.count(alert.source, 'no-route');
-      // field names only: values (command lines, URLs) can hold secrets
-      logger.info({ source: alert.source, title: alert.ref.title, id: alert.ref.id, fields: Object.keys(alert.fields) }, 'alert matched no route');
-      return { status: 'no-route', title: alert.ref.title };
+      // Field names only: values (command lines, URLs) can hold secrets. Title and id, redacted.
+      const [title, id] = await Promise.all([redactForHistory(alert.ref.title, HISTORY_LIMITS.alertTitle), alert.ref.id === undefined ? undefined : redactForHistory(alert.ref.id, HISTORY_LIMITS.alertId)]);
+      logger.info({ source: alert.source, title, id, fields: Object.keys(alert.fields) }, 'alert matched no route');
+      return { status: 'no-route', title };
     }
     // A drill never joins (or is joined by) a real incident: a forged drill marker cannot absorb one.
     const incidentId = alert.drill ? `drill-${alert.drill}` : incidentIdFor(route.name, route.dedupValues(alert));
@@ -78,18 +80,22 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
-    const request = this.request(route, alert, ref, receivedAt);
+    const request = await this.request(route, alert, ref, receivedAt);
     if ('error' in request) {
       counters.count(alert.source, 'rejected');
       logger.warn({ source: alert.source, route: route.name, error: request.error, issues: request.issues }, 'alert rejected');
       return { status: 'rejected', route: route.name, ...request };
     }
-    const status = await this.deps.coalescer.submit(incidentId, request, ref);
+    const status = await this.deps.coalescer.submit(incidentId, request, request.alerts![0]!);
     counters.count(alert.source, status);
     return { status, incidentId, route: route.name };
   }
 
-  private request(route: CompiledRoute, alert: IntakeAlert, ref: AlertRef, receivedAt: Date): IncidentRequestInput | { error: string; issues: Issue[] } {
+  /**
+   * The incident request as history will keep it: rendered, then redacted and clipped (the
+   * boundary), then validated, so what passed here is exactly what the workflow validates again.
+   */
+  private async request(route: CompiledRoute, alert: IntakeAlert, ref: AlertRef, receivedAt: Date): Promise<IncidentRequestInput | { error: string; issues: Issue[] }> {
     const rendered = route.render(alert);
     if (rendered.missing.length > 0) {
       return {
@@ -97,12 +103,7 @@ export class AlertProcessor {
         issues: rendered.missing.map((m) => ({ path: 'fields', message: `no value for "${m}"` })),
       };
     }
-    const playbook = this.deps.playbooks[route.playbook]!;
-    const params = playbook.params.safeParse(rendered.params);
-    if (!params.success) {
-      return { error: `route ${route.name} gives playbook ${route.playbook} invalid params: ${z.prettifyError(params.error)}`, issues: issuesOf(params.error, ['params']) };
-    }
-    const input: IncidentRequestInput = {
+    const draft: IncidentRequestInput = {
       playbook: route.playbook,
       params: rendered.params,
       requester: alert.requester,
@@ -110,9 +111,15 @@ export class AlertProcessor {
       alerts: [ref],
       receivedAt: receivedAt.toISOString(),
     };
-    if (ref.detectedAt) input.detectedAt = ref.detectedAt;
-    if (rendered.title) input.title = rendered.title;
-    if (route.policy) input.policy = route.policy;
+    if (ref.detectedAt) draft.detectedAt = ref.detectedAt;
+    if (rendered.title) draft.title = rendered.title;
+    if (route.policy) draft.policy = route.policy;
+    const input = await prepareIncidentRequest(draft);
+    const playbook = this.deps.playbooks[route.playbook]!;
+    const params = playbook.params.safeParse(input.params);
+    if (!params.success) {
+      return { error: `route ${route.name} gives playbook ${route.playbook} invalid params: ${z.prettifyError(params.error)}`, issues: issuesOf(params.error, ['params']) };
+    }
     const checked = incidentRequestSchema.safeParse(input);
     if (!checked.success) return { error: `route ${route.name} builds an invalid incident request: ${z.prettifyError(checked.error)}`, issues: issuesOf(checked.error) };
     return input;

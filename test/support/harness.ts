@@ -18,6 +18,7 @@ import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
 import { buildActivityDeps, createWorker } from '../../worker/worker';
 import { testTrust } from './keys';
+import { dataConverterFor, type PayloadKeys } from '../../worker/payload-codec';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -83,6 +84,8 @@ export interface HarnessOptions {
   breakGlass?: ActivityDeps['breakGlass'];
   /** who may sign decisions; the test keys (see keys.ts) by default */
   trust?: ActivityDeps['trust'];
+  /** encrypt payloads (client and worker), as TOURNIQUET_PAYLOAD_KEY does */
+  payloadKeys?: PayloadKeys;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -109,7 +112,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const dataConverter = dataConverterFor(options.payloadKeys);
+  const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
   const nativeConnection = await NativeConnection.connect({ address });
 
   let worker: Worker | undefined;
@@ -131,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         deps,
         workflowBundle: { codePath: inject('workflowBundlePath') },
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(dataConverter ? { dataConverter } : {}),
       });
       running = worker.run();
       return worker;
