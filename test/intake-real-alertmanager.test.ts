@@ -1,5 +1,5 @@
 /**
- * A real Alertmanager (v0.31.1, from `npm run setup:alertmanager`), configured with the README's
+ * A real Alertmanager (v0.31.1, from `npm run setup:alertmanager`), configured with docs/intake.md's
  * snippet, notifying the real gateway: Prometheus's side is played by posting to its API v2. It
  * re-sends each group every repeat_interval: those are deliveries, never more distinct alerts; a
  * resolved group is recorded once per alert; a group no route matches is answered 202, so

@@ -14,7 +14,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const envSchema = z
+/** Exported so test/config-docs.test.ts can hold docs/configuration.md to every variable it knows. */
+export const envSchema = z
   .object({
     TEMPORAL_ADDRESS: z
       .string()

@@ -35,7 +35,7 @@ export async function fetchAlert(github: GitHubClients, target: AlertTarget): Pr
   const secretType = alert.secret_type ?? 'unknown';
   if (!secret) {
     throw ApplicationFailure.nonRetryable(
-      `GitHub returned ${alertName(target)} without its secret: the token needs the secret scanning alerts read permission (see the README)`,
+      `GitHub returned ${alertName(target)} without its secret: the token needs the secret scanning alerts read permission (see docs/playbooks/revoke-leaked-key.md)`,
       'SecretUnavailable',
     );
   }

@@ -70,7 +70,7 @@ export function classifyGitHubError(err: unknown, what: string, known: readonly 
   if (status >= 500 || !err.response) {
     return ApplicationFailure.retryable(`GitHub ${what} failed: ${status} ${message}`, GitHubUnavailableType);
   }
-  const hint = status === 401 ? ' (check GITHUB_TOKEN)' : status === 403 || status === 404 ? ' (check the token can see this repository and has the permissions in the README)' : '';
+  const hint = status === 401 ? ' (check GITHUB_TOKEN)' : status === 403 || status === 404 ? ' (check the token can see this repository and has the permissions listed in docs/playbooks/)' : '';
   return ApplicationFailure.nonRetryable(`GitHub refused ${what}: ${status} ${message}${hint}`, GitHubRejectedType);
 }
 

@@ -8,7 +8,7 @@
  * come only from the files the verifier names, and each vote's signer is worked out again from
  * them (the `signer` the export records is compared, never believed). What the export alone
  * carries (the eligible set, the quorum, the identity → Slack user map unless --people is given)
- * is checked for consistency, not proven: see the README.
+ * is checked for consistency, not proven: see docs/evidence-and-postmortems.md.
  */
 import { z } from 'zod';
 import { actionDigest, decisionStatement, parsePublicKey, parseSignature, verifyChain, verifySignature, type LedgerEntry } from '../../workflows';

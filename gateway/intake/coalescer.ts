@@ -6,7 +6,7 @@
  * the window doubles, up to maxWindowMs; a window with no repeats forgets the incident.
  *
  * Repeats are answered before their batch is delivered: a gateway that dies inside a window loses
- * at most that window's repeat counts, never an incident or a first alert (see the README). A
+ * at most that window's repeat counts, never an incident or a first alert (see "What a gateway crash costs" in docs/intake.md). A
  * durable repeat (one of a notification that must be acknowledged only once it is recorded:
  * Alertmanager's groups, GitHub's deliveries) is answered after its batch is delivered, which
  * happens at once instead of at the end of the window.

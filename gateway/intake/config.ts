@@ -18,7 +18,8 @@ const secrets = () =>
     .refine((list) => list.every((s) => s.length >= 16), 'each secret needs at least 16 characters')
     .optional();
 
-const envSchema = z.object({
+/** Exported so test/config-docs.test.ts can hold docs/configuration.md to every variable it knows. */
+export const envSchema = z.object({
   TOURNIQUET_INTAKE_TOKEN: secrets(),
   TOURNIQUET_INTAKE_TOKEN_FALCO: secrets(),
   TOURNIQUET_INTAKE_TOKEN_ALERTMANAGER: secrets(),

@@ -1,6 +1,6 @@
 /**
  * A real Prometheus Alertmanager (v0.31.1, built by `npm run setup:alertmanager`) pointed at a
- * gateway with the README's own snippet: its URL and token file swapped for the test's, and the
+ * gateway with the docs' own snippet (docs/intake.md): its URL and token file swapped for the test's, and the
  * group timings shortened so a suite sees re-sends and resolutions in seconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,12 +28,12 @@ export interface PostableAlert {
   endsAt?: string;
 }
 
-/** The Alertmanager snippet of the README ("Pointing senders at Tourniquet"). */
+/** The Alertmanager snippet of the docs (docs/intake.md, "Pointing senders at Tourniquet"). */
 export function readmeAlertmanagerConfig(): string {
-  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const readme = readFileSync(join(projectRoot, 'docs/intake.md'), 'utf8');
   const start = readme.indexOf('Alertmanager (`alertmanager.yml`');
   const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(start));
-  if (start < 0 || !block) throw new Error('no Alertmanager snippet in the README');
+  if (start < 0 || !block) throw new Error('no Alertmanager snippet in docs/intake.md');
   return block[1]!;
 }
 
