@@ -49,6 +49,9 @@ export function issuesOf(error: z.ZodError, prefix: string[] = []): Issue[] {
 }
 
 export class AlertProcessor {
+  /** incidents whose opening request is being prepared (see process) */
+  private readonly opening = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: ProcessorDeps) {}
 
   /**
@@ -87,13 +90,35 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
-    const request = await this.request(route, alert, ref, receivedAt);
+    // One request is prepared per incident at a time: preparing awaits (redaction), and the other
+    // alerts of a group arriving meanwhile must join the incident it opens, not each prepare one.
+    const opening = this.opening.get(incidentId);
+    if (opening) {
+      await opening.catch(() => undefined);
+      const joined = this.deps.coalescer.repeat(incidentId, item, durable);
+      if (joined) {
+        const status = await joined;
+        counters.count(alert.source, status);
+        return { status, incidentId, route: route.name };
+      }
+    }
+    const preparing = this.request(route, alert, ref, receivedAt);
+    this.opening.set(incidentId, preparing);
+    let request: Awaited<typeof preparing>;
+    try {
+      request = await preparing;
+    } finally {
+      if (this.opening.get(incidentId) === preparing) this.opening.delete(incidentId);
+    }
     if ('error' in request) {
       counters.count(alert.source, 'rejected');
       logger.warn({ source: alert.source, route: route.name, error: request.error, issues: request.issues }, 'alert rejected');
       return { status: 'rejected', route: route.name, ...request };
     }
-    const status = await this.deps.coalescer.submit(incidentId, request, item);
+    // Preparing the request awaited (redaction): another alert of this incident, one of the same
+    // group, may have opened it meanwhile; it joins as the repeat it now is, durable if asked.
+    const late = this.deps.coalescer.repeat(incidentId, item, durable);
+    const status = await (late ?? this.deps.coalescer.submit(incidentId, request, item));
     counters.count(alert.source, status);
     return { status, incidentId, route: route.name };
   }
