@@ -136,9 +136,13 @@ it('takes secrets in through every door, and every incident still runs', async (
   expect(unrouted.body.status).toBe('no-route');
   expect(secretsIn(JSON.stringify(unrouted.body))).toEqual([]);
 
-  // Titles and params through the real CLI; a break-glass reason holding the whole key.
-  const started = await cli('start', 'demo', '--requester', 'alice', '--title', `${encMarker} ${allSecrets('t')}`, '--param', 'service=canary-cli',
+  // Titles and params through the real CLI; a break-glass reason holding the whole key. Params a
+  // playbook does not declare are refused before anything starts, naming the keys, never the values.
+  const unknown = await cli('start', 'demo', '--requester', 'alice', '--param', 'service=canary-cli',
     '--param', `note=${allSecrets('n')}`, '--param', `token=${SECRETS.slack}`, '--param', `url=${SECRETS.url}`);
+  expect(unknown.code).toBe(2);
+  expect(secretsIn(unknown.stdout + unknown.stderr)).toEqual([]);
+  const started = await cli('start', 'demo', '--requester', 'alice', '--title', `${encMarker} ${allSecrets('t')}`, '--param', 'service=canary-cli');
   expect(started.code, started.stderr).toBe(0);
   ids.cli = started.stdout.trim();
   const bg = await cli('breakglass', 'request', 'ns-edit', '30m', '--as', 'alice', '--reason', `restore orders, key ${SECRETS.pem}`);
