@@ -2,7 +2,9 @@
  * Starting and reading incidents. Requests are validated here too, so a person gets the zod issue
  * at once instead of a failed workflow.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { playbooks } from '../playbooks';
@@ -113,27 +115,52 @@ export interface IncidentListing {
   temporalStatus: string;
 }
 
-function listing(info: WorkflowExecutionInfo): IncidentListing {
-  const memo = (info.memo ?? {}) as Record<string, unknown>;
+function listing(id: string, memo: Record<string, unknown>, startTime: Date | undefined, status: string): IncidentListing {
   const str = (k: string) => (typeof memo[k] === 'string' ? (memo[k] as string) : '');
   return {
-    id: info.workflowId,
+    id,
     playbook: str('playbook'),
     title: str('title'),
     state: (str('state') || 'unknown') as IncidentState,
     mode: str('mode'),
     requester: str('requester'),
-    startedAt: info.startTime.toISOString(),
-    temporalStatus: info.status.name,
+    startedAt: startTime?.toISOString() ?? '',
+    temporalStatus: status,
   };
 }
 
+/**
+ * Incidents, newest first, from the visibility store. Memos are decoded one field at a time: an
+ * incident whose memo this client cannot decode (encrypted with a key it lacks) is listed as
+ * `unknown` rather than failing the whole list.
+ */
 export async function listIncidents(client: Client, options: { limit?: number; open?: boolean } = {}): Promise<IncidentListing[]> {
   const query = `WorkflowType = '${INCIDENT_WORKFLOW}'${options.open ? " AND ExecutionStatus = 'Running'" : ''}`;
+  const limit = options.limit ?? 50;
+  const { payloadConverter, payloadCodecs } = client.options.loadedDataConverter;
+  const decode = async (payload: Payload): Promise<unknown> => {
+    try {
+      let decoded = [payload];
+      for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+      return payloadConverter.fromPayload(decoded[0]!);
+    } catch {
+      return undefined;
+    }
+  };
   const out: IncidentListing[] = [];
-  for await (const info of client.workflow.list({ query })) {
-    out.push(listing(info));
-    if (out.length >= (options.limit ?? 50)) break;
-  }
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: Math.min(limit, 100), nextPageToken });
+    for (const e of page.executions ?? []) {
+      const memo: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(e.memo?.fields ?? {})) memo[k] = await decode(v);
+      const seconds = e.startTime?.seconds;
+      const started = seconds != null ? new Date(Number(seconds) * 1000 + Math.floor((e.startTime?.nanos ?? 0) / 1e6)) : undefined;
+      const status = e.status != null ? (proto.temporal.api.enums.v1.WorkflowExecutionStatus[e.status] ?? String(e.status)).replace('WORKFLOW_EXECUTION_STATUS_', '') : 'UNKNOWN';
+      out.push(listing(e.execution?.workflowId ?? '', memo, started, status));
+      if (out.length >= limit) return out;
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   return out;
 }
