@@ -7,13 +7,12 @@
  * Temporal-level cancellation stays an operator's power: it stops an incident, recorded without a name.
  */
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import type { CommandInbox } from './commands';
+import { authenticateCommand, type CommandInbox } from './commands';
 import { z } from 'zod';
 import type { Incident } from './incident-state';
 import { cancelUpdate } from './messages';
 import { identitySchema, nonceSchema, signatureSchema } from './request';
-import { commandStatement } from './signatures/statements';
-import { authenticate, type Signer } from './signatures/trust';
+import type { Signer } from './signatures/trust';
 
 export const cancelInputSchema = z.object({
   by: identitySchema,
@@ -52,10 +51,8 @@ function check(incident: Incident, input: unknown, now: number | undefined, runn
       },
     };
   }
-  const statement = commandStatement({ command: 'cancel', by: c.by, args: {}, reason: c.reason, validUntil: c.validUntil, nonce: c.nonce, via: c.via, incidentId: incident.id });
-  const auth = authenticate(incident.trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
-  if (!auth.ok) return { refusal: { code: 'Unauthenticated', message: auth.message } };
-  if (now !== undefined && c.validUntil && now > Date.parse(c.validUntil)) return { refusal: { code: 'CommandExpired', message: `the cancel reached the engine after its validity ended (${c.validUntil})` } };
+  const auth = authenticateCommand(incident.trust, incident.id, { ...c, command: 'cancel', args: {} }, now);
+  if (auth.refusal) return { refusal: auth.refusal };
   return { request: { by: c.by, reason: c.reason, via: c.via, signer: auth.signer } };
 }
 

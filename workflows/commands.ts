@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Incident } from './incident-state';
 import { commandUpdate } from './messages';
 import { identitySchema, nonceSchema, signatureSchema } from './request';
-import { commandStatement } from './signatures/statements';
+import { commandStatement, type CommandClaim } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 
 export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted', 'CommandExpired'] as const;
@@ -83,10 +83,7 @@ export class CommandInbox {
   /** Who signed this command, or why nobody trusted did; nothing to say where no snapshot exists. */
   authenticate(c: ParsedCommandInput, now: number | undefined): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
     const trust = this.trust();
-    if (!trust) return {};
-    const statement = commandStatement({ ...c, incidentId: this.incidentId });
-    const auth = authenticate(trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
-    return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
+    return trust ? authenticateCommand(trust, this.incidentId, c, now) : {};
   }
 
   /**
@@ -99,9 +96,6 @@ export class CommandInbox {
     const c = parsed.data;
     const auth = this.authenticate(c, now);
     if (auth.refusal) return { refusal: auth.refusal };
-    if (now !== undefined && auth.signer && c.validUntil && now > Date.parse(c.validUntil)) {
-      return { refusal: { code: 'CommandExpired', message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied` } };
-    }
     if (c.nonce && this.nonces.has(c.nonce)) return { refusal: { code: 'Replayed', message: `this "${c.command}" (nonce ${c.nonce}) was already received` } };
     const definition = Object.hasOwn(this.definitions, c.command) ? this.definitions[c.command] : undefined;
     if (!definition) {
@@ -171,6 +165,26 @@ export class CommandInbox {
  * even with commands still queued (a grant that has run out is not extended). A durable timer:
  * restarts lose nothing.
  */
+/**
+ * A signed command (a playbook's, or the built-in cancel) checked against a key snapshot: who
+ * signed it, or why it is refused (unauthenticated; with `now`, past its validity). `now`
+ * undefined: the handler's re-check, without the validator's time rules (see ApprovalGate.check).
+ */
+export function authenticateCommand(
+  trust: TrustSnapshot,
+  incidentId: string,
+  c: Omit<CommandClaim, 'incidentId'> & { signature?: string | undefined },
+  now: number | undefined,
+): { signer: Signer; refusal?: undefined } | { signer?: undefined; refusal: { code: CommandRefusalCode; message: string } } {
+  const statement = commandStatement({ ...c, incidentId });
+  const auth = authenticate(trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
+  if (!auth.ok) return { refusal: { code: 'Unauthenticated', message: auth.message } };
+  if (now !== undefined && c.validUntil && now > Date.parse(c.validUntil)) {
+    return { refusal: { code: 'CommandExpired', message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied` } };
+  }
+  return { signer: auth.signer };
+}
+
 /** Thrown where a playbook waits or starts a step once a person has cancelled the incident. */
 export function incidentCancelled(): ApplicationFailure {
   return ApplicationFailure.nonRetryable('the incident was cancelled', 'IncidentCancelled');
