@@ -65,11 +65,17 @@ export interface RoundResult {
 }
 
 /** `count` incidents with at most `concurrency` in flight; failures are collected, not thrown. */
-export async function runRound(
+export function runRound(stack: BenchStack, name: string, count: number, concurrency: number): Promise<RoundResult> {
+  return runLanes(stack, count, concurrency, (i) => runIncident(stack, `bench-${name}-${process.pid}-${i}`), name);
+}
+
+/** `count` runs of `one` with at most `concurrency` in flight, timed, with the CPU they used. */
+export async function runLanes(
   stack: BenchStack,
-  name: string,
   count: number,
   concurrency: number,
+  one: (i: number) => Promise<Sample>,
+  name: string,
 ): Promise<RoundResult> {
   const samples: Sample[] = [];
   const failures: string[] = [];
@@ -81,7 +87,7 @@ export async function runRound(
     while (next < count && failures.length < 5) {
       const i = next++;
       try {
-        samples.push(await runIncident(stack, `bench-${name}-${process.pid}-${i}`));
+        samples.push(await one(i));
       } catch (err) {
         failures.push(`${name} #${i}: ${(err as Error).message}`);
       }

@@ -3,20 +3,23 @@
  * a real embedded Temporal dev server the bench starts and stops itself.
  *   1. start → gate open: startIncident() until the approvers are notified (`approval.requested`);
  *   2. approve → destructive activity started: decide(approve) until demoQuarantine begins;
+ *   Each round is followed by the same round of the floor (./floor): a bare workflow of the same
+ *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures.
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
  *      latency (./intake).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
  * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
- * BENCH_CONCURRENCY (10), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
+ * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_TIMEOUT_S (420).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
+import { startFloor, type FloorRunner } from './floor/round';
 import { runRound, type RoundResult, type Sample } from './incident';
 import { runIntakeBench } from './intake';
 import { startStack, type BenchStack } from './stack';
-import { mb, row } from './stats';
+import { mb, row, summarize } from './stats';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -39,6 +42,7 @@ const config = {
   alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', 200),
   alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
+  floor: intEnv('BENCH_FLOOR', 1) > 0,
 };
 
 const log = (line: string) => console.log(line);
@@ -64,10 +68,37 @@ function report(title: string, result: RoundResult): void {
   }
 }
 
+const perSecond = (r: RoundResult) => (r.samples.length * 1000) / r.elapsedMs;
+
+/** Tourniquet's figures over the floor's: 1.0× would mean the engine costs nothing on top of Temporal. */
+function compare(ours: RoundResult, floor: RoundResult): void {
+  const ratio = (key: keyof Sample, label: string) => {
+    const a = summarize(pick(ours.samples, key));
+    const b = summarize(pick(floor.samples, key));
+    if (!a || !b) return log(`  ${label.padEnd(40)} no samples`);
+    const x = (n: number, d: number) => `${(n / d).toFixed(1)}×`.padStart(6);
+    log(
+      `  ${label.padEnd(40)} floor p50 ${Math.round(b.p50).toString().padStart(4)} ms  p95 ${Math.round(b.p95).toString().padStart(4)} ms` +
+        `   Tourniquet/floor p50 ${x(a.p50, b.p50)}  p95 ${x(a.p95, b.p95)}`,
+    );
+  };
+  log(`  floor: bare workflow of the same shape (3 activities, Update with validator, 1 activity), same server`);
+  ratio('gateMs', 'start → gate open');
+  ratio('actMs', 'approve → destructive activity started');
+  ratio('decideMs', 'decide() / approve Update round trip');
+  log(
+    `  ${'incidents completed per second'.padEnd(40)} floor ${perSecond(floor).toFixed(1)} /s, Tourniquet ${perSecond(ours).toFixed(1)} /s` +
+      `   Tourniquet/floor ${(perSecond(ours) / perSecond(floor)).toFixed(2)}×`,
+  );
+  if (floor.failures.length) for (const f of floor.failures) log(`    floor FAILED: ${f}`);
+}
+
 let stack: BenchStack | undefined;
+let floor: FloorRunner | undefined;
 
 async function stopWithin(ms: number): Promise<void> {
   if (!stack) return;
+  await floor?.stop();
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     stack.stop(),
@@ -94,15 +125,21 @@ async function main(): Promise<void> {
     log(`warm-up: ${warm.samples.length}/${config.warmup} incidents in ${(warm.elapsedMs / 1000).toFixed(1)} s (not counted)`);
     for (const f of warm.failures) log(`  ${f}`);
   }
+  if (config.floor && (config.incidents > 0 || config.concurrent > 0)) {
+    floor = await startFloor(stack);
+    await floor.run('warmup', Math.max(config.warmup, 1), 1);
+  }
 
   if (config.incidents > 0) {
     const sequential = await runRound(stack, 'seq', config.incidents, 1);
     report(`sequential: ${config.incidents} incidents, one at a time`, sequential);
+    if (floor) compare(sequential, await floor.run('seq', config.incidents, 1));
   }
 
   if (config.concurrent > 0) {
     const concurrent = await runRound(stack, 'conc', config.concurrent, config.concurrency);
     report(`concurrent: ${config.concurrent} incidents, ${config.concurrency} in flight`, concurrent);
+    if (floor) compare(concurrent, await floor.run('conc', config.concurrent, config.concurrency));
   }
 
   if (config.alertsStorm > 0 || config.alertsDistinct > 0) {

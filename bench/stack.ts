@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +28,8 @@ export const BENCH_POLICIES = {
 
 export interface BenchStack {
   client: Client;
+  /** the worker's connection, for other workers on the same server (the floor) */
+  connection: NativeConnection;
   taskQueue: string;
   notifier: GateOpenNotifier;
   world: ActionStartWorld;
@@ -91,6 +93,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   let stopped: Promise<void> | undefined;
   return {
     client: env.client,
+    connection: env.nativeConnection,
     taskQueue,
     notifier,
     world,

@@ -1,0 +1,59 @@
+/**
+ * Rounds of the floor workflow on the bench's own server, with its own worker and task queue in the
+ * same process, measured at the same moments as a Tourniquet incident (see ../incident.ts).
+ */
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { BenchStack } from '../stack';
+import { Marks } from '../probes';
+import { floorActivities } from './activities';
+import { runLanes, type RoundResult, type Sample } from '../incident';
+import { approveUpdate } from './workflow';
+
+const WAIT_MS = 30_000;
+
+export interface FloorRunner {
+  run(name: string, count: number, concurrency: number): Promise<RoundResult>;
+  stop(): Promise<void>;
+}
+
+export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
+  const marks = { gateOpened: new Marks(), actionStarted: new Marks() };
+  const taskQueue = `bench-floor-${randomUUID()}`;
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflow.ts', import.meta.url)),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+  });
+  const worker = await Worker.create({
+    connection: stack.connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle,
+    activities: floorActivities(marks),
+  });
+  const running = worker.run();
+
+  const one = async (id: string): Promise<Sample> => {
+    const start = performance.now();
+    const handle = await stack.client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [{ id, requester: 'alice' }] });
+    const gateAt = await marks.gateOpened.wait(id, 'floor gate', WAIT_MS);
+    const decideAt = performance.now();
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+    const decidedAt = performance.now();
+    const actAt = await marks.actionStarted.wait(id, 'floor action', WAIT_MS);
+    await handle.result();
+    marks.gateOpened.forget(id);
+    marks.actionStarted.forget(id);
+    return { gateMs: gateAt - start, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };
+  };
+
+  return {
+    run: (name, count, concurrency) => runLanes(stack, count, concurrency, (i) => one(`floor-${name}-${process.pid}-${i}-${randomUUID()}`), name),
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
