@@ -4,6 +4,7 @@
  */
 import { condition, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
+import type { UnresolvedGroup } from './contracts';
 import type { Incident } from './incident-state';
 import type { Notifier } from './notifications';
 import type { ApprovalPolicy } from './request';
@@ -31,7 +32,14 @@ interface WaitPoint {
   kind: 'reminder' | 'escalation';
 }
 
-export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy, trust?: TrustSnapshot): ApprovalGate {
+export function openGate(
+  incident: Incident,
+  notifier: Notifier,
+  action: GateAction,
+  policy: ApprovalPolicy,
+  trust?: TrustSnapshot,
+  unresolved: UnresolvedGroup[] = [],
+): ApprovalGate {
   const now = Date.now();
   const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id, workflowInfo().runStartTime.toISOString());
   incident.gates.push(gate);
@@ -51,11 +59,13 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
     deadline: new Date(gate.deadline).toISOString(),
     ...(trust ? { authentication: trust.mode } : {}),
   });
-  if (gate.possibleApprovers < policy.quorum) {
+  // A group Slack may still resolve keeps the gate open (closed to that group) until it does or the deadline passes.
+  if (gate.possibleApprovers < policy.quorum && !unresolved.some((u) => u.retry)) {
+    const why = unresolved.length ? ` (unresolved: ${unresolved.map((u) => `${u.ref}: ${u.reason}`).join('; ')})` : '';
     gate.close(
       'denied',
       now,
-      `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`,
+      `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}${why}`,
     );
   } else {
     notifier.send('approval.requested', `approval needed: ${action.step}`, {
