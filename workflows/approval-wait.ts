@@ -6,7 +6,7 @@ import { condition, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
 import type { UnresolvedGroup } from './contracts';
 import type { Incident } from './incident-state';
-import type { Notifier } from './notifications';
+import type { NotificationQueue } from './notifications';
 import type { ApprovalPolicy } from './request';
 import type { TrustSnapshot } from './signatures/trust';
 
@@ -34,7 +34,7 @@ interface WaitPoint {
 
 export function openGate(
   incident: Incident,
-  notifier: Notifier,
+  notifier: NotificationQueue,
   action: GateAction,
   policy: ApprovalPolicy,
   trust?: TrustSnapshot,
@@ -77,7 +77,7 @@ export function openGate(
   return gate;
 }
 
-export async function waitForDecision(incident: Incident, notifier: Notifier, gate: ApprovalGate): Promise<void> {
+export async function waitForDecision(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): Promise<void> {
   const { policy } = gate;
   const points: WaitPoint[] = policy.remindersMs.map((ms): WaitPoint => ({ at: gate.openedAt + ms, kind: 'reminder' }));
   if (policy.escalation) points.push({ at: gate.openedAt + policy.escalation.afterMs, kind: 'escalation' });
@@ -115,7 +115,7 @@ export async function waitForDecision(incident: Incident, notifier: Notifier, ga
   recordClosure(incident, notifier, gate);
 }
 
-function recordClosure(incident: Incident, notifier: Notifier, gate: ApprovalGate): void {
+function recordClosure(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): void {
   const view = gate.view();
   incident.timeline.append('approval.closed', 'tourniquet', `${gate.action.step}: ${gate.status}`, {
     gateId: gate.id,

@@ -10,7 +10,7 @@ import type { ApprovalGate } from './approval-gate';
 import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup } from './contracts';
 import type { EvidenceRef } from './evidence-ledger';
 import type { Incident } from './incident-state';
-import { messageOf, type Notifier } from './notifications';
+import { messageOf, type NotificationQueue } from './notifications';
 
 /** Before this patch: three quick attempts, and a Slack outage failed the incident. */
 export const SLACK_FALLBACK_PATCH = 'slack-outage-fallback';
@@ -69,7 +69,7 @@ export function noteEligibility(incident: Incident, step: string, resolved: Reso
  */
 export async function keepResolving(
   incident: Incident,
-  notifier: Notifier,
+  notifier: NotificationQueue,
   gate: ApprovalGate,
   req: PolicyRequest,
   record: (name: string, ref: EvidenceRef) => void,

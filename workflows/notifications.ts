@@ -23,7 +23,7 @@ export function incidentHeader(incident: Incident): IncidentHeader {
  * (Slack down) holds only this queue, never the incident; when it answers again, the queue
  * catches up in order, which brings every message up to date.
  */
-export class Notifier {
+export class NotificationQueue {
   private tail: Promise<void> = Promise.resolve();
   private seq = 0;
 

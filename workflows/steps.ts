@@ -11,7 +11,7 @@ import { keepResolving, noteEligibility, pendingGroups, resolvePolicy } from './
 import { approvalDenied, verificationFailed } from './errors';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
-import { messageOf, type Notifier } from './notifications';
+import { messageOf, type NotificationQueue } from './notifications';
 import type { Playbook, PlaybookContext, VerifyOptions } from './playbook';
 
 const retry: ActivityOptions['retry'] = {
@@ -62,7 +62,7 @@ export function createPlaybookContext<P>(
   incident: Incident,
   playbook: Playbook<P>,
   params: P,
-  notifier: Notifier,
+  notifier: NotificationQueue,
   compensations: Compensation[],
   inbox: CommandInbox,
 ): PlaybookContext<P, any> {
