@@ -56,6 +56,11 @@ export interface IncidentNotification {
   refusal?: { code: string; actor: string };
   /** for incident.update: commands the incident takes now, offered as buttons where a notifier can */
   offer?: CommandOffer[];
+  /**
+   * whether the incident takes commands as this is sent: false means buttons offered earlier are
+   * stale (the grant revoked or expired), and notifiers that showed them withdraw them
+   */
+  commandsOpen?: boolean;
   /** for incident.finished: the containment durations, for metrics */
   durations?: Record<string, number | undefined>;
 }

@@ -65,6 +65,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
+    notifier.commandsOpen = () => inbox.isOpen;
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
     let running = true;
