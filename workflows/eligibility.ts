@@ -27,6 +27,8 @@ const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
   // above the Slack lookup's own deadline (activities/slack/usergroups.ts), so a hung Slack still reaches the fallback
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: POLICY_ATTEMPTS },
+  // longer waits (backoff, a Retry-After) as workflow timers, not a workflow task held open meanwhile
+  localRetryThreshold: '1s',
 });
 
 /** How often an open gate asks Slack again for a group it could not resolve: from 30 s, doubling, at most every 5 min. */
