@@ -23,6 +23,7 @@ const POLICIES = {
     oncall: { approvers: ['slack-group:S0ONCALL'], quorum: 1, timeout: '10m' },
     later: { approvers: ['slack-group:S0LATER'], quorum: 1, timeout: '10m' },
     gone: { approvers: ['slack-group:S0GONE'], quorum: 1, timeout: '10m' },
+    'bob-or-group': { approvers: ['bob', 'slack-group:S0PENDING'], quorum: 1, timeout: '10m' },
   },
 };
 const GROUPS = 'usergroups.users.list';
@@ -127,6 +128,22 @@ describe('eligibility from a Slack user group while Slack fails', () => {
     await waitFor('the incident to resolve', async () => (await getStatus(h.client, id)).state === 'resolved', { timeoutMs: 60_000 });
     await h.client.workflow.getHandle(id).result();
     await replays(id);
+  });
+
+  it('an approver outside the unresolved group decides at once; the incident acts without waiting for Slack', async () => {
+    fake.outage(GROUPS, { status: 'drop' });
+    try {
+      const id = await open('bob-or-group');
+      const status = await waitForGate(h.client, id, { timeoutMs: 60_000 });
+      expect(status.gates[0]!.eligible).toEqual(['bob']);
+      // Slack is still down: the gate's retry of the group is cut short, not waited for
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
+      await waitFor('the incident to resolve', async () => (await getStatus(h.client, id)).state === 'resolved', { timeoutMs: 30_000 });
+      await h.client.workflow.getHandle(id).result();
+      await replays(id);
+    } finally {
+      fake.clearOutage(GROUPS);
+    }
   });
 
   it('a group Slack says does not exist closes the gate with the reason; the incident is denied, not failed', async () => {

@@ -5,7 +5,7 @@
  * known membership is left unresolved: nobody from it may decide (the gate fails closed), and the
  * gate keeps asking Slack while it is open, so a later answer still lets its members decide.
  */
-import { condition, patched, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { ApprovalGate } from './approval-gate';
 import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup } from './contracts';
 import type { EvidenceRef } from './evidence-ledger';
@@ -62,6 +62,21 @@ export function noteEligibility(incident: Incident, step: string, resolved: Reso
       retry: group.retry,
     });
   }
+}
+
+/**
+ * Starts `keepResolving` beside the wait for a decision; the returned stop ends it at once (a
+ * lookup in flight included), so a gate decided by others does not wait for Slack.
+ */
+export function resolveWhileOpen(...args: Parameters<typeof keepResolving>): () => Promise<void> {
+  const scope = new CancellationScope();
+  const running = scope.run(() => keepResolving(...args)).catch((err: unknown) => {
+    if (!isCancellation(err)) throw err;
+  });
+  return async () => {
+    scope.cancel();
+    await running;
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
 import type { ActionResult, ApprovedAction, EvidenceRequest, PolicyRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
-import { keepResolving, noteEligibility, pendingGroups, resolvePolicy } from './eligibility';
+import { noteEligibility, pendingGroups, resolvePolicy, resolveWhileOpen } from './eligibility';
 import { approvalDenied, verificationFailed } from './errors';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
@@ -106,9 +106,9 @@ export function createPlaybookContext<P>(
         resolved.unresolved,
       );
       // A Slack user group nobody could resolve: the gate stays closed to it, and keeps asking.
-      const resolving = pendingGroups(resolved).length ? keepResolving(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref)) : undefined;
+      const stopResolving = pendingGroups(resolved).length ? resolveWhileOpen(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref)) : undefined;
       await waitForDecision(incident, notifier, gate);
-      if (resolving) await resolving;
+      if (stopResolving) await stopResolving();
       if (gate.status !== 'approved') throw approvalDenied(gate.view());
 
       incident.clock.mark('action_started_at');
