@@ -71,6 +71,14 @@ it('requested with /breakglass, announced with a revoke button, revoked by a cli
   expect((await getTimeline(h.client, id)).find((e) => e.kind === 'command.received')).toMatchObject({ actor: 'carol', details: { via: 'slack:U0CAROL', command: 'revoke' } });
   await waitFor('the clicker told it was taken', () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0CAROL' && String(c.args.text).includes('Taken: revoke')));
   await waitFor('the revoke announced', () => fake.callsOf('chat.postMessage').find((c) => String(c.args.text).startsWith('Access revoked') && String(c.args.text).includes('revoked early by carol')));
+  // The button is withdrawn where it was offered: same line, no button, and why.
+  const updated = await waitFor('the offer updated to say the grant ended', () => {
+    const message = fake.message(INCIDENTS, announced.response!.ts);
+    return message && !message.blocks?.some((b: any) => b.type === 'actions') ? message : undefined;
+  });
+  expect(updated.blocks![0].text.text).toContain(`${USER} has ns-edit in namespace ${ns} until `);
+  expect(JSON.stringify(updated.blocks)).toMatch(/:lock: Ended — Access revoked: alice@example.com no longer has ns-edit .*revoked early by carol/);
+  expect(fake.callsOf('chat.update').filter((c) => c.args.ts === announced.response!.ts)).toHaveLength(1);
 
   // The same button after the incident ended: refused, privately, saying why.
   await slack(blockActionBody({ user: 'U0CAROL', actionId: button.action_id, value: button.value, channel: INCIDENTS, messageTs: announced.response!.ts, blockId: actions.block_id, label: 'Revoke access now' }));

@@ -23,6 +23,7 @@ import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/inc
 import { playbooks } from '../playbooks';
 import type { Config, GitHubConfig, SlackSettings } from './config';
 import { Directory } from '../activities/approvals/directory';
+import { TemporalMembershipCache } from '../activities/approvals/membership';
 import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 
@@ -77,7 +78,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   checkPlaybookPolicies(policies);
   if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: 'break-glass', step: 'check', policy: name }).quorum : undefined));
   const slackClient = options.slack && createSlackClient(options.slack);
-  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
+  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient), slackClient && new TemporalMembershipCache());
   const notifiers = [...options.notifiers];
   if (options.metrics) notifiers.push(new MetricsNotifier(options.metrics));
   if (slackClient && options.slack) {

@@ -134,6 +134,11 @@ export class CommandInbox {
     this.accepting = true;
   }
 
+  /** Whether commands are taken now: once not, buttons that offered them are stale. */
+  get isOpen(): boolean {
+    return this.accepting;
+  }
+
   interrupt(): void {
     this.interrupted = true;
     this.accepting = false;

@@ -18,7 +18,7 @@ import type { EngineActivities } from './contracts';
 import { ApprovalDeniedType, InvalidIncidentRequestType } from './errors';
 import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
-import { messageOf, Notifier } from './notifications';
+import { messageOf, NotificationQueue } from './notifications';
 import type { PlaybookRegistry } from './playbook';
 import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
 import { createPlaybookContext, type Compensation } from './steps';
@@ -59,12 +59,13 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     const memo = (state: IncidentState) => upsertMemo({ state });
     const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
-    const notifier = new Notifier(incident, notify);
+    const notifier = new NotificationQueue(incident, notify);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
+    notifier.commandsOpen = () => inbox.isOpen;
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
     let running = true;
@@ -150,7 +151,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
   };
 }
 
-function finish(incident: Incident, notifier: Notifier, state: IncidentState, outcome: string): void {
+function finish(incident: Incident, notifier: NotificationQueue, state: IncidentState, outcome: string): void {
   if (state === 'resolved') incident.clock.mark('resolved_at');
   incident.outcome = outcome;
   incident.setState(state);

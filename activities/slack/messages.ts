@@ -52,6 +52,14 @@ export function offerBlocks(event: IncidentNotification, text: string): KnownBlo
   return [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons }];
 }
 
+/** An offer's thread line once its commands are no longer taken: the buttons go, and why they went is said. */
+export function withdrawnOfferBlocks(line: string, closing: IncidentNotification): KnownBlock[] {
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: line } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `:lock: Ended — ${escapeText(closing.summary)}` }] },
+  ];
+}
+
 /**
  * Text people wrote (titles, reasons, step names carrying a requester's reason) is escaped as Slack
  * asks, so `<!channel>` or a `<url|Approve>` link in a reason stays text and cannot ping or mislead.
