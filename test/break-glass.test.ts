@@ -19,7 +19,7 @@ import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { runCli, runCliWith } from './support/cli';
 import { startHarness, type Harness } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { waitForGate } from './support/gates';

@@ -17,7 +17,7 @@ import { decide, IncidentExistsError, IncidentRequestError, sendCommand, startIn
 import type { StatementSigner } from '../../client/signing';
 import type { Directory } from '../../activities/approvals/directory';
 import { APPROVE_ACTION, COMMAND_ACTION, DENY_ACTION } from '../../activities/slack';
-import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
+import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './break-glass';
 import { replyEphemeral } from './ephemeral';
 import { breakGlassIncidentId, interactionNonce, type SlackInteraction } from './identity';
 import { slackReplayGuard } from './replay-guard';

@@ -16,7 +16,7 @@ import type { ActionResult, ApprovedAction, EvidenceRequest, UndoRequest, Verify
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
 import { approvedAction } from '../approved-action';
 import { recordArtifact, type EvidenceStore } from '../evidence';
-import { resolveGrant, type BreakGlassCatalogueFile } from './breakglass-catalogue';
+import { resolveGrant, type BreakGlassCatalogueFile } from './break-glass-catalogue';
 import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { codeOf, kubeCall } from './errors';
 import { MANAGED_BY, quarantineValue } from './selectors';

@@ -27,7 +27,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
 
   bg.command('request')
     .description('ask for a catalogue role for a while; prints the incident id')
-    .argument('<role>', 'a role of the break-glass catalogue (config/breakglass.json)')
+    .argument('<role>', 'a role of the break-glass catalogue (config/break-glass.json)')
     .argument('<duration>', 'how long, e.g. 30m or 2h (at most 8h, and the role’s maximum)')
     .requiredOption('--as <identity>', 'who asks (gets the access; cannot approve it)')
     .requiredOption('--reason <text>', 'why, for the approvers (10+ characters)')
@@ -94,7 +94,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .action(async (opts) =>
       h.withClient(async (client) => {
         // Loaded here: only this command needs the Kubernetes client.
-        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/breakglass-sweep'), import('../activities/kubernetes/client')]);
+        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/break-glass-sweep'), import('../activities/kubernetes/client')]);
         const swept = await sweepExpiredGrants({ kube: kubeConfigFromEnvironment(), temporal: client, dryRun: Boolean(opts.dryRun) });
         h.print(opts.json, swept, () =>
           swept.length
