@@ -23,8 +23,8 @@ import type { PlaybookRegistry } from './playbook';
 import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
 import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
-import { CommandInbox, registerCommandHandler } from './commands';
-import { registerCancelHandler } from './cancel';
+import { CommandInbox } from './commands';
+import { registerCancelHandler, registerCommandHandler } from './command-handlers';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
