@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { projectRoot } from '../tools/temporal-binaries';
+import { projectRoot } from './project-root';
 import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
 
 const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/break-glass.json');

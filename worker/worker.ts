@@ -22,6 +22,7 @@ import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
 import type { Config, GitHubConfig, SlackSettings } from './config';
+import { incidentUrlFor } from './incident-url';
 import { Directory } from '../activities/approvals/directory';
 import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
@@ -111,13 +112,6 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
     ...(options.breakGlass ? { breakGlass: options.breakGlass } : {}),
   };
-}
-
-/** Incident links point at the Temporal UI's workflow page. */
-export function incidentUrlFor(config: Config): ((incidentId: string) => string) | undefined {
-  const base = config.uiUrl;
-  if (!base) return undefined;
-  return (id) => `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`;
 }
 
 export function activityDepsFromConfig(config: Config, logger: Logger, metrics?: IncidentMetrics): ActivityDeps {

@@ -41,6 +41,9 @@ function earliest(times: (string | undefined)[]): number | undefined {
   return ms.length ? Math.min(...ms) : undefined;
 }
 
+/** The incident workflow's signature, for clients that start it (they need not load the worker's bundle entry). */
+export type IncidentWorkflow = ReturnType<typeof createIncidentWorkflow>;
+
 /** The worker builds the workflow from its playbook registry (see worker/workflows.ts). */
 export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
   return async function incidentWorkflow(input: IncidentRequestInput): Promise<IncidentStatus> {
