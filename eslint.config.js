@@ -57,6 +57,18 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
       'tourniquet/no-import-cycle': 'error',
+      // One catalogue of failure types (workflows/failure-types.ts): no type spelled at a throw site.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+        },
+        {
+          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+        },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'off',

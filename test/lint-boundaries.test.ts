@@ -34,7 +34,7 @@ async function lint(paths: string[]): Promise<{ ruleId: string | null; message: 
   const results = await eslint.lintFiles(paths);
   return paths.map((path) =>
     (results.find((r) => r.filePath === path)?.messages ?? [])
-      .filter((m) => m.ruleId === 'import-x/no-restricted-paths' || m.ruleId === 'tourniquet/no-import-cycle' || m.fatal)
+      .filter((m) => ['import-x/no-restricted-paths', 'tourniquet/no-import-cycle', 'no-restricted-syntax'].includes(m.ruleId ?? '') || m.fatal)
       .map((m) => ({ ruleId: m.ruleId, message: m.message })),
   );
 }
@@ -123,5 +123,27 @@ describe('layers', () => {
     const [cli] = write('cli', { 'ok.ts': "import { gatewayDepsFromConfig } from '../../gateway/deps';\nexport const C = gatewayDepsFromConfig;\n" });
     const [test] = write('test', { 'ok.ts': "import { ensureTemporalBinaries } from '../../tools/temporal-binaries';\nimport { activityDepsFromConfig } from '../../worker/worker';\nexport const T = [ensureTemporalBinaries, activityDepsFromConfig];\n" });
     expect(await lint([gateway!, cli!, test!])).toEqual([[], [], []]);
+  });
+});
+
+describe('failure types', () => {
+  it('refuses a failure type spelled as a string at a throw site, and takes the catalogue', async () => {
+    const [bad, good] = write('activities', {
+      'bad.ts': [
+        "import { ApplicationFailure } from '@temporalio/common';",
+        "export const a = () => ApplicationFailure.nonRetryable('no', 'SomethingNew');",
+        "export const b = () => ApplicationFailure.create({ message: 'no', type: 'SomethingElse' });",
+        '',
+      ].join('\n'),
+      'good.ts': [
+        "import { ApplicationFailure } from '@temporalio/common';",
+        "import { FAILURE_TYPES } from '../../workflows/failure-types';",
+        'export const a = () => ApplicationFailure.nonRetryable(\'no\', FAILURE_TYPES.AlreadyQuarantined);',
+        'export const b = (code: string) => ApplicationFailure.create({ message: \'no\', type: code });',
+        '',
+      ].join('\n'),
+    });
+    const catalogue = { ruleId: 'no-restricted-syntax', message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string' };
+    expect(await lint([bad!, good!])).toEqual([[catalogue, catalogue], []]);
   });
 });

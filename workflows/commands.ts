@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { identitySchema, nonceSchema, signatureSchema } from './request';
 import { commandStatement, type CommandClaim } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
+import { FAILURE_TYPES } from './failure-types';
 
 export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted', 'CommandExpired'] as const;
 export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number] | 'Unauthenticated' | 'Replayed';
@@ -185,7 +186,7 @@ export function authenticateCommand(
 
 /** Thrown where a playbook waits or starts a step once a person has cancelled the incident. */
 export function incidentCancelled(): ApplicationFailure {
-  return ApplicationFailure.nonRetryable('the incident was cancelled', 'IncidentCancelled');
+  return ApplicationFailure.nonRetryable('the incident was cancelled', FAILURE_TYPES.IncidentCancelled);
 }
 
 export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise<IncidentCommand | undefined> {

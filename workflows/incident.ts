@@ -15,7 +15,6 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { EngineActivities } from './contracts';
-import { ApprovalDeniedType, InvalidIncidentRequestType } from './errors';
 import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
 import { messageOf, Notifier } from './notifications';
@@ -25,6 +24,7 @@ import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
 import { CommandInbox } from './commands';
 import { registerCancelHandler, registerCommandHandler } from './command-handlers';
+import { FAILURE_TYPES } from './failure-types';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -33,7 +33,7 @@ const { notify } = proxyActivities<EngineActivities>({
 });
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, InvalidIncidentRequestType);
+  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
 }
 
 function earliest(times: (string | undefined)[]): number | undefined {
@@ -54,7 +54,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!playbook) {
       throw ApplicationFailure.nonRetryable(
         `unknown playbook "${request.playbook}"; known: ${Object.keys(playbooks).join(', ')}`,
-        InvalidIncidentRequestType,
+        FAILURE_TYPES.InvalidIncidentRequest,
       );
     }
     const params = playbook.params.safeParse(request.params);
@@ -138,13 +138,13 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         });
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
-      } else if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
+      } else if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) {
         finish(incident, notifier, 'denied', err.message);
       } else {
         await runCompensations(incident, compensations);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
-        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, 'IncidentFailed');
+        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, FAILURE_TYPES.IncidentFailed);
       }
     }
     await notifier.drain();

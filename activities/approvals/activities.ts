@@ -5,6 +5,7 @@ import type { Directory } from './directory';
 import type { PolicyBook } from './policies';
 import { trustSnapshot, type TrustConfig } from './signers';
 import { parsePublicKey } from '../../workflows';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export function createApprovalActivities(deps: { policies: PolicyBook; directory: Directory; store: EvidenceStore; trust: TrustConfig }) {
   return {
@@ -17,7 +18,7 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
       } catch (err) {
         throw ApplicationFailure.create({
           message: `cannot resolve the approvers of policy ${policy.name}: ${(err as Error).message}`,
-          type: 'ApproverResolutionFailed',
+          type: FAILURE_TYPES.ApproverResolutionFailed,
           cause: err as Error,
         });
       }
