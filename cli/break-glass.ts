@@ -7,6 +7,7 @@ import { sendCommand, startIncident, type CommandOutcome } from '../client';
 import type { connectClient } from '../worker/temporal-connection';
 import type { Config } from '../worker/config';
 import { cliSigner, KEY_OPTION } from './keys';
+import { breakGlassPlaybook } from '../playbooks/break-glass';
 
 type WithClient = <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>) => Promise<T>;
 
@@ -39,7 +40,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
         const id = await startIncident(
           client,
           {
-            playbook: 'break-glass',
+            playbook: breakGlassPlaybook.name,
             requester: opts.as,
             params: { role, duration, reason: opts.reason, ...(opts.scope ? { scope: opts.scope } : {}) },
             mode: opts.drill ? 'drill' : 'live',

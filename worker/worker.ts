@@ -26,6 +26,7 @@ import { incidentUrlFor } from './incident-url';
 import { Directory } from '../activities/approvals/directory';
 import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
+import { breakGlassPlaybook } from '../playbooks/break-glass';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
 
@@ -76,7 +77,7 @@ export interface ActivityDepsOptions {
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
-  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: 'break-glass', step: 'check', policy: name }).quorum : undefined));
+  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: breakGlassPlaybook.name, step: 'check', policy: name }).quorum : undefined));
   const slackClient = options.slack && createSlackClient(options.slack);
   const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
   const notifiers = [...options.notifiers];
