@@ -7,7 +7,7 @@
  */
 import { ESLint } from 'eslint';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import tseslint from 'typescript-eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,13 @@ async function lint(paths: string[]): Promise<{ ruleId: string | null; message: 
 }
 
 beforeAll(() => {
+  // Probes a killed earlier run left behind would fail `npm run lint`: remove those (not a concurrent run's).
+  for (const folder of ['workflows', 'redaction', 'activities', 'playbooks', 'client', 'worker', 'gateway', 'cli', 'test']) {
+    for (const name of readdirSync(join(projectRoot, folder))) {
+      const dir = join(projectRoot, folder, name);
+      if (name.startsWith('lint-probe-') && Date.now() - statSync(dir).mtimeMs > 10 * 60_000) rmSync(dir, { recursive: true, force: true });
+    }
+  }
   eslint = new ESLint({ cwd: projectRoot, overrideConfig: [{ files: ['**/*.ts'], ...tseslint.configs.disableTypeChecked }] });
 });
 
