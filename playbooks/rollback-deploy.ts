@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
 import type { createKubernetesActivities } from '../activities/kubernetes';
-import { ApprovalDeniedType, definePlaybook } from '../workflows';
+import { definePlaybook, FAILURE_TYPES } from '../workflows';
 
 const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
 const deploymentName = z
@@ -77,7 +77,7 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
     const facts = history.facts ?? {};
     if (facts.refusal) {
       // Nobody is asked to approve what cannot be done: the reason is in the evidence and the outcome.
-      throw ApplicationFailure.nonRetryable(text(facts.refusal), text(facts.refusalType) || 'RollbackRefused');
+      throw ApplicationFailure.nonRetryable(text(facts.refusal), text(facts.refusalType) || FAILURE_TYPES.RollbackRefused);
     }
     const fromRevision = revisionNumber(facts.currentRevision);
     const targetRevision = revisionNumber(facts.targetRevision)!;
@@ -141,7 +141,7 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       });
     } catch (err) {
       // The rollback stands either way: declining the bookkeeping only leaves GitHub as it was.
-      if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) return;
+      if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) return;
       throw err;
     }
   },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { playbooks } from '../playbooks';
-import { alertRoutes } from '../playbooks/routes';
-import { compileRoutes, findRoute, RouteConfigError, type RouteRule } from '../playbooks/routing';
-import { compileExpression, compileTemplate, FILTERS } from '../playbooks/route-templates';
+import { alertRoutes } from '../gateway/intake/routes';
+import { compileRoutes, findRoute, RouteConfigError, type RouteRule } from '../gateway/intake/routing';
+import { compileExpression, compileTemplate, FILTERS } from '../gateway/intake/route-templates';
 import { falcoPayloadSchema, normalizeFalco } from '../gateway/intake/falco';
 import { normalizeSecretScanning, secretScanningAlertSchema } from '../gateway/intake/github';
 import { incidentIdFor } from '../gateway/intake/processor';

@@ -12,7 +12,7 @@ import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../c
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
 import { startHarness, type Harness } from './support/harness';
-import { grantsIn, testCatalogueFile, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogueFile, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { waitFor } from './support/wait';

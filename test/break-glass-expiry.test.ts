@@ -11,7 +11,7 @@ import { grantBindingName, EXPIRES_AT_ANNOTATION } from '../activities/kubernete
 import { decide, getStatus, getTimeline, INCIDENT_WORKFLOW, sendCommand } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { RecordingNotifier } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';

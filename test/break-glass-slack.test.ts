@@ -10,7 +10,7 @@ import type { IncidentStatus } from '../workflows';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { startHarness, TEST_POLICIES, type Harness } from './support/harness';
 import { startSlackGateway, type SlackGateway } from './support/slack-gateway';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { blockActionBody, slashCommandBody } from './support/slack-requests';

@@ -19,11 +19,12 @@ import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { runCli, runCliWith } from './support/cli';
 import { startHarness, type Harness } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { waitForGate } from './support/gates';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const USER = 'alice@example.com';
 let cp: ControlPlane;
@@ -388,22 +389,22 @@ describe('break-glass', () => {
     expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: false, summary: expect.stringContaining('already grants') });
 
     const other = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-other' });
-    await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+    await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
     const undo = { incidentId: 'inc-other', action: 'kubeRevokeGrant', target: '', args: { binding: args.binding, namespace: ns }, dryRun: false, reason: 'test', requestedBy: 'test' };
-    await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+    await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
 
     const mine = { ...undo, incidentId: 'inc-idem' };
     expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: true });
     expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: false, summary: expect.stringContaining('already gone') });
     const extend = approved('kubeExtendGrant', '', { binding: args.binding, namespace: ns, expiresAt: new Date().toISOString() }, { incidentId: 'inc-idem' });
-    await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: 'BindingMissing' });
+    await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingMissing });
   });
 
   it('fails the step with the API server’s reason when the worker may not bind the role (403)', async () => {
     const args: GrantArgs = { binding: grantBindingName('inc-403'), clusterRole: 'cluster-admin', user: 'erin', namespace: ns, durationMs: 60_000 };
     const env = new MockActivityEnvironment({ activityType: 'kubeGrantAccess' }, quiet);
     const err = await env.run(acts().kubeGrantAccess, approved('kubeGrantAccess', '', args, { incidentId: 'inc-403' })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ type: 'KubernetesRejected', nonRetryable: true });
+    expect(err).toMatchObject({ type: FAILURE_TYPES.KubernetesRejected, nonRetryable: true });
     expect((err as Error).message).toMatch(/^Kubernetes refused creating RoleBinding .*: 403 /);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { bearer, cancelAll, deliverGitHub, fixture, githubLeak, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';

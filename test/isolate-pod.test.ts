@@ -12,7 +12,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_LABEL, quarantinePolicyName } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';

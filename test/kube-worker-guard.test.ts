@@ -10,7 +10,7 @@ import {
   type KubeConfig, type V1ClusterRoleBinding, type V1NetworkPolicy, type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantBinding, grantBindingName, type GrantArgs } from '../activities/kubernetes/breakglass';
+import { grantBinding, grantBindingName, type GrantArgs } from '../activities/kubernetes/break-glass';
 import { quarantinePolicy } from '../activities/kubernetes/isolate';
 import { rollbackPatch } from '../activities/kubernetes/revisions';
 import type { ControlPlane } from './support/kube/control-plane';

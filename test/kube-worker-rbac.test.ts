@@ -8,7 +8,7 @@ import {
   setHeaderOptions, type KubeConfig, type V1ResourceAttributes, type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantBinding, grantBindingName } from '../activities/kubernetes/breakglass';
+import { grantBinding, grantBindingName } from '../activities/kubernetes/break-glass';
 import { quarantinePolicy } from '../activities/kubernetes/isolate';
 import type { ControlPlane } from './support/kube/control-plane';
 import { createDeployment, createPod, rawGet, REVISION_ANNOTATION, statusOf } from './support/kube/objects';

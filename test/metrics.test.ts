@@ -9,6 +9,7 @@ import { startGateway, type RunningGateway } from '../gateway/server';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 let h: Harness;
 let gateway: RunningGateway;
@@ -58,7 +59,7 @@ it('counts incidents by outcome, refusals by reason, durations, and failed activ
   expect(text).toContain('tourniquet_approval_refusals_total{reason="ApproverNotEligible"} 1');
   expect(text).toMatch(/tourniquet_time_to_contain_seconds_count\{playbook="demo",mode="live"\} 1/);
   expect(text).toMatch(/tourniquet_time_to_approve_seconds_count\{playbook="demo",mode="drill"\} 1/);
-  expect(text).toContain('tourniquet_activity_failures_total{system="approvals",type="UnknownPolicy"}');
+  expect(text).toContain(`tourniquet_activity_failures_total{system="approvals",type="${FAILURE_TYPES.UnknownPolicy}"}`);
 });
 
 it('counts a notification delivered twice (a retried notify) once, and each run of an incident id', async () => {

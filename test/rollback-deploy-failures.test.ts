@@ -16,8 +16,8 @@ import { rollbackPatch } from '../activities/kubernetes/revisions';
 import { rolloutState } from '../activities/kubernetes/rollout';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import { playbooks } from '../playbooks';
-import { alertRoutes } from '../playbooks/routes';
-import { compileRoutes, findRoute } from '../playbooks/routing';
+import { alertRoutes } from '../gateway/intake/routes';
+import { compileRoutes, findRoute } from '../gateway/intake/routing';
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
 import { startHarness, type Harness } from './support/harness';
@@ -26,6 +26,7 @@ import { REVISION, startDeploymentController, type DeploymentController } from '
 import { clientAs, statusOf } from './support/kube/objects';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 let cp: ControlPlane;
 let admin: KubeConfig;
@@ -102,7 +103,7 @@ describe('refused before anyone is asked', () => {
     const s = await failed(await start(name));
     expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first \\(kubectl rollout resume deployment/${name} -n ${ns}\\)`));
     expect(s.gates).toEqual([]);
-    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: 'DeploymentPaused', targetRevision: 2 });
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 2 });
     expect(await imageOf(name)).toBe('registry.example/api:v3');
   });
 
@@ -112,7 +113,7 @@ describe('refused before anyone is asked', () => {
     const s = await failed(await start(name, { toRevision: 3 }));
     expect(s.outcome).toContain(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first`);
     expect(s.gates).toEqual([]);
-    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: 'DeploymentPaused', targetRevision: 3 });
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 3 });
     expect((await getTimeline(h.client, s.id)).some((e) => e.kind === 'verify.passed')).toBe(false);
   });
 
@@ -159,7 +160,7 @@ describe('API failures', () => {
     const patch = workerApps.patchNamespacedDeployment({ name, namespace: ns, body: rollbackPatch(stale, previous) }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
     const err = await patch.catch((e: unknown) => e);
     expect(await statusOf(Promise.reject(err))).toBe(409);
-    expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: 'KubernetesUnavailable' });
+    expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.KubernetesUnavailable });
     expect(await imageOf(name)).toBe('registry.example/api:v4');
   });
 });

@@ -21,6 +21,7 @@ import type { ControlPlane } from './support/kube/control-plane';
 import { startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
 import { startWorkerCluster } from './support/kube/worker-cluster';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const REPO = 'acme/shop';
 const ENV = 'staging';
@@ -242,9 +243,9 @@ describe('GitHub deployment statuses', () => {
     const run = () => new MockActivityEnvironment({ activityType: 'githubRecordRollback' }, { logger: new DefaultLogger('ERROR') })
       .run(activities.githubRecordRollback, approved('githubRecordRollback', `${REPO}/environments/${ENV}`, args));
     fake.failNext('repos/create-deployment-status', { status: 409 });
-    await expect(run()).rejects.toMatchObject({ nonRetryable: false, type: 'GitHubUnavailable', message: expect.stringContaining('409 conflict') });
+    await expect(run()).rejects.toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.GitHubUnavailable, message: expect.stringContaining('409 conflict') });
     fake.failNext('repos/create-deployment-status', { status: 429, retryAfter: 7 });
-    await expect(run()).rejects.toMatchObject({ type: 'GitHubRateLimited', nextRetryDelay: '7s' });
+    await expect(run()).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubRateLimited, nextRetryDelay: '7s' });
     expect(statusesOf(ids[2]!)).toHaveLength(1);
   });
 });

@@ -22,6 +22,7 @@ import { startHarness, type Harness } from './support/harness';
 import type { ControlPlane } from './support/kube/control-plane';
 import { REVISION, runPods, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
 import { startWorkerCluster } from './support/kube/worker-cluster';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 let cp: ControlPlane;
@@ -256,7 +257,7 @@ describe('rollback-deploy', () => {
       const approvedArgs = status.gates[0]!.args as { fromTemplate: string; replicaSet: string };
       const args = { namespace: ns, deployment: name, fromRevision: null, fromTemplate: approvedArgs.fromTemplate, toRevision: 2, replicaSet: approvedArgs.replicaSet };
       const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
-      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: 'DeploymentChanged', nonRetryable: true });
+      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: FAILURE_TYPES.DeploymentChanged, nonRetryable: true });
       expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
     } finally {
       controller.lag(name, false);

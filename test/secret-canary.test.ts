@@ -25,7 +25,7 @@ import { startFakeSlack, type FakeSlack } from './support/fake-slack';
 import { TEST_POLICIES } from './support/harness';
 import { codecCall, decodedText, payloadsOf } from './support/history';
 import { post } from './support/intake';
-import { testCatalogueFile } from './support/kube/breakglass';
+import { testCatalogueFile } from './support/kube/break-glass';
 import { startWorkerCluster, type WorkerCluster } from './support/kube/worker-cluster';
 import { freePort } from './support/ports';
 import { waitFor } from './support/wait';

@@ -4,8 +4,7 @@
 import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
-import type { AlertBatch } from './messages';
-import type { AlertRef, IncidentRequest } from './request';
+import type { AlertBatch, AlertRef, IncidentRequest } from './request';
 import { AlertIdentities } from './alert-identities';
 import type { TrustSnapshot } from './signatures/trust';
 import type { CancelRequest } from './cancel';

@@ -15,7 +15,6 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { EngineActivities } from './contracts';
-import { ApprovalDeniedType, InvalidIncidentRequestType } from './errors';
 import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
 import { messageOf, NotificationQueue } from './notifications';
@@ -23,8 +22,9 @@ import type { PlaybookRegistry } from './playbook';
 import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
 import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
-import { CommandInbox, registerCommandHandler } from './commands';
-import { registerCancelHandler } from './cancel';
+import { CommandInbox } from './commands';
+import { registerCancelHandler, registerCommandHandler } from './command-handlers';
+import { FAILURE_TYPES } from './failure-types';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -33,13 +33,16 @@ const { notify } = proxyActivities<EngineActivities>({
 });
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, InvalidIncidentRequestType);
+  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
 }
 
 function earliest(times: (string | undefined)[]): number | undefined {
   const ms = times.filter((t): t is string => !!t).map((t) => Date.parse(t));
   return ms.length ? Math.min(...ms) : undefined;
 }
+
+/** The incident workflow's signature, for clients that start it (they need not load the worker's bundle entry). */
+export type IncidentWorkflow = ReturnType<typeof createIncidentWorkflow>;
 
 /** The worker builds the workflow from its playbook registry (see worker/workflows.ts). */
 export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
@@ -51,7 +54,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!playbook) {
       throw ApplicationFailure.nonRetryable(
         `unknown playbook "${request.playbook}"; known: ${Object.keys(playbooks).join(', ')}`,
-        InvalidIncidentRequestType,
+        FAILURE_TYPES.InvalidIncidentRequest,
       );
     }
     const params = playbook.params.safeParse(request.params);
@@ -136,13 +139,13 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         });
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
-      } else if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
+      } else if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) {
         finish(incident, notifier, 'denied', err.message);
       } else {
         await runCompensations(incident, compensations);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
-        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, 'IncidentFailed');
+        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, FAILURE_TYPES.IncidentFailed);
       }
     }
     await notifier.drain();

@@ -16,6 +16,7 @@ export type { ClockView } from './containment-clock';
 export { verifyChain, type LedgerEntry, type EvidenceRef } from './evidence-ledger';
 export { actionDigest, canonicalJson, sha256Hex } from './canonical';
 export * from './errors';
+export { FAILURE_TYPES, type FailureType } from './failure-types';
 export { parseDuration } from './durations';
 export * from './signatures/sshsig';
 export { decisionStatement, commandStatement, type DecisionClaim, type CommandClaim } from './signatures/statements';

@@ -6,6 +6,7 @@ import type { Directory } from './directory';
 import type { PolicyBook } from './policies';
 import { trustSnapshot, type TrustConfig } from './signers';
 import { parsePublicKey } from '../../workflows';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export function createApprovalActivities(deps: { policies: PolicyBook; directory: Directory; store: EvidenceStore; trust: TrustConfig }) {
   return {
@@ -22,7 +23,7 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
           const failure = err instanceof ApplicationFailure ? err : undefined;
           throw ApplicationFailure.create({
             message: `cannot resolve the approvers of policy ${policy.name}: ${(err as Error).message}`,
-            type: 'ApproverResolutionFailed',
+            type: FAILURE_TYPES.ApproverResolutionFailed,
             cause: err as Error,
             // the cause's verdict stands: a 429 waits its Retry-After, a refusal is not retried
             nonRetryable: failure?.nonRetryable ?? false,

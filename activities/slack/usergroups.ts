@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 import type { WebClient } from '@slack/web-api';
 import type { SlackGroupMembers } from '../approvals/directory';
 import { slackCall } from './client';
@@ -16,7 +17,7 @@ export function slackGroupMembers(client: WebClient): SlackGroupMembers {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(ApplicationFailure.retryable(`Slack did not answer usergroups.users.list within ${LOOKUP_DEADLINE_MS / 1000}s`, 'SlackUnavailable')),
+        () => reject(ApplicationFailure.retryable(`Slack did not answer usergroups.users.list within ${LOOKUP_DEADLINE_MS / 1000}s`, FAILURE_TYPES.SlackUnavailable)),
         LOOKUP_DEADLINE_MS,
       );
     });

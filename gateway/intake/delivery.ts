@@ -14,7 +14,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { prepareAlertRef, prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
 import { INCIDENT_WORKFLOW } from '../../client/incidents';
-import type { incidentWorkflow } from '../../worker/workflows';
+import type { IncidentWorkflow } from '../../workflows/incident';
 import { alertsSignal, MAX_BATCH_KEYS, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
 import type { Batch, OpenStatus, ResolveStatus } from './coalescer';
 import { TemporalUnavailableError } from './unavailable';
@@ -84,7 +84,7 @@ export class IncidentDelivery {
       if (tryStart) {
         const first = signals[0]?.sample[0] ?? (await prepareAlertRef(batch.sample[0]!.ref));
         try {
-          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
+          await this.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
             workflowId: incidentId,
             taskQueue: this.taskQueue,
             args: [

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { findRoute, type CompiledRoute } from '../../playbooks/routing';
+import { findRoute, type CompiledRoute } from './routing';
 import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import { alertKeyOf, stableId, type IntakeAlert } from './alert';

@@ -19,9 +19,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 import { playbooks as registry } from '../../playbooks';
-import { alertRoutes } from '../../playbooks/routes';
+import { alertRoutes } from './routes';
 import { DRILL_HEADER } from '../../client/drills/run';
-import { compileRoutes, type IntakeSource } from '../../playbooks/routing';
+import { compileRoutes, type IntakeSource } from './routing';
 import { MAX_BATCH_KEYS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
@@ -48,7 +48,7 @@ export interface IntakeDeps {
   /** the workers' task queue: incidents started here run there */
   taskQueue: string;
   config: IntakeConfig;
-  /** routing rules (default: playbooks/routes.ts), validated now */
+  /** routing rules (default: ./routes.ts), validated now */
   routes?: unknown;
   playbooks?: PlaybookRegistry;
   logger?: IntakeLogger;

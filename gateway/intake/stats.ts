@@ -2,7 +2,7 @@
  * In-memory intake counters, per source and outcome, served at GET /alerts/stats (Prometheus
  * metrics come later). Per gateway process: several gateways each count their own.
  */
-import type { IntakeSource } from '../../playbooks/routing';
+import type { IntakeSource } from './routing';
 
 export const OUTCOMES = [
   'new',

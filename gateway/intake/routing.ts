@@ -7,7 +7,7 @@
  * field with a value, any of a list of values, or a regular expression; a missing field never matches.
  */
 import { z } from 'zod';
-import type { PlaybookRegistry } from '../workflows';
+import type { PlaybookRegistry } from '../../workflows';
 import { compileExpression, compileTemplate, TemplateError, type Expression, type Template } from './route-templates';
 
 export const INTAKE_SOURCES = ['falco', 'alertmanager', 'github', 'generic'] as const;
