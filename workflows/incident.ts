@@ -25,6 +25,7 @@ import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
 import { CommandInbox, registerCommandHandler } from './commands';
 import { registerCancelHandler } from './cancel';
+import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -60,6 +61,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const memo = (state: IncidentState) => upsertMemo({ state });
     const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
     const notifier = new Notifier(incident, notify);
+    const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
 
     setHandler(statusQuery, () => incident.status());
@@ -84,6 +86,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
           firing: incident.alerts.firing,
           resolved: incident.alerts.resolved,
         });
+        lifecycle.afterAlerts(batch);
         return;
       }
       const fresh = incident.countAlerts(batch);
@@ -94,6 +97,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         first_seen: batch.firstSeen,
         last_seen: batch.lastSeen,
       });
+      lifecycle.afterAlerts(batch);
     });
 
     const now = Date.now();
@@ -121,7 +125,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         inbox.close();
         running = false;
       }
-      finish(incident, notifier, 'resolved', 'playbook completed');
+      finish(incident, notifier, ...lifecycle.outcome('resolved', 'playbook completed'));
     } catch (err) {
       // Temporal's own cancel, or a person's (signed): the playbook stopped at its next wait or step.
       if (isCancellation(err) || incident.cancelRequest) {
@@ -136,9 +140,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
       } else if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
-        finish(incident, notifier, 'denied', err.message);
+        finish(incident, notifier, ...lifecycle.outcome('denied', err.message));
       } else {
         await runCompensations(incident, compensations);
+        recordFailureCause(incident, params.data, err);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
         throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, 'IncidentFailed');

@@ -8,6 +8,7 @@ import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
 import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
 import { approvalDenied, verificationFailed } from './errors';
+import { withdrawnFailure } from './alert-lifecycle';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type Notifier } from './notifications';
@@ -87,6 +88,8 @@ export function createPlaybookContext<P>(
 
     async destructive(step) {
       if (incident.cancelRequest) throw incidentCancelled();
+      const withdrawn = withdrawnFailure(incident);
+      if (withdrawn) throw withdrawn;
       const { policy, evidence, trust } = await resolveApprovalPolicy({
         incidentId: incident.id,
         playbook: playbook.name,
