@@ -277,7 +277,9 @@ export class Coalescer<C, S> {
     entry.flushing = this.deps
       .flush(entry.key, entry.context, batch)
       .then(
-        () => {
+        (status) => {
+          // the incident closed and its route opens no new run: the window ends with it
+          if (status === 'suppressed' && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
           this.counters.flushes += 1;
           this.counters.flushedAlerts += batch.count;
           if (waiters.length === 0) entry.windowMs = Math.min(entry.windowMs * 2, this.deps.maxWindowMs);

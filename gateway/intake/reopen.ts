@@ -32,7 +32,8 @@ const ROUTED_ID = /^inc-([a-z0-9][a-z0-9-]*)-[0-9a-f]{16}$/;
 const seconds = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 2 * HOUR ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / HOUR)} h`);
 
 export class ReopenGuard {
-  private readonly cache = new Map<string, { suppression: Suppression; until: number }>();
+  /** `request`: a suppression for this request only (a FAILED run's cause is compared by it) */
+  private readonly cache = new Map<string, { suppression: Suppression; until: number; request?: string }>();
   private readonly rules: Map<string, ReopenRules>;
 
   constructor(
@@ -63,13 +64,14 @@ export class ReopenGuard {
     const rules = this.rulesFor(incidentId);
     if (rules === undefined) return undefined;
     const known = this.cached(incidentId);
-    if (known) return known;
-    const suppression = await this.decide(incidentId, request, rules);
-    if (suppression) this.remember(incidentId, suppression);
+    const digest = this.digest(request);
+    if (known && (known.reason !== 'failed-cause-unchanged' || this.cache.get(incidentId)?.request === digest)) return known;
+    const suppression = await this.decide(incidentId, digest, rules);
+    if (suppression) this.remember(incidentId, suppression, digest);
     return suppression;
   }
 
-  private async decide(incidentId: string, request: IncidentRequestInput, rules: ReopenRules): Promise<Suppression | undefined> {
+  private async decide(incidentId: string, digest: string | undefined, rules: ReopenRules): Promise<Suppression | undefined> {
     const route = ROUTED_ID.exec(incidentId)![1];
     if (rules === false) {
       return { reason: 'reopen-off', message: `incident ${incidentId} is closed and route ${route} never reopens it (reopen: false); a person can start a new run with tourniquet start --id ${incidentId}` };
@@ -87,7 +89,7 @@ export class ReopenGuard {
     if (last.status.name === 'FAILED') {
       const cause = last.memo?.[CAUSE_MEMO] as RunCause | undefined;
       const retryAt = rules.failedRetryMs === undefined ? undefined : closedAt + rules.failedRetryMs;
-      if (cause?.request && cause.request === this.digest(request) && (retryAt === undefined || now < retryAt)) {
+      if (cause?.request && cause.request === digest && (retryAt === undefined || now < retryAt)) {
         const until = retryAt === undefined ? undefined : new Date(retryAt).toISOString();
         return {
           reason: 'failed-cause-unchanged',
@@ -123,13 +125,13 @@ export class ReopenGuard {
     return starts;
   }
 
-  private remember(incidentId: string, suppression: Suppression): void {
+  private remember(incidentId: string, suppression: Suppression, request: string | undefined): void {
     if (this.cache.size >= CACHE_MAX) {
       const now = this.now();
       for (const [id, hit] of this.cache) if (hit.until <= now) this.cache.delete(id);
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
     }
     const until = suppression.until ? Math.min(Date.parse(suppression.until), this.now() + CACHE_MS) : this.now() + CACHE_MS;
-    this.cache.set(incidentId, { suppression, until });
+    this.cache.set(incidentId, { suppression, until, ...(request ? { request } : {}) });
   }
 }
