@@ -13,8 +13,10 @@
 import { z } from 'zod';
 import { parseDuration } from '../workflows';
 
+/** parseDuration, and zero ("0s": no quiet period at all) */
+const durationMs = (v: string): number | undefined => (/^\s*0+\s*(ms|s|m|h|d)?\s*$/.test(v) ? 0 : parseDuration(v));
 const duration = (what: string) =>
-  z.string().refine((v) => parseDuration(v) !== undefined, `${what}: a duration such as "90s", "15m" or "4h"`);
+  z.string().refine((v) => durationMs(v) !== undefined, `${what}: a duration such as "0s", "90s", "15m" or "4h"`);
 
 export const reopenSchema = z.union([
   // never: a closed incident stays closed for as long as Temporal keeps its last run
@@ -66,9 +68,9 @@ export function compileLifecycle(rule: { reopen?: z.input<typeof reopenSchema>; 
     parsed === false
       ? false
       : {
-          quietMs: parseDuration(parsed.quietPeriod)!,
+          quietMs: durationMs(parsed.quietPeriod)!,
           maxPerHour: parsed.maxPerHour,
-          failedRetryMs: parsed.failedRetryAfter === 'never' ? undefined : parseDuration(parsed.failedRetryAfter)!,
+          failedRetryMs: parsed.failedRetryAfter === 'never' ? undefined : durationMs(parsed.failedRetryAfter)!,
         };
   return { reopen, onResolved: rule.onResolved ?? 'note' };
 }
