@@ -85,6 +85,12 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
+    // A closed incident whose route opened no new run a moment ago (remembered ≤ 10 s): a storm of
+    // re-sends is answered here, without preparing a request or asking Temporal for each one. Not
+    // a FAILED run's unchanged cause: that holds for one request only, and this alert may ask another.
+    const held = this.deps.delivery.suppression(incidentId);
+    if (held && held.reason !== 'failed-cause-unchanged') return this.opened(alert, 'suppressed', incidentId, route);
+
     // A repeat of an incident this gateway is already counting: no params to render, it joins.
     const repeat = this.deps.coalescer.repeat(incidentId, item, durable);
     if (repeat) return this.opened(alert, await repeat, incidentId, route);

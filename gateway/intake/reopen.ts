@@ -6,8 +6,9 @@
  * Everything it reads is in Temporal, so the answer survives gateway restarts and is the same on
  * every replica: the last run's status, close time and memo (a FAILED run records its cause there:
  * workflows/run-cause.ts) by describe, and the runs started in the last hour by a visibility query.
- * Suppressions are remembered for a few seconds per incident, so a storm of re-sends to a closed
- * incident costs one signal each (which finds it closed), not three more round trips.
+ * Suppressions are remembered for at most 10 s per incident (never past their `until`): the
+ * processor answers re-sends from that memory, so a storm against a closed incident costs Temporal
+ * one describe and one visibility query per 10 s, not a round trip per alert.
  */
 import type { Client } from '@temporalio/client';
 import type { ReopenRules } from '../../playbooks/route-lifecycle';
