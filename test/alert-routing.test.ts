@@ -32,6 +32,39 @@ describe('routing rules are checked at start-up', () => {
     expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual(['falco-shell', 'am-suspicious-egress', 'am-rollback-deploy', 'github-secret-leak', 'generic-demo']);
   });
 
+  it('takes lifecycle rules, with defaults, and refuses a route that sets a param only a person may', () => {
+    const [plain, tuned, never] = compileRoutes(
+      [
+        base,
+        { ...base, name: 'tuned', reopen: { quietPeriod: '0s', maxPerHour: 10, failedRetryAfter: 'never' }, onResolved: 'withdraw' },
+        { ...base, name: 'never', reopen: false },
+      ],
+      playbooks,
+    );
+    expect(plain!.lifecycle).toEqual({ reopen: { quietMs: 900_000, maxPerHour: 3, failedRetryMs: 14_400_000 }, onResolved: 'note' });
+    expect(tuned!.lifecycle).toEqual({ reopen: { quietMs: 0, maxPerHour: 10, failedRetryMs: undefined }, onResolved: 'withdraw' });
+    expect(never!.lifecycle.reopen).toBe(false);
+    expect(compileRoutes(alertRoutes, playbooks).find((r) => r.name === 'am-rollback-deploy')!.lifecycle.onResolved).toBe('withdraw');
+
+    const message = problems([
+      { ...base, reopen: { quietPeriod: 'soon', maxPerHour: 0 } },
+      { ...base, name: 'resolved', onResolved: 'forget' },
+      {
+        ...base,
+        name: 'undo',
+        source: 'alertmanager',
+        match: {},
+        playbook: 'rollback-deploy',
+        params: { namespace: '{{ namespace }}', deployment: '{{ deployment }}', undoRollback: true },
+        dedupKey: ['namespace'],
+      },
+    ]);
+    expect(message).toContain('rule 1 (shell).reopen.quietPeriod: quietPeriod: a duration such as "0s", "90s", "15m" or "4h"');
+    expect(message).toMatch(/rule 1 \(shell\)\.reopen\.maxPerHour: Too small/);
+    expect(message).toMatch(/rule 2 \(resolved\)\.onResolved: Invalid option/);
+    expect(message).toContain('rule 3 (undo).params.undoRollback: only a person may set "undoRollback" (tourniquet start rollback-deploy --param undoRollback=…); an alert route cannot');
+  });
+
   it('names the rule and the field of every problem', () => {
     const message = problems([
       base,

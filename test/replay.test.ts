@@ -88,6 +88,21 @@ describe('fresh histories replay', () => {
     });
   });
 
+  // The lifecycle paths (alert-lifecycle.ts: patched notifications, a gate withdrawn from a signal handler)
+  const alert = { source: 'alertmanager', title: 'ErrorBudgetBurn', key: 'k-replay-1' };
+  it('every alert resolved: the request noted, then withdrawn on a route that withdraws', async () => {
+    await run('alerts-noted', { playbook: 'demo', params: { service: 'replay-noted' }, alerts: [alert] }, async (id) => {
+      const handle = h.client.workflow.getHandle(id);
+      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved', lastSeen: new Date().toISOString() });
+      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key] });
+      await waitFor('firing again', async () => (await getStatus(h.client, id)).alerts.firing === 1);
+      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'recovered' });
+    });
+    await run('alerts-withdrawn', { playbook: 'demo', params: { service: 'replay-withdrawn' }, alerts: [alert], lifecycle: { onResolved: 'withdraw' } }, async (id) => {
+      await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved' });
+    });
+  });
+
   it('drill', async () => {
     await run('drill', { playbook: 'demo', mode: 'drill', params: { service: 'replay-drill' } }, async (id) => {
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });

@@ -152,8 +152,23 @@ describe('rollback-deploy', () => {
     expect(skipped).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
     expect((await read(name)).metadata!.generation).toBe(after.metadata!.generation);
 
-    // Undoing again would re-deploy the bad revision (kubectl's semantics): the next gate says so.
-    const next = await waitForGate(h.client, await start(name));
+    // A new run right after (the error-rate alert still firing) would undo that rollback, re-deploying
+    // the bad revision (kubectl's semantics): refused before anyone is asked, and recorded.
+    const undo = await start(name);
+    await h.client.workflow.getHandle(undo).result().catch(() => undefined);
+    open.delete(undo);
+    const refused = await getStatus(h.client, undo);
+    expect(refused.state).toBe('failed');
+    expect(refused.outcome).toBe(
+      `revision 4 of deployment ${ns}/${name} is itself a rollback (it re-deployed revision 2); rolling it back would re-deploy what that rollback removed: refused. ` +
+        'A person who means it starts rollback-deploy with --param undoRollback=true, or names --param toRevision=N',
+    );
+    expect(refused.gates).toEqual([]);
+    expect(refused.evidence.map((e) => e.name)).toEqual([`deployment ${ns}/${name}: spec, status, revision history (ReplicaSets), images and digests`]);
+    expect(await imageOf(name)).toBe('registry.example/shop:v2');
+
+    // A person who asks for it explicitly gets the gate, which says what it undoes.
+    const next = await waitForGate(h.client, await start(name, { params: { undoRollback: true } }));
     expect(next.gates[0]!.step).toMatch(/from revision 4 \(app=registry.example\/shop:v2\) to revision 3 \(app=registry.example\/shop:v3\), as kubectl rollout undo does; note: revision 4 itself re-deployed revision 2, so this undoes that rollback$/);
   });
 

@@ -6,6 +6,7 @@ import type { GateView } from './approval-gate';
 import type { EvidenceRef } from './evidence-ledger';
 import type { IncidentState } from './incident-state';
 import type { ApprovalPolicy, IncidentMode } from './request';
+import type { AlertResolution } from './alert-resolution';
 import type { TrustSnapshot } from './signatures/trust';
 
 export interface IncidentHeader {
@@ -15,6 +16,9 @@ export interface IncidentHeader {
   mode: IncidentMode;
   requester: string;
   state: IncidentState;
+  /** the incident's alert counts, when it has alerts: numbers only, so every notification stays small */
+  alerts?: { distinct: number; total: number; firing: number; resolved: number; exact: boolean };
+  resolution?: AlertResolution;
 }
 
 export type NotificationKind =
@@ -28,7 +32,9 @@ export type NotificationKind =
   | 'action.started'
   | 'incident.contained'
   | 'incident.update'
-  | 'incident.finished';
+  | 'incident.finished'
+  /** every alert resolved (or one fires again) while a gate is open: its request shows it */
+  | 'alerts.resolution';
 
 /**
  * What notifiers left behind for later notifications to find, e.g. `slack.thread` → the incident's

@@ -47,6 +47,8 @@ export const FAILURE_TYPES = {
   KubernetesRejected: 'KubernetesRejected',
   /** the API server could not be reached or failed; retryable */
   KubernetesUnavailable: 'KubernetesUnavailable',
+  /** rollback-deploy: the default target would roll back a rollback; a person must ask for it */
+  RollbackOfRollback: 'RollbackOfRollback',
   /** isolate-pod: another incident already quarantined this pod */
   AlreadyQuarantined: 'AlreadyQuarantined',
   /** rollback-deploy: the revision to roll back to is not in the Deployment's history */

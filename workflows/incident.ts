@@ -25,6 +25,7 @@ import { registerDecisionHandlers } from './decision-handlers';
 import { CommandInbox } from './commands';
 import { registerCancelHandler, registerCommandHandler } from './command-handlers';
 import { FAILURE_TYPES } from './failure-types';
+import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -63,6 +64,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const memo = (state: IncidentState) => upsertMemo({ state });
     const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
     const notifier = new NotificationQueue(incident, notify);
+    const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
 
     setHandler(statusQuery, () => incident.status());
@@ -88,6 +90,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
           firing: incident.alerts.firing,
           resolved: incident.alerts.resolved,
         });
+        lifecycle.afterAlerts(batch);
         return;
       }
       const fresh = incident.countAlerts(batch);
@@ -98,6 +101,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         first_seen: batch.firstSeen,
         last_seen: batch.lastSeen,
       });
+      lifecycle.afterAlerts(batch);
     });
 
     const now = Date.now();
@@ -125,7 +129,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         inbox.close();
         running = false;
       }
-      finish(incident, notifier, 'resolved', 'playbook completed');
+      finish(incident, notifier, ...lifecycle.outcome('resolved', 'playbook completed'));
     } catch (err) {
       // Temporal's own cancel, or a person's (signed): the playbook stopped at its next wait or step.
       if (isCancellation(err) || incident.cancelRequest) {
@@ -140,9 +144,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
       } else if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) {
-        finish(incident, notifier, 'denied', err.message);
+        finish(incident, notifier, ...lifecycle.outcome('denied', err.message));
       } else {
         await runCompensations(incident, compensations);
+        recordFailureCause(incident, params.data, err);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
         throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, FAILURE_TYPES.IncidentFailed);

@@ -7,7 +7,7 @@ import type { EngineActivities, IncidentHeader, IncidentNotification, Notificati
 import type { Incident } from './incident-state';
 
 export function incidentHeader(incident: Incident): IncidentHeader {
-  return {
+  const header: IncidentHeader = {
     id: incident.id,
     title: incident.title,
     playbook: incident.request.playbook,
@@ -15,6 +15,10 @@ export function incidentHeader(incident: Incident): IncidentHeader {
     requester: incident.request.requester,
     state: incident.state,
   };
+  const { distinct, total, firing, resolved, exact } = incident.alerts;
+  if (distinct > 0 || total > 0) header.alerts = { distinct, total, firing, resolved, exact };
+  if (incident.resolution) header.resolution = { ...incident.resolution };
+  return header;
 }
 
 /**

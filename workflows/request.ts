@@ -38,6 +38,8 @@ export const incidentRequestSchema = z.object({
   receivedAt: isoTime.optional(),
   /** a named policy from the worker's policy file; the playbook's default when absent */
   policy: z.string().min(1).max(100).optional(),
+  /** from the alert route: what every distinct alert resolving does (absent: `note`); see alert-lifecycle.ts */
+  lifecycle: z.object({ onResolved: z.enum(['note', 'withdraw']) }).optional(),
 });
 export type IncidentRequest = z.infer<typeof incidentRequestSchema>;
 export type IncidentRequestInput = z.input<typeof incidentRequestSchema>;

@@ -9,6 +9,7 @@ import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
 import type { ActionResult, ApprovedAction, EvidenceRequest, PolicyRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
 import { noteEligibility, pendingGroups, resolvePolicy, resolveWhileOpen } from './eligibility';
 import { approvalDenied, verificationFailed } from './errors';
+import { withdrawnFailure } from './alert-lifecycle';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type NotificationQueue } from './notifications';
@@ -83,6 +84,8 @@ export function createPlaybookContext<P>(
 
     async destructive(step) {
       if (incident.cancelRequest) throw incidentCancelled();
+      const withdrawn = withdrawnFailure(incident);
+      if (withdrawn) throw withdrawn;
       const policyRequest: PolicyRequest = {
         incidentId: incident.id,
         playbook: playbook.name,

@@ -50,6 +50,10 @@ export class SlackNotifier implements Notifier {
       case 'approval.vote':
         if (gate) await this.upsertGate(event, gate);
         return refs;
+      case 'alerts.resolution':
+        // the open request shows it ("alert resolved 2 minutes ago"), and the thread says so
+        if (gate && event.refs[gateKey(gate)]) await this.upsertGate(event, gate);
+        break;
       case 'approval.closed':
         if (gate && event.refs[gateKey(gate)]) await this.upsertGate(event, gate);
         break;

@@ -7,6 +7,7 @@ import type { IntakeSource } from './routing';
 export const OUTCOMES = [
   'new',
   'joined',
+  'suppressed',
   'resolved',
   'no-open-incident',
   'no-route',

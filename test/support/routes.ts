@@ -22,6 +22,9 @@ export const DEMO_ROUTES: RouteRule[] = [
     params: { service: '{{ k8s.pod.label.app ?? k8s.pod.name | workload | slug }}' },
     title: 'Shell in container: {{ k8s.ns.name ?? hostname }}/{{ k8s.pod.name ?? container.id }}',
     dedupKey: ['rule', 'k8s.ns.name', 'k8s.pod.label.app ?? k8s.pod.name | workload'],
+    // the storm suite's repeats after a close open a new run at once; the reopen rules themselves
+    // are tested in intake-lifecycle
+    reopen: { quietPeriod: '0s', maxPerHour: 60 },
   },
   {
     name: 'test-am-egress',
@@ -42,6 +45,7 @@ export const DEMO_ROUTES: RouteRule[] = [
     // a route's own policy reaches the incident's gates (quorum 2 in the harness's policy file)
     policy: 'two-person',
     dedupKey: ['repository', 'alert.number'],
+    reopen: { quietPeriod: '0s', maxPerHour: 60 }, // as the shipped github-secret-leak route
   },
   {
     name: 'test-generic',
