@@ -8,11 +8,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
-import { startHarness, TEST_POLICIES, type Harness } from './support/harness';
+import { TEST_POLICIES, type Harness } from './support/harness';
 import { startSlackGateway, type SlackGateway } from './support/slack-gateway';
 import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 import { blockActionBody, slashCommandBody } from './support/slack-requests';
 import { waitFor } from './support/wait';
 
@@ -22,26 +21,26 @@ const INCIDENTS = 'C0INCIDENTS';
 const POLICIES = { ...TEST_POLICIES, people: { alice: { slack: 'U0ALICE' }, carol: { slack: 'U0CAROL' } } };
 const USER = 'alice@example.com';
 
-let cp: ControlPlane;
+let fake: FakeSlack;
+const kube = useKubeSuite({
+  setup: async () => {
+    fake = await startFakeSlack({ token: TOKEN });
+  },
+  harness: ({ ns }) => ({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url }, breakGlass: testCatalogue(ns) }),
+  teardown: async () => fake?.stop(),
+});
 let admin: KubeConfig;
 let ns: string;
-let fake: FakeSlack;
 let h: Harness;
 let gateway: SlackGateway;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  fake = await startFakeSlack({ token: TOKEN });
-  h = await startHarness({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url }, kubernetes: { kubeConfig: cluster.worker }, breakGlass: testCatalogue(ns) });
+  ({ admin, ns, h } = kube);
   gateway = await startSlackGateway(h, fake, { policies: POLICIES, token: TOKEN, secret: SECRET });
-}, 120_000);
+});
 
 afterAll(async () => {
   await gateway?.close();
-  await h?.stop();
-  await fake?.stop();
-  await cp?.stop();
 });
 
 const slack = (body: string) => gateway.post(body);

@@ -11,44 +11,34 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import { keyFileSigner } from '../client/signing';
-import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { runCli, runCliWith } from './support/cli';
-import { startHarness, type Harness } from './support/harness';
+import type { Harness } from './support/harness';
 import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 import { waitForGate } from './support/gates';
 import { waitFor } from './support/wait';
 import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const USER = 'alice@example.com';
-let cp: ControlPlane;
+const kube = useKubeSuite({ harness: ({ ns }) => ({ breakGlass: testCatalogue(ns) }) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
-const open = new Set<string>();
-
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  h = await startHarness({ kubernetes: { kubeConfig: worker }, breakGlass: testCatalogue(ns) });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-  // Grants left by a failed test must not make the next one pass.
-  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
+beforeAll(() => {
+  ({ admin, worker, ns, h } = kube);
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await cp?.stop();
+afterEach(async () => {
+  await kube.cancelOpen();
+  // Grants left by a failed test must not make the next one pass.
+  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
 });
 
 async function request(params: Record<string, unknown>, options: { mode?: 'live' | 'drill'; requester?: string } = {}) {
@@ -64,12 +54,6 @@ async function request(params: Record<string, unknown>, options: { mode?: 'live'
 async function approveTwice(id: string): Promise<void> {
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
-}
-
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
 }
 
 const granted = (id: string) => waitFor(`the grant of ${id}`, async () => (await getStatus(h.client, id)).state === 'contained' && getStatus(h.client, id));

@@ -9,7 +9,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../activities/kubernetes';
 import { classifyKubeError } from '../activities/kubernetes/errors';
 import { rollbackPatch } from '../activities/kubernetes/revisions';
@@ -20,38 +20,24 @@ import { alertRoutes } from '../gateway/intake/routes';
 import { compileRoutes, findRoute } from '../gateway/intake/routing';
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { REVISION, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
+import type { Harness } from './support/harness';
+import { REVISION, type DeploymentController } from './support/kube/deployment-controller';
 import { clientAs, statusOf } from './support/kube/objects';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 import { waitFor } from './support/wait';
 import { FAILURE_TYPES } from '../workflows/failure-types';
 
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, harness: () => ({}) });
+const { open } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
 let controller: DeploymentController;
-const open = new Set<string>();
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  controller = startDeploymentController(admin, ns);
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await controller?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns, h, controller } = kube);
 });
 
 async function deployed(tags: string[] = ['v1', 'v2', 'v3']): Promise<string> {

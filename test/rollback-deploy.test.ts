@@ -12,42 +12,27 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@ku
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import type { IncidentStatus } from '../workflows';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 import { waitForGate } from './support/gates';
 import { approved } from './support/github-leaks';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { REVISION, runPods, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
-import { startWorkerCluster } from './support/kube/worker-cluster';
-import { FAILURE_TYPES } from '../workflows/failure-types';
+import type { Harness } from './support/harness';
+import { REVISION, runPods, type DeploymentController } from './support/kube/deployment-controller';
+import { useKubeSuite } from './support/kube/suite';
 
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, harness: () => ({}) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
 let controller: DeploymentController;
-const open = new Set<string>();
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  controller = startDeploymentController(admin, ns);
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await controller?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns, h, controller } = kube);
 });
 
 /** A Deployment rolled out once per image, oldest first, as CI would have done it. */
@@ -70,11 +55,6 @@ async function start(deployment: string, options: { mode?: 'live' | 'drill'; par
   return id;
 }
 
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
-}
 
 const quiet = { logger: new DefaultLogger('ERROR') };
 const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store });
