@@ -1,4 +1,8 @@
-/** `npm run worker`: the worker alone, against the configured Temporal cluster. */
+/**
+ * `npm run worker`: the worker alone, against the configured Temporal cluster. It is one Node process
+ * (`node --import tsx worker/main.ts`, no tsx launcher in between), so SIGTERM from npm, systemd or
+ * Kubernetes reaches it and it drains before exiting (docs/running.md).
+ */
 import { IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { ConfigError, loadConfig, temporalAddress } from './config';
 import { createLogger } from './logger';
@@ -34,11 +38,13 @@ async function main(): Promise<void> {
     'worker running',
   );
   try {
+    // Returns once SIGTERM or SIGINT (the Runtime's shutdown signals) has let running tasks finish.
     await worker.run();
   } finally {
     await metricsServer?.close();
     await connection.close();
   }
+  logger.info('worker stopped');
 }
 
 main().catch((err: unknown) => {
