@@ -9,3 +9,6 @@ export const incidentWorkflow = createIncidentWorkflow(playbooks);
 
 /** Receipts of webhook deliveries: what makes a replayed delivery take no effect (gateway/intake/receipts.ts). */
 export { deliveryReceiptWorkflow } from '../workflows/delivery-receipt';
+
+/** The break-glass sweep, started by the worker's schedule (worker/sweep-schedule.ts). */
+export { breakGlassSweepWorkflow } from '../workflows/grant-sweep';
