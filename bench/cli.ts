@@ -52,7 +52,7 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
     return wall;
   };
   try {
-    const compiled = existsSync(join(projectRoot, 'dist/tourniquet.js'));
+    const compiled = existsSync(join(projectRoot, 'dist/tourniquet.cjs'));
     log(`\nCLI: a fresh process per call, ${options.runs} calls each (${compiled ? 'bin/tourniquet: compiled dist/ when fresh' : 'no dist/: bin/tourniquet runs the sources'})`);
 
     // Incidents waiting for an approval, opened beforehand: one for the status calls, one per approve.
