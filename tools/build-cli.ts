@@ -4,9 +4,8 @@
  * a second before the CLI does anything. One CommonJS file from esbuild, the Temporal client inside
  * it, every command's own modules initialised only when that command runs, starts in a fraction of
  * that; bin/tourniquet also keeps V8's code cache for it (dist/tourniquet.cjs.cache), so later runs
- * skip compiling it. Measured on this project's machine (bench/cli.ts): CommonJS with the code cache
- * took about 30% less CPU for `status` than an ES module bundle split into per-command chunks, and
- * bundling the packages about 40% less than leaving them to Node's resolver.
+ * skip compiling it. Measured on this project's machine (docs/development.md): CommonJS with the code
+ * cache took about 40% less CPU for `status` than an ES module bundle split into per-command chunks.
  *
  * dist/build-info.json lists every file the bundle was built from and when the build started:
  * bin/tourniquet runs dist/ only while none of them is newer, and the TypeScript through tsx
