@@ -6,17 +6,19 @@
  *   Each round is followed by the same round of the floor (./floor): a bare workflow of the same
  *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures.
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
- *      latency (./intake).
+ *      latency (./intake);
+ *   4. the CLI: `tourniquet --help`, `status` and `approve` as fresh processes (./cli).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
  * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
- * BENCH_ALERTS_CONCURRENCY (64), BENCH_TIMEOUT_S (420).
+ * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
 import { startFloor, type FloorRunner } from './floor/round';
 import { runRound, type RoundResult, type Sample } from './incident';
+import { runCliBench } from './cli';
 import { runIntakeBench } from './intake';
 import { startStack, type BenchStack } from './stack';
 import { mb, row, summarize } from './stats';
@@ -43,6 +45,8 @@ const config = {
   alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
   floor: intEnv('BENCH_FLOOR', 1) > 0,
+  cliRuns: intEnv('BENCH_CLI_RUNS', 20),
+  cliSourceRuns: intEnv('BENCH_CLI_SOURCE_RUNS', 3),
 };
 
 const log = (line: string) => console.log(line);
@@ -159,6 +163,8 @@ async function main(): Promise<void> {
         (server !== undefined && intakeStart !== undefined ? `, dev server ${(server - intakeStart).toFixed(1)} s` : ''),
     );
   }
+
+  if (config.cliRuns > 0) await runCliBench(stack, { runs: config.cliRuns, sourceRuns: config.cliSourceRuns }, log);
 
   const mem = process.memoryUsage();
   const peakRss = process.resourceUsage().maxRSS * 1024;

@@ -3,13 +3,15 @@
  * incidents and rules as `/breakglass` in Slack.
  */
 import { Command } from 'commander';
-import { sendCommand, startIncident, type CommandOutcome } from '../client';
-import type { connectClient } from '../worker/temporal-connection';
+import type { Client } from '@temporalio/client';
+import type { CommandOutcome } from '../client';
 import type { Config } from '../worker/config';
 import { cliSigner, KEY_OPTION } from './keys';
 import { breakGlassPlaybook } from '../playbooks/break-glass';
 
-type WithClient = <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>) => Promise<T>;
+type WithClient = <T>(fn: (client: Client, config: Config) => Promise<T>) => Promise<T>;
+// Loaded by the command that runs, not when the program is built (bin/tourniquet --help loads no client).
+const clientLib = () => import('../client');
 
 export interface CliHelpers {
   withClient: WithClient;
@@ -37,6 +39,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .option('--json', 'print JSON')
     .action(async (role: string, duration: string, opts) =>
       h.withClient(async (client, config) => {
+        const { startIncident } = await clientLib();
         const id = await startIncident(
           client,
           {
@@ -60,12 +63,13 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       h.withClient(async (client, config) => {
+        const [{ sendCommand }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
         const outcome = await sendCommand(client, {
           incidentId: id,
           command: 'revoke',
           by: opts.as,
           via: 'cli',
-          signer: cliSigner(opts.as, opts.key, config),
+          signer,
           ...(opts.reason ? { reason: opts.reason } : {}),
         });
         report(h, opts.json, outcome, `revoke requested for ${id}: the grant is being removed`);
@@ -82,7 +86,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, duration: string, opts) =>
       h.withClient(async (client, config) => {
-        const signer = cliSigner(opts.as, opts.key, config);
+        const [{ sendCommand }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
         const outcome = await sendCommand(client, { incidentId: id, command: 'extend', by: opts.as, args: { duration }, reason: opts.reason, via: 'cli', signer });
         report(h, opts.json, outcome, `extension by ${duration} requested for ${id}: it awaits approval`);
       }),

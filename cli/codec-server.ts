@@ -1,9 +1,5 @@
 /** `tourniquet codec-server`: decodes encrypted payloads for the Temporal CLI and UI (worker/codec-server.ts). */
 import { Command } from 'commander';
-import { loadConfig } from '../worker/config';
-import { createLogger } from '../worker/logger';
-import { EncryptionCodec } from '../worker/payload-codec';
-import { startCodecServer } from '../worker/codec-server';
 
 export class CodecServerRefusal extends Error {}
 
@@ -13,6 +9,13 @@ export function codecServerCommand(): Command {
     .option('--host <host>', 'listen address (TOURNIQUET_CODEC_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port (TOURNIQUET_CODEC_PORT, default 8888; 0 picks one)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { host?: string; port?: number }) => {
+      // Loaded here: no other command needs the HTTP server or the logger.
+      const [{ loadConfig }, { createLogger }, { EncryptionCodec }, { startCodecServer }] = await Promise.all([
+        import('../worker/config'),
+        import('../worker/logger'),
+        import('../worker/payload-codec'),
+        import('../worker/codec-server'),
+      ]);
       const config = loadConfig();
       if (!config.payloadKeys) throw new CodecServerRefusal('TOURNIQUET_PAYLOAD_KEY (or TOURNIQUET_PAYLOAD_KEY_FILE) is not set: payloads are plain and there is nothing to decode');
       if (config.codecServer.tokens.length === 0) {

@@ -11,6 +11,7 @@ import { startDevServer, type DevServer } from '../worker/dev-server';
 import { createLogger } from '../worker/logger';
 import { connectClient, connectNative } from '../worker/temporal-connection';
 import { activityDepsFromConfig, createWorker } from '../worker/worker';
+import { startSweepSchedule } from '../worker/sweep-schedule';
 import { loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { encodeOpenSshPrivateKey, ensureKeys } from '../client/signing';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ export async function runDev(config: Config): Promise<void> {
   const client = await connectClient(config);
   const dataConverter = dataConverterFor(config.payloadKeys);
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics, ...(dataConverter ? { dataConverter } : {}) });
+  await startSweepSchedule(client, { taskQueue: config.taskQueue, everyMs: config.breakGlassSweepMs, kubernetes: Boolean(config.kubernetes), logger });
   const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), metrics: metrics.registry, ...config.gateway });
 
   console.log(

@@ -3,17 +3,17 @@
  * every read command takes --json; refusals print why and exit with code 2.
  */
 import { Command, Option } from 'commander';
-import { cancelIncident, decide, EngineUnavailableError, getStatus, getTimeline, IncidentRequestError, listIncidents, startIncident } from '../client';
-import { FINAL_STATES } from '../workflows';
-import { FileEvidenceStore, verifyEvidence } from '../activities/evidence';
-import { ConfigError, loadConfig, type Config } from '../worker/config';
-import { connectClient } from '../worker/temporal-connection';
-import { formatList, formatReport, formatStatus, formatTimeline, formatVerification } from './format';
-import { parseDuration } from '../activities/approvals/policies';
+import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
+import type { Config } from '../worker/config';
 import { breakGlassCommand } from './break-glass';
-import { codecServerCommand, CodecServerRefusal } from './codec-server';
+import { codecServerCommand } from './codec-server';
 import { cliSigner, withKeyOption } from './keys';
+
+// Every module beyond commander is imported by the command that needs it, so `--help` loads no
+// Temporal client and `status` no postmortem renderer (the compiled CLI keeps each in its own chunk).
+const clientLib = () => import('../client');
+const formatting = () => import('./format');
 
 const EXIT_ERROR = 1;
 const EXIT_REFUSED = 2;
@@ -43,7 +43,8 @@ function print(json: boolean | undefined, data: unknown, human: () => string): v
   console.log(json ? JSON.stringify(data, null, 2) : human());
 }
 
-async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>): Promise<T> {
+async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { connectClient }] = await Promise.all([import('../worker/config'), import('../worker/temporal-connection')]);
   const config = loadConfig();
   const client = await connectClient(config);
   try {
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (playbook: string, opts) =>
       withClient(async (client, config) => {
+        const { startIncident } = await clientLib();
         const id = await startIncident(
           client,
           {
@@ -95,6 +97,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts) =>
       withClient(async (client) => {
+        const [{ listIncidents }, { formatList }] = await Promise.all([clientLib(), formatting()]);
         const rows = await listIncidents(client, { limit: opts.limit, open: Boolean(opts.open) });
         print(opts.json, rows, () => formatList(rows));
       }),
@@ -107,6 +110,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client) => {
+        const [{ getStatus }, { formatStatus }] = await Promise.all([clientLib(), formatting()]);
         const status = await getStatus(client, id, read);
         print(opts.json, status, () => formatStatus(status));
       }),
@@ -127,12 +131,13 @@ export function buildProgram(): Command {
       .option('--json', 'print JSON')
       .action(async (id: string, opts) =>
         withClient(async (client, config) => {
+          const [{ decide }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
           const outcome = await decide(client, {
             incidentId: id,
             decision,
             approver: opts.as,
             via: 'cli',
-            signer: cliSigner(opts.as, opts.key, config),
+            signer,
             ...(opts.gate ? { gateId: opts.gate } : {}),
             ...(opts.digest ? { digest: opts.digest } : {}),
             ...(opts.reason ? { reason: opts.reason } : {}),
@@ -155,6 +160,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client) => {
+        const [{ getStatus, getTimeline }, { formatTimeline }] = await Promise.all([clientLib(), formatting()]);
         const [status, events] = await Promise.all([getStatus(client, id, read), getTimeline(client, id, 0, read)]);
         const data = { id, state: status.state, title: status.title, mode: status.mode, clock: status.clock, events };
         print(opts.json, data, () => formatTimeline(status, events));
@@ -168,6 +174,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
+        const [{ getStatus }, { FileEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([clientLib(), import('../activities/evidence'), formatting()]);
         const status = await getStatus(client, id, read);
         const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
         print(opts.json, { id, ...result }, () => formatVerification(id, result));
@@ -215,7 +222,7 @@ export function buildProgram(): Command {
     .option('--github-issue <owner/repo>', 'file the Markdown postmortem as a GitHub issue (once per incident; needs GITHUB_TOKEN)')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const { buildPostmortem, renderHtml, renderMarkdown } = await import('../client/postmortem');
+        const [{ buildPostmortem, renderHtml, renderMarkdown }, { FileEvidenceStore }] = await Promise.all([import('../client/postmortem'), import('../activities/evidence')]);
         const pm = await buildPostmortem(client, id, new FileEvidenceStore(config.evidenceDir));
         if (opts.githubIssue) {
           if (!config.github) throw new CliRefusal('--github-issue needs GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)');
@@ -243,6 +250,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts) =>
       withClient(async (client, config) => {
+        const { parseDuration } = await import('../activities/approvals/policies');
         const window = parseDuration(opts.since);
         if (window === undefined) throw new CliRefusal(`--since takes a duration like 7d or 12h, got "${opts.since}"`);
         const { readReport } = await import('../client/report');
@@ -251,6 +259,7 @@ export function buildProgram(): Command {
         const { loadScorecards } = await import('../client/drills/run');
         const { summarizeDrills } = await import('../client/report');
         report.drills = summarizeDrills(await loadScorecards(join(config.dataDir, 'drills')), since);
+        const { formatReport } = await formatting();
         print(opts.json, report, () => formatReport(report));
       }),
     );
@@ -265,6 +274,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (scenario: string | undefined, opts) =>
       withClient(async (client, config) => {
+        const { parseDuration } = await import('../activities/approvals/policies');
         const timeoutMs = parseDuration(opts.timeout);
         if (timeoutMs === undefined) throw new CliRefusal(`--timeout takes a duration like 30m, got "${opts.timeout}"`);
         if (!scenario && !opts.all && !opts.history) throw new CliRefusal('name a scenario, or use --all or --history');
@@ -285,6 +295,7 @@ export function buildProgram(): Command {
     .option('--force', 'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
+        const [{ getStatus, cancelIncident }, { FINAL_STATES }] = await Promise.all([clientLib(), import('../workflows')]);
         // An ended incident is told the same way plain or --force: in which state it ended.
         const ended = async () => {
           const status = await getStatus(client, id, read).catch(() => undefined);
@@ -301,7 +312,7 @@ export function buildProgram(): Command {
           console.log(`cancellation requested for ${id} through Temporal (the timeline records it without a name)`);
           return;
         }
-        const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: cliSigner(opts.as, opts.key, config) });
+        const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: await cliSigner(opts.as, opts.key, config) });
         if (outcome.applied) console.log(`cancelled ${id}: open gates closed, nothing further runs`);
         else console.log((outcome.code === 'IncidentEnded' && (await ended())) || `refused (${outcome.code}): ${outcome.message}`);
         if (!outcome.applied) process.exitCode = EXIT_REFUSED;
@@ -315,8 +326,16 @@ export function buildProgram(): Command {
     .command('dev')
     .description('run Tourniquet on its embedded default: Temporal dev server (data in .data/), worker and gateway')
     .action(async () => {
-      const { runDev } = await import('./dev');
+      const [{ runDev }, { loadConfig }] = await Promise.all([import('./dev'), import('../worker/config')]);
       await runDev(loadConfig());
+    });
+
+  // Not for people: `npm run build` runs it once so that V8's code cache for the compiled CLI
+  // (bin/tourniquet) holds the modules the everyday commands load, not only --help's.
+  program
+    .command('load-modules', { hidden: true })
+    .action(async () => {
+      await Promise.all([clientLib(), formatting(), import('../worker/config'), import('../worker/temporal-connection'), import('../client/signing')]);
     });
 
   return program;
@@ -324,7 +343,13 @@ export function buildProgram(): Command {
 
 buildProgram()
   .parseAsync(process.argv)
-  .catch((err: unknown) => {
+  .catch(async (err: unknown) => {
+    // Loaded only on failure: the classes that say which failures are told plainly.
+    const [{ ConfigError }, { EngineUnavailableError, IncidentRequestError }, { CodecServerRefusal }] = await Promise.all([
+      import('../worker/config'),
+      clientLib(),
+      import('./codec-server'),
+    ]);
     if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal || err instanceof CodecServerRefusal) {
       console.error(err.message);
       process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);

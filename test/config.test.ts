@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       demoDir: resolve(projectRoot, '.data/demo'),
       policiesPath: resolve(projectRoot, 'config/policies.json'),
       breakGlassPath: resolve(projectRoot, 'config/break-glass.json'),
+      breakGlassSweepMs: 300_000,
       gateway: { host: '127.0.0.1', port: 8787 },
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
@@ -68,6 +69,13 @@ describe('loadConfig', () => {
   it('takes the break-glass catalogue from TOURNIQUET_BREAKGLASS, else the shipped file', () => {
     expect(loadConfig({ TOURNIQUET_BREAKGLASS: '/etc/tourniquet/breakglass.json' }).breakGlassPath).toBe('/etc/tourniquet/breakglass.json');
     expect(loadConfig({}).breakGlassPath).toBe(resolve(projectRoot, 'config/break-glass.json'));
+  });
+
+  it('sweeps break-glass grants every TOURNIQUET_BREAKGLASS_SWEEP, or not at all when off', () => {
+    expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: '30s' }).breakGlassSweepMs).toBe(30_000);
+    expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: '2h' }).breakGlassSweepMs).toBe(7_200_000);
+    expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: 'off' })).not.toHaveProperty('breakGlassSweepMs');
+    expect(configError({ TOURNIQUET_BREAKGLASS_SWEEP: '5 minutes' }).message).toContain('a duration like 30s, 5m or 1h, or off\n  → at TOURNIQUET_BREAKGLASS_SWEEP');
   });
 
   it('turns TLS on when an API key is set', () => {

@@ -34,6 +34,11 @@ export const envSchema = z
     TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
     TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
     TOURNIQUET_BREAKGLASS: z.string().min(1).optional(),
+    TOURNIQUET_BREAKGLASS_SWEEP: z
+      .string()
+      .regex(/^(off|[1-9]\d*[smh])$/, 'a duration like 30s, 5m or 1h, or off')
+      .default('5m')
+      .transform((v) => (v === 'off' ? undefined : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h'])),
     TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -117,6 +122,11 @@ export interface Config {
    * (must exist), else config/break-glass.json when present; without one, break-glass says it is not configured
    */
   breakGlassPath?: string;
+  /**
+   * how often the worker's Temporal Schedule sweeps expired break-glass grants (worker/sweep-schedule.ts);
+   * undefined: off (TOURNIQUET_BREAKGLASS_SWEEP=off), and the worker removes its schedule
+   */
+  breakGlassSweepMs?: number;
   workflowBundle?: string;
   gateway: { host: string; port: number };
   dev: { port: number; uiPort: number };
@@ -199,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (keys) config.payloadKeys = keys;
   const breakGlass = e.TOURNIQUET_BREAKGLASS ? resolve(e.TOURNIQUET_BREAKGLASS) : DEFAULT_BREAKGLASS;
   if (e.TOURNIQUET_BREAKGLASS || existsSync(breakGlass)) config.breakGlassPath = breakGlass;
+  if (e.TOURNIQUET_BREAKGLASS_SWEEP !== undefined) config.breakGlassSweepMs = e.TOURNIQUET_BREAKGLASS_SWEEP;
   if (e.TEMPORAL_SDK_METRICS_ADDRESS) config.sdkMetricsAddress = e.TEMPORAL_SDK_METRICS_ADDRESS;
   if (e.SLACK_BOT_TOKEN && e.SLACK_CHANNEL) {
     config.slack = { botToken: e.SLACK_BOT_TOKEN, channel: e.SLACK_CHANNEL, eventsPath: e.SLACK_EVENTS_PATH };

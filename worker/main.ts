@@ -1,4 +1,8 @@
-/** `npm run worker`: the worker alone, against the configured Temporal cluster. */
+/**
+ * `npm run worker`: the worker alone, against the configured Temporal cluster. It is one Node process
+ * (`node --import tsx worker/main.ts`, no tsx launcher in between), so SIGTERM from npm, systemd or
+ * Kubernetes reaches it and it drains before exiting (docs/running.md).
+ */
 import { IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { ConfigError, loadConfig, temporalAddress } from './config';
 import { createLogger } from './logger';
@@ -6,6 +10,7 @@ import { startMetricsServer } from './metrics-server';
 import { installRuntime } from './runtime';
 import { connectNative } from './temporal-connection';
 import { dataConverterFor } from './payload-codec';
+import { startSweepSchedule } from './sweep-schedule';
 import { activityDepsFromConfig, createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -28,17 +33,21 @@ async function main(): Promise<void> {
   else if (Object.keys(deps.trust.signers).length === 0 && deps.trust.slackGateway.length === 0) {
     logger.warn('no allowed signers (TOURNIQUET_ALLOWED_SIGNERS) and no Slack gateway key (TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY): every decision will be refused as unauthenticated');
   }
+  // The worker's own client (its connection and data converter): the schedule starts workflows it runs.
+  await startSweepSchedule(worker.client!, { taskQueue: config.taskQueue, everyMs: config.breakGlassSweepMs, kubernetes: Boolean(config.kubernetes), logger });
   const metricsServer = config.metricsPort ? await startMetricsServer(metrics.registry, config.gateway.host, config.metricsPort) : undefined;
   logger.info(
     { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url, payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off' },
     'worker running',
   );
   try {
+    // Returns once SIGTERM or SIGINT (the Runtime's shutdown signals) has let running tasks finish.
     await worker.run();
   } finally {
     await metricsServer?.close();
     await connection.close();
   }
+  logger.info('worker stopped');
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@
  * and workers share one data converter: with payload keys configured, every payload is encrypted.
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { temporalAddress, type Config } from './config';
 import { dataConverterFor } from './payload-codec';
@@ -32,7 +32,9 @@ function commonOptions(config: Config) {
   };
 }
 
-export function connectNative(config: Config): Promise<NativeConnection> {
+export async function connectNative(config: Config): Promise<NativeConnection> {
+  // Loaded here: the worker's native core, which a client (the CLI above all) never needs.
+  const { NativeConnection } = await import('@temporalio/worker');
   return NativeConnection.connect(commonOptions(config) as NativeConnectionOptions);
 }
 

@@ -5,7 +5,8 @@
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../tools/temporal-binaries';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { DemoWorld } from '../activities/demo/world';
@@ -29,7 +30,8 @@ import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from 
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
 import { breakGlassPlaybook } from '../playbooks/break-glass';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+// From the project root, not this module: the compiled CLI (dist/, for `tourniquet dev`) holds this code elsewhere.
+export const workflowsPath = join(projectRoot, 'worker', 'workflows.ts');
 
 /** Bundles the workflow code once (webpack; a few seconds), for reuse by several workers. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {

@@ -12,3 +12,5 @@ export { deliveryReceiptWorkflow } from '../workflows/delivery-receipt';
 
 /** The last known members of each Slack user group, for gates opened while Slack is down (workflows/slack-group-membership.ts). */
 export { slackGroupMembershipWorkflow } from '../workflows/slack-group-membership';
+/** The break-glass sweep, started by the worker's schedule (worker/sweep-schedule.ts). */
+export { breakGlassSweepWorkflow } from '../workflows/grant-sweep';

@@ -6,6 +6,7 @@ import type { KubernetesDeps } from './client';
 import { createKubeCordonActivities } from './cordon';
 import { createKubeDeploymentHistoryActivities } from './deployment-history';
 import { createKubeEvidenceActivities } from './evidence';
+import { createKubeGrantSweepActivities } from './grant-sweep';
 import { createKubeIsolateActivities } from './isolate';
 import { createKubeRollbackActivities } from './rollback';
 import { createKubeRolloutActivities } from './rollout';
@@ -15,6 +16,7 @@ export { kubeConfigFromEnvironment, type KubernetesDeps } from './client';
 export type { PodRef } from './evidence';
 export { EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, INCIDENT_LABEL, grantBindingName, type BindingRef, type GrantArgs } from './break-glass';
 export * from './break-glass-catalogue';
+export type { SweptGrant } from './grant-sweep';
 export type { DeploymentHistoryInput } from './deployment-history';
 export type { RollbackArgs } from './rollback';
 export type { AwaitRolloutInput, RolledBackInput } from './rollout';
@@ -25,6 +27,7 @@ export { QUARANTINE_LABEL, ORIGINAL_LABELS_ANNOTATION, quarantinePolicyName, qua
 export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore; breakGlass?: BreakGlassCatalogueFile | undefined }) {
   return {
     ...createKubeBreakGlassActivities({ ...deps, breakGlass: deps.breakGlass }),
+    ...createKubeGrantSweepActivities(deps),
     ...createKubeEvidenceActivities(deps),
     ...createKubeIsolateActivities(deps),
     ...createKubeCordonActivities(deps),
