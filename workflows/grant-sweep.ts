@@ -4,7 +4,17 @@
  * the sweep Temporal's retries and a record of each run; what a run found is its result.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { SweptGrant } from '../activities/kubernetes';
+import { FAILURE_TYPES } from './failure-types';
+
+/** One expired grant the sweep found, and what it did about it. */
+export interface SweptGrant {
+  kind: 'RoleBinding' | 'ClusterRoleBinding';
+  namespace?: string;
+  name: string;
+  incidentId?: string;
+  expiresAt: string;
+  outcome: 'deleted' | 'would delete' | 'not expired' | 'overdue: its incident is still running (is a worker running?)';
+}
 
 export interface GrantSweepActivities {
   kubeSweepExpiredGrants(): Promise<SweptGrant[]>;
@@ -13,7 +23,7 @@ export interface GrantSweepActivities {
 const { kubeSweepExpiredGrants } = proxyActivities<GrantSweepActivities>({
   startToCloseTimeout: '2 minutes',
   // A run that cannot finish is taken over by the next one: the schedule skips a run while one is still going.
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: ['KubernetesNotConfigured'] },
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE_TYPES.KubernetesNotConfigured] },
 });
 
 export interface GrantSweepResult {

@@ -15,17 +15,11 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { kubeClients, type KubernetesDeps } from './client';
 import { codeOf, kubeCall } from './errors';
+import type { SweptGrant } from '../../workflows/grant-sweep';
 
 const SELECTOR = 'app.kubernetes.io/managed-by=tourniquet,tourniquet.io/expires';
 
-export interface SweptGrant {
-  kind: 'RoleBinding' | 'ClusterRoleBinding';
-  namespace?: string;
-  name: string;
-  incidentId?: string;
-  expiresAt: string;
-  outcome: 'deleted' | 'would delete' | 'not expired' | 'overdue: its incident is still running (is a worker running?)';
-}
+export type { SweptGrant };
 
 async function incidentRunning(temporal: Client, incidentId: string | undefined): Promise<boolean> {
   if (!incidentId) return false;
