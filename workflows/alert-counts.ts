@@ -12,12 +12,10 @@
  *   push is taken the gateway must have recorded them in the ledger too (the refusal names them),
  *   so the ledger's counts are the whole truth from then on.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { LEDGER_KEY, LEDGER_SHARDS } from './alert-ledger-contract';
-import type { Incident } from './incident-state';
+import { alertKey, type Incident } from './incident-state';
 import { ALERT_COUNTS_BUDGET, ALERT_LEDGER_SEED, alertCountsUpdate, type AlertCountsPush } from './messages';
-import { alertKey } from './incident-state';
-import { setHandler } from '@temporalio/workflow';
 
 export const PUSHES_FREE = 100;
 const PUSH_DOUBLING = 20;

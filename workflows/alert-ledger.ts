@@ -20,9 +20,9 @@ import {
 } from './alert-ledger-contract';
 
 /** events of one run before it continues as new (Temporal's own limit is 51,200) */
-export const LEDGER_EVENT_BUDGET = 2_000;
+export const LEDGER_EVENT_BUDGET = 500;
 /** bytes of one run's history before it continues as new (Temporal's own limit is 50 MB) */
-export const LEDGER_BYTES_BUDGET = 4 * 1024 * 1024;
+export const LEDGER_BYTES_BUDGET = 2 * 1024 * 1024;
 const LEDGER_IDLE_MS = 30 * 24 * 3_600_000;
 
 export interface LedgerInput extends LedgerStart {
