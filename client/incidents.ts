@@ -11,7 +11,7 @@ import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
-import { incidentRequestSchema, statusQuery, timelineQuery, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
+import { incidentRequestSchema, statusQuery, timelineQuery, TIMELINE_PAGE_BYTES, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
 
 export const INCIDENT_WORKFLOW = 'incidentWorkflow';
 
@@ -100,8 +100,20 @@ export function getStatus(client: Client, incidentId: string, options: ReadOptio
   return read(client, incidentId, options, () => client.workflow.getHandle(incidentId).query(statusQuery));
 }
 
-export function getTimeline(client: Client, incidentId: string, sinceSeq = 0, options: ReadOptions = {}): Promise<TimelineEvent[]> {
-  return read(client, incidentId, options, () => client.workflow.getHandle(incidentId).query(timelineQuery, sinceSeq));
+/**
+ * The timeline after `sinceSeq`, page by page: the workflow answers at most TIMELINE_PAGE_BYTES per
+ * query. A page well under that was not cut, so it is the last one (no extra query for the common case).
+ */
+export async function getTimeline(client: Client, incidentId: string, sinceSeq = 0, options: ReadOptions = {}): Promise<TimelineEvent[]> {
+  const all: TimelineEvent[] = [];
+  let since = sinceSeq;
+  for (;;) {
+    const from = since;
+    const page = await read(client, incidentId, options, () => client.workflow.getHandle(incidentId).query(timelineQuery, from));
+    all.push(...page);
+    if (page.length === 0 || JSON.stringify(page).length < TIMELINE_PAGE_BYTES / 2) return all;
+    since = page.at(-1)!.seq;
+  }
 }
 
 export interface IncidentListing {

@@ -24,3 +24,22 @@ describe('distinct alert identities', () => {
     expect(Math.abs(distinct - 200_000) / 200_000).toBeLessThan(0.05);
   });
 });
+
+describe('identities carried across continue-as-new', () => {
+  it('a snapshot restores the same identities, statuses and sketch, at about 11 bytes an identity', () => {
+    const key = (i: number) => i.toString(36).padStart(11, '0');
+    const ids = new AlertIdentities(500);
+    for (let i = 0; i < 800; i++) ids.observe(key(i), i % 4 === 0);
+    const snap = ids.snapshot(11);
+    expect(JSON.stringify(snap).length).toBeLessThan(500 * 11 + 4096 + 200);
+    const back = AlertIdentities.restore(JSON.parse(JSON.stringify(snap)), 500);
+    expect(back.counts()).toEqual(ids.counts());
+    expect(back.status(key(4))).toBe('resolved');
+    expect(back.status(key(5))).toBe('firing');
+    expect(back.observe(key(5), false)).toBe('same');
+    expect(back.observe(key(5), true)).toBe('changed');
+    const odd = new AlertIdentities();
+    odd.observe('short', false);
+    expect(() => odd.snapshot(11)).toThrow(/11/); // keys of another length cannot be concatenated
+  });
+});

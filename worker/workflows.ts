@@ -14,3 +14,5 @@ export { deliveryReceiptWorkflow } from '../workflows/delivery-receipt';
 export { slackGroupMembershipWorkflow } from '../workflows/slack-group-membership';
 /** The break-glass sweep, started by the worker's schedule (worker/sweep-schedule.ts). */
 export { breakGlassSweepWorkflow } from '../workflows/grant-sweep';
+/** One shard of an incident's alert ledger: distinct identities outside the incident's history (gateway/intake/ledger.ts). */
+export { alertLedgerWorkflow } from '../workflows/alert-ledger';

@@ -38,11 +38,57 @@ function hash53(text: string): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/**
+ * An AlertIdentities as plain JSON, for a continue-as-new input: the fixed-length keys
+ * concatenated per status (11 characters each for the gateway's keys), and the sketch's registers
+ * as characters. About 11 bytes per identity.
+ */
+export interface IdentitiesSnapshot {
+  keyLength: number;
+  firing: string;
+  resolved: string;
+  sketch?: string;
+}
+
+const SKETCH_BASE = 48; // register r is the character (48 + r): printable, r ≤ 42
+
 export class AlertIdentities {
   /** identity → resolved? */
   private readonly known = new Map<string, boolean>();
   private resolvedCount = 0;
   private sketch?: Uint8Array;
+
+  /** `capacity`: how many identities are held exactly before the sketch takes over */
+  constructor(private readonly capacity = EXACT_KEYS) {}
+
+  /** Whether this identity is held (exactly); undefined when unknown or only in the sketch. */
+  status(key: string): 'firing' | 'resolved' | undefined {
+    const r = this.known.get(key);
+    return r === undefined ? undefined : r ? 'resolved' : 'firing';
+  }
+
+  /** Every key must be `keyLength` characters long (the gateway's keys are). */
+  snapshot(keyLength: number): IdentitiesSnapshot {
+    const firing: string[] = [];
+    const resolved: string[] = [];
+    for (const [k, r] of this.known) {
+      if (k.length !== keyLength) throw new Error(`identity key of ${k.length} characters; the snapshot takes ${keyLength}`);
+      (r ? resolved : firing).push(k);
+    }
+    const snap: IdentitiesSnapshot = { keyLength, firing: firing.join(''), resolved: resolved.join('') };
+    if (this.sketch) snap.sketch = String.fromCharCode(...Array.from(this.sketch, (r) => r + SKETCH_BASE));
+    return snap;
+  }
+
+  static restore(snap: IdentitiesSnapshot, capacity = EXACT_KEYS): AlertIdentities {
+    const ids = new AlertIdentities(capacity);
+    const n = snap.keyLength;
+    for (let i = 0; i + n <= snap.firing.length; i += n) ids.known.set(snap.firing.slice(i, i + n), false);
+    for (let i = 0; i + n <= snap.resolved.length; i += n) ids.known.set(snap.resolved.slice(i, i + n), true);
+    ids.resolvedCount = snap.resolved.length / n;
+    if (snap.sketch) ids.sketch = Uint8Array.from(snap.sketch, (c) => c.charCodeAt(0) - SKETCH_BASE);
+    return ids;
+  }
 
   /**
    * Records one identity's latest status; returns whether it is new, changed status, or neither
@@ -51,7 +97,7 @@ export class AlertIdentities {
   observe(key: string, resolved: boolean): 'new' | 'changed' | 'same' {
     const was = this.known.get(key);
     if (was === undefined) {
-      if (this.known.size >= EXACT_KEYS) return this.observeBeyond(key);
+      if (this.known.size >= this.capacity) return this.observeBeyond(key);
       this.known.set(key, resolved);
       if (resolved) this.resolvedCount += 1;
       return 'new';

@@ -33,7 +33,7 @@ export class AlertLifecycle {
   }
 
   /** After a batch of alerts (firing or resolved) was counted on the incident. */
-  afterAlerts(batch: AlertBatch): void {
+  afterAlerts(batch: Pick<AlertBatch, 'status' | 'lastSeen'>): void {
     const { incident } = this;
     const a = incident.alerts;
     const allResolved = a.exact && a.distinct > 0 && a.firing === 0 && a.resolved > 0;

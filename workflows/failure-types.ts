@@ -21,6 +21,14 @@ export const FAILURE_TYPES = {
   IncidentCancelled: 'IncidentCancelled',
   /** the gateway never settled a webhook delivery receipt */
   DeliveryNotSettled: 'DeliveryNotSettled',
+  /** an alert-count push from the gateway is malformed (./alert-counts.ts) */
+  InvalidAlertCounts: 'InvalidAlertCounts',
+  /** a push whose counts lack the alerts the incident was opened with: details[0] is `{ keys }` to seed */
+  AlertLedgerSeed: 'AlertLedgerSeed',
+  /** a push past the incident's history budget: details[0] is `{ retryAfterMs }`; the gateway pushes later, merged */
+  AlertCountsBudget: 'AlertCountsBudget',
+  /** a record for an alert-ledger shard is malformed (./alert-ledger.ts) */
+  InvalidLedgerRecord: 'InvalidLedgerRecord',
 
   // Approvals (activities/approvals, activities/approved-action.ts).
   /** a destructive activity was called without an approval for this exact action */

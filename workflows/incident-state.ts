@@ -4,6 +4,8 @@
 import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
+import type { AlertCountsPush } from './messages';
+import type { ShardCounts } from './alert-ledger-contract';
 import type { AlertBatch, AlertRef, IncidentRequest } from './request';
 import { AlertIdentities } from './alert-identities';
 import type { AlertResolution } from './alert-resolution';
@@ -22,6 +24,9 @@ export const INCIDENT_STATES = [
   'cancelled',
 ] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
+/** alert entries on the timeline at most; past it, one entry says so and the counts carry on in `alerts` */
+export const ALERT_TIMELINE_BUDGET = 50;
+
 export const FINAL_STATES: readonly IncidentState[] = ['resolved', 'denied', 'failed', 'cancelled'];
 
 export interface AlertCounts {
@@ -86,6 +91,14 @@ export class Incident {
   readonly auditedNonces = new Set<string>();
   /** written by AlertLifecycle (alert-lifecycle.ts) */
   resolution?: AlertResolution;
+  /** the alert ledger's shards, as last pushed (./alert-counts.ts): once any is here, they are the counts */
+  readonly ledgerShards = new Map<number, ShardCounts>();
+  /** the ledger holds the alerts this incident was opened with */
+  ledgerSeeded = false;
+  /** alert count pushes taken, and when the latest was */
+  alertPushes = 0;
+  lastPushAt?: number;
+  private alertEntries = 0;
 
   constructor(
     readonly id: string,
@@ -139,8 +152,68 @@ export class Incident {
     for (const key of batch.keys ?? batch.sample.map(alertKey)) {
       if (this.identities.observe(key, resolved) !== 'same') changed += 1;
     }
-    Object.assign(this.alerts, this.identities.counts());
+    if (this.ledgerShards.size === 0) Object.assign(this.alerts, this.identities.counts());
     return changed;
+  }
+
+  /** Takes a push of the ledger's counts: deliveries add up, each shard's newest counts replace its older ones. */
+  applyPush(push: AlertCountsPush, at: number): void {
+    this.alertPushes += 1;
+    this.lastPushAt = at;
+    if (push.seeded) this.ledgerSeeded = true;
+    this.alerts.total += push.deliveries;
+    this.alerts.batches += push.batches;
+    for (const [shard, counts] of Object.entries(push.shards)) {
+      const was = this.ledgerShards.get(Number(shard));
+      if (!was || counts.seq > was.seq) this.ledgerShards.set(Number(shard), { ...counts });
+    }
+    const sum = { distinct: 0, firing: 0, resolved: 0, exact: true };
+    for (const c of this.ledgerShards.values()) {
+      sum.distinct += c.distinct;
+      sum.firing += c.firing;
+      sum.resolved += c.resolved;
+      sum.exact &&= c.exact;
+    }
+    if (this.ledgerShards.size > 0) Object.assign(this.alerts, sum);
+    if (push.firstSeen && (!this.alerts.first_seen || push.firstSeen < this.alerts.first_seen)) this.alerts.first_seen = push.firstSeen;
+    if (push.lastSeen && (!this.alerts.last_seen || push.lastSeen > this.alerts.last_seen)) this.alerts.last_seen = push.lastSeen;
+    if (push.truncated && push.truncated > (this.alerts.truncated ?? 0)) this.alerts.truncated = push.truncated;
+    const source = push.sample[0]?.source ?? 'alerts';
+    const first = push.sample[0];
+    if (push.deliveries > 0 || push.firingFresh > 0) {
+      this.noteAlerts('alert.repeated', source, `${push.deliveries} more alert(s), ${push.firingFresh} new or firing again`, {
+        count: push.deliveries,
+        total: this.alerts.total,
+        distinct: this.alerts.distinct,
+        first_seen: push.firstSeen,
+        last_seen: push.lastSeen,
+      });
+    }
+    if (push.resolvedFresh > 0) {
+      this.noteAlerts('alert.resolved', source, `${push.resolvedFresh} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
+        count: push.resolvedFresh,
+        resolved_at: push.lastSeen,
+        firing: this.alerts.firing,
+        resolved: this.alerts.resolved,
+      });
+    }
+  }
+
+  /**
+   * An alert entry on the timeline, up to ALERT_TIMELINE_BUDGET of them: a storm is counted in
+   * `alerts` (status), never listed entry by entry, so neither history nor the timeline grows with it.
+   */
+  noteAlerts(kind: 'alert.repeated' | 'alert.resolved', actor: string, summary: string, details: Record<string, unknown>): void {
+    this.alertEntries += 1;
+    if (this.alertEntries < ALERT_TIMELINE_BUDGET) this.timeline.append(kind, actor, summary, details);
+    else if (this.alertEntries === ALERT_TIMELINE_BUDGET) {
+      this.timeline.append(kind, 'tourniquet', `${ALERT_TIMELINE_BUDGET} alert entries: further alerts are counted in the incident's alert counts, not listed`, {
+        total: this.alerts.total,
+        distinct: this.alerts.distinct,
+        firing: this.alerts.firing,
+        resolved: this.alerts.resolved,
+      });
+    }
   }
 
   status(): IncidentStatus {

@@ -26,6 +26,8 @@ import { CommandInbox } from './commands';
 import { registerCancelHandler, registerCommandHandler } from './command-handlers';
 import { FAILURE_TYPES } from './failure-types';
 import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
+import { registerAlertCountsHandler } from './alert-counts';
+import { closeAlertLedger } from './alert-ledger-close';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -68,14 +70,18 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
 
     setHandler(statusQuery, () => incident.status());
-    setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
+    setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.page(sinceSeq));
+    registerAlertCountsHandler(incident, (push) =>
+      lifecycle.afterAlerts({ status: push.resolvedFresh > 0 ? 'resolved' : 'firing', ...(push.lastSeen ? { lastSeen: push.lastSeen } : {}) }),
+    );
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
     notifier.commandsOpen = () => inbox.isOpen;
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
     let running = true;
     registerCancelHandler(incident, inbox, () => running);
-    // State and timeline only (no commands), so recorded histories replay unchanged.
+    // State and timeline only (no commands), so recorded histories replay unchanged. The gateway
+    // now pushes ledger counts instead (./alert-counts.ts); this takes what older gateways send.
     setHandler(alertsSignal, (batch) => {
       const source = batch.sample[0]?.source ?? 'alerts';
       if (batch.status === 'resolved') {
@@ -84,7 +90,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         if (batch.keys && newly === 0) return;
         const count = batch.keys ? newly : batch.count;
         const first = batch.sample[0];
-        incident.timeline.append('alert.resolved', source, `${count} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
+        incident.noteAlerts('alert.resolved', source, `${count} alert(s) resolved${first ? `: ${first.title}` : ''}`, {
           count,
           resolved_at: batch.lastSeen,
           firing: incident.alerts.firing,
@@ -94,7 +100,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         return;
       }
       const fresh = incident.countAlerts(batch);
-      incident.timeline.append('alert.repeated', source, `${batch.count} more alert(s)${batch.keys ? `, ${fresh} new` : ''}`, {
+      incident.noteAlerts('alert.repeated', source, `${batch.count} more alert(s)${batch.keys ? `, ${fresh} new` : ''}`, {
         count: batch.count,
         total: incident.alerts.total,
         distinct: incident.alerts.distinct,
@@ -140,6 +146,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
           await runCompensations(incident, compensations.filter((c) => c.onCancel));
           finish(incident, notifier, 'cancelled', by);
           await notifier.drain();
+          await closeAlertLedger(incident);
         });
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
@@ -150,10 +157,12 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         recordFailureCause(incident, params.data, err);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
+        await closeAlertLedger(incident);
         throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, FAILURE_TYPES.IncidentFailed);
       }
     }
     await notifier.drain();
+    await closeAlertLedger(incident);
     await condition(allHandlersFinished);
     return incident.status();
   };

@@ -38,6 +38,9 @@ export interface TimelineEvent {
   details?: Record<string, unknown>;
 }
 
+/** the most one timeline query answers (characters of JSON, about bytes): see page() */
+export const TIMELINE_PAGE_BYTES = 256 * 1024;
+
 export class Timeline {
   private readonly events: TimelineEvent[] = [];
 
@@ -50,6 +53,23 @@ export class Timeline {
 
   list(sinceSeq = 0): TimelineEvent[] {
     return this.events.slice(sinceSeq);
+  }
+
+  /**
+   * The entries after `sinceSeq`, as many as fit in TIMELINE_PAGE_BYTES (always at least one): a
+   * query answer stays well under the SDK's 512 KB warning and Temporal's limits, however long the
+   * timeline. Clients page on from the last entry's seq until a page comes back empty.
+   */
+  page(sinceSeq = 0): TimelineEvent[] {
+    const out: TimelineEvent[] = [];
+    let bytes = 2;
+    for (let i = Math.max(0, sinceSeq); i < this.events.length; i++) {
+      const event = this.events[i]!;
+      bytes += JSON.stringify(event).length + 1;
+      if (out.length > 0 && bytes > TIMELINE_PAGE_BYTES) break;
+      out.push(event);
+    }
+    return out;
   }
 
   get length(): number {

@@ -22,7 +22,7 @@ import { playbooks as registry } from '../../playbooks';
 import { alertRoutes } from './routes';
 import { DRILL_HEADER } from '../../client/drills/run';
 import { compileRoutes, type IntakeSource } from './routing';
-import { MAX_BATCH_KEYS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
+import { LEDGER_SHARDS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
 import { bearerChecker, githubVerifier } from './auth';
@@ -88,7 +88,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const routes = compileRoutes(deps.routes ?? alertRoutes, playbooks);
   const logger = deps.logger ?? silent;
   const counters = new IntakeCounters();
-  const delivery = new IncidentDelivery(deps.client, deps.taskQueue, new ReopenGuard(deps.client, routes, playbooks));
+  const delivery = new IncidentDelivery(deps.client, deps.taskQueue, new ReopenGuard(deps.client, routes, playbooks), logger);
   const coalescer = new Coalescer<IncidentRequestInput, IntakeItem>({
     open: (id, request, first) => delivery.open(id, request, first),
     flush: (id, request, batch) => delivery.add(id, request, batch),
@@ -96,7 +96,8 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     keyOf: (item) => item.ref.key,
     seenAt: (item) => item.seenAt,
     truncatedOf: (item) => item.truncated,
-    maxKeys: MAX_BATCH_KEYS,
+    // one flush records its identities in the ledger's shards, at most MAX_LEDGER_RECORD per shard and record
+    maxKeys: LEDGER_SHARDS * 250,
     windowMs: deps.config.coalesceMs,
     maxWindowMs: deps.config.coalesceMaxMs,
     onFlushError: (incidentId, count, err) => logger.warn({ incidentId, count, err: (err as Error).message }, 'alert batch not delivered yet; retrying next window'),
@@ -302,6 +303,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   router.direct = (req, res, next) => router(req as Request, res as Response, next);
   router.close = async () => {
     const result = await coalescer.close();
+    await delivery.close();
     if (result.undelivered > 0) logger.error({ undelivered: result.undelivered }, 'repeat alerts pending at shutdown could not be delivered; their incidents undercount them');
     return result;
   };
