@@ -1,5 +1,6 @@
 /** What the GitHub activities need from the worker, and the one way to get it. */
 import { ApplicationFailure } from '@temporalio/common';
+import type { AwsClients } from '../aws';
 import { redactText } from '../evidence';
 import type { RotationValues } from './actions-secrets';
 import type { GitHubClients } from './client';
@@ -12,6 +13,8 @@ export interface GitHubDeps {
   rotationValues: RotationValues;
   /** a link to the incident, for the comment that resolves the alert */
   incidentUrl?: (incidentId: string) => string;
+  /** AWS as Tourniquet's own identity: leaked AWS access keys are revoked with it */
+  aws?: AwsClients;
 }
 
 /** The activities exist on every worker; without GitHub configured they fail, saying what to set. */

@@ -26,7 +26,7 @@ export function createGitHubEvidenceActivities(deps: { github: GitHubDeps | unde
       if (!revoker) problem = noRevokerMessage(leak.secretType);
       else {
         try {
-          plan = await revoker.plan(leak, { github: github.clients, dryRun: true });
+          plan = await revoker.plan(leak, { github: github.clients, dryRun: true, incidentId: req.incidentId, ...(github.aws ? { aws: github.aws } : {}) });
         } catch (err) {
           if (!(err instanceof RevokerRefusal)) throw err;
           problem = err.message;
