@@ -92,6 +92,7 @@ export function awsAccessKeyRevoker(): Revoker {
       if (!ctx.incidentId) throw new RevokerRefusal('no incident id: the quarantine policy is named after it');
       const { key, state, userName } = await approvedKey(leak, plan, aws);
       if (!state) throw new RevokerRefusal(`access key ${leak.fingerprint} of ${userName} no longer exists: nothing to deactivate`);
+      const { statusBefore } = parseAwsPlanRef(plan.ref);
       const policy = quarantinePolicyName(ctx.incidentId);
       const quarantined = await hasInlinePolicy(aws, userName, policy);
       const deactivate = state.status === 'Active';
@@ -103,7 +104,11 @@ export function awsAccessKeyRevoker(): Revoker {
       if (deactivate) await setKeyStatus(aws, userName, key.keyId, 'Inactive');
       if (!quarantined) await putQuarantine(aws, userName, policy);
       const said = [
-        deactivate ? `deactivated access key ${leak.fingerprint} of IAM user ${userName}` : `access key ${leak.fingerprint} of ${userName} was already Inactive`,
+        deactivate
+          ? `deactivated access key ${leak.fingerprint} of IAM user ${userName}`
+          : statusBefore === 'Active'
+            ? `access key ${leak.fingerprint} of IAM user ${userName} already deactivated (it was Active when approved: an earlier attempt of this step)`
+            : `access key ${leak.fingerprint} of ${userName} was already Inactive before this incident`,
         quarantined ? `${policy} was already attached by this incident` : `attached deny-all ${policy} to ${userName}`,
       ];
       return { summary: said.join('; '), changed: deactivate || !quarantined, details: { userName, deactivated: deactivate, quarantined: !quarantined, policy } };
