@@ -18,6 +18,7 @@ import { decide, getStatus, getTimeline, startIncident } from '../client';
 import { alertRoutes } from '../playbooks/routes';
 import type { IncidentStatus } from '../workflows';
 import { startAwsProxy, type AwsProxy } from './support/aws-proxy';
+import { lookupEventsHandler } from './support/cloudtrail-events';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { waitForGate } from './support/gates';
 import { startHarness, type Harness } from './support/harness';
@@ -244,6 +245,33 @@ describe('revoke-leaked-key for an AWS access key', () => {
     expect((await finished(id)).state).toBe('resolved');
     expect(await keyStatus(user, key.accessKeyId)).toBe('Inactive');
     expect(await inlinePolicies(user)).toContain(quarantineOf(id));
+  });
+
+  it('the evidence and the timeline show what the key did in the exposure window (CloudTrail)', async () => {
+    const { user, key, n } = await plantKey();
+    // moto has no LookupEvents: it is served as AWS documents it (test/support/cloudtrail-events.ts).
+    const at = (iso: string) => new Date(iso);
+    proxy.serve('LookupEvents', lookupEventsHandler([
+      { time: at('2026-11-19T23:00:00Z'), name: 'ListUsers', source: 'iam.amazonaws.com', accessKeyId: key.accessKeyId }, // before the leak
+      { time: at('2026-11-20T09:15:00Z'), name: 'ListBuckets', source: 's3.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23' },
+      { time: at('2026-11-20T09:16:00Z'), name: 'GetObject', source: 's3.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23' },
+      { time: at('2026-11-20T09:20:00Z'), name: 'CreateUser', source: 'iam.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23', errorCode: 'AccessDenied', readOnly: false },
+    ]));
+    {
+      const { id, status } = await start(n);
+      const used = status!.evidence.find((e) => e.name.startsWith('what AWS access key'))!;
+      expect(used.facts).toMatchObject({ cloudTrailEvents: 3, cloudTrailTruncated: false, cloudTrailNames: 'CreateUser, GetObject, ListBuckets', cloudTrailProblem: null });
+      const artifact = JSON.parse((await h.deps.store.get(used.uri)).toString());
+      expect(artifact.cloudTrail.events.map((e: { name: string; sourceIp: string; errorCode: string | null }) => [e.name, e.sourceIp, e.errorCode])).toEqual([
+        ['CreateUser', '198.51.100.23', 'AccessDenied'],
+        ['GetObject', '198.51.100.23', null],
+        ['ListBuckets', '198.51.100.23', null],
+      ]);
+      expect(JSON.stringify(artifact)).not.toContain(key.accessKeyId);
+      const timeline = await getTimeline(h.client, id);
+      expect(timeline.map((e) => e.summary).join('\n')).toContain(`IAM user ${user}, Active, last used never; 3 CloudTrail events by the key since ${FIRST_COMMIT} (CreateUser, GetObject, ListBuckets)`);
+      expect(proxy.refusals).toEqual([]);
+    }
   });
 
   it('when verification fails, compensation restores the key and lifts the quarantine behind its own approval', async () => {

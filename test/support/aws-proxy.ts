@@ -18,6 +18,13 @@ export interface AwsProxy {
   /** answer the next `times` calls of `action` with this error instead of passing them on */
   failNext(action: string, error: { status: number; code: string; message?: string }, times?: number): void;
   of(action: string, status?: number): ProxiedCall[];
+  /**
+   * Answer every call of a JSON-protocol `action` (CloudTrail's) here, for an API moto lacks; the
+   * handler validates the request as AWS documents it and throws to refuse it (400, recorded).
+   */
+  serve(action: string, handler: (body: Record<string, unknown>) => unknown): void;
+  /** requests a served handler refused */
+  refusals: string[];
   close(): Promise<void>;
 }
 
@@ -31,6 +38,8 @@ function actionOf(req: IncomingMessage, body: Buffer): string {
 export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
   const calls: ProxiedCall[] = [];
   const faults = new Map<string, { status: number; code: string; message?: string; left: number }>();
+  const served = new Map<string, (body: Record<string, unknown>) => unknown>();
+  const refusals: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -49,6 +58,22 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
           res.writeHead(fault.status, { 'content-type': 'text/xml' });
           res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${fault.code}</Code><Message>${message}</Message></Error><RequestId>proxy-${calls.length}</RequestId></ErrorResponse>`);
         }
+        return;
+      }
+      const handler = served.get(action);
+      if (handler) {
+        let status = 200;
+        let answer: unknown;
+        try {
+          answer = handler(JSON.parse(body.toString()) as Record<string, unknown>);
+        } catch (err) {
+          status = 400;
+          refusals.push(`${action}: ${(err as Error).message}`);
+          answer = { __type: 'InvalidParameterCombinationException', message: (err as Error).message };
+        }
+        calls.push({ action, status, at: Date.now() });
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(answer));
         return;
       }
       const url = new URL(req.url ?? '/', upstream);
@@ -72,6 +97,10 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
     failNext(action, error, times = 1) {
       faults.set(action, { ...error, left: times });
     },
+    serve(action, handler) {
+      served.set(action, handler);
+    },
+    refusals,
     of: (action, status) => calls.filter((c) => c.action === action && (status === undefined || c.status === status)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
