@@ -102,6 +102,8 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
         ...(options.github.rotationValues ? { rotationValues: options.github.rotationValues } : {}),
         ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
         ...(options.aws ? { aws: createAwsClients(options.aws) } : {}),
+        // Leaked Slack tokens are revoked with themselves on this API; without a bot, Slack's own.
+        ...(options.slack ? { slack: { botToken: options.slack.botToken, ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}) } } : {}),
       },
     );
   return {

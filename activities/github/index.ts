@@ -21,7 +21,7 @@ export { ROTATION_ENV_PREFIX, type Rotation } from './actions-secrets';
 
 export function createGitHubDeps(
   settings: GitHubSettings,
-  options: { rotationValues?: RotationValues; revokers?: readonly Revoker[]; incidentUrl?: (incidentId: string) => string; aws?: AwsClients } = {},
+  options: { rotationValues?: RotationValues; revokers?: readonly Revoker[]; incidentUrl?: (incidentId: string) => string; aws?: AwsClients; slack?: { apiUrl?: string; botToken?: string } } = {},
 ): GitHubDeps {
   return {
     clients: createGitHubClients(settings),
@@ -29,6 +29,7 @@ export function createGitHubDeps(
     rotationValues: options.rotationValues ?? ((name) => process.env[name]),
     ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
     ...(options.aws ? { aws: options.aws } : {}),
+    ...(options.slack ? { slack: options.slack } : {}),
   };
 }
 

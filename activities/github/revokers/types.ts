@@ -25,6 +25,8 @@ export interface RevokerContext {
   incidentId?: string;
   /** AWS as Tourniquet's own identity, for the AWS access key revoker */
   aws?: AwsClients;
+  /** Slack's API (a leaked token is revoked with itself) and Tourniquet's own bot token, to name a webhook's workspace and app */
+  slack?: { apiUrl?: string; botToken?: string };
 }
 
 /** What exactly will be revoked, found before the approval so the approver sees it. Never secret. */
