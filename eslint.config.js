@@ -1,8 +1,49 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import tourniquet from './tools/lint/no-import-cycle.js';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * The layers (docs/development.md#layers): each run-time folder and the folders it may import.
+ * Anything else in the project (another run-time folder, tools/, test/, bench/) is refused, type
+ * imports included. test/, bench/ and tools/ may import anything.
+ */
+export const LAYERS = {
+  workflows: [],
+  redaction: ['workflows'],
+  activities: ['workflows', 'redaction'],
+  // activities as types only (proxyActivities): the sandbox rule below refuses value imports
+  playbooks: ['workflows', 'activities'],
+  client: ['workflows', 'redaction', 'activities', 'playbooks'],
+  worker: ['workflows', 'redaction', 'activities', 'playbooks'],
+  gateway: ['workflows', 'redaction', 'activities', 'playbooks', 'client', 'worker'],
+  cli: ['workflows', 'redaction', 'activities', 'playbooks', 'client', 'worker', 'gateway'],
+};
+const PROJECT_FOLDERS = [...Object.keys(LAYERS), 'tools', 'test', 'bench'];
+
+const layerZones = [
+  ...Object.entries(LAYERS).map(([folder, allowed]) => ({
+    target: folder,
+    from: PROJECT_FOLDERS.filter((f) => f !== folder && !allowed.includes(f)),
+    // `tourniquet dev` installs the dev server's binary on first use, as `npm run dev` does
+    ...(folder === 'cli' ? { except: ['./temporal-binaries.ts'] } : {}),
+    message: `${folder}/ may import only ${allowed.length ? allowed.map((f) => `${f}/`).join(', ') : 'itself'} (docs/development.md#layers)`,
+  })),
+  {
+    target: 'cli/**/!(dev).ts',
+    from: ['tools/**'],
+    message: 'only cli/dev.ts may use the installers in tools/ (docs/development.md#layers)',
+  },
+  {
+    target: 'gateway',
+    from: ['worker/worker.ts', 'worker/main.ts', 'worker/workflows.ts'],
+    message: 'the gateway uses the worker\'s configuration and connections, never the worker itself or its workflow bundle (docs/development.md#layers)',
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'coverage/', 'test/histories/'] },
@@ -11,7 +52,23 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX, tourniquet },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: import.meta.dirname })] },
     rules: {
+      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
+      'tourniquet/no-import-cycle': 'error',
+      // One catalogue of failure types (workflows/failure-types.ts): no type spelled at a throw site.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+        },
+        {
+          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+        },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'off',

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { actionDigest } from '../workflows/canonical';
 import type { ActionResult, ApprovedAction } from '../workflows/contracts';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 export function approvedAction<I>(run: (req: ApprovedAction<I>) => Promise<ActionResult>) {
   return async (req: ApprovedAction<I>): Promise<ActionResult> => {
@@ -14,7 +15,7 @@ export function approvedAction<I>(run: (req: ApprovedAction<I>) => Promise<Actio
     if (req.action !== activityType || req.approval?.digest !== expected || req.approval.approvers.length === 0) {
       throw ApplicationFailure.nonRetryable(
         `${activityType} refused: no approval for this exact action (target ${req.target})`,
-        'ApprovalMismatch',
+        FAILURE_TYPES.ApprovalMismatch,
       );
     }
     return run(req);

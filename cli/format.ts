@@ -39,7 +39,23 @@ function alertLine(a: IncidentStatus['alerts']): string {
   return `alerts ${distinct}${states}, ${a.total} deliveries${a.truncated ? `, ${a.truncated}+ left out by the sender` : ''}`;
 }
 
-export function formatStatus(s: IncidentStatus): string {
+/** "2 min ago": how long since an ISO time, as people read it at a glance. */
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+/** Beside an open gate: its incident's alerts are all resolved, and the request still asks. */
+function resolutionLine(s: IncidentStatus, g: GateView, now: number): string | undefined {
+  const at = s.resolution?.all_resolved_at;
+  if (g.status !== 'open' || !at) return undefined;
+  return `    alerts    alert resolved ${ago(at, now)} (${at}): every alert resolved; this request stays open (route onResolved: ${s.resolution!.onResolved})`;
+}
+
+export function formatStatus(s: IncidentStatus, now = Date.now()): string {
   return [
     `${s.id}  ${s.state.toUpperCase()}${s.mode === 'drill' ? '  [DRILL]' : ''}`,
     unauthenticatedLine(s),
@@ -47,7 +63,7 @@ export function formatStatus(s: IncidentStatus): string {
     `  playbook ${s.playbook} · requester ${s.requester} · ${alertLine(s.alerts)} · evidence ${s.evidence.length}`,
     s.outcome ? `  outcome  ${s.outcome}` : undefined,
     `  ${formatDurations(s)}`,
-    ...s.gates.map(formatGate),
+    ...s.gates.flatMap((g) => [formatGate(g), resolutionLine(s, g, now)]),
   ]
     .filter((l) => l !== undefined)
     .join('\n');

@@ -11,7 +11,7 @@ import { connectClient } from '../worker/temporal-connection';
 import { formatList, formatReport, formatStatus, formatTimeline, formatVerification } from './format';
 import { parseDuration } from '../activities/approvals/policies';
 import { join } from 'node:path';
-import { breakGlassCommand } from './breakglass';
+import { breakGlassCommand } from './break-glass';
 import { codecServerCommand, CodecServerRefusal } from './codec-server';
 import { cliSigner, withKeyOption } from './keys';
 

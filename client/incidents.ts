@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
-import type { incidentWorkflow } from '../worker/workflows';
+import type { IncidentWorkflow } from '../workflows/incident';
 import { incidentRequestSchema, statusQuery, timelineQuery, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
 
 export const INCIDENT_WORKFLOW = 'incidentWorkflow';
@@ -70,7 +70,7 @@ export async function startIncident(client: Client, input: IncidentRequestInput,
   const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
   try {
-    await client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
+    await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [request],

@@ -79,7 +79,7 @@ export function summarize(statuses: IncidentStatus[], since: Date, now = new Dat
     .map(([playbook, list]): PlaybookReport => {
       const outcomes: Record<string, number> = {};
       for (const s of list) outcomes[s.state] = (outcomes[s.state] ?? 0) + 1;
-      const gates = list.flatMap((s) => s.gates).filter((g) => g.status !== 'open' && g.status !== 'cancelled');
+      const gates = list.flatMap((s) => s.gates).filter((g) => g.status !== 'open' && g.status !== 'cancelled' && g.status !== 'withdrawn');
       const approved = gates.filter((g) => g.status === 'approved').length;
       const denied = gates.filter((g) => g.status === 'denied').length;
       const expired = gates.filter((g) => g.status === 'expired').length;

@@ -5,7 +5,7 @@ import { Directory } from '../activities/approvals/directory';
 import { keyFileSigner } from '../client/signing';
 import { loadPolicyFile } from '../activities/approvals/policies';
 import type { Config } from '../worker/config';
-import { incidentUrlFor } from '../worker/worker';
+import { incidentUrlFor } from '../worker/incident-url';
 import type { GatewayDeps } from './app';
 import { loadIntakeConfig } from './intake/config';
 import { createIntakeRouter } from './intake/router';

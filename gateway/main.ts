@@ -4,7 +4,7 @@ import { createLogger } from '../worker/logger';
 import { connectClient } from '../worker/temporal-connection';
 import { gatewayDepsFromConfig } from './deps';
 import { IntakeConfigError } from './intake/config';
-import { RouteConfigError } from '../playbooks/routing';
+import { RouteConfigError } from './intake/routing';
 import { startGateway } from './server';
 
 async function main(): Promise<void> {

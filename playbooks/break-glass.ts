@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { createKubernetesActivities, GrantArgs } from '../activities/kubernetes';
-import { ApprovalDeniedType, definePlaybook, parseDuration as durationMs, type PlaybookContext } from '../workflows';
+import { definePlaybook, FAILURE_TYPES, parseDuration as durationMs, type PlaybookContext } from '../workflows';
 
 const MAX_MS = 8 * 60 * 60_000;
 
@@ -38,7 +38,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 type Ctx = PlaybookContext<z.infer<typeof breakGlassParams>, ReturnType<typeof createKubernetesActivities>>;
 
 function isDenied(err: unknown): boolean {
-  return (err as { type?: unknown } | undefined)?.type === ApprovalDeniedType;
+  return (err as { type?: unknown } | undefined)?.type === FAILURE_TYPES.ApprovalDenied;
 }
 
 export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKubernetesActivities>>()({

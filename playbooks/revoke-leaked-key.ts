@@ -14,7 +14,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
-import { definePlaybook } from '../workflows';
+import { definePlaybook, FAILURE_TYPES } from '../workflows';
 
 /** Mirrors activities/github/actions-secrets.ts ROTATION_ENV_PREFIX (a value import is not allowed here). */
 const ROTATION_ENV_PREFIX = 'TOURNIQUET_ROTATE_';
@@ -61,7 +61,7 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
     const revoker = text(facts.revoker);
     if (!revoker) {
       // Nobody is asked to approve what cannot be done: the reason is in the evidence and the outcome.
-      throw ApplicationFailure.nonRetryable(`cannot revoke the leaked ${secretType}: ${text(facts.revokePlan)}`, 'NoRevoker');
+      throw ApplicationFailure.nonRetryable(`cannot revoke the leaked ${secretType}: ${text(facts.revokePlan)}`, FAILURE_TYPES.NoRevoker);
     }
 
     const where = await ctx.evidence(`where the secret leaked (alert #${alertNumber})`, 'githubSecretLocations', alertRef);

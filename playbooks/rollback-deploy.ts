@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
 import type { createKubernetesActivities } from '../activities/kubernetes';
-import { ApprovalDeniedType, definePlaybook } from '../workflows';
+import { definePlaybook, FAILURE_TYPES } from '../workflows';
 
 const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
 const deploymentName = z
@@ -37,6 +37,11 @@ export const rollbackDeployParams = z
     deployment: deploymentName,
     /** roll back to this revision (deployment.kubernetes.io/revision); the previous one when absent */
     toRevision: z.coerce.number().int().positive().optional(),
+    /**
+     * roll back even though the current revision is itself a rollback (which re-deploys what that
+     * rollback removed): only a person may ask for this, never an alert route (personOnlyParams)
+     */
+    undoRollback: z.boolean().optional(),
     /** the rollout must finish this soon after the rollback, or verification fails */
     rolloutTimeoutSeconds: z.coerce.number().int().min(5).max(3600).default(600),
     /** record GitHub deployment statuses for the bad and the restored revisions */
@@ -64,20 +69,22 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
   description: 'Records a Deployment and its revision history, rolls it back after approval as kubectl rollout undo does, waits for the rollout, verifies; optionally records GitHub deployment statuses.',
   params: rollbackDeployParams,
   defaultPolicy: 'standard',
+  personOnlyParams: ['undoRollback'],
   async run(ctx) {
-    const { namespace, deployment, toRevision, rolloutTimeoutSeconds, github } = ctx.params;
+    const { namespace, deployment, toRevision, undoRollback, rolloutTimeoutSeconds, github } = ctx.params;
     const ref = { namespace, deployment };
     const where = `${namespace}/${deployment}`;
 
     const history = await ctx.evidence(`deployment ${where}: spec, status, revision history (ReplicaSets), images and digests`, 'kubeDeploymentHistory', {
       ...ref,
       ...(toRevision !== undefined ? { toRevision } : {}),
+      ...(undoRollback ? { undoRollback } : {}),
       ...(github ? { shaAnnotation: github.shaAnnotation } : {}),
     });
     const facts = history.facts ?? {};
     if (facts.refusal) {
       // Nobody is asked to approve what cannot be done: the reason is in the evidence and the outcome.
-      throw ApplicationFailure.nonRetryable(text(facts.refusal), text(facts.refusalType) || 'RollbackRefused');
+      throw ApplicationFailure.nonRetryable(text(facts.refusal), text(facts.refusalType) || FAILURE_TYPES.RollbackRefused);
     }
     const fromRevision = revisionNumber(facts.currentRevision);
     const targetRevision = revisionNumber(facts.targetRevision)!;
@@ -88,7 +95,8 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       return;
     }
 
-    // As with kubectl, undoing twice re-deploys what the first undo removed: the approvers are told.
+    // As with kubectl, undoing twice re-deploys what the first undo removed: refused by the evidence
+    // step unless a person asked for it (undoRollback), and then the approvers are told.
     const reDeployed = text(facts.currentRestored);
     const undoesRollback = reDeployed && toRevision === undefined ? `; note: revision ${fromRevision ?? '?'} itself re-deployed revision ${reDeployed}, so this undoes that rollback` : '';
     const rolledBack = await ctx.destructive({
@@ -141,7 +149,7 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
       });
     } catch (err) {
       // The rollback stands either way: declining the bookkeeping only leaves GitHub as it was.
-      if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) return;
+      if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) return;
       throw err;
     }
   },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { playbooks } from '../playbooks';
-import { alertRoutes } from '../playbooks/routes';
-import { compileRoutes, findRoute, RouteConfigError, type RouteRule } from '../playbooks/routing';
-import { compileExpression, compileTemplate, FILTERS } from '../playbooks/route-templates';
+import { alertRoutes } from '../gateway/intake/routes';
+import { compileRoutes, findRoute, RouteConfigError, type RouteRule } from '../gateway/intake/routing';
+import { compileExpression, compileTemplate, FILTERS } from '../gateway/intake/route-templates';
 import { falcoPayloadSchema, normalizeFalco } from '../gateway/intake/falco';
 import { normalizeSecretScanning, secretScanningAlertSchema } from '../gateway/intake/github';
 import { incidentIdFor } from '../gateway/intake/processor';
@@ -30,6 +30,39 @@ function problems(rules: unknown): string {
 describe('routing rules are checked at start-up', () => {
   it('accepts the shipped routes', () => {
     expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual(['falco-shell', 'am-suspicious-egress', 'am-rollback-deploy', 'github-secret-leak', 'generic-demo']);
+  });
+
+  it('takes lifecycle rules, with defaults, and refuses a route that sets a param only a person may', () => {
+    const [plain, tuned, never] = compileRoutes(
+      [
+        base,
+        { ...base, name: 'tuned', reopen: { quietPeriod: '0s', maxPerHour: 10, failedRetryAfter: 'never' }, onResolved: 'withdraw' },
+        { ...base, name: 'never', reopen: false },
+      ],
+      playbooks,
+    );
+    expect(plain!.lifecycle).toEqual({ reopen: { quietMs: 900_000, maxPerHour: 3, failedRetryMs: 14_400_000 }, onResolved: 'note' });
+    expect(tuned!.lifecycle).toEqual({ reopen: { quietMs: 0, maxPerHour: 10, failedRetryMs: undefined }, onResolved: 'withdraw' });
+    expect(never!.lifecycle.reopen).toBe(false);
+    expect(compileRoutes(alertRoutes, playbooks).find((r) => r.name === 'am-rollback-deploy')!.lifecycle.onResolved).toBe('withdraw');
+
+    const message = problems([
+      { ...base, reopen: { quietPeriod: 'soon', maxPerHour: 0 } },
+      { ...base, name: 'resolved', onResolved: 'forget' },
+      {
+        ...base,
+        name: 'undo',
+        source: 'alertmanager',
+        match: {},
+        playbook: 'rollback-deploy',
+        params: { namespace: '{{ namespace }}', deployment: '{{ deployment }}', undoRollback: true },
+        dedupKey: ['namespace'],
+      },
+    ]);
+    expect(message).toContain('rule 1 (shell).reopen.quietPeriod: quietPeriod: a duration such as "0s", "90s", "15m" or "4h"');
+    expect(message).toMatch(/rule 1 \(shell\)\.reopen\.maxPerHour: Too small/);
+    expect(message).toMatch(/rule 2 \(resolved\)\.onResolved: Invalid option/);
+    expect(message).toContain('rule 3 (undo).params.undoRollback: only a person may set "undoRollback" (tourniquet start rollback-deploy --param undoRollback=…); an alert route cannot');
   });
 
   it('names the rule and the field of every problem', () => {

@@ -11,15 +11,14 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import { grantsIn, testCatalogueFile, userMay } from './support/kube/breakglass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import type { Harness } from './support/harness';
+import { grantsIn, testCatalogueFile, userMay } from './support/kube/break-glass';
+import { useKubeSuite } from './support/kube/suite';
 import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
 
 const USER = 'alice@example.com';
-let cp: ControlPlane;
+const kube = useKubeSuite({ harness: () => ({ worker: false }) });
 let admin: KubeConfig;
 let ns: string;
 let h: Harness;
@@ -27,13 +26,11 @@ let env: Record<string, string>;
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  h = await startHarness({ worker: false });
+  ({ admin, ns, h } = kube);
   env = { KUBECONFIG: join(h.dir, 'worker.kubeconfig'), TOURNIQUET_BREAKGLASS: join(h.dir, 'breakglass.json') };
-  await writeFile(env.KUBECONFIG!, cluster.worker.exportConfig(), { mode: 0o600 });
+  await writeFile(env.KUBECONFIG!, kube.worker.exportConfig(), { mode: 0o600 });
   await writeFile(env.TOURNIQUET_BREAKGLASS!, JSON.stringify(testCatalogueFile(ns)));
-}, 120_000);
+});
 
 afterEach(async () => {
   await worker?.kill();
@@ -42,8 +39,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await worker?.kill();
-  await h?.stop();
-  await cp?.stop();
 });
 
 const startWorker = () => spawnWorker(h, env);

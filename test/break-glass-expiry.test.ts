@@ -6,27 +6,26 @@
  */
 import { RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { grantBindingName, EXPIRES_AT_ANNOTATION } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, INCIDENT_WORKFLOW, sendCommand } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { RecordingNotifier } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
+import { useKubeSuite } from './support/kube/suite';
 import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
 import { waitFor } from './support/wait';
 
 const USER = 'alice@example.com';
-let cp: ControlPlane;
+const kube = useKubeSuite();
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let stack: TimeSkippingStack;
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-}, 120_000);
+beforeAll(() => {
+  ({ admin, worker, ns } = kube);
+});
 
 // A fresh time-skipping server per test: its clock starts at the wall clock. Once an incident's
 // result has been awaited it runs years ahead, and a grant approved then would expire years after
@@ -38,10 +37,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await stack?.stop();
-});
-
-afterAll(async () => {
-  await cp?.stop();
 });
 
 async function grantedIncident() {

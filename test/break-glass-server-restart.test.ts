@@ -18,7 +18,7 @@ import type { IncidentStatus } from '../workflows';
 import { startDevServer, type DevServer } from '../worker/dev-server';
 import { buildActivityDeps, createWorker } from '../worker/worker';
 import { RecordingNotifier, TEST_POLICIES } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
 import type { ControlPlane } from './support/kube/control-plane';
 import { startWorkerCluster, type WorkerCluster } from './support/kube/worker-cluster';
 import { freePort } from './support/ports';

@@ -8,11 +8,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack';
-import { startHarness, TEST_POLICIES, type Harness } from './support/harness';
+import { TEST_POLICIES, type Harness } from './support/harness';
 import { startSlackGateway, type SlackGateway } from './support/slack-gateway';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
+import { useKubeSuite } from './support/kube/suite';
 import { blockActionBody, slashCommandBody } from './support/slack-requests';
 import { waitFor } from './support/wait';
 
@@ -22,26 +21,26 @@ const INCIDENTS = 'C0INCIDENTS';
 const POLICIES = { ...TEST_POLICIES, people: { alice: { slack: 'U0ALICE' }, carol: { slack: 'U0CAROL' } } };
 const USER = 'alice@example.com';
 
-let cp: ControlPlane;
+let fake: FakeSlack;
+const kube = useKubeSuite({
+  setup: async () => {
+    fake = await startFakeSlack({ token: TOKEN });
+  },
+  harness: ({ ns }) => ({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url }, breakGlass: testCatalogue(ns) }),
+  teardown: async () => fake?.stop(),
+});
 let admin: KubeConfig;
 let ns: string;
-let fake: FakeSlack;
 let h: Harness;
 let gateway: SlackGateway;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  fake = await startFakeSlack({ token: TOKEN });
-  h = await startHarness({ policies: POLICIES, slack: { botToken: TOKEN, channel: INCIDENTS, apiUrl: fake.url }, kubernetes: { kubeConfig: cluster.worker }, breakGlass: testCatalogue(ns) });
+  ({ admin, ns, h } = kube);
   gateway = await startSlackGateway(h, fake, { policies: POLICIES, token: TOKEN, secret: SECRET });
-}, 120_000);
+});
 
 afterAll(async () => {
   await gateway?.close();
-  await h?.stop();
-  await fake?.stop();
-  await cp?.stop();
 });
 
 const slack = (body: string) => gateway.post(body);
@@ -71,6 +70,14 @@ it('requested with /breakglass, announced with a revoke button, revoked by a cli
   expect((await getTimeline(h.client, id)).find((e) => e.kind === 'command.received')).toMatchObject({ actor: 'carol', details: { via: 'slack:U0CAROL', command: 'revoke' } });
   await waitFor('the clicker told it was taken', () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0CAROL' && String(c.args.text).includes('Taken: revoke')));
   await waitFor('the revoke announced', () => fake.callsOf('chat.postMessage').find((c) => String(c.args.text).startsWith('Access revoked') && String(c.args.text).includes('revoked early by carol')));
+  // The button is withdrawn where it was offered: same line, no button, and why.
+  const updated = await waitFor('the offer updated to say the grant ended', () => {
+    const message = fake.message(INCIDENTS, announced.response!.ts);
+    return message && !message.blocks?.some((b: any) => b.type === 'actions') ? message : undefined;
+  });
+  expect(updated.blocks![0].text.text).toContain(`${USER} has ns-edit in namespace ${ns} until `);
+  expect(JSON.stringify(updated.blocks)).toMatch(/:lock: Ended — Access revoked: alice@example.com no longer has ns-edit .*revoked early by carol/);
+  expect(fake.callsOf('chat.update').filter((c) => c.args.ts === announced.response!.ts)).toHaveLength(1);
 
   // The same button after the incident ended: refused, privately, saying why.
   await slack(blockActionBody({ user: 'U0CAROL', actionId: button.action_id, value: button.value, channel: INCIDENTS, messageTs: announced.response!.ts, blockId: actions.block_id, label: 'Revoke access now' }));

@@ -11,43 +11,34 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import { keyFileSigner } from '../client/signing';
-import type { IncidentStatus } from '../workflows';
 import { approved } from './support/github-leaks';
 import { runCli, runCliWith } from './support/cli';
-import { startHarness, type Harness } from './support/harness';
-import { grantsIn, testCatalogue, userMay } from './support/kube/breakglass';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import type { Harness } from './support/harness';
+import { grantsIn, testCatalogue, userMay } from './support/kube/break-glass';
+import { useKubeSuite } from './support/kube/suite';
 import { waitForGate } from './support/gates';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const USER = 'alice@example.com';
-let cp: ControlPlane;
+const kube = useKubeSuite({ harness: ({ ns }) => ({ breakGlass: testCatalogue(ns) }) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
-const open = new Set<string>();
-
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  h = await startHarness({ kubernetes: { kubeConfig: worker }, breakGlass: testCatalogue(ns) });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-  // Grants left by a failed test must not make the next one pass.
-  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
+beforeAll(() => {
+  ({ admin, worker, ns, h } = kube);
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await cp?.stop();
+afterEach(async () => {
+  await kube.cancelOpen();
+  // Grants left by a failed test must not make the next one pass.
+  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
 });
 
 async function request(params: Record<string, unknown>, options: { mode?: 'live' | 'drill'; requester?: string } = {}) {
@@ -63,12 +54,6 @@ async function request(params: Record<string, unknown>, options: { mode?: 'live'
 async function approveTwice(id: string): Promise<void> {
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
-}
-
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
 }
 
 const granted = (id: string) => waitFor(`the grant of ${id}`, async () => (await getStatus(h.client, id)).state === 'contained' && getStatus(h.client, id));
@@ -388,22 +373,22 @@ describe('break-glass', () => {
     expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: false, summary: expect.stringContaining('already grants') });
 
     const other = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-other' });
-    await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+    await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
     const undo = { incidentId: 'inc-other', action: 'kubeRevokeGrant', target: '', args: { binding: args.binding, namespace: ns }, dryRun: false, reason: 'test', requestedBy: 'test' };
-    await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: 'BindingNotOurs' });
+    await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
 
     const mine = { ...undo, incidentId: 'inc-idem' };
     expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: true });
     expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: false, summary: expect.stringContaining('already gone') });
     const extend = approved('kubeExtendGrant', '', { binding: args.binding, namespace: ns, expiresAt: new Date().toISOString() }, { incidentId: 'inc-idem' });
-    await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: 'BindingMissing' });
+    await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingMissing });
   });
 
   it('fails the step with the API server’s reason when the worker may not bind the role (403)', async () => {
     const args: GrantArgs = { binding: grantBindingName('inc-403'), clusterRole: 'cluster-admin', user: 'erin', namespace: ns, durationMs: 60_000 };
     const env = new MockActivityEnvironment({ activityType: 'kubeGrantAccess' }, quiet);
     const err = await env.run(acts().kubeGrantAccess, approved('kubeGrantAccess', '', args, { incidentId: 'inc-403' })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ type: 'KubernetesRejected', nonRetryable: true });
+    expect(err).toMatchObject({ type: FAILURE_TYPES.KubernetesRejected, nonRetryable: true });
     expect((err as Error).message).toMatch(/^Kubernetes refused creating RoleBinding .*: 403 /);
   });
 });

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       evidenceDir: resolve(projectRoot, '.data/evidence'),
       demoDir: resolve(projectRoot, '.data/demo'),
       policiesPath: resolve(projectRoot, 'config/policies.json'),
-      breakGlassPath: resolve(projectRoot, 'config/breakglass.json'),
+      breakGlassPath: resolve(projectRoot, 'config/break-glass.json'),
       gateway: { host: '127.0.0.1', port: 8787 },
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
 
   it('takes the break-glass catalogue from TOURNIQUET_BREAKGLASS, else the shipped file', () => {
     expect(loadConfig({ TOURNIQUET_BREAKGLASS: '/etc/tourniquet/breakglass.json' }).breakGlassPath).toBe('/etc/tourniquet/breakglass.json');
-    expect(loadConfig({}).breakGlassPath).toBe(resolve(projectRoot, 'config/breakglass.json'));
+    expect(loadConfig({}).breakGlassPath).toBe(resolve(projectRoot, 'config/break-glass.json'));
   });
 
   it('turns TLS on when an API key is set', () => {

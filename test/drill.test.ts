@@ -17,7 +17,7 @@ import { DRILL_HEADER, loadScorecards, runDrill, saveScorecard, score } from '..
 import { loadScenarios, materialize, type DrillScenario } from '../client/drills/scenario';
 import { formatHistory, formatScorecard } from '../cli/drill';
 import type { IncidentStatus } from '../workflows';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import { startHarness, type Harness } from './support/harness';
 import type { ControlPlane } from './support/kube/control-plane';
 import { createPod } from './support/kube/objects';

@@ -13,6 +13,7 @@ import { FileEvidenceStore } from '../activities/evidence';
 import { createGitHubActivities, createGitHubDeps, type RevokeArgs } from '../activities/github';
 import { approved, ed25519KeyPair, leakedToken } from './support/github-leaks';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 let fake: FakeGitHub;
 let dir: string;
@@ -143,7 +144,7 @@ describe('revoking a GitHub token', () => {
     const { args } = await leakToken();
     const since = Date.now();
     fake.failNext('secret-scanning/update-alert', { status: 502 }, 2); // plugin-retry's one quick retry, then the attempt fails
-    await expect(revoke(args)).rejects.toMatchObject({ type: 'GitHubUnavailable', nonRetryable: false });
+    await expect(revoke(args)).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubUnavailable, nonRetryable: false });
     expect(countOf('credentials/revoke', since)).toBe(1);
     const retried = await revoke(args);
     expect(retried.summary).toMatch(/was already revoked; resolved alert #\d+ as revoked/);
@@ -164,7 +165,7 @@ describe('revoking a GitHub token', () => {
     const { args } = await leakToken();
     const writes = fake.writes().length;
     const other = { ...args, fingerprint: '[REDACTED:github_personal_access_token sha256:000000000000 last4:AAAA]' };
-    await expect(revoke(other)).rejects.toMatchObject({ type: 'SecretChanged', nonRetryable: true, message: expect.stringMatching(/not the approved .*: nothing done/) });
+    await expect(revoke(other)).rejects.toMatchObject({ type: FAILURE_TYPES.SecretChanged, nonRetryable: true, message: expect.stringMatching(/not the approved .*: nothing done/) });
     expect(fake.writes().length).toBe(writes);
   });
 
@@ -185,14 +186,14 @@ describe('GitHub failures', () => {
     fake.failNext('credentials/revoke', { status });
     const err = await revoke(args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'GitHubRejected', nonRetryable: true, message: expect.stringMatching(message) });
+    expect(err).toMatchObject({ type: FAILURE_TYPES.GitHubRejected, nonRetryable: true, message: expect.stringMatching(message) });
     expect((err as Error).message).not.toContain(secret);
     expect(fake.isRevoked(secret)).toBe(false);
   });
 
   it('404 on the alert fails at once', async () => {
     await expect(run(env, acts.githubSecretAlert, { incidentId: 'i', name: 'a', mode: 'live' as const, input: target(999) })).rejects.toMatchObject({
-      type: 'GitHubRejected',
+      type: FAILURE_TYPES.GitHubRejected,
       nonRetryable: true,
       message: expect.stringMatching(/GitHub refused GET acme\/api secret scanning alert #999: 404 Not Found/),
     });
@@ -201,7 +202,7 @@ describe('GitHub failures', () => {
   it('409 and 5xx are retryable; one 5xx is absorbed by a quick in-process retry', async () => {
     const { args } = await leakToken();
     fake.failNext('credentials/revoke', { status: 409 });
-    await expect(revoke(args)).rejects.toMatchObject({ type: 'GitHubUnavailable', nonRetryable: false, message: expect.stringMatching(/409 conflict/) });
+    await expect(revoke(args)).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubUnavailable, nonRetryable: false, message: expect.stringMatching(/409 conflict/) });
     fake.failNext('credentials/revoke', { status: 500 });
     const since = Date.now();
     expect(await revoke(args)).toMatchObject({ changed: true });
@@ -212,16 +213,16 @@ describe('GitHub failures', () => {
     const { args } = await leakToken();
     fake.failNext('credentials/revoke', { status: 429, retryAfter: 7 });
     const started = Date.now();
-    await expect(revoke(args)).rejects.toMatchObject({ type: 'GitHubRateLimited', nonRetryable: false, nextRetryDelay: '7s' });
+    await expect(revoke(args)).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubRateLimited, nonRetryable: false, nextRetryDelay: '7s' });
     expect(Date.now() - started).toBeLessThan(5_000);
     fake.failNext('credentials/revoke', { status: 403, secondaryRateLimit: true, retryAfter: 3 });
-    await expect(revoke(args)).rejects.toMatchObject({ type: 'GitHubRateLimited', nextRetryDelay: '3s' });
+    await expect(revoke(args)).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubRateLimited, nextRetryDelay: '3s' });
   });
 
   it('without GitHub configured, the activities exist and say what to set', async () => {
     const bare = createGitHubActivities({ github: undefined, store });
     await expect(run(env, bare.githubSecretAlert, { incidentId: 'i', name: 'a', mode: 'live' as const, input: target(1) })).rejects.toMatchObject({
-      type: 'GitHubNotConfigured',
+      type: FAILURE_TYPES.GitHubNotConfigured,
       message: expect.stringMatching(/set GITHUB_TOKEN/),
     });
   });
@@ -232,8 +233,8 @@ describe('rotating an Actions secret', () => {
     const { args } = await leakToken();
     const rotate = { secretName: 'DEPLOY_TOKEN', valueFromEnv: 'TOURNIQUET_ROTATE_DEPLOY_TOKEN' };
     const before = fake.writes().length;
-    await expect(revoke({ ...args, rotate })).rejects.toMatchObject({ type: 'RotationValueMissing', message: expect.stringMatching(/no TOURNIQUET_ROTATE_DEPLOY_TOKEN/) });
-    await expect(revoke({ ...args, rotate: { secretName: 'X', valueFromEnv: 'GITHUB_TOKEN' } })).rejects.toMatchObject({ type: 'RotationRefused' });
+    await expect(revoke({ ...args, rotate })).rejects.toMatchObject({ type: FAILURE_TYPES.RotationValueMissing, message: expect.stringMatching(/no TOURNIQUET_ROTATE_DEPLOY_TOKEN/) });
+    await expect(revoke({ ...args, rotate: { secretName: 'X', valueFromEnv: 'GITHUB_TOKEN' } })).rejects.toMatchObject({ type: FAILURE_TYPES.RotationRefused });
     expect(fake.writes().length).toBe(before);
 
     rotation.TOURNIQUET_ROTATE_DEPLOY_TOKEN = leakedToken();

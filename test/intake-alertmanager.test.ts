@@ -4,27 +4,20 @@
  * (recorded once per alert, answered 202), groups far over 1,000 alerts (only the body limit
  * caps them) and truncatedAlerts counted. Real gateway, real worker, demo route table.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
 import type { IncidentStatus } from '../workflows';
-import { startHarness, type Harness } from './support/harness';
-import { bearer, cancelAll, fixture, intakeConfig, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
-import { DEMO_ROUTES } from './support/routes';
+import type { Harness } from './support/harness';
+import { bearer, fixture, intakeConfig, post, TOKENS, type IntakeGateway } from './support/intake';
+import { useIntakeSuite } from './support/intake-suite';
 import { waitFor } from './support/wait';
 
+const suite = useIntakeSuite({ config: intakeConfig({ maxBody: '4mb' }) });
+const { started, run } = suite;
 let h: Harness;
 let gw: IntakeGateway;
-const started = new Set<string>();
-const run = `${process.pid}${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  h = await startHarness();
-  gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES, config: intakeConfig({ maxBody: '4mb' }) });
-});
-afterAll(async () => {
-  await gw?.close();
-  if (h) await cancelAll(h.client, started);
-  await h?.stop();
+beforeAll(() => {
+  ({ h, gw } = suite);
 });
 
 /** A notification of `n` alerts of one group (one incident on the demo routes), as Alertmanager builds it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeConfigError, loadIntakeConfig } from '../gateway/intake/config';
 import { createIntakeRouter } from '../gateway/intake/router';
-import { RouteConfigError } from '../playbooks/routing';
+import { RouteConfigError } from '../gateway/intake/routing';
 import { intakeConfig } from './support/intake';
 
 function rejected(env: NodeJS.ProcessEnv): string {

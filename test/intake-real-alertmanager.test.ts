@@ -9,28 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startAlertmanager, type PostableAlert, type RunningAlertmanager } from './support/alertmanager';
-import { startHarness, type Harness } from './support/harness';
-import { cancelAll, intakeConfig, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
-import { DEMO_ROUTES } from './support/routes';
+import type { Harness } from './support/harness';
+import { intakeConfig, TOKENS, type IntakeGateway } from './support/intake';
+import { useIntakeSuite } from './support/intake-suite';
 import { waitFor } from './support/wait';
 import { incidentIdFor } from '../gateway/intake/processor';
 
+const suite = useIntakeSuite({ config: intakeConfig({ maxBody: '4mb' }) });
+const { started, run } = suite;
 let h: Harness;
 let gw: IntakeGateway;
 let am: RunningAlertmanager;
-const started = new Set<string>();
-const run = `${process.pid}${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  h = await startHarness();
-  gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES, config: intakeConfig({ maxBody: '4mb' }) });
+  ({ h, gw } = suite);
   am = await startAlertmanager(gw.url, TOKENS.alertmanager);
 }, 120_000);
 afterAll(async () => {
   await am?.stop();
-  await gw?.close();
-  if (h) await cancelAll(h.client, started);
-  await h?.stop();
 });
 
 function alerts(ns: string, n: number, alertname = 'SuspiciousEgressTraffic', endsAt?: string): PostableAlert[] {

@@ -6,27 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
-import { startHarness, type Harness } from './support/harness';
-import { bearer, cancelAll, deliverGitHub, fixture, githubLeak, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
+import type { Harness } from './support/harness';
+import { bearer, deliverGitHub, fixture, githubLeak, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
+import { useIntakeSuite } from './support/intake-suite';
 import { DEMO_ROUTES } from './support/routes';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 
+const suite = useIntakeSuite();
+const { started, run } = suite;
 let h: Harness;
 let gw: IntakeGateway;
-const started = new Set<string>();
-const run = `${process.pid}${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  h = await startHarness();
-  gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES });
-});
-afterAll(async () => {
-  await gw?.close();
-  if (h) await cancelAll(h.client, started);
-  await h?.stop();
+beforeAll(() => {
+  ({ h, gw } = suite);
 });
 
 /** The documented Falco event, in a namespace of its own so suites and runs never share incidents. */

@@ -3,35 +3,19 @@
  * the isolation, a real cordon once approved, a dry run in drill mode.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import type { IncidentStatus } from '../workflows';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
+import type { Harness } from './support/harness';
 import { waitFor } from './support/wait';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 
-let cp: ControlPlane;
+const kube = useKubeSuite({ harness: () => ({}) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let ns: string;
 let h: Harness;
-const open = new Set<string>();
-
-beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  const worker = cluster.worker;
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, ns, h } = kube);
 });
 
 /** A node and a pod bound to it (no scheduler runs: nodeName is set directly). */
@@ -56,8 +40,7 @@ async function run(pod: string, mode: 'live' | 'drill'): Promise<string> {
   open.add(id);
   await approveGate(id, 'kubeIsolatePod', 'bob');
   await approveGate(id, 'kubeCordonNode', 'carol');
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
+  const final = await finished(id);
   expect(final.state).toBe('resolved');
   return id;
 }

@@ -4,32 +4,26 @@
  */
 import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { RecordingNotifier } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
 import { createPod } from './support/kube/objects';
-import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
+import type { TimeSkippingStack } from './support/time-skipping';
 
 const LABELS = { app: 'shop' };
-let cp: ControlPlane;
+const kube = useKubeSuite({
+  setup: async ({ admin, ns }) => {
+    await createPod(admin, ns, 'shop-1', { labels: LABELS });
+  },
+  timeSkipping: () => ({ notifiers: [new RecordingNotifier()] }),
+});
 let admin: KubeConfig;
 let ns: string;
 let stack: TimeSkippingStack;
-
-beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  const worker = cluster.worker;
-  await createPod(admin, ns, 'shop-1', { labels: LABELS });
-  stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, ns, stack } = kube);
 });
 
 it('is denied at the approval deadline, and the pod keeps its labels and gets no policy', async () => {

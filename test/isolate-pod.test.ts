@@ -9,31 +9,32 @@ import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeC
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_LABEL, quarantinePolicyName } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import { alertRoutes } from '../playbooks/routes';
-import type { IncidentStatus } from '../workflows';
+import { alertRoutes } from '../gateway/intake/routes';
 import { approved } from './support/github-leaks';
-import { startHarness, type Harness } from './support/harness';
+import type { Harness } from './support/harness';
 import { bearer, fixture, post, startIntakeGateway, TOKENS } from './support/intake';
-import type { ControlPlane } from './support/kube/control-plane';
 import { clientAs, createNamespace, createPod } from './support/kube/objects';
 import { waitFor } from './support/wait';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 import { waitForGate } from './support/gates';
 
 const LABELS = { app: 'shop', tier: 'web' };
-let cp: ControlPlane;
+const kube = useKubeSuite({ setup: shopNetwork, harness: () => ({}) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
-const open = new Set<string>();
 let podCount = 0;
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
+beforeAll(() => {
+  ({ admin, worker, ns, h } = kube);
+});
+
+async function shopNetwork({ admin, ns }: { admin: KubeConfig; ns: string }): Promise<void> {
   await admin.makeApiClient(CoreV1Api).createNamespacedService({
     namespace: ns,
     body: { metadata: { name: 'shop' }, spec: { selector: { app: 'shop' }, ports: [{ port: 80 }] } },
@@ -43,18 +44,7 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: 'allow-shop' }, spec: { podSelector: { matchLabels: { app: 'shop' } }, ingress: [{}], egress: [{}], policyTypes: ['Ingress', 'Egress'] } },
   });
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await cp?.stop();
-});
+}
 
 async function newPod(): Promise<string> {
   const name = `shop-${++podCount}`;
@@ -74,12 +64,6 @@ async function startIsolation(pod: string, options: { mode?: 'live' | 'drill'; w
       ? undefined
       : await waitForGate(h.client, id);
   return { id, status };
-}
-
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
 }
 
 const readPod = (name: string) => admin.makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace: ns });

@@ -7,30 +7,25 @@ import {
   AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, VersionApi,
   setHeaderOptions, type KubeConfig, type V1NetworkPolicy,
 } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_LABEL } from '../activities/kubernetes';
 import { pinnedKubernetesVersion } from '../tools/kube-binaries';
-import type { ControlPlane } from './support/kube/control-plane';
 import { MANAGED_BY } from './support/kube/manifests';
 import { createDeployment, createPod, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 // isolate-pod's label: the worker guard admits NetworkPolicies that select it, and no others.
 const QUARANTINE = QUARANTINE_LABEL;
 
-let cp: ControlPlane;
+const kube = useKubeSuite();
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  console.error(`[kube] control plane ready in ${cp.startupMs} ms at ${cp.server}`);
-}, 120_000);
-
-afterAll(async () => {
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns } = kube);
+  console.error(`[kube] control plane ready in ${kube.cp.startupMs} ms at ${kube.cp.server}`);
 });
 
 function quarantinePolicy(name: string): V1NetworkPolicy {

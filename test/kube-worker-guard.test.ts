@@ -9,30 +9,24 @@ import {
   AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions,
   type KubeConfig, type V1ClusterRoleBinding, type V1NetworkPolicy, type V1RoleBinding,
 } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantBinding, grantBindingName, type GrantArgs } from '../activities/kubernetes/breakglass';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { grantBinding, grantBindingName, type GrantArgs } from '../activities/kubernetes/break-glass';
 import { quarantinePolicy } from '../activities/kubernetes/isolate';
 import { rollbackPatch } from '../activities/kubernetes/revisions';
-import type { ControlPlane } from './support/kube/control-plane';
 import { answerOf, createDeployment, createPod, REVISION_ANNOTATION } from './support/kube/objects';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const dryRun = 'All';
 const HOUR = 3600_000;
 
-let cp: ControlPlane;
+const kube = useKubeSuite();
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
-
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-}, 120_000);
-
-afterAll(async () => {
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns } = kube);
 });
 
 /** Refused by the admission policy tourniquet-worker-<policy> (one of them, when an attack breaks two), saying `why`. */

@@ -7,28 +7,22 @@ import {
   AppsV1Api, AuthorizationV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api,
   setHeaderOptions, type KubeConfig, type V1ResourceAttributes, type V1RoleBinding,
 } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantBinding, grantBindingName } from '../activities/kubernetes/breakglass';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { grantBinding, grantBindingName } from '../activities/kubernetes/break-glass';
 import { quarantinePolicy } from '../activities/kubernetes/isolate';
-import type { ControlPlane } from './support/kube/control-plane';
 import { createDeployment, createPod, rawGet, REVISION_ANNOTATION, statusOf } from './support/kube/objects';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const FORBIDDEN = 403; // RBAC
 const GUARDED = 422; // refused by a ValidatingAdmissionPolicy in deploy/kubernetes/worker-guard*.yaml
 
-let cp: ControlPlane;
+const kube = useKubeSuite();
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
-
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-}, 120_000);
-
-afterAll(async () => {
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns } = kube);
 });
 
 function attributes(action: string): V1ResourceAttributes {

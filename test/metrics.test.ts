@@ -9,6 +9,7 @@ import { startGateway, type RunningGateway } from '../gateway/server';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 let h: Harness;
 let gateway: RunningGateway;
@@ -58,17 +59,33 @@ it('counts incidents by outcome, refusals by reason, durations, and failed activ
   expect(text).toContain('tourniquet_approval_refusals_total{reason="ApproverNotEligible"} 1');
   expect(text).toMatch(/tourniquet_time_to_contain_seconds_count\{playbook="demo",mode="live"\} 1/);
   expect(text).toMatch(/tourniquet_time_to_approve_seconds_count\{playbook="demo",mode="drill"\} 1/);
-  expect(text).toContain('tourniquet_activity_failures_total{system="approvals",type="UnknownPolicy"}');
+  expect(text).toContain(`tourniquet_activity_failures_total{system="approvals",type="${FAILURE_TYPES.UnknownPolicy}"}`);
 });
 
-it('counts a notification delivered twice (a retried notify) once', async () => {
+it('counts a notification delivered twice (a retried notify) once, and each run of an incident id', async () => {
   const m = new IncidentMetrics();
   const { MetricsNotifier } = await import('../activities/metrics/incident-metrics');
   const notifier = new MetricsNotifier(m);
   const event = { seq: 7, kind: 'incident.finished' as const, summary: '', refs: {}, durations: {}, incident: { id: 'inc-x', title: 't', playbook: 'demo', mode: 'live' as const, requester: 'alice', state: 'resolved' as const } };
-  await notifier.notify(event);
-  await notifier.notify(event);
+  await notifier.notify(event, { runId: 'run-1' });
+  await notifier.notify(event, { runId: 'run-1' });
   expect(await m.registry.getSingleMetricAsString('tourniquet_incidents_total')).toContain('outcome="resolved"} 1');
+  await notifier.notify(event, { runId: 'run-2' });
+  expect(await m.registry.getSingleMetricAsString('tourniquet_incidents_total')).toContain('outcome="resolved"} 2');
+});
+
+it('counts every run started under one incident id', async () => {
+  const started = async () => (await metrics.started.get()).values.find((v) => v.labels.playbook === 'demo' && v.labels.mode === 'drill')?.value ?? 0;
+  const before = await started();
+  const incidentId = `metrics-runs-${process.pid}-${Date.now()}`;
+  for (let run = 1; run <= 3; run++) {
+    await startIncident(h.client, { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m-runs-${process.pid}` } }, { taskQueue: h.taskQueue, incidentId });
+    await waitForGate(h.client, incidentId);
+    await decide(h.client, { incidentId, decision: 'deny', approver: 'bob', via: 'cli', reason: `run ${run} over` });
+    await h.client.workflow.getHandle(incidentId).result();
+  }
+  // each run counted once: neither folded into the first (same incident id) nor counted twice
+  await waitFor('three runs counted', async () => (await started()) - before === 3);
 });
 
 it('exposes alert intake counts by source and outcome', async () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyFile, parsePolicyFile, PolicyBook, PolicyFileError } from '../activities/approvals/policies';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const shippedPath = fileURLToPath(new URL('../config/policies.json', import.meta.url));
 const shipped: unknown = JSON.parse(readFileSync(shippedPath, 'utf8'));
@@ -153,7 +154,7 @@ describe('PolicyBook', () => {
       failure = err;
     }
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'UnknownPolicy', nonRetryable: true });
+    expect(failure).toMatchObject({ type: FAILURE_TYPES.UnknownPolicy, nonRetryable: true });
     expect((failure as Error).message).toMatchInlineSnapshot(`"no approval policy "lenient" for demo / isolate-host; defined: standard, two-person"`);
   });
 
@@ -166,7 +167,7 @@ describe('PolicyBook', () => {
         return err instanceof ApplicationFailure ? `${err.type} nonRetryable=${err.nonRetryable}` : String(err);
       }
     });
-    expect(outcomes).toEqual(Array(3).fill('UnknownPolicy nonRetryable=true'));
+    expect(outcomes).toEqual(Array(3).fill(`${FAILURE_TYPES.UnknownPolicy} nonRetryable=true`));
   });
 
   it('does not claim to have policies named after Object.prototype members', () => {

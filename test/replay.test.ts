@@ -9,8 +9,8 @@ import { Worker } from '@temporalio/worker';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decide, getStatus, startIncident } from '../client';
-import { alertsSignal, type IncidentRequestInput } from '../workflows';
+import { decide, getStatus, getTimeline, startIncident } from '../client';
+import { alertsSignal, type IncidentRequestInput, type IncidentStatus, type TimelineEvent } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
@@ -42,6 +42,11 @@ describe('recorded histories replay on the current workflow code', () => {
   });
 });
 
+/** What happened, by whom, in order; the steps a replay must reproduce (not evidence or notices). */
+const KEY_EVENTS = /^(approval|action|verify|compensation|alert\.repeated|incident\.(contained|finished))/;
+const keyEvents = (timeline: TimelineEvent[]) => timeline.filter((e) => KEY_EVENTS.test(e.kind)).map((e) => `${e.kind} ${e.actor}`);
+const gatesOf = (s: IncidentStatus) => s.gates.map((g) => [g.id, g.status, g.votes.map((v) => v.approver)]);
+
 describe('fresh histories replay', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -51,11 +56,22 @@ describe('fresh histories replay', () => {
     await h?.stop();
   });
 
-  async function run(name: string, request: Omit<IncidentRequestInput, 'requester'>, drive: (id: string) => Promise<void>) {
+  /**
+   * Runs the scenario to its end and checks what it came to (`expectOutcome`) before replaying its
+   * history: a scenario that went wrong would otherwise be recorded, and replayed, as if it were right.
+   */
+  async function run(
+    name: string,
+    request: Omit<IncidentRequestInput, 'requester'>,
+    drive: (id: string) => Promise<void>,
+    expectOutcome: (final: IncidentStatus, timeline: TimelineEvent[]) => void,
+  ) {
     const id = await startIncident(h.client, { requester: 'alice', ...request }, { taskQueue: h.taskQueue, incidentId: `${name}-${process.pid}-${Date.now()}` });
     await waitForGate(h.client, id);
     await drive(id);
+    // A failed incident's result is an error; its final status is what the query answers.
     await h.client.workflow.getHandle(id).result().catch(() => undefined);
+    expectOutcome(await getStatus(h.client, id), await getTimeline(h.client, id));
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     await replay(history, id);
     if (RECORD) {
@@ -71,12 +87,25 @@ describe('fresh histories replay', () => {
       await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 42, sample: [{ source: 'falco', title: 'again' }] });
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'ok' });
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', reason: 'ok' });
+    }, (final, timeline) => {
+      expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed', alerts: { total: 42, batches: 1 } });
+      expect(gatesOf(final)).toEqual([['g1', 'approved', ['bob', 'dana']]]);
+      expect(keyEvents(timeline)).toEqual([
+        'approval.requested tourniquet', 'approval.refused alice', 'alert.repeated falco', 'approval.vote bob', 'approval.vote dana',
+        'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet', 'verify.passed tourniquet',
+        'incident.contained tourniquet', 'incident.finished tourniquet',
+      ]);
+      expect(timeline.find((e) => e.kind === 'approval.refused')?.details).toMatchObject({ code: 'SelfApproval' });
     });
   });
 
   it('denied', async () => {
     await run('denied', { playbook: 'demo', params: { service: 'replay-denied' } }, async (id) => {
       await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' });
+    }, (final, timeline) => {
+      expect(final).toMatchObject({ state: 'denied', outcome: 'Quarantine service replay-denied: denied (denied by bob: false positive)' });
+      expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
+      expect(keyEvents(timeline)).toEqual(['approval.requested tourniquet', 'approval.vote bob', 'approval.closed tourniquet', 'incident.finished tourniquet']);
     });
   });
 
@@ -85,12 +114,54 @@ describe('fresh histories replay', () => {
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
       await waitFor('the compensation gate', async () => (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'));
       await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
+    }, (final, timeline) => {
+      expect(final).toMatchObject({ state: 'failed', outcome: 'verification "service quarantined" failed: replay-failed: simulated verification failure' });
+      expect(gatesOf(final)).toEqual([['g1', 'approved', ['bob']], ['g2', 'approved', ['carol']]]);
+      expect(keyEvents(timeline)).toEqual([
+        'approval.requested tourniquet', 'approval.vote bob', 'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet',
+        'verify.failed tourniquet', 'compensation.started tourniquet', 'approval.requested tourniquet', 'approval.vote carol', 'approval.closed tourniquet',
+        'action.started tourniquet', 'action.completed tourniquet', 'compensation.completed tourniquet', 'incident.finished tourniquet',
+      ]);
+    });
+  });
+
+  // The lifecycle paths (alert-lifecycle.ts: patched notifications, a gate withdrawn from a signal handler)
+  const alert = { source: 'alertmanager', title: 'ErrorBudgetBurn', key: 'k-replay-1' };
+  it('every alert resolved: the request noted, then withdrawn on a route that withdraws', async () => {
+    await run('alerts-noted', { playbook: 'demo', params: { service: 'replay-noted' }, alerts: [alert] }, async (id) => {
+      const handle = h.client.workflow.getHandle(id);
+      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved', lastSeen: new Date().toISOString() });
+      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key] });
+      await waitFor('firing again', async () => (await getStatus(h.client, id)).alerts.firing === 1);
+      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'recovered' });
+    }, (final) => {
+      expect(final.state).toBe('denied');
+      expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
+      // firing again after the resolution: the resolution no longer shows
+      expect(final.alerts).toMatchObject({ distinct: 1, firing: 1 });
+    });
+    await run('alerts-withdrawn', { playbook: 'demo', params: { service: 'replay-withdrawn' }, alerts: [alert], lifecycle: { onResolved: 'withdraw' } }, async (id) => {
+      await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved' });
+    }, (final, timeline) => {
+      expect(final.state).toBe('resolved');
+      expect(final.outcome).toMatch(/alert resolved/);
+      expect(gatesOf(final)).toEqual([['g1', 'withdrawn', []]]);
+      // withdrawn: nothing ran and nothing was undone
+      expect(timeline.filter((e) => /^(action|compensation)\./.test(e.kind))).toEqual([]);
     });
   });
 
   it('drill', async () => {
     await run('drill', { playbook: 'demo', mode: 'drill', params: { service: 'replay-drill' } }, async (id) => {
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
+    }, (final, timeline) => {
+      expect(final).toMatchObject({ state: 'resolved', mode: 'drill', outcome: 'playbook completed' });
+      expect(gatesOf(final)).toEqual([['g1', 'approved', ['carol']]]);
+      expect(keyEvents(timeline)).toEqual([
+        'approval.requested tourniquet', 'approval.vote carol', 'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet',
+        'verify.passed tourniquet', 'incident.contained tourniquet', 'incident.finished tourniquet',
+      ]);
+      expect(timeline.find((e) => e.kind === 'action.completed')?.summary).toBe('DRILL: would quarantine replay-drill');
     });
   });
 });

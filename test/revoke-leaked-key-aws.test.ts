@@ -15,7 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
 import { startAwsProxy, type AwsProxy } from './support/aws-proxy';
 import { lookupEventsHandler } from './support/cloudtrail-events';

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import { alertRoutes } from '../playbooks/routes';
+import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub, type LeakSpec } from './support/fake-github';
 import { ed25519KeyPair, leakedToken } from './support/github-leaks';

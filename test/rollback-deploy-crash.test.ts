@@ -14,14 +14,13 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { decide, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import type { Harness } from './support/harness';
+import type { DeploymentController } from './support/kube/deployment-controller';
+import { useKubeSuite } from './support/kube/suite';
 import { waitFor } from './support/wait';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
 
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, harness: () => ({ worker: false }) });
 let admin: KubeConfig;
 let ns: string;
 let h: Harness;
@@ -30,13 +29,10 @@ let kubeconfigPath: string;
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  controller = startDeploymentController(admin, ns);
-  h = await startHarness({ worker: false });
+  ({ admin, ns, h, controller } = kube);
   kubeconfigPath = join(h.dir, 'worker.kubeconfig');
-  await writeFile(kubeconfigPath, cluster.worker.exportConfig(), { mode: 0o600 });
-}, 120_000);
+  await writeFile(kubeconfigPath, kube.worker.exportConfig(), { mode: 0o600 });
+});
 
 afterEach(async () => {
   await worker?.kill();
@@ -45,9 +41,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await worker?.kill();
-  await h?.stop();
-  await controller?.stop();
-  await cp?.stop();
 });
 
 const startWorker = () => spawnWorker(h, { KUBECONFIG: kubeconfigPath });

@@ -6,33 +6,21 @@
  */
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { RecordingNotifier } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
-import { startWorkerCluster } from './support/kube/worker-cluster';
-import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
+import { useKubeSuite } from './support/kube/suite';
+import type { TimeSkippingStack } from './support/time-skipping';
 
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, timeSkipping: () => ({ notifiers: [new RecordingNotifier()] }) });
 let admin: KubeConfig;
 let ns: string;
-let controller: DeploymentController;
 let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  controller = startDeploymentController(admin, ns);
-  for (const tag of ['v1', 'v2']) await controller.deploy('web', { image: `registry.example/web:${tag}` });
-  stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: cluster.worker } });
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await controller?.stop();
-  await cp?.stop();
+  ({ admin, ns, stack } = kube);
+  for (const tag of ['v1', 'v2']) await kube.controller.deploy('web', { image: `registry.example/web:${tag}` });
 });
 
 it('is denied at the approval deadline, and the deployment is not rolled back', async () => {

@@ -9,48 +9,35 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../activities/kubernetes';
 import { classifyKubeError } from '../activities/kubernetes/errors';
 import { rollbackPatch } from '../activities/kubernetes/revisions';
 import { rolloutState } from '../activities/kubernetes/rollout';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import { playbooks } from '../playbooks';
-import { alertRoutes } from '../playbooks/routes';
-import { compileRoutes, findRoute } from '../playbooks/routing';
+import { alertRoutes } from '../gateway/intake/routes';
+import { compileRoutes, findRoute } from '../gateway/intake/routing';
 import type { IncidentStatus } from '../workflows';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { REVISION, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
+import type { Harness } from './support/harness';
+import { REVISION, type DeploymentController } from './support/kube/deployment-controller';
 import { clientAs, statusOf } from './support/kube/objects';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import { useKubeSuite } from './support/kube/suite';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, harness: () => ({}) });
+const { open } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
 let controller: DeploymentController;
-const open = new Set<string>();
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  controller = startDeploymentController(admin, ns);
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await controller?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns, h, controller } = kube);
 });
 
 async function deployed(tags: string[] = ['v1', 'v2', 'v3']): Promise<string> {
@@ -102,7 +89,7 @@ describe('refused before anyone is asked', () => {
     const s = await failed(await start(name));
     expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first \\(kubectl rollout resume deployment/${name} -n ${ns}\\)`));
     expect(s.gates).toEqual([]);
-    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: 'DeploymentPaused', targetRevision: 2 });
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 2 });
     expect(await imageOf(name)).toBe('registry.example/api:v3');
   });
 
@@ -112,7 +99,7 @@ describe('refused before anyone is asked', () => {
     const s = await failed(await start(name, { toRevision: 3 }));
     expect(s.outcome).toContain(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first`);
     expect(s.gates).toEqual([]);
-    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: 'DeploymentPaused', targetRevision: 3 });
+    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 3 });
     expect((await getTimeline(h.client, s.id)).some((e) => e.kind === 'verify.passed')).toBe(false);
   });
 
@@ -159,7 +146,7 @@ describe('API failures', () => {
     const patch = workerApps.patchNamespacedDeployment({ name, namespace: ns, body: rollbackPatch(stale, previous) }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
     const err = await patch.catch((e: unknown) => e);
     expect(await statusOf(Promise.reject(err))).toBe(409);
-    expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: 'KubernetesUnavailable' });
+    expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.KubernetesUnavailable });
     expect(await imageOf(name)).toBe('registry.example/api:v4');
   });
 });

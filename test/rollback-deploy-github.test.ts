@@ -10,50 +10,43 @@ import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubActivities, createGitHubDeps } from '../activities/github';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
 import { approved } from './support/github-leaks';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import type { Harness } from './support/harness';
+import type { DeploymentController } from './support/kube/deployment-controller';
+import { useKubeSuite } from './support/kube/suite';
 import { waitFor } from './support/wait';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 const REPO = 'acme/shop';
 const ENV = 'staging';
 const incidentUrl = (id: string) => `https://tourniquet.example/incidents/${id}`;
-let cp: ControlPlane;
+let fake: FakeGitHub;
+const kube = useKubeSuite({
+  setup: async () => {
+    fake = await startFakeGitHub();
+    await fake.addRepo(REPO);
+  },
+  controller: true,
+  harness: () => ({ github: { token: fake.appToken, apiUrl: fake.url }, incidentUrl }),
+  teardown: async () => fake?.stop(),
+});
+const { open, finished } = kube;
 let admin: KubeConfig;
 let ns: string;
 let h: Harness;
-let fake: FakeGitHub;
 let controller: DeploymentController;
-const open = new Set<string>();
-
-beforeAll(async () => {
-  const cluster = await startWorkerCluster();
-  ({ cp, admin, ns } = cluster);
-  controller = startDeploymentController(admin, ns);
-  fake = await startFakeGitHub();
-  await fake.addRepo(REPO);
-  h = await startHarness({ kubernetes: { kubeConfig: cluster.worker }, github: { token: fake.appToken, apiUrl: fake.url }, incidentUrl });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-  expect(fake.rejections).toEqual([]);
-  expect(fake.problems).toEqual([]);
+beforeAll(() => {
+  ({ admin, ns, h, controller } = kube);
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await controller?.stop();
-  await fake?.stop();
-  await cp?.stop();
+afterEach(async () => {
+  await kube.cancelOpen();
+  expect(fake.rejections).toEqual([]);
+  expect(fake.problems).toEqual([]);
 });
 
 const commit = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -82,12 +75,6 @@ async function approveGate(id: string, action: string, approver: string, decisio
   const result = await decide(h.client, { incidentId: id, decision, approver, via: 'test', gateId: gate.id, ...(decision === 'deny' ? { reason: 'GitHub is not where we track this service' } : {}) });
   expect(result).toMatchObject({ applied: true });
   return gate;
-}
-
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
 }
 
 const statusesOf = (deployment: number) => fake.deployment(REPO, deployment).statuses;
@@ -242,9 +229,9 @@ describe('GitHub deployment statuses', () => {
     const run = () => new MockActivityEnvironment({ activityType: 'githubRecordRollback' }, { logger: new DefaultLogger('ERROR') })
       .run(activities.githubRecordRollback, approved('githubRecordRollback', `${REPO}/environments/${ENV}`, args));
     fake.failNext('repos/create-deployment-status', { status: 409 });
-    await expect(run()).rejects.toMatchObject({ nonRetryable: false, type: 'GitHubUnavailable', message: expect.stringContaining('409 conflict') });
+    await expect(run()).rejects.toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.GitHubUnavailable, message: expect.stringContaining('409 conflict') });
     fake.failNext('repos/create-deployment-status', { status: 429, retryAfter: 7 });
-    await expect(run()).rejects.toMatchObject({ type: 'GitHubRateLimited', nextRetryDelay: '7s' });
+    await expect(run()).rejects.toMatchObject({ type: FAILURE_TYPES.GitHubRateLimited, nextRetryDelay: '7s' });
     expect(statusesOf(ids[2]!)).toHaveLength(1);
   });
 });

@@ -12,41 +12,27 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@ku
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
-import type { IncidentStatus } from '../workflows';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 import { waitForGate } from './support/gates';
 import { approved } from './support/github-leaks';
-import { startHarness, type Harness } from './support/harness';
-import type { ControlPlane } from './support/kube/control-plane';
-import { REVISION, runPods, startDeploymentController, type DeploymentController } from './support/kube/deployment-controller';
-import { startWorkerCluster } from './support/kube/worker-cluster';
+import type { Harness } from './support/harness';
+import { REVISION, runPods, type DeploymentController } from './support/kube/deployment-controller';
+import { useKubeSuite } from './support/kube/suite';
 
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
-let cp: ControlPlane;
+const kube = useKubeSuite({ controller: true, harness: () => ({}) });
+const { open, finished } = kube;
 let admin: KubeConfig;
 let worker: KubeConfig;
 let ns: string;
 let h: Harness;
 let controller: DeploymentController;
-const open = new Set<string>();
 
-beforeAll(async () => {
-  ({ cp, admin, worker, ns } = await startWorkerCluster());
-  controller = startDeploymentController(admin, ns);
-  h = await startHarness({ kubernetes: { kubeConfig: worker } });
-}, 120_000);
-
-afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
-  open.clear();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await controller?.stop();
-  await cp?.stop();
+beforeAll(() => {
+  ({ admin, worker, ns, h, controller } = kube);
 });
 
 /** A Deployment rolled out once per image, oldest first, as CI would have done it. */
@@ -69,11 +55,6 @@ async function start(deployment: string, options: { mode?: 'live' | 'drill'; par
   return id;
 }
 
-async function finished(id: string): Promise<IncidentStatus> {
-  const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-  open.delete(id);
-  return final;
-}
 
 const quiet = { logger: new DefaultLogger('ERROR') };
 const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store });
@@ -151,8 +132,23 @@ describe('rollback-deploy', () => {
     expect(skipped).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
     expect((await read(name)).metadata!.generation).toBe(after.metadata!.generation);
 
-    // Undoing again would re-deploy the bad revision (kubectl's semantics): the next gate says so.
-    const next = await waitForGate(h.client, await start(name));
+    // A new run right after (the error-rate alert still firing) would undo that rollback, re-deploying
+    // the bad revision (kubectl's semantics): refused before anyone is asked, and recorded.
+    const undo = await start(name);
+    await h.client.workflow.getHandle(undo).result().catch(() => undefined);
+    open.delete(undo);
+    const refused = await getStatus(h.client, undo);
+    expect(refused.state).toBe('failed');
+    expect(refused.outcome).toBe(
+      `revision 4 of deployment ${ns}/${name} is itself a rollback (it re-deployed revision 2); rolling it back would re-deploy what that rollback removed: refused. ` +
+        'A person who means it starts rollback-deploy with --param undoRollback=true, or names --param toRevision=N',
+    );
+    expect(refused.gates).toEqual([]);
+    expect(refused.evidence.map((e) => e.name)).toEqual([`deployment ${ns}/${name}: spec, status, revision history (ReplicaSets), images and digests`]);
+    expect(await imageOf(name)).toBe('registry.example/shop:v2');
+
+    // A person who asks for it explicitly gets the gate, which says what it undoes.
+    const next = await waitForGate(h.client, await start(name, { params: { undoRollback: true } }));
     expect(next.gates[0]!.step).toMatch(/from revision 4 \(app=registry.example\/shop:v2\) to revision 3 \(app=registry.example\/shop:v3\), as kubectl rollout undo does; note: revision 4 itself re-deployed revision 2, so this undoes that rollback$/);
   });
 
@@ -256,7 +252,7 @@ describe('rollback-deploy', () => {
       const approvedArgs = status.gates[0]!.args as { fromTemplate: string; replicaSet: string };
       const args = { namespace: ns, deployment: name, fromRevision: null, fromTemplate: approvedArgs.fromTemplate, toRevision: 2, replicaSet: approvedArgs.replicaSet };
       const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
-      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: 'DeploymentChanged', nonRetryable: true });
+      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: FAILURE_TYPES.DeploymentChanged, nonRetryable: true });
       expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
     } finally {
       controller.lag(name, false);

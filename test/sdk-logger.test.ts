@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sdkLogger } from '../worker/runtime';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 function capture(level: string) {
   const lines: string[] = [];
@@ -16,7 +17,7 @@ function capture(level: string) {
 describe('the Temporal SDK logger', () => {
   it('should write an expected activity failure as one JSON line, with type and message but no stack', () => {
     const { lines, sdk } = capture('info');
-    const error = ApplicationFailure.nonRetryable('Kubernetes is not configured on this worker', 'KubernetesNotConfigured');
+    const error = ApplicationFailure.nonRetryable('Kubernetes is not configured on this worker', FAILURE_TYPES.KubernetesNotConfigured);
     sdk.warn('Activity failed', { error, durationMs: 3, activityType: 'cordonNode', sdkComponent: 'activity' });
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
@@ -25,7 +26,7 @@ describe('the Temporal SDK logger', () => {
       msg: 'Activity failed',
       component: 'temporal-sdk',
       activityType: 'cordonNode',
-      failure: { type: 'KubernetesNotConfigured', message: 'Kubernetes is not configured on this worker', nonRetryable: true },
+      failure: { type: FAILURE_TYPES.KubernetesNotConfigured, message: 'Kubernetes is not configured on this worker', nonRetryable: true },
     });
     expect(lines[0]).not.toContain('stack');
   });
@@ -48,7 +49,7 @@ describe('the Temporal SDK logger', () => {
 
   it('should follow LOG_LEVEL', () => {
     const quiet = capture('error');
-    quiet.sdk.warn('Activity failed', { error: ApplicationFailure.retryable('Slack unreachable', 'SlackUnavailable') });
+    quiet.sdk.warn('Activity failed', { error: ApplicationFailure.retryable('Slack unreachable', FAILURE_TYPES.SlackUnavailable) });
     quiet.sdk.info('Worker state changed');
     expect(quiet.lines).toEqual([]);
     const chatty = capture('debug');

@@ -85,15 +85,19 @@ describe('a decision is taken only with a signature from a key bound to the appr
   });
 
   it('takes the approver’s own signed decision once, and records who signed it with which key', async () => {
-    const { id, status } = await openIncident();
+    // Verification fails, so the incident then waits on its compensation gate g2: it is still
+    // running, and answers, when the same decision comes again (an ended one would not).
+    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `sig-${process.pid}-${++seq}`, simulateVerifyFailure: true } }, { taskQueue: h.taskQueue });
+    const status = await waitForGate(h.client, id);
     const input = await rawDecision(id, status, { signWith: 'bob' });
     await h.client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [input] });
     const vote = (await getStatus(h.client, id)).gates[0]!.votes[0]!;
     expect(vote).toMatchObject({ approver: 'bob', signer: { by: 'person', key: keyOf('bob').publicKey!.fingerprint }, nonce: input.nonce, signature: input.signature });
-    // the same signed decision again, under another update id: the gate has taken that nonce
-    expect(await refusedCode(id, input)).toMatch(/GateClosed|Replayed/);
-    await h.client.workflow.getHandle(id).result();
+    await waitFor('the compensation gate', async () => (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'));
+    // the same signed decision again, under another update id: gate g1 closed on that vote
+    expect(await refusedCode(id, input)).toBe('GateClosed');
     expect((await getTimeline(h.client, id)).filter((e) => e.kind === 'approval.vote')).toHaveLength(1);
+    await h.client.workflow.getHandle(id).cancel();
   });
 
   it('refuses a replayed nonce on a gate that is still open (quorum of two)', async () => {

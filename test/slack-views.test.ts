@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBreakGlass } from '../gateway/slack/breakglass';
+import { parseBreakGlass } from '../gateway/slack/break-glass';
 import { decisionModal, modalErrors, needsModal, type DecisionMeta } from '../gateway/slack/views';
 
 const base: DecisionMeta = { incidentId: 'inc-1', gateId: 'g1', digest: 'a'.repeat(64), reason: false, decision: 'approve' };

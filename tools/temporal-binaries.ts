@@ -6,8 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../worker/project-root';
 import { isExecutable, onPath } from './executables';
 
 export const PINNED_WHEELS = {
@@ -21,7 +21,8 @@ const ENV_OVERRIDE: Record<BinaryName, string> = {
   'temporal-test-server': 'TEMPORAL_TEST_SERVER',
 };
 
-export const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+/** re-exported for the installers and the tests, which find the checkout's files from it */
+export { projectRoot };
 const venvDir = join(projectRoot, '.tools', 'venv');
 
 

@@ -6,10 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AwsSettings } from '../activities/aws';
-import { projectRoot } from '../tools/temporal-binaries';
+import { projectRoot } from './project-root';
 import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
 
-const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/breakglass.json');
+const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/break-glass.json');
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -118,7 +118,7 @@ export interface Config {
   policiesPath: string;
   /**
    * the break-glass catalogue file: the roles the break-glass playbook may grant. TOURNIQUET_BREAKGLASS
-   * (must exist), else config/breakglass.json when present; without one, break-glass says it is not configured
+   * (must exist), else config/break-glass.json when present; without one, break-glass says it is not configured
    */
   breakGlassPath?: string;
   workflowBundle?: string;

@@ -23,9 +23,12 @@ import { LogNotifier, type Notifier } from '../activities/notify/notifier';
 import { MetricsNotifier, type IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { playbooks } from '../playbooks';
 import type { Config, GitHubConfig, SlackSettings } from './config';
+import { incidentUrlFor } from './incident-url';
 import { Directory } from '../activities/approvals/directory';
+import { TemporalMembershipCache } from '../activities/approvals/membership';
 import { loadAllowedSignersWithValidity, loadPublicKey, type TrustConfig } from '../activities/approvals/signers';
 import { SlackNotifier, createSlackClient, slackGroupMembers } from '../activities/slack';
+import { breakGlassPlaybook } from '../playbooks/break-glass';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
 
@@ -78,9 +81,9 @@ export interface ActivityDepsOptions {
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
-  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: 'break-glass', step: 'check', policy: name }).quorum : undefined));
+  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: breakGlassPlaybook.name, step: 'check', policy: name }).quorum : undefined));
   const slackClient = options.slack && createSlackClient(options.slack);
-  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient));
+  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient), slackClient && new TemporalMembershipCache());
   const notifiers = [...options.notifiers];
   if (options.metrics) notifiers.push(new MetricsNotifier(options.metrics));
   if (slackClient && options.slack) {
@@ -117,13 +120,6 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
     ...(options.breakGlass ? { breakGlass: options.breakGlass } : {}),
   };
-}
-
-/** Incident links point at the Temporal UI's workflow page. */
-export function incidentUrlFor(config: Config): ((incidentId: string) => string) | undefined {
-  const base = config.uiUrl;
-  if (!base) return undefined;
-  return (id) => `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`;
 }
 
 export function activityDepsFromConfig(config: Config, logger: Logger, metrics?: IncidentMetrics): ActivityDeps {

@@ -7,7 +7,8 @@ import type { ApprovalPolicy, Decision } from './request';
 import { decisionStatement } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 
-export type GateStatus = 'open' | 'approved' | 'denied' | 'expired' | 'cancelled';
+/** `withdrawn`: every alert of the incident was resolved on a route that withdraws requests then (alert-lifecycle.ts) */
+export type GateStatus = 'open' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'withdrawn';
 
 export const REFUSAL_CODES = [
   'InvalidDecision',

@@ -4,8 +4,9 @@
  */
 import { condition, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
+import type { UnresolvedGroup } from './contracts';
 import type { Incident } from './incident-state';
-import type { Notifier } from './notifications';
+import type { NotificationQueue } from './notifications';
 import type { ApprovalPolicy } from './request';
 import type { TrustSnapshot } from './signatures/trust';
 
@@ -31,7 +32,14 @@ interface WaitPoint {
   kind: 'reminder' | 'escalation';
 }
 
-export function openGate(incident: Incident, notifier: Notifier, action: GateAction, policy: ApprovalPolicy, trust?: TrustSnapshot): ApprovalGate {
+export function openGate(
+  incident: Incident,
+  notifier: NotificationQueue,
+  action: GateAction,
+  policy: ApprovalPolicy,
+  trust?: TrustSnapshot,
+  unresolved: UnresolvedGroup[] = [],
+): ApprovalGate {
   const now = Date.now();
   const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id, workflowInfo().runStartTime.toISOString());
   incident.gates.push(gate);
@@ -51,11 +59,13 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
     deadline: new Date(gate.deadline).toISOString(),
     ...(trust ? { authentication: trust.mode } : {}),
   });
-  if (gate.possibleApprovers < policy.quorum) {
+  // A group Slack may still resolve keeps the gate open (closed to that group) until it does or the deadline passes.
+  if (gate.possibleApprovers < policy.quorum && !unresolved.some((u) => u.retry)) {
+    const why = unresolved.length ? ` (unresolved: ${unresolved.map((u) => `${u.ref}: ${u.reason}`).join('; ')})` : '';
     gate.close(
       'denied',
       now,
-      `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`,
+      `quorum unreachable: policy ${policy.name} needs ${policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}${why}`,
     );
   } else {
     notifier.send('approval.requested', `approval needed: ${action.step}`, {
@@ -67,7 +77,7 @@ export function openGate(incident: Incident, notifier: Notifier, action: GateAct
   return gate;
 }
 
-export async function waitForDecision(incident: Incident, notifier: Notifier, gate: ApprovalGate): Promise<void> {
+export async function waitForDecision(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): Promise<void> {
   const { policy } = gate;
   const points: WaitPoint[] = policy.remindersMs.map((ms): WaitPoint => ({ at: gate.openedAt + ms, kind: 'reminder' }));
   if (policy.escalation) points.push({ at: gate.openedAt + policy.escalation.afterMs, kind: 'escalation' });
@@ -105,7 +115,7 @@ export async function waitForDecision(incident: Incident, notifier: Notifier, ga
   recordClosure(incident, notifier, gate);
 }
 
-function recordClosure(incident: Incident, notifier: Notifier, gate: ApprovalGate): void {
+function recordClosure(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): void {
   const view = gate.view();
   incident.timeline.append('approval.closed', 'tourniquet', `${gate.action.step}: ${gate.status}`, {
     gateId: gate.id,

@@ -6,13 +6,12 @@
  * it accepts for the playbook to take with `ctx.commands.next()`. A command never acts by itself:
  * the playbook decides what it means, and anything destructive still goes through a gate.
  */
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { Incident } from './incident-state';
-import { commandUpdate } from './messages';
 import { identitySchema, nonceSchema, signatureSchema } from './request';
 import { commandStatement, type CommandClaim } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
+import { FAILURE_TYPES } from './failure-types';
 
 export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted', 'CommandExpired'] as const;
 export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number] | 'Unauthenticated' | 'Replayed';
@@ -134,6 +133,11 @@ export class CommandInbox {
     this.accepting = true;
   }
 
+  /** Whether commands are taken now: once not, buttons that offered them are stale. */
+  get isOpen(): boolean {
+    return this.accepting;
+  }
+
   interrupt(): void {
     this.interrupted = true;
     this.accepting = false;
@@ -187,7 +191,7 @@ export function authenticateCommand(
 
 /** Thrown where a playbook waits or starts a step once a person has cancelled the incident. */
 export function incidentCancelled(): ApplicationFailure {
-  return ApplicationFailure.nonRetryable('the incident was cancelled', 'IncidentCancelled');
+  return ApplicationFailure.nonRetryable('the incident was cancelled', FAILURE_TYPES.IncidentCancelled);
 }
 
 export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise<IncidentCommand | undefined> {
@@ -196,32 +200,4 @@ export async function nextCommand(inbox: CommandInbox, untilMs: number): Promise
   if (inbox.interrupted) throw incidentCancelled();
   if (Date.now() >= untilMs) return undefined;
   return inbox.take();
-}
-
-export function registerCommandHandler(incident: Incident, inbox: CommandInbox): void {
-  setHandler(
-    commandUpdate,
-    (input) => {
-      const now = Date.now();
-      const checked = inbox.check(input, undefined);
-      if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
-      const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema.parse(input).nonce);
-      incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {
-        seq: command.seq,
-        command: command.command,
-        args: command.args,
-        via: command.via,
-        ...(command.signer ? { signer: command.signer } : {}),
-      });
-      if (checked.definition.closesOpenGates) incident.closeOpenGates('cancelled', now, `${command.by} asked to ${command.command}`);
-      return { seq: command.seq, command: command.command, accepted: true };
-    },
-    {
-      validator: (input) => {
-        const checked = inbox.check(input, Date.now());
-        const refusal = 'refusal' in checked ? checked.refusal : inbox.checkInput(input);
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
-      },
-    },
-  );
 }

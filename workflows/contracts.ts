@@ -6,6 +6,7 @@ import type { GateView } from './approval-gate';
 import type { EvidenceRef } from './evidence-ledger';
 import type { IncidentState } from './incident-state';
 import type { ApprovalPolicy, IncidentMode } from './request';
+import type { AlertResolution } from './alert-resolution';
 import type { TrustSnapshot } from './signatures/trust';
 
 export interface IncidentHeader {
@@ -15,6 +16,9 @@ export interface IncidentHeader {
   mode: IncidentMode;
   requester: string;
   state: IncidentState;
+  /** the incident's alert counts, when it has alerts: numbers only, so every notification stays small */
+  alerts?: { distinct: number; total: number; firing: number; resolved: number; exact: boolean };
+  resolution?: AlertResolution;
 }
 
 export type NotificationKind =
@@ -28,7 +32,9 @@ export type NotificationKind =
   | 'action.started'
   | 'incident.contained'
   | 'incident.update'
-  | 'incident.finished';
+  | 'incident.finished'
+  /** every alert resolved (or one fires again) while a gate is open: its request shows it */
+  | 'alerts.resolution';
 
 /**
  * What notifiers left behind for later notifications to find, e.g. `slack.thread` → the incident's
@@ -56,6 +62,11 @@ export interface IncidentNotification {
   refusal?: { code: string; actor: string };
   /** for incident.update: commands the incident takes now, offered as buttons where a notifier can */
   offer?: CommandOffer[];
+  /**
+   * whether the incident takes commands as this is sent: false means buttons offered earlier are
+   * stale (the grant revoked or expired), and notifiers that showed them withdraw them
+   */
+  commandsOpen?: boolean;
   /** for incident.finished: the containment durations, for metrics */
   durations?: Record<string, number | undefined>;
 }
@@ -73,6 +84,32 @@ export interface PolicyRequest {
   step: string;
   /** the request's or the step's named policy; the playbook default otherwise */
   policy?: string;
+  /**
+   * from this attempt on, a Slack user group Slack cannot resolve falls back to its last known
+   * membership, or is left unresolved (nobody from it eligible) instead of failing; absent in
+   * requests from before the fallback existed, which never fall back
+   */
+  fallbackFromAttempt?: number;
+}
+
+/** A Slack user group's members as a gate opened: from Slack, or remembered while Slack was unreachable. */
+export interface GroupResolution {
+  ref: string;
+  members: string[];
+  /** 'cache' when Slack could not answer and the last known membership was used; absent when Slack answered */
+  source?: 'cache';
+  /** when Slack last gave that membership */
+  cachedAt?: string;
+  /** why Slack was not asked successfully */
+  reason?: string;
+}
+
+/** A Slack user group nobody could resolve: nobody from it may decide (the gate fails closed). */
+export interface UnresolvedGroup {
+  ref: string;
+  reason: string;
+  /** a retry may succeed (Slack unreachable), unlike a refusal Slack will repeat (no such group) */
+  retry: boolean;
 }
 
 export interface ResolvedPolicy {
@@ -81,6 +118,10 @@ export interface ResolvedPolicy {
   evidence: EvidenceRef;
   /** the keys that may sign decisions, snapshotted now (absent in histories from before signing) */
   trust?: TrustSnapshot;
+  /** groups whose last known membership stood in for Slack (absent when Slack answered for all) */
+  cached?: GroupResolution[];
+  /** groups not resolved at all (absent when every group was) */
+  unresolved?: UnresolvedGroup[];
 }
 
 /** The activities the engine itself calls, whatever the playbook. */

@@ -15,7 +15,7 @@ import { REFUSAL_CODES, type Refusal } from './approval-gate';
 import { channelOf, evidenceShown } from './approval-wait';
 import { COMMAND_REFUSAL_CODES } from './commands';
 import type { Incident } from './incident-state';
-import type { Notifier } from './notifications';
+import type { NotificationQueue } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
 import { commandInputSchema, type CommandInbox } from './commands';
 import { decisionSchema, type Decision } from './request';
@@ -60,7 +60,7 @@ function failure(refusal: Refusal): ApplicationFailure {
   return ApplicationFailure.nonRetryable(refusal.message, refusal.code);
 }
 
-export function registerDecisionHandlers(incident: Incident, notifier: Notifier, inbox: CommandInbox): void {
+export function registerDecisionHandlers(incident: Incident, notifier: NotificationQueue, inbox: CommandInbox): void {
   setHandler(
     decideUpdate,
     (input) => {
@@ -128,7 +128,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notifier,
 const verifiedReportSchema = z.object({ decision: z.unknown().optional(), command: z.unknown().optional() });
 
 /** The refused decision or command, signed, checked again here; whatever cannot be proven is dropped. */
-function recordVerifiedRefusal(incident: Incident, notifier: Notifier, inbox: CommandInbox, input: unknown): void {
+function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, inbox: CommandInbox, input: unknown): void {
   const report = verifiedReportSchema.safeParse(input);
   if (!report.success) return;
   const now = Date.now();

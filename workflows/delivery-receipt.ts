@@ -12,6 +12,7 @@
  * a repeated one.
  */
 import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
+import { FAILURE_TYPES } from './failure-types';
 
 export interface DeliveryReceipt {
   source: 'github';
@@ -36,5 +37,5 @@ export async function deliveryReceiptWorkflow(receipt: DeliveryReceipt): Promise
   });
   if (await condition(() => recorded, UNSETTLED_AFTER)) return receipt;
   // Failed, not completed: ALLOW_DUPLICATE_FAILED_ONLY lets the sender's retry take the key again.
-  throw ApplicationFailure.nonRetryable(`the gateway did not settle this delivery within ${UNSETTLED_AFTER}`, 'DeliveryNotSettled');
+  throw ApplicationFailure.nonRetryable(`the gateway did not settle this delivery within ${UNSETTLED_AFTER}`, FAILURE_TYPES.DeliveryNotSettled);
 }

@@ -1,17 +1,13 @@
-/**
- * Failure types with stable names, matched by retry policies, clients and tests.
- */
+/** The engine's own failures, built once (their types: failure-types.ts). */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { GateView } from './approval-gate';
+import { FAILURE_TYPES } from './failure-types';
 
-export const ApprovalDeniedType = 'ApprovalDenied';
-export const VerificationFailedType = 'VerificationFailed';
-export const InvalidIncidentRequestType = 'InvalidIncidentRequest';
 
 /** A gate closed without approval (denied, expired, or quorum unreachable). Nothing was done. */
 export function approvalDenied(gate: GateView): ApplicationFailure {
   return ApplicationFailure.create({
-    type: ApprovalDeniedType,
+    type: FAILURE_TYPES.ApprovalDenied,
     message: `${gate.step}: ${gate.status} (${gate.closed_reason ?? 'no decision'})`,
     nonRetryable: true,
     details: [{ gateId: gate.id, status: gate.status }],
@@ -19,5 +15,5 @@ export function approvalDenied(gate: GateView): ApplicationFailure {
 }
 
 export function verificationFailed(name: string, summary: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`verification "${name}" failed: ${summary}`, VerificationFailedType);
+  return ApplicationFailure.nonRetryable(`verification "${name}" failed: ${summary}`, FAILURE_TYPES.VerificationFailed);
 }

@@ -4,9 +4,9 @@
 import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
-import type { AlertBatch } from './messages';
-import type { AlertRef, IncidentRequest } from './request';
+import type { AlertBatch, AlertRef, IncidentRequest } from './request';
 import { AlertIdentities } from './alert-identities';
+import type { AlertResolution } from './alert-resolution';
 import type { TrustSnapshot } from './signatures/trust';
 import type { CancelRequest } from './cancel';
 import { Timeline } from './timeline';
@@ -61,6 +61,8 @@ export interface IncidentStatus {
   outcome?: string;
   /** `unauthenticated` when this incident's gates took decisions without signatures (the demo mode) */
   decisions?: TrustSnapshot['mode'];
+  /** whether every alert is resolved, and what that did (alert-lifecycle.ts); absent until that first happens */
+  resolution?: AlertResolution;
 }
 
 export class Incident {
@@ -82,6 +84,8 @@ export class Incident {
   cancelRequest?: CancelRequest;
   /** nonces of refusals already on the timeline */
   readonly auditedNonces = new Set<string>();
+  /** written by AlertLifecycle (alert-lifecycle.ts) */
+  resolution?: AlertResolution;
 
   constructor(
     readonly id: string,
@@ -153,6 +157,7 @@ export class Incident {
       alerts: { ...this.alerts },
     };
     if (this.outcome) status.outcome = this.outcome;
+    if (this.resolution) status.resolution = { ...this.resolution };
     if (this.trust) status.decisions = this.gates.some((g) => g.trust?.mode === 'unauthenticated') ? 'unauthenticated' : 'signed';
     return status;
   }

@@ -15,16 +15,17 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { EngineActivities } from './contracts';
-import { ApprovalDeniedType, InvalidIncidentRequestType } from './errors';
 import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
-import { messageOf, Notifier } from './notifications';
+import { messageOf, NotificationQueue } from './notifications';
 import type { PlaybookRegistry } from './playbook';
 import { incidentRequestSchema, type IncidentRequest, type IncidentRequestInput } from './request';
 import { createPlaybookContext, type Compensation } from './steps';
 import { registerDecisionHandlers } from './decision-handlers';
-import { CommandInbox, registerCommandHandler } from './commands';
-import { registerCancelHandler } from './cancel';
+import { CommandInbox } from './commands';
+import { registerCancelHandler, registerCommandHandler } from './command-handlers';
+import { FAILURE_TYPES } from './failure-types';
+import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -33,13 +34,16 @@ const { notify } = proxyActivities<EngineActivities>({
 });
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, InvalidIncidentRequestType);
+  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
 }
 
 function earliest(times: (string | undefined)[]): number | undefined {
   const ms = times.filter((t): t is string => !!t).map((t) => Date.parse(t));
   return ms.length ? Math.min(...ms) : undefined;
 }
+
+/** The incident workflow's signature, for clients that start it (they need not load the worker's bundle entry). */
+export type IncidentWorkflow = ReturnType<typeof createIncidentWorkflow>;
 
 /** The worker builds the workflow from its playbook registry (see worker/workflows.ts). */
 export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
@@ -51,7 +55,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!playbook) {
       throw ApplicationFailure.nonRetryable(
         `unknown playbook "${request.playbook}"; known: ${Object.keys(playbooks).join(', ')}`,
-        InvalidIncidentRequestType,
+        FAILURE_TYPES.InvalidIncidentRequest,
       );
     }
     const params = playbook.params.safeParse(request.params);
@@ -59,12 +63,14 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     const memo = (state: IncidentState) => upsertMemo({ state });
     const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
-    const notifier = new Notifier(incident, notify);
+    const notifier = new NotificationQueue(incident, notify);
+    const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.list(sinceSeq));
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
+    notifier.commandsOpen = () => inbox.isOpen;
     registerDecisionHandlers(incident, notifier, inbox);
     registerCommandHandler(incident, inbox);
     let running = true;
@@ -84,6 +90,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
           firing: incident.alerts.firing,
           resolved: incident.alerts.resolved,
         });
+        lifecycle.afterAlerts(batch);
         return;
       }
       const fresh = incident.countAlerts(batch);
@@ -94,6 +101,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         first_seen: batch.firstSeen,
         last_seen: batch.lastSeen,
       });
+      lifecycle.afterAlerts(batch);
     });
 
     const now = Date.now();
@@ -121,7 +129,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         inbox.close();
         running = false;
       }
-      finish(incident, notifier, 'resolved', 'playbook completed');
+      finish(incident, notifier, ...lifecycle.outcome('resolved', 'playbook completed'));
     } catch (err) {
       // Temporal's own cancel, or a person's (signed): the playbook stopped at its next wait or step.
       if (isCancellation(err) || incident.cancelRequest) {
@@ -135,13 +143,14 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
         });
         // A person's cancel ends the workflow normally, its record complete; Temporal's own cancel is reported as such.
         if (!incident.cancelRequest) throw err;
-      } else if (err instanceof ApplicationFailure && err.type === ApprovalDeniedType) {
-        finish(incident, notifier, 'denied', err.message);
+      } else if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.ApprovalDenied) {
+        finish(incident, notifier, ...lifecycle.outcome('denied', err.message));
       } else {
         await runCompensations(incident, compensations);
+        recordFailureCause(incident, params.data, err);
         finish(incident, notifier, 'failed', messageOf(err));
         await notifier.drain();
-        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, 'IncidentFailed');
+        throw ApplicationFailure.nonRetryable(`incident ${incident.id} failed: ${messageOf(err)}`, FAILURE_TYPES.IncidentFailed);
       }
     }
     await notifier.drain();
@@ -150,7 +159,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
   };
 }
 
-function finish(incident: Incident, notifier: Notifier, state: IncidentState, outcome: string): void {
+function finish(incident: Incident, notifier: NotificationQueue, state: IncidentState, outcome: string): void {
   if (state === 'resolved') incident.clock.mark('resolved_at');
   incident.outcome = outcome;
   incident.setState(state);

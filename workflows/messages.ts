@@ -7,7 +7,7 @@ import type { DecideResult } from './approval-gate';
 import type { CancelInput } from './cancel';
 import type { CommandInput, CommandResult } from './commands';
 import type { IncidentStatus } from './incident-state';
-import type { AlertRef, DecisionInput } from './request';
+import type { AlertBatch, DecisionInput } from './request';
 import type { TimelineEvent } from './timeline';
 
 /** Vote on an open gate. Refused by the validator, before anything reaches history, when not allowed. */
@@ -30,27 +30,6 @@ export const cancelUpdate = defineUpdate<{ cancelled: true }, [CancelInput]>('ca
 
 export const refusalSignal = defineSignal<[RefusalReport]>('refusal');
 
-/** More alerts for an open incident: a batch with its exact count, so storms cost one event per batch. */
-export interface AlertBatch {
-  /** deliveries in this batch (a re-send of the same alert counts again) */
-  count: number;
-  /** a few representative alerts; the count is what is added up */
-  sample: AlertRef[];
-  /**
-   * the distinct alert identities in this batch (AlertRef.key: a hash of the sender's own
-   * identity), at most MAX_BATCH_KEYS; recording one twice changes nothing, so retries are harmless
-   */
-  keys?: string[];
-  firstSeen?: string;
-  /** when the latest of these was received (for resolved: when it stopped firing) */
-  lastSeen?: string;
-  /** `resolved`: the source says these alerts stopped firing: recorded once per identity, not counted as deliveries */
-  status?: 'firing' | 'resolved';
-  /** alerts the sender left out of its notification (Alertmanager's truncatedAlerts) */
-  truncated?: number;
-}
-/** the most identities one alerts signal carries: larger batches are sent as several signals */
-export const MAX_BATCH_KEYS = 1000;
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
 
 export const statusQuery = defineQuery<IncidentStatus>('status');

@@ -7,7 +7,7 @@ import type { EngineActivities, IncidentHeader, IncidentNotification, Notificati
 import type { Incident } from './incident-state';
 
 export function incidentHeader(incident: Incident): IncidentHeader {
-  return {
+  const header: IncidentHeader = {
     id: incident.id,
     title: incident.title,
     playbook: incident.request.playbook,
@@ -15,6 +15,10 @@ export function incidentHeader(incident: Incident): IncidentHeader {
     requester: incident.request.requester,
     state: incident.state,
   };
+  const { distinct, total, firing, resolved, exact } = incident.alerts;
+  if (distinct > 0 || total > 0) header.alerts = { distinct, total, firing, resolved, exact };
+  if (incident.resolution) header.resolution = { ...incident.resolution };
+  return header;
 }
 
 /**
@@ -23,9 +27,11 @@ export function incidentHeader(incident: Incident): IncidentHeader {
  * (Slack down) holds only this queue, never the incident; when it answers again, the queue
  * catches up in order, which brings every message up to date.
  */
-export class Notifier {
+export class NotificationQueue {
   private tail: Promise<void> = Promise.resolve();
   private seq = 0;
+  /** whether the incident takes commands now, once its inbox exists: notifiers withdraw offered buttons when not */
+  commandsOpen?: () => boolean;
 
   constructor(
     private readonly incident: Incident,
@@ -34,7 +40,8 @@ export class Notifier {
 
   send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
     // The event describes the incident as it is now; the references are read when it is sent.
-    const event = { seq: ++this.seq, kind, incident: incidentHeader(this.incident), summary, ...extra };
+    const open = this.commandsOpen?.();
+    const event = { seq: ++this.seq, kind, incident: incidentHeader(this.incident), summary, ...extra, ...(open !== undefined ? { commandsOpen: open } : {}) };
     this.tail = this.tail.then(async () => {
       try {
         const refs = await this.notify({ ...event, refs: { ...this.incident.notificationRefs } });

@@ -106,6 +106,8 @@ export interface Playbook<P = any, A = any> {
   params: z.ZodType<P>;
   /** the policy used when neither the request nor the step names one */
   defaultPolicy: string;
+  /** params only a person may set (e.g. undoing a rollback): an alert route that sets one is refused at gateway start-up */
+  personOnlyParams?: readonly string[];
   /** what people may ask of a running incident of this playbook, accepted once it calls `ctx.commands.open()` */
   commands?: Readonly<Record<string, CommandDefinition>>;
   run(ctx: PlaybookContext<P, A>): Promise<void>;

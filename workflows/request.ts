@@ -38,6 +38,8 @@ export const incidentRequestSchema = z.object({
   receivedAt: isoTime.optional(),
   /** a named policy from the worker's policy file; the playbook's default when absent */
   policy: z.string().min(1).max(100).optional(),
+  /** from the alert route: what every distinct alert resolving does (absent: `note`); see alert-lifecycle.ts */
+  lifecycle: z.object({ onResolved: z.enum(['note', 'withdraw']) }).optional(),
 });
 export type IncidentRequest = z.infer<typeof incidentRequestSchema>;
 export type IncidentRequestInput = z.input<typeof incidentRequestSchema>;
@@ -73,3 +75,25 @@ export const decisionSchema = z.object({
 });
 export type DecisionInput = z.input<typeof decisionSchema>;
 export type Decision = z.infer<typeof decisionSchema>;
+
+/** More alerts for an open incident: a batch with its exact count, so storms cost one event per batch. */
+export interface AlertBatch {
+  /** deliveries in this batch (a re-send of the same alert counts again) */
+  count: number;
+  /** a few representative alerts; the count is what is added up */
+  sample: AlertRef[];
+  /**
+   * the distinct alert identities in this batch (AlertRef.key: a hash of the sender's own
+   * identity), at most MAX_BATCH_KEYS; recording one twice changes nothing, so retries are harmless
+   */
+  keys?: string[];
+  firstSeen?: string;
+  /** when the latest of these was received (for resolved: when it stopped firing) */
+  lastSeen?: string;
+  /** `resolved`: the source says these alerts stopped firing: recorded once per identity, not counted as deliveries */
+  status?: 'firing' | 'resolved';
+  /** alerts the sender left out of its notification (Alertmanager's truncatedAlerts) */
+  truncated?: number;
+}
+/** the most identities one alerts signal carries: larger batches are sent as several signals */
+export const MAX_BATCH_KEYS = 1000;

@@ -2,15 +2,17 @@
  * The step helpers a playbook runs with. Each records what it did on the timeline; `destructive`
  * is the only path to a destructive activity, and it always goes through an approval gate.
  */
-import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
-import type { ActionResult, ApprovedAction, EngineActivities, EvidenceRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
+import type { ActionResult, ApprovedAction, EvidenceRequest, PolicyRequest, UndoRequest, VerifyRequest, VerifyResult } from './contracts';
+import { noteEligibility, pendingGroups, resolvePolicy, resolveWhileOpen } from './eligibility';
 import { approvalDenied, verificationFailed } from './errors';
+import { withdrawnFailure } from './alert-lifecycle';
 import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
-import { messageOf, type Notifier } from './notifications';
+import { messageOf, type NotificationQueue } from './notifications';
 import type { Playbook, PlaybookContext, VerifyOptions } from './playbook';
 
 const retry: ActivityOptions['retry'] = {
@@ -37,11 +39,6 @@ const undoActivities = proxyActivities<Record<string, AnyActivity>>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
-/** Local: policy lookup is in-memory on the worker, and a server round trip here delays every gate. */
-const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3 },
-});
 
 function recordEvidence(incident: Incident, name: string, ref: EvidenceRef): LedgerEntry {
   const entry = incident.ledger.append(name, ref);
@@ -66,7 +63,7 @@ export function createPlaybookContext<P>(
   incident: Incident,
   playbook: Playbook<P>,
   params: P,
-  notifier: Notifier,
+  notifier: NotificationQueue,
   compensations: Compensation[],
   inbox: CommandInbox,
 ): PlaybookContext<P, any> {
@@ -87,13 +84,18 @@ export function createPlaybookContext<P>(
 
     async destructive(step) {
       if (incident.cancelRequest) throw incidentCancelled();
-      const { policy, evidence, trust } = await resolveApprovalPolicy({
+      const withdrawn = withdrawnFailure(incident);
+      if (withdrawn) throw withdrawn;
+      const policyRequest: PolicyRequest = {
         incidentId: incident.id,
         playbook: playbook.name,
         step: step.name,
         policy: step.policy ?? request.policy ?? playbook.defaultPolicy,
-      });
+      };
+      const resolved = await resolvePolicy(policyRequest);
+      const { policy, evidence, trust } = resolved;
       recordEvidence(incident, evidence.name, evidence);
+      noteEligibility(incident, step.name, resolved);
       const now = Date.now();
       // A gate that must be decided before a deadline of the playbook's (a grant running out) gets no longer than that.
       const capped = step.decideBy !== undefined && step.decideBy - now < policy.timeoutMs ? { ...policy, timeoutMs: Math.max(0, step.decideBy - now) } : policy;
@@ -104,8 +106,12 @@ export function createPlaybookContext<P>(
         { step: step.name, action: step.activity, target: step.target, args: step.args, risk: step.risk ?? 'high', digest },
         capped,
         trust,
+        resolved.unresolved,
       );
+      // A Slack user group nobody could resolve: the gate stays closed to it, and keeps asking.
+      const stopResolving = pendingGroups(resolved).length ? resolveWhileOpen(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref)) : undefined;
       await waitForDecision(incident, notifier, gate);
+      if (stopResolving) await stopResolving();
       if (gate.status !== 'approved') throw approvalDenied(gate.view());
 
       incident.clock.mark('action_started_at');

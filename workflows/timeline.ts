@@ -11,6 +11,7 @@ export type TimelineKind =
   | 'approval.refused'
   | 'approval.reminder'
   | 'approval.escalated'
+  | 'approval.eligibility'
   | 'approval.closed'
   | 'action.started'
   | 'action.completed'

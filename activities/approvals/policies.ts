@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { PolicyRequest } from '../../workflows/contracts';
 import { parseDuration } from '../../workflows/durations';
 import type { ApprovalPolicy } from '../../workflows/request';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export { parseDuration };
 
@@ -105,7 +106,7 @@ export class PolicyBook {
     if (!name || !policy) {
       throw ApplicationFailure.nonRetryable(
         `no approval policy "${name}" for ${req.playbook} / ${req.step}; defined: ${Object.keys(this.file.policies).join(', ')}`,
-        'UnknownPolicy',
+        FAILURE_TYPES.UnknownPolicy,
       );
     }
     const resolved: ApprovalPolicy = {

@@ -6,13 +6,8 @@
  * scrubbed of the leaked values (AWS echoes access key ids in its messages).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 import { redactText } from '../evidence';
-
-export const AwsAccessDeniedType = 'AwsAccessDenied';
-export const AwsRejectedType = 'AwsRejected';
-export const AwsThrottledType = 'AwsThrottled';
-export const AwsUnavailableType = 'AwsUnavailable';
-export const AwsNotConfiguredType = 'AwsNotConfigured';
 
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
@@ -40,25 +35,25 @@ export function classifyAwsError(err: unknown, what: string, permission: string,
   if (name === 'CredentialsProviderError') {
     return ApplicationFailure.nonRetryable(
       `AWS ${what}: no credentials for Tourniquet's own identity (${message}); give the worker an IAM role or AWS_* credentials (docs/playbooks/revoke-leaked-key.md)`,
-      AwsNotConfiguredType,
+      FAILURE_TYPES.AwsNotConfigured,
     );
   }
-  if (!isAwsError(err)) return ApplicationFailure.retryable(`AWS ${what} failed: ${message}`, AwsUnavailableType);
+  if (!isAwsError(err)) return ApplicationFailure.retryable(`AWS ${what} failed: ${message}`, FAILURE_TYPES.AwsUnavailable);
   if (ACCESS_DENIED.has(name)) {
     return ApplicationFailure.nonRetryable(
       `AWS denied ${what}: Tourniquet's identity needs ${permission} (see deploy/aws/tourniquet-iam-policy.json): ${message}`,
-      AwsAccessDeniedType,
+      FAILURE_TYPES.AwsAccessDenied,
     );
   }
   if (THROTTLED.has(name) || err.$retryable?.throttling) {
-    return ApplicationFailure.create({ message: `AWS throttled ${what} (${name}) after the SDK's own retries`, type: AwsThrottledType, nextRetryDelay: '10s' });
+    return ApplicationFailure.create({ message: `AWS throttled ${what} (${name}) after the SDK's own retries`, type: FAILURE_TYPES.AwsThrottled, nextRetryDelay: '10s' });
   }
   const status = err.$metadata?.httpStatusCode;
   if (OWN_CREDENTIALS.has(name)) {
-    return ApplicationFailure.nonRetryable(`AWS refused Tourniquet's own credentials for ${what}: ${name}: ${message}`, AwsRejectedType);
+    return ApplicationFailure.nonRetryable(`AWS refused Tourniquet's own credentials for ${what}: ${name}: ${message}`, FAILURE_TYPES.AwsRejected);
   }
-  if (status === undefined || status >= 500) return ApplicationFailure.retryable(`AWS ${what} failed: ${status ?? 'no response'} ${name}: ${message}`, AwsUnavailableType);
-  return ApplicationFailure.nonRetryable(`AWS refused ${what}: ${status} ${name}: ${message}`, AwsRejectedType);
+  if (status === undefined || status >= 500) return ApplicationFailure.retryable(`AWS ${what} failed: ${status ?? 'no response'} ${name}: ${message}`, FAILURE_TYPES.AwsUnavailable);
+  return ApplicationFailure.nonRetryable(`AWS refused ${what}: ${status} ${name}: ${message}`, FAILURE_TYPES.AwsRejected);
 }
 
 /** Runs an AWS call, turning its failures into classified ones. */

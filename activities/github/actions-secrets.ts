@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import sodium from 'libsodium-wrappers';
 import type { GitHubClients } from './client';
 import { githubCall } from './errors';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 /** Only variables named so can be written to a repository: nobody can ask for the worker's own credentials. */
 export const ROTATION_ENV_PREFIX = 'TOURNIQUET_ROTATE_';
@@ -22,13 +23,13 @@ export type RotationValues = (name: string) => string | undefined;
 
 export function resolveRotationValue(rotation: Rotation, values: RotationValues, leaked: string): string {
   if (!rotation.valueFromEnv.startsWith(ROTATION_ENV_PREFIX)) {
-    throw ApplicationFailure.nonRetryable(`rotation values come from ${ROTATION_ENV_PREFIX}* variables only, not ${rotation.valueFromEnv}`, 'RotationRefused');
+    throw ApplicationFailure.nonRetryable(`rotation values come from ${ROTATION_ENV_PREFIX}* variables only, not ${rotation.valueFromEnv}`, FAILURE_TYPES.RotationRefused);
   }
   const value = values(rotation.valueFromEnv);
   if (!value) {
-    throw ApplicationFailure.nonRetryable(`the worker has no ${rotation.valueFromEnv} in its environment: set it to the new value of ${rotation.secretName}`, 'RotationValueMissing');
+    throw ApplicationFailure.nonRetryable(`the worker has no ${rotation.valueFromEnv} in its environment: set it to the new value of ${rotation.secretName}`, FAILURE_TYPES.RotationValueMissing);
   }
-  if (value === leaked) throw ApplicationFailure.nonRetryable(`${rotation.valueFromEnv} holds the leaked value itself: nothing rotated`, 'RotationRefused');
+  if (value === leaked) throw ApplicationFailure.nonRetryable(`${rotation.valueFromEnv} holds the leaked value itself: nothing rotated`, FAILURE_TYPES.RotationRefused);
   return value;
 }
 

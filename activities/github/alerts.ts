@@ -8,6 +8,7 @@ import { fingerprint } from '../evidence';
 import type { GitHubClients } from './client';
 import { githubCall } from './errors';
 import type { Leak } from './revokers';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export type SecretAlert = RestEndpointMethodTypes['secretScanning']['getAlert']['response']['data'];
 
@@ -36,7 +37,7 @@ export async function fetchAlert(github: GitHubClients, target: AlertTarget): Pr
   if (!secret) {
     throw ApplicationFailure.nonRetryable(
       `GitHub returned ${alertName(target)} without its secret: the token needs the secret scanning alerts read permission (see docs/playbooks/revoke-leaked-key.md)`,
-      'SecretUnavailable',
+      FAILURE_TYPES.SecretUnavailable,
     );
   }
   return { alert, leak: { ...target, secretType, secret, fingerprint: secretFingerprint(secret, secretType) } };

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionResult, ApprovedAction, EvidenceRequest } from '../../workflows/contracts';
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 import { approvedAction } from '../approved-action';
 import {
   deleteAccessKey,
@@ -15,11 +16,11 @@ import {
   quarantinePolicyName,
   removeQuarantine,
   setKeyStatus,
+  classifyAwsError,
   userPolicies,
   type AwsClients,
   type KeyActivity,
 } from '../aws';
-import { classifyAwsError } from '../aws/errors';
 import { recordArtifact, type EvidenceStore } from '../evidence';
 import { fetchAlert, type AlertTarget } from './alerts';
 import { refusalsFail, requireGitHub, scrub, type GitHubDeps } from './deps';
@@ -35,7 +36,7 @@ export interface AwsKeyEvidenceInput extends AlertTarget {
 const CLOUDTRAIL_DAYS = 90;
 
 function requireAws(github: GitHubDeps): AwsClients {
-  if (!github.aws) throw ApplicationFailure.nonRetryable('AWS is not configured on this worker (docs/configuration.md)', 'AwsNotConfigured');
+  if (!github.aws) throw ApplicationFailure.nonRetryable('AWS is not configured on this worker (docs/configuration.md)', FAILURE_TYPES.AwsNotConfigured);
   return github.aws;
 }
 
@@ -49,7 +50,7 @@ export function createAwsKeyActivities(deps: { github: GitHubDeps | undefined; s
       const key = await refusalsFail(async () => awsKeyOf(leak));
       const known = [leak.secret, key.keyId, ...(key.secretKey ? [key.secretKey] : [])];
       const state = await findAccessKey(aws, key.keyId);
-      if (!state) throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is not in this AWS account`, 'RevokeRefused');
+      if (!state) throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is not in this AWS account`, FAILURE_TYPES.RevokeRefused);
       const policies = await userPolicies(aws, state.userName);
       const now = new Date();
       const earliest = new Date(now.getTime() - CLOUDTRAIL_DAYS * 86_400_000);
@@ -127,7 +128,7 @@ export function createAwsKeyActivities(deps: { github: GitHubDeps | undefined; s
       const { key, state, userName } = await refusalsFail(() => approvedKey(leak, { ref: req.args.revokeRef, description: '' }, aws));
       if (!state) return { summary: `access key ${leak.fingerprint} of ${userName} was already deleted`, changed: false };
       if (state.status === 'Active') {
-        throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is Active again: someone reactivated it; not deleted`, 'RevokeRefused');
+        throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is Active again: someone reactivated it; not deleted`, FAILURE_TYPES.RevokeRefused);
       }
       if (req.dryRun) return { summary: `DRILL: would delete access key ${leak.fingerprint} of ${userName}`, changed: false, details: { dryRun: true } };
       const deleted = await deleteAccessKey(aws, userName, key.keyId);

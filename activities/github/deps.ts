@@ -5,6 +5,7 @@ import { redactText } from '../evidence';
 import type { RotationValues } from './actions-secrets';
 import type { GitHubClients } from './client';
 import { RevokerRefusal, type Revoker } from './revokers';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export interface GitHubDeps {
   clients: GitHubClients;
@@ -24,7 +25,7 @@ export function requireGitHub(deps: GitHubDeps | undefined): GitHubDeps {
   if (!deps) {
     throw ApplicationFailure.nonRetryable(
       'GitHub is not configured on this worker: set GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)',
-      'GitHubNotConfigured',
+      FAILURE_TYPES.GitHubNotConfigured,
     );
   }
   return deps;
@@ -35,7 +36,7 @@ export async function refusalsFail<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof RevokerRefusal) throw ApplicationFailure.nonRetryable(err.message, 'RevokeRefused');
+    if (err instanceof RevokerRefusal) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.RevokeRefused);
     throw err;
   }
 }

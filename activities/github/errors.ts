@@ -6,10 +6,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { redactText } from '../evidence';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
-export const GitHubRejectedType = 'GitHubRejected';
-export const GitHubRateLimitedType = 'GitHubRateLimited';
-export const GitHubUnavailableType = 'GitHubUnavailable';
 
 interface RequestErrorLike {
   status: number;
@@ -51,7 +49,7 @@ export function classifyGitHubError(err: unknown, what: string, known: readonly 
   const scrub = (text: string) => redactText(text, { known }).value;
   if (!isRequestError(err)) {
     const message = err instanceof Error ? err.message : String(err);
-    return ApplicationFailure.retryable(scrub(`GitHub ${what} failed: ${message}`), GitHubUnavailableType);
+    return ApplicationFailure.retryable(scrub(`GitHub ${what} failed: ${message}`), FAILURE_TYPES.GitHubUnavailable);
   }
   const { status } = err;
   const message = scrub(githubMessage(err));
@@ -60,18 +58,18 @@ export function classifyGitHubError(err: unknown, what: string, known: readonly 
     if (delay !== undefined) {
       return ApplicationFailure.create({
         message: `GitHub rate-limited ${what} (${status}); retrying after ${delay}s`,
-        type: GitHubRateLimitedType,
+        type: FAILURE_TYPES.GitHubRateLimited,
         nextRetryDelay: `${delay}s`,
       });
     }
   }
-  if (status === 409) return ApplicationFailure.retryable(`GitHub ${what}: 409 conflict: ${message}`, GitHubUnavailableType);
+  if (status === 409) return ApplicationFailure.retryable(`GitHub ${what}: 409 conflict: ${message}`, FAILURE_TYPES.GitHubUnavailable);
   // @octokit/request reports network failures (no response at all) as status 500.
   if (status >= 500 || !err.response) {
-    return ApplicationFailure.retryable(`GitHub ${what} failed: ${status} ${message}`, GitHubUnavailableType);
+    return ApplicationFailure.retryable(`GitHub ${what} failed: ${status} ${message}`, FAILURE_TYPES.GitHubUnavailable);
   }
   const hint = status === 401 ? ' (check GITHUB_TOKEN)' : status === 403 || status === 404 ? ' (check the token can see this repository and has the permissions listed in docs/playbooks/)' : '';
-  return ApplicationFailure.nonRetryable(`GitHub refused ${what}: ${status} ${message}${hint}`, GitHubRejectedType);
+  return ApplicationFailure.nonRetryable(`GitHub refused ${what}: ${status} ${message}${hint}`, FAILURE_TYPES.GitHubRejected);
 }
 
 /** Runs a GitHub call, turning its failures into classified ones. */

@@ -15,6 +15,7 @@ import { alertName, fetchAlert, type AlertTarget, type FetchedAlert } from './al
 import { refusalsFail, requireGitHub, revokerExtras, scrub, type GitHubDeps } from './deps';
 import { githubCall } from './errors';
 import { noRevokerMessage, type Revoker, type RevokePlan } from './revokers';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export interface LeakedSecretRef extends AlertTarget {
   secretType: string;
@@ -34,7 +35,7 @@ const MAX_COMMENT = 270;
 
 function revokerOf(github: GitHubDeps, ref: LeakedSecretRef): Revoker {
   const revoker = github.revokers.find((r) => r.name === ref.revoker && r.handles(ref.secretType));
-  if (!revoker) throw ApplicationFailure.nonRetryable(noRevokerMessage(ref.secretType), 'NoRevoker');
+  if (!revoker) throw ApplicationFailure.nonRetryable(noRevokerMessage(ref.secretType), FAILURE_TYPES.NoRevoker);
   return revoker;
 }
 
@@ -43,7 +44,7 @@ export async function fetchApproved(github: GitHubDeps, ref: LeakedSecretRef): P
   if (fetched.leak.fingerprint !== ref.fingerprint) {
     throw ApplicationFailure.nonRetryable(
       `${alertName(ref)} now holds ${fetched.leak.fingerprint}, not the approved ${ref.fingerprint}: nothing done`,
-      'SecretChanged',
+      FAILURE_TYPES.SecretChanged,
     );
   }
   return fetched;

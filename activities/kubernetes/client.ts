@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export interface KubernetesDeps {
   kubeConfig: KubeConfig;
@@ -29,7 +30,7 @@ export function kubeClients(deps: KubernetesDeps | undefined): KubeClients {
   if (!deps) {
     throw ApplicationFailure.nonRetryable(
       'Kubernetes is not configured on this worker: run it in the cluster with the deploy/kubernetes/ ServiceAccount, or set KUBECONFIG',
-      'KubernetesNotConfigured',
+      FAILURE_TYPES.KubernetesNotConfigured,
     );
   }
   const kc = deps.kubeConfig;

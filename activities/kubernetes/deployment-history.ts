@@ -15,6 +15,7 @@ import type { EvidenceRef } from '../../workflows/evidence-ledger';
 import { recordArtifact, type EvidenceStore } from '../evidence';
 import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 import {
   currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString, templateDigest,
   type DeploymentRef, type Revision,
@@ -25,6 +26,26 @@ export interface DeploymentHistoryInput extends DeploymentRef {
   toRevision?: number;
   /** a pod-template annotation holding each revision's git commit (for GitHub deployment statuses) */
   shaAnnotation?: string;
+  /** a person asked to roll back a revision that is itself a rollback (see rollbackOfRollback) */
+  undoRollback?: boolean;
+}
+
+const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
+
+/**
+ * The current revision re-deployed older ones (the controller keeps their numbers when a rollback
+ * reuses a ReplicaSet): rolling back to "the previous revision" then re-deploys what that rollback
+ * removed. An alert still firing just after a rollback would do exactly that, so the default target
+ * is refused unless a person asked for it; a revision named explicitly is taken as asked for.
+ */
+function rollbackOfRollback(where: string, currentRevision: number | null, restored: string | null, input: DeploymentHistoryInput) {
+  if (!restored || input.toRevision !== undefined || input.undoRollback) return undefined;
+  return {
+    type: FAILURE_TYPES.RollbackOfRollback,
+    message:
+      `revision ${currentRevision ?? '?'} of deployment ${where} is itself a rollback (it re-deployed revision ${restored}); rolling it back would re-deploy what that rollback removed: refused. ` +
+      'A person who means it starts rollback-deploy with --param undoRollback=true, or names --param toRevision=N',
+  };
 }
 
 interface RunningImage {
@@ -112,8 +133,13 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
       const alreadyAtTarget = target !== undefined && sameTemplate(target.replicaSet.spec?.template, template);
       // kubectl's order: an unknown revision first, then a paused Deployment (even one already
       // running the target: kubectl refuses it before comparing templates), then "already there".
-      const refusal = !resolved.ok ? { type: resolved.type, message: resolved.message } : paused ? pausedRefusal(req.input) : undefined;
       const currentRevision = currentRevisionOf(deployment, history);
+      const restored = current?.replicaSet.metadata?.annotations?.[REVISION_HISTORY] ?? null;
+      const refusal = !resolved.ok
+        ? { type: resolved.type, message: resolved.message }
+        : paused
+          ? pausedRefusal(req.input)
+          : rollbackOfRollback(where, currentRevision, restored, req.input);
       const currentDigests = digestsSummary(current?.replicaSet.metadata?.name, pods);
 
       const recorded = await recordArtifact(deps.store, {
@@ -138,7 +164,7 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
           currentImages: imagesOf(template),
           currentDigests,
           // The controller records the old numbers of a ReplicaSet it reused: the current revision undid something.
-          currentRestored: current?.replicaSet.metadata?.annotations?.['deployment.kubernetes.io/revision-history'] ?? null,
+          currentRestored: restored,
           targetRevision: target?.revision ?? null,
           targetReplicaSet: target?.replicaSet.metadata?.name ?? null,
           targetImages: target ? imagesOf(target.replicaSet.spec?.template) : null,

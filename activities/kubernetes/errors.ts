@@ -6,9 +6,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ApiException } from '@kubernetes/client-node';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
-export const KubeRejectedType = 'KubernetesRejected';
-export const KubeUnavailableType = 'KubernetesUnavailable';
 
 const FINAL = new Set([400, 401, 403, 404, 405, 410, 422]);
 
@@ -37,15 +36,15 @@ export function classifyKubeError(err: unknown, what: string): Error {
   if (err instanceof ApplicationFailure) return err;
   if (!(err instanceof ApiException)) {
     const message = err instanceof Error ? err.message : String(err);
-    return ApplicationFailure.retryable(`Kubernetes ${what} failed: ${message}`, KubeUnavailableType);
+    return ApplicationFailure.retryable(`Kubernetes ${what} failed: ${message}`, FAILURE_TYPES.KubernetesUnavailable);
   }
   const code = err.code;
   const message = apiMessage(err);
   if (FINAL.has(code)) {
     const hint = code === 403 ? ' (check the worker has the RBAC in deploy/kubernetes/)' : '';
-    return ApplicationFailure.nonRetryable(`Kubernetes refused ${what}: ${code} ${message}${hint}`, KubeRejectedType);
+    return ApplicationFailure.nonRetryable(`Kubernetes refused ${what}: ${code} ${message}${hint}`, FAILURE_TYPES.KubernetesRejected);
   }
-  return ApplicationFailure.retryable(`Kubernetes ${what} failed: ${code} ${message}`, KubeUnavailableType);
+  return ApplicationFailure.retryable(`Kubernetes ${what} failed: ${code} ${message}`, FAILURE_TYPES.KubernetesUnavailable);
 }
 
 /** Runs a Kubernetes call, turning its failures into classified ones. */

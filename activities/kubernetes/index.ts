@@ -1,7 +1,7 @@
 /** Kubernetes activities: pod evidence, isolating and releasing a pod, cordoning its node, checking it is cut off; break-glass grants. */
 import type { EvidenceStore } from '../evidence';
-import { createKubeBreakGlassActivities } from './breakglass';
-import type { BreakGlassCatalogueFile } from './breakglass-catalogue';
+import { createKubeBreakGlassActivities } from './break-glass';
+import type { BreakGlassCatalogueFile } from './break-glass-catalogue';
 import type { KubernetesDeps } from './client';
 import { createKubeCordonActivities } from './cordon';
 import { createKubeDeploymentHistoryActivities } from './deployment-history';
@@ -13,8 +13,8 @@ import { createKubeVerifyActivities } from './verify';
 
 export { kubeConfigFromEnvironment, type KubernetesDeps } from './client';
 export type { PodRef } from './evidence';
-export { EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, INCIDENT_LABEL, grantBindingName, type BindingRef, type GrantArgs } from './breakglass';
-export * from './breakglass-catalogue';
+export { EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, INCIDENT_LABEL, grantBindingName, type BindingRef, type GrantArgs } from './break-glass';
+export * from './break-glass-catalogue';
 export type { DeploymentHistoryInput } from './deployment-history';
 export type { RollbackArgs } from './rollback';
 export type { AwaitRolloutInput, RolledBackInput } from './rollout';

@@ -18,6 +18,7 @@ import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { codeOf, kubeCall } from './errors';
 import { readPod, type PodRef } from './evidence';
 import { MANAGED_BY, ORIGINAL_LABELS_ANNOTATION, QUARANTINE_LABEL, quarantinePolicyName, quarantineValue } from './selectors';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -55,7 +56,7 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
       const labels = pod.metadata?.labels ?? {};
       const other = labels[QUARANTINE_LABEL];
       if (other !== undefined && other !== value) {
-        throw ApplicationFailure.nonRetryable(`pod ${namespace}/${name} is already quarantined by ${other}`, 'AlreadyQuarantined');
+        throw ApplicationFailure.nonRetryable(`pod ${namespace}/${name} is already quarantined by ${other}`, FAILURE_TYPES.AlreadyQuarantined);
       }
       const done: string[] = [];
       if (other === undefined) {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import type { KubeClients } from './client';
 import { kubeCall } from './errors';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -46,10 +47,9 @@ export async function readDeployment(k: KubeClients, ref: DeploymentRef): Promis
 }
 
 /** kubectl's refusal of a paused Deployment, the same at the evidence step and at action time. */
-export const DEPLOYMENT_PAUSED = 'DeploymentPaused';
-export function pausedRefusal({ namespace, deployment }: DeploymentRef): { type: typeof DEPLOYMENT_PAUSED; message: string } {
+export function pausedRefusal({ namespace, deployment }: DeploymentRef): { type: typeof FAILURE_TYPES.DeploymentPaused; message: string } {
   return {
-    type: DEPLOYMENT_PAUSED,
+    type: FAILURE_TYPES.DeploymentPaused,
     message: `deployment ${namespace}/${deployment} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume deployment/${deployment} -n ${namespace})`,
   };
 }
@@ -101,7 +101,7 @@ export function currentRevisionOf(deployment: V1Deployment, history: readonly Re
 
 export type TargetResolution =
   | { ok: true; target: Revision }
-  | { ok: false; type: 'RevisionNotFound' | 'NoRolloutHistory'; message: string };
+  | { ok: false; type: typeof FAILURE_TYPES.RevisionNotFound | typeof FAILURE_TYPES.NoRolloutHistory; message: string };
 
 /**
  * kubectl's deploymentRevision: the given revision, or the second newest one in the history.
@@ -112,10 +112,10 @@ export function resolveTarget(history: readonly Revision[], where: string, toRev
     const target = history.find((r) => r.revision === toRevision);
     if (target) return { ok: true, target };
     const known = history.map((r) => r.revision).join(', ') || 'none';
-    return { ok: false, type: 'RevisionNotFound', message: `unable to find specified revision ${toRevision} in the history of deployment ${where} (revisions: ${known})` };
+    return { ok: false, type: FAILURE_TYPES.RevisionNotFound, message: `unable to find specified revision ${toRevision} in the history of deployment ${where} (revisions: ${known})` };
   }
   const previous = history.at(-2);
-  if (!previous) return { ok: false, type: 'NoRolloutHistory', message: `no rollout history found for deployment ${where}: nothing to roll back to` };
+  if (!previous) return { ok: false, type: FAILURE_TYPES.NoRolloutHistory, message: `no rollout history found for deployment ${where}: nothing to roll back to` };
   return { ok: true, target: previous };
 }
 

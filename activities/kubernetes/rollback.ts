@@ -25,6 +25,7 @@ import { kubeCall } from './errors';
 import {
   currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, revisionHistory, revisionOf, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
 } from './revisions';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export interface RollbackArgs extends DeploymentRef {
   /** the revision the approvers saw the Deployment at (its deployment.kubernetes.io/revision) */
@@ -50,7 +51,7 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
       if (!target) {
         throw ApplicationFailure.nonRetryable(
           `ReplicaSet ${req.args.replicaSet} (revision ${toRevision}) is no longer in the history of deployment ${where}: nothing done`,
-          'RevisionNotFound',
+          FAILURE_TYPES.RevisionNotFound,
         );
       }
       const images = imagesOf(target.spec?.template);
@@ -80,7 +81,7 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
       if (moved) {
         throw ApplicationFailure.nonRetryable(
           `deployment ${where} changed since the approval: it runs ${details.imagesBefore} now (revision ${now ?? 'unknown'}), not the approved template of revision ${fromRevision ?? 'unknown'}: nothing done (start a new incident to roll back from there)`,
-          'DeploymentChanged',
+          FAILURE_TYPES.DeploymentChanged,
         );
       }
       const body = rollbackPatch(deployment, target);

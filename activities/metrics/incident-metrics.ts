@@ -7,7 +7,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { IncidentNotification } from '../../workflows/contracts';
-import type { Notifier } from '../notify/notifier';
+import type { NotificationDelivery, Notifier } from '../notify/notifier';
 
 const SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200];
 
@@ -73,18 +73,20 @@ export function systemOf(activityType: string): string {
 }
 
 /**
- * Counts each notification once: the notify activity is retried when another notifier fails (Slack
- * down), and a retry must not count an incident twice. Per worker process; a retry that lands on
- * another worker can still count twice, which is why these are operational figures and
- * `tourniquet report` (read from Temporal) is the record.
+ * Counts each notification once per run: a new run under the same incident id (started again after
+ * the first finished) is a new incident to count, while a retried notify activity is not. The notify
+ * activity already skips notifiers that delivered before a retry; this set also covers a retry after
+ * a heartbeat was lost. Per worker process, so a retry that lands on another worker after a lost
+ * heartbeat can still count twice: these are operational figures, and `tourniquet report` (read
+ * from Temporal) is the record.
  */
 export class MetricsNotifier implements Notifier {
   name = 'metrics';
   private readonly seen = new Set<string>();
   constructor(private readonly metrics: IncidentMetrics, private readonly remember = 50_000) {}
 
-  async notify(event: IncidentNotification): Promise<void> {
-    const key = `${event.incident.id}#${event.seq}`;
+  async notify(event: IncidentNotification, delivery: NotificationDelivery): Promise<void> {
+    const key = `${delivery.runId}#${event.seq}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     if (this.seen.size > this.remember) this.seen.delete(this.seen.values().next().value!);

@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export function createSlackClient(options: { botToken: string; apiUrl?: string }): WebClient {
   return new WebClient(options.botToken, {
@@ -41,18 +42,18 @@ export function classifySlackError(err: unknown, method: string): Error {
     case ErrorCode.RateLimitedError:
       return ApplicationFailure.create({
         message: `Slack rate-limited ${method}; retrying after ${e.retryAfter}s`,
-        type: 'SlackRateLimited',
+        type: FAILURE_TYPES.SlackRateLimited,
         nextRetryDelay: `${Math.max(1, e.retryAfter ?? 1)}s`,
       });
     case ErrorCode.PlatformError: {
       const code = e.data?.error ?? 'unknown_error';
       return PERMANENT.has(code)
-        ? ApplicationFailure.nonRetryable(`Slack refused ${method}: ${code}`, 'SlackRejected')
-        : ApplicationFailure.retryable(`Slack ${method} failed: ${code}`, 'SlackError');
+        ? ApplicationFailure.nonRetryable(`Slack refused ${method}: ${code}`, FAILURE_TYPES.SlackRejected)
+        : ApplicationFailure.retryable(`Slack ${method} failed: ${code}`, FAILURE_TYPES.SlackError);
     }
     case ErrorCode.HTTPError:
     case ErrorCode.RequestError:
-      return ApplicationFailure.retryable(`Slack unreachable for ${method}: ${e.message}`, 'SlackUnavailable');
+      return ApplicationFailure.retryable(`Slack unreachable for ${method}: ${e.message}`, FAILURE_TYPES.SlackUnavailable);
     default:
       return err instanceof Error ? err : new Error(String(err));
   }

@@ -52,6 +52,14 @@ export function offerBlocks(event: IncidentNotification, text: string): KnownBlo
   return [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons }];
 }
 
+/** An offer's thread line once its commands are no longer taken: the buttons go, and why they went is said. */
+export function withdrawnOfferBlocks(line: string, closing: IncidentNotification): KnownBlock[] {
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: line } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `:lock: Ended — ${escapeText(closing.summary)}` }] },
+  ];
+}
+
 /**
  * Text people wrote (titles, reasons, step names carrying a requester's reason) is escaped as Slack
  * asks, so `<!channel>` or a `<url|Approve>` link in a reason stays text and cannot ping or mislead.
@@ -60,6 +68,22 @@ export const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(
 
 const drill = (i: IncidentHeader) => (i.mode === 'drill' ? '[DRILL] ' : '');
 const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso}>`;
+/** "2 minutes ago", kept current by Slack itself: the message needs no update as time passes */
+const slackAgo = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{ago}|${iso}>`;
+
+/**
+ * The incident's alerts as counts (bounded whatever the volume) and, while a request is open,
+ * whether they are all resolved: "alert resolved 2 minutes ago" beside a request still asking.
+ */
+export function alertsLine(i: IncidentHeader, gate: GateView): string | undefined {
+  const a = i.alerts;
+  if (!a) return undefined;
+  const counts = `*Alerts* ${a.exact ? '' : '~'}${a.distinct} distinct (${a.firing} firing, ${a.resolved} resolved) · ${a.total} deliveries`;
+  const resolvedAt = i.resolution?.all_resolved_at;
+  if (!resolvedAt || gate.status === 'withdrawn') return counts;
+  const still = gate.status === 'open' ? ' — this request stays open: decide as you judge' : '';
+  return `${counts}\n:large_green_circle: *Alert resolved* ${slackAgo(resolvedAt)}${still}`;
+}
 
 function incidentLabel(i: IncidentHeader, ctx: MessageContext): string {
   const url = ctx.link?.(i.id);
@@ -81,6 +105,8 @@ function outcomeLine(gate: GateView, ctx: MessageContext): string {
       return `:hourglass: *Expired — denied.* No decision by ${slackDate(gate.deadline)}; nothing was done.`;
     case 'cancelled':
       return ':heavy_multiplication_x: *Cancelled* with the incident; nothing was done.';
+    case 'withdrawn':
+      return `:leftwards_arrow_with_hook: *Withdrawn — alert resolved* ${gate.closed_at ? slackAgo(gate.closed_at) : ''}: every alert of the incident was resolved, so this request was withdrawn and nothing further runs. Nothing already done was undone.`;
     default: {
       const votes = approvers.length ? ` Approved so far by ${approvers.join(', ')}.` : '';
       return `:hourglass_flowing_sand: *Waiting:* ${gate.approvalsRemaining} more approval(s) needed.${votes}`;
@@ -121,11 +147,17 @@ export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: Mes
       },
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Evidence: ${evidence}` }] },
+    ...alertsBlocks(i, gate),
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Gate \`${gate.id}\` · action digest \`${gate.digest.slice(0, 16)}…\`` }] },
     { type: 'section', text: { type: 'mrkdwn', text: outcomeLine(gate, ctx) } },
   ];
   if (gate.status === 'open') blocks.push(gateButtons(i.id, gate));
   return blocks;
+}
+
+function alertsBlocks(i: IncidentHeader, gate: GateView): KnownBlock[] {
+  const line = alertsLine(i, gate);
+  return line ? [{ type: 'section', text: { type: 'mrkdwn', text: line } }] : [];
 }
 
 function gateButtons(incidentId: string, gate: GateView): ActionsBlock {
@@ -167,6 +199,8 @@ export function threadLine(event: IncidentNotification, ctx: MessageContext): st
       return `:hammer_and_wrench: Acting: *${gate ? step : summary}*`;
     case 'incident.contained':
       return `:shield: Contained (verified: ${summary.replace(/^contained: /, '')})`;
+    case 'alerts.resolution':
+      return `${i.resolution?.all_resolved_at ? ':large_green_circle:' : ':red_circle:'} ${summary}`;
     case 'incident.finished':
       return `${i.state === 'resolved' ? ':white_check_mark:' : i.state === 'failed' ? ':x:' : ':no_entry:'} Incident ${i.state} — ${summary.replace(`${i.state}: `, '')}`;
     default:

@@ -5,16 +5,22 @@
  * updates the right message.
  */
 import type { KnownBlock } from '@slack/types';
+import { ApplicationFailure } from '@temporalio/common';
 import type { WebClient } from '@slack/web-api';
 import type { GateView } from '../../workflows/approval-gate';
 import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
 import type { Notifier } from '../notify/notifier';
 import { redactDeep } from '../../redaction';
 import { messageRef, parseMessageRef, slackCall } from './client';
-import { gateBlocks, gateText, offerBlocks, threadLine, type MessageContext } from './messages';
+import { gateBlocks, gateText, offerBlocks, threadLine, withdrawnOfferBlocks, type MessageContext } from './messages';
 
 const THREAD = 'slack.thread';
 const gateKey = (gate: GateView) => `slack.gate.${gate.id}`;
+/** a thread line with command buttons, live until the incident stops taking commands ('' once withdrawn) */
+const OFFER = 'slack.offer.';
+const offerKey = (seq: number) => `${OFFER}${seq}`;
+/** its text, to keep when the buttons go */
+const offerLineKey = (seq: number) => `slack.offerline.${seq}`;
 
 export class SlackNotifier implements Notifier {
   name = 'slack';
@@ -33,6 +39,7 @@ export class SlackNotifier implements Notifier {
     if (event.kind === 'approval.refused') return {};
     const refs: NotificationRefs = {};
     const thread = await this.thread(event, refs);
+    if (event.commandsOpen === false) await this.withdrawOffers(event, refs);
     const gate = event.gate;
     switch (event.kind) {
       case 'incident.started':
@@ -43,6 +50,10 @@ export class SlackNotifier implements Notifier {
       case 'approval.vote':
         if (gate) await this.upsertGate(event, gate);
         return refs;
+      case 'alerts.resolution':
+        // the open request shows it ("alert resolved 2 minutes ago"), and the thread says so
+        if (gate && event.refs[gateKey(gate)]) await this.upsertGate(event, gate);
+        break;
       case 'approval.closed':
         if (gate && event.refs[gateKey(gate)]) await this.upsertGate(event, gate);
         break;
@@ -51,8 +62,36 @@ export class SlackNotifier implements Notifier {
         break;
     }
     const line = threadLine(event, this.ctx);
-    await this.post(thread.channel, line, thread.ts, event.offer?.length ? offerBlocks(event, line) : undefined);
+    const offered = event.offer?.length ? offerBlocks(event, line) : undefined;
+    const ts = await this.post(thread.channel, line, thread.ts, offered);
+    if (offered && event.commandsOpen !== false) {
+      refs[offerKey(event.seq)] = messageRef(thread.channel, ts);
+      refs[offerLineKey(event.seq)] = line;
+    }
     return refs;
+  }
+
+  /**
+   * Buttons offered earlier whose commands the incident no longer takes (access revoked or
+   * expired): the message keeps its line, loses its buttons, and says why. A late click would be
+   * refused anyway; this stops people trying.
+   */
+  private async withdrawOffers(event: IncidentNotification, refs: NotificationRefs): Promise<void> {
+    for (const [key, value] of Object.entries(event.refs)) {
+      const message = key.startsWith(OFFER) ? parseMessageRef(value) : undefined;
+      if (!message) continue;
+      const seq = Number(key.slice(OFFER.length));
+      const line = event.refs[offerLineKey(seq)] ?? '';
+      const text = `${line} (ended)`;
+      try {
+        await slackCall('chat.update', () => this.client.chat.update({ channel: message.channel, ts: message.ts, text, blocks: withdrawnOfferBlocks(line, event) }));
+      } catch (err) {
+        // a message Slack no longer has, or will not let us edit: nothing left to withdraw
+        if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+      }
+      refs[key] = '';
+      refs[offerLineKey(seq)] = '';
+    }
   }
 
   /** The incident's thread; started now if the opening message never made it. */

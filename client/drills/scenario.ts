@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { parseDuration } from '../../activities/approvals/policies';
+import { parseDuration } from '../../workflows/durations';
 import { INCIDENT_STATES } from '../../workflows/incident-state';
-import { projectRoot } from '../../tools/temporal-binaries';
 
-export const DRILLS_DIR = join(projectRoot, 'playbooks', 'drills');
+export const DRILLS_DIR = fileURLToPath(new URL('../../playbooks/drills', import.meta.url));
 
 const slo = z.string().refine((d) => parseDuration(d) !== undefined, 'a duration like "5m"').transform((d) => parseDuration(d)!);
 

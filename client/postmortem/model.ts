@@ -103,7 +103,7 @@ export const postmortemSchema = z
           .record(z.string(), z.string())
           .optional()
           .describe('identity → Slack user from the gate\'s key snapshot: whom the Slack gateway may vouch for'),
-        status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled']),
+        status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled', 'withdrawn']),
         opened_at: time,
         run_started_at: time.optional().describe('the incident run\'s start: part of what each decision signed'),
         deadline: time,

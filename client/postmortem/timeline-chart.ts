@@ -9,7 +9,7 @@ interface Bar { start: number; end: number; color: string; title: string }
 interface Point { at: number; color: string; title: string }
 interface Lane { label: string; bars: Bar[]; points: Point[] }
 
-const COLORS = { approved: '#2e7d32', denied: '#c62828', expired: '#c62828', cancelled: '#757575', open: '#f9a825', action: '#1565c0', exposure: '#ad1457', detection: '#9e9e9e', evidence: '#6a1b9a', verify: '#00838f' };
+const COLORS = { approved: '#2e7d32', denied: '#c62828', expired: '#c62828', cancelled: '#757575', withdrawn: '#757575', open: '#f9a825', action: '#1565c0', exposure: '#ad1457', detection: '#9e9e9e', evidence: '#6a1b9a', verify: '#00838f' };
 const t = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
 function lanes(pm: Postmortem, end: number): Lane[] {

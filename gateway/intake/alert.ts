@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { RoutableAlert } from '../../playbooks/routing';
+import type { RoutableAlert } from './routing';
 import type { AlertRef } from '../../workflows';
 
 export interface IntakeAlert extends RoutableAlert {

@@ -5,7 +5,7 @@
  */
 import { Webhooks } from '@octokit/webhooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IntakeSource } from '../../playbooks/routing';
+import type { IntakeSource } from './routing';
 import { secretVariables } from './config';
 
 export type AuthResult = { ok: true } | { ok: false; message: string };

@@ -31,14 +31,15 @@ export interface Batch<S> {
   truncated?: number;
 }
 
-export type OpenStatus = 'new' | 'joined';
+/** `suppressed`: the incident is closed and its route's reopen rules open no new run now (./reopen.ts) */
+export type OpenStatus = 'new' | 'joined' | 'suppressed';
 export type ResolveStatus = 'resolved' | 'no-open-incident';
 
 export interface CoalescerDeps<C, S> {
   /** opens the incident with the first alert, or joins an open one; resolves once it is recorded */
   open(key: string, context: C, first: S): Promise<OpenStatus>;
-  /** records a batch of repeats on the incident; resolves once the count is recorded */
-  flush(key: string, context: C, batch: Batch<S>): Promise<void>;
+  /** records a batch of repeats on the incident; resolves once the count is recorded (or it was suppressed) */
+  flush(key: string, context: C, batch: Batch<S>): Promise<unknown>;
   /** records a batch of resolved alerts on the open incident (starts nothing) */
   resolve?(key: string, batch: Batch<S>): Promise<ResolveStatus>;
   /** the item's identity: deliveries of the same identity count once as a distinct alert */
@@ -113,6 +114,12 @@ export class Coalescer<C, S> {
     this.entries.set(key, entry);
     entry.ready = this.deps.open(key, context, item).then(
       (status) => {
+        if (status === 'suppressed') {
+          // nothing was opened: later alerts ask again rather than join a window
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+          for (const w of entry.waiters.splice(0)) w.resolve();
+          return status;
+        }
         entry.opened = true;
         this.arm(entry);
         return status;
@@ -136,14 +143,15 @@ export class Coalescer<C, S> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.add(entry, item);
+    const joined = (s: OpenStatus): OpenStatus => (s === 'suppressed' ? s : 'joined');
     if (!durable) {
       if (entry.opened) this.arm(entry);
-      return entry.ready.then(() => 'joined');
+      return entry.ready.then(joined);
     }
     const recorded = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
     recorded.catch(() => undefined); // answered through the chain below
     if (entry.opened) this.arm(entry);
-    return entry.ready.then(() => recorded).then(() => 'joined');
+    return entry.ready.then((s) => recorded.then(() => joined(s)));
   }
 
   /**
@@ -269,7 +277,9 @@ export class Coalescer<C, S> {
     entry.flushing = this.deps
       .flush(entry.key, entry.context, batch)
       .then(
-        () => {
+        (status) => {
+          // the incident closed and its route opens no new run: the window ends with it
+          if (status === 'suppressed' && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
           this.counters.flushes += 1;
           this.counters.flushedAlerts += batch.count;
           if (waiters.length === 0) entry.windowMs = Math.min(entry.windowMs * 2, this.deps.maxWindowMs);

@@ -4,7 +4,7 @@
  * variable to set.
  */
 import { z } from 'zod';
-import type { IntakeSource } from '../../playbooks/routing';
+import type { IntakeSource } from './routing';
 import { parseDuration } from '../../workflows/durations';
 
 /** How old a GitHub delivery's event may be (a signature never expires); below any sane namespace retention. */

@@ -6,6 +6,10 @@
  * - add (a batch of repeats): signal it; if no incident is running any more (it was resolved,
  *   denied, …), start a new run with the first alert in its request and signal the rest.
  *
+ * With a ReopenGuard, a closed incident is opened again only when its route's reopen rules allow
+ * it (./reopen.ts): the first start refuses to reuse a closed id, and the guard decides before a
+ * second start that may; otherwise the answer is `suppressed` and nothing starts.
+ *
  * Each path loops a few times because an incident can close between the two calls. An alert is
  * counted either in a start request or in a signal, never both. What reaches Temporal crosses the
  * redaction boundary here, whatever was done before (alert payloads carry command lines and URLs,
@@ -14,9 +18,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { prepareAlertRef, prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
 import { INCIDENT_WORKFLOW } from '../../client/incidents';
-import type { incidentWorkflow } from '../../worker/workflows';
+import type { IncidentWorkflow } from '../../workflows/incident';
 import { alertsSignal, MAX_BATCH_KEYS, type AlertBatch, type AlertRef, type IncidentRequestInput } from '../../workflows';
 import type { Batch, OpenStatus, ResolveStatus } from './coalescer';
+import type { ReopenGuard, Suppression } from './reopen';
 import { TemporalUnavailableError } from './unavailable';
 
 const ATTEMPTS = 4;
@@ -39,7 +44,14 @@ export class IncidentDelivery {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    /** without one, every alert to a closed incident opens a new run */
+    private readonly guard?: ReopenGuard,
   ) {}
+
+  /** Why the last alert to this incident opened no new run, while that is remembered. */
+  suppression(incidentId: string): Suppression | undefined {
+    return this.guard?.cached(incidentId);
+  }
 
   /** Opens the incident with this alert, or counts it on the open one. */
   open(incidentId: string, request: IncidentRequestInput, alert: IntakeItem): Promise<OpenStatus> {
@@ -48,9 +60,9 @@ export class IncidentDelivery {
     return this.withDeadline(ANSWER_DEADLINE_MS, () => this.deliver(incidentId, request, batch, true));
   }
 
-  /** Counts a batch of repeats on the incident, opening a new run if none is open. */
-  async add(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>): Promise<void> {
-    await this.withDeadline(FLUSH_DEADLINE_MS, () => this.deliver(incidentId, request, batch, false));
+  /** Counts a batch of repeats on the incident, opening a new run if none is open (and its route allows one). */
+  async add(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>): Promise<OpenStatus> {
+    return this.withDeadline(FLUSH_DEADLINE_MS, () => this.deliver(incidentId, request, batch, false));
   }
 
   /**
@@ -78,15 +90,20 @@ export class IncidentDelivery {
 
   private async deliver(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>, startFirst: boolean): Promise<OpenStatus> {
     let signals = await toSignals(batch, 'firing');
-    let tryStart = startFirst;
+    // a suppression remembered: signal first (a person may have started a run), start nothing
+    let closed = this.guard?.cached(incidentId) !== undefined;
+    let tryStart = startFirst && !closed;
     let started = false;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (tryStart) {
+        if (closed && this.guard && (await this.guard.check(incidentId, request))) return 'suppressed';
         const first = signals[0]?.sample[0] ?? (await prepareAlertRef(batch.sample[0]!.ref));
         try {
-          await this.client.workflow.start<typeof incidentWorkflow>(INCIDENT_WORKFLOW, {
+          await this.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
             workflowId: incidentId,
             taskQueue: this.taskQueue,
+            // the first try never reuses a closed id: whether to is the guard's to say
+            ...(this.guard && !closed ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
             args: [
               await prepareIncidentRequest({
                 ...request,
@@ -111,7 +128,8 @@ export class IncidentDelivery {
         return started ? 'new' : 'joined';
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        tryStart = true; // it closed: the next alert opens a new run
+        tryStart = true; // it closed: the next alert opens a new run, if its route allows
+        closed = true;
       }
     }
     throw new TemporalUnavailableError(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);

@@ -4,7 +4,7 @@
  * alert storm does not pay for a second set of counters.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { IntakeSource } from '../../playbooks/routing';
+import type { IntakeSource } from './routing';
 import { OUTCOMES, type SourceCounts } from './stats';
 
 export function registerIntakeMetrics(registry: Registry, snapshot: () => Partial<Record<IntakeSource, SourceCounts>>): void {

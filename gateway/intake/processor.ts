@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { findRoute, type CompiledRoute } from '../../playbooks/routing';
+import { findRoute, type CompiledRoute } from './routing';
 import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import { alertKeyOf, stableId, type IntakeAlert } from './alert';
-import type { Coalescer } from './coalescer';
+import type { Coalescer, OpenStatus } from './coalescer';
+import type { SuppressReason } from './reopen';
 import type { IncidentDelivery, IntakeItem } from './delivery';
 import type { IntakeCounters } from './stats';
 
@@ -21,6 +22,8 @@ export interface Issue {
 export type AlertResult =
   | { status: 'new' | 'joined' | 'resolved' | 'no-open-incident'; incidentId: string; route: string }
   | { status: 'no-route'; title: string }
+  /** the incident is closed and its route's reopen rules open no new run now: nothing started, nothing to retry */
+  | { status: 'suppressed'; incidentId: string; route: string; reason: SuppressReason; message: string; until?: string }
   | { status: 'rejected'; route: string; error: string; issues: Issue[] };
 
 export interface IntakeLogger {
@@ -82,13 +85,15 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
+    // A closed incident whose route opened no new run a moment ago (remembered ≤ 10 s): a storm of
+    // re-sends is answered here, without preparing a request or asking Temporal for each one. Not
+    // a FAILED run's unchanged cause: that holds for one request only, and this alert may ask another.
+    const held = this.deps.delivery.suppression(incidentId);
+    if (held && held.reason !== 'failed-cause-unchanged') return this.opened(alert, 'suppressed', incidentId, route);
+
     // A repeat of an incident this gateway is already counting: no params to render, it joins.
     const repeat = this.deps.coalescer.repeat(incidentId, item, durable);
-    if (repeat) {
-      const status = await repeat;
-      counters.count(alert.source, status);
-      return { status, incidentId, route: route.name };
-    }
+    if (repeat) return this.opened(alert, await repeat, incidentId, route);
 
     // One request is prepared per incident at a time: preparing awaits (redaction), and the other
     // alerts of a group arriving meanwhile must join the incident it opens, not each prepare one.
@@ -96,11 +101,7 @@ export class AlertProcessor {
     if (opening) {
       await opening.catch(() => undefined);
       const joined = this.deps.coalescer.repeat(incidentId, item, durable);
-      if (joined) {
-        const status = await joined;
-        counters.count(alert.source, status);
-        return { status, incidentId, route: route.name };
-      }
+      if (joined) return this.opened(alert, await joined, incidentId, route);
     }
     const preparing = this.request(route, alert, ref, receivedAt);
     this.opening.set(incidentId, preparing);
@@ -118,9 +119,15 @@ export class AlertProcessor {
     // Preparing the request awaited (redaction): another alert of this incident, one of the same
     // group, may have opened it meanwhile; it joins as the repeat it now is, durable if asked.
     const late = this.deps.coalescer.repeat(incidentId, item, durable);
-    const status = await (late ?? this.deps.coalescer.submit(incidentId, request, item));
-    counters.count(alert.source, status);
-    return { status, incidentId, route: route.name };
+    return this.opened(alert, await (late ?? this.deps.coalescer.submit(incidentId, request, item)), incidentId, route);
+  }
+
+  /** The answer for an alert that opened, joined, or (by its route's reopen rules) did not reopen its incident. */
+  private opened(alert: IntakeAlert, status: OpenStatus, incidentId: string, route: CompiledRoute): AlertResult {
+    this.deps.counters.count(alert.source, status);
+    if (status !== 'suppressed') return { status, incidentId, route: route.name };
+    const why = this.deps.delivery.suppression(incidentId) ?? { reason: 'quiet-period' as const, message: `incident ${incidentId} is closed and its route opens no new run now` };
+    return { status, incidentId, route: route.name, ...why };
   }
 
   /**
@@ -146,6 +153,7 @@ export class AlertProcessor {
     if (ref.detectedAt) draft.detectedAt = ref.detectedAt;
     if (rendered.title) draft.title = rendered.title;
     if (route.policy) draft.policy = route.policy;
+    if (route.lifecycle.onResolved !== 'note') draft.lifecycle = { onResolved: route.lifecycle.onResolved };
     const input = await prepareIncidentRequest(draft);
     const playbook = this.deps.playbooks[route.playbook]!;
     const params = playbook.params.safeParse(input.params);

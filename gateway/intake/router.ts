@@ -7,7 +7,7 @@
  *   POST /alerts                the generic schema (./generic)          bearer token
  *   GET  /alerts/stats          counters per source and outcome
  *
- * Answers: 202 new/joined/resolved/no-open-incident/no-route; 400 with the zod issues or the reason
+ * Answers: 202 new/joined/suppressed/resolved/no-open-incident/no-route; 400 with the zod issues or the reason
  * (not JSON, nested too deep; nothing started); 401; 413; 415 for a body that is not JSON; 422 when
  * the routed playbook refuses the params; 503 only when Temporal does not take the alert (the
  * sender should retry): content is never answered 5xx. Routes are compiled here, so a bad rule stops start-up.
@@ -19,9 +19,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 import { playbooks as registry } from '../../playbooks';
-import { alertRoutes } from '../../playbooks/routes';
+import { alertRoutes } from './routes';
 import { DRILL_HEADER } from '../../client/drills/run';
-import { compileRoutes, type IntakeSource } from '../../playbooks/routing';
+import { compileRoutes, type IntakeSource } from './routing';
 import { MAX_BATCH_KEYS, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
 import type { IntakeAlert } from './alert';
 import { alertmanagerPayloadSchema, normalizeAlertmanager } from './alertmanager';
@@ -30,6 +30,7 @@ import { BodyError, checkContentType, parseJson, parseSize, readBody } from './b
 import { Coalescer, CoalescerClosedError, type CoalescerStats } from './coalescer';
 import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from './config';
 import { IncidentDelivery, type IntakeItem } from './delivery';
+import { ReopenGuard } from './reopen';
 import { isTemporalUnavailable } from './unavailable';
 import { falcoPayloadSchema, normalizeFalco } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
@@ -48,7 +49,7 @@ export interface IntakeDeps {
   /** the workers' task queue: incidents started here run there */
   taskQueue: string;
   config: IntakeConfig;
-  /** routing rules (default: playbooks/routes.ts), validated now */
+  /** routing rules (default: ./routes.ts), validated now */
   routes?: unknown;
   playbooks?: PlaybookRegistry;
   logger?: IntakeLogger;
@@ -87,7 +88,7 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   const routes = compileRoutes(deps.routes ?? alertRoutes, playbooks);
   const logger = deps.logger ?? silent;
   const counters = new IntakeCounters();
-  const delivery = new IncidentDelivery(deps.client, deps.taskQueue);
+  const delivery = new IncidentDelivery(deps.client, deps.taskQueue, new ReopenGuard(deps.client, routes, playbooks));
   const coalescer = new Coalescer<IncidentRequestInput, IntakeItem>({
     open: (id, request, first) => delivery.open(id, request, first),
     flush: (id, request, batch) => delivery.add(id, request, batch),

@@ -2,11 +2,12 @@
  * In-memory intake counters, per source and outcome, served at GET /alerts/stats (Prometheus
  * metrics come later). Per gateway process: several gateways each count their own.
  */
-import type { IntakeSource } from '../../playbooks/routing';
+import type { IntakeSource } from './routing';
 
 export const OUTCOMES = [
   'new',
   'joined',
+  'suppressed',
   'resolved',
   'no-open-incident',
   'no-route',

@@ -17,11 +17,12 @@ import { decide, IncidentExistsError, IncidentRequestError, sendCommand, startIn
 import type { StatementSigner } from '../../client/signing';
 import type { Directory } from '../../activities/approvals/directory';
 import { APPROVE_ACTION, COMMAND_ACTION, DENY_ACTION } from '../../activities/slack';
-import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './breakglass';
+import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './break-glass';
 import { replyEphemeral } from './ephemeral';
 import { breakGlassIncidentId, interactionNonce, type SlackInteraction } from './identity';
 import { slackReplayGuard } from './replay-guard';
 import { commandButtonSchema, DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
+import { breakGlassPlaybook } from '../../playbooks/break-glass';
 
 export interface SlackAppDeps {
   temporal: Client;
@@ -72,7 +73,7 @@ async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, 
       const { request } = command;
       const incidentId = breakGlassIncidentId(interaction);
       // The id is this request's own (REJECT_DUPLICATE): a replay, through any gateway, starts nothing.
-      const id = await startIncident(deps.temporal, { playbook: 'break-glass', requester: who, params: request }, { taskQueue: deps.taskQueue, incidentId, once: true }).catch((err: unknown) => {
+      const id = await startIncident(deps.temporal, { playbook: breakGlassPlaybook.name, requester: who, params: request }, { taskQueue: deps.taskQueue, incidentId, once: true }).catch((err: unknown) => {
         if (err instanceof IncidentExistsError) return undefined;
         throw err;
       });

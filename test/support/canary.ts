@@ -1,12 +1,10 @@
 /**
  * What the secret canary seeds and looks for: secrets of the shapes an attack review pasted into
- * titles, params, alerts and reasons; the real entry points (worker, gateway, codec server) as
- * child processes whose output is kept; and a search that names the secret it found, and where.
+ * titles, params, alerts and reasons, and a search that names the secret it found, and where. The
+ * real entry points it runs as child processes are in child-process.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot } from '../../tools/temporal-binaries';
 
 // Assembled at runtime so no secret-shaped literal is committed.
 const PEM_BODY = Array.from({ length: 24 }, (_, i) => `MIIEvQIBADANBgkqhkiG9w0BAQEFAASC${String(i).padStart(2, '0')}${'Q2FuYXJ5S2V5'.repeat(2)}Zm9v`.slice(0, 64));
@@ -44,42 +42,6 @@ export const shortSecrets = (prefix: string) => `${prefix}: ${SECRETS.github} ${
  * incident at start after the gateway had answered `202 new`.
  */
 export const growingLabel = Array.from({ length: 40 }, (_, i) => `AKIA${String(i).padStart(2, '0')}CANARY23ZZQQXY`).join(' ').padEnd(975, '.');
-
-export interface ChildOutput {
-  child: ChildProcess;
-  output(): string;
-  /** resolves once the output contains `text` */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Runs one of Tourniquet's entry points (`worker/main.ts`, `gateway/main.ts`, `cli/main.ts …`) with this environment, keeping its output. */
-export function spawnEntry(args: string[], env: Record<string, string>): ChildOutput {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  return {
-    child,
-    output: () => output,
-    async waitFor(text, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!output.includes(text)) {
-        if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited (${child.exitCode}):\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not say "${text}" within ${timeoutMs} ms:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** Every file under a directory, with its bytes as text (latin1, so binary files search too). */
 export async function filesUnder(dir: string, match: (name: string) => boolean = () => true): Promise<Array<{ path: string; text: string }>> {

@@ -2,7 +2,9 @@
  * A local stand-in for Slack's Web API, strict where Slack is: it checks the bot token, the
  * arguments each method requires (answering with Slack's own error codes), that updates and
  * thread replies name messages that exist, and answers with responses shaped like Slack's. It can
- * answer 429 with Retry-After, 500, or be down (connections dropped).
+ * answer 429 with Retry-After (as Slack does: HTTP 429, a `Retry-After` header in seconds, body
+ * `{"ok":false,"error":"ratelimited"}`), 500, or be down (connections dropped) — for one call, for
+ * one method until cleared, or for every method.
  *
  * Other tokens of the workspace (a leaked user or bot token) can be added: they may call
  * `auth.test` and `auth.revoke` only (anything else: `missing_scope`); once revoked, Slack answers
@@ -21,7 +23,8 @@ export interface SlackCall {
   response?: Record<string, any>;
 }
 
-type Fault = { status: 429; retryAfter: number } | { status: 500 };
+/** `drop`: the connection is closed without an answer, as when Slack (or the way to it) is down. */
+type Fault = { status: 429; retryAfter: number } | { status: 500 } | { status: 'drop' };
 
 const BLOCK_TYPES = new Set(['section', 'header', 'context', 'actions', 'divider', 'input', 'image', 'rich_text']);
 const JSON_ARGS = new Set(['blocks', 'view', 'attachments', 'metadata']);
@@ -33,6 +36,9 @@ export interface FakeSlack {
   /** the current text and blocks of a posted message */
   message(channel: string, ts: string): { text?: string; blocks?: any[]; thread_ts?: string } | undefined;
   failNext(method: string, fault: Fault): void;
+  /** every call of this method fails so until `clearOutage(method)` (an outage of one API) */
+  outage(method: string, fault: Fault): void;
+  clearOutage(method: string): void;
   setDown(down: boolean): void;
   /** another token of the workspace, e.g. a leaked user token */
   addToken(token: string, who: { user: string; userId: string; botId?: string }): void;
@@ -54,6 +60,7 @@ async function readArgs(req: IncomingMessage): Promise<Record<string, any>> {
 export async function startFakeSlack(options: { token: string; groups?: Record<string, string[]> }): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const faults = new Map<string, Fault[]>();
+  const outages = new Map<string, Fault>();
   const messages = new Map<string, { text?: string; blocks?: any[]; thread_ts?: string }>();
   let down = false;
   const tokens = new Map<string, { user: string; userId: string; botId?: string; revoked: boolean }>();
@@ -123,7 +130,11 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
-    const fault = faults.get(method)?.shift();
+    const fault = faults.get(method)?.shift() ?? outages.get(method);
+    if (fault?.status === 'drop') {
+      req.socket.destroy();
+      return;
+    }
     if (fault?.status === 429) return reply(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter) });
     if (fault?.status === 500) return reply(500, { ok: false, error: 'internal_error' });
     const auth = req.headers.authorization;
@@ -161,6 +172,12 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
     message: (channel, ts) => messages.get(`${channel}:${ts}`),
     failNext(method, fault) {
       faults.set(method, [...(faults.get(method) ?? []), fault]);
+    },
+    outage(method, fault) {
+      outages.set(method, fault);
+    },
+    clearOutage(method) {
+      outages.delete(method);
     },
     setDown(value) {
       down = value;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadIntakeConfig, type IntakeConfig } from '../../gateway/intake/config';
 import { createIntakeRouter } from '../../gateway/intake/router';
 import { startGateway, type RunningGateway } from '../../gateway/server';
-import type { RouteRule } from '../../playbooks/routing';
+import type { RouteRule } from '../../gateway/intake/routing';
 import type { IncidentRequestInput } from '../../workflows';
 
 export const TOKENS = {

@@ -2,7 +2,7 @@
  * A route table for the suites (and the bench) that exercise alert intake itself: authentication,
  * 400/401/413/422, dedup, coalescing, storms, resolutions, metrics. Every source starts the demo
  * playbook, which needs neither Kubernetes nor GitHub, so those suites keep testing the gateway
- * whatever the shipped routes (playbooks/routes.ts) start. The names say "test-", so an answer
+ * whatever the shipped routes (gateway/intake/routes.ts) start. The names say "test-", so an answer
  * (`"route":"test-falco-shell"`, `inc-test-falco-shell-…`) shows which table it came from.
  *
  * The shipped routes are tested where their playbooks can run: test/alert-routing.test.ts (what
@@ -10,7 +10,7 @@
  * `npm run dev` is by default), test/isolate-pod.test.ts, test/revoke-leaked-key.test.ts and
  * test/drill.test.ts (through intake into the real playbooks).
  */
-import type { RouteRule } from '../../playbooks/routing';
+import type { RouteRule } from '../../gateway/intake/routing';
 
 export const DEMO_ROUTES: RouteRule[] = [
   {
@@ -22,6 +22,9 @@ export const DEMO_ROUTES: RouteRule[] = [
     params: { service: '{{ k8s.pod.label.app ?? k8s.pod.name | workload | slug }}' },
     title: 'Shell in container: {{ k8s.ns.name ?? hostname }}/{{ k8s.pod.name ?? container.id }}',
     dedupKey: ['rule', 'k8s.ns.name', 'k8s.pod.label.app ?? k8s.pod.name | workload'],
+    // the storm suite's repeats after a close open a new run at once; the reopen rules themselves
+    // are tested in intake-lifecycle
+    reopen: { quietPeriod: '0s', maxPerHour: 60 },
   },
   {
     name: 'test-am-egress',
@@ -42,6 +45,7 @@ export const DEMO_ROUTES: RouteRule[] = [
     // a route's own policy reaches the incident's gates (quorum 2 in the harness's policy file)
     policy: 'two-person',
     dedupKey: ['repository', 'alert.number'],
+    reopen: { quietPeriod: '0s', maxPerHour: 60 }, // as the shipped github-secret-leak route
   },
   {
     name: 'test-generic',

@@ -9,6 +9,7 @@
  */
 import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../../../workflows/failure-types';
 import { redactText } from '../../evidence';
 import type { Leak, Revoker, RevokerContext } from './types';
 import { RevokerRefusal } from './types';
@@ -30,7 +31,7 @@ async function slackCall(what: string, call: () => Promise<WebAPICallResult>, se
     const e = err as { code?: string; data?: { error?: string }; message?: string };
     if (e.code === ErrorCode.PlatformError && e.data?.error) return { error: e.data.error };
     const message = redactText(`Slack ${what} failed: ${e.message ?? String(err)}`, { known: [secret] }).value;
-    throw ApplicationFailure.retryable(message, e.code === ErrorCode.RateLimitedError ? 'SlackRateLimited' : 'SlackUnavailable');
+    throw ApplicationFailure.retryable(message, e.code === ErrorCode.RateLimitedError ? FAILURE_TYPES.SlackRateLimited : FAILURE_TYPES.SlackUnavailable);
   }
 }
 
@@ -38,7 +39,7 @@ async function whoIs(leak: Leak, ctx: RevokerContext): Promise<{ alive: true; wh
   const res = await slackCall('auth.test with the leaked token', () => client(leak.secret, ctx).auth.test(), leak.secret);
   if ('error' in res && typeof res.error === 'string' && !('ok' in res && res.ok)) {
     if (DEAD.has(res.error)) return { alive: false, error: res.error };
-    throw ApplicationFailure.nonRetryable(`Slack auth.test with the leaked token: ${res.error}`, 'SlackRejected');
+    throw ApplicationFailure.nonRetryable(`Slack auth.test with the leaked token: ${res.error}`, FAILURE_TYPES.SlackRejected);
   }
   const r = res as { user?: string; user_id?: string; team?: string; team_id?: string; bot_id?: string };
   return { alive: true, who: `${r.bot_id ? `bot ${r.bot_id} (user ${r.user})` : `user ${r.user} (${r.user_id})`} in workspace ${r.team} (${r.team_id})` };
@@ -80,7 +81,7 @@ export const slackTokenRevoker: Revoker = {
     const res = await slackCall('auth.revoke with the leaked token', () => client(leak.secret, ctx).auth.revoke(), leak.secret);
     if ('error' in res && typeof res.error === 'string') {
       if (DEAD.has(res.error)) return { summary: `Slack token ${leak.fingerprint} was already unusable (${res.error})`, changed: false, details: { alreadyRevoked: true } };
-      throw ApplicationFailure.nonRetryable(`Slack auth.revoke with the leaked token: ${res.error}`, 'SlackRejected');
+      throw ApplicationFailure.nonRetryable(`Slack auth.revoke with the leaked token: ${res.error}`, FAILURE_TYPES.SlackRejected);
     }
     return { summary: `revoked Slack token ${leak.fingerprint} (auth.revoke with itself)`, changed: (res as { revoked?: boolean }).revoked === true };
   },

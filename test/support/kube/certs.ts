@@ -5,7 +5,7 @@
  * signs them.
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,7 +47,9 @@ async function issue(dir: string, name: string, subject: string, extensions: str
   await writeFile(join(dir, `${name}.ext`), extensions.join('\n') + '\n');
   await openssl([
     'x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'),
-    '-CAcreateserial', '-days', '2', '-sha256', '-extfile', join(dir, `${name}.ext`), '-out', join(dir, `${name}.crt`),
+    // A random serial of its own: with -CAcreateserial, certificates issued at the same time share
+    // ca.srl, and one of them can read it half written ("Unable to load number from ca.srl").
+    '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '2', '-sha256', '-extfile', join(dir, `${name}.ext`), '-out', join(dir, `${name}.crt`),
   ]);
 }
 

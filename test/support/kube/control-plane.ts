@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findKubeBinaries } from '../../../tools/kube-binaries';
+import { freePort } from '../ports';
 import { generateCerts, type ControlPlaneCerts } from './certs';
 import { startWatchdog } from './watchdog';
 
@@ -26,17 +26,6 @@ export interface ControlPlane {
   /** From spawning etcd to /readyz answering ok. */
   startupMs: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tail(file: string, lines = 30): string {

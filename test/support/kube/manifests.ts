@@ -8,7 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { grantBinding } from '../../../activities/kubernetes/breakglass';
+import { grantBinding } from '../../../activities/kubernetes/break-glass';
 import { projectRoot } from '../../../tools/temporal-binaries';
 import { answerOf, clientAs, statusOf } from './objects';
 import { waitFor } from '../wait';

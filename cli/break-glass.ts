@@ -7,6 +7,7 @@ import { sendCommand, startIncident, type CommandOutcome } from '../client';
 import type { connectClient } from '../worker/temporal-connection';
 import type { Config } from '../worker/config';
 import { cliSigner, KEY_OPTION } from './keys';
+import { breakGlassPlaybook } from '../playbooks/break-glass';
 
 type WithClient = <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>, config: Config) => Promise<T>) => Promise<T>;
 
@@ -27,7 +28,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
 
   bg.command('request')
     .description('ask for a catalogue role for a while; prints the incident id')
-    .argument('<role>', 'a role of the break-glass catalogue (config/breakglass.json)')
+    .argument('<role>', 'a role of the break-glass catalogue (config/break-glass.json)')
     .argument('<duration>', 'how long, e.g. 30m or 2h (at most 8h, and the role’s maximum)')
     .requiredOption('--as <identity>', 'who asks (gets the access; cannot approve it)')
     .requiredOption('--reason <text>', 'why, for the approvers (10+ characters)')
@@ -39,7 +40,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
         const id = await startIncident(
           client,
           {
-            playbook: 'break-glass',
+            playbook: breakGlassPlaybook.name,
             requester: opts.as,
             params: { role, duration, reason: opts.reason, ...(opts.scope ? { scope: opts.scope } : {}) },
             mode: opts.drill ? 'drill' : 'live',
@@ -94,7 +95,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .action(async (opts) =>
       h.withClient(async (client) => {
         // Loaded here: only this command needs the Kubernetes client.
-        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/breakglass-sweep'), import('../activities/kubernetes/client')]);
+        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/break-glass-sweep'), import('../activities/kubernetes/client')]);
         const swept = await sweepExpiredGrants({ kube: kubeConfigFromEnvironment(), temporal: client, dryRun: Boolean(opts.dryRun) });
         h.print(opts.json, swept, () =>
           swept.length

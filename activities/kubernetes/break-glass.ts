@@ -16,10 +16,11 @@ import type { ActionResult, ApprovedAction, EvidenceRequest, UndoRequest, Verify
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
 import { approvedAction } from '../approved-action';
 import { recordArtifact, type EvidenceStore } from '../evidence';
-import { resolveGrant, type BreakGlassCatalogueFile } from './breakglass-catalogue';
+import { resolveGrant, type BreakGlassCatalogueFile } from './break-glass-catalogue';
 import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { codeOf, kubeCall } from './errors';
 import { MANAGED_BY, quarantineValue } from './selectors';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 export const INCIDENT_LABEL = 'tourniquet.io/incident';
 /** unix seconds: label values cannot hold an ISO time */
@@ -80,7 +81,7 @@ async function readBinding(k: KubeClients, ref: BindingRef): Promise<Binding | u
 /** This incident's binding, or a refusal: the worker never touches a grant another incident (or a person) made. */
 function ours(binding: Binding, ref: BindingRef, incidentId: string): Binding {
   if (binding.metadata?.labels?.[INCIDENT_LABEL] !== quarantineValue(incidentId)) {
-    throw ApplicationFailure.nonRetryable(`${where(ref)} exists and was not made by incident ${incidentId}; left alone`, 'BindingNotOurs');
+    throw ApplicationFailure.nonRetryable(`${where(ref)} exists and was not made by incident ${incidentId}; left alone`, FAILURE_TYPES.BindingNotOurs);
   }
   return binding;
 }
@@ -109,7 +110,7 @@ export function grantBinding(incidentId: string, args: GrantArgs, expiresAtMs: n
 export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore; breakGlass: BreakGlassCatalogueFile | undefined }) {
   const catalogue = (): BreakGlassCatalogueFile => {
     if (!deps.breakGlass) {
-      throw ApplicationFailure.nonRetryable('break-glass is not configured on this worker: set TOURNIQUET_BREAKGLASS to a catalogue file', 'BreakGlassNotConfigured');
+      throw ApplicationFailure.nonRetryable('break-glass is not configured on this worker: set TOURNIQUET_BREAKGLASS to a catalogue file', FAILURE_TYPES.BreakGlassNotConfigured);
     }
     return deps.breakGlass;
   };
@@ -177,7 +178,7 @@ export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDep
       const existing = await readBinding(k, ref);
       if (!existing) {
         if (req.dryRun) return { summary: `DRILL: would extend ${where(ref)} until ${req.args.expiresAt}`, changed: false, details };
-        throw ApplicationFailure.nonRetryable(`${where(ref)} is gone: nothing to extend (was it removed by hand?)`, 'BindingMissing');
+        throw ApplicationFailure.nonRetryable(`${where(ref)} is gone: nothing to extend (was it removed by hand?)`, FAILURE_TYPES.BindingMissing);
       }
       ours(existing, ref, req.incidentId);
       const expiry = expiryMetadata(Date.parse(req.args.expiresAt));

@@ -61,6 +61,9 @@ export const alertRoutes: RouteRule[] = [
     title: '{{ alertname }}: roll back deployment {{ namespace }}/{{ deployment }}',
     // one incident per Deployment: its alerts join it, and a second rollback is never started meanwhile
     dedupKey: ['namespace', 'deployment'],
+    // The rollback answers a symptom: once every alert about it has cleared before anyone approved,
+    // the request is withdrawn rather than left asking to roll back a Deployment that recovered.
+    onResolved: 'withdraw',
   },
   {
     // created, reopened and publicly_leaked open (or join) the alert's incident; resolved is recorded
@@ -79,6 +82,10 @@ export const alertRoutes: RouteRule[] = [
     // Rotating an Actions secret (`rotate`) is per repository, so it is for a person to ask for.
     // One incident per alert: GitHub's own unit (a secret, with all its locations).
     dedupKey: ['repository', 'alert.number'],
+    // GitHub sends each event once (a retried delivery is taken once, by its receipt), so an event
+    // after the incident closed (reopened, publicly leaked) is news, not a re-send: it opens a new
+    // run at once. A FAILED run with the same cause still holds it back, and the hourly cap stays.
+    reopen: { quietPeriod: '0s' },
   },
   {
     name: 'generic-demo',

@@ -7,8 +7,9 @@
  * field with a value, any of a list of values, or a regular expression; a missing field never matches.
  */
 import { z } from 'zod';
-import type { PlaybookRegistry } from '../workflows';
+import type { PlaybookRegistry } from '../../workflows';
 import { compileExpression, compileTemplate, TemplateError, type Expression, type Template } from './route-templates';
+import { compileLifecycle, lifecycleFields, personOnlyProblems, type RouteLifecycle } from './route-lifecycle';
 
 export const INTAKE_SOURCES = ['falco', 'alertmanager', 'github', 'generic'] as const;
 export type IntakeSource = (typeof INTAKE_SOURCES)[number];
@@ -42,6 +43,8 @@ export const routeRuleSchema = z
     mode: z.enum(['live', 'drill']).optional(),
     /** expressions whose values, with the rule name, identify "the same incident" */
     dedupKey: z.array(z.string().min(1)).min(1, 'name at least one field; alerts with equal values join one incident'),
+    /** reopen, onResolved: see ./route-lifecycle */
+    ...lifecycleFields,
   })
   .strict();
 export type RouteRule = z.input<typeof routeRuleSchema>;
@@ -59,6 +62,8 @@ export interface CompiledRoute {
   playbook: string;
   policy?: string;
   mode?: 'live' | 'drill';
+  /** reopen rules and what a resolution does (./route-lifecycle) */
+  lifecycle: RouteLifecycle;
   matches(alert: RoutableAlert): boolean;
   render(alert: RoutableAlert): RenderedRoute;
   /** the dedup key's values; an absent field counts as "" */
@@ -105,6 +110,7 @@ function compileRule(rule: z.infer<typeof routeRuleSchema>, playbooks: PlaybookR
       if (!(name in rule.params) && !fields[name]!.safeParse(undefined).success) problems.push(`${at}.params: playbook ${rule.playbook} needs param "${name}", which the rule does not give`);
     }
   }
+  problems.push(...personOnlyProblems(at, playbook, rule.params));
   const title = rule.title === undefined ? undefined : attempt('title', () => compileTemplate(rule.title!));
   const dedup = rule.dedupKey.map((e, i) => attempt(`dedupKey[${i}]`, () => compileExpression(e)));
   if (problems.length > before) return undefined;
@@ -113,6 +119,7 @@ function compileRule(rule: z.infer<typeof routeRuleSchema>, playbooks: PlaybookR
     name: rule.name,
     source: rule.source,
     playbook: rule.playbook,
+    lifecycle: compileLifecycle(rule),
     matches: (alert) => alert.source === rule.source && matchers.every(([field, m]) => m!(alert.fields[field])),
     render(alert) {
       const missing: string[] = [];

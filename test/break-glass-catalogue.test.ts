@@ -60,7 +60,7 @@ describe('break-glass catalogue', () => {
   });
 
   it('ships a catalogue that passes those checks against the shipped policies', () => {
-    const shipped = loadBreakGlassCatalogue(join(projectRoot, 'config/breakglass.json'));
+    const shipped = loadBreakGlassCatalogue(join(projectRoot, 'config/break-glass.json'));
     const book = new PolicyBook(loadPolicyFile(join(projectRoot, 'config/policies.json')));
     expect(() => checkCataloguePolicies(shipped, (n) => (book.has(n) ? book.resolve({ playbook: 'break-glass', step: 'check', policy: n }).quorum : undefined))).not.toThrow();
     expect(Object.keys(shipped.roles)).toEqual(['db-admin', 'viewer']);

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { durationSchema } from '../approvals/policies';
+import { FAILURE_TYPES } from '../../workflows/failure-types';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -72,7 +73,7 @@ export interface BreakGlassGrant {
 export const CLUSTER_SCOPE = 'cluster';
 
 function refused(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'BreakGlassRefused');
+  return ApplicationFailure.nonRetryable(message, FAILURE_TYPES.BreakGlassRefused);
 }
 
 /** The catalogue's answer to "role R in scope S for D, for identity I": the grant, or why not. */

@@ -1,0 +1,121 @@
+/**
+ * Who may decide a gate, resolved so that a Slack outage never fails the incident. The policy
+ * activity retries Slack with backoff (a 429 waits its Retry-After); its last attempt falls back to
+ * each Slack user group's last known membership, recorded as such on the timeline. A group with no
+ * known membership is left unresolved: nobody from it may decide (the gate fails closed), and the
+ * gate keeps asking Slack while it is open, so a later answer still lets its members decide.
+ */
+import { CancellationScope, condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
+import type { ApprovalGate } from './approval-gate';
+import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup } from './contracts';
+import type { EvidenceRef } from './evidence-ledger';
+import type { Incident } from './incident-state';
+import { messageOf, type NotificationQueue } from './notifications';
+
+/** Before this patch: three quick attempts, and a Slack outage failed the incident. */
+export const SLACK_FALLBACK_PATCH = 'slack-outage-fallback';
+
+/** Local: policy lookup is in-memory on the worker, and a server round trip here delays every gate. */
+const { resolveApprovalPolicy: resolveBeforeFallback } = proxyLocalActivities<EngineActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+
+/** Attempts while Slack fails (about 7 s of backoff, or the Retry-Afters Slack asks for); the last one falls back. */
+const POLICY_ATTEMPTS = 4;
+const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
+  // above the Slack lookup's own deadline (activities/slack/usergroups.ts), so a hung Slack still reaches the fallback
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: POLICY_ATTEMPTS },
+  // longer waits (backoff, a Retry-After) as workflow timers, not a workflow task held open meanwhile
+  localRetryThreshold: '1s',
+});
+
+/** How often an open gate asks Slack again for a group it could not resolve: from 30 s, doubling, at most every 5 min. */
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
+  return patched(SLACK_FALLBACK_PATCH) ? resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS }) : resolveBeforeFallback(req);
+}
+
+/** Groups that a later retry may still resolve. */
+export function pendingGroups(resolved: Pick<ResolvedPolicy, 'unresolved'>): UnresolvedGroup[] {
+  return (resolved.unresolved ?? []).filter((u) => u.retry);
+}
+
+/** Puts on the timeline where eligibility came from when Slack could not say. */
+export function noteEligibility(incident: Incident, step: string, resolved: ResolvedPolicy): void {
+  for (const group of resolved.cached ?? []) {
+    incident.timeline.append(
+      'approval.eligibility',
+      'tourniquet',
+      `${step}: eligibility from ${group.ref} membership cached at ${group.cachedAt}, Slack unreachable`,
+      { ref: group.ref, members: group.members, cachedAt: group.cachedAt, reason: group.reason, evidence: resolved.evidence.name },
+    );
+  }
+  for (const group of resolved.unresolved ?? []) {
+    const until = group.retry ? '; nobody from it may decide until Slack answers' : '; nobody from it may decide';
+    incident.timeline.append('approval.eligibility', 'tourniquet', `${step}: ${group.ref} unresolved (${group.reason})${until}`, {
+      ref: group.ref,
+      reason: group.reason,
+      retry: group.retry,
+    });
+  }
+}
+
+/**
+ * Starts `keepResolving` beside the wait for a decision; the returned stop ends it at once (a
+ * lookup in flight included), so a gate decided by others does not wait for Slack.
+ */
+export function resolveWhileOpen(...args: Parameters<typeof keepResolving>): () => Promise<void> {
+  const scope = new CancellationScope();
+  const running = scope.run(() => keepResolving(...args)).catch((err: unknown) => {
+    if (!isCancellation(err)) throw err;
+  });
+  return async () => {
+    scope.cancel();
+    await running;
+  };
+}
+
+/**
+ * While the gate is open and some group is unresolved, asks again with backoff. Once every group
+ * resolves (from Slack, or a membership another gate has since remembered), the gate's eligible
+ * approvers become the full set and people are told who may decide now.
+ */
+export async function keepResolving(
+  incident: Incident,
+  notifier: NotificationQueue,
+  gate: ApprovalGate,
+  req: PolicyRequest,
+  record: (name: string, ref: EvidenceRef) => void,
+): Promise<void> {
+  let waitMs = RETRY_FIRST_MS;
+  for (;;) {
+    if (await condition(() => gate.status !== 'open', waitMs)) return;
+    waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
+    let resolved: ResolvedPolicy;
+    try {
+      resolved = await resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
+    } catch (err) {
+      incident.timeline.append('approval.eligibility', 'tourniquet', `${gate.action.step}: approvers still unresolved: ${messageOf(err)}`);
+      continue;
+    }
+    if (gate.status !== 'open') return;
+    if (pendingGroups(resolved).length) continue;
+    record(resolved.evidence.name, resolved.evidence);
+    noteEligibility(incident, gate.action.step, resolved);
+    gate.policy.approvers = resolved.policy.approvers;
+    incident.timeline.append('approval.eligibility', 'tourniquet', `${gate.action.step}: eligible approvers resolved: ${gate.policy.approvers.join(', ')}`, {
+      gateId: gate.id,
+      eligible: gate.policy.approvers,
+    });
+    if (gate.possibleApprovers < gate.policy.quorum) {
+      gate.close('denied', Date.now(), `quorum unreachable: policy ${gate.policy.name} needs ${gate.policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`);
+    } else {
+      notifier.send('approval.reminder', `approvers resolved: ${gate.action.step} awaits approval`, { gate: gate.view(), ...(gate.policy.channel ? { channel: gate.policy.channel } : {}) });
+    }
+    return;
+  }
+}
