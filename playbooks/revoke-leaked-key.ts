@@ -4,7 +4,10 @@
  * it if asked, resolve the alert, and check the secret is dead. The exposure window (first leaking
  * commit → contained) goes on the containment clock.
  *
- * No compensation: a revoked credential cannot be brought back, and should not be.
+ * No compensation for tokens and deploy keys: a revoked credential cannot be brought back, and
+ * should not be. AWS access keys are contained reversibly (deactivated, their user quarantined):
+ * their evidence adds the key's owner, policies and CloudTrail activity in the exposure window;
+ * compensation restores them behind its own approval; `deleteKey` deletes the key behind a second gate.
  * The raw secret never enters the workflow: evidence carries its fingerprint (sha256, last 4), and
  * the activities fetch the value from GitHub each time they need it.
  */
@@ -35,6 +38,8 @@ export const revokeLeakedKeyParams = z.object({
     })
     .strict()
     .optional(),
+  /** AWS access keys: after containment, delete the key, behind a second gate */
+  deleteKey: z.boolean().optional(),
 });
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -46,7 +51,7 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
   params: revokeLeakedKeyParams,
   defaultPolicy: 'standard',
   async run(ctx) {
-    const { owner, repo, alertNumber, rotate } = ctx.params;
+    const { owner, repo, alertNumber, rotate, deleteKey } = ctx.params;
     const alertRef = { owner, repo, alertNumber };
 
     const alert = await ctx.evidence(`secret scanning alert #${alertNumber} in ${owner}/${repo}`, 'githubSecretAlert', alertRef);
@@ -63,6 +68,20 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
     const firstCommitAt = where.facts?.firstCommitAt;
     if (typeof firstCommitAt === 'string') ctx.exposedSince(firstCommitAt);
 
+    const aws = revoker === 'aws-access-key';
+    if (aws) {
+      const since = typeof firstCommitAt === 'string' ? firstCommitAt : null;
+      const used = await ctx.evidence(`what AWS access key ${fingerprint} could do and did while exposed`, 'awsLeakedKeyActivity', { ...alertRef, since });
+      const f = used.facts ?? {};
+      const trail =
+        typeof f.cloudTrailEvents === 'number'
+          ? `${f.cloudTrailEvents}${f.cloudTrailTruncated ? '+' : ''} CloudTrail events by the key since ${text(f.windowFrom)}${f.cloudTrailEvents ? ` (${text(f.cloudTrailNames)})` : ''}`
+          : `CloudTrail not read: ${text(f.cloudTrailProblem)}`;
+      ctx.announce(
+        `AWS key ${fingerprint}: IAM user ${text(f.userName)}, ${text(f.keyStatus)}, last used ${text(f.lastUsedAt) || 'never'}${f.lastUsedService ? ` (${text(f.lastUsedService)} in ${text(f.lastUsedRegion)})` : ''}; ${trail}`,
+      );
+    }
+
     const secret = {
       ...alertRef,
       secretType,
@@ -77,6 +96,34 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
       args: { ...secret, ...(rotate ? { rotate } : {}) },
       risk: 'critical',
     });
+    if (aws) {
+      ctx.compensate(`restore AWS access key ${fingerprint}`, async () => {
+        await ctx.destructive({
+          name: `Restore AWS access key ${fingerprint}: reactivate it if this incident deactivated it, remove this incident's quarantine policy`,
+          activity: 'awsRestoreLeakedKey',
+          target: `${owner}/${repo}/secret-scanning/${alertNumber}/aws`,
+          args: secret,
+          risk: 'high',
+        });
+      });
+    }
     await ctx.verify('leaked secret revoked', 'githubCheckRevoked', secret);
+    if (aws && deleteKey) {
+      try {
+        await ctx.destructive({
+          name: `Delete AWS access key ${fingerprint} for good (it is Inactive and its user quarantined)`,
+          activity: 'awsDeleteLeakedKey',
+          target: `${owner}/${repo}/secret-scanning/${alertNumber}/aws`,
+          args: secret,
+          risk: 'critical',
+        });
+      } catch (err) {
+        // Not deleting is a safe answer: the key stays contained, and nothing is compensated for it.
+        if (!(err instanceof ApplicationFailure && err.type === 'ApprovalDenied')) throw err;
+        ctx.announce(`AWS access key ${fingerprint} not deleted (${err.message}): it stays Inactive and its user quarantined`);
+        return;
+      }
+      await ctx.verify('leaked AWS access key deleted', 'githubCheckRevoked', secret);
+    }
   },
 });

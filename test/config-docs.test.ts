@@ -20,6 +20,8 @@ const readElsewhere: Record<string, string[]> = {
   // named per incident by revoke-leaked-key's `rotate.valueFromEnv`, which must start so
   'TOURNIQUET_ROTATE_*': ['activities/github/actions-secrets.ts', 'playbooks/revoke-leaked-key.ts'],
   'BENCH_*': ['bench/main.ts'],
+  // the AWS SDK's own standard credential chain and retry settings
+  'AWS_*': ['activities/aws/clients.ts'],
 };
 
 const schemaVariables = [...Object.keys(workerEnv.shape), ...Object.keys(intakeEnv.shape)];

@@ -30,10 +30,18 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsPort: 9464,
       decisions: { mode: 'signed' },
+      aws: { region: 'us-east-1', maxCloudTrailEvents: 500 },
       codecServer: { host: '127.0.0.1', port: 8888, tokens: [], origins: ['http://127.0.0.1:8233', 'http://localhost:8233'] },
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
+  });
+
+  it('reads AWS settings for leaked AWS keys, refusing a region that is not one', () => {
+    const config = loadConfig({ TOURNIQUET_AWS_REGION: 'eu-west-3', TOURNIQUET_AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: '50' });
+    expect(config.aws).toEqual({ region: 'eu-west-3', endpoint: 'http://127.0.0.1:5000', maxCloudTrailEvents: 50 });
+    expect(() => loadConfig({ TOURNIQUET_AWS_REGION: 'Europe' })).toThrow(/TOURNIQUET_AWS_REGION/);
+    expect(() => loadConfig({ TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: '0' })).toThrow(/TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS/);
   });
 
   it('reads who may sign decisions, and the explicit unauthenticated mode; nothing else turns signing off', () => {

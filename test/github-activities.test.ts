@@ -112,9 +112,9 @@ describe('evidence', () => {
   });
 
   it('finds nothing to revoke for an unknown secret type, and says how to add one', async () => {
-    const n = fake.addLeak('acme/api', { secret: 'xoxb-1234567890-abcdefghijklmnop', secretType: 'slack_api_token' });
+    const n = fake.addLeak('acme/api', { secret: 'rk_live_' + 'Q7xZ'.repeat(6), secretType: 'stripe_live_restricted_key' });
     const ref = await run(env, acts.githubSecretAlert, { incidentId: 'inc-x', name: 'alert', mode: 'live' as const, input: target(n) });
-    expect(ref.facts).toMatchObject({ revoker: null, revokePlan: expect.stringMatching(/no Revoker for secret type "slack_api_token".*add a Revoker/) });
+    expect(ref.facts).toMatchObject({ revoker: null, revokePlan: expect.stringMatching(/no Revoker for secret type "stripe_live_restricted_key".*add a Revoker/) });
   });
 });
 

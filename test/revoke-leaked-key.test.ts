@@ -194,10 +194,10 @@ describe('revoke-leaked-key', () => {
   });
 
   it('fails before asking anyone when the secret type has no Revoker, naming the type', async () => {
-    const { id } = await startLeak({ secret: 'xoxb-2222222222-3333333333333-abcdefghijklmnopqrstuvwx', secretType: 'slack_api_token' }, { waitForGate: false });
+    const { id } = await startLeak({ secret: 'rk_live_' + 'W2d2'.repeat(6), secretType: 'stripe_live_restricted_key' }, { waitForGate: false });
     const s = await failed(id);
     expect(s.state).toBe('failed');
-    expect(s.outcome).toMatch(/cannot revoke the leaked slack_api_token: no Revoker for secret type "slack_api_token".*add a Revoker/);
+    expect(s.outcome).toMatch(/cannot revoke the leaked stripe_live_restricted_key: no Revoker for secret type "stripe_live_restricted_key".*add a Revoker/);
     expect(s.gates).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { AwsSettings } from '../activities/aws';
 import { projectRoot } from './project-root';
 import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
 
@@ -52,6 +53,9 @@ export const envSchema = z
     TOURNIQUET_UI_URL: z.url().optional(),
     GITHUB_TOKEN: z.string().regex(/^\S{20,}$/, 'must be a GitHub token (no spaces, 20+ characters)').optional(),
     GITHUB_API_URL: z.url().default('https://api.github.com'),
+    TOURNIQUET_AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, e.g. us-east-1').default('us-east-1'),
+    TOURNIQUET_AWS_ENDPOINT_URL: z.url().optional(),
+    TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: z.coerce.number().int().min(1).max(10_000).default(500),
     KUBECONFIG: z.string().min(1).optional(),
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -134,6 +138,8 @@ export interface Config {
   slack?: SlackSettings;
   /** the GitHub playbooks' API access; their activities fail with GitHubNotConfigured without it */
   github?: GitHubConfig;
+  /** AWS as Tourniquet's own identity (the SDK's standard credential chain): leaked AWS keys are revoked with it */
+  aws: AwsSettings;
   /**
    * the Kubernetes playbooks' API access: KUBECONFIG outside a cluster, the pod's ServiceAccount
    * inside one (KUBERNETES_SERVICE_HOST); their activities fail with KubernetesNotConfigured without it
@@ -195,6 +201,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
     decisions: { mode: e.TOURNIQUET_DECISIONS },
+    aws: {
+      region: e.TOURNIQUET_AWS_REGION,
+      maxCloudTrailEvents: e.TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS,
+      ...(e.TOURNIQUET_AWS_ENDPOINT_URL ? { endpoint: e.TOURNIQUET_AWS_ENDPOINT_URL } : {}),
+    },
     codecServer: {
       host: e.TOURNIQUET_CODEC_HOST,
       port: e.TOURNIQUET_CODEC_PORT,

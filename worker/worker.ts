@@ -11,6 +11,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { DemoWorld } from '../activities/demo/world';
 import { FileEvidenceStore } from '../activities/evidence';
+import { createAwsClients, type AwsSettings } from '../activities/aws';
 import { createGitHubDeps } from '../activities/github';
 import {
   checkCataloguePolicies,
@@ -66,6 +67,8 @@ export interface ActivityDepsOptions {
    * Actions secrets (the worker's environment by default)
    */
   github?: GitHubConfig & { rotationValues?: (name: string) => string | undefined };
+  /** AWS for leaked AWS access keys (found in GitHub's alerts, so only with `github`) */
+  aws?: AwsSettings;
   /** counts incidents, refusals and durations from notifications */
   metrics?: IncidentMetrics;
   /** the Kubernetes API for the Kubernetes playbooks, as the worker's own identity */
@@ -103,6 +106,9 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
       {
         ...(options.github.rotationValues ? { rotationValues: options.github.rotationValues } : {}),
         ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
+        ...(options.aws ? { aws: createAwsClients(options.aws) } : {}),
+        // Leaked Slack tokens are revoked with themselves on this API; without a bot, Slack's own.
+        ...(options.slack ? { slack: { botToken: options.slack.botToken, ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}) } } : {}),
       },
     );
   return {
@@ -128,6 +134,7 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     notifiers: [new LogNotifier(logger)],
     ...(config.slack ? { slack: config.slack } : {}),
     ...(config.github ? { github: config.github } : {}),
+    aws: config.aws,
     // KUBECONFIG (read by loadFromDefault) outside a cluster, the ServiceAccount inside one.
     ...(config.kubernetes ? { kubernetes: { kubeConfig: kubeConfigFromEnvironment() } } : {}),
     ...(config.breakGlassPath ? { breakGlass: loadBreakGlassCatalogue(config.breakGlassPath) } : {}),

@@ -99,6 +99,18 @@ export const FAILURE_TYPES = {
   RotationRefused: 'RotationRefused',
   /** the rotation's new value is not in the worker's environment */
   RotationValueMissing: 'RotationValueMissing',
+
+  // AWS (activities/aws; leaked AWS access keys in activities/github).
+  /** no AWS credentials for Tourniquet's own identity (the SDK's standard chain found none), or no AWS on this worker */
+  AwsNotConfigured: 'AwsNotConfigured',
+  /** AWS denied the call: the message names the IAM action Tourniquet's identity lacks */
+  AwsAccessDenied: 'AwsAccessDenied',
+  /** AWS refused the call for good (a 4xx, or Tourniquet's own credentials invalid or expired) */
+  AwsRejected: 'AwsRejected',
+  /** still throttled after the SDK's own retries: retried after a pause */
+  AwsThrottled: 'AwsThrottled',
+  /** AWS could not be reached or failed (5xx); retryable */
+  AwsUnavailable: 'AwsUnavailable',
 } as const;
 
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];

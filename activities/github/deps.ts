@@ -1,5 +1,6 @@
 /** What the GitHub activities need from the worker, and the one way to get it. */
 import { ApplicationFailure } from '@temporalio/common';
+import type { AwsClients } from '../aws';
 import { redactText } from '../evidence';
 import type { RotationValues } from './actions-secrets';
 import type { GitHubClients } from './client';
@@ -13,6 +14,10 @@ export interface GitHubDeps {
   rotationValues: RotationValues;
   /** a link to the incident, for the comment that resolves the alert */
   incidentUrl?: (incidentId: string) => string;
+  /** AWS as Tourniquet's own identity: leaked AWS access keys are revoked with it */
+  aws?: AwsClients;
+  /** Slack for leaked Slack tokens: the API URL, Tourniquet's bot token (never the leaked one) */
+  slack?: { apiUrl?: string; botToken?: string };
 }
 
 /** The activities exist on every worker; without GitHub configured they fail, saying what to set. */
@@ -34,6 +39,11 @@ export async function refusalsFail<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof RevokerRefusal) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.RevokeRefused);
     throw err;
   }
+}
+
+/** What a revoker needs besides GitHub: AWS and Slack, when the worker has them. */
+export function revokerExtras(github: GitHubDeps): { aws?: AwsClients; slack?: { apiUrl?: string; botToken?: string } } {
+  return { ...(github.aws ? { aws: github.aws } : {}), ...(github.slack ? { slack: github.slack } : {}) };
 }
 
 /** Belt and braces: whatever we say about a leak is scrubbed of its value first. */

@@ -7,7 +7,7 @@ import type { EvidenceRequest } from '../../workflows/contracts';
 import type { EvidenceRef } from '../../workflows/evidence-ledger';
 import { recordArtifact, type EvidenceStore } from '../evidence';
 import { fetchAlert, scrubbedAlert, type AlertTarget } from './alerts';
-import { requireGitHub, scrub, type GitHubDeps } from './deps';
+import { requireGitHub, revokerExtras, scrub, type GitHubDeps } from './deps';
 import { leakLocations } from './locations';
 import { noRevokerMessage, revokerFor, RevokerRefusal, type RevokePlan } from './revokers';
 
@@ -26,7 +26,7 @@ export function createGitHubEvidenceActivities(deps: { github: GitHubDeps | unde
       if (!revoker) problem = noRevokerMessage(leak.secretType);
       else {
         try {
-          plan = await revoker.plan(leak, { github: github.clients, dryRun: true });
+          plan = await revoker.plan(leak, { github: github.clients, dryRun: true, incidentId: req.incidentId, ...revokerExtras(github) });
         } catch (err) {
           if (!(err instanceof RevokerRefusal)) throw err;
           problem = err.message;

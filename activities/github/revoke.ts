@@ -12,7 +12,7 @@ import type { ActionResult, ApprovedAction, VerifyRequest, VerifyResult } from '
 import { approvedAction } from '../approved-action';
 import { resolveRotationValue, rotateActionsSecret, type Rotation } from './actions-secrets';
 import { alertName, fetchAlert, type AlertTarget, type FetchedAlert } from './alerts';
-import { refusalsFail, requireGitHub, scrub, type GitHubDeps } from './deps';
+import { refusalsFail, requireGitHub, revokerExtras, scrub, type GitHubDeps } from './deps';
 import { githubCall } from './errors';
 import { noRevokerMessage, type Revoker, type RevokePlan } from './revokers';
 import { FAILURE_TYPES } from '../../workflows/failure-types';
@@ -39,7 +39,7 @@ function revokerOf(github: GitHubDeps, ref: LeakedSecretRef): Revoker {
   return revoker;
 }
 
-async function fetchApproved(github: GitHubDeps, ref: LeakedSecretRef): Promise<FetchedAlert> {
+export async function fetchApproved(github: GitHubDeps, ref: LeakedSecretRef): Promise<FetchedAlert> {
   const fetched = await fetchAlert(github.clients, ref);
   if (fetched.leak.fingerprint !== ref.fingerprint) {
     throw ApplicationFailure.nonRetryable(
@@ -64,7 +64,7 @@ export function createGitHubRevokeActivities(deps: { github: GitHubDeps | undefi
       }
       // Before any write: a rotation that cannot happen stops the action while nothing is done yet.
       const newValue = args.rotate ? resolveRotationValue(args.rotate, github.rotationValues, leak.secret) : undefined;
-      const ctx = { github: github.clients, dryRun: req.dryRun };
+      const ctx = { github: github.clients, dryRun: req.dryRun, incidentId: req.incidentId, ...revokerExtras(github) };
       const plan: RevokePlan = { ref: args.revokeRef, description: '' };
 
       const revoked = await refusalsFail(() => revoker.revoke(leak, plan, ctx));
@@ -113,7 +113,7 @@ export function createGitHubRevokeActivities(deps: { github: GitHubDeps | undefi
         return { ok: true, summary: `DRILL: nothing was revoked; ${ref.fingerprint} would be checked`, details: { dryRun: true } };
       }
       const { alert, leak } = await fetchApproved(github, ref);
-      const check = await refusalsFail(() => revokerOf(github, ref).check(leak, { ref: ref.revokeRef, description: '' }, { github: github.clients, dryRun: false }));
+      const check = await refusalsFail(() => revokerOf(github, ref).check(leak, { ref: ref.revokeRef, description: '' }, { github: github.clients, dryRun: false, incidentId: req.incidentId, ...revokerExtras(github) }));
       const resolved = alert.state === 'resolved';
       return {
         ok: check.revoked && resolved,

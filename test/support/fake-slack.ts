@@ -5,6 +5,10 @@
  * answer 429 with Retry-After (as Slack does: HTTP 429, a `Retry-After` header in seconds, body
  * `{"ok":false,"error":"ratelimited"}`), 500, or be down (connections dropped) — for one call, for
  * one method until cleared, or for every method.
+ *
+ * Other tokens of the workspace (a leaked user or bot token) can be added: they may call
+ * `auth.test` and `auth.revoke` only (anything else: `missing_scope`); once revoked, Slack answers
+ * `token_revoked` to them. `bots.info` knows the bots (incoming webhooks' B… ids) added with addBot.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +40,11 @@ export interface FakeSlack {
   outage(method: string, fault: Fault): void;
   clearOutage(method: string): void;
   setDown(down: boolean): void;
+  /** another token of the workspace, e.g. a leaked user token */
+  addToken(token: string, who: { user: string; userId: string; botId?: string }): void;
+  isRevoked(token: string): boolean;
+  /** a bot (an app's incoming webhook identity) that bots.info describes */
+  addBot(bot: { id: string; name: string; appId: string }): void;
   stop(): Promise<void>;
 }
 
@@ -54,6 +63,9 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
   const outages = new Map<string, Fault>();
   const messages = new Map<string, { text?: string; blocks?: any[]; thread_ts?: string }>();
   let down = false;
+  const tokens = new Map<string, { user: string; userId: string; botId?: string; revoked: boolean }>();
+  const bots = new Map<string, { id: string; name: string; appId: string }>();
+  const team = { url: 'https://tourniquet-test.slack.com/', team: 'Tourniquet Test', team_id: 'T0TEST' };
   let seq = 0;
   const nextTs = () => `${1_790_000_000 + Math.floor(Date.now() / 1000) % 1000}.${String(++seq).padStart(6, '0')}`;
 
@@ -94,6 +106,11 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
       if (!v || v.type !== 'modal' || !v.title || !validBlocks(v.blocks)) return { ok: false, error: 'invalid_arguments' };
       return { ok: true, view: { id: `V0${++seq}`, team_id: 'T0TEST', state: { values: {} }, hash: `${seq}.abc`, ...v } };
     },
+    'bots.info': (a) => {
+      const bot = a.bot && bots.get(a.bot);
+      if (!a.bot) return { ok: false, error: 'invalid_arguments' };
+      return bot ? { ok: true, bot: { id: bot.id, deleted: false, name: bot.name, updated: 1_790_000_000, app_id: bot.appId, user_id: `U${bot.id}`, icons: {} } } : { ok: false, error: 'bot_not_found' };
+    },
     'usergroups.users.list': (a) => {
       const users = options.groups?.[a.usergroup];
       return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
@@ -122,6 +139,21 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
     if (fault?.status === 500) return reply(500, { ok: false, error: 'internal_error' });
     const auth = req.headers.authorization;
     if (!auth) return reply(200, { ok: false, error: 'not_authed' });
+    const other = tokens.get(auth.replace(/^Bearer /, ''));
+    if (other && auth !== `Bearer ${options.token}`) {
+      // A workspace token other than Tourniquet's: what a leaked token can be used for here.
+      let body: Record<string, any>;
+      if (other.revoked) body = { ok: false, error: 'token_revoked' };
+      else if (method === 'auth.test') body = { ok: true, ...team, user: other.user, user_id: other.userId, ...(other.botId ? { bot_id: other.botId } : {}), is_enterprise_install: false };
+      else if (method === 'auth.revoke') {
+        const test = args.test === true || args.test === 'true' || args.test === '1';
+        if (!test) other.revoked = true;
+        body = { ok: true, revoked: !test };
+      } else body = { ok: false, error: 'missing_scope', needed: 'chat:write', provided: 'identify' };
+      call.ok = body.ok === true;
+      call.response = body;
+      return reply(200, body);
+    }
     if (auth !== `Bearer ${options.token}`) return reply(200, { ok: false, error: 'invalid_auth' });
     const handler = methods[method];
     if (!handler) return reply(200, { ok: false, error: 'unknown_method' });
@@ -149,6 +181,13 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
     },
     setDown(value) {
       down = value;
+    },
+    addToken(token, who) {
+      tokens.set(token, { ...who, revoked: false });
+    },
+    isRevoked: (token) => tokens.get(token)?.revoked === true,
+    addBot(bot) {
+      bots.set(bot.id, bot);
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ import { parsePolicyFile } from '../../activities/approvals/policies';
 import { DemoWorld } from '../../activities/demo/world';
 import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
+import type { AwsSettings } from '../../activities/aws';
 import { buildActivityDeps, createWorker } from '../../worker/worker';
 import { testTrust } from './keys';
 import { dataConverterFor, type PayloadKeys } from '../../worker/payload-codec';
@@ -74,6 +75,8 @@ export interface HarnessOptions {
   slack?: { botToken: string; channel: string; apiUrl: string };
   /** call GitHub (a fake GitHub API) as the worker would; rotation values from here instead of the environment */
   github?: { token: string; apiUrl: string; rotationValues?: (name: string) => string | undefined };
+  /** AWS (moto) for leaked AWS keys; credentials from the SDK's standard chain (the test's AWS_* environment) */
+  aws?: AwsSettings;
   /** links to incidents, as TOURNIQUET_UI_URL gives them (in messages, GitHub comments and deployment statuses) */
   incidentUrl?: (incidentId: string) => string;
   /** count incidents and failed activities into these metrics */
@@ -105,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     trust: options.trust ?? testTrust(),
     ...(options.slack ? { slack: options.slack } : {}),
     ...(options.github ? { github: options.github } : {}),
+    ...(options.aws ? { aws: options.aws } : {}),
     ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),

@@ -3,6 +3,7 @@
  * tokens…) is added by writing one and listing it in ./index.ts, without touching the engine or the
  * playbook. Revokers run only inside activities: the raw secret never leaves the worker.
  */
+import type { AwsClients } from '../../aws';
 import type { GitHubClients } from '../client';
 
 export interface Leak {
@@ -20,6 +21,12 @@ export interface RevokerContext {
   github: GitHubClients;
   /** drill: reads only, writes described as "would …" */
   dryRun: boolean;
+  /** the incident, for revokers that mark what they did with it (the AWS quarantine policy's name) */
+  incidentId?: string;
+  /** AWS as Tourniquet's own identity, for the AWS access key revoker */
+  aws?: AwsClients;
+  /** Slack's API (a leaked token is revoked with itself) and Tourniquet's own bot token, to name a webhook's workspace and app */
+  slack?: { apiUrl?: string; botToken?: string };
 }
 
 /** What exactly will be revoked, found before the approval so the approver sees it. Never secret. */
