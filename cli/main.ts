@@ -170,7 +170,7 @@ export function buildProgram(): Command {
       withClient(async (client, config) => {
         const status = await getStatus(client, id, read);
         const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
-        print(opts.json, { id, ...result }, () => formatVerification(id, result));
+        print(opts.json, { id, ...result }, () => formatVerification(id, result, config.evidenceDir));
         if (!result.ok) process.exitCode = EXIT_REFUSED;
       }),
     );
