@@ -9,7 +9,7 @@ import { ensurePostgres } from '../postgres-binaries';
 import { ensureTemporalBinaries } from '../temporal-binaries';
 import { ensureTemporalServer } from '../temporal-server-binary';
 import { postgresIn, type Postgres } from './postgres';
-import { freePort, type ServerProcess } from './process';
+import { freePort, freeSmallPort, type ServerProcess } from './process';
 import { applySchemas, prepareNamespace, startServer, type ServerPorts } from './temporal-server';
 
 export interface ClusterOptions {
@@ -43,7 +43,7 @@ export const DEFAULT_RETENTION = '30d';
 async function freePorts(frontend?: number): Promise<ServerPorts> {
   const names = ['frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership', 'metrics'] as const;
   const ports = { frontend: frontend ?? (await freePort()) } as ServerPorts;
-  for (const name of names) ports[name] = await freePort();
+  for (const name of names) ports[name] = name.endsWith('Membership') ? await freeSmallPort() : await freePort();
   return ports;
 }
 

@@ -50,16 +50,34 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
   };
 }
 
-/** A loopback port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
+    probe.once('error', () => resolve(undefined));
+    probe.listen(port, '127.0.0.1', () => {
+      const { port: bound } = probe.address() as { port: number };
+      probe.close(() => resolve(bound));
     });
   });
+}
+
+/** A loopback port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const port = await tryPort(0);
+  if (port === undefined) throw new Error('no free loopback port');
+  return port;
+}
+
+/**
+ * A free port below 32768: Temporal keeps membership ports in a PostgreSQL `smallint` column, and
+ * the ports the OS hands out (32768 and up on Linux) overflow it ("value out of range for type smallint").
+ */
+export async function freeSmallPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = await tryPort(20_000 + Math.floor(Math.random() * 12_000));
+    if (port !== undefined) return port;
+  }
+  throw new Error('no free loopback port between 20000 and 32000');
 }
 
 /** Retries `probe` until it returns true, the process dies, or the deadline passes. */
