@@ -6,8 +6,9 @@ import { ensureTemporalServer, TemporalServerBinaryError } from './temporal-serv
 try {
   const started = Date.now();
   const log = (line: string) => console.error(`[setup:cluster] ${line}`);
-  const postgres = ensurePostgres(log);
+  // The build first: .ci/run runs this beside setup:kube, whose apt-get (etcd) then has finished.
   const server = ensureTemporalServer(log);
+  const postgres = ensurePostgres(log);
   if (process.env.CI || process.argv.includes('--verbose')) {
     const versionOf = (bin: string, flag: string) => execFileSync(bin, [flag], { encoding: 'utf8' }).trim().split('\n')[0];
     log(`postgres: ${postgres.bin} (${versionOf(postgres.postgres, '--version')})`);
