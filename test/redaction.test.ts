@@ -282,7 +282,7 @@ describe('evidence store', () => {
     // what `tourniquet verify-evidence` prints: missing, not tampered
     const printed = formatVerification('inc-1', result, dir);
     expect(printed).toContain(`FAILED verification (2 entries, 1 missing from ${dir})`);
-    expect(printed).toMatch(/#2 MISSING  two: artifact missing/);
+    expect(printed).toMatch(/#2 MISSING {2}two: artifact missing/);
     expect(printed).not.toContain('TAMPERED');
   });
 
