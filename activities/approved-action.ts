@@ -18,6 +18,23 @@ export function approvedAction<I>(run: (req: ApprovedAction<I>) => Promise<Actio
         FAILURE_TYPES.ApprovalMismatch,
       );
     }
-    return run(req);
+    return withLivenessHeartbeats(() => run(req));
   };
+}
+
+/**
+ * Heartbeats while the action runs, when the workflow gave it a heartbeat timeout: a worker that
+ * dies mid-action (SIGKILL, OOM) is then noticed in seconds and the action retried on another
+ * worker (actions are idempotent), instead of after the whole start-to-close timeout.
+ */
+async function withLivenessHeartbeats<T>(run: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timeoutMs = ctx.info.heartbeatTimeoutMs;
+  if (!timeoutMs) return run();
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(100, Math.min(5_000, timeoutMs / 3)));
+  try {
+    return await run();
+  } finally {
+    clearInterval(timer);
+  }
 }

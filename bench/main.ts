@@ -122,7 +122,7 @@ const watchdog = setTimeout(() => {
 async function main(): Promise<void> {
   log(`Tourniquet bench: ${availableParallelism()} CPUs, Node ${process.version}, target p95 < ${TARGET_P95_MS} ms`);
   stack = await startStack((line) => console.error(`[setup] ${line}`));
-  log(`dev server up in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`);
+  log(`${process.env.TEMPORAL_ADDRESS ? `connected to ${process.env.TEMPORAL_ADDRESS}` : 'dev server up'} in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`);
 
   if (config.warmup > 0) {
     const warm = await runRound(stack, 'warmup', config.warmup, 1);

@@ -1,11 +1,11 @@
 /**
  * The bench's own Tourniquet stack: an embedded Temporal dev server (real CLI binary, SQLite file in
- * a temp dir), one worker in this process with the measuring probes as its dependencies, and the
+ * a temp dir) or, when TEMPORAL_ADDRESS is set, that cluster; one worker in this process with the measuring probes as its dependencies, and the
  * environment's client. `stop()` undoes all of it.
  */
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig } from '../worker/worker';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 export const BENCH_POLICIES = {
   policies: {
@@ -40,20 +41,49 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/** What the bench uses of a Temporal server: its own dev server's environment, or an existing cluster's connections. */
+interface BenchEnv {
+  client: Client;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  teardown(): Promise<void>;
+}
+
+/** TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE): a cluster someone runs, e.g. `npm run cluster`. */
+async function connectExisting(address: string): Promise<BenchEnv> {
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address }).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
+  return {
+    client: new Client({ connection, namespace }),
+    nativeConnection,
+    namespace,
+    async teardown() {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
 export async function startStack(log: (line: string) => void): Promise<BenchStack> {
-  const binaries = ensureTemporalBinaries(log);
+  const existing = process.env.TEMPORAL_ADDRESS;
+  const binaries = existing ? undefined : ensureTemporalBinaries(log);
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-'));
   const t0 = performance.now();
   let serverStartMs = 0;
   let bundleMs = 0;
   const [envResult, bundleResult] = await Promise.allSettled([
-    TestWorkflowEnvironment.createLocal({
+    (existing ? connectExisting(existing) : TestWorkflowEnvironment.createLocal({
       server: {
-        executable: { type: 'existing-path', path: binaries.temporal },
+        executable: { type: 'existing-path', path: binaries!.temporal },
         ip: '127.0.0.1',
         dbFilename: join(dir, 'temporal.db'),
+        searchAttributes: [...SEARCH_ATTRIBUTES],
       },
-    }).then((env) => ((serverStartMs = performance.now() - t0), env)),
+    })).then((env) => ((serverStartMs = performance.now() - t0), env)),
     bundleWorkflows().then((bundle) => ((bundleMs = performance.now() - t0), bundle)),
   ]);
   if (envResult.status === 'rejected' || bundleResult.status === 'rejected') {
@@ -61,7 +91,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     await rm(dir, { recursive: true, force: true });
     throw envResult.status === 'rejected' ? envResult.reason : (bundleResult as PromiseRejectedResult).reason;
   }
-  const env = envResult.value;
+  const env: BenchEnv = envResult.value as BenchEnv;
 
   const notifier = new GateOpenNotifier();
   const world = new ActionStartWorld(join(dir, 'demo'));
@@ -81,7 +111,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   try {
-    worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps, workflowBundle: bundleResult.value });
+    worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps, workflowBundle: bundleResult.value });
     running = worker.run();
     running.catch((err: unknown) => log(`worker stopped with an error: ${(err as Error).message}`));
   } catch (err) {
@@ -99,7 +129,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     world,
     serverStartMs,
     bundleMs,
-    serverStats: () => childStats(process.pid),
+    serverStats: () => (existing ? undefined : childStats(process.pid)),
     stop() {
       stopped ??= (async () => {
         try {

@@ -82,9 +82,12 @@ export function formatList(rows: IncidentListing[]): string {
   return rows.map((r) => `${r.id.padEnd(28)} ${r.state.padEnd(18)} ${r.startedAt}  ${r.mode === 'drill' ? '[DRILL] ' : ''}${r.title}`).join('\n');
 }
 
-export function formatVerification(id: string, v: EvidenceVerification): string {
-  const lines = v.entries.map((e) => `  #${e.seq} ${e.ok ? 'ok      ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
-  return [`${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries)`, ...lines].join('\n');
+export function formatVerification(id: string, v: EvidenceVerification, store?: string): string {
+  // A missing artifact (another host's store, a lost volume) is not evidence of tampering: said apart.
+  const lines = v.entries.map((e) => `  #${e.seq} ${e.ok ? 'ok      ' : e.missing && e.problems.length === 1 ? 'MISSING ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
+  const missing = v.entries.filter((e) => e.missing).length;
+  const header = `${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries${missing ? `, ${missing} missing from ${store ?? 'the evidence store'}` : ''})`;
+  return [header, ...lines].join('\n');
 }
 
 export function formatReport(r: Report): string {

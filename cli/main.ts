@@ -177,7 +177,7 @@ export function buildProgram(): Command {
         const [{ getStatus }, { FileEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([clientLib(), import('../activities/evidence'), formatting()]);
         const status = await getStatus(client, id, read);
         const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
-        print(opts.json, { id, ...result }, () => formatVerification(id, result));
+        print(opts.json, { id, ...result }, () => formatVerification(id, result, config.evidenceDir));
         if (!result.ok) process.exitCode = EXIT_REFUSED;
       }),
     );

@@ -7,6 +7,7 @@ import { recordArtifact } from '../activities/evidence/record';
 import { redact, redactText } from '../activities/evidence/redact';
 import { FileEvidenceStore } from '../activities/evidence/store';
 import { verifyEvidence } from '../activities/evidence/verify';
+import { formatVerification } from '../cli/format';
 import { EvidenceLedger } from '../workflows/evidence-ledger';
 
 // Fake secrets are assembled at runtime so no secret-shaped literal is committed.
@@ -276,7 +277,13 @@ describe('evidence store', () => {
     const result = await verifyEvidence(store, entries);
     expect(result.ok).toBe(false);
     expect(result.entries[0]!.ok).toBe(true);
-    expect(result.entries[1]!.problems).toEqual([expect.stringMatching(/^artifact unreadable: ENOENT/)]);
+    expect(result.entries[1]!.problems).toEqual([`artifact missing: not in the evidence store (${two.uri})`]);
+    expect(result.entries[1]!.missing).toBe(true);
+    // what `tourniquet verify-evidence` prints: missing, not tampered
+    const printed = formatVerification('inc-1', result, dir);
+    expect(printed).toContain(`FAILED verification (2 entries, 1 missing from ${dir})`);
+    expect(printed).toMatch(/#2 MISSING {2}two: artifact missing/);
+    expect(printed).not.toContain('TAMPERED');
   });
 
   it('reports a broken chain even when every artifact is intact', async () => {

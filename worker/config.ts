@@ -58,6 +58,7 @@ export const envSchema = z
     TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: z.coerce.number().int().min(1).max(10_000).default(500),
     KUBECONFIG: z.string().min(1).optional(),
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+    TOURNIQUET_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
     TOURNIQUET_DECISIONS: z.enum(['signed', 'unauthenticated']).default('signed'),
@@ -147,6 +148,8 @@ export interface Config {
   kubernetes?: { kubeconfig?: string };
   /** the standalone worker's /metrics port (the gateway serves /metrics on its own port) */
   metricsPort: number;
+  /** the address the standalone worker's /metrics listens on (not the gateway's: a worker serves no HTTP otherwise) */
+  metricsHost: string;
   /** Temporal SDK metrics (Prometheus) from the worker's core, when set */
   sdkMetricsAddress?: string;
   /** base of incident links in messages: the Temporal UI */
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
+    metricsHost: e.TOURNIQUET_METRICS_HOST,
     decisions: { mode: e.TOURNIQUET_DECISIONS },
     aws: {
       region: e.TOURNIQUET_AWS_REGION,

@@ -10,11 +10,13 @@
  * that started it is still running (a second `npm run dev` on the same data is refused instead).
  */
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { pidFileFor, stopLeftoverServer } from './dev-server-leftover';
+import { registrationArgs } from '../workflows/search-attributes';
 
 export interface DevServerOptions {
   binary: string;
@@ -22,7 +24,12 @@ export interface DevServerOptions {
   port: number;
   uiPort: number;
   namespace: string;
+  /** how long closed incidents stay readable (`report --since`, postmortem exports); 30 days by default */
+  retentionDays?: number;
 }
+
+/** The dev server creates its namespace with 24 h retention; `report --since 30d` needs more. */
+export const DEFAULT_RETENTION_DAYS = 30;
 
 export interface DevServer {
   address: string;
@@ -70,6 +77,15 @@ async function waitUntilServing(address: string, child: ChildProcess, output: ()
   }
 }
 
+async function setRetention(address: string, namespace: string, days: number): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: msToTs(`${days} days`) } });
+  } finally {
+    await connection.close();
+  }
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   await stopLeftoverServer(options.binary, options.dbFile);
   await assertPortFree(options.port, 'Temporal gRPC');
@@ -86,6 +102,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--ui-port', String(options.uiPort),
       '--namespace', options.namespace,
       '--log-level', 'warn',
+      ...registrationArgs('--search-attribute'),
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -106,6 +123,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   try {
     await waitUntilServing(address, child, () => output);
+    await setRetention(address, options.namespace, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

@@ -12,6 +12,7 @@ import { connectNative } from './temporal-connection';
 import { dataConverterFor } from './payload-codec';
 import { startSweepSchedule } from './sweep-schedule';
 import { activityDepsFromConfig, createWorker } from './worker';
+import { checkSearchAttributes, MissingSearchAttributesError } from './search-attributes-check';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const metrics = new IncidentMetrics();
   const deps = activityDepsFromConfig(config, logger, metrics);
   const connection = await connectNative(config);
+  const unchecked = await checkSearchAttributes(connection, config.temporal.namespace);
+  if (unchecked) logger.warn(unchecked);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -35,7 +38,16 @@ async function main(): Promise<void> {
   }
   // The worker's own client (its connection and data converter): the schedule starts workflows it runs.
   await startSweepSchedule(worker.client!, { taskQueue: config.taskQueue, everyMs: config.breakGlassSweepMs, kubernetes: Boolean(config.kubernetes), logger });
-  const metricsServer = config.metricsPort ? await startMetricsServer(metrics.registry, config.gateway.host, config.metricsPort) : undefined;
+  const metricsServer = config.metricsPort
+    ? await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort).catch((err: NodeJS.ErrnoException) => {
+        throw new ConfigError(
+          err.code === 'EADDRINUSE'
+            ? `the worker's /metrics cannot listen on ${config.metricsHost}:${config.metricsPort}: the port is in use (another worker on this host?). ` +
+                'Give each worker its own TOURNIQUET_METRICS_PORT, or 0 to turn its /metrics off.'
+            : `the worker's /metrics cannot listen on ${config.metricsHost}:${config.metricsPort} (TOURNIQUET_METRICS_HOST, TOURNIQUET_METRICS_PORT): ${err.message}`,
+        );
+      })
+    : undefined;
   logger.info(
     { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url, payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off' },
     'worker running',
@@ -51,6 +63,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof MissingSearchAttributesError ? err.message : err);
   process.exit(1);
 });

@@ -8,9 +8,11 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
@@ -28,6 +30,7 @@ import { FAILURE_TYPES } from './failure-types';
 import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
+import { searchAttributesOf } from './search-attributes';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -63,11 +66,17 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const params = playbook.params.safeParse(request.params);
     if (!params.success) throw invalid(`params for playbook ${playbook.name}`, params.error);
 
-    const memo = (state: IncidentState) => upsertMemo({ state });
-    const incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
+    // Histories recorded before search attributes have no upsert commands: they replay without them.
+    const indexed = patched('search-attributes');
+    const memo = (state: IncidentState) => {
+      upsertMemo({ state });
+      if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
+    };
+    const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
     const notifier = new NotificationQueue(incident, notify);
     const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
+    if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.page(sinceSeq));

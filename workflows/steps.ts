@@ -24,7 +24,8 @@ const retry: ActivityOptions['retry'] = {
 
 type AnyActivity = (req: any) => Promise<any>;
 const evidenceActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
-const destructiveActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '5m', retry });
+// The heartbeat timeout: a worker killed mid-action costs seconds, not the 5 minutes (approved-action.ts heartbeats).
+const destructiveActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '5m', heartbeatTimeout: '20s', retry });
 const verifyActivities = proxyActivities<Record<string, AnyActivity>>({ startToCloseTimeout: '2m', retry });
 /** A waiting verification's own proxy: its timeout, and a heartbeat timeout so a dead worker is noticed mid-wait. */
 function waitingVerifyActivities(options: VerifyOptions) {

@@ -7,6 +7,8 @@ export interface EntryCheck {
   name: string;
   ok: boolean;
   problems: string[];
+  /** true when the artifact is not in the store at all (a store that is not the worker's, or lost), as opposed to altered */
+  missing?: boolean;
 }
 
 export interface EvidenceVerification {
@@ -20,15 +22,17 @@ export async function verifyEvidence(store: EvidenceStore, ledger: readonly Ledg
   const entries: EntryCheck[] = [];
   for (const entry of ledger) {
     const problems = chain.filter((p) => p.seq === entry.seq).map((p) => p.problem);
+    let missing = false;
     try {
       const bytes = await store.get(entry.uri);
       const actual = createHash('sha256').update(bytes).digest('hex');
       if (actual !== entry.sha256) problems.push(`artifact hashes to ${actual.slice(0, 12)}…, ledger says ${entry.sha256.slice(0, 12)}…`);
       if (bytes.byteLength !== entry.size) problems.push(`artifact is ${bytes.byteLength} bytes, ledger says ${entry.size}`);
     } catch (err) {
-      problems.push(`artifact unreadable: ${(err as Error).message}`);
+      missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      problems.push(missing ? `artifact missing: not in the evidence store (${entry.uri})` : `artifact unreadable: ${(err as Error).message}`);
     }
-    entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems });
+    entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems, ...(missing ? { missing } : {}) });
   }
   return { ok: entries.every((e) => e.ok) && chain.length === 0, entries };
 }

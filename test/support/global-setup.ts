@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureTemporalBinaries } from '../../tools/temporal-binaries';
 import { bundleWorkflows } from '../../worker/worker';
 import { writeTestKeys } from './keys';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,15 +24,21 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const binaries = ensureTemporalBinaries((line) => console.error(line));
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-test-'));
+  // An existing cluster (e.g. `npm run cluster`), namespace `default` with Tourniquet's search
+  // attributes registered, instead of a dev server of the run's own: see docs/production.md.
+  const existing = process.env.TOURNIQUET_TEST_TEMPORAL_ADDRESS;
   const [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: binaries.temporal },
-        dbFilename: join(dir, 'temporal.db'),
-        ip: '127.0.0.1',
-        log: { format: 'pretty', level: 'error' },
-      },
-    }),
+    existing
+      ? { address: existing, teardown: async () => {} }
+      : TestWorkflowEnvironment.createLocal({
+          server: {
+            executable: { type: 'existing-path', path: binaries.temporal },
+            dbFilename: join(dir, 'temporal.db'),
+            ip: '127.0.0.1',
+            log: { format: 'pretty', level: 'error' },
+            searchAttributes: [...SEARCH_ATTRIBUTES],
+          },
+        }),
     bundleWorkflows(),
   ]);
   // Test processes (forked after this) and the CLIs and workers they spawn inherit the keys' places.

@@ -89,11 +89,13 @@ export interface HarnessOptions {
   trust?: ActivityDeps['trust'];
   /** encrypt payloads (client and worker), as TOURNIQUET_PAYLOAD_KEY does */
   payloadKeys?: PayloadKeys;
+  /** another Temporal server than the run's (a suite's own cluster: temporal-cluster.ts) */
+  address?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   quietRuntime();
-  const address = inject('temporalAddress');
+  const address = options.address ?? inject('temporalAddress');
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-suite-'));
   const policies = options.policies ?? TEST_POLICIES;
   const policiesPath = join(dir, 'policies.json');

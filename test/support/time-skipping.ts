@@ -13,6 +13,8 @@ import { inject } from 'vitest';
 import { parsePolicyFile } from '../../activities/approvals/policies';
 import { buildActivityDeps, createWorker, type ActivityDepsOptions } from '../../worker/worker';
 import { TEST_POLICIES } from './harness';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import proto from '@temporalio/proto';
 
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
@@ -34,6 +36,11 @@ export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'no
   const taskQueue = `timeskip-${randomUUID()}`;
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
+  });
+  // Incidents index their state in search attributes; this server, too, rejects unregistered ones.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
   });
   const activityDeps = buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), trust: testTrust(), ...deps });
   let worker: Worker | undefined;
