@@ -41,7 +41,8 @@ const layerZones = [
   {
     target: 'gateway',
     from: ['worker/worker.ts', 'worker/main.ts', 'worker/workflows.ts'],
-    message: 'the gateway uses the worker\'s configuration and connections, never the worker itself or its workflow bundle (docs/development.md#layers)',
+    message:
+      "the gateway uses the worker's configuration and connections, never the worker itself or its workflow bundle (docs/development.md#layers)",
   },
 ];
 
@@ -61,11 +62,13 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
+          selector:
+            "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
           message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
         },
         {
-          selector: "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
+          selector:
+            "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
           message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
         },
       ],
@@ -83,9 +86,7 @@ export default tseslint.config(
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'workflow code is deterministic: no Node built-ins' })),
-          patterns: [
-            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as types only' },
-          ],
+          patterns: [{ group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as types only' }],
         },
       ],
     },
@@ -100,11 +101,12 @@ export default tseslint.config(
         {
           paths: [
             ...nodeBuiltins.map((name) => ({ name, message: 'workflow code is deterministic: no Node built-ins' })),
-            { name: '@temporalio/workflow', message: 'playbooks use the step helpers (ctx.evidence/destructive/verify), never activities directly' },
+            {
+              name: '@temporalio/workflow',
+              message: 'playbooks use the step helpers (ctx.evidence/destructive/verify), never activities directly',
+            },
           ],
-          patterns: [
-            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as types only' },
-          ],
+          patterns: [{ group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as types only' }],
         },
       ],
     },

@@ -53,11 +53,17 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
   };
   try {
     const compiled = existsSync(join(projectRoot, 'dist/tourniquet.cjs'));
-    log(`\nCLI: a fresh process per call, ${options.runs} calls each (${compiled ? 'bin/tourniquet: compiled dist/ when fresh' : 'no dist/: bin/tourniquet runs the sources'})`);
+    log(
+      `\nCLI: a fresh process per call, ${options.runs} calls each (${compiled ? 'bin/tourniquet: compiled dist/ when fresh' : 'no dist/: bin/tourniquet runs the sources'})`,
+    );
 
     // Incidents waiting for an approval, opened beforehand: one for the status calls, one per approve.
     const open = async () => {
-      const id = await startIncident(stack.client, { playbook: 'demo', requester: 'alice', params: { service: `cli-${Math.random().toString(36).slice(2, 8)}` } }, { taskQueue: stack.taskQueue });
+      const id = await startIncident(
+        stack.client,
+        { playbook: 'demo', requester: 'alice', params: { service: `cli-${Math.random().toString(36).slice(2, 8)}` } },
+        { taskQueue: stack.taskQueue },
+      );
       await stack.notifier.gateOpened.wait(id, 'approval.requested notification', GATE_WAIT_MS);
       return id;
     };
@@ -86,12 +92,15 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
       for (let i = 0; i < options.sourceRuns; i++) {
         src.help.push(await timed('help from sources', node, [...pre, '--help'], projectRoot));
         src.status.push(await timed('status from sources', node, [...pre, 'status', statusId], projectRoot));
-        src.approve.push(await timed('approve from sources', node, [...pre, 'approve', ids.shift()!, '--as', 'bob', '--reason', 'bench'], projectRoot));
+        src.approve.push(
+          await timed('approve from sources', node, [...pre, 'approve', ids.shift()!, '--as', 'bob', '--reason', 'bench'], projectRoot),
+        );
       }
       log(row('(info) help from sources (tsx)', src.help));
       log(row('(info) status from sources (tsx)', src.status));
       log(row('(info) approve from sources (tsx)', src.approve));
-      for (const label of ['help from sources', 'status from sources', 'approve from sources']) if (cpu[label]) log(row(`(info) ${label}, CPU time`, cpu[label]));
+      for (const label of ['help from sources', 'status from sources', 'approve from sources'])
+        if (cpu[label]) log(row(`(info) ${label}, CPU time`, cpu[label]));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -39,7 +39,9 @@ interface LoadResult {
 }
 
 const DISTINCT_CONNECTIONS = 8;
-const FALCO_EVENT = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'alerts', 'falco-terminal-shell.json'), 'utf8'));
+const FALCO_EVENT = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'alerts', 'falco-terminal-shell.json'), 'utf8'),
+);
 
 function falcoBody(namespace: string): string {
   return JSON.stringify({ ...FALCO_EVENT, output_fields: { ...FALCO_EVENT.output_fields, 'k8s.ns.name': namespace } });
@@ -48,7 +50,14 @@ function falcoBody(namespace: string): string {
 function load(url: string, token: string, bodies: string[], count: number, concurrency: number, maxMs: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./loadgen-worker.mjs', import.meta.url), {
-      workerData: { url, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, bodies, count, concurrency, maxMs },
+      workerData: {
+        url,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        bodies,
+        count,
+        concurrency,
+        maxMs,
+      },
     });
     worker.once('message', (r: LoadResult) => resolve(r));
     worker.once('error', reject);
@@ -57,8 +66,11 @@ function load(url: string, token: string, bodies: string[], count: number, concu
 
 const rate = (r: LoadResult) => `${Math.round((r.latencies.length * 1000) / r.elapsedMs)} alerts/s`;
 const tally = (r: LoadResult) =>
-  `HTTP ${Object.entries(r.httpStatus).map(([k, v]) => `${k}×${v}`).join(' ')}; answers ${Object.entries(r.answers).map(([k, v]) => `${k}×${v}`).join(' ')}` +
-  (r.errors ? `; ${r.errors} connection errors` : '');
+  `HTTP ${Object.entries(r.httpStatus)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ')}; answers ${Object.entries(r.answers)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ')}` + (r.errors ? `; ${r.errors} connection errors` : '');
 
 export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfig, log: (line: string) => void): Promise<void> {
   const token = randomBytes(24).toString('hex');
@@ -119,7 +131,9 @@ export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfi
       const bodies = Array.from({ length: config.distinct }, (_, i) => falcoBody(`distinct-${run}-${i}`));
       const d = await load(`${gw.url}/alerts/falco`, token, bodies, config.distinct, DISTINCT_CONNECTIONS, config.maxMs);
       opened.push(...d.incidents);
-      log(`  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${rate(d)} (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`);
+      log(
+        `  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${rate(d)} (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`,
+      );
       log(`    ${tally(d)}`);
       log(row('alert → 202 (opens an incident)', d.latencies));
     }

@@ -28,7 +28,14 @@ function once(i) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const req = http.request(
-      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -61,4 +68,12 @@ await Promise.all(
 );
 const elapsedMs = performance.now() - started;
 agent.destroy();
-parentPort.postMessage({ latencies: Array.from(latencies.subarray(0, done)), elapsedMs, httpStatus, answers, incidents: [...incidents], errors, sent });
+parentPort.postMessage({
+  latencies: Array.from(latencies.subarray(0, done)),
+  elapsedMs,
+  httpStatus,
+  answers,
+  incidents: [...incidents],
+  errors,
+  sent,
+});

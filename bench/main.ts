@@ -54,7 +54,9 @@ const pick = (samples: Sample[], key: keyof Sample) => samples.flatMap((s) => (s
 
 function report(title: string, result: RoundResult): void {
   const { samples, failures } = result;
-  log(`\n${title}  (${(result.elapsedMs / 1000).toFixed(1)} s, ${((samples.length * 1000) / result.elapsedMs).toFixed(1)} incidents/s end to end)`);
+  log(
+    `\n${title}  (${(result.elapsedMs / 1000).toFixed(1)} s, ${((samples.length * 1000) / result.elapsedMs).toFixed(1)} incidents/s end to end)`,
+  );
   log(row('start → gate open', pick(samples, 'gateMs'), TARGET_P95_MS));
   log(row('approve → destructive activity started', pick(samples, 'actMs'), TARGET_P95_MS));
   log(row('(info) start → gate opened in workflow', pick(samples, 'wfGateMs')));
@@ -122,7 +124,9 @@ const watchdog = setTimeout(() => {
 async function main(): Promise<void> {
   log(`Tourniquet bench: ${availableParallelism()} CPUs, Node ${process.version}, target p95 < ${TARGET_P95_MS} ms`);
   stack = await startStack((line) => console.error(`[setup] ${line}`));
-  log(`${process.env.TEMPORAL_ADDRESS ? `connected to ${process.env.TEMPORAL_ADDRESS}` : 'dev server up'} in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`);
+  log(
+    `${process.env.TEMPORAL_ADDRESS ? `connected to ${process.env.TEMPORAL_ADDRESS}` : 'dev server up'} in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`,
+  );
 
   if (config.warmup > 0) {
     const warm = await runRound(stack, 'warmup', config.warmup, 1);

@@ -76,14 +76,17 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   let serverStartMs = 0;
   let bundleMs = 0;
   const [envResult, bundleResult] = await Promise.allSettled([
-    (existing ? connectExisting(existing) : TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: binaries!.temporal },
-        ip: '127.0.0.1',
-        dbFilename: join(dir, 'temporal.db'),
-        searchAttributes: [...SEARCH_ATTRIBUTES],
-      },
-    })).then((env) => ((serverStartMs = performance.now() - t0), env)),
+    (existing
+      ? connectExisting(existing)
+      : TestWorkflowEnvironment.createLocal({
+          server: {
+            executable: { type: 'existing-path', path: binaries!.temporal },
+            ip: '127.0.0.1',
+            dbFilename: join(dir, 'temporal.db'),
+            searchAttributes: [...SEARCH_ATTRIBUTES],
+          },
+        })
+    ).then((env) => ((serverStartMs = performance.now() - t0), env)),
     bundleWorkflows().then((bundle) => ((bundleMs = performance.now() - t0), bundle)),
   ]);
   if (envResult.status === 'rejected' || bundleResult.status === 'rejected') {
@@ -111,7 +114,13 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   try {
-    worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, deps, workflowBundle: bundleResult.value });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      deps,
+      workflowBundle: bundleResult.value,
+    });
     running = worker.run();
     running.catch((err: unknown) => log(`worker stopped with an error: ${(err as Error).message}`));
   } catch (err) {

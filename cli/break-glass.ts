@@ -87,7 +87,15 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .action(async (id: string, duration: string, opts) =>
       h.withClient(async (client, config) => {
         const [{ sendCommand }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
-        const outcome = await sendCommand(client, { incidentId: id, command: 'extend', by: opts.as, args: { duration }, reason: opts.reason, via: 'cli', signer });
+        const outcome = await sendCommand(client, {
+          incidentId: id,
+          command: 'extend',
+          by: opts.as,
+          args: { duration },
+          reason: opts.reason,
+          via: 'cli',
+          signer,
+        });
         report(h, opts.json, outcome, `extension by ${duration} requested for ${id}: it awaits approval`);
       }),
     );
@@ -99,11 +107,19 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .action(async (opts) =>
       h.withClient(async (client) => {
         // Loaded here: only this command needs the Kubernetes client.
-        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([import('../client/break-glass-sweep'), import('../activities/kubernetes/client')]);
+        const [{ sweepExpiredGrants }, { kubeConfigFromEnvironment }] = await Promise.all([
+          import('../client/break-glass-sweep'),
+          import('../activities/kubernetes/client'),
+        ]);
         const swept = await sweepExpiredGrants({ kube: kubeConfigFromEnvironment(), temporal: client, dryRun: Boolean(opts.dryRun) });
         h.print(opts.json, swept, () =>
           swept.length
-            ? swept.map((g) => `${g.outcome.padEnd(12)}  ${g.kind} ${g.namespace ? `${g.namespace}/` : ''}${g.name}  expires ${g.expiresAt}  incident ${g.incidentId ?? '?'}`).join('\n')
+            ? swept
+                .map(
+                  (g) =>
+                    `${g.outcome.padEnd(12)}  ${g.kind} ${g.namespace ? `${g.namespace}/` : ''}${g.name}  expires ${g.expiresAt}  incident ${g.incidentId ?? '?'}`,
+                )
+                .join('\n')
             : 'no break-glass grants found',
         );
       }),

@@ -50,9 +50,25 @@ export async function runDev(config: Config): Promise<void> {
   });
   const client = await connectClient(config);
   const dataConverter = dataConverterFor(config.payloadKeys);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.taskQueue, deps, metrics, ...(dataConverter ? { dataConverter } : {}) });
-  await startSweepSchedule(client, { taskQueue: config.taskQueue, everyMs: config.breakGlassSweepMs, kubernetes: Boolean(config.kubernetes), logger });
-  const gateway = await startGateway({ ...(await gatewayDepsFromConfig(config, client, logger)), metrics: metrics.registry, ...config.gateway });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueue,
+    deps,
+    metrics,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
+  await startSweepSchedule(client, {
+    taskQueue: config.taskQueue,
+    everyMs: config.breakGlassSweepMs,
+    kubernetes: Boolean(config.kubernetes),
+    logger,
+  });
+  const gateway = await startGateway({
+    ...(await gatewayDepsFromConfig(config, client, logger)),
+    metrics: metrics.registry,
+    ...config.gateway,
+  });
 
   console.log(
     [
@@ -61,7 +77,9 @@ export async function runDev(config: Config): Promise<void> {
       server ? `  Temporal UI     ${server.uiUrl}` : undefined,
       `  Temporal        ${config.temporal.address}  namespace ${config.temporal.namespace}  task queue ${config.taskQueue}`,
       `  Gateway         ${gateway.url}  (GET /healthz, /readyz, /metrics)`,
-      config.slack ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}` : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
+      config.slack
+        ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}`
+        : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
       `  Evidence        ${config.evidenceDir}`,
       `  Payloads        ${config.payloadKeys ? `encrypted (AES-256-GCM, key ${config.payloadKeys.currentId}); decode with \`tourniquet codec-server\`` : 'plain JSON (set TOURNIQUET_PAYLOAD_KEY to encrypt)'}`,
       `  Policies        ${config.policiesPath}`,
@@ -110,7 +128,10 @@ function withDemoKeys(config: Config, policies: PolicyFile): Config {
   const dir = join(config.dataDir, 'keys');
   const identities = new Set([...Object.values(policies.groups).flat(), ...Object.keys(policies.people)]);
   for (const policy of Object.values(policies.policies)) for (const ref of policy.approvers) if (!ref.startsWith('@')) identities.add(ref);
-  const { allowedSigners } = ensureKeys(dir, [...identities].filter((id) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)));
+  const { allowedSigners } = ensureKeys(
+    dir,
+    [...identities].filter((id) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)),
+  );
   const gatewayKey = join(dir, 'slack-gateway.key');
   if (!existsSync(gatewayKey)) {
     const pair = encodeOpenSshPrivateKey(randomBytes(32), 'tourniquet-slack-gateway');

@@ -12,9 +12,13 @@ const tokenFor = (endpoint: string) => {
 };
 
 export function formatScorecard(card: Scorecard): string {
-  const lines = [`DRILL ${card.scenario}  ${card.pass ? 'PASS' : 'FAIL'}   ${card.incident_id ?? 'no incident'}${card.playbook ? ` (${card.playbook}, ${card.outcome})` : ''}`];
+  const lines = [
+    `DRILL ${card.scenario}  ${card.pass ? 'PASS' : 'FAIL'}   ${card.incident_id ?? 'no incident'}${card.playbook ? ` (${card.playbook}, ${card.outcome})` : ''}`,
+  ];
   for (const s of card.slos) {
-    lines.push(`  ${s.slo.padEnd(16)} ${formatDuration(s.measured_ms).padStart(9)}  SLO ${formatDuration(s.target_ms).padEnd(9)} ${s.pass ? 'pass' : 'FAIL'}`);
+    lines.push(
+      `  ${s.slo.padEnd(16)} ${formatDuration(s.measured_ms).padStart(9)}  SLO ${formatDuration(s.target_ms).padEnd(9)} ${s.pass ? 'pass' : 'FAIL'}`,
+    );
   }
   lines.push(card.problems.length ? `  what went wrong: ${card.problems.join('; ')}` : '  what went wrong: nothing');
   return lines.join('\n');
@@ -27,7 +31,12 @@ export function formatHistory(cards: Scorecard[]): string {
   const out: string[] = [];
   for (const [scenario, runs] of byScenario) {
     const passed = runs.filter((r) => r.pass).length;
-    out.push(`${scenario}: ${passed}/${runs.length} passed  trend ${runs.slice(-10).map((r) => (r.pass ? '✓' : '✗')).join('')}`);
+    out.push(
+      `${scenario}: ${passed}/${runs.length} passed  trend ${runs
+        .slice(-10)
+        .map((r) => (r.pass ? '✓' : '✗'))
+        .join('')}`,
+    );
     for (const r of runs.slice(-10)) {
       const figures = r.slos.map((s) => `${s.slo} ${formatDuration(s.measured_ms)}`).join(', ');
       out.push(`  ${r.started_at}  ${r.pass ? 'PASS' : 'FAIL'}  ${figures}${r.problems.length ? `  — ${r.problems[0]}` : ''}`);
@@ -36,7 +45,11 @@ export function formatHistory(cards: Scorecard[]): string {
   return out.join('\n');
 }
 
-export async function drillCommand(client: Client, config: Config, opts: { scenario?: string; all?: boolean; history?: boolean; timeoutMs: number; json?: boolean }): Promise<boolean> {
+export async function drillCommand(
+  client: Client,
+  config: Config,
+  opts: { scenario?: string; all?: boolean; history?: boolean; timeoutMs: number; json?: boolean },
+): Promise<boolean> {
   const dir = join(config.dataDir, 'drills');
   if (opts.history) {
     const cards = await loadScorecards(dir);

@@ -15,14 +15,18 @@ const PAST = { approve: 'approved', deny: 'denied' } as const;
 
 export function formatGate(g: GateView): string {
   const signed = (v: GateView['votes'][number]) => `${signerLabel(v.signer, v.via)}${v.signer?.key ? ` ${v.signer.key}` : ''}`;
-  const votes = g.votes.map((v) => `${v.approver} ${PAST[v.decision]}${v.reason ? ` ("${v.reason}")` : ''} via ${v.via} [${signed(v)}]`).join('; ') || 'none';
+  const votes =
+    g.votes.map((v) => `${v.approver} ${PAST[v.decision]}${v.reason ? ` ("${v.reason}")` : ''} via ${v.via} [${signed(v)}]`).join('; ') ||
+    'none';
   return [
     `  gate ${g.id}  ${g.status.toUpperCase()}  ${g.step}`,
     `    action    ${g.action} on ${g.target}   risk ${g.risk}`,
     `    digest    ${g.digest}`,
     `    approvers ${g.eligible.join(', ')}   (quorum ${g.quorum}, policy ${g.policy}; requester ${g.requester} cannot approve)`,
     `    votes     ${votes}`,
-    g.status === 'open' ? `    deadline  ${g.deadline}  (${g.approvalsRemaining} more approval(s) needed)` : `    closed    ${g.closed_at ?? ''}  ${g.closed_reason ?? ''}`,
+    g.status === 'open'
+      ? `    deadline  ${g.deadline}  (${g.approvalsRemaining} more approval(s) needed)`
+      : `    closed    ${g.closed_at ?? ''}  ${g.closed_reason ?? ''}`,
   ].join('\n');
 }
 
@@ -74,24 +78,32 @@ export function formatTimeline(s: IncidentStatus, events: TimelineEvent[]): stri
   const kindWidth = Math.max(22, ...events.map((e) => e.kind.length));
   const actorWidth = Math.max(12, ...events.map((e) => e.actor.length));
   const lines = events.map((e) => `${e.at}  ${e.kind.padEnd(kindWidth)} ${e.actor.padEnd(actorWidth)} ${e.summary}`);
-  return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, unauthenticatedLine(s), ...lines, '', formatDurations(s)].filter((l) => l !== undefined).join('\n');
+  return [`${s.id}  ${s.state.toUpperCase()}  ${s.title}`, unauthenticatedLine(s), ...lines, '', formatDurations(s)]
+    .filter((l) => l !== undefined)
+    .join('\n');
 }
 
 export function formatList(rows: IncidentListing[]): string {
   if (rows.length === 0) return 'no incidents';
-  return rows.map((r) => `${r.id.padEnd(28)} ${r.state.padEnd(18)} ${r.startedAt}  ${r.mode === 'drill' ? '[DRILL] ' : ''}${r.title}`).join('\n');
+  return rows
+    .map((r) => `${r.id.padEnd(28)} ${r.state.padEnd(18)} ${r.startedAt}  ${r.mode === 'drill' ? '[DRILL] ' : ''}${r.title}`)
+    .join('\n');
 }
 
 export function formatVerification(id: string, v: EvidenceVerification, store?: string): string {
   // A missing artifact (another host's store, a lost volume) is not evidence of tampering: said apart.
-  const lines = v.entries.map((e) => `  #${e.seq} ${e.ok ? 'ok      ' : e.missing && e.problems.length === 1 ? 'MISSING ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
+  const lines = v.entries.map(
+    (e) =>
+      `  #${e.seq} ${e.ok ? 'ok      ' : e.missing && e.problems.length === 1 ? 'MISSING ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`,
+  );
   const missing = v.entries.filter((e) => e.missing).length;
   const header = `${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries${missing ? `, ${missing} missing from ${store ?? 'the evidence store'}` : ''})`;
   return [header, ...lines].join('\n');
 }
 
 export function formatReport(r: Report): string {
-  if (r.playbooks.length === 0) return `no incidents since ${r.since}${r.unreadable ? ` that could be read (${r.unreadable} did not answer: is a worker running?)` : ''}`;
+  if (r.playbooks.length === 0)
+    return `no incidents since ${r.since}${r.unreadable ? ` that could be read (${r.unreadable} did not answer: is a worker running?)` : ''}`;
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v * 100)}%`);
   const header = `${'playbook'.padEnd(20)} ${'incidents'.padStart(9)} ${'drills'.padStart(6)}  ${'MTTA p50 / p90'.padEnd(22)} ${'MTTC p50 / p90'.padEnd(22)} approved  denied`;
   const rows = r.playbooks.map(
@@ -99,6 +111,8 @@ export function formatReport(r: Report): string {
       `${p.playbook.padEnd(20)} ${String(p.incidents).padStart(9)} ${String(p.drills).padStart(6)}  ${`${ms(p.time_to_approve.median_ms)} / ${ms(p.time_to_approve.p90_ms)}`.padEnd(22)} ${`${ms(p.time_to_contain.median_ms)} / ${ms(p.time_to_contain.p90_ms)}`.padEnd(22)} ${pct(p.approval_rate).padStart(8)}  ${pct(p.denial_rate).padStart(6)}`,
   );
   const unread = r.unreadable ? [`(${r.unreadable} incident(s) could not be read in time and are not counted: is a worker running?)`] : [];
-  const drills = r.drills?.run ? [`drills: ${r.drills.run} run, ${r.drills.passed} met every SLO (${pct(r.drills.pass_rate)})`] : ['drills: none run in this window'];
+  const drills = r.drills?.run
+    ? [`drills: ${r.drills.run} run, ${r.drills.passed} met every SLO (${pct(r.drills.pass_rate)})`]
+    : ['drills: none run in this window'];
   return [`since ${r.since}`, header, ...rows, ...unread, ...drills].join('\n');
 }

@@ -127,30 +127,28 @@ export function buildProgram(): Command {
     withKeyOption(command);
     if (decision === 'deny') command.requiredOption('--reason <text>', 'why (required)');
     else command.option('--reason <text>', 'why (required when the policy says so)');
-    command
-      .option('--json', 'print JSON')
-      .action(async (id: string, opts) =>
-        withClient(async (client, config) => {
-          const [{ decide }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
-          const outcome = await decide(client, {
-            incidentId: id,
-            decision,
-            approver: opts.as,
-            via: 'cli',
-            signer,
-            ...(opts.gate ? { gateId: opts.gate } : {}),
-            ...(opts.digest ? { digest: opts.digest } : {}),
-            ...(opts.reason ? { reason: opts.reason } : {}),
-          });
-          print(opts.json, outcome, () =>
-            outcome.applied
-              ? `${decision === 'approve' ? 'approved' : 'denied'} ${outcome.gate.id}${outcome.gate.step ? ` (${outcome.gate.step})` : ''}: gate is ${outcome.result.status}` +
-                (outcome.result.status === 'open' ? `, ${outcome.result.approvalsRemaining} more approval(s) needed` : '')
-              : `refused (${outcome.code}): ${outcome.message}`,
-          );
-          if (!outcome.applied) process.exitCode = EXIT_REFUSED;
-        }),
-      );
+    command.option('--json', 'print JSON').action(async (id: string, opts) =>
+      withClient(async (client, config) => {
+        const [{ decide }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
+        const outcome = await decide(client, {
+          incidentId: id,
+          decision,
+          approver: opts.as,
+          via: 'cli',
+          signer,
+          ...(opts.gate ? { gateId: opts.gate } : {}),
+          ...(opts.digest ? { digest: opts.digest } : {}),
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
+        print(opts.json, outcome, () =>
+          outcome.applied
+            ? `${decision === 'approve' ? 'approved' : 'denied'} ${outcome.gate.id}${outcome.gate.step ? ` (${outcome.gate.step})` : ''}: gate is ${outcome.result.status}` +
+              (outcome.result.status === 'open' ? `, ${outcome.result.approvalsRemaining} more approval(s) needed` : '')
+            : `refused (${outcome.code}): ${outcome.message}`,
+        );
+        if (!outcome.applied) process.exitCode = EXIT_REFUSED;
+      }),
+    );
   }
 
   program
@@ -174,7 +172,11 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const [{ getStatus }, { FileEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([clientLib(), import('../activities/evidence'), formatting()]);
+        const [{ getStatus }, { FileEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([
+          clientLib(),
+          import('../activities/evidence'),
+          formatting(),
+        ]);
         const status = await getStatus(client, id, read);
         const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
         print(opts.json, { id, ...result }, () => formatVerification(id, result, config.evidenceDir));
@@ -187,7 +189,10 @@ export function buildProgram(): Command {
     .description('check an exported postmortem (JSON) offline, from public keys alone: signatures, action digests, quorum, evidence chain')
     .argument('<export.json>', 'what tourniquet export --format json wrote')
     .requiredOption('--allowed-signers <file>', 'OpenSSH allowed_signers: identity → key (the only source of personal keys)')
-    .option('--slack-gateway-key <key>', "the Slack gateway's public key: ssh-ed25519 AAAA… or a .pub file (without it, no Slack vote verifies)")
+    .option(
+      '--slack-gateway-key <key>',
+      "the Slack gateway's public key: ssh-ed25519 AAAA… or a .pub file (without it, no Slack vote verifies)",
+    )
     .option('--people <policies.json>', "take identity → Slack user from this policy file's people, not from the export")
     .option('--json', 'print JSON')
     .action(async (file: string, opts) => {
@@ -222,7 +227,10 @@ export function buildProgram(): Command {
     .option('--github-issue <owner/repo>', 'file the Markdown postmortem as a GitHub issue (once per incident; needs GITHUB_TOKEN)')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const [{ buildPostmortem, renderHtml, renderMarkdown }, { FileEvidenceStore }] = await Promise.all([import('../client/postmortem'), import('../activities/evidence')]);
+        const [{ buildPostmortem, renderHtml, renderMarkdown }, { FileEvidenceStore }] = await Promise.all([
+          import('../client/postmortem'),
+          import('../activities/evidence'),
+        ]);
         const pm = await buildPostmortem(client, id, new FileEvidenceStore(config.evidenceDir));
         if (opts.githubIssue) {
           if (!config.github) throw new CliRefusal('--github-issue needs GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)');
@@ -232,7 +240,8 @@ export function buildProgram(): Command {
           console.log(`${issue.created ? 'filed' : 'already filed'}: ${issue.url}`);
           return;
         }
-        const text = opts.format === 'json' ? `${JSON.stringify(pm, null, 2)}\n` : opts.format === 'html' ? renderHtml(pm) : renderMarkdown(pm);
+        const text =
+          opts.format === 'json' ? `${JSON.stringify(pm, null, 2)}\n` : opts.format === 'html' ? renderHtml(pm) : renderMarkdown(pm);
         if (opts.out) {
           const { writeFile } = await import('node:fs/promises');
           await writeFile(opts.out, text);
@@ -266,7 +275,7 @@ export function buildProgram(): Command {
 
   program
     .command('drill')
-    .description('game-day drill: send a scenario\'s alert through intake in drill mode, wait for people and the playbook, score the SLOs')
+    .description("game-day drill: send a scenario's alert through intake in drill mode, wait for people and the playbook, score the SLOs")
     .argument('[scenario]', 'a scenario in playbooks/drills/')
     .option('--all', 'every scenario')
     .option('--history', 'past scorecards and the trend')
@@ -279,7 +288,13 @@ export function buildProgram(): Command {
         if (timeoutMs === undefined) throw new CliRefusal(`--timeout takes a duration like 30m, got "${opts.timeout}"`);
         if (!scenario && !opts.all && !opts.history) throw new CliRefusal('name a scenario, or use --all or --history');
         const { drillCommand } = await import('./drill');
-        const passed = await drillCommand(client, config, { ...(scenario ? { scenario } : {}), all: opts.all, history: opts.history, timeoutMs, json: opts.json });
+        const passed = await drillCommand(client, config, {
+          ...(scenario ? { scenario } : {}),
+          all: opts.all,
+          history: opts.history,
+          timeoutMs,
+          json: opts.json,
+        });
         if (!passed) process.exitCode = EXIT_REFUSED;
       }),
     );
@@ -292,14 +307,19 @@ export function buildProgram(): Command {
       .requiredOption('--as <identity>', 'who cancels')
       .requiredOption('--reason <text>', 'why'),
   )
-    .option('--force', 'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one')
+    .option(
+      '--force',
+      'cancel through Temporal itself (an operator with Temporal access; recorded without a name) — for an incident that has not opened a gate yet, or a stuck one',
+    )
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
         const [{ getStatus, cancelIncident }, { FINAL_STATES }] = await Promise.all([clientLib(), import('../workflows')]);
         // An ended incident is told the same way plain or --force: in which state it ended.
         const ended = async () => {
           const status = await getStatus(client, id, read).catch(() => undefined);
-          return status && FINAL_STATES.includes(status.state) ? `refused (IncidentEnded): incident ${id} is already ${status.state}; nothing was done` : undefined;
+          return status && FINAL_STATES.includes(status.state)
+            ? `refused (IncidentEnded): incident ${id} is already ${status.state}; nothing was done`
+            : undefined;
         };
         if (opts.force) {
           const refusal = await ended();
@@ -312,7 +332,13 @@ export function buildProgram(): Command {
           console.log(`cancellation requested for ${id} through Temporal (the timeline records it without a name)`);
           return;
         }
-        const outcome = await cancelIncident(client, { incidentId: id, by: opts.as, reason: opts.reason, via: 'cli', signer: await cliSigner(opts.as, opts.key, config) });
+        const outcome = await cancelIncident(client, {
+          incidentId: id,
+          by: opts.as,
+          reason: opts.reason,
+          via: 'cli',
+          signer: await cliSigner(opts.as, opts.key, config),
+        });
         if (outcome.applied) console.log(`cancelled ${id}: open gates closed, nothing further runs`);
         else console.log((outcome.code === 'IncidentEnded' && (await ended())) || `refused (${outcome.code}): ${outcome.message}`);
         if (!outcome.applied) process.exitCode = EXIT_REFUSED;
@@ -332,11 +358,15 @@ export function buildProgram(): Command {
 
   // Not for people: `npm run build` runs it once so that V8's code cache for the compiled CLI
   // (bin/tourniquet) holds the modules the everyday commands load, not only --help's.
-  program
-    .command('load-modules', { hidden: true })
-    .action(async () => {
-      await Promise.all([clientLib(), formatting(), import('../worker/config'), import('../worker/temporal-connection'), import('../client/signing')]);
-    });
+  program.command('load-modules', { hidden: true }).action(async () => {
+    await Promise.all([
+      clientLib(),
+      formatting(),
+      import('../worker/config'),
+      import('../worker/temporal-connection'),
+      import('../client/signing'),
+    ]);
+  });
 
   return program;
 }
@@ -350,7 +380,12 @@ buildProgram()
       clientLib(),
       import('./codec-server'),
     ]);
-    if (err instanceof ConfigError || err instanceof IncidentRequestError || err instanceof CliRefusal || err instanceof CodecServerRefusal) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof IncidentRequestError ||
+      err instanceof CliRefusal ||
+      err instanceof CodecServerRefusal
+    ) {
       console.error(err.message);
       process.exit(err instanceof ConfigError ? EXIT_ERROR : EXIT_REFUSED);
     }

@@ -6,7 +6,17 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { cancelUpdate, commandStatement, commandUpdate, refusalSignal, type CancelInput, type CommandInput, type CommandRefusalCode, type CommandResult, type RefusalReport } from '../workflows';
+import {
+  cancelUpdate,
+  commandStatement,
+  commandUpdate,
+  refusalSignal,
+  type CancelInput,
+  type CommandInput,
+  type CommandRefusalCode,
+  type CommandResult,
+  type RefusalReport,
+} from '../workflows';
 import { newNonce } from './decisions';
 import { isTimeout } from './engine';
 import { findSigner, type StatementSigner } from './signing';
@@ -45,11 +55,16 @@ export async function sendCommand(client: Client, req: CommandRequest): Promise<
     ...(req.reason?.trim() ? { reason: (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.commandReason)).trim() } : {}),
   };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
-  if (signer) input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
-  const outcome = await signedUpdate(client, req.incidentId, req.command, deadline, () =>
-    client.workflow.getHandle(req.incidentId).executeUpdate(commandUpdate, { args: [input], updateId: `command:${input.nonce}` }),
-  // Only a signed command can be audited: the workflow checks the signature before recording it.
-  input.signature ? { command: input } : undefined,
+  if (signer)
+    input.signature = await signer.sign(commandStatement({ ...input, args: input.args ?? {}, via: req.via, incidentId: req.incidentId }));
+  const outcome = await signedUpdate(
+    client,
+    req.incidentId,
+    req.command,
+    deadline,
+    () => client.workflow.getHandle(req.incidentId).executeUpdate(commandUpdate, { args: [input], updateId: `command:${input.nonce}` }),
+    // Only a signed command can be audited: the workflow checks the signature before recording it.
+    input.signature ? { command: input } : undefined,
   );
   return outcome.applied ? { applied: true, result: outcome.result } : outcome;
 }
@@ -65,12 +80,24 @@ export interface CancelRequest {
 }
 
 /** Cancels an incident as a person: signed, so the timeline and the exports say who and why. */
-export async function cancelIncident(client: Client, req: CancelRequest): Promise<{ applied: true } | Extract<CommandOutcome, { applied: false }>> {
+export async function cancelIncident(
+  client: Client,
+  req: CancelRequest,
+): Promise<{ applied: true } | Extract<CommandOutcome, { applied: false }>> {
   const deadline = Date.now() + (req.timeoutMs ?? 15_000);
   const reason = (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.commandReason)).trim();
-  const input: CancelInput = { by: req.by, reason, via: req.via, validUntil: new Date(deadline).toISOString(), nonce: req.nonce ?? newNonce() };
+  const input: CancelInput = {
+    by: req.by,
+    reason,
+    via: req.via,
+    validUntil: new Date(deadline).toISOString(),
+    nonce: req.nonce ?? newNonce(),
+  };
   const signer = req.signer === undefined ? findSigner(req.by) : req.signer;
-  if (signer) input.signature = await signer.sign(commandStatement({ command: 'cancel', args: {}, ...input, via: req.via, incidentId: req.incidentId }));
+  if (signer)
+    input.signature = await signer.sign(
+      commandStatement({ command: 'cancel', args: {}, ...input, via: req.via, incidentId: req.incidentId }),
+    );
   const outcome = await signedUpdate(client, req.incidentId, 'cancel', deadline, () =>
     client.workflow.getHandle(req.incidentId).executeUpdate(cancelUpdate, { args: [input], updateId: `cancel:${input.nonce}` }),
   );
@@ -87,7 +114,11 @@ async function signedUpdate<R>(
   report?: RefusalReport,
 ): Promise<{ applied: true; result: R } | Extract<CommandOutcome, { applied: false }>> {
   const audit = async () => {
-    if (report) await client.workflow.getHandle(incidentId).signal(refusalSignal, report).catch(() => {});
+    if (report)
+      await client.workflow
+        .getHandle(incidentId)
+        .signal(refusalSignal, report)
+        .catch(() => {});
   };
   try {
     return { applied: true, result: await client.connection.withDeadline(deadline, run) };

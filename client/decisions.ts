@@ -10,7 +10,16 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
-import { decideUpdate, decisionStatement, refusalSignal, statusQuery, type DecideResult, type DecisionInput, type GateView, type RefusalCode } from '../workflows';
+import {
+  decideUpdate,
+  decisionStatement,
+  refusalSignal,
+  statusQuery,
+  type DecideResult,
+  type DecisionInput,
+  type GateView,
+  type RefusalCode,
+} from '../workflows';
 import { isTimeout } from './engine';
 import { findSigner, type StatementSigner } from './signing';
 import { HISTORY_LIMITS, redactForHistory } from '../redaction';
@@ -52,7 +61,6 @@ const DEFAULT_VALID_FOR_MS = 15_000;
 /** time for an acceptance stamped just before validUntil to reach us */
 const GRACE_MS = 5_000;
 
-
 async function findGate(client: Client, req: DecisionRequest, deadline: number) {
   const handle = client.workflow.getHandle(req.incidentId);
   const status = await client.connection.withDeadline(deadline, () => handle.query(statusQuery));
@@ -79,7 +87,9 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
       return { applied: false, code: 'EngineUnavailable', message };
     }
     if (found.gates.length === 0) {
-      const message = req.gateId ? `incident ${req.incidentId} has no gate ${req.gateId}` : `incident ${req.incidentId} (${found.status.state}) has no open gate`;
+      const message = req.gateId
+        ? `incident ${req.incidentId} has no gate ${req.gateId}`
+        : `incident ${req.incidentId} (${found.status.state}) has no open gate`;
       return { applied: false, code: req.gateId ? 'GateNotFound' : 'NoOpenGate', message };
     }
     if (found.gates.length > 1) {
@@ -108,7 +118,10 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     // Trimmed as the workflow's schema trims it: the signed reason is the recorded one.
     ...(req.reason?.trim() ? { reason: (await redactForHistory(req.reason.trim(), HISTORY_LIMITS.reason)).trim() } : {}),
   };
-  if (signer) input.signature = await signer.sign(decisionStatement({ ...input, via: req.via, incidentId: req.incidentId, runStartedAt: gate.runStartedAt }));
+  if (signer)
+    input.signature = await signer.sign(
+      decisionStatement({ ...input, via: req.via, incidentId: req.incidentId, runStartedAt: gate.runStartedAt }),
+    );
   // Only a signed decision can be audited: the workflow checks the signature before recording it.
   const audit = async () => {
     if (input.signature) await handle.signal(refusalSignal, { decision: input }).catch(() => {});

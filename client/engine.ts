@@ -25,7 +25,7 @@ export class EngineUnavailableError extends Error {
 
 /** Whether Temporal itself is unreachable (as opposed to reachable with no worker on the queue). */
 function serverUnreachable(err: unknown): boolean {
-  const code = (err as { code?: number })?.code ?? ((err as { cause?: { code?: number } })?.cause?.code);
+  const code = (err as { code?: number })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
   return code === 14;
 }
 

@@ -11,7 +11,16 @@ import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
-import { incidentRequestSchema, statusQuery, timelineQuery, TIMELINE_PAGE_BYTES, type IncidentRequestInput, type IncidentState, type IncidentStatus, type TimelineEvent } from '../workflows';
+import {
+  incidentRequestSchema,
+  statusQuery,
+  timelineQuery,
+  TIMELINE_PAGE_BYTES,
+  type IncidentRequestInput,
+  type IncidentState,
+  type IncidentStatus,
+  type TimelineEvent,
+} from '../workflows';
 
 export const INCIDENT_WORKFLOW = 'incidentWorkflow';
 
@@ -162,13 +171,21 @@ export async function listIncidents(client: Client, options: { limit?: number; o
   const out: IncidentListing[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: Math.min(limit, 100), nextPageToken });
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize: Math.min(limit, 100),
+      nextPageToken,
+    });
     for (const e of page.executions ?? []) {
       const memo: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(e.memo?.fields ?? {})) memo[k] = await decode(v);
       const seconds = e.startTime?.seconds;
       const started = seconds != null ? new Date(Number(seconds) * 1000 + Math.floor((e.startTime?.nanos ?? 0) / 1e6)) : undefined;
-      const status = e.status != null ? (proto.temporal.api.enums.v1.WorkflowExecutionStatus[e.status] ?? String(e.status)).replace('WORKFLOW_EXECUTION_STATUS_', '') : 'UNKNOWN';
+      const status =
+        e.status != null
+          ? (proto.temporal.api.enums.v1.WorkflowExecutionStatus[e.status] ?? String(e.status)).replace('WORKFLOW_EXECUTION_STATUS_', '')
+          : 'UNKNOWN';
       out.push(listing(e.execution?.workflowId ?? '', memo, started, status));
       if (out.length >= limit) return out;
     }

@@ -62,7 +62,8 @@ export function parseOpenSshPrivateKey(text: string): { seed: Uint8Array; public
   const body = text.trim();
   if (!body.startsWith(OPENSSH_BEGIN) || !body.endsWith(OPENSSH_END)) throw new SigningError('not an OpenSSH private key');
   const bytes = base64Decode(body.slice(OPENSSH_BEGIN.length, -OPENSSH_END.length));
-  if (Buffer.from(bytes.subarray(0, AUTH_MAGIC.length)).toString('latin1') !== AUTH_MAGIC) throw new SigningError('not an openssh-key-v1 key');
+  if (Buffer.from(bytes.subarray(0, AUTH_MAGIC.length)).toString('latin1') !== AUTH_MAGIC)
+    throw new SigningError('not an openssh-key-v1 key');
   const outer = wireReader(bytes, AUTH_MAGIC.length);
   if (Buffer.from(outer.string()).toString() !== 'none') return undefined; // encrypted: ssh-keygen asks for the passphrase
   outer.string(); // kdf name
@@ -80,11 +81,26 @@ export function encodeOpenSshPrivateKey(seed: Uint8Array, comment: string): { pr
   const pub = ed25519.getPublicKey(seed);
   const key = publicKeyFromRaw(pub);
   const check = randomBytes(4);
-  let priv = Buffer.concat([check, check, sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let priv = Buffer.concat([
+    check,
+    check,
+    sshString('ssh-ed25519'),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   for (let i = 1; priv.length % 8 !== 0; i++) priv = Buffer.concat([priv, Buffer.from([i])]);
   const nkeys = Buffer.alloc(4);
   nkeys.writeUInt32BE(1);
-  const blob = Buffer.concat([Buffer.from(AUTH_MAGIC, 'latin1'), sshString('none'), sshString('none'), sshString(''), nkeys, sshString(key.blob), sshString(priv)]);
+  const blob = Buffer.concat([
+    Buffer.from(AUTH_MAGIC, 'latin1'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    nkeys,
+    sshString(key.blob),
+    sshString(priv),
+  ]);
   const lines = blob.toString('base64').replace(/.{1,70}/g, '$&\n');
   return { privateKey: `${OPENSSH_BEGIN}\n${lines}${OPENSSH_END}\n`, publicKey: `${key.line} ${comment}` };
 }
@@ -105,10 +121,15 @@ export function sshKeygenSigner(keyPath: string): StatementSigner {
   return {
     sign(statement) {
       return new Promise((resolve, reject) => {
-        const child = execFile('ssh-keygen', ['-Y', 'sign', '-f', keyPath, '-n', SIGNATURE_NAMESPACE, '-q'], { timeout: 120_000 }, (err, stdout, stderr) => {
-          if (err) reject(new SigningError(`ssh-keygen -Y sign -f ${keyPath} failed: ${(stderr || err.message).trim()}`));
-          else resolve(stdout);
-        });
+        const child = execFile(
+          'ssh-keygen',
+          ['-Y', 'sign', '-f', keyPath, '-n', SIGNATURE_NAMESPACE, '-q'],
+          { timeout: 120_000 },
+          (err, stdout, stderr) => {
+            if (err) reject(new SigningError(`ssh-keygen -Y sign -f ${keyPath} failed: ${(stderr || err.message).trim()}`));
+            else resolve(stdout);
+          },
+        );
         child.stdin?.end(statement);
       });
     },
@@ -146,7 +167,10 @@ export function keyFileSigner(path: string): StatementSigner {
  * in `.data/keys/`). Undefined when there is none: the decision goes unsigned and is refused,
  * unless the engine runs in its explicit unauthenticated demo mode.
  */
-export function findSigner(identity: string, options: { key?: string; keysDir?: string; env?: NodeJS.ProcessEnv } = {}): StatementSigner | undefined {
+export function findSigner(
+  identity: string,
+  options: { key?: string; keysDir?: string; env?: NodeJS.ProcessEnv } = {},
+): StatementSigner | undefined {
   const env = options.env ?? process.env;
   const named = options.key ?? env.TOURNIQUET_KEY;
   if (named) return keyFileSigner(named);

@@ -17,7 +17,8 @@ export async function gatewayDepsFromConfig(config: Config, client: Client, logg
   const deps: GatewayDeps = { client, metrics: new Registry() };
   deps.intake = createIntakeRouter({ client, taskQueue: config.taskQueue, config: loadIntakeConfig(), logger });
   const slack = config.slack;
-  if (slack && !slack.signingSecret) logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');
+  if (slack && !slack.signingSecret)
+    logger.warn('SLACK_SIGNING_SECRET is not set: Slack buttons and commands are off (notifications still go out)');
   if (slack?.signingSecret) {
     const incidentUrl = incidentUrlFor(config);
     const keyPath = config.decisions.slackGatewayKeyPath;

@@ -13,7 +13,9 @@ export async function startGateway(options: GatewayDeps & { host: string; port: 
   const app = createGatewayApp(deps);
   // Alerts go straight to the intake router (also mounted in the app), skipping the app's per-request set-up.
   const intake = deps.intake;
-  const server = createServer(intake ? (req, res) => (req.url?.startsWith('/alerts') ? intake.direct(req, res, () => app(req, res)) : app(req, res)) : app);
+  const server = createServer(
+    intake ? (req, res) => (req.url?.startsWith('/alerts') ? intake.direct(req, res, () => app(req, res)) : app(req, res)) : app,
+  );
   server.listen(options.port, options.host);
   await Promise.race([
     once(server, 'listening'),

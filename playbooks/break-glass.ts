@@ -44,7 +44,8 @@ function isDenied(err: unknown): boolean {
 export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKubernetesActivities>>()({
   name: 'break-glass',
   title: (p) => `Break-glass: ${p.role}${p.scope ? ` in ${p.scope}` : ''} for ${p.duration}`,
-  description: 'Grants a catalogue role for a while after two approvals; revokes it at expiry (durable timer), or earlier on request; extensions need a fresh approval.',
+  description:
+    'Grants a catalogue role for a while after two approvals; revokes it at expiry (durable timer), or earlier on request; extensions need a fresh approval.',
   params: breakGlassParams,
   defaultPolicy: 'two-person',
   commands: {
@@ -53,13 +54,17 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
   },
   async run(ctx) {
     const { role, scope, reason } = ctx.params;
-    const plan = await ctx.evidence(`break-glass request: ${role}${scope ? ` in ${scope}` : ''} for ${ctx.params.duration}`, 'kubeBreakGlassPlan', {
-      role,
-      ...(scope ? { scope } : {}),
-      durationMs: durationMs(ctx.params.duration)!,
-      requester: ctx.requester,
-      reason,
-    });
+    const plan = await ctx.evidence(
+      `break-glass request: ${role}${scope ? ` in ${scope}` : ''} for ${ctx.params.duration}`,
+      'kubeBreakGlassPlan',
+      {
+        role,
+        ...(scope ? { scope } : {}),
+        durationMs: durationMs(ctx.params.duration)!,
+        requester: ctx.requester,
+        reason,
+      },
+    );
     const f = plan.facts ?? {};
     const namespace = typeof f.namespace === 'string' ? f.namespace : undefined;
     const grant: GrantArgs = {
@@ -83,7 +88,14 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
       policy,
     });
     const revoke = (why: string, by: string) =>
-      ctx.undo({ name: `Revoke ${role} of ${grant.user} in ${where}`, activity: 'kubeRevokeGrant', target, args: ref, reason: why, requestedBy: by });
+      ctx.undo({
+        name: `Revoke ${role} of ${grant.user} in ${where}`,
+        activity: 'kubeRevokeGrant',
+        target,
+        args: ref,
+        reason: why,
+        requestedBy: by,
+      });
     // Whatever ends the incident from here, failure or cancellation, the access goes with it.
     ctx.compensate(
       `revoke ${role} of ${grant.user}`,
@@ -107,7 +119,13 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
       { binding: target, expiresAt: iso(expiresAt) },
       [{ command: 'revoke', label: 'Revoke access now', style: 'danger' }],
     );
-    const ended = await holdUntilEnd(ctx, { expiresAt, maxUntil: expiresAt - grant.durationMs + Number(f.maxDurationMs), ref, target, policy });
+    const ended = await holdUntilEnd(ctx, {
+      expiresAt,
+      maxUntil: expiresAt - grant.durationMs + Number(f.maxDurationMs),
+      ref,
+      target,
+      policy,
+    });
     await revoke(ended.reason, ended.by);
     ctx.announce(`Access revoked: ${grant.user} no longer has ${role} in ${where} (${ended.reason})`);
   },
@@ -138,7 +156,9 @@ async function holdUntilEnd(ctx: Ctx, hold: Hold): Promise<{ reason: string; by:
     const more = durationMs(String(command.args.duration))!;
     const until = expiresAt + more;
     if (until > hold.maxUntil) {
-      ctx.announce(`Extension by ${command.args.duration} refused: the catalogue allows this role until ${iso(hold.maxUntil)} at most; access still ends at ${iso(expiresAt)}`);
+      ctx.announce(
+        `Extension by ${command.args.duration} refused: the catalogue allows this role until ${iso(hold.maxUntil)} at most; access still ends at ${iso(expiresAt)}`,
+      );
       continue;
     }
     try {

@@ -7,7 +7,10 @@ import type { createDemoActivities } from '../activities/demo/activities';
 import { definePlaybook } from '../workflows';
 
 export const demoParams = z.object({
-  service: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service name: lowercase letters, digits and dashes').default('checkout'),
+  service: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service name: lowercase letters, digits and dashes')
+    .default('checkout'),
   /** makes verification fail, to show compensation running */
   simulateVerifyFailure: z.boolean().default(false),
 });

@@ -32,7 +32,8 @@ export const isolatePodParams = z
 export const isolatePodPlaybook = definePlaybook<ReturnType<typeof createKubernetesActivities>>()({
   name: 'isolate-pod',
   title: (p) => `Suspect pod ${p.namespace}/${p.pod}`,
-  description: 'Records a suspect pod and what reaches it, isolates it after approval (quarantine label + deny-all NetworkPolicy), verifies.',
+  description:
+    'Records a suspect pod and what reaches it, isolates it after approval (quarantine label + deny-all NetworkPolicy), verifies.',
   params: isolatePodParams,
   defaultPolicy: 'standard',
   async run(ctx) {

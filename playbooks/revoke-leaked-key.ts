@@ -34,7 +34,10 @@ export const revokeLeakedKeyParams = z.object({
         .refine((n) => !/^GITHUB_/i.test(n), 'Actions secret names cannot start with GITHUB_'),
       valueFromEnv: z
         .string()
-        .regex(new RegExp(`^${ROTATION_ENV_PREFIX}[A-Z0-9_]+$`), `the name of a ${ROTATION_ENV_PREFIX}* variable of the worker (never the value)`),
+        .regex(
+          new RegExp(`^${ROTATION_ENV_PREFIX}[A-Z0-9_]+$`),
+          `the name of a ${ROTATION_ENV_PREFIX}* variable of the worker (never the value)`,
+        ),
     })
     .strict()
     .optional(),
@@ -71,7 +74,10 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
     const aws = revoker === 'aws-access-key';
     if (aws) {
       const since = typeof firstCommitAt === 'string' ? firstCommitAt : null;
-      const used = await ctx.evidence(`what AWS access key ${fingerprint} could do and did while exposed`, 'awsLeakedKeyActivity', { ...alertRef, since });
+      const used = await ctx.evidence(`what AWS access key ${fingerprint} could do and did while exposed`, 'awsLeakedKeyActivity', {
+        ...alertRef,
+        since,
+      });
       const f = used.facts ?? {};
       const trail =
         typeof f.cloudTrailEvents === 'number'

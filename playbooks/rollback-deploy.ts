@@ -25,7 +25,10 @@ const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner o
 /** An annotation key as the API server validates it: an optional DNS-subdomain prefix, a name of at most 63 characters. */
 const annotationKey = z
   .string()
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'an annotation key, e.g. tourniquet.io/git-sha');
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'an annotation key, e.g. tourniquet.io/git-sha',
+  );
 
 export const DEFAULT_SHA_ANNOTATION = 'tourniquet.io/git-sha';
 /** A worker that dies while the rollout is awaited is noticed this soon; the wait then resumes on another. */
@@ -66,7 +69,8 @@ const revisionNumber = (v: unknown): number | null => (typeof v === 'number' ? v
 export const rollbackDeployPlaybook = definePlaybook<Activities>()({
   name: 'rollback-deploy',
   title: (p) => `Roll back deployment ${p.namespace}/${p.deployment}${p.toRevision ? ` to revision ${p.toRevision}` : ''}`,
-  description: 'Records a Deployment and its revision history, rolls it back after approval as kubectl rollout undo does, waits for the rollout, verifies; optionally records GitHub deployment statuses.',
+  description:
+    'Records a Deployment and its revision history, rolls it back after approval as kubectl rollout undo does, waits for the rollout, verifies; optionally records GitHub deployment statuses.',
   params: rollbackDeployParams,
   defaultPolicy: 'standard',
   personOnlyParams: ['undoRollback'],
@@ -75,12 +79,16 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
     const ref = { namespace, deployment };
     const where = `${namespace}/${deployment}`;
 
-    const history = await ctx.evidence(`deployment ${where}: spec, status, revision history (ReplicaSets), images and digests`, 'kubeDeploymentHistory', {
-      ...ref,
-      ...(toRevision !== undefined ? { toRevision } : {}),
-      ...(undoRollback ? { undoRollback } : {}),
-      ...(github ? { shaAnnotation: github.shaAnnotation } : {}),
-    });
+    const history = await ctx.evidence(
+      `deployment ${where}: spec, status, revision history (ReplicaSets), images and digests`,
+      'kubeDeploymentHistory',
+      {
+        ...ref,
+        ...(toRevision !== undefined ? { toRevision } : {}),
+        ...(undoRollback ? { undoRollback } : {}),
+        ...(github ? { shaAnnotation: github.shaAnnotation } : {}),
+      },
+    );
     const facts = history.facts ?? {};
     if (facts.refusal) {
       // Nobody is asked to approve what cannot be done: the reason is in the evidence and the outcome.
@@ -91,14 +99,21 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
     const target = { ...ref, toRevision: targetRevision, replicaSet: text(facts.targetReplicaSet) };
     if (facts.alreadyAtTarget === true) {
       // kubectl's "skipped rollback": there is nothing to approve; the check puts it on the timeline.
-      await ctx.verify(`skipped rollback: deployment ${where} already runs the template of revision ${targetRevision}`, 'kubeCheckRolledBack', target);
+      await ctx.verify(
+        `skipped rollback: deployment ${where} already runs the template of revision ${targetRevision}`,
+        'kubeCheckRolledBack',
+        target,
+      );
       return;
     }
 
     // As with kubectl, undoing twice re-deploys what the first undo removed: refused by the evidence
     // step unless a person asked for it (undoRollback), and then the approvers are told.
     const reDeployed = text(facts.currentRestored);
-    const undoesRollback = reDeployed && toRevision === undefined ? `; note: revision ${fromRevision ?? '?'} itself re-deployed revision ${reDeployed}, so this undoes that rollback` : '';
+    const undoesRollback =
+      reDeployed && toRevision === undefined
+        ? `; note: revision ${fromRevision ?? '?'} itself re-deployed revision ${reDeployed}, so this undoes that rollback`
+        : '';
     const rolledBack = await ctx.destructive({
       name: `Roll back deployment ${where} from revision ${fromRevision ?? '?'} (${text(facts.currentImages)}) to revision ${targetRevision} (${text(facts.targetImages)}), as kubectl rollout undo does${undoesRollback}`,
       activity: 'kubeRollbackDeployment',
@@ -110,29 +125,42 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
     // The target ReplicaSet and the patch's time tell this rollout's ProgressDeadlineExceeded from a
     // stale one of the bad rollout, which the controller keeps until the rollback progresses.
     const patchedAt = typeof rolledBack.details?.patchedAt === 'string' ? rolledBack.details.patchedAt : null;
-    await ctx.verify(`rollout of deployment ${where}`, 'kubeAwaitRollout', { ...ref, timeoutSeconds: rolloutTimeoutSeconds, replicaSet: target.replicaSet, patchedAt }, {
-      // Past the activity's own deadline, so running out of time is a failed verification, not a timeout.
-      timeout: `${rolloutTimeoutSeconds + 60}s`,
-      heartbeat: ROLLOUT_HEARTBEAT,
-    });
+    await ctx.verify(
+      `rollout of deployment ${where}`,
+      'kubeAwaitRollout',
+      { ...ref, timeoutSeconds: rolloutTimeoutSeconds, replicaSet: target.replicaSet, patchedAt },
+      {
+        // Past the activity's own deadline, so running out of time is a failed verification, not a timeout.
+        timeout: `${rolloutTimeoutSeconds + 60}s`,
+        heartbeat: ROLLOUT_HEARTBEAT,
+      },
+    );
     await ctx.verify(`deployment ${where} runs the template of revision ${targetRevision}`, 'kubeCheckRolledBack', target);
     if (!github) return;
 
     const { owner, repo, environment } = github;
-    const found = await ctx.evidence(`GitHub deployments of revisions ${fromRevision ?? '?'} and ${targetRevision} in ${owner}/${repo} (${environment})`, 'githubRevisionDeployments', {
-      owner,
-      repo,
-      environment,
-      bad: { revision: fromRevision, sha: text(facts.currentGitSha) || null },
-      restored: { revision: targetRevision, sha: text(facts.targetGitSha) || null },
-    });
+    const found = await ctx.evidence(
+      `GitHub deployments of revisions ${fromRevision ?? '?'} and ${targetRevision} in ${owner}/${repo} (${environment})`,
+      'githubRevisionDeployments',
+      {
+        owner,
+        repo,
+        environment,
+        bad: { revision: fromRevision, sha: text(facts.currentGitSha) || null },
+        restored: { revision: targetRevision, sha: text(facts.targetGitSha) || null },
+      },
+    );
     const deployments = found.facts ?? {};
-    const restored = typeof deployments.restoredDeployment === 'number' ? { deployment: deployments.restoredDeployment, sha: text(deployments.restoredSha) } : null;
+    const restored =
+      typeof deployments.restoredDeployment === 'number'
+        ? { deployment: deployments.restoredDeployment, sha: text(deployments.restoredSha) }
+        : null;
     // Both revisions built from one commit are one GitHub deployment: it gets the restored one's
     // `success` only, never a contradicting `failure` too (the evidence says so).
-    const bad = typeof deployments.badDeployment === 'number' && deployments.badDeployment !== restored?.deployment
-      ? { deployment: deployments.badDeployment, sha: text(deployments.badSha) }
-      : null;
+    const bad =
+      typeof deployments.badDeployment === 'number' && deployments.badDeployment !== restored?.deployment
+        ? { deployment: deployments.badDeployment, sha: text(deployments.badSha) }
+        : null;
     if (!bad && !restored) return; // the evidence says why neither revision has a GitHub deployment
 
     const plan = [

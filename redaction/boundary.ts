@@ -48,7 +48,11 @@ export async function redactOptional(text: string | undefined, maxLength: number
 const nonEmpty = (text: string) => (text.length > 0 ? text : ELLIPSIS);
 
 function clipAlert(ref: AlertRef): AlertRef {
-  const out: AlertRef = { ...ref, source: nonEmpty(clipRedacted(ref.source, HISTORY_LIMITS.alertSource)), title: nonEmpty(clipRedacted(ref.title, HISTORY_LIMITS.alertTitle)) };
+  const out: AlertRef = {
+    ...ref,
+    source: nonEmpty(clipRedacted(ref.source, HISTORY_LIMITS.alertSource)),
+    title: nonEmpty(clipRedacted(ref.title, HISTORY_LIMITS.alertTitle)),
+  };
   if (ref.id !== undefined) out.id = clipRedacted(ref.id, HISTORY_LIMITS.alertId);
   if (ref.fingerprint !== undefined) out.fingerprint = clipRedacted(ref.fingerprint, HISTORY_LIMITS.alertFingerprint);
   if (ref.labels) out.labels = Object.fromEntries(Object.entries(ref.labels).map(([k, v]) => [k, clipRedacted(v, HISTORY_LIMITS.label)]));

@@ -18,7 +18,10 @@ const NAME = String.raw`(?:[A-Za-z0-9]+[_.-])*(?:pass|passwd|password|secret|tok
 export const NOT_A_VALUE = /^(?:true|false|null|none|undefined|\*+|<[^>]*>|\$\{[^}]*\}|\{\{.*\}\}|\[REDACTED\])$/i;
 
 export const PATTERNS: readonly SecretPattern[] = [
-  { kind: 'private-key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g },
+  {
+    kind: 'private-key',
+    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g,
+  },
   // A block with no END line (clipped by a sender, or pasted in part): the body to the end of the base64 run.
   { kind: 'private-key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,.-]|\\[nr])*/g },
   { kind: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },

@@ -27,7 +27,11 @@ let engine: Promise<{ lintSource: typeof LintSource; config: SecretLintCoreConfi
 function load() {
   engine ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
     lintSource: core.lintSource,
-    config: { rules: preset.rules.filter((rule) => rule.meta.id !== FILTER_COMMENTS).map((rule) => ({ id: rule.meta.id, rule: rule as SecretLintRuleCreator })) },
+    config: {
+      rules: preset.rules
+        .filter((rule) => rule.meta.id !== FILTER_COMMENTS)
+        .map((rule) => ({ id: rule.meta.id, rule: rule as SecretLintRuleCreator })),
+    },
   }));
   return engine;
 }

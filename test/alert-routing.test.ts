@@ -29,7 +29,13 @@ function problems(rules: unknown): string {
 
 describe('routing rules are checked at start-up', () => {
   it('accepts the shipped routes', () => {
-    expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual(['falco-shell', 'am-suspicious-egress', 'am-rollback-deploy', 'github-secret-leak', 'generic-demo']);
+    expect(compileRoutes(alertRoutes, playbooks).map((r) => r.name)).toEqual([
+      'falco-shell',
+      'am-suspicious-egress',
+      'am-rollback-deploy',
+      'github-secret-leak',
+      'generic-demo',
+    ]);
   });
 
   it('takes lifecycle rules, with defaults, and refuses a route that sets a param only a person may', () => {
@@ -62,7 +68,9 @@ describe('routing rules are checked at start-up', () => {
     expect(message).toContain('rule 1 (shell).reopen.quietPeriod: quietPeriod: a duration such as "0s", "90s", "15m" or "4h"');
     expect(message).toMatch(/rule 1 \(shell\)\.reopen\.maxPerHour: Too small/);
     expect(message).toMatch(/rule 2 \(resolved\)\.onResolved: Invalid option/);
-    expect(message).toContain('rule 3 (undo).params.undoRollback: only a person may set "undoRollback" (tourniquet start rollback-deploy --param undoRollback=…); an alert route cannot');
+    expect(message).toContain(
+      'rule 3 (undo).params.undoRollback: only a person may set "undoRollback" (tourniquet start rollback-deploy --param undoRollback=…); an alert route cannot',
+    );
   });
 
   it('names the rule and the field of every problem', () => {
@@ -100,11 +108,23 @@ describe('matching and rendering', () => {
     [
       { ...base, name: 'warning', match: { rule: 'Terminal shell in container', priority: ['Warning', 'Critical'] } },
       { ...base, name: 'any-shell', match: { rule: { regex: '^Terminal shell' } } },
-      { ...base, name: 'am', source: 'alertmanager', match: { alertname: 'X' }, params: { service: 'fixed', simulateVerifyFailure: true }, dedupKey: ['alertname'] },
+      {
+        ...base,
+        name: 'am',
+        source: 'alertmanager',
+        match: { alertname: 'X' },
+        params: { service: 'fixed', simulateVerifyFailure: true },
+        dedupKey: ['alertname'],
+      },
     ],
     playbooks,
   );
-  const fields = { rule: 'Terminal shell in container', priority: 'Notice', 'k8s.ns.name': 'shop', 'k8s.pod.name': 'checkout-7d9f8b6c4-x2x9k' };
+  const fields = {
+    rule: 'Terminal shell in container',
+    priority: 'Notice',
+    'k8s.ns.name': 'shop',
+    'k8s.pod.name': 'checkout-7d9f8b6c4-x2x9k',
+  };
 
   it('takes the first rule whose source and conditions all hold; a missing field never matches', () => {
     expect(findRoute(routes, { source: 'falco', fields })?.name).toBe('any-shell');
@@ -117,7 +137,9 @@ describe('matching and rendering', () => {
   it('renders params from fields, passes literals through, and reports missing fields', () => {
     const shell = routes[1]!;
     expect(shell.render({ source: 'falco', fields })).toEqual({ params: { service: 'checkout' }, missing: [] });
-    expect(shell.render({ source: 'falco', fields: { rule: 'Terminal shell in container' } }).missing).toEqual(['k8s.pod.name | workload | slug']);
+    expect(shell.render({ source: 'falco', fields: { rule: 'Terminal shell in container' } }).missing).toEqual([
+      'k8s.pod.name | workload | slug',
+    ]);
     expect(routes[2]!.render({ source: 'alertmanager', fields: {} }).params).toEqual({ service: 'fixed', simulateVerifyFailure: true });
   });
 
@@ -167,20 +189,38 @@ describe('the shipped routes', () => {
     expect(route).toMatchObject({ name: 'falco-shell', playbook: 'isolate-pod' });
     expect(route.policy).toBeUndefined();
     const rendered = route.render(alert);
-    expect(rendered).toEqual({ params: { namespace: 'shop', pod: 'checkout-7d9f8b6c4-x2x9k' }, title: 'Shell in container: shop/checkout-7d9f8b6c4-x2x9k', missing: [] });
-    expect(playbooks['isolate-pod']!.params.parse(rendered.params)).toEqual({ namespace: 'shop', pod: 'checkout-7d9f8b6c4-x2x9k', cordonNode: false });
+    expect(rendered).toEqual({
+      params: { namespace: 'shop', pod: 'checkout-7d9f8b6c4-x2x9k' },
+      title: 'Shell in container: shop/checkout-7d9f8b6c4-x2x9k',
+      missing: [],
+    });
+    expect(playbooks['isolate-pod']!.params.parse(rendered.params)).toEqual({
+      namespace: 'shop',
+      pod: 'checkout-7d9f8b6c4-x2x9k',
+      cordonNode: false,
+    });
   });
 
   it('a shell Falco could not place in a pod matches no route; Informational and other rules neither', () => {
     for (const missing of [null, '<NA>', '']) {
-      expect(findRoute(routes, falco((f) => (f['k8s.pod.name'] = missing)))).toBeUndefined();
-      expect(findRoute(routes, falco((f) => (f['k8s.ns.name'] = missing)))).toBeUndefined();
+      expect(
+        findRoute(
+          routes,
+          falco((f) => (f['k8s.pod.name'] = missing)),
+        ),
+      ).toBeUndefined();
+      expect(
+        findRoute(
+          routes,
+          falco((f) => (f['k8s.ns.name'] = missing)),
+        ),
+      ).toBeUndefined();
     }
     expect(findRoute(routes, { ...falco(), fields: { ...falco().fields, priority: 'Informational' } })).toBeUndefined();
     expect(findRoute(routes, { ...falco(), fields: { ...falco().fields, rule: 'Write below binary dir' } })).toBeUndefined();
   });
 
-  it('opens one incident per pod: the same pod\'s shells join it, another pod of the workload gets its own', () => {
+  it("opens one incident per pod: the same pod's shells join it, another pod of the workload gets its own", () => {
     const route = findRoute(routes, falco())!;
     const id = (edit?: (f: Record<string, unknown>) => void) => incidentIdFor(route.name, route.dedupValues(falco(edit)));
     expect(id((f) => (f['proc.cmdline'] = 'bash -i'))).toBe(id());
@@ -188,14 +228,22 @@ describe('the shipped routes', () => {
     expect(id((f) => (f['k8s.ns.name'] = 'shop-staging'))).not.toBe(id());
   });
 
-  it('a secret scanning alert starts revoke-leaked-key for that repository and alert, on the playbook\'s default policy', () => {
+  it("a secret scanning alert starts revoke-leaked-key for that repository and alert, on the playbook's default policy", () => {
     const alert = normalizeSecretScanning(secretScanningAlertSchema.parse(fixture('github-secret-scanning-created.json')), new Date())!;
     const route = findRoute(routes, alert)!;
     expect(route).toMatchObject({ name: 'github-secret-leak', playbook: 'revoke-leaked-key' });
     expect(route.policy).toBeUndefined();
     const rendered = route.render(alert);
-    expect(rendered).toEqual({ params: { owner: 'octo-org', repo: 'payments-api', alertNumber: '42' }, title: 'Leaked AWS Access Key ID in octo-org/payments-api (alert #42)', missing: [] });
-    expect(playbooks['revoke-leaked-key']!.params.parse(rendered.params)).toEqual({ owner: 'octo-org', repo: 'payments-api', alertNumber: 42 });
+    expect(rendered).toEqual({
+      params: { owner: 'octo-org', repo: 'payments-api', alertNumber: '42' },
+      title: 'Leaked AWS Access Key ID in octo-org/payments-api (alert #42)',
+      missing: [],
+    });
+    expect(playbooks['revoke-leaked-key']!.params.parse(rendered.params)).toEqual({
+      owner: 'octo-org',
+      repo: 'payments-api',
+      alertNumber: 42,
+    });
     expect(playbooks['revoke-leaked-key']!.defaultPolicy).toBe('standard');
     // without repository.owner (GitHub always sends it) the alert is refused, naming the field
     const { 'repository.owner': _, ...ownerless } = alert.fields;

@@ -27,7 +27,9 @@ const ns = `volume-${process.pid}${Date.now().toString(36)}`;
 
 beforeAll(async () => {
   // the incident must stay open for the whole run: a gate deadline longer than the test, no reminders
-  h = await startHarness({ policies: { ...TEST_POLICIES, policies: { ...TEST_POLICIES.policies, standard: { approvers: ['@oncall'], quorum: 1, timeout: '6h' } } } });
+  h = await startHarness({
+    policies: { ...TEST_POLICIES, policies: { ...TEST_POLICIES.policies, standard: { approvers: ['@oncall'], quorum: 1, timeout: '6h' } } },
+  });
   gw = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES, config: intakeConfig({ maxBody: '4mb' }) });
 });
 afterAll(async () => {
@@ -48,7 +50,13 @@ function notification(from: number, to: number, status: 'firing' | 'resolved'): 
       fingerprint: i.toString(16).padStart(16, '0'),
     });
   }
-  return JSON.stringify({ version: '4', groupKey: `{}:{alertname="SuspiciousEgressTraffic",namespace="${ns}"}`, status, receiver: 'tourniquet', alerts });
+  return JSON.stringify({
+    version: '4',
+    groupKey: `{}:{alertname="SuspiciousEgressTraffic",namespace="${ns}"}`,
+    status,
+    receiver: 'tourniquet',
+    alerts,
+  });
 }
 
 interface Send {
@@ -95,7 +103,10 @@ async function notify(s: Send, onId: (id: string) => void): Promise<number> {
   const n = s.status === 'firing' ? s.to - s.from : 0;
   for (let attempt = 0; ; attempt++) {
     // a connection per notification: no keep-alive race (a reused socket the server just closed) to muddle the count
-    const answer = await post(`${gw.url}/alerts/alertmanager`, notification(s.from, s.to, s.status), { ...bearer(TOKENS.alertmanager), connection: 'close' });
+    const answer = await post(`${gw.url}/alerts/alertmanager`, notification(s.from, s.to, s.status), {
+      ...bearer(TOKENS.alertmanager),
+      connection: 'close',
+    });
     if (answer.status === 503 && attempt < 5) {
       unsure += n;
       continue;
@@ -134,11 +145,15 @@ describe('one incident under a million alerts', () => {
       async () => {
         const s: IncidentStatus = await getStatus(h.client, id);
         last = s.alerts;
-        return s.alerts.distinct === expected.distinct && s.alerts.resolved === expected.resolved && counted(s.alerts.total) ? s : undefined;
+        return s.alerts.distinct === expected.distinct && s.alerts.resolved === expected.resolved && counted(s.alerts.total)
+          ? s
+          : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 500 },
     ).catch((err: Error) => {
-      throw new Error(`${err.message}; expected ${JSON.stringify(expected)} and ${deliveries} deliveries (+${unsure} unsure), last ${JSON.stringify(last)}`);
+      throw new Error(
+        `${err.message}; expected ${JSON.stringify(expected)} and ${deliveries} deliveries (+${unsure} unsure), last ${JSON.stringify(last)}`,
+      );
     });
     expect(status.alerts).toMatchObject(expected);
     // deliveries are exact too, except what notifications answered 503 had recorded before their retry
@@ -157,7 +172,7 @@ describe('one incident under a million alerts', () => {
       // every run of the shard: from the latest back along continue-as-new
       const sizes: { events: number; bytes: number }[] = [];
       const workflowId = `${id}.alerts.${runId}.${shard}`;
-      for (let run: string | undefined = (await h.client.workflow.getHandle(workflowId).describe()).runId; run; ) {
+      for (let run: string | undefined = (await h.client.workflow.getHandle(workflowId).describe()).runId; run;) {
         const history = await h.client.workflow.getHandle(workflowId, run).fetchHistory();
         sizes.push({ events: history.events!.length, bytes: temporal.api.history.v1.History.encode(history).finish().length });
         run = history.events![0]!.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
@@ -184,7 +199,14 @@ describe('one incident under a million alerts', () => {
         incident,
         timelineQueryBytes: page.length,
         timelineEntries: timeline.length,
-        ledger: { shards: ledger.length, runs: sum((l) => l.runs), events: sum((l) => l.events), bytes: sum((l) => l.bytes), maxRunEvents: Math.max(...ledger.map((l) => l.maxEvents)), maxRunBytes: Math.max(...ledger.map((l) => l.maxBytes)) },
+        ledger: {
+          shards: ledger.length,
+          runs: sum((l) => l.runs),
+          events: sum((l) => l.events),
+          bytes: sum((l) => l.bytes),
+          maxRunEvents: Math.max(...ledger.map((l) => l.maxEvents)),
+          maxRunBytes: Math.max(...ledger.map((l) => l.maxBytes)),
+        },
       }),
     );
 

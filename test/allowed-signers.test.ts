@@ -8,7 +8,13 @@ const bob = seedSigner(new Uint8Array(32).fill(2)).publicKey!.line;
 describe('the allowed signers file', () => {
   it('reads principals, options and comments as ssh-keygen does, keeping only keys for the tourniquet namespace', () => {
     const signers = parseAllowedSigners(
-      ['# people', `alice,alice@corp namespaces="tourniquet,git" ${alice} alice@laptop`, `bob namespaces="git" ${bob}`, '', `bob ${bob}`].join('\n'),
+      [
+        '# people',
+        `alice,alice@corp namespaces="tourniquet,git" ${alice} alice@laptop`,
+        `bob namespaces="git" ${bob}`,
+        '',
+        `bob ${bob}`,
+      ].join('\n'),
     );
     expect(signers).toEqual({ alice: [alice], 'alice@corp': [alice], bob: [bob] });
   });
@@ -22,7 +28,9 @@ describe('the allowed signers file', () => {
   });
 
   it('snapshots only keys valid when the gate opens (valid-after / valid-before)', () => {
-    const parsed = parseAllowedSignersWithValidity([`alice valid-before="20260101Z" ${alice}`, `bob valid-after="20270101Z" ${bob}`, `carol ${bob}`].join('\n'));
+    const parsed = parseAllowedSignersWithValidity(
+      [`alice valid-before="20260101Z" ${alice}`, `bob valid-after="20270101Z" ${bob}`, `carol ${bob}`].join('\n'),
+    );
     const snap = (iso: string) => trustSnapshot({ mode: 'signed', slackGateway: [], ...parsed }, {}, Date.parse(iso)).keys;
     expect(snap('2025-12-31T23:59:59Z')).toEqual({ alice: [alice], bob: [], carol: [bob] });
     expect(snap('2026-12-01T00:00:00Z')).toEqual({ alice: [], bob: [], carol: [bob] });

@@ -64,7 +64,10 @@ it('denies by default at the deadline, after reminding and escalating at their p
 
   // The same points in Slack: reminder and escalation in the thread, the request marked expired.
   const request = fake.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(id))!;
-  const thread = fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts).map((c) => String(c.args.text));
+  const thread = fake
+    .callsOf('chat.postMessage')
+    .filter((c) => c.args.thread_ts)
+    .map((c) => String(c.args.text));
   expect(thread.find((t) => t.startsWith(':bell: Reminder'))).toMatch(/still needs 1 approval\(s\) from bob, carol before/);
   expect(thread).toContain(':mega: Escalated to dana, erin: *Quarantine service slow-approvers* still awaits approval');
   const final_ = fake.message(request.args.channel, request.response!.ts)!;

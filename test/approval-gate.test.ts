@@ -126,7 +126,9 @@ describe('ApprovalGate', () => {
   it('records the reason, channel and time of each vote', () => {
     const g = gate({ requireReasonOnApprove: true });
     g.apply(approve('bob', { reason: 'ticket SEC-1', via: 'slack' }), T0 + 5000);
-    expect(g.votes).toEqual([{ approver: 'bob', decision: 'approve', reason: 'ticket SEC-1', via: 'slack', at: '2025-01-01T12:00:05.000Z' }]);
+    expect(g.votes).toEqual([
+      { approver: 'bob', decision: 'approve', reason: 'ticket SEC-1', via: 'slack', at: '2025-01-01T12:00:05.000Z' },
+    ]);
   });
 
   it('refuses a decision that arrives after its validity ended, but not one arriving exactly at the end', () => {
@@ -234,7 +236,10 @@ describe('a vote at the deadline', () => {
     const g = gate();
     const deadline = T0 + 30 * 60_000;
     expect(g.pastDeadline(deadline - 1)).toBeUndefined();
-    expect(g.pastDeadline(deadline)).toEqual({ code: 'GateClosed', message: 'gate g1 passed its deadline (2025-01-01T12:30:00.000Z): denied by default' });
+    expect(g.pastDeadline(deadline)).toEqual({
+      code: 'GateClosed',
+      message: 'gate g1 passed its deadline (2025-01-01T12:30:00.000Z): denied by default',
+    });
     g.close('expired', deadline, 'no decision');
     expect(g.pastDeadline(deadline + 1)).toBeUndefined(); // closed: check() says so
     expect(g.check(approve('bob'), deadline + 1)).toMatchObject({ code: 'GateClosed' });

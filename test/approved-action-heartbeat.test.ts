@@ -15,7 +15,12 @@ const request: ApprovedAction<{ n: number }> = {
   target: 'service/x',
   args: { n: 1 },
   dryRun: false,
-  approval: { gateId: 'g1', digest: actionDigest({ action: 'slowAction', target: 'service/x', args: { n: 1 } }), approvers: ['bob'], decidedAt: '2026-12-01T00:00:00.000Z' },
+  approval: {
+    gateId: 'g1',
+    digest: actionDigest({ action: 'slowAction', target: 'service/x', args: { n: 1 } }),
+    approvers: ['bob'],
+    decidedAt: '2026-12-01T00:00:00.000Z',
+  },
 };
 
 /** Runs an action that takes `ms` and counts the heartbeats it sent meanwhile. */

@@ -20,7 +20,12 @@ beforeAll(async () => {
   // Nothing listens upstream: any call but LookupEvents would fail the test.
   proxy = await startAwsProxy('http://127.0.0.1:9');
   const events: TrailEvent[] = [
-    ...Array.from({ length: 120 }, (_, i) => ({ time: minutes(i + 1), name: i % 2 ? 'ListBuckets' : 'GetObject', source: 's3.amazonaws.com', accessKeyId: KEY })),
+    ...Array.from({ length: 120 }, (_, i) => ({
+      time: minutes(i + 1),
+      name: i % 2 ? 'ListBuckets' : 'GetObject',
+      source: 's3.amazonaws.com',
+      accessKeyId: KEY,
+    })),
     { time: minutes(-5), name: 'CreateUser', source: 'iam.amazonaws.com', accessKeyId: KEY }, // before the leak
     { time: minutes(30), name: 'RunInstances', source: 'ec2.amazonaws.com', accessKeyId: OTHER },
   ];
@@ -41,7 +46,15 @@ describe('CloudTrail events by a leaked key', () => {
     expect(proxy.of('LookupEvents').length - before).toBe(2);
     expect(activity.events).toHaveLength(100);
     expect(activity.truncated).toBe(true);
-    expect(activity.events[0]).toMatchObject({ time: minutes(120).toISOString(), name: 'ListBuckets', source: 's3.amazonaws.com', sourceIp: '203.0.113.7', region: 'us-east-1', readOnly: true, errorCode: null });
+    expect(activity.events[0]).toMatchObject({
+      time: minutes(120).toISOString(),
+      name: 'ListBuckets',
+      source: 's3.amazonaws.com',
+      sourceIp: '203.0.113.7',
+      region: 'us-east-1',
+      readOnly: true,
+      errorCode: null,
+    });
     expect(activity.events.every((e) => e.source === 's3.amazonaws.com')).toBe(true);
     expect(activity).toMatchObject({ from: from.toISOString(), to: to.toISOString(), region: 'us-east-1' });
   });

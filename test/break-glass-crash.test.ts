@@ -44,12 +44,22 @@ afterAll(async () => {
 const startWorker = () => spawnWorker(h, env);
 
 async function request(): Promise<string> {
-  return startIncident(h.client, { playbook: 'break-glass', requester: 'alice', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' } }, { taskQueue: h.taskQueue });
+  return startIncident(
+    h.client,
+    {
+      playbook: 'break-glass',
+      requester: 'alice',
+      params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' },
+    },
+    { taskQueue: h.taskQueue },
+  );
 }
 
 async function approveTwice(id: string): Promise<void> {
   for (const approver of ['bob', 'dana']) {
-    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver, via: 'test', validForMs: 45_000 })).toMatchObject({ applied: true });
+    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver, via: 'test', validForMs: 45_000 })).toMatchObject({
+      applied: true,
+    });
   }
 }
 
@@ -71,7 +81,9 @@ it('a worker killed while the request awaits approval: after restart it grants o
   await approveTwice(id);
   await waitFor('the grant', async () => (await getStatus(h.client, id)).state === 'contained', { timeoutMs: 45_000 });
   expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
-  expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test', timeoutMs: 45_000 })).toMatchObject({ applied: true });
+  expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test', timeoutMs: 45_000 })).toMatchObject({
+    applied: true,
+  });
   await grantedAndRevokedOnce(id);
 });
 
@@ -84,7 +96,9 @@ it('a worker killed while access is held: the grant stays, and the next worker r
   await worker.kill();
   expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
   worker = startWorker();
-  expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', reason: 'done', via: 'test', timeoutMs: 45_000 })).toMatchObject({ applied: true });
+  expect(
+    await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', reason: 'done', via: 'test', timeoutMs: 45_000 }),
+  ).toMatchObject({ applied: true });
   await grantedAndRevokedOnce(id);
   expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
 });

@@ -32,7 +32,11 @@ beforeAll(() => {
 // the API server's own now, which the worker guard refuses (a grant runs at most its role's
 // max-duration from its creation, by the API server's clock).
 beforeEach(async () => {
-  stack = await startTimeSkippingStack({ notifiers: [new RecordingNotifier()], kubernetes: { kubeConfig: worker }, breakGlass: testCatalogue(ns) });
+  stack = await startTimeSkippingStack({
+    notifiers: [new RecordingNotifier()],
+    kubernetes: { kubeConfig: worker },
+    breakGlass: testCatalogue(ns),
+  });
 }, 60_000);
 
 afterEach(async () => {
@@ -44,7 +48,13 @@ async function grantedIncident() {
   const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
     workflowId: id,
     taskQueue: stack.taskQueue,
-    args: [{ playbook: 'break-glass', requester: 'alice', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' } }],
+    args: [
+      {
+        playbook: 'break-glass',
+        requester: 'alice',
+        params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' },
+      },
+    ],
   });
   const client = stack.env.client;
   // Workflow time runs ahead of the wall clock once time has been skipped: decisions are valid for a minute of it.
@@ -53,7 +63,9 @@ async function grantedIncident() {
   await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', validForMs });
   await decide(client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', validForMs });
   await waitFor('the grant', async () => (await getStatus(client, id)).state === 'contained');
-  const binding = await admin.makeApiClient(RbacAuthorizationV1Api).readNamespacedRoleBinding({ name: grantBindingName(id), namespace: ns });
+  const binding = await admin
+    .makeApiClient(RbacAuthorizationV1Api)
+    .readNamespacedRoleBinding({ name: grantBindingName(id), namespace: ns });
   return { id, handle, expiresAt: binding.metadata!.annotations![EXPIRES_AT_ANNOTATION]! };
 }
 
@@ -69,7 +81,13 @@ it('grants nothing when nobody decides by the deadline: denied by default', asyn
   const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
     workflowId: id,
     taskQueue: stack.taskQueue,
-    args: [{ playbook: 'break-glass', requester: 'alice', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' } }],
+    args: [
+      {
+        playbook: 'break-glass',
+        requester: 'alice',
+        params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration' },
+      },
+    ],
   });
   const final = (await handle.result()) as IncidentStatus;
   expect(final.state).toBe('denied');
@@ -90,7 +108,14 @@ it('revokes the grant when its time is up', async () => {
 
 it('revokes at expiry even while an extension awaits approval: the request expires with the grant', async () => {
   const { id, handle, expiresAt } = await grantedIncident();
-  await sendCommand(stack.env.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '1h' }, reason: 'still restoring', via: 'test' });
+  await sendCommand(stack.env.client, {
+    incidentId: id,
+    command: 'extend',
+    by: 'alice',
+    args: { duration: '1h' },
+    reason: 'still restoring',
+    via: 'test',
+  });
   const extension = await waitFor('the extension gate', async () => (await getStatus(stack.env.client, id)).gates[1]);
   expect(Date.parse(extension.deadline)).toBeLessThanOrEqual(Date.parse(expiresAt));
   const final = (await handle.result()) as IncidentStatus;

@@ -60,7 +60,13 @@ async function startStack(ports: { port: number; uiPort: number }) {
     kubernetes: { kubeConfig: cluster.worker },
     breakGlass: testCatalogue(cluster.ns),
   });
-  const worker: Worker = await createWorker({ connection: native, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const worker: Worker = await createWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    deps,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address: server.address });
   stopWorker = async () => {
@@ -76,7 +82,15 @@ async function startStack(ports: { port: number; uiPort: number }) {
 it('revokes at expiry after the Temporal server was restarted while access was held', async () => {
   const ports = { port: await freePort(), uiPort: await freePort() };
   let client = await startStack(ports);
-  const id = await startIncident(client, { playbook: 'break-glass', requester: 'alice', params: { role: 'ns-edit', duration: '1m', reason: 'restore orders after a bad migration' } }, { taskQueue });
+  const id = await startIncident(
+    client,
+    {
+      playbook: 'break-glass',
+      requester: 'alice',
+      params: { role: 'ns-edit', duration: '1m', reason: 'restore orders after a bad migration' },
+    },
+    { taskQueue },
+  );
   await waitFor('the grant gate', async () => (await getStatus(client, id)).state === 'awaiting-approval', { timeoutMs: 60_000 });
   await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   await decide(client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
@@ -90,10 +104,14 @@ it('revokes at expiry after the Temporal server was restarted while access was h
 
   client = await startStack(ports);
   expect((await getStatus(client, id)).state).toBe('contained');
-  const final: IncidentStatus = await waitFor('the incident to finish after the restart', async () => {
-    const status = await getStatus(client, id);
-    return status.state === 'resolved' && status;
-  }, { timeoutMs: 150_000, intervalMs: 500 });
+  const final: IncidentStatus = await waitFor(
+    'the incident to finish after the restart',
+    async () => {
+      const status = await getStatus(client, id);
+      return status.state === 'resolved' && status;
+    },
+    { timeoutMs: 150_000, intervalMs: 500 },
+  );
   expect(final.state).toBe('resolved');
   expect(await grantsIn(cluster.admin, cluster.ns)).toEqual([]);
   expect(await userMay(cluster.admin, USER, 'delete', 'pods', cluster.ns)).toBe(false);

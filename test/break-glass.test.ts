@@ -12,7 +12,14 @@ import { DefaultLogger, Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKubernetesActivities, EXPIRES_AT_ANNOTATION, EXPIRES_LABEL, grantBindingName, INCIDENT_LABEL, type GrantArgs } from '../activities/kubernetes';
+import {
+  createKubernetesActivities,
+  EXPIRES_AT_ANNOTATION,
+  EXPIRES_LABEL,
+  grantBindingName,
+  INCIDENT_LABEL,
+  type GrantArgs,
+} from '../activities/kubernetes';
 import { decide, getStatus, getTimeline, sendCommand, startIncident } from '../client';
 import { keyFileSigner } from '../client/signing';
 import { approved } from './support/github-leaks';
@@ -38,13 +45,19 @@ beforeAll(() => {
 afterEach(async () => {
   await kube.cancelOpen();
   // Grants left by a failed test must not make the next one pass.
-  for (const b of await grantsIn(admin, ns)) await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
+  for (const b of await grantsIn(admin, ns))
+    await admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: b.metadata!.name!, namespace: ns });
 });
 
 async function request(params: Record<string, unknown>, options: { mode?: 'live' | 'drill'; requester?: string } = {}) {
   const id = await startIncident(
     h.client,
-    { playbook: 'break-glass', requester: options.requester ?? 'alice', mode: options.mode ?? 'live', params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration', ...params } },
+    {
+      playbook: 'break-glass',
+      requester: options.requester ?? 'alice',
+      mode: options.mode ?? 'live',
+      params: { role: 'ns-edit', duration: '30m', reason: 'restore orders after a bad migration', ...params },
+    },
     { taskQueue: h.taskQueue },
   );
   open.add(id);
@@ -56,8 +69,10 @@ async function approveTwice(id: string): Promise<void> {
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
 }
 
-const granted = (id: string) => waitFor(`the grant of ${id}`, async () => (await getStatus(h.client, id)).state === 'contained' && getStatus(h.client, id));
-const binding = (id: string) => admin.makeApiClient(RbacAuthorizationV1Api).readNamespacedRoleBinding({ name: grantBindingName(id), namespace: ns });
+const granted = (id: string) =>
+  waitFor(`the grant of ${id}`, async () => (await getStatus(h.client, id)).state === 'contained' && getStatus(h.client, id));
+const binding = (id: string) =>
+  admin.makeApiClient(RbacAuthorizationV1Api).readNamespacedRoleBinding({ name: grantBindingName(id), namespace: ns });
 const quiet = { logger: new DefaultLogger('ERROR') };
 const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store, breakGlass: testCatalogue(ns) });
 
@@ -66,14 +81,29 @@ describe('break-glass', () => {
     const id = await request({});
     const status = await waitForGate(h.client, id);
     const gate = status.gates[0]!;
-    expect(gate).toMatchObject({ action: 'kubeGrantAccess', target: `rolebindings/${ns}/${grantBindingName(id)}`, policy: 'two-person', quorum: 2 });
-    expect(gate.step).toBe(`Grant ns-edit (tourniquet-breakglass-edit) to ${USER} in namespace ${ns} for 30m — "restore orders after a bad migration"`);
-    expect(status.evidence[0]!.facts).toMatchObject({ clusterRole: 'tourniquet-breakglass-edit', user: USER, namespace: ns, durationMs: 30 * 60_000 });
+    expect(gate).toMatchObject({
+      action: 'kubeGrantAccess',
+      target: `rolebindings/${ns}/${grantBindingName(id)}`,
+      policy: 'two-person',
+      quorum: 2,
+    });
+    expect(gate.step).toBe(
+      `Grant ns-edit (tourniquet-breakglass-edit) to ${USER} in namespace ${ns} for 30m — "restore orders after a bad migration"`,
+    );
+    expect(status.evidence[0]!.facts).toMatchObject({
+      clusterRole: 'tourniquet-breakglass-edit',
+      user: USER,
+      namespace: ns,
+      durationMs: 30 * 60_000,
+    });
     const plan = JSON.parse((await h.deps.store.get(status.evidence[0]!.uri)).toString());
     expect(plan.clusterRole.rules.length).toBeGreaterThan(0);
 
     // The requester cannot approve, and one approval is not enough.
-    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test' })).toMatchObject({ applied: false, code: 'SelfApproval' });
+    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test' })).toMatchObject({
+      applied: false,
+      code: 'SelfApproval',
+    });
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test' });
@@ -90,9 +120,22 @@ describe('break-glass', () => {
     expect(expiresAt - Date.parse(contained.gates[0]!.closed_at!)).toBe(30 * 60_000);
 
     // Commands are signed too: an unsigned revoke, or an extension signed with someone else's key, is refused.
-    expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', via: 'test', signer: null })).toMatchObject({ applied: false, code: 'Unauthenticated' });
+    expect(await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'carol', via: 'test', signer: null })).toMatchObject({
+      applied: false,
+      code: 'Unauthenticated',
+    });
     const bobsKey = keyFileSigner(join(process.env.TOURNIQUET_KEYS_DIR!, 'bob'));
-    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, reason: 'still restoring', via: 'test', signer: bobsKey })).toMatchObject({
+    expect(
+      await sendCommand(h.client, {
+        incidentId: id,
+        command: 'extend',
+        by: 'alice',
+        args: { duration: '30m' },
+        reason: 'still restoring',
+        via: 'test',
+        signer: bobsKey,
+      }),
+    ).toMatchObject({
       applied: false,
       code: 'Unauthenticated',
     });
@@ -108,14 +151,32 @@ describe('break-glass', () => {
 
     const timeline = await getTimeline(h.client, id);
     const kinds = timeline.map((e) => e.kind);
-    for (const k of ['evidence.recorded', 'approval.requested', 'approval.closed', 'action.completed', 'verify.passed', 'incident.contained', 'command.received', 'incident.update', 'incident.finished'] as const) {
+    for (const k of [
+      'evidence.recorded',
+      'approval.requested',
+      'approval.closed',
+      'action.completed',
+      'verify.passed',
+      'incident.contained',
+      'command.received',
+      'incident.update',
+      'incident.finished',
+    ] as const) {
       expect(kinds).toContain(k);
     }
-    expect(timeline.find((e) => e.kind === 'command.received')).toMatchObject({ actor: 'carol', summary: 'carol asked to revoke: migration fixed' });
+    expect(timeline.find((e) => e.kind === 'command.received')).toMatchObject({
+      actor: 'carol',
+      summary: 'carol asked to revoke: migration fixed',
+    });
     const updates = timeline.filter((e) => e.kind === 'incident.update').map((e) => e.summary);
     expect(updates[0]).toMatch(new RegExp(`^Access granted: ${USER} has ns-edit in namespace ${ns} until `));
     expect(updates.at(-1)).toMatch(/^Access revoked: .*revoked early by carol: migration fixed/);
-    expect(timeline.filter((e) => e.kind === 'action.completed').map((e) => e.summary).at(-1)).toMatch(/^Revoked RoleBinding/);
+    expect(
+      timeline
+        .filter((e) => e.kind === 'action.completed')
+        .map((e) => e.summary)
+        .at(-1),
+    ).toMatch(/^Revoked RoleBinding/);
     const announced = h.notifier.of(id, 'incident.update').map((e) => e.summary);
     expect(announced).toEqual(updates);
   });
@@ -127,33 +188,77 @@ describe('break-glass', () => {
     await granted(id);
     const before = Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
 
-    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'bob', args: { duration: '30m' }, via: 'test' })).toMatchObject({ applied: false, code: 'CommandNotPermitted' });
-    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: 'forever' }, reason: 'still restoring', via: 'test' })).toMatchObject({ applied: false, code: 'InvalidCommand' });
+    expect(
+      await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'bob', args: { duration: '30m' }, via: 'test' }),
+    ).toMatchObject({ applied: false, code: 'CommandNotPermitted' });
+    expect(
+      await sendCommand(h.client, {
+        incidentId: id,
+        command: 'extend',
+        by: 'alice',
+        args: { duration: 'forever' },
+        reason: 'still restoring',
+        via: 'test',
+      }),
+    ).toMatchObject({ applied: false, code: 'InvalidCommand' });
     // The approvers judge an extension by its reason, as they judged the grant.
-    expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, via: 'test' })).toMatchObject({
+    expect(
+      await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, via: 'test' }),
+    ).toMatchObject({
       applied: false,
       code: 'InvalidCommand',
       message: 'extend: reason: at least 10 characters, for the people who approve it',
     });
-    expect(await sendCommand(h.client, { incidentId: id, command: 'escalate', by: 'alice', via: 'test' })).toMatchObject({ applied: false, code: 'UnknownCommand' });
+    expect(await sendCommand(h.client, { incidentId: id, command: 'escalate', by: 'alice', via: 'test' })).toMatchObject({
+      applied: false,
+      code: 'UnknownCommand',
+    });
     // The catalogue allows ns-edit for 2h in all.
-    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '2h' }, reason: 'still restoring', via: 'test' });
-    await waitFor('the over-limit extension refused', async () => (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension by 2h refused')));
+    await sendCommand(h.client, {
+      incidentId: id,
+      command: 'extend',
+      by: 'alice',
+      args: { duration: '2h' },
+      reason: 'still restoring',
+      via: 'test',
+    });
+    await waitFor('the over-limit extension refused', async () =>
+      (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension by 2h refused')),
+    );
 
-    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '30m' }, reason: 'still restoring', via: 'test' });
+    await sendCommand(h.client, {
+      incidentId: id,
+      command: 'extend',
+      by: 'alice',
+      args: { duration: '30m' },
+      reason: 'still restoring',
+      via: 'test',
+    });
     const extension = (await waitForGate(h.client, id)).gates[1]!;
     expect(extension).toMatchObject({ action: 'kubeExtendGrant', status: 'open', policy: 'two-person' });
     expect(Date.parse(extension.deadline)).toBeLessThanOrEqual(before);
     await decide(h.client, { incidentId: id, gateId: extension.id, decision: 'approve', approver: 'bob', via: 'test' });
     await decide(h.client, { incidentId: id, gateId: extension.id, decision: 'approve', approver: 'erin', via: 'test' });
-    await waitFor('the expiry moved', async () => Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!) === before + 30 * 60_000);
+    await waitFor(
+      'the expiry moved',
+      async () => Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!) === before + 30 * 60_000,
+    );
     expect(Number((await binding(id)).metadata!.labels![EXPIRES_LABEL])).toBe(Math.floor((before + 30 * 60_000) / 1000));
 
     // A second extension, denied: the grant keeps its expiry.
-    await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration: '15m' }, reason: 'a little longer please', via: 'test' });
+    await sendCommand(h.client, {
+      incidentId: id,
+      command: 'extend',
+      by: 'alice',
+      args: { duration: '15m' },
+      reason: 'a little longer please',
+      via: 'test',
+    });
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, gateId: 'g3', decision: 'deny', approver: 'dana', reason: 'enough', via: 'test' });
-    await waitFor('the denial announced', async () => (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension not granted')));
+    await waitFor('the denial announced', async () =>
+      (await getTimeline(h.client, id)).some((e) => e.summary.startsWith('Extension not granted')),
+    );
     expect(Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!)).toBe(before + 30 * 60_000);
 
     await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'alice', via: 'test' });
@@ -164,7 +269,8 @@ describe('break-glass', () => {
     // as a fixture (RECORD_HISTORIES=1) for test/replay.test.ts to replay on future code.
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id);
-    if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(import.meta.dirname, 'histories', 'break-glass-extended.json'), historyToJSON(history));
+    if (process.env.RECORD_HISTORIES === '1')
+      writeFileSync(join(import.meta.dirname, 'histories', 'break-glass-extended.json'), historyToJSON(history));
   });
 
   it('a revoke while extensions await approval goes first: the pending one is cancelled, queued ones never asked', async () => {
@@ -173,7 +279,16 @@ describe('break-glass', () => {
     await approveTwice(id);
     await granted(id);
     for (const duration of ['30m', '20m', '10m']) {
-      expect(await sendCommand(h.client, { incidentId: id, command: 'extend', by: 'alice', args: { duration }, reason: 'still restoring the orders', via: 'test' })).toMatchObject({ applied: true });
+      expect(
+        await sendCommand(h.client, {
+          incidentId: id,
+          command: 'extend',
+          by: 'alice',
+          args: { duration },
+          reason: 'still restoring the orders',
+          via: 'test',
+        }),
+      ).toMatchObject({ applied: true });
     }
     await waitForGate(h.client, id);
     await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'dana', reason: 'suspicious', via: 'test' });
@@ -194,7 +309,12 @@ describe('break-glass', () => {
     expect(await grantsIn(admin, ns)).toEqual([]);
     expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(false);
     const timeline = await getTimeline(h.client, id);
-    expect(timeline.filter((e) => e.kind === 'action.completed').map((e) => e.summary).at(-1)).toMatch(/^Revoked RoleBinding .*: the incident ended before the grant was revoked$/);
+    expect(
+      timeline
+        .filter((e) => e.kind === 'action.completed')
+        .map((e) => e.summary)
+        .at(-1),
+    ).toMatch(/^Revoked RoleBinding .*: the incident ended before the grant was revoked$/);
     expect(timeline.map((e) => e.kind)).toContain('compensation.completed');
   });
 
@@ -236,7 +356,10 @@ describe('break-glass', () => {
     ];
     for (const [params, message] of cases) {
       const id = await request(params);
-      const err = await h.client.workflow.getHandle(id).result().catch((e: unknown) => e);
+      const err = await h.client.workflow
+        .getHandle(id)
+        .result()
+        .catch((e: unknown) => e);
       open.delete(id);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((await getStatus(h.client, id)).outcome).toMatch(message);
@@ -263,7 +386,11 @@ describe('break-glass', () => {
     await h.stopWorker();
     // With no worker nobody confirms the command: the person is told so, not that it was done.
     const unconfirmed = await sendCommand(h.client, { incidentId: id, command: 'revoke', by: 'bob', via: 'test', timeoutMs: 2_000 });
-    expect(unconfirmed).toMatchObject({ applied: false, code: 'EngineUnavailable', message: expect.stringContaining('may still apply when a worker returns') });
+    expect(unconfirmed).toMatchObject({
+      applied: false,
+      code: 'EngineUnavailable',
+      message: expect.stringContaining('may still apply when a worker returns'),
+    });
     expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
     await h.startWorker();
     // The server may have kept that one and delivered it to the returning worker, or not: asking
@@ -285,7 +412,10 @@ describe('break-glass', () => {
     await granted(id);
     const expiresAt = Date.parse((await binding(id)).metadata!.annotations![EXPIRES_AT_ANNOTATION]!);
     await h.stopWorker();
-    await waitFor('the grant to expire with no worker running', () => Date.now() > expiresAt + 1_000, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor('the grant to expire with no worker running', () => Date.now() > expiresAt + 1_000, {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
     // The timer fired on the server; nothing could act on it yet.
     expect(await userMay(admin, USER, 'delete', 'pods', ns)).toBe(true);
     await h.startWorker();
@@ -298,7 +428,16 @@ describe('break-glass', () => {
 
   it('runs from the CLI: request, refused extension by someone else, revoke', async () => {
     const cli = (...args: string[]) => runCli(h, ...args);
-    const started = await cli('breakglass', 'request', 'ns-edit', '30m', '--as', 'alice', '--reason', 'restore orders after a bad migration');
+    const started = await cli(
+      'breakglass',
+      'request',
+      'ns-edit',
+      '30m',
+      '--as',
+      'alice',
+      '--reason',
+      'restore orders after a bad migration',
+    );
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
     expect(id).toMatch(/^inc-break-glass-[a-z2-9]{8}$/);
@@ -353,7 +492,11 @@ describe('break-glass', () => {
     const sweep = (...flags: string[]) => runCliWith(h, { KUBECONFIG: kubeconfig }, 'breakglass', 'sweep', '--json', ...flags);
     const preview = await sweep('--dry-run');
     expect(preview.code, preview.stderr).toBe(0);
-    const ours = (rows: { namespace?: string; name: string; outcome: string }[]) => rows.filter((g) => g.namespace === ns).map((g) => [g.name, g.outcome]).sort();
+    const ours = (rows: { namespace?: string; name: string; outcome: string }[]) =>
+      rows
+        .filter((g) => g.namespace === ns)
+        .map((g) => [g.name, g.outcome])
+        .sort();
     expect(ours(JSON.parse(preview.stdout))).toEqual([
       ['left-behind', 'would delete'],
       ['not-yet', 'not expired'],
@@ -361,33 +504,69 @@ describe('break-glass', () => {
     ]);
     expect(await names()).toEqual(['left-behind', 'not-yet', 'overdue']);
     const swept = await sweep();
-    expect(JSON.parse(swept.stdout).find((g: { name: string }) => g.name === 'left-behind')).toMatchObject({ outcome: 'deleted', incidentId: terminated });
+    expect(JSON.parse(swept.stdout).find((g: { name: string }) => g.name === 'left-behind')).toMatchObject({
+      outcome: 'deleted',
+      incidentId: terminated,
+    });
     expect(await names()).toEqual(['not-yet', 'overdue']);
   });
 
   it('grant, extend and revoke are idempotent, and never touch a binding another incident made', async () => {
-    const args: GrantArgs = { binding: grantBindingName('inc-idem'), clusterRole: 'tourniquet-breakglass-view', user: 'erin', namespace: ns, durationMs: 60_000 };
+    const args: GrantArgs = {
+      binding: grantBindingName('inc-idem'),
+      clusterRole: 'tourniquet-breakglass-view',
+      user: 'erin',
+      namespace: ns,
+      durationMs: 60_000,
+    };
     const env = (type: string) => new MockActivityEnvironment({ activityType: type }, quiet);
     const grant = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-idem' });
     expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: true });
-    expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({ changed: false, summary: expect.stringContaining('already grants') });
+    expect(await env('kubeGrantAccess').run(acts().kubeGrantAccess, grant)).toMatchObject({
+      changed: false,
+      summary: expect.stringContaining('already grants'),
+    });
 
     const other = approved('kubeGrantAccess', `rolebindings/${ns}/${args.binding}`, args, { incidentId: 'inc-other' });
     await expect(env('kubeGrantAccess').run(acts().kubeGrantAccess, other)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
-    const undo = { incidentId: 'inc-other', action: 'kubeRevokeGrant', target: '', args: { binding: args.binding, namespace: ns }, dryRun: false, reason: 'test', requestedBy: 'test' };
+    const undo = {
+      incidentId: 'inc-other',
+      action: 'kubeRevokeGrant',
+      target: '',
+      args: { binding: args.binding, namespace: ns },
+      dryRun: false,
+      reason: 'test',
+      requestedBy: 'test',
+    };
     await expect(env('kubeRevokeGrant').run(acts().kubeRevokeGrant, undo)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingNotOurs });
 
     const mine = { ...undo, incidentId: 'inc-idem' };
     expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: true });
-    expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({ changed: false, summary: expect.stringContaining('already gone') });
-    const extend = approved('kubeExtendGrant', '', { binding: args.binding, namespace: ns, expiresAt: new Date().toISOString() }, { incidentId: 'inc-idem' });
+    expect(await env('kubeRevokeGrant').run(acts().kubeRevokeGrant, mine)).toMatchObject({
+      changed: false,
+      summary: expect.stringContaining('already gone'),
+    });
+    const extend = approved(
+      'kubeExtendGrant',
+      '',
+      { binding: args.binding, namespace: ns, expiresAt: new Date().toISOString() },
+      { incidentId: 'inc-idem' },
+    );
     await expect(env('kubeExtendGrant').run(acts().kubeExtendGrant, extend)).rejects.toMatchObject({ type: FAILURE_TYPES.BindingMissing });
   });
 
   it('fails the step with the API server’s reason when the worker may not bind the role (403)', async () => {
-    const args: GrantArgs = { binding: grantBindingName('inc-403'), clusterRole: 'cluster-admin', user: 'erin', namespace: ns, durationMs: 60_000 };
+    const args: GrantArgs = {
+      binding: grantBindingName('inc-403'),
+      clusterRole: 'cluster-admin',
+      user: 'erin',
+      namespace: ns,
+      durationMs: 60_000,
+    };
     const env = new MockActivityEnvironment({ activityType: 'kubeGrantAccess' }, quiet);
-    const err = await env.run(acts().kubeGrantAccess, approved('kubeGrantAccess', '', args, { incidentId: 'inc-403' })).catch((e: unknown) => e);
+    const err = await env
+      .run(acts().kubeGrantAccess, approved('kubeGrantAccess', '', args, { incidentId: 'inc-403' }))
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ type: FAILURE_TYPES.KubernetesRejected, nonRetryable: true });
     expect((err as Error).message).toMatch(/^Kubernetes refused creating RoleBinding .*: 403 /);
   });

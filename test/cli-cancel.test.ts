@@ -15,9 +15,15 @@ afterAll(async () => {
 
 describe('tourniquet cancel', () => {
   it('should refuse to cancel a finished incident with exit 2 and say it has ended, plain and with --force', async () => {
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: 'cancel-late' } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: 'cancel-late' } },
+      { taskQueue: h.taskQueue },
+    );
     await waitForGate(h.client, id);
-    expect(await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' })).toMatchObject({ applied: true });
+    expect(
+      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' }),
+    ).toMatchObject({ applied: true });
     await h.client.workflow.getHandle(id).result();
 
     const [plain, forced] = await Promise.all([

@@ -5,11 +5,24 @@ import { decisionMeasure, formatDuration } from '../client/postmortem/format';
 import type { GateView, IncidentStatus, TimelineEvent } from '../workflows';
 
 const gate: GateView = {
-  id: 'g1', step: 'Quarantine service checkout', action: 'demoQuarantine', target: 'service/checkout', args: {},
-  risk: 'medium', digest: 'ab'.repeat(32), policy: 'standard', requester: 'alice', eligible: ['bob'], quorum: 1,
-  requireReasonOnApprove: false, approvalsRemaining: 1, status: 'denied', closed_at: '2026-11-22T10:01:00.000Z',
+  id: 'g1',
+  step: 'Quarantine service checkout',
+  action: 'demoQuarantine',
+  target: 'service/checkout',
+  args: {},
+  risk: 'medium',
+  digest: 'ab'.repeat(32),
+  policy: 'standard',
+  requester: 'alice',
+  eligible: ['bob'],
+  quorum: 1,
+  requireReasonOnApprove: false,
+  approvalsRemaining: 1,
+  status: 'denied',
+  closed_at: '2026-11-22T10:01:00.000Z',
   votes: [{ approver: 'bob', decision: 'deny', reason: 'false positive', at: '2026-11-22T10:01:00.000Z', via: 'cli' }],
-  opened_at: '2026-11-22T10:00:00.000Z', deadline: '2026-11-22T10:30:00.000Z',
+  opened_at: '2026-11-22T10:00:00.000Z',
+  deadline: '2026-11-22T10:30:00.000Z',
 } as GateView;
 const clock = { durations: { time_to_approve_ms: 60_000, detection_delay_ms: 30863.8 * 3_600_000 } } as IncidentStatus['clock'];
 

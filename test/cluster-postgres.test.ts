@@ -41,19 +41,27 @@ async function idsMatching(query: string): Promise<string[]> {
 }
 
 async function demoIncident(): Promise<string> {
-  return startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `svc-${randomUUID().slice(0, 8)}` } }, { taskQueue: h.taskQueue });
+  return startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `svc-${randomUUID().slice(0, 8)}` } },
+    { taskQueue: h.taskQueue },
+  );
 }
 
-it('runs incidents through approval on two workers sharing the task queue, and indexes their state for Temporal\'s tools', async () => {
-  const pollers = await waitFor('both worker processes polling the task queue', async () => {
-    const queue = await h.client.workflowService.describeTaskQueue({
-      namespace: cluster.namespace,
-      taskQueue: { name: h.taskQueue },
-      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    const identities = new Set((queue.pollers ?? []).map((p) => p.identity));
-    return identities.size >= 2 ? identities : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 500 }).catch((err: Error) => {
+it("runs incidents through approval on two workers sharing the task queue, and indexes their state for Temporal's tools", async () => {
+  const pollers = await waitFor(
+    'both worker processes polling the task queue',
+    async () => {
+      const queue = await h.client.workflowService.describeTaskQueue({
+        namespace: cluster.namespace,
+        taskQueue: { name: h.taskQueue },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      });
+      const identities = new Set((queue.pollers ?? []).map((p) => p.identity));
+      return identities.size >= 2 ? identities : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500 },
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\nworkers said:\n${workers.map((w) => w.output()).join('\n---\n')}`);
   });
   expect(pollers.size).toBe(2);
@@ -64,23 +72,47 @@ it('runs incidents through approval on two workers sharing the task queue, and i
   await waitForGate(h.client, denied, { timeoutMs: 60_000 });
 
   // Temporal's CLI filters by incident state, as an operator would.
-  const { stdout } = await waitFor('the open incidents listed by state', async () => {
-    const out = await run(inject('temporalCli'), ['workflow', 'list', '--address', cluster.address, '--query', `TourniquetState='awaiting-approval' AND TaskQueue='${h.taskQueue}'`, '-o', 'json']);
-    return out.stdout.includes(approved) && out.stdout.includes(denied) ? out : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 500 });
+  const { stdout } = await waitFor(
+    'the open incidents listed by state',
+    async () => {
+      const out = await run(inject('temporalCli'), [
+        'workflow',
+        'list',
+        '--address',
+        cluster.address,
+        '--query',
+        `TourniquetState='awaiting-approval' AND TaskQueue='${h.taskQueue}'`,
+        '-o',
+        'json',
+      ]);
+      return out.stdout.includes(approved) && out.stdout.includes(denied) ? out : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
   expect(stdout).toContain('"TourniquetState"');
 
-  expect(await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
-  expect(await decide(h.client, { incidentId: denied, decision: 'deny', approver: 'carol', reason: 'false positive', via: 'test' })).toMatchObject({ applied: true });
+  expect(await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
+    applied: true,
+  });
+  expect(
+    await decide(h.client, { incidentId: denied, decision: 'deny', approver: 'carol', reason: 'false positive', via: 'test' }),
+  ).toMatchObject({ applied: true });
   expect(((await h.client.workflow.getHandle(approved).result()) as IncidentStatus).state).toBe('resolved');
   expect(((await h.client.workflow.getHandle(denied).result()) as IncidentStatus).state).toBe('denied');
 
   // Both are COMPLETED to Temporal; the search attributes tell a denial from a resolution.
   const scope = `TaskQueue='${h.taskQueue}' AND TourniquetPlaybook='demo' AND TourniquetRequester='alice' AND TourniquetMode='live' AND TourniquetSource='manual'`;
-  await waitFor('the outcomes indexed', async () => {
-    const [resolved, deniedIds] = await Promise.all([idsMatching(`${scope} AND TourniquetOutcome='resolved'`), idsMatching(`${scope} AND TourniquetOutcome='denied'`)]);
-    return resolved.join() === approved && deniedIds.join() === denied;
-  }, { timeoutMs: 30_000, intervalMs: 500 });
+  await waitFor(
+    'the outcomes indexed',
+    async () => {
+      const [resolved, deniedIds] = await Promise.all([
+        idsMatching(`${scope} AND TourniquetOutcome='resolved'`),
+        idsMatching(`${scope} AND TourniquetOutcome='denied'`),
+      ]);
+      return resolved.join() === approved && deniedIds.join() === denied;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
   expect(await idsMatching(`TaskQueue='${h.taskQueue}' AND TourniquetState='awaiting-approval'`)).toEqual([]);
   expect((await h.world.actions()).filter((a) => a.incidentId === approved)).toHaveLength(1);
   expect((await h.world.actions()).filter((a) => a.incidentId === denied)).toHaveLength(0);
@@ -100,10 +132,14 @@ it('keeps an incident waiting for approval through a PostgreSQL restart and a Te
   expect(after.gates.map((g) => [g.id, g.digest, g.status])).toEqual(before.gates.map((g) => [g.id, g.digest, 'open']));
   expect(after.evidence).toEqual(before.evidence);
 
-  const decision = await waitFor('a decision taken after the restarts', async () => {
-    const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
-    return outcome.applied ? outcome : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 1_000 });
+  const decision = await waitFor(
+    'a decision taken after the restarts',
+    async () => {
+      const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      return outcome.applied ? outcome : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000 },
+  );
   expect(decision).toMatchObject({ applied: true, result: { status: 'approved' } });
   const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
   expect(final.state).toBe('resolved');

@@ -147,7 +147,11 @@ describe('the coalescer', () => {
 
   it('tells durable repeats when their batch failed (the sender retries), and keeps the count', async () => {
     let fail = true;
-    const { c, flushed } = setup({ windowMs: 60_000, maxWindowMs: 60_000, flush: async () => (fail ? Promise.reject(new Error('temporal down')) : undefined) });
+    const { c, flushed } = setup({
+      windowMs: 60_000,
+      maxWindowMs: 60_000,
+      flush: async () => (fail ? Promise.reject(new Error('temporal down')) : undefined),
+    });
     await c.submit('k', 'ctx', item(0));
     await expect(c.repeat('k', item(1), true)!).rejects.toThrow('temporal down');
     fail = false;

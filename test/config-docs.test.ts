@@ -47,9 +47,7 @@ function mentionedVariables(markdown: string): string[] {
 
 function known(name: string): boolean {
   if (schemaVariables.includes(name)) return true;
-  return Object.keys(readElsewhere).some((allowed) =>
-    allowed.endsWith('*') ? name.startsWith(allowed.slice(0, -1)) : name === allowed,
-  );
+  return Object.keys(readElsewhere).some((allowed) => (allowed.endsWith('*') ? name.startsWith(allowed.slice(0, -1)) : name === allowed));
 }
 
 describe('docs/configuration.md', () => {

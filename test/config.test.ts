@@ -38,15 +38,28 @@ describe('loadConfig', () => {
   });
 
   it('reads AWS settings for leaked AWS keys, refusing a region that is not one', () => {
-    const config = loadConfig({ TOURNIQUET_AWS_REGION: 'eu-west-3', TOURNIQUET_AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: '50' });
+    const config = loadConfig({
+      TOURNIQUET_AWS_REGION: 'eu-west-3',
+      TOURNIQUET_AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+      TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: '50',
+    });
     expect(config.aws).toEqual({ region: 'eu-west-3', endpoint: 'http://127.0.0.1:5000', maxCloudTrailEvents: 50 });
     expect(() => loadConfig({ TOURNIQUET_AWS_REGION: 'Europe' })).toThrow(/TOURNIQUET_AWS_REGION/);
     expect(() => loadConfig({ TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: '0' })).toThrow(/TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS/);
   });
 
   it('reads who may sign decisions, and the explicit unauthenticated mode; nothing else turns signing off', () => {
-    const config = loadConfig({ TOURNIQUET_ALLOWED_SIGNERS: 'keys/allowed', TOURNIQUET_SLACK_GATEWAY_KEY: 'gw.key', TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: 'ssh-ed25519 AAAA' });
-    expect(config.decisions).toEqual({ mode: 'signed', allowedSignersPath: resolve('keys/allowed'), slackGatewayKeyPath: resolve('gw.key'), slackGatewayPublicKey: 'ssh-ed25519 AAAA' });
+    const config = loadConfig({
+      TOURNIQUET_ALLOWED_SIGNERS: 'keys/allowed',
+      TOURNIQUET_SLACK_GATEWAY_KEY: 'gw.key',
+      TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: 'ssh-ed25519 AAAA',
+    });
+    expect(config.decisions).toEqual({
+      mode: 'signed',
+      allowedSignersPath: resolve('keys/allowed'),
+      slackGatewayKeyPath: resolve('gw.key'),
+      slackGatewayPublicKey: 'ssh-ed25519 AAAA',
+    });
     expect(loadConfig({ TOURNIQUET_DECISIONS: 'unauthenticated' }).decisions.mode).toBe('unauthenticated');
     expect(() => loadConfig({ TOURNIQUET_DECISIONS: 'off' })).toThrow(/TOURNIQUET_DECISIONS/);
   });
@@ -83,7 +96,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: '30s' }).breakGlassSweepMs).toBe(30_000);
     expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: '2h' }).breakGlassSweepMs).toBe(7_200_000);
     expect(loadConfig({ TOURNIQUET_BREAKGLASS_SWEEP: 'off' })).not.toHaveProperty('breakGlassSweepMs');
-    expect(configError({ TOURNIQUET_BREAKGLASS_SWEEP: '5 minutes' }).message).toContain('a duration like 30s, 5m or 1h, or off\n  → at TOURNIQUET_BREAKGLASS_SWEEP');
+    expect(configError({ TOURNIQUET_BREAKGLASS_SWEEP: '5 minutes' }).message).toContain(
+      'a duration like 30s, 5m or 1h, or off\n  → at TOURNIQUET_BREAKGLASS_SWEEP',
+    );
   });
 
   it('turns TLS on when an API key is set', () => {

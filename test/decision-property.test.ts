@@ -14,7 +14,7 @@ import { actionDigest, decisionStatement, verifySignature, type Decision, type T
 /** A small seeded generator, so a failure names the seed that reproduces it. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
 }
 
@@ -35,9 +35,29 @@ const NOW = 1_800_000_000_000;
 const OPENED_AT = new Date(NOW - 1000).toISOString();
 const OTHER_DIGEST = actionDigest({ ...action, args: { service: 'y' } });
 
-const KINDS = ['valid', 'valid', 'valid-slack', 'forged', 'wrong-key', 'replay', 'self', 'ineligible', 'late', 'wrong-digest', 'deny', 'unsigned', 'tampered-reason'] as const;
+const KINDS = [
+  'valid',
+  'valid',
+  'valid-slack',
+  'forged',
+  'wrong-key',
+  'replay',
+  'self',
+  'ineligible',
+  'late',
+  'wrong-digest',
+  'deny',
+  'unsigned',
+  'tampered-reason',
+] as const;
 
-async function make(kind: (typeof KINDS)[number], r: ReturnType<typeof rng>, now: number, accepted: Decision[], n: number): Promise<Decision> {
+async function make(
+  kind: (typeof KINDS)[number],
+  r: ReturnType<typeof rng>,
+  now: number,
+  accepted: Decision[],
+  n: number,
+): Promise<Decision> {
   if (kind === 'replay' && accepted.length > 0) return { ...r.pick(accepted) };
   const approver = kind === 'self' ? 'alice' : kind === 'ineligible' ? 'mallory' : r.pick(['bob', 'carol', 'dana']);
   const base: Decision = {
@@ -52,7 +72,8 @@ async function make(kind: (typeof KINDS)[number], r: ReturnType<typeof rng>, now
   };
   if (kind === 'unsigned') return base;
   const statement = decisionStatement({ ...base, incidentId: INCIDENT, runStartedAt: OPENED_AT });
-  const signer = kind === 'wrong-key' ? signers[r.pick(PEOPLE.filter((p) => p !== approver))]! : kind === 'valid-slack' ? gateway : signers[approver]!;
+  const signer =
+    kind === 'wrong-key' ? signers[r.pick(PEOPLE.filter((p) => p !== approver))]! : kind === 'valid-slack' ? gateway : signers[approver]!;
   let signature = await signer.sign(statement);
   if (kind === 'forged') {
     // a signature by a fresh key that claims to be the approver's
@@ -74,7 +95,9 @@ describe('no action without a valid signed quorum', () => {
       const accepted: Decision[] = [];
       for (let n = 0; n < 8 && gate.status === 'open'; n++) {
         // two decisions validated against the same state, then applied in one task: the handler re-checks
-        const batch = await Promise.all(Array.from({ length: r.next() < 0.3 ? 2 : 1 }, (_, k) => make(r.pick(KINDS), r, now, accepted, n * 2 + k)));
+        const batch = await Promise.all(
+          Array.from({ length: r.next() < 0.3 ? 2 : 1 }, (_, k) => make(r.pick(KINDS), r, now, accepted, n * 2 + k)),
+        );
         const passedValidator = batch.filter((d) => !gate.check(d, now));
         for (const d of passedValidator) {
           if (gate.check(d, undefined)) continue; // the handler's own check, without the validator's time rules
@@ -89,8 +112,22 @@ describe('no action without a valid signed quorum', () => {
       expect(approvers.size, `seed ${seed}`).toBeGreaterThanOrEqual(quorum);
       expect(approvals.length, `seed ${seed}: one vote per person`).toBe(approvers.size);
       for (const vote of approvals) {
-        expect(ELIGIBLE.includes(vote.approver) && vote.approver !== 'alice', `seed ${seed}: ${vote.approver} eligible, not the requester`).toBe(true);
-        const statement = decisionStatement({ incidentId: INCIDENT, gateId: 'g1', runStartedAt: OPENED_AT, digest: DIGEST, decision: 'approve', approver: vote.approver, reason: vote.reason, validUntil: vote.validUntil, nonce: vote.nonce, via: vote.via });
+        expect(
+          ELIGIBLE.includes(vote.approver) && vote.approver !== 'alice',
+          `seed ${seed}: ${vote.approver} eligible, not the requester`,
+        ).toBe(true);
+        const statement = decisionStatement({
+          incidentId: INCIDENT,
+          gateId: 'g1',
+          runStartedAt: OPENED_AT,
+          digest: DIGEST,
+          decision: 'approve',
+          approver: vote.approver,
+          reason: vote.reason,
+          validUntil: vote.validUntil,
+          nonce: vote.nonce,
+          via: vote.via,
+        });
         const keys = vote.signer?.by === 'slack-gateway' ? trust.slackGateway : trust.keys[vote.approver]!;
         expect(verifySignature(vote.signature!, statement, keys).ok, `seed ${seed}: ${vote.approver}'s signature`).toBe(true);
         expect(Date.parse(vote.validUntil!) >= now, `seed ${seed}: not late`).toBe(true);

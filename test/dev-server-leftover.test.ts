@@ -47,7 +47,9 @@ describe('the embedded dev server', () => {
       stack.once('exit', (code) => reject(new Error(`the stack exited (${code}) before serving`)));
     });
     // while its stack runs, the server is in use: a second start is refused, and stops nothing
-    await expect(startDevServer({ ...o, namespace: 'default' })).rejects.toThrow(`another \`tourniquet dev\` (pid ${stack.pid}) is running on ${o.dbFile}`);
+    await expect(startDevServer({ ...o, namespace: 'default' })).rejects.toThrow(
+      `another \`tourniquet dev\` (pid ${stack.pid}) is running on ${o.dbFile}`,
+    );
     expect(await listening(o.port)).toBe(true);
 
     const exited = new Promise((r) => stack.once('exit', r));

@@ -34,7 +34,10 @@ function headingAnchors(markdown: string): Set<string> {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const text = heading[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '');
-    const slug = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
@@ -65,7 +68,8 @@ function deadLink({ file, target }: Link): string | undefined {
   if (!resolved.startsWith(projectRoot)) return 'points outside the repository';
   if (!existsSync(resolved)) return `${relative(projectRoot, resolved)} does not exist`;
   if (anchor === undefined) return undefined;
-  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return `an anchor into ${relative(projectRoot, resolved)}, which is not a Markdown file`;
+  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md'))
+    return `an anchor into ${relative(projectRoot, resolved)}, which is not a Markdown file`;
   if (!headingAnchors(readFileSync(resolved, 'utf8')).has(anchor)) return `${relative(projectRoot, resolved)} has no heading #${anchor}`;
   return undefined;
 }
@@ -88,12 +92,9 @@ describe('documentation links', () => {
   });
 
   it('anchors follow GitHub: punctuation dropped, repeats numbered', () => {
-    expect([...headingAnchors('## Playbook: break-glass\n```\n# not a heading\n```\n### `TOURNIQUET_KEY` — signing\n## Notes\n## Notes')]).toEqual([
-      'playbook-break-glass',
-      'tourniquet_key--signing',
-      'notes',
-      'notes-1',
-    ]);
+    expect([
+      ...headingAnchors('## Playbook: break-glass\n```\n# not a heading\n```\n### `TOURNIQUET_KEY` — signing\n## Notes\n## Notes'),
+    ]).toEqual(['playbook-break-glass', 'tourniquet_key--signing', 'notes', 'notes-1']);
   });
 
   it('names a dead link with its file, line and reason', () => {

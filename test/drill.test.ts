@@ -66,7 +66,13 @@ async function respond(decision: 'approve' | 'deny'): Promise<void> {
     }
     return undefined;
   });
-  await decide(h.client, { incidentId: open.id, decision, approver: 'bob', via: 'slack:U0BOB', ...(decision === 'deny' ? { reason: 'drill: practising a denial' } : {}) });
+  await decide(h.client, {
+    incidentId: open.id,
+    decision,
+    approver: 'bob',
+    via: 'slack:U0BOB',
+    ...(decision === 'deny' ? { reason: 'drill: practising a denial' } : {}),
+  });
 }
 
 describe('tourniquet drill', () => {
@@ -80,14 +86,19 @@ describe('tourniquet drill', () => {
   it('runs a scenario through intake in drill mode and scores it PASS when people and the playbook meet the SLOs', async () => {
     const scenario = byName('falco-shell-in-container');
     const pod = shellPod();
-    const [card] = await Promise.all([runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.falco, timeoutMs: 60_000 }), respond('approve')]);
+    const [card] = await Promise.all([
+      runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.falco, timeoutMs: 60_000 }),
+      respond('approve'),
+    ]);
     expect(card).toMatchObject({ scenario: scenario.name, pass: true, playbook: 'isolate-pod', outcome: 'resolved', problems: [] });
     expect(card.incident_id).toMatch(/^drill-falco-shell-in-container-/);
     const status = await getStatus(h.client, card.incident_id!);
     expect(status.mode).toBe('drill');
     expect(status.gates[0]).toMatchObject({ action: 'kubeIsolatePod', target: `pods/${pod.namespace}/${pod.name}`, status: 'approved' });
     // the API server dry-ran the isolation: the pod keeps its labels and no policy selects it
-    expect((await admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: pod.namespace })).metadata!.labels).toEqual(POD_LABELS);
+    expect((await admin.makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: pod.namespace })).metadata!.labels).toEqual(
+      POD_LABELS,
+    );
     expect((await admin.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: pod.namespace })).items).toEqual([]);
     expect(card.slos.map((s) => s.slo)).toEqual(['time to approve', 'time to contain']);
     expect(card.slos.every((s) => s.pass && s.measured_ms! >= 0)).toBe(true);
@@ -97,7 +108,10 @@ describe('tourniquet drill', () => {
 
   it('scores FAIL, saying what went wrong, when the drill ends other than expected', async () => {
     const scenario = byName('generic-suspicious-login');
-    const [card] = await Promise.all([runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.generic, timeoutMs: 60_000 }), respond('deny')]);
+    const [card] = await Promise.all([
+      runDrill(h.client, scenario, { gatewayUrl: gateway.url, token: TOKENS.generic, timeoutMs: 60_000 }),
+      respond('deny'),
+    ]);
     expect(card.pass).toBe(false);
     const outcome = card.problems.find((p) => p.startsWith('ended denied'))!;
     expect(outcome).toContain('denied by bob: drill: practising a denial');
@@ -127,9 +141,21 @@ describe('tourniquet drill', () => {
 });
 
 describe('scoring', () => {
-  const scenario: DrillScenario = { name: 'x', description: 'x', alert: { endpoint: '/alerts', body: {} }, expect: { playbook: 'demo', outcome: 'resolved' }, slo: { timeToApprove: 60_000, timeToContain: 120_000 } };
+  const scenario: DrillScenario = {
+    name: 'x',
+    description: 'x',
+    alert: { endpoint: '/alerts', body: {} },
+    expect: { playbook: 'demo', outcome: 'resolved' },
+    slo: { timeToApprove: 60_000, timeToContain: 120_000 },
+  };
   const status = (approve: number, contain: number, extra: Partial<IncidentStatus> = {}) =>
-    ({ playbook: 'demo', state: 'resolved', mode: 'drill', clock: { durations: { time_to_approve_ms: approve, time_to_contain_ms: contain } }, ...extra }) as IncidentStatus;
+    ({
+      playbook: 'demo',
+      state: 'resolved',
+      mode: 'drill',
+      clock: { durations: { time_to_approve_ms: approve, time_to_contain_ms: contain } },
+      ...extra,
+    }) as IncidentStatus;
 
   it('fails an SLO that was missed, naming the figure and the target', () => {
     const result = score(scenario, status(90_000, 100_000), []);
@@ -139,7 +165,9 @@ describe('scoring', () => {
   });
 
   it('fails a drill routed to the wrong playbook, or not run as a drill', () => {
-    expect(score(scenario, status(1, 1, { playbook: 'isolate-pod' }), []).problems).toEqual(['routed to playbook isolate-pod, expected demo']);
+    expect(score(scenario, status(1, 1, { playbook: 'isolate-pod' }), []).problems).toEqual([
+      'routed to playbook isolate-pod, expected demo',
+    ]);
     expect(score(scenario, status(1, 1, { mode: 'live' }), []).problems).toEqual(['the incident did not run in drill mode']);
   });
 });

@@ -18,11 +18,17 @@ afterAll(async () => {
 describe('with no worker running', () => {
   it('should refuse a decision as EngineUnavailable (exit 2) and say plainly that no worker answered a status read (exit 1)', async () => {
     // Temporal takes the start and keeps the incident; no worker ever runs it here.
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: 'no-worker' } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: 'no-worker' } },
+      { taskQueue: h.taskQueue },
+    );
     const [approve, status] = await Promise.all([runCli(h, 'approve', id, '--as', 'bob'), runCli(h, 'status', id)]);
 
     expect(approve.code).toBe(2);
-    expect(approve.stdout.trim()).toBe('refused (EngineUnavailable): the engine did not answer within 15s (is a worker running?); the decision was NOT applied — try again');
+    expect(approve.stdout.trim()).toBe(
+      'refused (EngineUnavailable): the engine did not answer within 15s (is a worker running?); the decision was NOT applied — try again',
+    );
 
     expect(status.code).toBe(1);
     expect(status.stdout).toBe('');

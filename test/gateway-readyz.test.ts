@@ -30,7 +30,11 @@ describe('GET /readyz', () => {
     const res = await fetch(`${gateway.url}/readyz`);
     expect(res.status).toBe(503);
     const body = await res.json();
-    expect(body).toEqual({ ok: false, temporal: 'unreachable', reason: expect.stringMatching(/^(cannot connect to Temporal|Temporal did not answer within 2 s)/) });
+    expect(body).toEqual({
+      ok: false,
+      temporal: 'unreachable',
+      reason: expect.stringMatching(/^(cannot connect to Temporal|Temporal did not answer within 2 s)/),
+    });
     expect(JSON.stringify(body)).not.toMatch(/UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|remote_addr/);
   });
 });

@@ -10,7 +10,10 @@ describe('GitHub configuration', () => {
   it('is off without GITHUB_TOKEN, and on with it (api.github.com unless GITHUB_API_URL says otherwise)', () => {
     expect(loadConfig({}).github).toBeUndefined();
     expect(loadConfig({ GITHUB_TOKEN: token }).github).toEqual({ token, apiUrl: 'https://api.github.com' });
-    expect(loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: 'https://ghe.example.com/api/v3/' }).github).toEqual({ token, apiUrl: 'https://ghe.example.com/api/v3' });
+    expect(loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: 'https://ghe.example.com/api/v3/' }).github).toEqual({
+      token,
+      apiUrl: 'https://ghe.example.com/api/v3',
+    });
   });
 
   it('names the variable when a value is wrong, without echoing the token', () => {
@@ -29,7 +32,7 @@ describe('GitHub configuration', () => {
     expect(() => loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: 'not a url' })).toThrow(/GITHUB_API_URL/);
   });
 
-  it('reaches the activities through the worker\'s dependencies', () => {
+  it("reaches the activities through the worker's dependencies", () => {
     const logger = createLogger('silent');
     expect(activityDepsFromConfig(loadConfig({}), logger).github).toBeUndefined();
     const deps = activityDepsFromConfig(loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: 'http://127.0.0.1:9/' }), logger);

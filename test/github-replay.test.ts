@@ -44,7 +44,8 @@ function leak(ageMs?: number) {
   return { payload, incidentId };
 }
 
-const timelineKinds = async (id: string) => (await getTimeline(h.client, id)).map((e) => e.kind).filter((k) => k.startsWith('alert.') || k === 'incident.started');
+const timelineKinds = async (id: string) =>
+  (await getTimeline(h.client, id)).map((e) => e.kind).filter((k) => k.startsWith('alert.') || k === 'incident.started');
 
 describe('a repeated GitHub delivery', () => {
   it('takes effect once: the same bytes again, under a new X-GitHub-Delivery, through another replica, or all at once', async () => {
@@ -108,9 +109,14 @@ describe('an old delivery', () => {
       const old = leak(2 * hour);
       const res = await postGitHub(narrow.url, await signGitHub('secret_scanning_alert', old.payload));
       expect(res.status).toBe(401);
-      expect(res.body.message).toMatch(/^stale or replayed delivery: the alert's latest time .* is older than 1h \(TOURNIQUET_GITHUB_MAX_AGE/);
+      expect(res.body.message).toMatch(
+        /^stale or replayed delivery: the alert's latest time .* is older than 1h \(TOURNIQUET_GITHUB_MAX_AGE/,
+      );
       const recent = leak(hour / 2);
-      expect((await postGitHub(narrow.url, await signGitHub('secret_scanning_alert', recent.payload))).body).toMatchObject({ status: 'new', incidentId: recent.incidentId });
+      expect((await postGitHub(narrow.url, await signGitHub('secret_scanning_alert', recent.payload))).body).toMatchObject({
+        status: 'new',
+        incidentId: recent.incidentId,
+      });
       // the refused one was not even recorded as received: nothing under its id
       await expect(h.client.workflow.getHandle(old.incidentId).describe()).rejects.toThrow(/not found/i);
       expect(narrow.stats().sources.github).toMatchObject({ stale: 1, new: 1 });

@@ -38,7 +38,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.kill();
-  await h?.client.schedule.getHandle(sweepScheduleId(h.taskQueue)).delete().catch(() => {});
+  await h?.client.schedule
+    .getHandle(sweepScheduleId(h.taskQueue))
+    .delete()
+    .catch(() => {});
   await h?.stop();
   await cp?.stop();
 });
@@ -47,7 +50,15 @@ afterAll(async () => {
 async function startWorker(sweep: string): Promise<string> {
   const w = spawnWorker(h, { KUBECONFIG: kubeconfig, TOURNIQUET_BREAKGLASS_SWEEP: sweep, LOG_LEVEL: 'info' });
   workers.push(w);
-  const line = await waitFor('the worker to set up the sweep schedule', () => w.output().split('\n').find((l) => l.includes('break-glass sweep')), { timeoutMs: 90_000 });
+  const line = await waitFor(
+    'the worker to set up the sweep schedule',
+    () =>
+      w
+        .output()
+        .split('\n')
+        .find((l) => l.includes('break-glass sweep')),
+    { timeoutMs: 90_000 },
+  );
   await waitFor('the worker to run', () => w.output().includes('"msg":"worker running"'), { timeoutMs: 30_000 });
   return line;
 }
@@ -100,11 +111,22 @@ it('a run of the schedule deletes an expired grant whose incident is gone, and k
 
   const handle: ScheduleHandle = h.client.schedule.getHandle(sweepScheduleId(h.taskQueue));
   await handle.trigger();
-  await waitFor('the expired grant to be deleted', async () => (await grantsIn(admin, ns)).map((b) => b.metadata!.name).join() === 'not-yet', { timeoutMs: 60_000 });
+  await waitFor(
+    'the expired grant to be deleted',
+    async () => (await grantsIn(admin, ns)).map((b) => b.metadata!.name).join() === 'not-yet',
+    { timeoutMs: 60_000 },
+  );
   // What the run reports (a run of the interval may have come first or after: the one that deleted it says so).
   const runs = (await handle.describe()).info.recentActions.map((a) => a.action.workflow);
-  const results: GrantSweepResult[] = await Promise.all(runs.map((r) => h.client.workflow.getHandle(r.workflowId, r.firstExecutionRunId).result()));
-  const ours = results.map((r) => r.grants.filter((g) => g.namespace === ns).map((g) => [g.name, g.outcome, g.incidentId]).sort());
+  const results: GrantSweepResult[] = await Promise.all(
+    runs.map((r) => h.client.workflow.getHandle(r.workflowId, r.firstExecutionRunId).result()),
+  );
+  const ours = results.map((r) =>
+    r.grants
+      .filter((g) => g.namespace === ns)
+      .map((g) => [g.name, g.outcome, g.incidentId])
+      .sort(),
+  );
   expect(ours).toContainEqual([
     ['left-behind', 'deleted', gone],
     ['not-yet', 'not expired', expect.stringMatching(/^inc-break-glass-later-/)],

@@ -42,11 +42,23 @@ describe('an incident from start to resolution', () => {
   it('collects evidence, waits for approval, acts once, verifies, and records the containment clock', async () => {
     const { id, service, status } = await startDemo();
     const gate = status.gates[0]!;
-    expect(gate).toMatchObject({ id: 'g1', status: 'open', action: 'demoQuarantine', target: `service/${service}`, quorum: 1, requester: 'alice' });
+    expect(gate).toMatchObject({
+      id: 'g1',
+      status: 'open',
+      action: 'demoQuarantine',
+      target: `service/${service}`,
+      quorum: 1,
+      requester: 'alice',
+    });
     expect(gate.eligible).toEqual(['alice', 'bob', 'carol']);
     expect(status.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', `approvers: Quarantine service ${service}`]);
     const approverSet = JSON.parse((await h.deps.store.get(status.evidence[1]!.uri)).toString());
-    expect(approverSet).toMatchObject({ policy: 'standard', references: ['alice', 'bob', 'carol'], eligible: ['alice', 'bob', 'carol'], quorum: 1 });
+    expect(approverSet).toMatchObject({
+      policy: 'standard',
+      references: ['alice', 'bob', 'carol'],
+      eligible: ['alice', 'bob', 'carol'],
+      quorum: 1,
+    });
     expect(await h.world.actions()).not.toContainEqual(expect.objectContaining({ incidentId: id }));
 
     const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
@@ -58,7 +70,15 @@ describe('an incident from start to resolution', () => {
     expect((await h.world.actions()).filter((a) => a.incidentId === id)).toHaveLength(1);
 
     const { clock } = final;
-    for (const mark of ['detected_at', 'received_at', 'approval_requested_at', 'decided_at', 'action_started_at', 'contained_at', 'resolved_at'] as const) {
+    for (const mark of [
+      'detected_at',
+      'received_at',
+      'approval_requested_at',
+      'decided_at',
+      'action_started_at',
+      'contained_at',
+      'resolved_at',
+    ] as const) {
       expect(clock[mark], mark).toBeDefined();
     }
     expect(Date.parse(clock.contained_at!)).toBeGreaterThanOrEqual(Date.parse(clock.action_started_at!));
@@ -82,14 +102,27 @@ describe('an incident from start to resolution', () => {
       'incident.finished',
     ]);
     const kindsNotified = h.notifier.of(id).map((e) => e.kind);
-    expect(kindsNotified).toEqual(expect.arrayContaining(['incident.started', 'approval.requested', 'approval.closed', 'action.started', 'incident.contained', 'incident.finished']));
+    expect(kindsNotified).toEqual(
+      expect.arrayContaining([
+        'incident.started',
+        'approval.requested',
+        'approval.closed',
+        'action.started',
+        'incident.contained',
+        'incident.finished',
+      ]),
+    );
   });
 
   it('keeps secrets out of evidence and detects a tampered artifact', async () => {
     const { id } = await startDemo();
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
     const final = await result(id);
-    expect(final.evidence.map((e) => e.name)).toEqual(['service snapshot (before)', expect.stringMatching(/^approvers: /), 'service snapshot (after)']);
+    expect(final.evidence.map((e) => e.name)).toEqual([
+      'service snapshot (before)',
+      expect.stringMatching(/^approvers: /),
+      'service snapshot (after)',
+    ]);
 
     const artifact = (await h.deps.store.get(final.evidence[0]!.uri)).toString('utf8');
     expect(artifact).not.toMatch(/ghp_[A-Za-z0-9]{36}/);
@@ -126,14 +159,26 @@ describe('the approval gate refuses', () => {
     expect(stranger).toMatchObject({ applied: false, code: 'ApproverNotEligible' });
 
     const wrongDigest = await decide(h.client, {
-      incidentId: id, gateId: gate.id, digest: 'f'.repeat(64), decision: 'approve', approver: 'bob', via: 'test', reason: 'ok',
+      incidentId: id,
+      gateId: gate.id,
+      digest: 'f'.repeat(64),
+      decision: 'approve',
+      approver: 'bob',
+      via: 'test',
+      reason: 'ok',
     });
     expect(wrongDigest).toMatchObject({ applied: false, code: 'DigestMismatch' });
 
     const noReason = await decide(h.client, { incidentId: id, decision: 'deny', approver: 'carol', via: 'test' });
     expect(noReason).toMatchObject({ applied: false, code: 'ReasonRequired' });
 
-    const first = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'seen the evidence' });
+    const first = await decide(h.client, {
+      incidentId: id,
+      decision: 'approve',
+      approver: 'bob',
+      via: 'test',
+      reason: 'seen the evidence',
+    });
     expect(first).toMatchObject({ applied: true, result: { status: 'open', approvalsRemaining: 1 } });
     const again = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'again' });
     expect(again).toMatchObject({ applied: false, code: 'AlreadyVoted' });
@@ -185,7 +230,11 @@ describe('an incident that does not act', () => {
   });
 
   it('is denied at once when the quorum cannot be met without the requester', async () => {
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'lonely', params: { service: `svc-lonely-${process.pid}` } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', policy: 'lonely', params: { service: `svc-lonely-${process.pid}` } },
+      { taskQueue: h.taskQueue },
+    );
     const final = await result(id);
     expect(final.state).toBe('denied');
     expect(final.gates[0]!.closed_reason).toMatch(/quorum unreachable/);
@@ -224,7 +273,9 @@ describe('an incident that does not act', () => {
 
 describe('requests', () => {
   it('are refused before anything starts when malformed', async () => {
-    await expect(startIncident(h.client, { playbook: 'nope', requester: 'alice' }, { taskQueue: h.taskQueue })).rejects.toThrow(/unknown playbook "nope"/);
+    await expect(startIncident(h.client, { playbook: 'nope', requester: 'alice' }, { taskQueue: h.taskQueue })).rejects.toThrow(
+      /unknown playbook "nope"/,
+    );
     await expect(
       startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: 'Bad Name!' } }, { taskQueue: h.taskQueue }),
     ).rejects.toThrow(IncidentRequestError);
@@ -235,7 +286,12 @@ describe('requests', () => {
     const { id } = await startDemo();
     const { alertsSignal } = await import('../workflows');
     const handle = h.client.workflow.getHandle(id);
-    await handle.signal(alertsSignal, { count: 250, sample: [{ source: 'falco', title: 'again' }], firstSeen: '2026-01-01T00:00:00Z', lastSeen: '2026-01-01T00:05:00Z' });
+    await handle.signal(alertsSignal, {
+      count: 250,
+      sample: [{ source: 'falco', title: 'again' }],
+      firstSeen: '2026-01-01T00:00:00Z',
+      lastSeen: '2026-01-01T00:05:00Z',
+    });
     await handle.signal(alertsSignal, { count: 3, sample: [] });
     const s = await waitFor('the alerts counted', async () => {
       const st = await getStatus(h.client, id);

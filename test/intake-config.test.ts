@@ -40,12 +40,18 @@ describe('alert intake configuration', () => {
   });
 
   it('names the variable of a bad value, never the value', () => {
-    const message = rejected({ TOURNIQUET_INTAKE_TOKEN_FALCO: 'short-secret', TOURNIQUET_INTAKE_MAX_BODY: 'lots', TOURNIQUET_INTAKE_COALESCE_MS: '0' });
+    const message = rejected({
+      TOURNIQUET_INTAKE_TOKEN_FALCO: 'short-secret',
+      TOURNIQUET_INTAKE_MAX_BODY: 'lots',
+      TOURNIQUET_INTAKE_COALESCE_MS: '0',
+    });
     expect(message).toContain('TOURNIQUET_INTAKE_TOKEN_FALCO: each secret needs at least 16 characters');
     expect(message).toContain('TOURNIQUET_INTAKE_MAX_BODY: a size such as 1mb');
     expect(message).toContain('TOURNIQUET_INTAKE_COALESCE_MS');
     expect(message).not.toContain('short-secret');
-    expect(rejected({ TOURNIQUET_INTAKE_COALESCE_MS: '500', TOURNIQUET_INTAKE_COALESCE_MAX_MS: '100' })).toMatch(/COALESCE_MAX_MS must be >= /);
+    expect(rejected({ TOURNIQUET_INTAKE_COALESCE_MS: '500', TOURNIQUET_INTAKE_COALESCE_MAX_MS: '100' })).toMatch(
+      /COALESCE_MAX_MS must be >= /,
+    );
     expect(rejected({ TOURNIQUET_GITHUB_MAX_AGE: 'forever' })).toContain('TOURNIQUET_GITHUB_MAX_AGE: a duration of at least 1m');
   });
 
@@ -55,7 +61,15 @@ describe('alert intake configuration', () => {
         client: {} as never,
         taskQueue: 'unused',
         config: intakeConfig(),
-        routes: [{ name: 'leak', source: 'github', playbook: 'demo', params: { service: '{{ repository.name | sluggify }}' }, dedupKey: ['repository'] }],
+        routes: [
+          {
+            name: 'leak',
+            source: 'github',
+            playbook: 'demo',
+            params: { service: '{{ repository.name | sluggify }}' },
+            dedupKey: ['repository'],
+          },
+        ],
       });
     expect(build).toThrow(RouteConfigError);
     expect(build).toThrow(/rule 1 \(leak\)\.params\.service: .*unknown filter "sluggify"/);

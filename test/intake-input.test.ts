@@ -28,12 +28,16 @@ const deep = (levels: number) => {
   for (let i = 0; i < levels; i++) v = { a: v };
   return v;
 };
-const falco = (body: unknown, headers: Record<string, string> = {}) => post(`${gw.url}/alerts/falco`, body, { ...bearer(TOKENS.falco), ...headers });
+const falco = (body: unknown, headers: Record<string, string> = {}) =>
+  post(`${gw.url}/alerts/falco`, body, { ...bearer(TOKENS.falco), ...headers });
 
 describe('bad input', () => {
   it('output_fields nested 5,000 deep is 400 naming the depth, not 503', async () => {
     // built as text: JSON.stringify itself overflows at this depth, which is what the gateway did
-    const event = JSON.stringify(fixture('falco-terminal-shell.json')).replace('"output_fields":{', `"output_fields":{"evil":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},`);
+    const event = JSON.stringify(fixture('falco-terminal-shell.json')).replace(
+      '"output_fields":{',
+      `"output_fields":{"evil":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},`,
+    );
     const res = await post(`${gw.url}/alerts/falco`, event, bearer(TOKENS.falco));
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/nests deeper than 32 levels \(at output_fields\.evil\.a\.a/);
@@ -56,7 +60,10 @@ describe('bad input', () => {
       expect(res.body).toMatchObject({ error: 'unsupported media type' });
       expect(res.body.message).toMatch(/application\/json/);
     }
-    const am = await post(`${gw.url}/alerts/alertmanager`, fixture('alertmanager-firing.json'), { ...bearer(TOKENS.alertmanager), 'content-type': 'text/plain' });
+    const am = await post(`${gw.url}/alerts/alertmanager`, fixture('alertmanager-firing.json'), {
+      ...bearer(TOKENS.alertmanager),
+      'content-type': 'text/plain',
+    });
     expect(am.status).toBe(415);
     expect(gw.stats().sources.falco?.unsupported).toBe(3);
   });

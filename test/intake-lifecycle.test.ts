@@ -47,8 +47,23 @@ const ROUTES: RouteRule[] = [
     dedupKey: ['namespace'],
     reopen: { quietPeriod: '1s', maxPerHour: 10 },
   },
-  { name: 'lc-note', source: 'generic', match: { source: 'lc-note' }, playbook: 'demo', params: { service: '{{ service }}' }, dedupKey: ['service'] },
-  { name: 'lc-withdraw', source: 'generic', match: { source: 'lc-withdraw' }, playbook: 'demo', params: { service: '{{ service }}' }, dedupKey: ['service'], onResolved: 'withdraw' },
+  {
+    name: 'lc-note',
+    source: 'generic',
+    match: { source: 'lc-note' },
+    playbook: 'demo',
+    params: { service: '{{ service }}' },
+    dedupKey: ['service'],
+  },
+  {
+    name: 'lc-withdraw',
+    source: 'generic',
+    match: { source: 'lc-withdraw' },
+    playbook: 'demo',
+    params: { service: '{{ service }}' },
+    dedupKey: ['service'],
+    onResolved: 'withdraw',
+  },
 ];
 
 let fake: FakeSlack;
@@ -87,11 +102,15 @@ const windowsClosed = () => waitFor('the coalescing windows to close', () => gw.
 /** Re-sends the alert until an answer is not a quiet-period suppression; returns every answer. */
 async function resendThroughQuietPeriod(body: unknown): Promise<Answer[]> {
   const answers: Answer[] = [];
-  await waitFor('the quiet period to end', async () => {
-    const a = await send(body);
-    answers.push(a);
-    return a.body.reason !== 'quiet-period';
-  }, { intervalMs: 200 });
+  await waitFor(
+    'the quiet period to end',
+    async () => {
+      const a = await send(body);
+      answers.push(a);
+      return a.body.reason !== 'quiet-period';
+    },
+    { intervalMs: 200 },
+  );
   return answers;
 }
 
@@ -217,15 +236,29 @@ describe('onResolved', () => {
     expect(all.resolution).toEqual({ onResolved: 'note', all_resolved_at: '2026-12-01T10:00:00.000Z' });
     const printed = formatStatus(all, Date.parse(resolvedAt) + 120_000);
     expect(printed).toContain('alerts 2 distinct (0 firing, 2 resolved), 3 deliveries');
-    expect(printed).toContain('alert resolved 2 min ago (2026-12-01T10:00:00.000Z): every alert resolved; this request stays open (route onResolved: note)');
+    expect(printed).toContain(
+      'alert resolved 2 min ago (2026-12-01T10:00:00.000Z): every alert resolved; this request stays open (route onResolved: note)',
+    );
 
     // Slack's request is updated in place: counts, and "alert resolved <n> ago" rendered by Slack itself
     const ts = Math.floor(Date.parse(resolvedAt) / 1000);
-    const shown = await waitFor('the resolution in the Slack request', () => (request().includes('Alert resolved') ? request() : undefined));
+    const shown = await waitFor('the resolution in the Slack request', () =>
+      request().includes('Alert resolved') ? request() : undefined,
+    );
     expect(shown).toContain('*Alerts* 2 distinct (0 firing, 2 resolved) · 3 deliveries');
-    expect(shown).toContain(`:large_green_circle: *Alert resolved* <!date^${ts}^{ago}|2026-12-01T10:00:00.000Z> — this request stays open: decide as you judge`);
+    expect(shown).toContain(
+      `:large_green_circle: *Alert resolved* <!date^${ts}^{ago}|2026-12-01T10:00:00.000Z> — this request stays open: decide as you judge`,
+    );
     expect(shown).toContain('gate_approve'); // still asking
-    await waitFor('the thread line', () => fake.callsOf('chat.postMessage').some((c) => c.args.channel === INCIDENTS && String(c.args.text).includes('every alert resolved (2 distinct); the approval request stays open')));
+    await waitFor('the thread line', () =>
+      fake
+        .callsOf('chat.postMessage')
+        .some(
+          (c) =>
+            c.args.channel === INCIDENTS &&
+            String(c.args.text).includes('every alert resolved (2 distinct); the approval request stays open'),
+        ),
+    );
 
     // firing again: the note goes
     await send(alert('lc-note', { service }, { fingerprint: 'n1' }));
@@ -249,9 +282,18 @@ describe('onResolved', () => {
     expect((await send(alert('lc-withdraw', { service }, { fingerprint: 'w1', status: 'resolved' }))).body.status).toBe('resolved');
     const final = await finished(id);
     expect(final.state).toBe('resolved');
-    expect(final.outcome).toMatch(/^alert resolved: every alert was resolved, so open approval requests were withdrawn .* and nothing further ran; nothing done was undone$/);
-    expect(final.gates[0]).toMatchObject({ status: 'withdrawn', closed_reason: 'alert resolved: all 1 distinct alert(s) resolved; request withdrawn' });
-    expect(final.resolution).toMatchObject({ onResolved: 'withdraw', all_resolved_at: expect.any(String), withdrawn_at: expect.any(String) });
+    expect(final.outcome).toMatch(
+      /^alert resolved: every alert was resolved, so open approval requests were withdrawn .* and nothing further ran; nothing done was undone$/,
+    );
+    expect(final.gates[0]).toMatchObject({
+      status: 'withdrawn',
+      closed_reason: 'alert resolved: all 1 distinct alert(s) resolved; request withdrawn',
+    });
+    expect(final.resolution).toMatchObject({
+      onResolved: 'withdraw',
+      all_resolved_at: expect.any(String),
+      withdrawn_at: expect.any(String),
+    });
     const timeline = await getTimeline(h.client, id);
     expect(timeline.some((e) => e.kind === 'action.started' || e.kind.startsWith('compensation'))).toBe(false);
     expect(timeline.find((e) => e.kind === 'approval.closed')).toMatchObject({ details: { status: 'withdrawn' } });

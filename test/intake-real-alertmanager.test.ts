@@ -38,10 +38,14 @@ function alerts(ns: string, n: number, alertname = 'SuspiciousEgressTraffic', en
 }
 
 async function until(id: string, what: string, ok: (s: IncidentStatus) => boolean, timeoutMs = 30_000): Promise<IncidentStatus> {
-  return waitFor(what, async () => {
-    const s = await getStatus(h.client, id).catch(() => undefined);
-    return s && ok(s) ? s : undefined;
-  }, { timeoutMs, intervalMs: 200 });
+  return waitFor(
+    what,
+    async () => {
+      const s = await getStatus(h.client, id).catch(() => undefined);
+      return s && ok(s) ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 describe('a real Alertmanager', () => {
@@ -82,7 +86,11 @@ describe('a real Alertmanager', () => {
   it('a group no route matches is answered 202 no-route: Alertmanager does not retry it', async () => {
     const before = gw.stats().sources.alertmanager?.['no-route'] ?? 0;
     await am.post(alerts('unrouted', 5, 'NothingRoutesThis'));
-    await waitFor('the notification answered', async () => ((gw.stats().sources.alertmanager?.['no-route'] ?? 0) >= before + 5 ? true : undefined), { timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor(
+      'the notification answered',
+      async () => ((gw.stats().sources.alertmanager?.['no-route'] ?? 0) >= before + 5 ? true : undefined),
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
     expect(await am.metric('alertmanager_notifications_failed_total', 'integration="webhook"')).toBe(0);
   }, 30_000);
 });

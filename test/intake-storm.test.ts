@@ -64,7 +64,10 @@ describe('an alert storm', () => {
   });
 
   it('delivers the repeats still in the window when the gateway shuts down', async () => {
-    const slow = await startIntakeGateway(h.client, h.taskQueue, { routes: DEMO_ROUTES, config: intakeConfig({ coalesceMs: 60_000, coalesceMaxMs: 60_000 }) });
+    const slow = await startIntakeGateway(h.client, h.taskQueue, {
+      routes: DEMO_ROUTES,
+      config: intakeConfig({ coalesceMs: 60_000, coalesceMaxMs: 60_000 }),
+    });
     const body = storm('shutdown');
     const answers = await bounded(300, 20, () => post(`${slow.url}/alerts/falco`, body, bearer(TOKENS.falco)));
     const id: string = answers[0]!.body.incidentId;

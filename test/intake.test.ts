@@ -9,7 +9,17 @@ import { getStatus, getTimeline } from '../client';
 import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
 import type { Harness } from './support/harness';
-import { bearer, deliverGitHub, fixture, githubLeak, post, startIntakeGateway, startRequest, TOKENS, type IntakeGateway } from './support/intake';
+import {
+  bearer,
+  deliverGitHub,
+  fixture,
+  githubLeak,
+  post,
+  startIntakeGateway,
+  startRequest,
+  TOKENS,
+  type IntakeGateway,
+} from './support/intake';
 import { useIntakeSuite } from './support/intake-suite';
 import { DEMO_ROUTES } from './support/routes';
 import { waitFor } from './support/wait';
@@ -66,7 +76,14 @@ describe('Falco', () => {
       return s.alerts.total === 2 ? s : undefined;
     });
     // another uuid is another event: 2 distinct; last seen is when it was received, not its own time
-    expect(joined.alerts).toMatchObject({ total: 2, distinct: 2, firing: 2, resolved: 0, exact: true, first_seen: '2026-11-22T05:35:58.532Z' });
+    expect(joined.alerts).toMatchObject({
+      total: 2,
+      distinct: 2,
+      firing: 2,
+      resolved: 0,
+      exact: true,
+      first_seen: '2026-11-22T05:35:58.532Z',
+    });
     expect(Date.parse(joined.alerts.last_seen!)).toBeGreaterThanOrEqual(sentAt - 1000);
     // the same event again (a re-send: same uuid) is one more delivery, not one more alert
     await falco({ ...event, uuid: 'another-uuid', time: '2026-11-22T05:36:10.000000000Z' });
@@ -155,7 +172,9 @@ describe('Alertmanager', () => {
     firing.alerts[0].labels.namespace = `payments-${run}`;
     const res = await post(`${gw.url}/alerts/alertmanager`, firing, bearer(TOKENS.alertmanager));
     expect(res.status).toBe(202);
-    expect(res.body.results).toEqual([{ status: 'new', incidentId: expect.stringMatching(/^inc-test-am-egress-/), route: 'test-am-egress' }]);
+    expect(res.body.results).toEqual([
+      { status: 'new', incidentId: expect.stringMatching(/^inc-test-am-egress-/), route: 'test-am-egress' },
+    ]);
     const id: string = res.body.results[0].incidentId;
     started.add(id);
     const status = await waitForGate(h.client, id);
@@ -168,7 +187,9 @@ describe('Alertmanager', () => {
     resolved.alerts[0].endsAt = '2026-11-22T05:52:00Z';
     const done = await post(`${gw.url}/alerts/alertmanager`, resolved, bearer(TOKENS.alertmanager));
     expect(done).toEqual({ status: 202, body: { results: [{ status: 'resolved', incidentId: id, route: 'test-am-egress' }] } });
-    const entry = await waitFor('alert.resolved on the timeline', async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'alert.resolved'));
+    const entry = await waitFor('alert.resolved on the timeline', async () =>
+      (await getTimeline(h.client, id)).find((e) => e.kind === 'alert.resolved'),
+    );
     expect(entry).toMatchObject({ actor: 'alertmanager', details: { count: 1, resolved_at: '2026-11-22T05:52:00.000Z' } });
     expect((await getStatus(h.client, id)).alerts.total).toBe(1);
 
@@ -180,7 +201,11 @@ describe('Alertmanager', () => {
   });
 
   it('rejects a notification of another payload version with 400', async () => {
-    const res = await post(`${gw.url}/alerts/alertmanager`, { ...fixture<Record<string, unknown>>('alertmanager-firing.json'), version: '3' }, bearer(TOKENS.alertmanager));
+    const res = await post(
+      `${gw.url}/alerts/alertmanager`,
+      { ...fixture<Record<string, unknown>>('alertmanager-firing.json'), version: '3' },
+      bearer(TOKENS.alertmanager),
+    );
     expect(res.status).toBe(400);
     expect(res.body.issues[0].path).toBe('version');
   });
@@ -224,7 +249,11 @@ describe('GitHub secret scanning', () => {
     resolved.action = 'resolved';
     resolved.alert.resolution = 'revoked';
     resolved.alert.resolved_at = new Date().toISOString();
-    expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({ status: 'resolved', incidentId: id, route: 'test-github-leak' });
+    expect((await deliver('secret_scanning_alert', resolved)).body).toEqual({
+      status: 'resolved',
+      incidentId: id,
+      route: 'test-github-leak',
+    });
   });
 });
 
@@ -244,13 +273,23 @@ describe('generic alerts and sources without a secret', () => {
   it('refuses every alert, naming the variable to set, when a source has no secret', async () => {
     const bare = await startIntakeGateway(h.client, h.taskQueue, {
       routes: DEMO_ROUTES,
-      config: { tokens: { falco: [], alertmanager: [], generic: [] }, githubSecrets: [], maxBody: '1mb', coalesceMs: 100, coalesceMaxMs: 100 },
+      config: {
+        tokens: { falco: [], alertmanager: [], generic: [] },
+        githubSecrets: [],
+        maxBody: '1mb',
+        coalesceMs: 100,
+        coalesceMaxMs: 100,
+      },
     });
     try {
       const falcoRes = await post(`${bare.url}/alerts/falco`, falcoEvent('bare'), bearer(TOKENS.falco));
       expect(falcoRes.status).toBe(401);
       expect(falcoRes.body.message).toMatch(/set TOURNIQUET_INTAKE_TOKEN_FALCO or TOURNIQUET_INTAKE_TOKEN/);
-      const gh = await post(`${bare.url}/alerts/github`, {}, { 'x-github-event': 'ping', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) });
+      const gh = await post(
+        `${bare.url}/alerts/github`,
+        {},
+        { 'x-github-event': 'ping', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) },
+      );
       expect(gh.status).toBe(401);
       expect(gh.body.message).toMatch(/set TOURNIQUET_GITHUB_WEBHOOK_SECRET/);
     } finally {
@@ -277,10 +316,18 @@ describe('the shipped routes, on a stack without Kubernetes or GitHub (as npm ru
   it('a shell in a pod opens isolate-pod for that pod, which fails at its first step saying Kubernetes is not configured', async () => {
     const res = await shell(falcoEvent('dev'));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'new', route: 'falco-shell', incidentId: expect.stringMatching(/^inc-falco-shell-[0-9a-f]{16}$/) });
+    expect(res.body).toMatchObject({
+      status: 'new',
+      route: 'falco-shell',
+      incidentId: expect.stringMatching(/^inc-falco-shell-[0-9a-f]{16}$/),
+    });
     const id: string = res.body.incidentId;
     started.add(id);
-    expect(await startRequest(h.client, id)).toMatchObject({ playbook: 'isolate-pod', requester: 'falco', params: { namespace: `dev-${run}`, pod: 'checkout-7d9f8b6c4-x2x9k' } });
+    expect(await startRequest(h.client, id)).toMatchObject({
+      playbook: 'isolate-pod',
+      requester: 'falco',
+      params: { namespace: `dev-${run}`, pod: 'checkout-7d9f8b6c4-x2x9k' },
+    });
     const s = await failed(id);
     expect(s).toMatchObject({ playbook: 'isolate-pod', title: `Shell in container: dev-${run}/checkout-7d9f8b6c4-x2x9k`, gates: [] });
     expect(s.outcome).toMatch(/Kubernetes is not configured on this worker: .*set KUBECONFIG/);
@@ -313,7 +360,11 @@ describe('the shipped routes, on a stack without Kubernetes or GitHub (as npm ru
     const id: string = res.body.incidentId;
     started.add(id);
     const request = await startRequest(h.client, id);
-    expect(request).toMatchObject({ playbook: 'revoke-leaked-key', requester: 'github', params: { owner: 'octo-org', repo: `payments-api-${run}`, alertNumber: '42' } });
+    expect(request).toMatchObject({
+      playbook: 'revoke-leaked-key',
+      requester: 'github',
+      params: { owner: 'octo-org', repo: `payments-api-${run}`, alertNumber: '42' },
+    });
     expect(request.policy).toBeUndefined(); // the playbook's default: standard
     const s = await failed(id);
     expect(s.title).toBe(`Leaked AWS Access Key ID in octo-org/payments-api-${run} (alert #42)`);

@@ -25,18 +25,27 @@ async function podOnNode(name: string): Promise<string> {
   await core.createNode({ body: { metadata: { name: node } } });
   await core.createNamespacedPod({
     namespace: ns,
-    body: { metadata: { name, labels: { app: 'shop' } }, spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.example/app:1' }] } },
+    body: {
+      metadata: { name, labels: { app: 'shop' } },
+      spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+    },
   });
   return node;
 }
 
 async function approveGate(id: string, action: string, approver: string): Promise<void> {
-  const gate = await waitFor(`the ${action} gate`, async () => (await getStatus(h.client, id)).gates.find((g) => g.action === action && g.status === 'open'));
+  const gate = await waitFor(`the ${action} gate`, async () =>
+    (await getStatus(h.client, id)).gates.find((g) => g.action === action && g.status === 'open'),
+  );
   await decide(h.client, { incidentId: id, decision: 'approve', approver, via: 'test', gateId: gate.id });
 }
 
 async function run(pod: string, mode: 'live' | 'drill'): Promise<string> {
-  const id = await startIncident(h.client, { playbook: 'isolate-pod', requester: 'alice', mode, params: { namespace: ns, pod, cordonNode: true } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'isolate-pod', requester: 'alice', mode, params: { namespace: ns, pod, cordonNode: true } },
+    { taskQueue: h.taskQueue },
+  );
   open.add(id);
   await approveGate(id, 'kubeIsolatePod', 'bob');
   await approveGate(id, 'kubeCordonNode', 'carol');
@@ -47,7 +56,7 @@ async function run(pod: string, mode: 'live' | 'drill'): Promise<string> {
 
 const unschedulable = async (node: string) => (await admin.makeApiClient(CoreV1Api).readNode({ name: node })).spec?.unschedulable ?? false;
 
-it('cordons the pod\'s node behind a gate of its own, after the isolation', async () => {
+it("cordons the pod's node behind a gate of its own, after the isolation", async () => {
   const node = await podOnNode('shop-1');
   const id = await run('shop-1', 'live');
   expect(await unschedulable(node)).toBe(true);

@@ -42,7 +42,10 @@ async function shopNetwork({ admin, ns }: { admin: KubeConfig; ns: string }): Pr
   // The team's own policy lets anything reach the shop: a deny-all alone would not cut the pod off.
   await admin.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({
     namespace: ns,
-    body: { metadata: { name: 'allow-shop' }, spec: { podSelector: { matchLabels: { app: 'shop' } }, ingress: [{}], egress: [{}], policyTypes: ['Ingress', 'Egress'] } },
+    body: {
+      metadata: { name: 'allow-shop' },
+      spec: { podSelector: { matchLabels: { app: 'shop' } }, ingress: [{}], egress: [{}], policyTypes: ['Ingress', 'Egress'] },
+    },
   });
 }
 
@@ -55,14 +58,17 @@ async function newPod(): Promise<string> {
 async function startIsolation(pod: string, options: { mode?: 'live' | 'drill'; waitForGate?: boolean } = {}) {
   const id = await startIncident(
     h.client,
-    { playbook: 'isolate-pod', requester: 'alice', mode: options.mode ?? 'live', params: { namespace: ns, pod }, alerts: [{ source: 'falco', title: 'shell in container' }] },
+    {
+      playbook: 'isolate-pod',
+      requester: 'alice',
+      mode: options.mode ?? 'live',
+      params: { namespace: ns, pod },
+      alerts: [{ source: 'falco', title: 'shell in container' }],
+    },
     { taskQueue: h.taskQueue },
   );
   open.add(id);
-  const status =
-    options.waitForGate === false
-      ? undefined
-      : await waitForGate(h.client, id);
+  const status = options.waitForGate === false ? undefined : await waitForGate(h.client, id);
   return { id, status };
 }
 
@@ -95,13 +101,17 @@ describe('isolate-pod', () => {
     const isolated = await readPod(pod);
     expect(isolated.metadata!.labels).toEqual({ [QUARANTINE_LABEL]: id });
     expect(JSON.parse(isolated.metadata!.annotations![ORIGINAL_LABELS_ANNOTATION]!)).toEqual(LABELS);
-    const policy = await admin.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: quarantinePolicyName(id), namespace: ns });
+    const policy = await admin
+      .makeApiClient(NetworkingV1Api)
+      .readNamespacedNetworkPolicy({ name: quarantinePolicyName(id), namespace: ns });
     expect(policy.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'tourniquet' });
     expect(policy.spec).toMatchObject({ podSelector: { matchLabels: { [QUARANTINE_LABEL]: id } }, policyTypes: ['Ingress', 'Egress'] });
     expect(policy.spec!.ingress ?? []).toEqual([]);
     expect(policy.spec!.egress ?? []).toEqual([]);
     const timeline = await getTimeline(h.client, id);
-    expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(/is isolated: only deny-all NetworkPolicy .* selects it, and no Service does/);
+    expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(
+      /is isolated: only deny-all NetworkPolicy .* selects it, and no Service does/,
+    );
 
     // Run again (a retry after a crash): nothing changes.
     const args = { namespace: ns, pod };
@@ -117,7 +127,10 @@ describe('isolate-pod', () => {
     expect(restored.metadata!.labels).toEqual(LABELS);
     expect(restored.metadata!.annotations?.[ORIGINAL_LABELS_ANNOTATION]).toBeUndefined();
     expect(await policyNames()).not.toContain(quarantinePolicyName(id));
-    const releasedAgain = await releaseEnv.run(acts().kubeReleasePod, approved('kubeReleasePod', `pods/${ns}/${pod}`, args, { incidentId: id }));
+    const releasedAgain = await releaseEnv.run(
+      acts().kubeReleasePod,
+      approved('kubeReleasePod', `pods/${ns}/${pod}`, args, { incidentId: id }),
+    );
     expect(releasedAgain).toMatchObject({ changed: false });
   });
 
@@ -138,14 +151,16 @@ describe('isolate-pod', () => {
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     await finished(id);
     const completed = (await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed');
-    expect(completed!.summary).toMatch(new RegExp(`DRILL: would isolate pod ${ns}/${pod}: replaced its labels \\(2\\).*applied deny-all NetworkPolicy`));
+    expect(completed!.summary).toMatch(
+      new RegExp(`DRILL: would isolate pod ${ns}/${pod}: replaced its labels \\(2\\).*applied deny-all NetworkPolicy`),
+    );
     const untouched = await readPod(pod);
     expect(untouched.metadata!.labels).toEqual(LABELS);
     expect(untouched.metadata!.annotations?.[ORIGINAL_LABELS_ANNOTATION]).toBeUndefined();
     expect(await policyNames()).not.toContain(quarantinePolicyName(id));
   });
 
-  it('fails with the API server\'s message, without retrying, when the pod does not exist (404)', async () => {
+  it("fails with the API server's message, without retrying, when the pod does not exist (404)", async () => {
     const { id } = await startIsolation('no-such-pod', { waitForGate: false });
     await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow(WorkflowFailedError);
     open.delete(id);
@@ -160,19 +175,36 @@ describe('isolate-pod', () => {
     const incidentId = 'inc-isolate-pod-crashed';
     // What the first attempt left: labels replaced and originals recorded, no policy yet.
     await admin.makeApiClient(CoreV1Api).patchNamespacedPod(
-      { name: pod, namespace: ns, body: { metadata: { labels: { app: null, tier: null, [QUARANTINE_LABEL]: incidentId }, annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(LABELS) } } } },
+      {
+        name: pod,
+        namespace: ns,
+        body: {
+          metadata: {
+            labels: { app: null, tier: null, [QUARANTINE_LABEL]: incidentId },
+            annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(LABELS) },
+          },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const before = await readPod(pod);
     const env = new MockActivityEnvironment({ activityType: 'kubeIsolatePod' }, quiet);
-    const result = await env.run(acts().kubeIsolatePod, approved('kubeIsolatePod', `pods/${ns}/${pod}`, { namespace: ns, pod }, { incidentId }));
-    expect(result).toMatchObject({ changed: true, summary: expect.stringMatching(/^Isolate pod .*: applied deny-all NetworkPolicy tourniquet-quarantine-\w+ \(approved by bob\)$/) });
+    const result = await env.run(
+      acts().kubeIsolatePod,
+      approved('kubeIsolatePod', `pods/${ns}/${pod}`, { namespace: ns, pod }, { incidentId }),
+    );
+    expect(result).toMatchObject({
+      changed: true,
+      summary: expect.stringMatching(/^Isolate pod .*: applied deny-all NetworkPolicy tourniquet-quarantine-\w+ \(approved by bob\)$/),
+    });
     const after = await readPod(pod);
     expect(after.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
     expect(JSON.parse(after.metadata!.annotations![ORIGINAL_LABELS_ANNOTATION]!)).toEqual(LABELS);
     expect(await policyNames()).toContain(quarantinePolicyName(incidentId));
     const verifyEnv = new MockActivityEnvironment({}, quiet);
-    expect(await verifyEnv.run(acts().kubeCheckIsolated, { incidentId, mode: 'live' as const, input: { namespace: ns, pod } })).toMatchObject({ ok: true });
+    expect(
+      await verifyEnv.run(acts().kubeCheckIsolated, { incidentId, mode: 'live' as const, input: { namespace: ns, pod } }),
+    ).toMatchObject({ ok: true });
   });
 
   it('refuses at once, saying so, when the identity lacks the RBAC (403)', async () => {
@@ -182,10 +214,17 @@ describe('isolate-pod', () => {
     const nobody = await clientAs(admin, ns, 'nobody');
     const env = new MockActivityEnvironment({}, quiet);
     const unprivileged = createKubernetesActivities({ kubernetes: { kubeConfig: nobody }, store: h.deps.store });
-    const evidence = env.run(unprivileged.kubePodSnapshot, { incidentId: 'inc-403', name: 'pod', mode: 'live' as const, input: { namespace: ns, pod } });
+    const evidence = env.run(unprivileged.kubePodSnapshot, {
+      incidentId: 'inc-403',
+      name: 'pod',
+      mode: 'live' as const,
+      input: { namespace: ns, pod },
+    });
     await expect(evidence).rejects.toMatchObject({
       nonRetryable: true,
-      message: expect.stringMatching(/^Kubernetes refused reading pod .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/),
+      message: expect.stringMatching(
+        /^Kubernetes refused reading pod .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/,
+      ),
     });
   });
 
@@ -211,7 +250,11 @@ describe('isolate-pod', () => {
       body: { metadata: { name: 'allow-all' }, spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } },
     });
     await createPod(admin, wide, 'shop-1', { labels: LABELS });
-    const id = await startIncident(h.client, { playbook: 'isolate-pod', requester: 'alice', params: { namespace: wide, pod: 'shop-1' } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'isolate-pod', requester: 'alice', params: { namespace: wide, pod: 'shop-1' } },
+      { taskQueue: h.taskQueue },
+    );
     open.add(id);
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
@@ -249,7 +292,12 @@ describe('started by Falco', () => {
       open.add(id);
 
       const status = await waitForGate(h.client, id);
-      expect(status).toMatchObject({ playbook: 'isolate-pod', requester: 'falco', title: `Shell in container: ${ns}/${pod}`, clock: { detected_at: '2026-11-22T05:35:58.532Z' } });
+      expect(status).toMatchObject({
+        playbook: 'isolate-pod',
+        requester: 'falco',
+        title: `Shell in container: ${ns}/${pod}`,
+        clock: { detected_at: '2026-11-22T05:35:58.532Z' },
+      });
       expect(status.gates[0]).toMatchObject({ action: 'kubeIsolatePod', target: `pods/${ns}/${pod}`, risk: 'high', policy: 'standard' });
       expect(status.evidence[0]!.facts).toMatchObject({ labels: JSON.stringify(LABELS) });
 

@@ -4,8 +4,15 @@
  * worker running under the ServiceAccount and roles from deploy/kubernetes/.
  */
 import {
-  AppsV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, VersionApi,
-  setHeaderOptions, type KubeConfig, type V1NetworkPolicy,
+  AppsV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  VersionApi,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1NetworkPolicy,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_LABEL } from '../activities/kubernetes';
@@ -46,10 +53,9 @@ describe('Kubernetes test control plane', () => {
 
   it('creates a pod, labels it as the worker and isolates it with a NetworkPolicy', async () => {
     await createPod(admin, ns, 'web-1', { labels: { app: 'web' } });
-    const labelled = await worker.makeApiClient(CoreV1Api).patchNamespacedPod(
-      { name: 'web-1', namespace: ns, body: { metadata: { labels: { [QUARANTINE]: 'true' } } } },
-      mergePatch,
-    );
+    const labelled = await worker
+      .makeApiClient(CoreV1Api)
+      .patchNamespacedPod({ name: 'web-1', namespace: ns, body: { metadata: { labels: { [QUARANTINE]: 'true' } } } }, mergePatch);
     expect(labelled.metadata?.labels).toEqual({ app: 'web', [QUARANTINE]: 'true' });
 
     const net = worker.makeApiClient(NetworkingV1Api);

@@ -9,7 +9,7 @@ const status = (code: number, message: string) =>
   new ApiException(code, 'failed', JSON.stringify({ kind: 'Status', status: 'Failure', message, code }), {});
 
 describe('classifyKubeError', () => {
-  it.each([400, 403, 404, 422])('%i fails the step at once, with the API server\'s message', (code) => {
+  it.each([400, 403, 404, 422])("%i fails the step at once, with the API server's message", (code) => {
     const failure = classifyKubeError(status(code, `pods "x" says ${code}`), 'reading pod ns/x') as ApplicationFailure;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ nonRetryable: true, type: FAILURE_TYPES.KubernetesRejected });
@@ -27,7 +27,10 @@ describe('classifyKubeError', () => {
   });
 
   it('retries network errors, and passes classified failures through', () => {
-    expect(classifyKubeError(new Error('connect ECONNREFUSED'), 'x')).toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.KubernetesUnavailable });
+    expect(classifyKubeError(new Error('connect ECONNREFUSED'), 'x')).toMatchObject({
+      nonRetryable: false,
+      type: FAILURE_TYPES.KubernetesUnavailable,
+    });
     const own = ApplicationFailure.nonRetryable('mine', FAILURE_TYPES.AlreadyQuarantined);
     expect(classifyKubeError(own, 'x')).toBe(own);
   });

@@ -4,8 +4,16 @@
  * refused, by RBAC itself (403) or by the worker guard's admission policies (422).
  */
 import {
-  AppsV1Api, AuthorizationV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api,
-  setHeaderOptions, type KubeConfig, type V1ResourceAttributes, type V1RoleBinding,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1ResourceAttributes,
+  type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grantBinding, grantBindingName } from '../activities/kubernetes/break-glass';
@@ -43,20 +51,43 @@ async function workerMay(attributes: V1ResourceAttributes): Promise<boolean> {
 describe('the worker ServiceAccount, as deploy/kubernetes/ grants it', () => {
   // `verb resource[.group][/subresource]`, as kubectl writes them; each is asked of the real authorizer.
   it.each([
-    'get pods', 'watch pods', 'patch pods', 'get pods/log', 'list events', 'list services',
-    'create networkpolicies.networking.k8s.io', 'delete networkpolicies.networking.k8s.io', 'patch nodes',
-    'list replicasets.apps', 'patch deployments.apps', 'create rolebindings.rbac.authorization.k8s.io',
+    'get pods',
+    'watch pods',
+    'patch pods',
+    'get pods/log',
+    'list events',
+    'list services',
+    'create networkpolicies.networking.k8s.io',
+    'delete networkpolicies.networking.k8s.io',
+    'patch nodes',
+    'list replicasets.apps',
+    'patch deployments.apps',
+    'create rolebindings.rbac.authorization.k8s.io',
     'delete clusterrolebindings.rbac.authorization.k8s.io',
   ])('may %s', async (action) => {
     expect(await workerMay(attributes(action))).toBe(true);
   });
 
   it.each([
-    'delete pods', 'create pods', 'create pods/exec', 'create pods/eviction', 'patch pods/status', 'get secrets',
-    'list secrets', 'list configmaps', 'create serviceaccounts/token', 'delete deployments.apps',
-    'update deployments.apps', 'patch deployments.apps/scale', 'create replicasets.apps', 'delete nodes',
-    'update rolebindings.rbac.authorization.k8s.io', 'patch clusterroles.rbac.authorization.k8s.io',
-    'escalate clusterroles.rbac.authorization.k8s.io', 'impersonate users', 'create namespaces',
+    'delete pods',
+    'create pods',
+    'create pods/exec',
+    'create pods/eviction',
+    'patch pods/status',
+    'get secrets',
+    'list secrets',
+    'list configmaps',
+    'create serviceaccounts/token',
+    'delete deployments.apps',
+    'update deployments.apps',
+    'patch deployments.apps/scale',
+    'create replicasets.apps',
+    'delete nodes',
+    'update rolebindings.rbac.authorization.k8s.io',
+    'patch clusterroles.rbac.authorization.k8s.io',
+    'escalate clusterroles.rbac.authorization.k8s.io',
+    'impersonate users',
+    'create namespaces',
   ])('may not %s', async (action) => {
     expect(await workerMay(attributes(action))).toBe(false);
   });
@@ -85,11 +116,17 @@ describe('isolate-pod as the worker', () => {
     expect(await rawGet(worker, `/api/v1/namespaces/${ns}/pods/shop-abcde/log`)).toBe(204);
     expect(await rawGet(worker, `/api/v1/namespaces/${ns}/secrets`)).toBe(FORBIDDEN);
 
-    await core.patchNamespacedPod({ name: 'shop-abcde', namespace: ns, body: { metadata: { labels: { 'tourniquet.io/quarantine': 'inc-1' } } } }, mergePatch);
+    await core.patchNamespacedPod(
+      { name: 'shop-abcde', namespace: ns, body: { metadata: { labels: { 'tourniquet.io/quarantine': 'inc-1' } } } },
+      mergePatch,
+    );
     const net = worker.makeApiClient(NetworkingV1Api);
     const policy = quarantinePolicy('inc-1');
     await net.createNamespacedNetworkPolicy({ namespace: ns, body: policy });
-    await net.patchNamespacedNetworkPolicy({ name: policy.metadata!.name!, namespace: ns, body: { metadata: { annotations: { 'tourniquet.io/note': 'x' } } } }, mergePatch);
+    await net.patchNamespacedNetworkPolicy(
+      { name: policy.metadata!.name!, namespace: ns, body: { metadata: { annotations: { 'tourniquet.io/note': 'x' } } } },
+      mergePatch,
+    );
     await net.deleteNamespacedNetworkPolicy({ name: policy.metadata!.name!, namespace: ns });
   });
 
@@ -104,14 +141,22 @@ describe('isolate-pod as the worker', () => {
     const unlabelled = { metadata: { name: 'no-label' }, spec: { podSelector: {} } };
     expect(await statusOf(net.createNamespacedNetworkPolicy({ namespace: ns, body: unlabelled }))).toBe(GUARDED);
     // A policy the team wrote: the worker must not remove or weaken it.
-    await admin.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name: 'team-policy' }, spec: { podSelector: {} } } });
+    await admin
+      .makeApiClient(NetworkingV1Api)
+      .createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name: 'team-policy' }, spec: { podSelector: {} } } });
     expect(await statusOf(net.deleteNamespacedNetworkPolicy({ name: 'team-policy', namespace: ns }))).toBe(GUARDED);
-    expect(await statusOf(net.patchNamespacedNetworkPolicy({ name: 'team-policy', namespace: ns, body: { spec: { policyTypes: [] } } }, mergePatch))).toBe(GUARDED);
+    expect(
+      await statusOf(
+        net.patchNamespacedNetworkPolicy({ name: 'team-policy', namespace: ns, body: { spec: { policyTypes: [] } } }, mergePatch),
+      ),
+    ).toBe(GUARDED);
   });
 
   it('cordons the node', async () => {
     await admin.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: `node-${ns}` } } });
-    const node = await worker.makeApiClient(CoreV1Api).patchNode({ name: `node-${ns}`, body: { spec: { unschedulable: true } } }, mergePatch);
+    const node = await worker
+      .makeApiClient(CoreV1Api)
+      .patchNode({ name: `node-${ns}`, body: { spec: { unschedulable: true } } }, mergePatch);
     expect(node.spec?.unschedulable).toBe(true);
   });
 });
@@ -131,7 +176,9 @@ describe('rollback-deploy as the worker', () => {
     expect(rolledBack.metadata?.generation).toBe((deployment.metadata?.generation ?? 0) + 1);
 
     expect(await statusOf(apps.deleteNamespacedDeployment({ name: 'api', namespace: ns }))).toBe(FORBIDDEN);
-    expect(await statusOf(apps.patchNamespacedDeploymentScale({ name: 'api', namespace: ns, body: { spec: { replicas: 0 } } }, mergePatch))).toBe(FORBIDDEN);
+    expect(
+      await statusOf(apps.patchNamespacedDeploymentScale({ name: 'api', namespace: ns, body: { spec: { replicas: 0 } } }, mergePatch)),
+    ).toBe(FORBIDDEN);
     expect(await statusOf(apps.deleteNamespacedReplicaSet({ name: previous.metadata!.name!, namespace: ns }))).toBe(FORBIDDEN);
   });
 });
@@ -189,9 +236,15 @@ describe('break-glass as the worker', () => {
     expect(moved.metadata!.labels!['tourniquet.io/expires']).toBe(expires);
     const more = { subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
     expect(await statusOf(rbac().patchNamespacedRoleBinding({ name, namespace: ns, body: more }, mergePatch))).toBe(GUARDED);
-    const group = { ...grant('inc-group', 'tourniquet-breakglass-view'), subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }] };
+    const group = {
+      ...grant('inc-group', 'tourniquet-breakglass-view'),
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }],
+    };
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: group }))).toBe(GUARDED);
-    const two = { ...grant('inc-two', 'tourniquet-breakglass-view'), subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }] };
+    const two = {
+      ...grant('inc-two', 'tourniquet-breakglass-view'),
+      subjects: [...granted.subjects!, { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }],
+    };
     expect(await statusOf(rbac().createNamespacedRoleBinding({ namespace: ns, body: two }))).toBe(GUARDED);
     await rbac().deleteNamespacedRoleBinding({ name, namespace: ns });
   });

@@ -34,7 +34,9 @@ async function lint(paths: string[]): Promise<{ ruleId: string | null; message: 
   const results = await eslint.lintFiles(paths);
   return paths.map((path) =>
     (results.find((r) => r.filePath === path)?.messages ?? [])
-      .filter((m) => ['import-x/no-restricted-paths', 'tourniquet/no-import-cycle', 'no-restricted-syntax'].includes(m.ruleId ?? '') || m.fatal)
+      .filter(
+        (m) => ['import-x/no-restricted-paths', 'tourniquet/no-import-cycle', 'no-restricted-syntax'].includes(m.ruleId ?? '') || m.fatal,
+      )
       .map((m) => ({ ruleId: m.ruleId, message: m.message })),
   );
 }
@@ -61,8 +63,18 @@ describe('import cycles', () => {
       'b.ts': "import type { A } from './a';\nexport interface B { a?: A }\n",
     });
     const [errorsA, errorsB] = await lint([a!, b!]);
-    expect(errorsA).toEqual([{ ruleId: 'tourniquet/no-import-cycle', message: `import cycle: workflows/${probe}/a.ts → workflows/${probe}/b.ts → workflows/${probe}/a.ts` }]);
-    expect(errorsB).toEqual([{ ruleId: 'tourniquet/no-import-cycle', message: `import cycle: workflows/${probe}/b.ts → workflows/${probe}/a.ts → workflows/${probe}/b.ts` }]);
+    expect(errorsA).toEqual([
+      {
+        ruleId: 'tourniquet/no-import-cycle',
+        message: `import cycle: workflows/${probe}/a.ts → workflows/${probe}/b.ts → workflows/${probe}/a.ts`,
+      },
+    ]);
+    expect(errorsB).toEqual([
+      {
+        ruleId: 'tourniquet/no-import-cycle',
+        message: `import cycle: workflows/${probe}/b.ts → workflows/${probe}/a.ts → workflows/${probe}/b.ts`,
+      },
+    ]);
   });
 
   it('fails on a value cycle through a re-export and a dynamic import', async () => {
@@ -88,7 +100,10 @@ describe('import cycles', () => {
 });
 
 describe('layers', () => {
-  const refused = (layer: string) => ({ ruleId: 'import-x/no-restricted-paths', message: expect.stringContaining(layer) as unknown as string });
+  const refused = (layer: string) => ({
+    ruleId: 'import-x/no-restricted-paths',
+    message: expect.stringContaining(layer) as unknown as string,
+  });
 
   it('refuses an import from a layer above, even of a type', async () => {
     const [workflows, activities, redaction, client, worker] = [
@@ -96,7 +111,9 @@ describe('layers', () => {
       write('activities', { 'a.ts': "import { INCIDENT_WORKFLOW } from '../../client/incidents';\nexport const A = INCIDENT_WORKFLOW;\n" }),
       write('redaction', { 'r.ts': "import { playbooks } from '../../playbooks';\nexport const R = playbooks;\n" }),
       write('client', { 'c.ts': "import { loadConfig } from '../../worker/config';\nexport const C = loadConfig;\n" }),
-      write('worker', { 'k.ts': "import { createIntakeRouter } from '../../gateway/intake/router';\nexport const K = createIntakeRouter;\n" }),
+      write('worker', {
+        'k.ts': "import { createIntakeRouter } from '../../gateway/intake/router';\nexport const K = createIntakeRouter;\n",
+      }),
     ].map((paths) => paths[0]!);
     expect(await lint([workflows!, activities!, redaction!, client!, worker!])).toEqual([
       [refused('workflows/ may import only itself')],
@@ -108,9 +125,15 @@ describe('layers', () => {
   });
 
   it('refuses run-time imports of tools/, test/ and bench/', async () => {
-    const [worker] = write('worker', { 't.ts': "import { projectRoot } from '../../tools/temporal-binaries';\nexport const T = projectRoot;\n" });
-    const [gateway] = write('gateway', { 't.ts': "import { DEMO_ROUTES } from '../../test/support/routes';\nexport const T = DEMO_ROUTES;\n" });
-    const [cli] = write('cli', { 't.ts': "import { ensureTemporalBinaries } from '../../tools/temporal-binaries';\nexport const T = ensureTemporalBinaries;\n" });
+    const [worker] = write('worker', {
+      't.ts': "import { projectRoot } from '../../tools/temporal-binaries';\nexport const T = projectRoot;\n",
+    });
+    const [gateway] = write('gateway', {
+      't.ts': "import { DEMO_ROUTES } from '../../test/support/routes';\nexport const T = DEMO_ROUTES;\n",
+    });
+    const [cli] = write('cli', {
+      't.ts': "import { ensureTemporalBinaries } from '../../tools/temporal-binaries';\nexport const T = ensureTemporalBinaries;\n",
+    });
     const [tools, errorsGateway, errorsCli] = await lint([worker!, gateway!, cli!]);
     expect(tools).toEqual([refused('worker/ may import only')]);
     expect(errorsGateway).toEqual([refused('gateway/ may import only')]);
@@ -120,15 +143,24 @@ describe('layers', () => {
   it('keeps the gateway off the worker itself, but lets it use the worker configuration', async () => {
     const [worker, config] = write('gateway', {
       'w.ts': "import { activityDepsFromConfig } from '../../worker/worker';\nexport const W = activityDepsFromConfig;\n",
-      'c.ts': "import { loadConfig } from '../../worker/config';\nimport { incidentUrlFor } from '../../worker/incident-url';\nexport const C = [loadConfig, incidentUrlFor];\n",
+      'c.ts':
+        "import { loadConfig } from '../../worker/config';\nimport { incidentUrlFor } from '../../worker/incident-url';\nexport const C = [loadConfig, incidentUrlFor];\n",
     });
     expect(await lint([worker!, config!])).toEqual([[refused('never the worker itself or its workflow bundle')], []]);
   });
 
   it('allows what the layer map allows, and lets tests import anything', async () => {
-    const [gateway] = write('gateway', { 'ok.ts': "import { startIncident } from '../../client/incidents';\nimport { redactForHistory } from '../../redaction';\nexport const G = [startIncident, redactForHistory];\n" });
-    const [cli] = write('cli', { 'ok.ts': "import { gatewayDepsFromConfig } from '../../gateway/deps';\nexport const C = gatewayDepsFromConfig;\n" });
-    const [test] = write('test', { 'ok.ts': "import { ensureTemporalBinaries } from '../../tools/temporal-binaries';\nimport { activityDepsFromConfig } from '../../worker/worker';\nexport const T = [ensureTemporalBinaries, activityDepsFromConfig];\n" });
+    const [gateway] = write('gateway', {
+      'ok.ts':
+        "import { startIncident } from '../../client/incidents';\nimport { redactForHistory } from '../../redaction';\nexport const G = [startIncident, redactForHistory];\n",
+    });
+    const [cli] = write('cli', {
+      'ok.ts': "import { gatewayDepsFromConfig } from '../../gateway/deps';\nexport const C = gatewayDepsFromConfig;\n",
+    });
+    const [test] = write('test', {
+      'ok.ts':
+        "import { ensureTemporalBinaries } from '../../tools/temporal-binaries';\nimport { activityDepsFromConfig } from '../../worker/worker';\nexport const T = [ensureTemporalBinaries, activityDepsFromConfig];\n",
+    });
     expect(await lint([gateway!, cli!, test!])).toEqual([[], [], []]);
   });
 });
@@ -145,12 +177,15 @@ describe('failure types', () => {
       'good.ts': [
         "import { ApplicationFailure } from '@temporalio/common';",
         "import { FAILURE_TYPES } from '../../workflows/failure-types';",
-        'export const a = () => ApplicationFailure.nonRetryable(\'no\', FAILURE_TYPES.AlreadyQuarantined);',
-        'export const b = (code: string) => ApplicationFailure.create({ message: \'no\', type: code });',
+        "export const a = () => ApplicationFailure.nonRetryable('no', FAILURE_TYPES.AlreadyQuarantined);",
+        "export const b = (code: string) => ApplicationFailure.create({ message: 'no', type: code });",
         '',
       ].join('\n'),
     });
-    const catalogue = { ruleId: 'no-restricted-syntax', message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string' };
+    const catalogue = {
+      ruleId: 'no-restricted-syntax',
+      message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+    };
     expect(await lint([bad!, good!])).toEqual([[catalogue, catalogue], []]);
   });
 });

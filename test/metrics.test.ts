@@ -31,21 +31,36 @@ async function scrape(): Promise<string> {
 }
 
 it('counts incidents by outcome, refusals by reason, durations, and failed activity attempts', async () => {
-  const approved = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `m1-${process.pid}` } }, { taskQueue: h.taskQueue });
+  const approved = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `m1-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
   await waitForGate(h.client, approved);
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'alice', via: 'cli' });
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'mallory', via: 'cli' });
   await decide(h.client, { incidentId: approved, decision: 'approve', approver: 'bob', via: 'cli' });
   await h.client.workflow.getHandle(approved).result();
 
-  const denied = await startIncident(h.client, { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m2-${process.pid}` } }, { taskQueue: h.taskQueue });
+  const denied = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m2-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
   await waitForGate(h.client, denied);
   await decide(h.client, { incidentId: denied, decision: 'deny', approver: 'carol', via: 'cli', reason: 'drill over' });
   await h.client.workflow.getHandle(denied).result();
 
   // A policy that does not exist: the policy lookup fails (non-retryable) and the incident fails.
-  const broken = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'no-such-policy', params: { service: `m3-${process.pid}` } }, { taskQueue: h.taskQueue });
-  await h.client.workflow.getHandle(broken).result().catch(() => undefined);
+  const broken = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', policy: 'no-such-policy', params: { service: `m3-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
+  await h.client.workflow
+    .getHandle(broken)
+    .result()
+    .catch(() => undefined);
 
   const text = await waitFor('the metrics to show all three incidents', async () => {
     const t = await scrape();
@@ -66,7 +81,14 @@ it('counts a notification delivered twice (a retried notify) once, and each run 
   const m = new IncidentMetrics();
   const { MetricsNotifier } = await import('../activities/metrics/incident-metrics');
   const notifier = new MetricsNotifier(m);
-  const event = { seq: 7, kind: 'incident.finished' as const, summary: '', refs: {}, durations: {}, incident: { id: 'inc-x', title: 't', playbook: 'demo', mode: 'live' as const, requester: 'alice', state: 'resolved' as const } };
+  const event = {
+    seq: 7,
+    kind: 'incident.finished' as const,
+    summary: '',
+    refs: {},
+    durations: {},
+    incident: { id: 'inc-x', title: 't', playbook: 'demo', mode: 'live' as const, requester: 'alice', state: 'resolved' as const },
+  };
   await notifier.notify(event, { runId: 'run-1' });
   await notifier.notify(event, { runId: 'run-1' });
   expect(await m.registry.getSingleMetricAsString('tourniquet_incidents_total')).toContain('outcome="resolved"} 1');
@@ -75,11 +97,16 @@ it('counts a notification delivered twice (a retried notify) once, and each run 
 });
 
 it('counts every run started under one incident id', async () => {
-  const started = async () => (await metrics.started.get()).values.find((v) => v.labels.playbook === 'demo' && v.labels.mode === 'drill')?.value ?? 0;
+  const started = async () =>
+    (await metrics.started.get()).values.find((v) => v.labels.playbook === 'demo' && v.labels.mode === 'drill')?.value ?? 0;
   const before = await started();
   const incidentId = `metrics-runs-${process.pid}-${Date.now()}`;
   for (let run = 1; run <= 3; run++) {
-    await startIncident(h.client, { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m-runs-${process.pid}` } }, { taskQueue: h.taskQueue, incidentId });
+    await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', mode: 'drill', params: { service: `m-runs-${process.pid}` } },
+      { taskQueue: h.taskQueue, incidentId },
+    );
     await waitForGate(h.client, incidentId);
     await decide(h.client, { incidentId, decision: 'deny', approver: 'bob', via: 'cli', reason: `run ${run} over` });
     await h.client.workflow.getHandle(incidentId).result();

@@ -29,8 +29,14 @@ it('a failing Slack notifier does not make the other notifiers repeat themselves
   // the incident's opening message fails twice: the notify activity runs three times
   fake.failNext('chat.postMessage', { status: 500 });
   fake.failNext('chat.postMessage', { status: 500 });
-  const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `fanout-${process.pid}` } }, { taskQueue: h.taskQueue });
-  await waitFor('the opening message in Slack, after two failures', () => fake.callsOf('chat.postMessage').find((c) => String(c.args.text).includes(id)));
+  const id = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `fanout-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
+  await waitFor('the opening message in Slack, after two failures', () =>
+    fake.callsOf('chat.postMessage').find((c) => String(c.args.text).includes(id)),
+  );
   const failed = fake.calls.filter((c) => c.method === 'chat.postMessage' && !c.ok);
   expect(failed.length).toBeGreaterThanOrEqual(2);
 

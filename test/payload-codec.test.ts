@@ -28,7 +28,9 @@ describe('payload keys and the codec', () => {
     expect(parsePayloadKeys(b64(), 'K')).toMatchObject({ currentId: 'default', ids: ['default'] });
     expect(parsePayloadKeys(`k2:${b64()}, k1:${b64()}`, 'K')).toMatchObject({ currentId: 'k2', ids: ['k2', 'k1'] });
     const short = randomBytes(16).toString('base64');
-    expect(() => parsePayloadKeys(`k1:${short}`, 'TOURNIQUET_PAYLOAD_KEY')).toThrow('TOURNIQUET_PAYLOAD_KEY, key 1: must be 32 bytes in base64');
+    expect(() => parsePayloadKeys(`k1:${short}`, 'TOURNIQUET_PAYLOAD_KEY')).toThrow(
+      'TOURNIQUET_PAYLOAD_KEY, key 1: must be 32 bytes in base64',
+    );
     expect(() => parsePayloadKeys(`a:${b64()},a:${b64()}`, 'K')).toThrow('key id "a" is given twice');
     try {
       parsePayloadKeys(`x y:${short}`, 'K');
@@ -58,7 +60,9 @@ describe('payload keys and the codec', () => {
     const flipped = Buffer.from(sealed!.data!);
     flipped[20] = flipped[20]! ^ 1;
     await expect(codec.decode([{ ...sealed!, data: flipped }])).rejects.toThrow('cannot decrypt a payload encrypted with key "k1"');
-    await expect(codec.decode([{ ...sealed!, metadata: { ...sealed!.metadata, 'encryption-key-id': Buffer.from('k9') } }])).rejects.toThrow('key "k9"');
+    await expect(codec.decode([{ ...sealed!, metadata: { ...sealed!.metadata, 'encryption-key-id': Buffer.from('k9') } }])).rejects.toThrow(
+      'key "k9"',
+    );
     await expect(new EncryptionCodec(parsePayloadKeys(`k2:${b64()}`, 'K')).decode([sealed!])).rejects.toThrow('configured: k2');
   });
 
@@ -87,8 +91,18 @@ describe('an incident with payload encryption on', () => {
 
   beforeAll(async () => {
     h = await startHarness({ payloadKeys: parsePayloadKeys(`k1:${key}`, 'K') });
-    codec = await startCodecServer({ codec: new EncryptionCodec(parsePayloadKeys(`k1:${key}`, 'K')), tokens: [token], origins: ['http://127.0.0.1:8233'], host: '127.0.0.1', port: 0 });
-    id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', title: `Demo ${marker}`, params: { service: 'billing' } }, { taskQueue: h.taskQueue });
+    codec = await startCodecServer({
+      codec: new EncryptionCodec(parsePayloadKeys(`k1:${key}`, 'K')),
+      tokens: [token],
+      origins: ['http://127.0.0.1:8233'],
+      host: '127.0.0.1',
+      port: 0,
+    });
+    id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', title: `Demo ${marker}`, params: { service: 'billing' } },
+      { taskQueue: h.taskQueue },
+    );
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: `looked at ${marker}` });
     await waitFor('the incident to resolve', async () => (await getStatus(h.client, id)).state === 'resolved');
@@ -104,13 +118,33 @@ describe('an incident with payload encryption on', () => {
     const payloads = payloadsOf(history);
     expect(payloads.length).toBeGreaterThan(10);
     // The SDK's own bookkeeping for local activities (type, attempt, times) is written plain; all else is ciphertext.
-    const bookkeeping = new Set(history.events!.flatMap((e) => (e.markerRecordedEventAttributes?.details?.data ? payloadsOf(e.markerRecordedEventAttributes.details.data) : [])));
-    expect(payloads.filter((p) => !bookkeeping.has(p)).map(encodingOf).every((enc) => enc === 'binary/encrypted')).toBe(true);
-    for (const p of bookkeeping) expect(Object.keys(JSON.parse(Buffer.from(p.data!).toString()))).toEqual(['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time']);
+    const bookkeeping = new Set(
+      history.events!.flatMap((e) =>
+        e.markerRecordedEventAttributes?.details?.data ? payloadsOf(e.markerRecordedEventAttributes.details.data) : [],
+      ),
+    );
+    expect(
+      payloads
+        .filter((p) => !bookkeeping.has(p))
+        .map(encodingOf)
+        .every((enc) => enc === 'binary/encrypted'),
+    ).toBe(true);
+    for (const p of bookkeeping)
+      expect(Object.keys(JSON.parse(Buffer.from(p.data!).toString()))).toEqual([
+        'seq',
+        'attempt',
+        'activity_id',
+        'activity_type',
+        'complete_time',
+        'backoff',
+        'original_schedule_time',
+      ]);
     expect(jsonText(JSON.stringify(history))).not.toContain(marker);
     expect((await getStatus(h.client, id)).title).toBe(`Demo ${marker}`);
     expect((await getTimeline(h.client, id)).some((e) => e.summary.includes(marker))).toBe(true);
-    const listed = await waitFor('the incident in the list', async () => (await listIncidents(h.client, { limit: 200 })).find((r) => r.id === id));
+    const listed = await waitFor('the incident in the list', async () =>
+      (await listIncidents(h.client, { limit: 200 })).find((r) => r.id === id),
+    );
     expect(listed.title).toBe(`Demo ${marker}`);
     // a client without the key sees ciphertext and says so
     await expect(getStatus(new Client({ connection: h.client.connection }), id)).rejects.toThrow(/binary\/encrypted|Unknown encoding/);
@@ -129,12 +163,25 @@ describe('an incident with payload encryption on', () => {
       expect(refused.status).toBe(401);
       expect(JSON.stringify(refused.body)).not.toContain(marker);
     }
-    const encoded = await codecCall(codec.url, 'encode', [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }], { authorization: `Bearer ${token}` });
+    const encoded = await codecCall(
+      codec.url,
+      'encode',
+      [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }],
+      { authorization: `Bearer ${token}` },
+    );
     expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
   });
 
   it('answers the UI’s CORS preflight for its origin only', async () => {
-    const preflight = (origin: string) => fetch(`${codec.url}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
+    const preflight = (origin: string) =>
+      fetch(`${codec.url}/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
     const ui = await preflight('http://127.0.0.1:8233');
     expect(ui.status).toBe(204);
     expect(ui.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8233');
@@ -144,7 +191,11 @@ describe('an incident with payload encryption on', () => {
 
   it('lets the Temporal CLI show the history in clear with --codec-endpoint and --codec-auth', async () => {
     const show = (...extra: string[]) =>
-      promisify(execFile)(inject('temporalCli'), ['workflow', 'show', '-w', id, '--address', h.address, '--namespace', 'default', '-o', 'json', ...extra], { maxBuffer: 32 << 20 });
+      promisify(execFile)(
+        inject('temporalCli'),
+        ['workflow', 'show', '-w', id, '--address', h.address, '--namespace', 'default', '-o', 'json', ...extra],
+        { maxBuffer: 32 << 20 },
+      );
     const clear = await show('--codec-endpoint', codec.url, '--codec-auth', `Bearer ${token}`);
     expect(jsonText(clear.stdout)).toContain(marker);
     const sealed = await show();

@@ -63,7 +63,9 @@ describe('parsePolicyFile', () => {
       ✖ must be a duration like "90s", "30m" or "2h"
         → at policies.standard.timeout"
     `);
-    expect(parseError(file({ standard: { approvers: ['alice'], reminders: ['5m', '0s'] } })).message).toContain('policies.standard.reminders[1]');
+    expect(parseError(file({ standard: { approvers: ['alice'], reminders: ['5m', '0s'] } })).message).toContain(
+      'policies.standard.reminders[1]',
+    );
     expect(parseError(file({ standard: { approvers: ['alice'], timeout: '' } })).message).toContain('→ at policies.standard.timeout');
   });
 
@@ -155,7 +157,9 @@ describe('PolicyBook', () => {
     }
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: FAILURE_TYPES.UnknownPolicy, nonRetryable: true });
-    expect((failure as Error).message).toMatchInlineSnapshot(`"no approval policy "lenient" for demo / isolate-host; defined: standard, two-person"`);
+    expect((failure as Error).message).toMatchInlineSnapshot(
+      `"no approval policy "lenient" for demo / isolate-host; defined: standard, two-person"`,
+    );
   });
 
   // The policy name can come from the incident request, so any string reaches resolve().

@@ -20,7 +20,9 @@ import { waitForGate } from './support/gates';
 import { waitFor } from './support/wait';
 
 /** The test keys' places, which the global setup put in the environment (test/support/keys.ts). */
-const env = (name: 'TOURNIQUET_KEYS_DIR' | 'TOURNIQUET_ALLOWED_SIGNERS' | 'TOURNIQUET_SLACK_GATEWAY_KEY' | 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'): string => process.env[name]!;
+const env = (
+  name: 'TOURNIQUET_KEYS_DIR' | 'TOURNIQUET_ALLOWED_SIGNERS' | 'TOURNIQUET_SLACK_GATEWAY_KEY' | 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY',
+): string => process.env[name]!;
 const OFFLINE = { TEMPORAL_ADDRESS: '127.0.0.1:1' }; // nothing listens there: verify must not need Temporal
 let h: Harness;
 let id: string;
@@ -28,14 +30,25 @@ let exportPath: string;
 let exported: Postmortem;
 let keys: VerifyKeys;
 
-const fingerprintOf = (identity: string) => parsePublicKey(readFileSync(join(env('TOURNIQUET_KEYS_DIR'), `${identity}.pub`), 'utf8')).fingerprint;
+const fingerprintOf = (identity: string) =>
+  parsePublicKey(readFileSync(join(env('TOURNIQUET_KEYS_DIR'), `${identity}.pub`), 'utf8')).fingerprint;
 const gatewayFingerprint = () => parsePublicKey(readFileSync(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'utf8')).fingerprint;
 const copy = (): Postmortem => JSON.parse(JSON.stringify(exported));
 /** One byte of the text changed: its character code with the lowest bit flipped. */
 const flip = (text: string, at = 0) => `${text.slice(0, at)}${String.fromCharCode(text.charCodeAt(at) ^ 1)}${text.slice(at + 1)}`;
 
 function verifyCli(file: string, ...extra: string[]) {
-  return runCliWith(h, OFFLINE, 'verify', file, '--allowed-signers', env('TOURNIQUET_ALLOWED_SIGNERS'), '--slack-gateway-key', env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), ...extra);
+  return runCliWith(
+    h,
+    OFFLINE,
+    'verify',
+    file,
+    '--allowed-signers',
+    env('TOURNIQUET_ALLOWED_SIGNERS'),
+    '--slack-gateway-key',
+    env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'),
+    ...extra,
+  );
 }
 
 async function verifyTampered(name: string, change: (pm: Postmortem) => void) {
@@ -48,19 +61,35 @@ async function verifyTampered(name: string, change: (pm: Postmortem) => void) {
 
 beforeAll(async () => {
   h = await startHarness({ policies: { ...TEST_POLICIES, people: { carol: { slack: 'U0CAROL01' } } } });
-  id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'two-person', params: { service: `verify-${process.pid}` } }, { taskQueue: h.taskQueue });
+  id = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', policy: 'two-person', params: { service: `verify-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
   await waitForGate(h.client, id);
-  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'cli' })).toMatchObject({ code: 'SelfApproval' });
-  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'cli', reason: 'evidence reviewed' })).toMatchObject({ applied: true });
+  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'cli' })).toMatchObject({
+    code: 'SelfApproval',
+  });
+  expect(
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'cli', reason: 'evidence reviewed' }),
+  ).toMatchObject({ applied: true });
   const gateway = keyFileSigner(env('TOURNIQUET_SLACK_GATEWAY_KEY'));
-  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'slack:U0CAROL01', signer: gateway })).toMatchObject({ applied: true });
+  expect(
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'slack:U0CAROL01', signer: gateway }),
+  ).toMatchObject({ applied: true });
   await h.client.workflow.getHandle(id).result();
 
   exportPath = join(h.dir, 'incident.json');
   // Queries on a completed incident replay its history on the worker: slow when the machine is busy.
-  await waitFor('the export', async () => (await runCli(h, 'export', id, '--format', 'json', '--out', exportPath)).code === 0, { timeoutMs: 120_000, intervalMs: 500 });
+  await waitFor('the export', async () => (await runCli(h, 'export', id, '--format', 'json', '--out', exportPath)).code === 0, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+  });
   exported = parseExport(readFileSync(exportPath, 'utf8'));
-  keys = { allowedSigners: loadAllowedSigners(env('TOURNIQUET_ALLOWED_SIGNERS')), slackGateway: [loadPublicKey(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'gateway')] };
+  keys = {
+    allowedSigners: loadAllowedSigners(env('TOURNIQUET_ALLOWED_SIGNERS')),
+    slackGateway: [loadPublicKey(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'gateway')],
+  };
 });
 afterAll(async () => {
   await h?.stop();
@@ -72,22 +101,55 @@ describe('the JSON export', () => {
     expect(exported.incident.decisions).toBe('signed');
     expect(g).toMatchObject({ authentication: 'signed', args: { service: `verify-${process.pid}` }, slack_users: { carol: 'U0CAROL01' } });
     expect(g.votes).toEqual([
-      expect.objectContaining({ approver: 'bob', via: 'cli', signer: { by: 'person', key: fingerprintOf('bob') }, signature: expect.stringContaining('BEGIN SSH SIGNATURE'), valid_until: expect.any(String), nonce: expect.any(String) }),
+      expect.objectContaining({
+        approver: 'bob',
+        via: 'cli',
+        signer: { by: 'person', key: fingerprintOf('bob') },
+        signature: expect.stringContaining('BEGIN SSH SIGNATURE'),
+        valid_until: expect.any(String),
+        nonce: expect.any(String),
+      }),
       expect.objectContaining({ approver: 'carol', via: 'slack:U0CAROL01', signer: { by: 'slack-gateway', key: gatewayFingerprint() } }),
     ]);
-    expect(g.refusals).toEqual([expect.objectContaining({ actor: 'alice', code: 'SelfApproval', signer: { by: 'person', key: fingerprintOf('alice') } })]);
-    expect(exported.evidence.entries[0]).toMatchObject({ step: expect.any(String), content_type: expect.any(String), redactions: expect.any(Number) });
+    expect(g.refusals).toEqual([
+      expect.objectContaining({ actor: 'alice', code: 'SelfApproval', signer: { by: 'person', key: fingerprintOf('alice') } }),
+    ]);
+    expect(exported.evidence.entries[0]).toMatchObject({
+      step: expect.any(String),
+      content_type: expect.any(String),
+      redactions: expect.any(Number),
+    });
   });
 
-  it("holds signatures ssh-keygen -Y verify accepts over the decision statement rebuilt from the export", () => {
+  it('holds signatures ssh-keygen -Y verify accepts over the decision statement rebuilt from the export', () => {
     const g = exported.approvals[0]!;
     const gatewaySigners = join(h.dir, 'gateway_signers');
-    writeFileSync(gatewaySigners, `slack-gateway namespaces="tourniquet" ${readFileSync(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'utf8')}`);
-    for (const [vote, signers, identity] of [[g.votes[0]!, env('TOURNIQUET_ALLOWED_SIGNERS'), 'bob'], [g.votes[1]!, gatewaySigners, 'slack-gateway']] as const) {
-      const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: g.digest, decision: vote.decision, approver: vote.approver, reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
+    writeFileSync(
+      gatewaySigners,
+      `slack-gateway namespaces="tourniquet" ${readFileSync(env('TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY'), 'utf8')}`,
+    );
+    for (const [vote, signers, identity] of [
+      [g.votes[0]!, env('TOURNIQUET_ALLOWED_SIGNERS'), 'bob'],
+      [g.votes[1]!, gatewaySigners, 'slack-gateway'],
+    ] as const) {
+      const statement = decisionStatement({
+        incidentId: id,
+        gateId: g.gate_id,
+        runStartedAt: g.run_started_at,
+        digest: g.digest,
+        decision: vote.decision,
+        approver: vote.approver,
+        reason: vote.reason,
+        validUntil: vote.valid_until,
+        nonce: vote.nonce,
+        via: vote.via,
+      });
       const sigFile = join(h.dir, `${identity}.sig`);
       writeFileSync(sigFile, vote.signature!);
-      const r = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', identity, '-n', 'tourniquet', '-s', sigFile], { input: statement, encoding: 'utf8' });
+      const r = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', signers, '-I', identity, '-n', 'tourniquet', '-s', sigFile], {
+        input: statement,
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain(`Good "tourniquet" signature for ${identity}`);
     }
@@ -116,17 +178,50 @@ describe('tourniquet verify', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(`${id}:`);
-    expect(lines.slice(1).map((l) => l.slice(0, 21).trimEnd())).toEqual(['ok    signatures', 'ok    digests', 'ok    quorum', 'ok    evidence chain', 'verified: every check']);
-    expect(r.stdout).toContain('2 vote(s) on 1 gate(s), each signed over its exact decision by a key bound to its approver, 1 through the Slack gateway');
+    expect(lines.slice(1).map((l) => l.slice(0, 21).trimEnd())).toEqual([
+      'ok    signatures',
+      'ok    digests',
+      'ok    quorum',
+      'ok    evidence chain',
+      'verified: every check',
+    ]);
+    expect(r.stdout).toContain(
+      '2 vote(s) on 1 gate(s), each signed over its exact decision by a key bound to its approver, 1 through the Slack gateway',
+    );
     const json = await verifyCli(exportPath, '--json');
-    expect(JSON.parse(json.stdout)).toMatchObject({ incidentId: id, ok: true, checks: [{ check: 'signatures', ok: true }, { ok: true }, { ok: true }, { ok: true }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      incidentId: id,
+      ok: true,
+      checks: [{ check: 'signatures', ok: true }, { ok: true }, { ok: true }, { ok: true }],
+    });
   });
 
   it.each([
-    ["a vote's reason", (pm: Postmortem) => void (pm.approvals[0]!.votes[0]!.reason = flip(pm.approvals[0]!.votes[0]!.reason!)), 'signatures', 'gate g1 vote 1 (bob): signature does not match the decision — reason was changed: the signed reason is "evidence reviewed" (as the timeline records), the export says "dvidence reviewed"'],
-    ['a signature', (pm: Postmortem) => void (pm.approvals[0]!.votes[1]!.signature = flipSignature(pm.approvals[0]!.votes[1]!.signature!)), 'signatures', 'gate g1 vote 2 (carol): signature does not match the decision'],
-    ["an action's args", (pm: Postmortem) => void ((pm.approvals[0]!.args as { service: string }).service = flip((pm.approvals[0]!.args as { service: string }).service)), 'digests', 'gate g1: the digest of its action, target and args is'],
-    ['an evidence sha256', (pm: Postmortem) => void (pm.evidence.entries[0]!.sha256 = flip(pm.evidence.entries[0]!.sha256, 5)), 'evidence chain', 'evidence #1 (service snapshot (before)): entry_hash does not match the entry — its sha256 differs from the one the timeline recorded'],
+    [
+      "a vote's reason",
+      (pm: Postmortem) => void (pm.approvals[0]!.votes[0]!.reason = flip(pm.approvals[0]!.votes[0]!.reason!)),
+      'signatures',
+      'gate g1 vote 1 (bob): signature does not match the decision — reason was changed: the signed reason is "evidence reviewed" (as the timeline records), the export says "dvidence reviewed"',
+    ],
+    [
+      'a signature',
+      (pm: Postmortem) => void (pm.approvals[0]!.votes[1]!.signature = flipSignature(pm.approvals[0]!.votes[1]!.signature!)),
+      'signatures',
+      'gate g1 vote 2 (carol): signature does not match the decision',
+    ],
+    [
+      "an action's args",
+      (pm: Postmortem) =>
+        void ((pm.approvals[0]!.args as { service: string }).service = flip((pm.approvals[0]!.args as { service: string }).service)),
+      'digests',
+      'gate g1: the digest of its action, target and args is',
+    ],
+    [
+      'an evidence sha256',
+      (pm: Postmortem) => void (pm.evidence.entries[0]!.sha256 = flip(pm.evidence.entries[0]!.sha256, 5)),
+      'evidence chain',
+      'evidence #1 (service snapshot (before)): entry_hash does not match the entry — its sha256 differs from the one the timeline recorded',
+    ],
   ])('fails, exit 2, when one byte of %s changed, naming the entry', async (what, change, check, message) => {
     const r = await verifyTampered(what.replace(/\W+/g, '-'), change);
     expect(r.code, r.stdout + r.stderr).toBe(2);
@@ -142,12 +237,25 @@ describe('tourniquet verify', () => {
     const g = pm.approvals[0]!;
     const vote = g.votes[0]!;
     vote.reason = 'looks fine';
-    const statement = decisionStatement({ incidentId: id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: g.digest, decision: vote.decision, approver: 'bob', reason: vote.reason, validUntil: vote.valid_until, nonce: vote.nonce, via: vote.via });
+    const statement = decisionStatement({
+      incidentId: id,
+      gateId: g.gate_id,
+      runStartedAt: g.run_started_at,
+      digest: g.digest,
+      decision: vote.decision,
+      approver: 'bob',
+      reason: vote.reason,
+      validUntil: vote.valid_until,
+      nonce: vote.nonce,
+      via: vote.via,
+    });
     return own.sign(statement).then((signature) => {
       vote.signature = signature;
       vote.signer = { by: 'person', key: own.publicKey!.fingerprint };
       const failures = verifyPostmortem(pm, keys).checks[0]!.failures;
-      expect(failures).toEqual([`gate g1 vote 1 (bob): signed by ${own.publicKey!.fingerprint}, a key the allowed signers file does not bind to bob and that is not the Slack gateway key`]);
+      expect(failures).toEqual([
+        `gate g1 vote 1 (bob): signed by ${own.publicKey!.fingerprint}, a key the allowed signers file does not bind to bob and that is not the Slack gateway key`,
+      ]);
     });
   });
 
@@ -157,18 +265,24 @@ describe('tourniquet verify', () => {
       change(pm);
       return verifyPostmortem(pm, k).checks.flatMap((c) => c.failures);
     };
-    expect(failuresOf((pm) => (pm.approvals[0]!.votes[0]!.approver = 'dana'))).toContain(`gate g1 vote 1 (dana): signed by ${fingerprintOf('bob')}, the key of bob, not of dana — the approver was changed?`);
+    expect(failuresOf((pm) => (pm.approvals[0]!.votes[0]!.approver = 'dana'))).toContain(
+      `gate g1 vote 1 (dana): signed by ${fingerprintOf('bob')}, the key of bob, not of dana — the approver was changed?`,
+    );
     expect(failuresOf(() => {}, { ...keys, people: { carol: 'U0OTHER01' } })).toEqual([
       'gate g1 vote 2 (carol): signed by the Slack gateway key, which vouches only for the Slack user in via; via is slack:U0CAROL01 and carol maps to Slack user U0OTHER01',
       'gate g1: approved with 1 valid approval(s) from eligible approvers other than the requester; quorum is 2',
       `step ${exported.steps.find((s) => s.kind === 'action.started')!.seq} (action.started): ran under gate g1, which has no proven quorum`,
     ]);
-    expect(failuresOf(() => {}, { ...keys, slackGateway: [] })[0]).toBe(`gate g1 vote 2 (carol): signed by ${gatewayFingerprint()}, a key the allowed signers file does not bind to carol`);
+    expect(failuresOf(() => {}, { ...keys, slackGateway: [] })[0]).toBe(
+      `gate g1 vote 2 (carol): signed by ${gatewayFingerprint()}, a key the allowed signers file does not bind to carol`,
+    );
     const validUntil = exported.approvals[0]!.votes[0]!.valid_until!;
     expect(failuresOf((pm) => (pm.approvals[0]!.votes[0]!.at = '2099-01-01T00:00:00.000Z'))[0]).toBe(
       `gate g1 vote 1 (bob): taken at 2099-01-01T00:00:00.000Z, after the validity the approver gave it (${validUntil}): the engine refuses such decisions`,
     );
-    expect(failuresOf((pm) => delete pm.approvals[0]!.votes[0]!.signature)[0]).toBe('gate g1 vote 1 (bob): unsigned: on a gate that required signatures — the signature was removed?');
+    expect(failuresOf((pm) => delete pm.approvals[0]!.votes[0]!.signature)[0]).toBe(
+      'gate g1 vote 1 (bob): unsigned: on a gate that required signatures — the signature was removed?',
+    );
     // dropping a vote and lowering the quorum to match: the timeline's record of the gate disagrees
     expect(failuresOf((pm) => (pm.approvals[0]!.votes.pop(), (pm.approvals[0]!.quorum = 1)))).toEqual([
       'gate g1: quorum 1 of alice, bob, carol, dana, erin, but the timeline recorded quorum 2 of alice, bob, carol, dana, erin when it opened',
@@ -181,9 +295,15 @@ describe('decisions taken without signatures', () => {
   let unsigned: string;
   beforeAll(async () => {
     h2 = await startHarness({ trust: { mode: 'unauthenticated', signers: {}, slackGateway: [] } });
-    unsigned = await startIncident(h2.client, { playbook: 'demo', requester: 'alice', params: { service: `unsigned-${process.pid}` } }, { taskQueue: h2.taskQueue });
+    unsigned = await startIncident(
+      h2.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `unsigned-${process.pid}` } },
+      { taskQueue: h2.taskQueue },
+    );
     await waitForGate(h2.client, unsigned);
-    expect(await decide(h2.client, { incidentId: unsigned, decision: 'approve', approver: 'bob', via: 'cli', signer: null })).toMatchObject({ applied: true });
+    expect(await decide(h2.client, { incidentId: unsigned, decision: 'approve', approver: 'bob', via: 'cli', signer: null })).toMatchObject(
+      { applied: true },
+    );
     await h2.client.workflow.getHandle(unsigned).result();
   });
   afterAll(async () => {
@@ -191,7 +311,10 @@ describe('decisions taken without signatures', () => {
   });
 
   it('are called unauthenticated at the top of every export and of status and timeline, and never verify', async () => {
-    const pm = await waitFor('the postmortem', () => buildPostmortem(h2.client, unsigned, h2.deps.store), { timeoutMs: 120_000, intervalMs: 500 });
+    const pm = await waitFor('the postmortem', () => buildPostmortem(h2.client, unsigned, h2.deps.store), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
     expect(pm.incident.decisions).toBe('unauthenticated');
     expect(pm.approvals[0]!.votes[0]).toMatchObject({ approver: 'bob', signer: { by: 'unauthenticated' } });
     const md = renderMarkdown(pm);
@@ -208,7 +331,9 @@ describe('decisions taken without signatures', () => {
     }
     const report = verifyPostmortem(pm, keys);
     expect(report.ok).toBe(false);
-    expect(report.checks[0]!.failures).toEqual(['gate g1 vote 1 (bob): unsigned: the gate took decisions in unauthenticated mode: nothing proves who decided']);
+    expect(report.checks[0]!.failures).toEqual([
+      'gate g1 vote 1 (bob): unsigned: the gate took decisions in unauthenticated mode: nothing proves who decided',
+    ]);
   });
 });
 

@@ -21,7 +21,13 @@ beforeAll(async () => {
   h = await startHarness();
   id = await startIncident(
     h.client,
-    { playbook: 'demo', requester: 'alice', title: HOSTILE, params: { service: `pm-${process.pid}` }, alerts: [{ source: 'falco', title: 'shell in container', detectedAt: new Date(Date.now() - 90_000).toISOString() }] },
+    {
+      playbook: 'demo',
+      requester: 'alice',
+      title: HOSTILE,
+      params: { service: `pm-${process.pid}` },
+      alerts: [{ source: 'falco', title: 'shell in container', detectedAt: new Date(Date.now() - 90_000).toISOString() }],
+    },
     { taskQueue: h.taskQueue },
   );
   await waitForGate(h.client, id);
@@ -45,8 +51,14 @@ afterAll(async () => {
 describe('the postmortem export', () => {
   it('holds every vote and refusal, the durations and the verified evidence, in its versioned schema', () => {
     expect(postmortemSchema.parse(pm)).toEqual(pm);
-    expect(pm).toMatchObject({ schema: 'tourniquet.postmortem/v1', incident: { id, state: 'resolved', mode: 'live' }, alerts: { total: 1 } });
-    expect(pm.approvals[0]!.votes).toEqual([expect.objectContaining({ approver: 'bob', decision: 'approve', reason: 'evidence reviewed', via: 'slack:U0BOB' })]);
+    expect(pm).toMatchObject({
+      schema: 'tourniquet.postmortem/v1',
+      incident: { id, state: 'resolved', mode: 'live' },
+      alerts: { total: 1 },
+    });
+    expect(pm.approvals[0]!.votes).toEqual([
+      expect.objectContaining({ approver: 'bob', decision: 'approve', reason: 'evidence reviewed', via: 'slack:U0BOB' }),
+    ]);
     expect(pm.approvals[0]!.refusals).toEqual([expect.objectContaining({ actor: 'alice', code: 'SelfApproval', via: 'cli' })]);
     expect(pm.durations.time_to_contain_ms).toBeGreaterThanOrEqual(90_000);
     expect(pm.evidence.verified).toBe(true);
@@ -118,7 +130,14 @@ describe('the postmortem export', () => {
     const fake = await startFakeGitHub();
     try {
       await fake.addRepo('acme/incidents');
-      const env = { ...process.env, TEMPORAL_ADDRESS: h.address, TOURNIQUET_TASK_QUEUE: h.taskQueue, TOURNIQUET_DATA_DIR: h.dir, GITHUB_TOKEN: fake.appToken, GITHUB_API_URL: fake.url };
+      const env = {
+        ...process.env,
+        TEMPORAL_ADDRESS: h.address,
+        TOURNIQUET_TASK_QUEUE: h.taskQueue,
+        TOURNIQUET_DATA_DIR: h.dir,
+        GITHUB_TOKEN: fake.appToken,
+        GITHUB_API_URL: fake.url,
+      };
       const exportTo = () => run(join(projectRoot, 'bin/tourniquet'), ['export', id, '--github-issue', 'acme/incidents'], { env });
       const first = await exportTo();
       expect(first.stdout.trim()).toBe('filed: https://github.com/acme/incidents/issues/1');

@@ -45,7 +45,11 @@ describe('redactSecrets', () => {
   });
 
   it('cannot be switched off by a secretlint-disable comment in the text', async () => {
-    for (const text of [`// secretlint-disable\n${npmToken}`, `${npmToken} // secretlint-disable-line`, `/* secretlint-disable-next-line */\n${npmToken}`]) {
+    for (const text of [
+      `// secretlint-disable\n${npmToken}`,
+      `${npmToken} // secretlint-disable-line`,
+      `/* secretlint-disable-next-line */\n${npmToken}`,
+    ]) {
       expect((await redactSecrets(text)).value).not.toContain(npmToken);
     }
   });
@@ -62,7 +66,10 @@ describe('redactDeep', () => {
     const input = { a: [`x ${npmToken}`, 'plain'], b: { token: 'opaque-value', n: 3, note: `k ${awsKeyId}` } };
     const copy = structuredClone(input);
     const { value, redactions } = await redactDeep(input);
-    expect(value).toEqual({ a: [`x ${fp(npmToken, 'npm-access-token')}`, 'plain'], b: { token: fp('opaque-value', 'token'), n: 3, note: `k ${fp(awsKeyId, 'aws-access-key-id')}` } });
+    expect(value).toEqual({
+      a: [`x ${fp(npmToken, 'npm-access-token')}`, 'plain'],
+      b: { token: fp('opaque-value', 'token'), n: 3, note: `k ${fp(awsKeyId, 'aws-access-key-id')}` },
+    });
     expect(redactions).toBe(3);
     expect(input).toEqual(copy);
   });
@@ -94,18 +101,33 @@ describe('clip after redaction', () => {
   });
 
   it('takes the limits from the workflow’s own schemas', () => {
-    expect(HISTORY_LIMITS).toEqual({ title: 300, alertSource: 64, alertTitle: 500, alertId: 200, alertFingerprint: 200, label: 1000, reason: 2000, commandReason: 2000 });
+    expect(HISTORY_LIMITS).toEqual({
+      title: 300,
+      alertSource: 64,
+      alertTitle: 500,
+      alertId: 200,
+      alertFingerprint: 200,
+      label: 1000,
+      reason: 2000,
+      commandReason: 2000,
+    });
   });
 });
 
 describe('prepareAlertRef / prepareIncidentRequest', () => {
   // 975 characters that redaction makes longer: each 20-character key id becomes a 60-character fingerprint.
-  const label = Array.from({ length: 40 }, (_, i) => `AKIA${String(i).padStart(2, '0')}${'R2D2'.repeat(3)}QQ`).join(' ').padEnd(975, '.');
+  const label = Array.from({ length: 40 }, (_, i) => `AKIA${String(i).padStart(2, '0')}${'R2D2'.repeat(3)}QQ`)
+    .join(' ')
+    .padEnd(975, '.');
 
   it('keeps a label that redaction lengthens within the schema (the 202-new-then-failed bug)', async () => {
     expect(label.length).toBe(975);
     expect((await redactSecrets(label)).value.length).toBeGreaterThan(1000);
-    const ref = await prepareAlertRef({ source: 'alertmanager', title: `key ${ghToken}`, labels: { description: label, pem, password: 'p' } });
+    const ref = await prepareAlertRef({
+      source: 'alertmanager',
+      title: `key ${ghToken}`,
+      labels: { description: label, pem, password: 'p' },
+    });
     expect(alertRefSchema.safeParse(ref).success).toBe(true);
     expect(ref.labels!.description!.length).toBeLessThanOrEqual(1000);
     expect(JSON.stringify(ref)).not.toMatch(/AKIA\d\d|MIIEvQ|ghp_/);

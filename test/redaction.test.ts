@@ -46,7 +46,12 @@ describe('redactText', () => {
   it.each([
     ['a URL query password', 'https://x.example/login?user=bob&password=hunter2hunter2#top', 'hunter2hunter2', 'url-query-secret'],
     ['an access_token in a query', 'GET /cb?code=1&access_token=ya29.a0AfH6SMBx', 'ya29.a0AfH6SMBx', 'url-query-secret'],
-    ['a signed URL signature', 'https://b.s3.amazonaws.com/k?X-Amz-Expires=60&X-Amz-Signature=9f0e1d2c3b4a59687', '9f0e1d2c3b4a59687', 'url-query-secret'],
+    [
+      'a signed URL signature',
+      'https://b.s3.amazonaws.com/k?X-Amz-Expires=60&X-Amz-Signature=9f0e1d2c3b4a59687',
+      '9f0e1d2c3b4a59687',
+      'url-query-secret',
+    ],
     ['an api_key in a query', 'https://api.example/v1?api_key=k3y-v4lue-123', 'k3y-v4lue-123', 'url-query-secret'],
     ['a secret= in a command line', 'run.sh --env prod secret=s3cr3t-value', 's3cr3t-value', 'url-query-secret'],
     ['a --password flag', 'mysql --user app --password hunter2hunter2 prod', 'hunter2hunter2', 'cli-secret'],

@@ -28,7 +28,12 @@ function replay(history: unknown, workflowId: string): Promise<void> {
  */
 const IDS_FILE = join(FIXTURES, 'workflow-ids.txt');
 const recordedIds = (): Record<string, string> =>
-  Object.fromEntries((existsSync(IDS_FILE) ? readFileSync(IDS_FILE, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  Object.fromEntries(
+    (existsSync(IDS_FILE) ? readFileSync(IDS_FILE, 'utf8') : '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 
 describe('recorded histories replay on the current workflow code', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
@@ -66,102 +71,191 @@ describe('fresh histories replay', () => {
     drive: (id: string) => Promise<void>,
     expectOutcome: (final: IncidentStatus, timeline: TimelineEvent[]) => void,
   ) {
-    const id = await startIncident(h.client, { requester: 'alice', ...request }, { taskQueue: h.taskQueue, incidentId: `${name}-${process.pid}-${Date.now()}` });
+    const id = await startIncident(
+      h.client,
+      { requester: 'alice', ...request },
+      { taskQueue: h.taskQueue, incidentId: `${name}-${process.pid}-${Date.now()}` },
+    );
     await waitForGate(h.client, id);
     await drive(id);
     // A failed incident's result is an error; its final status is what the query answers.
-    await h.client.workflow.getHandle(id).result().catch(() => undefined);
+    await h.client.workflow
+      .getHandle(id)
+      .result()
+      .catch(() => undefined);
     expectOutcome(await getStatus(h.client, id), await getTimeline(h.client, id));
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     await replay(history, id);
     if (RECORD) {
       writeFileSync(join(FIXTURES, `${name}.json`), historyToJSON(history));
       const ids = { ...recordedIds(), [name]: id };
-      writeFileSync(IDS_FILE, Object.entries(ids).map(([n, i]) => `${n} ${i}\n`).join(''));
+      writeFileSync(
+        IDS_FILE,
+        Object.entries(ids)
+          .map(([n, i]) => `${n} ${i}\n`)
+          .join(''),
+      );
     }
   }
 
   it('approved by a quorum of two after signed refusals, with repeat alerts', async () => {
-    await run('signed-quorum-approved', { playbook: 'demo', policy: 'two-person', params: { service: 'replay-quorum' } }, async (id) => {
-      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test', reason: 'self' });
-      await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 42, sample: [{ source: 'falco', title: 'again' }] });
-      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'ok' });
-      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', reason: 'ok' });
-    }, (final, timeline) => {
-      expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed', alerts: { total: 42, batches: 1 } });
-      expect(gatesOf(final)).toEqual([['g1', 'approved', ['bob', 'dana']]]);
-      expect(keyEvents(timeline)).toEqual([
-        'approval.requested tourniquet', 'approval.refused alice', 'alert.repeated falco', 'approval.vote bob', 'approval.vote dana',
-        'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet', 'verify.passed tourniquet',
-        'incident.contained tourniquet', 'incident.finished tourniquet',
-      ]);
-      expect(timeline.find((e) => e.kind === 'approval.refused')?.details).toMatchObject({ code: 'SelfApproval' });
-    });
+    await run(
+      'signed-quorum-approved',
+      { playbook: 'demo', policy: 'two-person', params: { service: 'replay-quorum' } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'test', reason: 'self' });
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 42, sample: [{ source: 'falco', title: 'again' }] });
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', reason: 'ok' });
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'dana', via: 'test', reason: 'ok' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed', alerts: { total: 42, batches: 1 } });
+        expect(gatesOf(final)).toEqual([['g1', 'approved', ['bob', 'dana']]]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.refused alice',
+          'alert.repeated falco',
+          'approval.vote bob',
+          'approval.vote dana',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.passed tourniquet',
+          'incident.contained tourniquet',
+          'incident.finished tourniquet',
+        ]);
+        expect(timeline.find((e) => e.kind === 'approval.refused')?.details).toMatchObject({ code: 'SelfApproval' });
+      },
+    );
   });
 
   it('denied', async () => {
-    await run('denied', { playbook: 'demo', params: { service: 'replay-denied' } }, async (id) => {
-      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' });
-    }, (final, timeline) => {
-      expect(final).toMatchObject({ state: 'denied', outcome: 'Quarantine service replay-denied: denied (denied by bob: false positive)' });
-      expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
-      expect(keyEvents(timeline)).toEqual(['approval.requested tourniquet', 'approval.vote bob', 'approval.closed tourniquet', 'incident.finished tourniquet']);
-    });
+    await run(
+      'denied',
+      { playbook: 'demo', params: { service: 'replay-denied' } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'false positive' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({
+          state: 'denied',
+          outcome: 'Quarantine service replay-denied: denied (denied by bob: false positive)',
+        });
+        expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'incident.finished tourniquet',
+        ]);
+      },
+    );
   });
 
   it('failed verification with compensation', async () => {
-    await run('failed-compensated', { playbook: 'demo', params: { service: 'replay-failed', simulateVerifyFailure: true } }, async (id) => {
-      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
-      await waitFor('the compensation gate', async () => (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'));
-      await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
-    }, (final, timeline) => {
-      expect(final).toMatchObject({ state: 'failed', outcome: 'verification "service quarantined" failed: replay-failed: simulated verification failure' });
-      expect(gatesOf(final)).toEqual([['g1', 'approved', ['bob']], ['g2', 'approved', ['carol']]]);
-      expect(keyEvents(timeline)).toEqual([
-        'approval.requested tourniquet', 'approval.vote bob', 'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet',
-        'verify.failed tourniquet', 'compensation.started tourniquet', 'approval.requested tourniquet', 'approval.vote carol', 'approval.closed tourniquet',
-        'action.started tourniquet', 'action.completed tourniquet', 'compensation.completed tourniquet', 'incident.finished tourniquet',
-      ]);
-    });
+    await run(
+      'failed-compensated',
+      { playbook: 'demo', params: { service: 'replay-failed', simulateVerifyFailure: true } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+        await waitFor('the compensation gate', async () =>
+          (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'),
+        );
+        await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({
+          state: 'failed',
+          outcome: 'verification "service quarantined" failed: replay-failed: simulated verification failure',
+        });
+        expect(gatesOf(final)).toEqual([
+          ['g1', 'approved', ['bob']],
+          ['g2', 'approved', ['carol']],
+        ]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.failed tourniquet',
+          'compensation.started tourniquet',
+          'approval.requested tourniquet',
+          'approval.vote carol',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'compensation.completed tourniquet',
+          'incident.finished tourniquet',
+        ]);
+      },
+    );
   });
 
   // The lifecycle paths (alert-lifecycle.ts: patched notifications, a gate withdrawn from a signal handler)
   const alert = { source: 'alertmanager', title: 'ErrorBudgetBurn', key: 'k-replay-1' };
   it('every alert resolved: the request noted, then withdrawn on a route that withdraws', async () => {
-    await run('alerts-noted', { playbook: 'demo', params: { service: 'replay-noted' }, alerts: [alert] }, async (id) => {
-      const handle = h.client.workflow.getHandle(id);
-      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved', lastSeen: new Date().toISOString() });
-      await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key] });
-      await waitFor('firing again', async () => (await getStatus(h.client, id)).alerts.firing === 1);
-      await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'recovered' });
-    }, (final) => {
-      expect(final.state).toBe('denied');
-      expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
-      // firing again after the resolution: the resolution no longer shows
-      expect(final.alerts).toMatchObject({ distinct: 1, firing: 1 });
-    });
-    await run('alerts-withdrawn', { playbook: 'demo', params: { service: 'replay-withdrawn' }, alerts: [alert], lifecycle: { onResolved: 'withdraw' } }, async (id) => {
-      await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved' });
-    }, (final, timeline) => {
-      expect(final.state).toBe('resolved');
-      expect(final.outcome).toMatch(/alert resolved/);
-      expect(gatesOf(final)).toEqual([['g1', 'withdrawn', []]]);
-      // withdrawn: nothing ran and nothing was undone
-      expect(timeline.filter((e) => /^(action|compensation)\./.test(e.kind))).toEqual([]);
-    });
+    await run(
+      'alerts-noted',
+      { playbook: 'demo', params: { service: 'replay-noted' }, alerts: [alert] },
+      async (id) => {
+        const handle = h.client.workflow.getHandle(id);
+        await handle.signal(alertsSignal, {
+          count: 1,
+          sample: [alert],
+          keys: [alert.key],
+          status: 'resolved',
+          lastSeen: new Date().toISOString(),
+        });
+        await handle.signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key] });
+        await waitFor('firing again', async () => (await getStatus(h.client, id)).alerts.firing === 1);
+        await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'recovered' });
+      },
+      (final) => {
+        expect(final.state).toBe('denied');
+        expect(gatesOf(final)).toEqual([['g1', 'denied', ['bob']]]);
+        // firing again after the resolution: the resolution no longer shows
+        expect(final.alerts).toMatchObject({ distinct: 1, firing: 1 });
+      },
+    );
+    await run(
+      'alerts-withdrawn',
+      { playbook: 'demo', params: { service: 'replay-withdrawn' }, alerts: [alert], lifecycle: { onResolved: 'withdraw' } },
+      async (id) => {
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 1, sample: [alert], keys: [alert.key], status: 'resolved' });
+      },
+      (final, timeline) => {
+        expect(final.state).toBe('resolved');
+        expect(final.outcome).toMatch(/alert resolved/);
+        expect(gatesOf(final)).toEqual([['g1', 'withdrawn', []]]);
+        // withdrawn: nothing ran and nothing was undone
+        expect(timeline.filter((e) => /^(action|compensation)\./.test(e.kind))).toEqual([]);
+      },
+    );
   });
 
   it('drill', async () => {
-    await run('drill', { playbook: 'demo', mode: 'drill', params: { service: 'replay-drill' } }, async (id) => {
-      await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
-    }, (final, timeline) => {
-      expect(final).toMatchObject({ state: 'resolved', mode: 'drill', outcome: 'playbook completed' });
-      expect(gatesOf(final)).toEqual([['g1', 'approved', ['carol']]]);
-      expect(keyEvents(timeline)).toEqual([
-        'approval.requested tourniquet', 'approval.vote carol', 'approval.closed tourniquet', 'action.started tourniquet', 'action.completed tourniquet',
-        'verify.passed tourniquet', 'incident.contained tourniquet', 'incident.finished tourniquet',
-      ]);
-      expect(timeline.find((e) => e.kind === 'action.completed')?.summary).toBe('DRILL: would quarantine replay-drill');
-    });
+    await run(
+      'drill',
+      { playbook: 'demo', mode: 'drill', params: { service: 'replay-drill' } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', mode: 'drill', outcome: 'playbook completed' });
+        expect(gatesOf(final)).toEqual([['g1', 'approved', ['carol']]]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.vote carol',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.passed tourniquet',
+          'incident.contained tourniquet',
+          'incident.finished tourniquet',
+        ]);
+        expect(timeline.find((e) => e.kind === 'action.completed')?.summary).toBe('DRILL: would quarantine replay-drill');
+      },
+    );
   });
 });

@@ -2,11 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { percentile, summarize, summarizeDrills } from '../client/report';
 import type { GateView, IncidentStatus } from '../workflows';
 
-function incident(playbook: string, state: IncidentStatus['state'], approveMs?: number, containMs?: number, gate?: GateView['status'], mode: 'live' | 'drill' = 'live'): IncidentStatus {
+function incident(
+  playbook: string,
+  state: IncidentStatus['state'],
+  approveMs?: number,
+  containMs?: number,
+  gate?: GateView['status'],
+  mode: 'live' | 'drill' = 'live',
+): IncidentStatus {
   return {
-    id: `${playbook}-${Math.random()}`, title: 't', playbook, mode, requester: 'alice', state, evidence: [], alerts: { total: 1, batches: 1, distinct: 1, firing: 1, resolved: 0, exact: true },
+    id: `${playbook}-${Math.random()}`,
+    title: 't',
+    playbook,
+    mode,
+    requester: 'alice',
+    state,
+    evidence: [],
+    alerts: { total: 1, batches: 1, distinct: 1, firing: 1, resolved: 0, exact: true },
     gates: gate ? [{ status: gate } as GateView] : [],
-    clock: { durations: { ...(approveMs !== undefined ? { time_to_approve_ms: approveMs } : {}), ...(containMs !== undefined ? { time_to_contain_ms: containMs } : {}) } },
+    clock: {
+      durations: {
+        ...(approveMs !== undefined ? { time_to_approve_ms: approveMs } : {}),
+        ...(containMs !== undefined ? { time_to_contain_ms: containMs } : {}),
+      },
+    },
   };
 }
 

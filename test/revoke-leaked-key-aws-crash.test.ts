@@ -50,17 +50,29 @@ afterAll(async () => {
 
 it('a worker killed while the incident waits for approval: after restart the key is deactivated and quarantined exactly once', async () => {
   const key = await moto.createUser('ci-deployer');
-  const n = fake.addLeak('acme/api', { secretType: 'aws_access_key_id', secret: key.accessKeyId, commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
+  const n = fake.addLeak('acme/api', {
+    secretType: 'aws_access_key_id',
+    secret: key.accessKeyId,
+    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
+  });
   worker = spawnWorker(h, env);
-  const id = await startIncident(h.client, { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n } },
+    { taskQueue: h.taskQueue },
+  );
   const before = await waitForGate(h.client, id, { timeoutMs: 45_000 });
-  expect(before.evidence.map((e) => e.name)).toContain(`what AWS access key ${before.evidence[0]!.facts!.fingerprint} could do and did while exposed`);
+  expect(before.evidence.map((e) => e.name)).toContain(
+    `what AWS access key ${before.evidence[0]!.facts!.fingerprint} could do and did while exposed`,
+  );
   const lookups = proxy.of('GetAccessKeyLastUsed').length;
 
   await worker.kill();
   worker = spawnWorker(h, env);
 
-  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', validForMs: 30_000 })).toMatchObject({ applied: true });
+  expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test', validForMs: 30_000 })).toMatchObject({
+    applied: true,
+  });
   const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
   expect(final.state).toBe('resolved');
   expect(final.evidence.map((e) => e.name)).toEqual(before.evidence.map((e) => e.name));
@@ -70,7 +82,9 @@ it('a worker killed while the incident waits for approval: after restart the key
   expect(proxy.of('GetAccessKeyLastUsed').length - lookups).toBe(2);
   const keys = await moto.admin.send(new ListAccessKeysCommand({ UserName: 'ci-deployer' }));
   expect(keys.AccessKeyMetadata?.[0]?.Status).toBe('Inactive');
-  expect((await moto.admin.send(new ListUserPoliciesCommand({ UserName: 'ci-deployer' }))).PolicyNames).toEqual([expect.stringMatching(/^TourniquetQuarantine-/)]);
+  expect((await moto.admin.send(new ListUserPoliciesCommand({ UserName: 'ci-deployer' }))).PolicyNames).toEqual([
+    expect.stringMatching(/^TourniquetQuarantine-/),
+  ]);
   const timeline = await getTimeline(h.client, id);
   expect(timeline.filter((e) => e.kind === 'action.started')).toHaveLength(1);
   expect(worker.output()).not.toContain(key.accessKeyId);

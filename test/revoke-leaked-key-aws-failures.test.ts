@@ -34,10 +34,17 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY = identity.secretAccessKey;
   fake = await startFakeGitHub();
   await fake.addRepo('acme/api');
-  h = await startHarness({ github: { token: fake.appToken, apiUrl: fake.url }, aws: { region: moto.region, endpoint: proxy.url, maxCloudTrailEvents: 100 } });
+  h = await startHarness({
+    github: { token: fake.appToken, apiUrl: fake.url },
+    aws: { region: moto.region, endpoint: proxy.url, maxCloudTrailEvents: 100 },
+  });
 });
 afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  for (const id of open)
+    await h.client.workflow
+      .getHandle(id)
+      .cancel()
+      .catch(() => {});
   open.clear();
   expect(fake.rejections.splice(0)).toEqual([]);
 });
@@ -52,10 +59,18 @@ let users = 0;
 async function leak(options: { deleteKey?: boolean } = {}): Promise<{ user: string; key: Credentials; id: string }> {
   const user = `ops-${++users}-${Date.now() % 100000}`;
   const key = await moto.createUser(user);
-  const n = fake.addLeak('acme/api', { secretType: 'aws_access_key_id', secret: key.accessKeyId, commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
+  const n = fake.addLeak('acme/api', {
+    secretType: 'aws_access_key_id',
+    secret: key.accessKeyId,
+    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
+  });
   const id = await startIncident(
     h.client,
-    { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n, ...(options.deleteKey ? { deleteKey: true } : {}) } },
+    {
+      playbook: 'revoke-leaked-key',
+      requester: 'alice',
+      params: { owner: 'acme', repo: 'api', alertNumber: n, ...(options.deleteKey ? { deleteKey: true } : {}) },
+    },
     { taskQueue: h.taskQueue },
   );
   open.add(id);
@@ -81,8 +96,12 @@ describe('revoke-leaked-key for an AWS key when AWS fails', () => {
     await waitFor('the delete gate', async () => ((await getStatus(h.client, id)).gates.length === 2 ? true : undefined));
     const at = Date.now();
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
-    const failedStep = await waitFor('the failed delete', async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'action.failed'));
-    expect(failedStep.summary).toMatch(/AWS denied DeleteAccessKey of IAM user .*: Tourniquet's identity needs iam:DeleteAccessKey \(see deploy\/aws\/tourniquet-iam-policy.json\)/);
+    const failedStep = await waitFor('the failed delete', async () =>
+      (await getTimeline(h.client, id)).find((e) => e.kind === 'action.failed'),
+    );
+    expect(failedStep.summary).toMatch(
+      /AWS denied DeleteAccessKey of IAM user .*: Tourniquet's identity needs iam:DeleteAccessKey \(see deploy\/aws\/tourniquet-iam-policy.json\)/,
+    );
     expect(failedStep.summary).not.toContain(key.accessKeyId);
     expect(since(at, 'DeleteAccessKey')).toEqual([403]); // not retried, by the SDK or by Temporal
     expect(await keyStatus(user, key.accessKeyId)).toBe('Inactive');
@@ -113,6 +132,8 @@ describe('revoke-leaked-key for an AWS key when AWS fails', () => {
     expect((await policies(user)).filter((p) => p.startsWith('TourniquetQuarantine-'))).toHaveLength(1);
     const timeline = await getTimeline(h.client, id);
     expect(timeline.filter((e) => e.kind === 'action.started')).toHaveLength(1);
-    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(/already deactivated \(it was Active when approved: an earlier attempt of this step\); attached deny-all TourniquetQuarantine-/);
+    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(
+      /already deactivated \(it was Active when approved: an earlier attempt of this step\); attached deny-all TourniquetQuarantine-/,
+    );
   });
 });

@@ -48,7 +48,11 @@ beforeAll(async () => {
   });
 });
 afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  for (const id of open)
+    await h.client.workflow
+      .getHandle(id)
+      .cancel()
+      .catch(() => {});
   open.clear();
   expect(fake.rejections.splice(0)).toEqual([]);
   expect(fake.problems.splice(0)).toEqual([]);
@@ -65,7 +69,8 @@ let users = 0;
 async function plantKey(options: { pair?: boolean; inactive?: boolean } = {}): Promise<{ user: string; key: Credentials; n: number }> {
   const user = `dev-${++users}-${Date.now() % 100000}`;
   const key = await moto.createUser(user, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
-  if (options.inactive) await moto.admin.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
+  if (options.inactive)
+    await moto.admin.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
   const n = fake.addLeak('acme/api', {
     secretType: 'aws_access_key_id',
     secret: options.pair ? `${key.accessKeyId}\n${key.secretAccessKey}` : key.accessKeyId,
@@ -77,7 +82,12 @@ async function plantKey(options: { pair?: boolean; inactive?: boolean } = {}): P
 async function start(n: number, options: { mode?: 'live' | 'drill'; deleteKey?: boolean; waitForGate?: boolean } = {}) {
   const id = await startIncident(
     h.client,
-    { playbook: 'revoke-leaked-key', requester: 'alice', mode: options.mode ?? 'live', params: { owner: 'acme', repo: 'api', alertNumber: n, ...(options.deleteKey ? { deleteKey: true } : {}) } },
+    {
+      playbook: 'revoke-leaked-key',
+      requester: 'alice',
+      mode: options.mode ?? 'live',
+      params: { owner: 'acme', repo: 'api', alertNumber: n, ...(options.deleteKey ? { deleteKey: true } : {}) },
+    },
     { taskQueue: h.taskQueue },
   );
   open.add(id);
@@ -133,9 +143,19 @@ describe('revoke-leaked-key for an AWS access key', () => {
       expect(status.gates[0]!.step).toContain(`deactivate access key ${fp}`);
       expect(status.gates[0]!.step).toContain(`of IAM user ${user}; attach the deny-all inline policy ${quarantineOf(id)} to ${user}`);
       const used = status.evidence.find((e) => e.name.startsWith('what AWS access key'))!;
-      expect(used.facts).toMatchObject({ userName: user, keyStatus: 'Active', lastUsedAt: null, inlinePolicies: `${user}-policy`, attachedPolicies: '', windowFrom: FIRST_COMMIT });
+      expect(used.facts).toMatchObject({
+        userName: user,
+        keyStatus: 'Active',
+        lastUsedAt: null,
+        inlinePolicies: `${user}-policy`,
+        attachedPolicies: '',
+        windowFrom: FIRST_COMMIT,
+      });
       // moto gap: no LookupEvents (500). The evidence says so; containment is not held up by it.
-      expect(used.facts).toMatchObject({ cloudTrailEvents: null, cloudTrailProblem: expect.stringMatching(/CloudTrail LookupEvents for the leaked key failed: 500/) });
+      expect(used.facts).toMatchObject({
+        cloudTrailEvents: null,
+        cloudTrailProblem: expect.stringMatching(/CloudTrail LookupEvents for the leaked key failed: 500/),
+      });
       expect(proxy.of('LookupEvents').length).toBeGreaterThanOrEqual(1);
       // Nothing written before the approval.
       expect(await keyStatus(user, key.accessKeyId)).toBe('Active');
@@ -147,15 +167,25 @@ describe('revoke-leaked-key for an AWS access key', () => {
       expect(await keyStatus(user, key.accessKeyId)).toBe('Inactive');
       expect(await inlinePolicies(user)).toEqual(expect.arrayContaining([quarantineOf(id)]));
       const doc = await moto.admin.send(new GetUserPolicyCommand({ UserName: user, PolicyName: quarantineOf(id) }));
-      expect(JSON.parse(decodeURIComponent(doc.PolicyDocument!))).toMatchObject({ Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+      expect(JSON.parse(decodeURIComponent(doc.PolicyDocument!))).toMatchObject({
+        Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+      });
       expect(fake.repo('acme/api').alerts.get(n)).toMatchObject({ state: 'resolved', resolution: 'revoked' });
 
       expect(final.clock.exposed_at).toBe(FIRST_COMMIT);
       expect(final.clock.durations.exposure_window_ms).toBe(Date.parse(final.clock.contained_at!) - Date.parse(FIRST_COMMIT));
       const timeline = await getTimeline(h.client, id);
-      expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(new RegExp(`deactivated access key .* of IAM user ${user}; attached deny-all ${quarantineOf(id)} to ${user}; resolved alert #${n} as revoked`));
-      expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(/is Inactive; .* attached to .*; the alert holds no secret access key, so the key itself cannot be tried against STS/);
-      expect(timeline.map((e) => e.summary).join('\n')).toMatch(new RegExp(`AWS key .*: IAM user ${user}, Active, last used never; CloudTrail not read: .*500`));
+      expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(
+        new RegExp(
+          `deactivated access key .* of IAM user ${user}; attached deny-all ${quarantineOf(id)} to ${user}; resolved alert #${n} as revoked`,
+        ),
+      );
+      expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(
+        /is Inactive; .* attached to .*; the alert holds no secret access key, so the key itself cannot be tried against STS/,
+      );
+      expect(timeline.map((e) => e.summary).join('\n')).toMatch(
+        new RegExp(`AWS key .*: IAM user ${user}, Active, last used never; CloudTrail not read: .*500`),
+      );
 
       // The key id is a secret here too: nowhere in evidence, timeline, status, notifications, history.
       const evidenceDir = join(h.dir, 'evidence', encodeURIComponent(id));
@@ -195,7 +225,9 @@ describe('revoke-leaked-key for an AWS access key', () => {
     const writes = proxy.calls.slice(since).filter((c) => /^(Update|Put|Delete|Create)/.test(c.action));
     expect(writes).toEqual([]);
     const timeline = await getTimeline(h.client, id);
-    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(new RegExp(`^DRILL: would deactivate access key .* of ${user}; would attach ${quarantineOf(id)} to ${user}`));
+    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(
+      new RegExp(`^DRILL: would deactivate access key .* of ${user}; would attach ${quarantineOf(id)} to ${user}`),
+    );
   });
 
   it('a key already Inactive: the approvers are told, the user is quarantined, the key stays as it was', async () => {
@@ -211,11 +243,17 @@ describe('revoke-leaked-key for an AWS access key', () => {
   });
 
   it('a key that is not in this account is refused before any gate, saying so', async () => {
-    const n = fake.addLeak('acme/api', { secretType: 'aws_access_key_id', secret: 'AKIA' + 'Z7Q3'.repeat(4), commits: [{ authoredAt: FIRST_COMMIT }] });
+    const n = fake.addLeak('acme/api', {
+      secretType: 'aws_access_key_id',
+      secret: 'AKIA' + 'Z7Q3'.repeat(4),
+      commits: [{ authoredAt: FIRST_COMMIT }],
+    });
     const { id } = await start(n, { waitForGate: false });
     const s = await failed(id);
     expect(s.gates).toEqual([]);
-    expect(s.outcome).toMatch(/cannot revoke the leaked aws_access_key_id: access key \[REDACTED:aws_access_key_id .*\] is not a key of an IAM user in the AWS account Tourniquet's identity is in/);
+    expect(s.outcome).toMatch(
+      /cannot revoke the leaked aws_access_key_id: access key \[REDACTED:aws_access_key_id .*\] is not a key of an IAM user in the AWS account Tourniquet's identity is in/,
+    );
     expect(s.outcome).not.toContain('Z7Q3Z7Q3');
   });
 
@@ -251,25 +289,61 @@ describe('revoke-leaked-key for an AWS access key', () => {
     const { user, key, n } = await plantKey();
     // moto has no LookupEvents: it is served as AWS documents it (test/support/cloudtrail-events.ts).
     const at = (iso: string) => new Date(iso);
-    proxy.serve('LookupEvents', lookupEventsHandler([
-      { time: at('2026-11-19T23:00:00Z'), name: 'ListUsers', source: 'iam.amazonaws.com', accessKeyId: key.accessKeyId }, // before the leak
-      { time: at('2026-11-20T09:15:00Z'), name: 'ListBuckets', source: 's3.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23' },
-      { time: at('2026-11-20T09:16:00Z'), name: 'GetObject', source: 's3.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23' },
-      { time: at('2026-11-20T09:20:00Z'), name: 'CreateUser', source: 'iam.amazonaws.com', accessKeyId: key.accessKeyId, sourceIp: '198.51.100.23', errorCode: 'AccessDenied', readOnly: false },
-    ]));
+    proxy.serve(
+      'LookupEvents',
+      lookupEventsHandler([
+        { time: at('2026-11-19T23:00:00Z'), name: 'ListUsers', source: 'iam.amazonaws.com', accessKeyId: key.accessKeyId }, // before the leak
+        {
+          time: at('2026-11-20T09:15:00Z'),
+          name: 'ListBuckets',
+          source: 's3.amazonaws.com',
+          accessKeyId: key.accessKeyId,
+          sourceIp: '198.51.100.23',
+        },
+        {
+          time: at('2026-11-20T09:16:00Z'),
+          name: 'GetObject',
+          source: 's3.amazonaws.com',
+          accessKeyId: key.accessKeyId,
+          sourceIp: '198.51.100.23',
+        },
+        {
+          time: at('2026-11-20T09:20:00Z'),
+          name: 'CreateUser',
+          source: 'iam.amazonaws.com',
+          accessKeyId: key.accessKeyId,
+          sourceIp: '198.51.100.23',
+          errorCode: 'AccessDenied',
+          readOnly: false,
+        },
+      ]),
+    );
     {
       const { id, status } = await start(n);
       const used = status!.evidence.find((e) => e.name.startsWith('what AWS access key'))!;
-      expect(used.facts).toMatchObject({ cloudTrailEvents: 3, cloudTrailTruncated: false, cloudTrailNames: 'CreateUser, GetObject, ListBuckets', cloudTrailProblem: null });
+      expect(used.facts).toMatchObject({
+        cloudTrailEvents: 3,
+        cloudTrailTruncated: false,
+        cloudTrailNames: 'CreateUser, GetObject, ListBuckets',
+        cloudTrailProblem: null,
+      });
       const artifact = JSON.parse((await h.deps.store.get(used.uri)).toString());
-      expect(artifact.cloudTrail.events.map((e: { name: string; sourceIp: string; errorCode: string | null }) => [e.name, e.sourceIp, e.errorCode])).toEqual([
+      expect(
+        artifact.cloudTrail.events.map((e: { name: string; sourceIp: string; errorCode: string | null }) => [
+          e.name,
+          e.sourceIp,
+          e.errorCode,
+        ]),
+      ).toEqual([
         ['CreateUser', '198.51.100.23', 'AccessDenied'],
         ['GetObject', '198.51.100.23', null],
         ['ListBuckets', '198.51.100.23', null],
       ]);
       expect(JSON.stringify(artifact)).not.toContain(key.accessKeyId);
       const timeline = await getTimeline(h.client, id);
-      expect(timeline.map((e) => e.summary).join('\n')).toContain(`IAM user ${user}, Active, last used never; 3 CloudTrail events by the key since ${FIRST_COMMIT} (CreateUser, GetObject, ListBuckets)`);
+      expect(timeline.map((e) => e.summary).join('\n')).toContain(
+        `IAM user ${user}, Active, last used never; 3 CloudTrail events by the key since ${FIRST_COMMIT} (CreateUser, GetObject, ListBuckets)`,
+      );
       expect(proxy.refusals).toEqual([]);
     }
   });

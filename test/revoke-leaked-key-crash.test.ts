@@ -32,9 +32,17 @@ afterAll(async () => {
 it('a worker killed while the incident waits for approval: after restart it revokes exactly once', async () => {
   const secret = leakedToken();
   fake.addToken(secret, 'dev');
-  const n = fake.addLeak('acme/api', { secret, secretType: 'github_personal_access_token', commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
+  const n = fake.addLeak('acme/api', {
+    secret,
+    secretType: 'github_personal_access_token',
+    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
+  });
   worker = spawnWorker(h);
-  const id = await startIncident(h.client, { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'revoke-leaked-key', requester: 'alice', params: { owner: 'acme', repo: 'api', alertNumber: n } },
+    { taskQueue: h.taskQueue },
+  );
   const before = await waitForGate(h.client, id, { timeoutMs: 45_000 });
   const alertReads = fake.callsOf('secret-scanning/get-alert').length;
 

@@ -28,7 +28,11 @@ afterAll(async () => {
 it('is denied at the approval deadline, and nothing is revoked', async () => {
   const secret = leakedToken();
   fake.addToken(secret, 'dev');
-  const n = fake.addLeak('acme/api', { secret, secretType: 'github_personal_access_token', commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
+  const n = fake.addLeak('acme/api', {
+    secret,
+    secretType: 'github_personal_access_token',
+    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
+  });
   const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
     workflowId: `leak-deadline-${randomUUID()}`,
     taskQueue: stack.taskQueue,

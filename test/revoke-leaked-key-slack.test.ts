@@ -24,10 +24,17 @@ beforeAll(async () => {
   slack = await startFakeSlack({ token: BOT });
   fake = await startFakeGitHub();
   await fake.addRepo('acme/api');
-  h = await startHarness({ github: { token: fake.appToken, apiUrl: fake.url }, slack: { botToken: BOT, channel: 'C0INCIDENTS', apiUrl: slack.url } });
+  h = await startHarness({
+    github: { token: fake.appToken, apiUrl: fake.url },
+    slack: { botToken: BOT, channel: 'C0INCIDENTS', apiUrl: slack.url },
+  });
 });
 afterEach(async () => {
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  for (const id of open)
+    await h.client.workflow
+      .getHandle(id)
+      .cancel()
+      .catch(() => {});
   open.clear();
   expect(fake.rejections.splice(0)).toEqual([]);
 });
@@ -41,7 +48,16 @@ const leakedSlackToken = () => `xoxp-1111111111-2222222222-${randomBytes(16).toS
 
 async function start(secret: string, secretType: string, options: { mode?: 'live' | 'drill' } = {}) {
   const n = fake.addLeak('acme/api', { secret, secretType, commits: [{ authoredAt: '2026-11-20T08:00:00Z' }] });
-  const id = await startIncident(h.client, { playbook: 'revoke-leaked-key', requester: 'alice', mode: options.mode ?? 'live', params: { owner: 'acme', repo: 'api', alertNumber: n } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    {
+      playbook: 'revoke-leaked-key',
+      requester: 'alice',
+      mode: options.mode ?? 'live',
+      params: { owner: 'acme', repo: 'api', alertNumber: n },
+    },
+    { taskQueue: h.taskQueue },
+  );
   open.add(id);
   return { id, n };
 }
@@ -61,7 +77,9 @@ describe('revoke-leaked-key for Slack', () => {
     slack.addToken(token, { user: 'mallory', userId: 'U0MALLORY' });
     const { id, n } = await start(token, 'slack_api_token');
     const status = await waitForGate(h.client, id);
-    expect(status.gates[0]!.step).toMatch(/revoke Slack token \[REDACTED:slack_api_token sha256:[0-9a-f]{12} last4:\w{4}\] of user mallory \(U0MALLORY\) in workspace Tourniquet Test \(T0TEST\) with auth.revoke, called with the token itself/);
+    expect(status.gates[0]!.step).toMatch(
+      /revoke Slack token \[REDACTED:slack_api_token sha256:[0-9a-f]{12} last4:\w{4}\] of user mallory \(U0MALLORY\) in workspace Tourniquet Test \(T0TEST\) with auth.revoke, called with the token itself/,
+    );
     expect(slack.isRevoked(token)).toBe(false);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     expect((await finished(id)).state).toBe('resolved');
@@ -82,7 +100,9 @@ describe('revoke-leaked-key for Slack', () => {
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     expect((await finished(id)).state).toBe('resolved');
     expect(slack.isRevoked(token)).toBe(false);
-    expect((await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed')!.summary).toMatch(/^DRILL: would call auth.revoke with Slack token/);
+    expect((await getTimeline(h.client, id)).find((e) => e.kind === 'action.completed')!.summary).toMatch(
+      /^DRILL: would call auth.revoke with Slack token/,
+    );
   });
 
   it('an incoming webhook URL is refused before any gate: only a workspace admin can remove it, and where', async () => {

@@ -28,7 +28,11 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   // Anything a failed test left waiting is cancelled, so the suite's worker can stop.
-  for (const id of open) await h.client.workflow.getHandle(id).cancel().catch(() => {});
+  for (const id of open)
+    await h.client.workflow
+      .getHandle(id)
+      .cancel()
+      .catch(() => {});
   open.clear();
   expect(fake.rejections.splice(0)).toEqual([]);
   expect(fake.problems.splice(0)).toEqual([]);
@@ -67,10 +71,7 @@ async function startLeak(leak: Partial<LeakSpec> = {}, options: { mode?: 'live' 
     { taskQueue: h.taskQueue },
   );
   open.add(id);
-  const status =
-    options.waitForGate === false
-      ? undefined
-      : await waitForGate(h.client, id);
+  const status = options.waitForGate === false ? undefined : await waitForGate(h.client, id);
   return { id, n, secret, status };
 }
 
@@ -86,7 +87,8 @@ async function failed(id: string): Promise<IncidentStatus> {
   return getStatus(h.client, id);
 }
 
-const revokeCalls = (secret: string) => fake.requests.filter((r) => r.operationId === 'credentials/revoke' && JSON.stringify(r.body).includes(secret));
+const revokeCalls = (secret: string) =>
+  fake.requests.filter((r) => r.operationId === 'credentials/revoke' && JSON.stringify(r.body).includes(secret));
 
 /** A history's payloads decoded, so a search sees what Temporal stores, not its base64. */
 async function historyText(id: string): Promise<string> {
@@ -104,9 +106,20 @@ describe('revoke-leaked-key', () => {
   it('revokes the token once approved, resolves the alert, verifies, and never keeps the secret anywhere', async () => {
     const { id, n, secret, status } = await startLeak();
     const gate = status!.gates[0]!;
-    expect(gate).toMatchObject({ action: 'githubRevokeLeakedSecret', target: `acme/api/secret-scanning/${n}`, risk: 'critical', policy: 'standard' });
-    expect(gate.step).toMatch(/^Revoke leaked github_personal_access_token in acme\/api: revoke the personal access token \(classic\) \[REDACTED:github_personal_access_token sha256:[0-9a-f]{12} last4:\w{4}\] through GitHub's credential revocation API/);
-    expect(status!.evidence.map((e) => e.name)).toEqual([`secret scanning alert #${n} in acme/api`, `where the secret leaked (alert #${n})`, expect.stringMatching(/^approvers: /)]);
+    expect(gate).toMatchObject({
+      action: 'githubRevokeLeakedSecret',
+      target: `acme/api/secret-scanning/${n}`,
+      risk: 'critical',
+      policy: 'standard',
+    });
+    expect(gate.step).toMatch(
+      /^Revoke leaked github_personal_access_token in acme\/api: revoke the personal access token \(classic\) \[REDACTED:github_personal_access_token sha256:[0-9a-f]{12} last4:\w{4}\] through GitHub's credential revocation API/,
+    );
+    expect(status!.evidence.map((e) => e.name)).toEqual([
+      `secret scanning alert #${n} in acme/api`,
+      `where the secret leaked (alert #${n})`,
+      expect.stringMatching(/^approvers: /),
+    ]);
     expect(revokeCalls(secret)).toEqual([]);
 
     expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
@@ -127,8 +140,12 @@ describe('revoke-leaked-key', () => {
     expect(final.clock.durations.exposure_window_ms).toBe(Date.parse(final.clock.contained_at!) - Date.parse(FIRST_COMMIT));
 
     const timeline = await getTimeline(h.client, id);
-    expect(timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['incident.exposure', 'action.completed', 'verify.passed', 'incident.contained']));
-    expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(/is dead: GET \/user with it answers 401; alert #\d+ resolved \(revoked\)/);
+    expect(timeline.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['incident.exposure', 'action.completed', 'verify.passed', 'incident.contained']),
+    );
+    expect(timeline.find((e) => e.kind === 'verify.passed')!.summary).toMatch(
+      /is dead: GET \/user with it answers 401; alert #\d+ resolved \(revoked\)/,
+    );
 
     const alertArtifact = (await h.deps.store.get(final.evidence[0]!.uri)).toString();
     const fp = new RegExp(`\\[REDACTED:github_personal_access_token sha256:[0-9a-f]{12} last4:${secret.slice(-4)}\\]`);
@@ -172,7 +189,9 @@ describe('revoke-leaked-key', () => {
     const timeline = await getTimeline(h.client, id);
     expect(timeline.find((e) => e.kind === 'incident.started')!.summary).toMatch(/^DRILL /);
     expect(timeline.find((e) => e.kind === 'action.started')!.summary).toMatch(/^DRILL Revoke leaked/);
-    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(/^DRILL: would revoke \[REDACTED:.*; would resolve alert #\d+ as revoked$/);
+    expect(timeline.find((e) => e.kind === 'action.completed')!.summary).toMatch(
+      /^DRILL: would revoke \[REDACTED:.*; would resolve alert #\d+ as revoked$/,
+    );
   });
 
   it('deletes the matching deploy key and rotates the Actions secret that held it', async () => {
@@ -181,7 +200,11 @@ describe('revoke-leaked-key', () => {
     rotation.TOURNIQUET_ROTATE_DEPLOY_KEY = ed25519KeyPair().privateKey;
     const rotate = { secretName: 'DEPLOY_KEY', valueFromEnv: 'TOURNIQUET_ROTATE_DEPLOY_KEY' };
     const { id, status } = await startLeak({ secret: key.privateKey, secretType: 'github_ssh_private_key' }, { rotate });
-    expect(status!.gates[0]!.step).toMatch(new RegExp(`delete deploy key ${keyId} "production deploy" \\(read-write, SHA256:.*; set Actions secret DEPLOY_KEY from TOURNIQUET_ROTATE_DEPLOY_KEY; resolve alert`));
+    expect(status!.gates[0]!.step).toMatch(
+      new RegExp(
+        `delete deploy key ${keyId} "production deploy" \\(read-write, SHA256:.*; set Actions secret DEPLOY_KEY from TOURNIQUET_ROTATE_DEPLOY_KEY; resolve alert`,
+      ),
+    );
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' });
     const final = await finished(id);
     expect(final.state).toBe('resolved');
@@ -194,16 +217,21 @@ describe('revoke-leaked-key', () => {
   });
 
   it('fails before asking anyone when the secret type has no Revoker, naming the type', async () => {
-    const { id } = await startLeak({ secret: 'rk_live_' + 'W2d2'.repeat(6), secretType: 'stripe_live_restricted_key' }, { waitForGate: false });
+    const { id } = await startLeak(
+      { secret: 'rk_live_' + 'W2d2'.repeat(6), secretType: 'stripe_live_restricted_key' },
+      { waitForGate: false },
+    );
     const s = await failed(id);
     expect(s.state).toBe('failed');
-    expect(s.outcome).toMatch(/cannot revoke the leaked stripe_live_restricted_key: no Revoker for secret type "stripe_live_restricted_key".*add a Revoker/);
+    expect(s.outcome).toMatch(
+      /cannot revoke the leaked stripe_live_restricted_key: no Revoker for secret type "stripe_live_restricted_key".*add a Revoker/,
+    );
     expect(s.gates).toEqual([]);
   });
 });
 
 describe('revoke-leaked-key when GitHub fails', () => {
-  it('a 403 fails the step and the incident at once, with GitHub\'s message', async () => {
+  it("a 403 fails the step and the incident at once, with GitHub's message", async () => {
     const { id, secret } = await startLeak();
     fake.failNext('credentials/revoke', { status: 403 });
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
@@ -221,7 +249,9 @@ describe('revoke-leaked-key when GitHub fails', () => {
     fake.failNext('credentials/revoke', { status: 500 }, 2);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     expect((await finished(id)).state).toBe('resolved');
-    expect(fake.requests.filter((r) => r.operationId === 'credentials/revoke' && r.at >= since).map((r) => r.status)).toEqual([500, 500, 202]);
+    expect(fake.requests.filter((r) => r.operationId === 'credentials/revoke' && r.at >= since).map((r) => r.status)).toEqual([
+      500, 500, 202,
+    ]);
     expect(fake.isRevoked(secret)).toBe(true);
   });
 
@@ -239,13 +269,17 @@ describe('revoke-leaked-key when GitHub fails', () => {
 });
 
 describe('started by a GitHub webhook', () => {
-  it('a signed secret_scanning_alert opens revoke-leaked-key for that alert; approved, the secret is revoked; GitHub\'s resolved delivery starts nothing', async () => {
+  it("a signed secret_scanning_alert opens revoke-leaked-key for that alert; approved, the secret is revoked; GitHub's resolved delivery starts nothing", async () => {
     const { secret, n } = plantLeak();
     const gw = await startIntakeGateway(h.client, h.taskQueue, { routes: alertRoutes });
     try {
       // What GitHub sends for this alert: the documented payload, about acme/api and alert n.
       const created = githubLeak();
-      Object.assign(created.alert, { number: n, secret_type: 'github_personal_access_token', secret_type_display_name: 'GitHub Personal Access Token' });
+      Object.assign(created.alert, {
+        number: n,
+        secret_type: 'github_personal_access_token',
+        secret_type_display_name: 'GitHub Personal Access Token',
+      });
       Object.assign(created.repository, { name: 'api', full_name: 'acme/api', owner: { ...created.repository.owner, login: 'acme' } });
       created.organization.login = 'acme';
       const res = await deliverGitHub(gw.url, 'secret_scanning_alert', created);
@@ -255,8 +289,17 @@ describe('started by a GitHub webhook', () => {
       open.add(id);
 
       const status = await waitForGate(h.client, id);
-      expect(status).toMatchObject({ playbook: 'revoke-leaked-key', requester: 'github', title: `Leaked GitHub Personal Access Token in acme/api (alert #${n})` });
-      expect(status.gates[0]).toMatchObject({ action: 'githubRevokeLeakedSecret', target: `acme/api/secret-scanning/${n}`, risk: 'critical', policy: 'standard' });
+      expect(status).toMatchObject({
+        playbook: 'revoke-leaked-key',
+        requester: 'github',
+        title: `Leaked GitHub Personal Access Token in acme/api (alert #${n})`,
+      });
+      expect(status.gates[0]).toMatchObject({
+        action: 'githubRevokeLeakedSecret',
+        target: `acme/api/secret-scanning/${n}`,
+        risk: 'critical',
+        policy: 'standard',
+      });
       expect(status.evidence[0]!.name).toBe(`secret scanning alert #${n} in acme/api`);
       // the requester is a system identity: anyone on call may approve
       await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
@@ -265,8 +308,16 @@ describe('started by a GitHub webhook', () => {
       expect(fake.repo('acme/api').alerts.get(n)).toMatchObject({ state: 'resolved', resolution: 'revoked' });
 
       // Resolving the alert makes GitHub deliver `resolved`: the incident is closed, so it is recorded nowhere and starts nothing.
-      const resolved = { ...created, action: 'resolved', alert: { ...created.alert, resolution: 'revoked', resolved_at: new Date().toISOString() } };
-      expect((await deliverGitHub(gw.url, 'secret_scanning_alert', resolved)).body).toEqual({ status: 'no-open-incident', incidentId: id, route: 'github-secret-leak' });
+      const resolved = {
+        ...created,
+        action: 'resolved',
+        alert: { ...created.alert, resolution: 'revoked', resolved_at: new Date().toISOString() },
+      };
+      expect((await deliverGitHub(gw.url, 'secret_scanning_alert', resolved)).body).toEqual({
+        status: 'no-open-incident',
+        incidentId: id,
+        route: 'github-secret-leak',
+      });
     } finally {
       await gw.close();
     }

@@ -64,7 +64,11 @@ async function resolvedOnce(id: string, name: string, reconciledBefore: number):
 it('a worker killed while the incident waits for approval: after restart it rolls back exactly once', async () => {
   await deployed('cart');
   worker = startWorker();
-  const id = await startIncident(h.client, { playbook: 'rollback-deploy', requester: 'alice', params: { namespace: ns, deployment: 'cart' } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'rollback-deploy', requester: 'alice', params: { namespace: ns, deployment: 'cart' } },
+    { taskQueue: h.taskQueue },
+  );
   const before = await waitForGate(h.client, id, { timeoutMs: 45_000 });
   const reconciledBefore = controller.reconciled('cart');
 
@@ -81,12 +85,18 @@ it('a worker killed while it waits for the rollout: another attempt resumes the 
   await deployed('till');
   controller.behave('till', 'stuck');
   worker = startWorker();
-  const id = await startIncident(h.client, { playbook: 'rollback-deploy', requester: 'alice', params: { namespace: ns, deployment: 'till', rolloutTimeoutSeconds: 120 } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'rollback-deploy', requester: 'alice', params: { namespace: ns, deployment: 'till', rolloutTimeoutSeconds: 120 } },
+    { taskQueue: h.taskQueue },
+  );
   await waitForGate(h.client, id, { timeoutMs: 45_000 });
   const reconciledBefore = controller.reconciled('till');
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   // Rolled back, and the rollout wait (heartbeating) under way on this worker.
-  await waitFor('the rollback to land', async () => (await getTimeline(h.client, id)).some((e) => e.kind === 'action.completed'), { timeoutMs: 45_000 });
+  await waitFor('the rollback to land', async () => (await getTimeline(h.client, id)).some((e) => e.kind === 'action.completed'), {
+    timeoutMs: 45_000,
+  });
   await waitFor('the rollout wait to heartbeat', async () => {
     const { raw } = await h.client.workflow.getHandle(id).describe();
     return raw.pendingActivities?.some((a) => a.activityType?.name === 'kubeAwaitRollout' && a.heartbeatDetails) ?? false;

@@ -47,10 +47,15 @@ async function deployed(tags: string[] = ['v1', 'v2', 'v3']): Promise<string> {
 }
 
 const apps = () => admin.makeApiClient(AppsV1Api);
-const imageOf = async (name: string) => (await apps().readNamespacedDeployment({ name, namespace: ns })).spec!.template.spec!.containers[0]!.image;
+const imageOf = async (name: string) =>
+  (await apps().readNamespacedDeployment({ name, namespace: ns })).spec!.template.spec!.containers[0]!.image;
 
 async function start(deployment: string, params: Record<string, unknown> = {}, requester = 'alice'): Promise<string> {
-  const id = await startIncident(h.client, { playbook: 'rollback-deploy', requester, params: { namespace: ns, deployment, ...params } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'rollback-deploy', requester, params: { namespace: ns, deployment, ...params } },
+    { taskQueue: h.taskQueue },
+  );
   open.add(id);
   return id;
 }
@@ -87,7 +92,11 @@ describe('refused before anyone is asked', () => {
     const name = await deployed();
     await apps().patchNamespacedDeployment({ name, namespace: ns, body: { spec: { paused: true } } }, mergePatch);
     const s = await failed(await start(name));
-    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first \\(kubectl rollout resume deployment/${name} -n ${ns}\\)`));
+    expect(s.outcome).toMatch(
+      new RegExp(
+        `deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first \\(kubectl rollout resume deployment/${name} -n ${ns}\\)`,
+      ),
+    );
     expect(s.gates).toEqual([]);
     expect(s.evidence[0]!.facts).toMatchObject({ paused: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 2 });
     expect(await imageOf(name)).toBe('registry.example/api:v3');
@@ -99,7 +108,12 @@ describe('refused before anyone is asked', () => {
     const s = await failed(await start(name, { toRevision: 3 }));
     expect(s.outcome).toContain(`deployment ${ns}/${name} is paused: a paused deployment cannot be rolled back; resume it first`);
     expect(s.gates).toEqual([]);
-    expect(s.evidence[0]!.facts).toMatchObject({ paused: true, alreadyAtTarget: true, refusalType: FAILURE_TYPES.DeploymentPaused, targetRevision: 3 });
+    expect(s.evidence[0]!.facts).toMatchObject({
+      paused: true,
+      alreadyAtTarget: true,
+      refusalType: FAILURE_TYPES.DeploymentPaused,
+      targetRevision: 3,
+    });
     expect((await getTimeline(h.client, s.id)).some((e) => e.kind === 'verify.passed')).toBe(false);
   });
 
@@ -116,9 +130,11 @@ describe('refused before anyone is asked', () => {
     expect(s.outcome).toContain(`no rollout history found for deployment ${ns}/${name}: nothing to roll back to`);
   });
 
-  it('a deployment that does not exist (404), with the API server\'s message', async () => {
+  it("a deployment that does not exist (404), with the API server's message", async () => {
     const s = await failed(await start('no-such-deployment'));
-    expect(s.outcome).toMatch(new RegExp(`Kubernetes refused reading deployment ${ns}/no-such-deployment: 404 deployments.apps "no-such-deployment" not found`));
+    expect(s.outcome).toMatch(
+      new RegExp(`Kubernetes refused reading deployment ${ns}/no-such-deployment: 404 deployments.apps "no-such-deployment" not found`),
+    );
     expect(s.gates).toEqual([]);
   });
 });
@@ -130,10 +146,17 @@ describe('API failures', () => {
     const nobody = await clientAs(admin, ns, 'nobody');
     const unprivileged = createKubernetesActivities({ kubernetes: { kubeConfig: nobody }, store: h.deps.store });
     const env = new MockActivityEnvironment({}, quiet);
-    const evidence = env.run(unprivileged.kubeDeploymentHistory, { incidentId: 'inc-403', name: 'history', mode: 'live' as const, input: { namespace: ns, deployment: name } });
+    const evidence = env.run(unprivileged.kubeDeploymentHistory, {
+      incidentId: 'inc-403',
+      name: 'history',
+      mode: 'live' as const,
+      input: { namespace: ns, deployment: name },
+    });
     await expect(evidence).rejects.toMatchObject({
       nonRetryable: true,
-      message: expect.stringMatching(/^Kubernetes refused reading deployment .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/),
+      message: expect.stringMatching(
+        /^Kubernetes refused reading deployment .*: 403 .*forbidden.*\(check the worker has the RBAC in deploy\/kubernetes\/\)/,
+      ),
     });
   });
 
@@ -143,7 +166,10 @@ describe('API failures', () => {
     const stale = await workerApps.readNamespacedDeployment({ name, namespace: ns });
     const previous = (await controller.replicaSets(name)).find((rs) => rs.metadata!.annotations![REVISION] === '2')!;
     await controller.deploy(name, { image: 'registry.example/api:v4' });
-    const patch = workerApps.patchNamespacedDeployment({ name, namespace: ns, body: rollbackPatch(stale, previous) }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    const patch = workerApps.patchNamespacedDeployment(
+      { name, namespace: ns, body: rollbackPatch(stale, previous) },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
     const err = await patch.catch((e: unknown) => e);
     expect(await statusOf(Promise.reject(err))).toBe(409);
     expect(classifyKubeError(err, 'rolling back')).toMatchObject({ nonRetryable: false, type: FAILURE_TYPES.KubernetesUnavailable });
@@ -161,7 +187,11 @@ describe('a rollout that does not come good', () => {
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     const s = await failed(id);
     const waited = Date.now() - approvedAt;
-    expect(s.outcome).toMatch(new RegExp(`deployment ${ns}/${name} did not finish rolling out within 5s: 0 of 2 updated replicas of deployment ${ns}/${name} are available`));
+    expect(s.outcome).toMatch(
+      new RegExp(
+        `deployment ${ns}/${name} did not finish rolling out within 5s: 0 of 2 updated replicas of deployment ${ns}/${name} are available`,
+      ),
+    );
     expect(waited).toBeGreaterThanOrEqual(5_000);
     expect(s.clock.contained_at).toBeUndefined();
     const timeline = await getTimeline(h.client, id);
@@ -177,13 +207,18 @@ describe('a rollout that does not come good', () => {
     controller.behave(name, 'progress-deadline');
     await controller.deploy(name, { image: 'registry.example/api:v3' });
     const [restored, bad] = await replicaSetNames(name, '2', '3');
-    expect(await progressingOf(name)).toMatchObject({ reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${bad}" has timed out progressing.` });
+    expect(await progressingOf(name)).toMatchObject({
+      reason: 'ProgressDeadlineExceeded',
+      message: `ReplicaSet "${bad}" has timed out progressing.`,
+    });
     const id = await start(name, { rolloutTimeoutSeconds: 120 });
     await waitForGate(h.client, id);
     const approvedAt = Date.now();
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     const s = await failed(id);
-    expect(s.outcome).toContain(`deployment ${ns}/${name} exceeded its progress deadline: ReplicaSet "${restored}" has timed out progressing.`);
+    expect(s.outcome).toContain(
+      `deployment ${ns}/${name} exceeded its progress deadline: ReplicaSet "${restored}" has timed out progressing.`,
+    );
     expect(Date.now() - approvedAt).toBeLessThan(60_000);
   });
 
@@ -203,22 +238,31 @@ describe('a rollout that does not come good', () => {
       const d = await controller.settled(name);
       return d.spec!.template.spec!.containers[0]!.image === 'registry.example/api:v2' && d;
     });
-    expect(await progressingOf(name)).toMatchObject({ reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${bad}" has timed out progressing.` });
+    expect(await progressingOf(name)).toMatchObject({
+      reason: 'ProgressDeadlineExceeded',
+      message: `ReplicaSet "${bad}" has timed out progressing.`,
+    });
     // ...and the wait, having seen it, is still waiting for the replicas rather than failing.
-    await waitFor('the rollout wait to poll the observed rollback', async () => {
-      const progress = await waitProgress(id);
-      if (!progress) {
-        const s = await getStatus(h.client, id);
-        if (s.state === 'failed') throw new Error(`the incident failed: ${s.outcome}`);
-      }
-      return progress?.status === `0 of 2 updated replicas of deployment ${ns}/${name} are available`;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'the rollout wait to poll the observed rollback',
+      async () => {
+        const progress = await waitProgress(id);
+        if (!progress) {
+          const s = await getStatus(h.client, id);
+          if (s.state === 'failed') throw new Error(`the incident failed: ${s.outcome}`);
+        }
+        return progress?.status === `0 of 2 updated replicas of deployment ${ns}/${name} are available`;
+      },
+      { timeoutMs: 30_000 },
+    );
     controller.behave(name, 'healthy');
     const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
     open.delete(id);
     expect(final.state).toBe('resolved');
     const passed = (await getTimeline(h.client, id)).filter((e) => e.kind === 'verify.passed').map((e) => e.summary);
-    expect(passed[0]).toBe(`rollout of deployment ${ns}/${name}: deployment ${ns}/${name} successfully rolled out (2 of 2 replicas available)`);
+    expect(passed[0]).toBe(
+      `rollout of deployment ${ns}/${name}: deployment ${ns}/${name} successfully rolled out (2 of 2 replicas available)`,
+    );
     expect(await imageOf(name)).toBe('registry.example/api:v2');
   });
 
@@ -228,18 +272,29 @@ describe('a rollout that does not come good', () => {
       metadata: { namespace: 'shop', name: 'api', generation: 4 },
       spec: { replicas: 2, selector: {}, template: {} },
       status: {
-        observedGeneration: 4, replicas: 2, updatedReplicas: 2, availableReplicas: 0,
-        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message, lastUpdateTime: new Date(lastUpdateTime) }],
+        observedGeneration: 4,
+        replicas: 2,
+        updatedReplicas: 2,
+        availableReplicas: 0,
+        conditions: [
+          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message, lastUpdateTime: new Date(lastUpdateTime) },
+        ],
       },
     });
     const other = 'ReplicaSet "api-bad" has timed out progressing.';
     const mine = 'ReplicaSet "api-good" has timed out progressing.';
     const scope = { replicaSet: 'api-good', patchedAt };
-    expect(rolloutState(at('2030-01-01T09:50:00Z', other), scope)).toMatchObject({ failed: false, message: '0 of 2 updated replicas of deployment shop/api are available' });
+    expect(rolloutState(at('2030-01-01T09:50:00Z', other), scope)).toMatchObject({
+      failed: false,
+      message: '0 of 2 updated replicas of deployment shop/api are available',
+    });
     // The same second as the patch is not after it (the API keeps whole seconds).
     expect(rolloutState(at('2030-01-01T10:00:00Z', other), scope)).toMatchObject({ failed: false });
     expect(rolloutState(at('2030-01-01T10:00:01Z', other), scope)).toMatchObject({ failed: true });
-    expect(rolloutState(at('2030-01-01T09:50:00Z', mine), scope)).toMatchObject({ failed: true, message: `deployment shop/api exceeded its progress deadline: ${mine}` });
+    expect(rolloutState(at('2030-01-01T09:50:00Z', mine), scope)).toMatchObject({
+      failed: true,
+      message: `deployment shop/api exceeded its progress deadline: ${mine}`,
+    });
     expect(rolloutState(at('2030-01-01T10:00:01Z', other), { replicaSet: 'api-good' })).toMatchObject({ failed: false });
     // Without a scope, kubectl's rule: any is final.
     expect(rolloutState(at('2030-01-01T09:50:00Z', other))).toMatchObject({ failed: true });
@@ -252,17 +307,31 @@ describe('started by Alertmanager', () => {
     const routes = compileRoutes(alertRoutes, playbooks);
     const alert = {
       source: 'alertmanager' as const,
-      fields: { alertname: 'ApiErrorBudgetBurn', severity: 'page', tourniquet_playbook: 'rollback-deploy', namespace: ns, deployment: name },
+      fields: {
+        alertname: 'ApiErrorBudgetBurn',
+        severity: 'page',
+        tourniquet_playbook: 'rollback-deploy',
+        namespace: ns,
+        deployment: name,
+      },
     };
     const route = findRoute(routes, alert)!;
     expect(route.name).toBe('am-rollback-deploy');
     const rendered = route.render(alert);
-    expect(rendered).toEqual({ params: { namespace: ns, deployment: name }, title: `ApiErrorBudgetBurn: roll back deployment ${ns}/${name}`, missing: [] });
+    expect(rendered).toEqual({
+      params: { namespace: ns, deployment: name },
+      title: `ApiErrorBudgetBurn: roll back deployment ${ns}/${name}`,
+      missing: [],
+    });
     expect(playbooks['rollback-deploy']!.params.safeParse(rendered.params).success).toBe(true);
     // Without the label, the same alert rolls nothing back.
     expect(findRoute(routes, { ...alert, fields: { ...alert.fields, tourniquet_playbook: '' } })?.playbook).not.toBe('rollback-deploy');
 
-    const id = await startIncident(h.client, { playbook: route.playbook, requester: 'alertmanager', params: rendered.params, title: rendered.title! }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: route.playbook, requester: 'alertmanager', params: rendered.params, title: rendered.title! },
+      { taskQueue: h.taskQueue },
+    );
     open.add(id);
     await waitForGate(h.client, id);
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });

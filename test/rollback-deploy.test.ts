@@ -48,13 +48,18 @@ const imageOf = async (name: string) => (await read(name)).spec!.template.spec!.
 async function start(deployment: string, options: { mode?: 'live' | 'drill'; params?: Record<string, unknown> } = {}) {
   const id = await startIncident(
     h.client,
-    { playbook: 'rollback-deploy', requester: 'alice', mode: options.mode ?? 'live', params: { namespace: ns, deployment, ...options.params }, alerts: [{ source: 'alertmanager', title: 'ErrorBudgetBurn' }] },
+    {
+      playbook: 'rollback-deploy',
+      requester: 'alice',
+      mode: options.mode ?? 'live',
+      params: { namespace: ns, deployment, ...options.params },
+      alerts: [{ source: 'alertmanager', title: 'ErrorBudgetBurn' }],
+    },
     { taskQueue: h.taskQueue },
   );
   open.add(id);
   return id;
 }
-
 
 const quiet = { logger: new DefaultLogger('ERROR') };
 const acts = () => createKubernetesActivities({ kubernetes: { kubeConfig: worker }, store: h.deps.store });
@@ -70,16 +75,25 @@ describe('rollback-deploy', () => {
 
     const gate = status.gates[0]!;
     expect(gate).toMatchObject({ action: 'kubeRollbackDeployment', target: `deployments/${ns}/${name}`, risk: 'high', policy: 'standard' });
-    expect(gate.step).toBe(`Roll back deployment ${ns}/${name} from revision 3 (app=registry.example/shop:v3) to revision 2 (app=registry.example/shop:v2), as kubectl rollout undo does`);
+    expect(gate.step).toBe(
+      `Roll back deployment ${ns}/${name} from revision 3 (app=registry.example/shop:v3) to revision 2 (app=registry.example/shop:v2), as kubectl rollout undo does`,
+    );
     const [history] = status.evidence;
     expect(history!.facts).toMatchObject({
-      currentRevision: 3, targetRevision: 2, paused: false, alreadyAtTarget: false, refusal: null,
-      currentImages: 'app=registry.example/shop:v3', targetImages: 'app=registry.example/shop:v2',
+      currentRevision: 3,
+      targetRevision: 2,
+      paused: false,
+      alreadyAtTarget: false,
+      refusal: null,
+      currentImages: 'app=registry.example/shop:v3',
+      targetImages: 'app=registry.example/shop:v2',
       currentDigests: `app=registry.example/shop@${DIGEST} (2 pods)`,
     });
     const artifact = JSON.parse((await h.deps.store.get(history!.uri)).toString());
     expect(artifact.revisions.map((r: { revision: number; images: string }) => `${r.revision}:${r.images}`)).toEqual([
-      '1:app=registry.example/shop:v1', '2:app=registry.example/shop:v2', '3:app=registry.example/shop:v3',
+      '1:app=registry.example/shop:v1',
+      '2:app=registry.example/shop:v2',
+      '3:app=registry.example/shop:v3',
     ]);
     expect(artifact.pods).toHaveLength(2);
     expect(await imageOf(name)).toBe('registry.example/shop:v3');
@@ -103,16 +117,32 @@ describe('rollback-deploy', () => {
 
     const timeline = await getTimeline(h.client, id);
     const kinds = timeline.map((e) => e.kind);
-    for (const kind of ['evidence.recorded', 'approval.requested', 'approval.vote', 'approval.closed', 'action.started', 'action.completed', 'verify.passed', 'incident.contained']) {
+    for (const kind of [
+      'evidence.recorded',
+      'approval.requested',
+      'approval.vote',
+      'approval.closed',
+      'action.started',
+      'action.completed',
+      'verify.passed',
+      'incident.contained',
+    ]) {
       expect(kinds).toContain(kind);
     }
     expect(kinds.indexOf('evidence.recorded')).toBeLessThan(kinds.indexOf('approval.requested'));
     expect(kinds.indexOf('action.completed')).toBeLessThan(kinds.indexOf('incident.contained'));
     const completed = timeline.find((e) => e.kind === 'action.completed')!;
-    expect(completed.summary).toBe(`Rolled back deployment ${ns}/${name} from revision 3 to revision 2 (app=registry.example/shop:v2), approved by bob`);
-    expect(completed.details).toMatchObject({ changed: true, details: { generation: before.metadata!.generation! + 1, fromRevision: 3, toRevision: 2 } });
+    expect(completed.summary).toBe(
+      `Rolled back deployment ${ns}/${name} from revision 3 to revision 2 (app=registry.example/shop:v2), approved by bob`,
+    );
+    expect(completed.details).toMatchObject({
+      changed: true,
+      details: { generation: before.metadata!.generation! + 1, fromRevision: 3, toRevision: 2 },
+    });
     const verified = timeline.filter((e) => e.kind === 'verify.passed').map((e) => e.summary);
-    expect(verified[0]).toMatch(new RegExp(`^rollout of deployment ${ns}/${name}: deployment ${ns}/${name} successfully rolled out \\(2 of 2 replicas available\\)$`));
+    expect(verified[0]).toMatch(
+      new RegExp(`^rollout of deployment ${ns}/${name}: deployment ${ns}/${name} successfully rolled out \\(2 of 2 replicas available\\)$`),
+    );
     expect(verified[1]).toMatch(/runs the template of revision 2 \(ReplicaSet .*, now revision 4\): app=registry.example\/shop:v2/);
     expect(timeline.find((e) => e.kind === 'incident.contained')!.details).toMatchObject({ time_to_contain_ms: expect.any(Number) });
 
@@ -120,22 +150,33 @@ describe('rollback-deploy', () => {
     // and reports the rollback as this incident's (the target was renumbered above revision 3).
     const args = { namespace: ns, deployment: name, fromRevision: 3, toRevision: 2, replicaSet: reused.metadata!.name! };
     const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
-    const again = await env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args, { incidentId: id }));
+    const again = await env.run(
+      acts().kubeRollbackDeployment,
+      approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args, { incidentId: id }),
+    );
     expect(again).toMatchObject({
       changed: true,
       summary: `Rolled back deployment ${ns}/${name} from revision 3 to revision 2 (app=registry.example/shop:v2), approved by bob; the patch had landed before this retry (ReplicaSet ${reused.metadata!.name!} is revision 4 now)`,
       details: { landedBefore: true, revisionNow: 4 },
     });
     // Approved from a revision the target is not above: it was already there, which is kubectl's "skipped rollback".
-    const skipped = await new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet)
-      .run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, { ...args, fromRevision: 4 }, { incidentId: id }));
-    expect(skipped).toMatchObject({ changed: false, summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/) });
+    const skipped = await new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet).run(
+      acts().kubeRollbackDeployment,
+      approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, { ...args, fromRevision: 4 }, { incidentId: id }),
+    );
+    expect(skipped).toMatchObject({
+      changed: false,
+      summary: expect.stringMatching(/^skipped rollback: deployment .* already runs the template of revision 2/),
+    });
     expect((await read(name)).metadata!.generation).toBe(after.metadata!.generation);
 
     // A new run right after (the error-rate alert still firing) would undo that rollback, re-deploying
     // the bad revision (kubectl's semantics): refused before anyone is asked, and recorded.
     const undo = await start(name);
-    await h.client.workflow.getHandle(undo).result().catch(() => undefined);
+    await h.client.workflow
+      .getHandle(undo)
+      .result()
+      .catch(() => undefined);
     open.delete(undo);
     const refused = await getStatus(h.client, undo);
     expect(refused.state).toBe('failed');
@@ -144,12 +185,16 @@ describe('rollback-deploy', () => {
         'A person who means it starts rollback-deploy with --param undoRollback=true, or names --param toRevision=N',
     );
     expect(refused.gates).toEqual([]);
-    expect(refused.evidence.map((e) => e.name)).toEqual([`deployment ${ns}/${name}: spec, status, revision history (ReplicaSets), images and digests`]);
+    expect(refused.evidence.map((e) => e.name)).toEqual([
+      `deployment ${ns}/${name}: spec, status, revision history (ReplicaSets), images and digests`,
+    ]);
     expect(await imageOf(name)).toBe('registry.example/shop:v2');
 
     // A person who asks for it explicitly gets the gate, which says what it undoes.
     const next = await waitForGate(h.client, await start(name, { params: { undoRollback: true } }));
-    expect(next.gates[0]!.step).toMatch(/from revision 4 \(app=registry.example\/shop:v2\) to revision 3 \(app=registry.example\/shop:v3\), as kubectl rollout undo does; note: revision 4 itself re-deployed revision 2, so this undoes that rollback$/);
+    expect(next.gates[0]!.step).toMatch(
+      /from revision 4 \(app=registry.example\/shop:v2\) to revision 3 \(app=registry.example\/shop:v3\), as kubectl rollout undo does; note: revision 4 itself re-deployed revision 2, so this undoes that rollback$/,
+    );
   });
 
   it('leaves the deployment alone when an approver denies', async () => {
@@ -194,7 +239,9 @@ describe('rollback-deploy', () => {
     const name = await deployed();
     const id = await start(name, { params: { toRevision: 1 } });
     const status = await waitForGate(h.client, id);
-    expect(status.gates[0]!.step).toMatch(/from revision 3 \(app=registry.example\/shop:v3\) to revision 1 \(app=registry.example\/shop:v1\)/);
+    expect(status.gates[0]!.step).toMatch(
+      /from revision 3 \(app=registry.example\/shop:v3\) to revision 1 \(app=registry.example\/shop:v1\)/,
+    );
     await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
     expect((await finished(id)).state).toBe('resolved');
     expect(await imageOf(name)).toBe('registry.example/shop:v1');
@@ -210,7 +257,9 @@ describe('rollback-deploy', () => {
     expect(final.gates).toEqual([]);
     expect(final.clock.contained_at).toBeUndefined();
     const passed = (await getTimeline(h.client, id)).find((e) => e.kind === 'verify.passed')!;
-    expect(passed.summary).toMatch(new RegExp(`^skipped rollback: deployment ${ns}/${name} already runs the template of revision 3: .*runs the template of revision 3`));
+    expect(passed.summary).toMatch(
+      new RegExp(`^skipped rollback: deployment ${ns}/${name} already runs the template of revision 3: .*runs the template of revision 3`),
+    );
     expect((await read(name)).metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
   });
 
@@ -224,7 +273,9 @@ describe('rollback-deploy', () => {
     open.delete(id);
     const s = await getStatus(h.client, id);
     expect(s.state).toBe('failed');
-    expect(s.outcome).toContain(`deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 4), not the approved template of revision 3: nothing done`);
+    expect(s.outcome).toContain(
+      `deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 4), not the approved template of revision 3: nothing done`,
+    );
     expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
   });
 
@@ -237,7 +288,11 @@ describe('rollback-deploy', () => {
     controller.lag(name);
     try {
       await admin.makeApiClient(AppsV1Api).patchNamespacedDeployment(
-        { name, namespace: ns, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example/shop:v4-hotfix' }] },
+        {
+          name,
+          namespace: ns,
+          body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example/shop:v4-hotfix' }],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
       expect((await read(name)).metadata!.annotations![REVISION]).toBe('3');
@@ -245,14 +300,25 @@ describe('rollback-deploy', () => {
       await expect(h.client.workflow.getHandle(id).result()).rejects.toThrow();
       open.delete(id);
       const s = await getStatus(h.client, id);
-      expect(s.outcome).toContain(`deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 3), not the approved template of revision 3: nothing done`);
+      expect(s.outcome).toContain(
+        `deployment ${ns}/${name} changed since the approval: it runs app=registry.example/shop:v4-hotfix now (revision 3), not the approved template of revision 3: nothing done`,
+      );
       expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
 
       // Approved with no revision known (no annotation, no ReplicaSet of the template): the template still decides.
       const approvedArgs = status.gates[0]!.args as { fromTemplate: string; replicaSet: string };
-      const args = { namespace: ns, deployment: name, fromRevision: null, fromTemplate: approvedArgs.fromTemplate, toRevision: 2, replicaSet: approvedArgs.replicaSet };
+      const args = {
+        namespace: ns,
+        deployment: name,
+        fromRevision: null,
+        fromTemplate: approvedArgs.fromTemplate,
+        toRevision: 2,
+        replicaSet: approvedArgs.replicaSet,
+      };
       const env = new MockActivityEnvironment({ activityType: 'kubeRollbackDeployment' }, quiet);
-      await expect(env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args))).rejects.toMatchObject({ type: FAILURE_TYPES.DeploymentChanged, nonRetryable: true });
+      await expect(
+        env.run(acts().kubeRollbackDeployment, approved('kubeRollbackDeployment', `deployments/${ns}/${name}`, args)),
+      ).rejects.toMatchObject({ type: FAILURE_TYPES.DeploymentChanged, nonRetryable: true });
       expect(await imageOf(name)).toBe('registry.example/shop:v4-hotfix');
     } finally {
       controller.lag(name, false);

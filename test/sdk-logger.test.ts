@@ -44,7 +44,11 @@ describe('the Temporal SDK logger', () => {
     const { lines, sdk } = capture('info');
     sdk.error('Activity failed', { error: new TypeError('cannot read properties of undefined') });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!).err).toMatchObject({ type: 'TypeError', message: 'cannot read properties of undefined', stack: expect.stringContaining('TypeError') });
+    expect(JSON.parse(lines[0]!).err).toMatchObject({
+      type: 'TypeError',
+      message: 'cannot read properties of undefined',
+      stack: expect.stringContaining('TypeError'),
+    });
   });
 
   it('should follow LOG_LEVEL', () => {

@@ -65,7 +65,13 @@ const until = (id: string, ...states: IncidentState[]) =>
 beforeAll(async () => {
   cluster = await startWorkerCluster();
   dir = await mkdtemp(join(tmpdir(), 'tourniquet-canary-'));
-  server = await startDevServer({ binary: inject('temporalCli'), dbFile: join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), namespace: 'default' });
+  server = await startDevServer({
+    binary: inject('temporalCli'),
+    dbFile: join(dir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: 'default',
+  });
   slack = await startFakeSlack({ token: botToken });
   await writeFile(join(dir, 'policies.json'), JSON.stringify(TEST_POLICIES));
   await writeFile(join(dir, 'breakglass.json'), JSON.stringify(testCatalogueFile(cluster.ns)));
@@ -116,21 +122,41 @@ const intake = (path: string, body: unknown) => post(`${gatewayUrl()}${path}`, b
 it('takes secrets in through every door, and every incident still runs', async () => {
   // A control: started without the codec, so its title is in the database as written.
   const plainClient = new Client({ connection: connection! });
-  await startIncident(plainClient, { playbook: 'demo', requester: 'alice', title: plainMarker, params: { service: 'control' } }, { taskQueue });
+  await startIncident(
+    plainClient,
+    { playbook: 'demo', requester: 'alice', title: plainMarker, params: { service: 'control' } },
+    { taskQueue },
+  );
 
   // Alerts through the real gateway: a title, a key in a description, a URL, a label that redaction lengthens.
   const am = await intake('/alerts/alertmanager', {
-    version: '4', groupKey: '{}:{alertname="SuspiciousEgressTraffic"}', status: 'firing', receiver: 'tourniquet',
-    alerts: [{
-      status: 'firing', startsAt: new Date().toISOString(), fingerprint: 'c4n4ry0001',
-      labels: { alertname: 'SuspiciousEgressTraffic', severity: 'critical', namespace: 'prod', service: 'canary-am' },
-      annotations: { summary: shortSecrets('egress'), description: allSecrets('details'), runbook_url: SECRETS.url, evidence: growingLabel },
-    }],
+    version: '4',
+    groupKey: '{}:{alertname="SuspiciousEgressTraffic"}',
+    status: 'firing',
+    receiver: 'tourniquet',
+    alerts: [
+      {
+        status: 'firing',
+        startsAt: new Date().toISOString(),
+        fingerprint: 'c4n4ry0001',
+        labels: { alertname: 'SuspiciousEgressTraffic', severity: 'critical', namespace: 'prod', service: 'canary-am' },
+        annotations: {
+          summary: shortSecrets('egress'),
+          description: allSecrets('details'),
+          runbook_url: SECRETS.url,
+          evidence: growingLabel,
+        },
+      },
+    ],
   });
   expect(am.status).toBe(202);
   expect(am.body.results[0]).toMatchObject({ status: 'new' });
   ids.alertmanager = am.body.results[0].incidentId;
-  const generic = await intake('/alerts', { source: 'demo', title: shortSecrets('canary token opened'), fields: { service: 'canary-generic', url: SECRETS.url, note: shortSecrets('note') } });
+  const generic = await intake('/alerts', {
+    source: 'demo',
+    title: shortSecrets('canary token opened'),
+    fields: { service: 'canary-generic', url: SECRETS.url, note: shortSecrets('note') },
+  });
   expect(generic.body).toMatchObject({ status: 'new' });
   ids.generic = generic.body.incidentId;
   const unrouted = await intake('/alerts', { source: 'nomatch', title: shortSecrets('nobody routes this') });
@@ -139,11 +165,32 @@ it('takes secrets in through every door, and every incident still runs', async (
 
   // Titles and params through the real CLI; a break-glass reason holding the whole key. Params a
   // playbook does not declare are refused before anything starts, naming the keys, never the values.
-  const unknown = await cli('start', 'demo', '--requester', 'alice', '--param', 'service=canary-cli',
-    '--param', `note=${allSecrets('n')}`, '--param', `token=${SECRETS.slack}`, '--param', `url=${SECRETS.url}`);
+  const unknown = await cli(
+    'start',
+    'demo',
+    '--requester',
+    'alice',
+    '--param',
+    'service=canary-cli',
+    '--param',
+    `note=${allSecrets('n')}`,
+    '--param',
+    `token=${SECRETS.slack}`,
+    '--param',
+    `url=${SECRETS.url}`,
+  );
   expect(unknown.code).toBe(2);
   expect(secretsIn(unknown.stdout + unknown.stderr)).toEqual([]);
-  const started = await cli('start', 'demo', '--requester', 'alice', '--title', `${encMarker} ${allSecrets('t')}`, '--param', 'service=canary-cli');
+  const started = await cli(
+    'start',
+    'demo',
+    '--requester',
+    'alice',
+    '--title',
+    `${encMarker} ${allSecrets('t')}`,
+    '--param',
+    'service=canary-cli',
+  );
   expect(started.code, started.stderr).toBe(0);
   ids.cli = started.stdout.trim();
   const bg = await cli('breakglass', 'request', 'ns-edit', '30m', '--as', 'alice', '--reason', `restore orders, key ${SECRETS.pem}`);
@@ -154,12 +201,25 @@ it('takes secrets in through every door, and every incident still runs', async (
   for (const id of Object.values(ids)) await until(id, 'awaiting-approval');
 
   // Reasons: refused, approved and denied, through decide() and the CLI.
-  expect(await decide(client, { incidentId: ids.cli, decision: 'approve', approver: 'alice', via: 'test', reason: allSecrets('mine') })).toMatchObject({ applied: false, code: 'SelfApproval' });
-  expect(await decide(client, { incidentId: ids.cli, decision: 'approve', approver: 'bob', via: 'test', reason: allSecrets('approve') })).toMatchObject({ applied: true });
+  expect(
+    await decide(client, { incidentId: ids.cli, decision: 'approve', approver: 'alice', via: 'test', reason: allSecrets('mine') }),
+  ).toMatchObject({ applied: false, code: 'SelfApproval' });
+  expect(
+    await decide(client, { incidentId: ids.cli, decision: 'approve', approver: 'bob', via: 'test', reason: allSecrets('approve') }),
+  ).toMatchObject({ applied: true });
   expect((await cli('deny', ids.alertmanager, '--as', 'carol', '--reason', allSecrets('deny'))).code).toBe(0);
   expect((await cli('approve', ids.generic, '--as', 'bob', '--reason', allSecrets('cli approve'))).code).toBe(0);
   for (const approver of ['bob', 'dana']) {
-    expect(await decide(client, { incidentId: ids.breakglass, decision: 'approve', approver, via: 'test', validForMs: 45_000, reason: allSecrets(approver) })).toMatchObject({ applied: true });
+    expect(
+      await decide(client, {
+        incidentId: ids.breakglass,
+        decision: 'approve',
+        approver,
+        via: 'test',
+        validForMs: 45_000,
+        reason: allSecrets(approver),
+      }),
+    ).toMatchObject({ applied: true });
   }
   await until(ids.breakglass, 'contained');
 
@@ -167,7 +227,15 @@ it('takes secrets in through every door, and every incident still runs', async (
   const extend = await cli('breakglass', 'extend', ids.breakglass, '30m', '--as', 'alice', '--reason', shortSecrets('more time'));
   expect(extend.code, extend.stdout + extend.stderr).toBe(0);
   await until(ids.breakglass, 'awaiting-approval');
-  expect(await decide(client, { incidentId: ids.breakglass, decision: 'deny', approver: 'carol', via: 'test', reason: allSecrets('no extension') })).toMatchObject({ applied: true });
+  expect(
+    await decide(client, {
+      incidentId: ids.breakglass,
+      decision: 'deny',
+      approver: 'carol',
+      via: 'test',
+      reason: allSecrets('no extension'),
+    }),
+  ).toMatchObject({ applied: true });
   const revoke = await cli('breakglass', 'revoke', ids.breakglass, '--as', 'bob', '--reason', allSecrets('revoke'));
   expect(revoke.code, revoke.stdout + revoke.stderr).toBe(0);
 
@@ -196,7 +264,9 @@ it('leaves no secret in any history, decoded through the codec endpoint', async 
     expect(text).not.toMatch(/AKIA\d\dCANARY/);
   }
   const cliHistory = await client.workflow.getHandle(ids.cli).fetchHistory();
-  expect(decodedText((await codecCall(codecUrl(), 'decode', payloadsOf(cliHistory), { authorization: `Bearer ${codecToken}` })).body)).toContain(encMarker);
+  expect(
+    decodedText((await codecCall(codecUrl(), 'decode', payloadsOf(cliHistory), { authorization: `Bearer ${codecToken}` })).body),
+  ).toContain(encMarker);
 });
 
 it('leaves no secret in the server’s database file, where payloads are ciphertext', async () => {

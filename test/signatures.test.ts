@@ -23,7 +23,16 @@ function sshKeygen(args: string[], input?: string): { code: number | null; stdou
 
 /** `ssh-keygen -Y sign` of MESSAGE (or another message) by a key in `dir`. */
 function opensshSign(id: string, options: { namespace?: string; hashalg?: 'sha256' | 'sha512'; message?: string } = {}): string {
-  const args = ['-Y', 'sign', '-f', join(dir, id), '-n', options.namespace ?? 'tourniquet', '-q', ...(options.hashalg ? ['-O', `hashalg=${options.hashalg}`] : [])];
+  const args = [
+    '-Y',
+    'sign',
+    '-f',
+    join(dir, id),
+    '-n',
+    options.namespace ?? 'tourniquet',
+    '-q',
+    ...(options.hashalg ? ['-O', `hashalg=${options.hashalg}`] : []),
+  ];
   const r = sshKeygen(args, options.message ?? MESSAGE);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
@@ -65,24 +74,36 @@ describe('SSH signatures, checked against ssh-keygen', () => {
   });
 
   it('refuses a signature made for another namespace, both ways', async () => {
-    expect(verifySignature(opensshSign('alice', { namespace: 'git' }), MESSAGE, [pub('alice')])).toEqual({ ok: false, reason: 'signed for namespace "git", not "tourniquet"' });
+    expect(verifySignature(opensshSign('alice', { namespace: 'git' }), MESSAGE, [pub('alice')])).toEqual({
+      ok: false,
+      reason: 'signed for namespace "git", not "tourniquet"',
+    });
     // ours, signed for "git" by mallory (whose allowed_signers line names no namespace): ssh-keygen
     // takes it for git and refuses it for tourniquet, so the namespace is where it expects it
     const oursForGit = signFor('mallory', 'git');
     expect(opensshVerify(oursForGit, 'mallory', MESSAGE, 'git').code).toBe(0);
     expect(opensshVerify(oursForGit, 'mallory').code).not.toBe(0);
-    expect(verifySignature(oursForGit, MESSAGE, [pub('mallory')])).toEqual({ ok: false, reason: 'signed for namespace "git", not "tourniquet"' });
+    expect(verifySignature(oursForGit, MESSAGE, [pub('mallory')])).toEqual({
+      ok: false,
+      reason: 'signed for namespace "git", not "tourniquet"',
+    });
   });
 
   it('refuses a signature by a key not bound to the identity', () => {
     const check = verifySignature(opensshSign('mallory'), MESSAGE, [pub('alice')]);
-    expect(check).toEqual({ ok: false, reason: `signed by key ${parsePublicKey(pub('mallory')).fingerprint}, which is not bound to this identity` });
+    expect(check).toEqual({
+      ok: false,
+      reason: `signed by key ${parsePublicKey(pub('mallory')).fingerprint}, which is not bound to this identity`,
+    });
   });
 
   it('refuses a tampered message', () => {
     const signature = opensshSign('alice');
     for (const message of [MESSAGE.replace('approve', 'apprové'), MESSAGE.slice(0, -1), `${MESSAGE}\n`, '']) {
-      expect(verifySignature(signature, message, [pub('alice')])).toEqual({ ok: false, reason: `the signature by ${parsePublicKey(pub('alice')).fingerprint} does not match the decision` });
+      expect(verifySignature(signature, message, [pub('alice')])).toEqual({
+        ok: false,
+        reason: `the signature by ${parsePublicKey(pub('alice')).fingerprint} does not match the decision`,
+      });
     }
   });
 

@@ -28,12 +28,20 @@ const gatewayKey = () => keyFileSigner(process.env.TOURNIQUET_SLACK_GATEWAY_KEY!
 
 let seq = 0;
 async function openIncident(on: Harness = h): Promise<{ id: string; status: IncidentStatus }> {
-  const id = await startIncident(on.client, { playbook: 'demo', requester: 'alice', params: { service: `sig-${process.pid}-${++seq}` } }, { taskQueue: on.taskQueue });
+  const id = await startIncident(
+    on.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `sig-${process.pid}-${++seq}` } },
+    { taskQueue: on.taskQueue },
+  );
   return { id, status: await waitForGate(on.client, id) };
 }
 
 /** A decision as a foreign client would build it, signed with whatever key it likes (or none). */
-async function rawDecision(id: string, status: IncidentStatus, fields: Partial<DecisionInput> & { signWith?: string | 'gateway' }): Promise<DecisionInput> {
+async function rawDecision(
+  id: string,
+  status: IncidentStatus,
+  fields: Partial<DecisionInput> & { signWith?: string | 'gateway' },
+): Promise<DecisionInput> {
   const gate = status.gates[0]!;
   const input: DecisionInput = {
     gateId: gate.id,
@@ -48,7 +56,9 @@ async function rawDecision(id: string, status: IncidentStatus, fields: Partial<D
   delete (input as { signWith?: string }).signWith;
   if (fields.signWith) {
     const signer = fields.signWith === 'gateway' ? gatewayKey() : keyOf(fields.signWith);
-    input.signature = await signer.sign(decisionStatement({ ...input, via: input.via ?? 'api', incidentId: id, runStartedAt: gate.runStartedAt }));
+    input.signature = await signer.sign(
+      decisionStatement({ ...input, via: input.via ?? 'api', incidentId: id, runStartedAt: gate.runStartedAt }),
+    );
   }
   return input;
 }
@@ -87,13 +97,24 @@ describe('a decision is taken only with a signature from a key bound to the appr
   it('takes the approver’s own signed decision once, and records who signed it with which key', async () => {
     // Verification fails, so the incident then waits on its compensation gate g2: it is still
     // running, and answers, when the same decision comes again (an ended one would not).
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `sig-${process.pid}-${++seq}`, simulateVerifyFailure: true } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `sig-${process.pid}-${++seq}`, simulateVerifyFailure: true } },
+      { taskQueue: h.taskQueue },
+    );
     const status = await waitForGate(h.client, id);
     const input = await rawDecision(id, status, { signWith: 'bob' });
     await h.client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [input] });
     const vote = (await getStatus(h.client, id)).gates[0]!.votes[0]!;
-    expect(vote).toMatchObject({ approver: 'bob', signer: { by: 'person', key: keyOf('bob').publicKey!.fingerprint }, nonce: input.nonce, signature: input.signature });
-    await waitFor('the compensation gate', async () => (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'));
+    expect(vote).toMatchObject({
+      approver: 'bob',
+      signer: { by: 'person', key: keyOf('bob').publicKey!.fingerprint },
+      nonce: input.nonce,
+      signature: input.signature,
+    });
+    await waitFor('the compensation gate', async () =>
+      (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'),
+    );
     // the same signed decision again, under another update id: gate g1 closed on that vote
     expect(await refusedCode(id, input)).toBe('GateClosed');
     expect((await getTimeline(h.client, id)).filter((e) => e.kind === 'approval.vote')).toHaveLength(1);
@@ -101,26 +122,49 @@ describe('a decision is taken only with a signature from a key bound to the appr
   });
 
   it('refuses a replayed nonce on a gate that is still open (quorum of two)', async () => {
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', policy: 'two-person', params: { service: `sig2-${++seq}` } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', policy: 'two-person', params: { service: `sig2-${++seq}` } },
+      { taskQueue: h.taskQueue },
+    );
     const status = await waitForGate(h.client, id);
     const bob = await rawDecision(id, status, { signWith: 'bob' });
     await h.client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [bob] });
     // carol's decision reusing bob's nonce: whoever sent it, that delivery was already taken
-    expect(await refusedCode(id, await rawDecision(id, status, { signWith: 'carol', approver: 'carol', nonce: bob.nonce! }))).toBe('Replayed');
+    expect(await refusedCode(id, await rawDecision(id, status, { signWith: 'carol', approver: 'carol', nonce: bob.nonce! }))).toBe(
+      'Replayed',
+    );
     expect((await getStatus(h.client, id)).gates[0]).toMatchObject({ status: 'open', approvalsRemaining: 1 });
   });
 
   it('accepts the Slack gateway’s signature only for the identity mapped to the Slack user who clicked', async () => {
-    const policies = { groups: { oncall: ['alice', 'bob', 'carol'] }, people: { bob: { slack: 'U0BOB' } }, policies: { standard: { approvers: ['@oncall'], quorum: 1, timeout: '10m' }, 'two-person': { approvers: ['@oncall'], quorum: 2, timeout: '10m' } } };
+    const policies = {
+      groups: { oncall: ['alice', 'bob', 'carol'] },
+      people: { bob: { slack: 'U0BOB' } },
+      policies: {
+        standard: { approvers: ['@oncall'], quorum: 1, timeout: '10m' },
+        'two-person': { approvers: ['@oncall'], quorum: 2, timeout: '10m' },
+      },
+    };
     const slackH = await startHarness({ policies });
     try {
       const { id, status } = await openIncident(slackH);
       const asCarol = await rawDecision(id, status, { signWith: 'gateway', approver: 'carol', via: 'slack:U0BOB' });
-      const code = await slackH.client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [asCarol] }).then(() => undefined, (e: WorkflowUpdateFailedError) => (e.cause as { type?: string }).type);
+      const code = await slackH.client.workflow
+        .getHandle(id)
+        .executeUpdate(decideUpdate, { args: [asCarol] })
+        .then(
+          () => undefined,
+          (e: WorkflowUpdateFailedError) => (e.cause as { type?: string }).type,
+        );
       expect(code).toBe('Unauthenticated');
       const asBob = await rawDecision(id, status, { signWith: 'gateway', approver: 'bob', via: 'slack:U0BOB' });
       await slackH.client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [asBob] });
-      expect((await getStatus(slackH.client, id)).gates[0]!.votes[0]).toMatchObject({ approver: 'bob', via: 'slack:U0BOB', signer: { by: 'slack-gateway' } });
+      expect((await getStatus(slackH.client, id)).gates[0]!.votes[0]).toMatchObject({
+        approver: 'bob',
+        via: 'slack:U0BOB',
+        signer: { by: 'slack-gateway' },
+      });
     } finally {
       await slackH.stop();
     }
@@ -158,7 +202,10 @@ describe('the refusal audit cannot be forged', () => {
     const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'alice', via: 'cli' });
     expect(outcome).toMatchObject({ applied: false, code: 'SelfApproval' });
     const refused = await waitFor('the refusal', async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused'));
-    expect(refused).toMatchObject({ actor: 'alice', details: { code: 'SelfApproval', via: 'cli', signer: { by: 'person', key: keyOf('alice').publicKey!.fingerprint } } });
+    expect(refused).toMatchObject({
+      actor: 'alice',
+      details: { code: 'SelfApproval', via: 'cli', signer: { by: 'person', key: keyOf('alice').publicKey!.fingerprint } },
+    });
   });
 
   it('tells the person when they have no key, and records nothing', async () => {
@@ -185,14 +232,24 @@ describe('the explicit unauthenticated demo mode', () => {
 describe('cancelling as a person', () => {
   it('is signed and recorded with who and why; an unsigned one and a second one are refused', async () => {
     const { id } = await openIncident();
-    expect(await cancelIncident(h.client, { incidentId: id, by: 'bob', reason: 'false positive', via: 'cli', signer: null })).toMatchObject({ applied: false, code: 'Unauthenticated' });
+    expect(await cancelIncident(h.client, { incidentId: id, by: 'bob', reason: 'false positive', via: 'cli', signer: null })).toMatchObject(
+      { applied: false, code: 'Unauthenticated' },
+    );
     expect((await getStatus(h.client, id)).state).toBe('awaiting-approval');
 
     expect(await cancelIncident(h.client, { incidentId: id, by: 'bob', reason: 'false positive', via: 'cli' })).toEqual({ applied: true });
     const final: IncidentStatus = await h.client.workflow.getHandle(id).result();
-    expect(final).toMatchObject({ state: 'cancelled', outcome: 'cancelled by bob: false positive', gates: [{ status: 'cancelled', closed_reason: 'cancelled by bob: false positive' }] });
+    expect(final).toMatchObject({
+      state: 'cancelled',
+      outcome: 'cancelled by bob: false positive',
+      gates: [{ status: 'cancelled', closed_reason: 'cancelled by bob: false positive' }],
+    });
     const events = await getTimeline(h.client, id);
-    expect(events.find((e) => e.kind === 'incident.cancel_requested')).toMatchObject({ actor: 'bob', summary: 'bob cancelled the incident: false positive', details: { signer: { by: 'person' } } });
+    expect(events.find((e) => e.kind === 'incident.cancel_requested')).toMatchObject({
+      actor: 'bob',
+      summary: 'bob cancelled the incident: false positive',
+      details: { signer: { by: 'person' } },
+    });
     expect(events.at(-1)).toMatchObject({ kind: 'incident.finished', summary: 'cancelled: cancelled by bob: false positive' });
     expect(await h.world.actions()).not.toContainEqual(expect.objectContaining({ incidentId: id }));
 

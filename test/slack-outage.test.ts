@@ -42,7 +42,11 @@ afterAll(async () => {
 
 let seq = 0;
 function open(policy: string): Promise<string> {
-  return startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `outage-${process.pid}-${++seq}` }, policy }, { taskQueue: h.taskQueue });
+  return startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `outage-${process.pid}-${++seq}` }, policy },
+    { taskQueue: h.taskQueue },
+  );
 }
 
 async function approversRecord(id: string) {
@@ -79,7 +83,9 @@ describe('eligibility from a Slack user group while Slack fails', () => {
     const first = await open('oncall');
     await waitForGate(h.client, first);
     await decide(h.client, { incidentId: first, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
-    const seen = groupCalls('S0ONCALL').filter((c) => c.ok).at(-1)!.at;
+    const seen = groupCalls('S0ONCALL')
+      .filter((c) => c.ok)
+      .at(-1)!.at;
 
     fake.setDown(true);
     let id: string;
@@ -94,10 +100,20 @@ describe('eligibility from a Slack user group while Slack fails', () => {
       expect(cachedAt).toBeLessThanOrEqual(Date.now());
       const record = await approversRecord(id);
       expect(record.groups).toEqual([
-        { ref: 'slack-group:S0ONCALL', members: ['bob', 'slack:U0ZED'], source: 'cache', cachedAt: note.details!.cachedAt, reason: expect.stringMatching(/Slack unreachable/) },
+        {
+          ref: 'slack-group:S0ONCALL',
+          members: ['bob', 'slack:U0ZED'],
+          source: 'cache',
+          cachedAt: note.details!.cachedAt,
+          reason: expect.stringMatching(/Slack unreachable/),
+        },
       ]);
-      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
-      await waitFor('the incident to resolve while Slack is down', async () => (await getStatus(h.client, id)).state === 'resolved', { timeoutMs: 60_000 });
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
+        applied: true,
+      });
+      await waitFor('the incident to resolve while Slack is down', async () => (await getStatus(h.client, id)).state === 'resolved', {
+        timeoutMs: 60_000,
+      });
     } finally {
       fake.setDown(false);
     }
@@ -114,17 +130,26 @@ describe('eligibility from a Slack user group while Slack fails', () => {
       const status = await waitForGate(h.client, id, { timeoutMs: 60_000 });
       expect(status.gates[0]).toMatchObject({ status: 'open', eligible: [] });
       const note = (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.eligibility')!;
-      expect(note.summary).toMatch(/slack-group:S0LATER unresolved \(.*no membership known\); nobody from it may decide until Slack answers/);
-      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' })).toMatchObject({ applied: false, code: 'ApproverNotEligible' });
+      expect(note.summary).toMatch(
+        /slack-group:S0LATER unresolved \(.*no membership known\); nobody from it may decide until Slack answers/,
+      );
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' })).toMatchObject({
+        applied: false,
+        code: 'ApproverNotEligible',
+      });
       expect((await getStatus(h.client, id)).state).toBe('awaiting-approval');
     } finally {
       fake.clearOutage(GROUPS);
     }
     // The gate asks again 30 s after it opened.
-    await waitFor('carol to become eligible', async () => (await getStatus(h.client, id)).gates[0]!.eligible.includes('carol'), { timeoutMs: 90_000 });
+    await waitFor('carol to become eligible', async () => (await getStatus(h.client, id)).gates[0]!.eligible.includes('carol'), {
+      timeoutMs: 90_000,
+    });
     const timeline = await getTimeline(h.client, id);
     expect(timeline.some((e) => e.kind === 'approval.eligibility' && e.summary.includes('eligible approvers resolved: carol'))).toBe(true);
-    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' })).toMatchObject({ applied: true });
+    expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'carol', via: 'test' })).toMatchObject({
+      applied: true,
+    });
     await waitFor('the incident to resolve', async () => (await getStatus(h.client, id)).state === 'resolved', { timeoutMs: 60_000 });
     await h.client.workflow.getHandle(id).result();
     await replays(id);
@@ -137,7 +162,9 @@ describe('eligibility from a Slack user group while Slack fails', () => {
       const status = await waitForGate(h.client, id, { timeoutMs: 60_000 });
       expect(status.gates[0]!.eligible).toEqual(['bob']);
       // Slack is still down: the gate's retry of the group is cut short, not waited for
-      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
+        applied: true,
+      });
       await waitFor('the incident to resolve', async () => (await getStatus(h.client, id)).state === 'resolved', { timeoutMs: 30_000 });
       await h.client.workflow.getHandle(id).result();
       await replays(id);
@@ -151,6 +178,8 @@ describe('eligibility from a Slack user group while Slack fails', () => {
     const result = await h.client.workflow.getHandle(id).result();
     expect(result.state).toBe('denied');
     await replays(id);
-    expect(result.gates[0]!.closed_reason).toMatch(/quorum unreachable.*unresolved: slack-group:S0GONE: Slack refused usergroups\.users\.list: no_such_subteam/);
+    expect(result.gates[0]!.closed_reason).toMatch(
+      /quorum unreachable.*unresolved: slack-group:S0GONE: Slack refused usergroups\.users\.list: no_such_subteam/,
+    );
   });
 });

@@ -64,7 +64,8 @@ function spellings(headers: Record<string, string>): Record<string, Record<strin
 /** Incident ids (one per run) on this suite's task queue; visibility is eventually consistent, so callers wait for what they expect. */
 async function incidents(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const info of h.client.workflow.list({ query: `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${h.taskQueue}'` })) ids.push(info.workflowId);
+  for await (const info of h.client.workflow.list({ query: `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${h.taskQueue}'` }))
+    ids.push(info.workflowId);
   return ids.sort();
 }
 const answerOf = (res: { body: string }) => JSON.parse(res.body) as { text: string };
@@ -72,7 +73,12 @@ const incidentIn = (text: string) => /`(inc-break-glass-[0-9a-f]{16})`/.exec(tex
 
 describe('a captured /breakglass request', () => {
   it('is refused with 401 in every header spelling Bolt would accept, and as it was: one incident', async () => {
-    const body = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 30m restore orders after a bad migration', channel: INCIDENTS });
+    const body = slashCommandBody({
+      user: 'U0ALICE',
+      command: '/breakglass',
+      text: 'db-admin 30m restore orders after a bad migration',
+      channel: INCIDENTS,
+    });
     const headers = sign(SECRET, body);
     const variants = spellings(headers);
     // the attack: each spelling verifies with Bolt's own check, so only the guard in front stops it
@@ -81,7 +87,9 @@ describe('a captured /breakglass request', () => {
     const first = await a.post(body, headers);
     const id = incidentIn(answerOf(first).text)!;
     expect(answerOf(first).text).toMatch(/^Break-glass requested: incident `inc-break-glass-[0-9a-f]{16}`/);
-    const answers = Object.fromEntries(await Promise.all(Object.entries(variants).map(async ([name, v]) => [name, (await a.post(body, v)).status] as const)));
+    const answers = Object.fromEntries(
+      await Promise.all(Object.entries(variants).map(async ([name, v]) => [name, (await a.post(body, v)).status] as const)),
+    );
     expect(answers).toEqual(Object.fromEntries(Object.keys(variants).map((name) => [name, 401])));
     expect((await a.post(body, headers)).status).toBe(401);
     expect(await waitFor('the one incident listed', async () => (await incidents()).includes(id) && incidents())).toEqual([id]);
@@ -90,7 +98,12 @@ describe('a captured /breakglass request', () => {
 
   it('replayed after a gateway restart, or through another replica, opens nothing and says so', async () => {
     const before = await incidents();
-    const body = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 15m rotate the orders replica password', channel: INCIDENTS });
+    const body = slashCommandBody({
+      user: 'U0ALICE',
+      command: '/breakglass',
+      text: 'db-admin 15m rotate the orders replica password',
+      channel: INCIDENTS,
+    });
     const headers = sign(SECRET, body);
     const id = incidentIn(answerOf(await a.post(body, headers)).text)!;
     await a.close();
@@ -103,13 +116,20 @@ describe('a captured /breakglass request', () => {
         expect(answerOf(again).text).toBe(`Already received: this request opened incident \`${id}\` once; nothing more was done.`);
       }
       // and a fresh request reaching both replicas at once opens one incident
-      const twin = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 10m check the orders table', channel: INCIDENTS });
+      const twin = slashCommandBody({
+        user: 'U0ALICE',
+        command: '/breakglass',
+        text: 'db-admin 10m check the orders table',
+        channel: INCIDENTS,
+      });
       const twinHeaders = sign(SECRET, twin);
       const texts = (await Promise.all([a, replica].map((gw) => gw.post(twin, twinHeaders)))).map((r) => answerOf(r).text).sort();
       expect(texts[0]).toMatch(/^Already received: this request opened incident `inc-break-glass-/);
       expect(texts[1]).toMatch(/^Break-glass requested: /);
       const twinId = incidentIn(texts[1]!)!;
-      expect(await waitFor('the two incidents listed', async () => ((await incidents()).length >= before.length + 2 ? incidents() : undefined))).toEqual([...before, id, twinId].sort());
+      expect(
+        await waitFor('the two incidents listed', async () => ((await incidents()).length >= before.length + 2 ? incidents() : undefined)),
+      ).toEqual([...before, id, twinId].sort());
     } finally {
       await replica.close();
     }
@@ -118,10 +138,25 @@ describe('a captured /breakglass request', () => {
 
 describe('a captured button click', () => {
   it('casts one vote: every spelling, the replay, a restarted gateway and another replica add nothing to the timeline', async () => {
-    const incidentId = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `replay-${process.pid}` }, policy: 'two-person' }, { taskQueue: h.taskQueue });
-    const post = await waitFor('the approval request', () => fake.callsOf('chat.postMessage').find((c) => c.args.channel === APPROVALS && JSON.stringify(c.args.blocks ?? []).includes(incidentId)));
+    const incidentId = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `replay-${process.pid}` }, policy: 'two-person' },
+      { taskQueue: h.taskQueue },
+    );
+    const post = await waitFor('the approval request', () =>
+      fake
+        .callsOf('chat.postMessage')
+        .find((c) => c.args.channel === APPROVALS && JSON.stringify(c.args.blocks ?? []).includes(incidentId)),
+    );
     const button = post.args.blocks.find((b: any) => b.type === 'actions').elements[0];
-    const body = blockActionBody({ user: 'U0BOB', actionId: 'gate_approve', value: button.value, channel: APPROVALS, messageTs: post.response!.ts, gateId: JSON.parse(button.value).gateId });
+    const body = blockActionBody({
+      user: 'U0BOB',
+      actionId: 'gate_approve',
+      value: button.value,
+      channel: APPROVALS,
+      messageTs: post.response!.ts,
+      gateId: JSON.parse(button.value).gateId,
+    });
     const headers = sign(SECRET, body);
     const decisions = () => logged.filter((l) => l.msg === 'decision from Slack' && l.incident === incidentId);
 
@@ -144,7 +179,9 @@ describe('a captured button click', () => {
     const gate = (await getStatus(h.client, incidentId)).gates[0]!;
     expect(gate).toMatchObject({ status: 'open', votes: [{ approver: 'bob', decision: 'approve' }] });
     const timeline = await getTimeline(h.client, incidentId);
-    expect(timeline.filter((e) => e.kind.startsWith('approval.') && e.kind !== 'approval.requested').map((e) => [e.kind, e.actor])).toEqual([['approval.vote', 'bob']]);
+    expect(timeline.filter((e) => e.kind.startsWith('approval.') && e.kind !== 'approval.requested').map((e) => [e.kind, e.actor])).toEqual(
+      [['approval.vote', 'bob']],
+    );
     expect(fake.callsOf('chat.postEphemeral').filter((c) => c.args.user === 'U0BOB')).toEqual([]);
   });
 });

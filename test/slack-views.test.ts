@@ -38,7 +38,14 @@ describe('/breakglass input', () => {
       ok: true,
       command: { kind: 'request', request: { role: 'viewer', scope: 'cluster', duration: '2h', reason: 'look at the scheduler events' } },
     });
-    const refusals = ['', 'DB_ADMIN 30m restore orders table now', 'db-admin 9h restore orders table now', 'db-admin 30s restore orders table now', 'db-admin 30m oops', 'db-admin Payments 30m restore orders table now'];
+    const refusals = [
+      '',
+      'DB_ADMIN 30m restore orders table now',
+      'db-admin 9h restore orders table now',
+      'db-admin 30s restore orders table now',
+      'db-admin 30m oops',
+      'db-admin Payments 30m restore orders table now',
+    ];
     for (const text of refusals) {
       const result = parseBreakGlass(text);
       expect(result.ok, text).toBe(false);
@@ -47,8 +54,14 @@ describe('/breakglass input', () => {
   });
 
   it('takes revoke and extend for a running incident', () => {
-    expect(parseBreakGlass('revoke inc-break-glass-abc123 done early')).toEqual({ ok: true, command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123', reason: 'done early' } });
-    expect(parseBreakGlass('revoke inc-break-glass-abc123')).toEqual({ ok: true, command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123' } });
+    expect(parseBreakGlass('revoke inc-break-glass-abc123 done early')).toEqual({
+      ok: true,
+      command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123', reason: 'done early' },
+    });
+    expect(parseBreakGlass('revoke inc-break-glass-abc123')).toEqual({
+      ok: true,
+      command: { kind: 'revoke', incidentId: 'inc-break-glass-abc123' },
+    });
     expect(parseBreakGlass('extend inc-break-glass-abc123 30m still restoring the orders table')).toEqual({
       ok: true,
       command: { kind: 'extend', incidentId: 'inc-break-glass-abc123', duration: '30m', reason: 'still restoring the orders table' },

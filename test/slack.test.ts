@@ -45,20 +45,42 @@ let seq = 0;
 async function openIncident(opts: { policy?: string; mode?: 'live' | 'drill' } = {}) {
   const id = await startIncident(
     h.client,
-    { playbook: 'demo', requester: 'alice', params: { service: `slack-${process.pid}-${++seq}` }, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.mode ? { mode: opts.mode } : {}) },
+    {
+      playbook: 'demo',
+      requester: 'alice',
+      params: { service: `slack-${process.pid}-${++seq}` },
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    },
     { taskQueue: h.taskQueue },
   );
   const post = await waitFor('the approval request in Slack', () =>
     fake.callsOf('chat.postMessage').find((c) => c.args.channel === APPROVALS && JSON.stringify(c.args.blocks ?? []).includes(id)),
   );
   const buttons = post.args.blocks.find((b: any) => b.type === 'actions');
-  return { id, ts: post.response!.ts as string, value: buttons.elements[0].value as string, gate: JSON.parse(buttons.elements[0].value) as { gateId: string } };
+  return {
+    id,
+    ts: post.response!.ts as string,
+    value: buttons.elements[0].value as string,
+    gate: JSON.parse(buttons.elements[0].value) as { gateId: string },
+  };
 }
 
 const post = (body: string, headers: Record<string, string>) => gateway.post(body, headers);
 
-async function click(user: string, actionId: 'gate_approve' | 'gate_deny', incident: { value: string; ts: string; gate: { gateId: string } }) {
-  const body = blockActionBody({ user, actionId, value: incident.value, channel: APPROVALS, messageTs: incident.ts, gateId: incident.gate.gateId });
+async function click(
+  user: string,
+  actionId: 'gate_approve' | 'gate_deny',
+  incident: { value: string; ts: string; gate: { gateId: string } },
+) {
+  const body = blockActionBody({
+    user,
+    actionId,
+    value: incident.value,
+    channel: APPROVALS,
+    messageTs: incident.ts,
+    gateId: incident.gate.gateId,
+  });
   return post(body, sign(SECRET, body));
 }
 
@@ -68,20 +90,43 @@ async function gate(id: string): Promise<GateView> {
 
 const text = (blocks: any[] | undefined) => JSON.stringify(blocks ?? []);
 const threadReplies = (id: string) =>
-  fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts && c.args.channel === INCIDENTS && fake.callsOf('chat.postMessage').some((r) => r.response?.ts === c.args.thread_ts && String(r.args.text).includes(id)));
+  fake
+    .callsOf('chat.postMessage')
+    .filter(
+      (c) =>
+        c.args.thread_ts &&
+        c.args.channel === INCIDENTS &&
+        fake.callsOf('chat.postMessage').some((r) => r.response?.ts === c.args.thread_ts && String(r.args.text).includes(id)),
+    );
 
 describe('an approval request in Slack', () => {
   it('carries what an approver needs — and never a secret', async () => {
     const { id, ts } = await openIncident();
     const message = fake.message(APPROVALS, ts)!;
     const all = text(message.blocks);
-    expect(message.blocks![0]).toMatchObject({ type: 'header', text: { text: expect.stringMatching(/^Approval needed: Quarantine service slack-/) } });
-    for (const needle of [id, 'demo', '`demoQuarantine` on `service/slack-', '*Risk*\\nmedium', '<@U0ALICE> (cannot approve)', '<@U0BOB>', '<@U0CAROL>', '*Deadline*', '*Votes needed*\\n1 of 1', '*Deny* changes nothing']) {
+    expect(message.blocks![0]).toMatchObject({
+      type: 'header',
+      text: { text: expect.stringMatching(/^Approval needed: Quarantine service slack-/) },
+    });
+    for (const needle of [
+      id,
+      'demo',
+      '`demoQuarantine` on `service/slack-',
+      '*Risk*\\nmedium',
+      '<@U0ALICE> (cannot approve)',
+      '<@U0BOB>',
+      '<@U0CAROL>',
+      '*Deadline*',
+      '*Votes needed*\\n1 of 1',
+      '*Deny* changes nothing',
+    ]) {
       expect(all).toContain(needle);
     }
     expect(all).toMatch(/Evidence: service snapshot \(before\) `[0-9a-f]{12}` · approvers: Quarantine service [^`]+`[0-9a-f]{12}`/);
     expect(JSON.stringify(fake.calls)).not.toMatch(/ghp_[A-Za-z0-9]{30,}/);
-    const root = fake.callsOf('chat.postMessage').find((c) => c.args.channel === INCIDENTS && !c.args.thread_ts && String(c.args.text).includes(id));
+    const root = fake
+      .callsOf('chat.postMessage')
+      .find((c) => c.args.channel === INCIDENTS && !c.args.thread_ts && String(c.args.text).includes(id));
     expect(root?.args.text).toContain('opened by <@U0ALICE>');
     await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
   });
@@ -119,10 +164,18 @@ describe('clicks', () => {
   it("refuses the requester's own click with an ephemeral message, and changes nothing", async () => {
     const incident = await openIncident();
     expect((await click('U0ALICE', 'gate_approve', incident)).status).toBe(200);
-    const ephemeral = await waitFor('the ephemeral refusal', () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0ALICE' && String(c.args.text).includes('cannot approve their own request')));
+    const ephemeral = await waitFor('the ephemeral refusal', () =>
+      fake
+        .callsOf('chat.postEphemeral')
+        .find((c) => c.args.user === 'U0ALICE' && String(c.args.text).includes('cannot approve their own request')),
+    );
     expect(ephemeral.args).toMatchObject({ channel: APPROVALS, user: 'U0ALICE' });
     expect((await click('U0MALLORY', 'gate_approve', incident)).status).toBe(200);
-    await waitFor('the ineligible refusal', () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0MALLORY' && String(c.args.text).includes('slack:U0MALLORY is not an eligible approver')));
+    await waitFor('the ineligible refusal', () =>
+      fake
+        .callsOf('chat.postEphemeral')
+        .find((c) => c.args.user === 'U0MALLORY' && String(c.args.text).includes('slack:U0MALLORY is not an eligible approver')),
+    );
     expect(await gate(incident.id)).toMatchObject({ status: 'open', votes: [] });
     const refusals = await waitFor('both refusals on the timeline', async () => {
       const r = (await getTimeline(h.client, incident.id)).filter((e) => e.kind === 'approval.refused');
@@ -137,7 +190,14 @@ describe('clicks', () => {
 
   it('answers forged, stale and replayed requests with 401, and reaches no workflow', async () => {
     const incident = await openIncident();
-    const body = blockActionBody({ user: 'U0BOB', actionId: 'gate_approve', value: incident.value, channel: APPROVALS, messageTs: incident.ts, gateId: 'g1' });
+    const body = blockActionBody({
+      user: 'U0BOB',
+      actionId: 'gate_approve',
+      value: incident.value,
+      channel: APPROVALS,
+      messageTs: incident.ts,
+      gateId: 'g1',
+    });
     expect((await post(body, sign('not-the-secret', body))).status).toBe(401);
     expect((await post(body, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(401);
     expect((await post(body, sign(SECRET, body, Math.floor(Date.now() / 1000) - 6 * 60))).status).toBe(401);
@@ -156,7 +216,9 @@ describe('clicks', () => {
     await click('U0BOB', 'gate_approve', incident);
     await waitFor('the message to show one more approval needed', () => {
       const m = fake.message(APPROVALS, incident.ts)!;
-      return text(m.blocks).includes('1 more approval(s) needed. Approved so far by <@U0BOB>') && m.blocks!.some((b) => b.type === 'actions');
+      return (
+        text(m.blocks).includes('1 more approval(s) needed. Approved so far by <@U0BOB>') && m.blocks!.some((b) => b.type === 'actions')
+      );
     });
     await click('U0DANA', 'gate_approve', incident);
     await waitFor('the gate to be approved', async () => (await gate(incident.id)).status === 'approved');
@@ -179,7 +241,12 @@ describe('clicks', () => {
     const full = viewSubmissionBody({ user: 'U0CAROL', privateMetadata: meta, reason: 'benign: scheduled job' });
     expect((await post(full, sign(SECRET, full))).status).toBe(200);
     await waitFor('the incident to be denied', async () => (await getStatus(h.client, incident.id)).state === 'denied');
-    await waitFor('the message to say who denied and why', () => text(fake.message(APPROVALS, incident.ts)!.blocks).includes('*Denied* by <@U0CAROL>') && text(fake.message(APPROVALS, incident.ts)!.blocks).includes('benign: scheduled job'));
+    await waitFor(
+      'the message to say who denied and why',
+      () =>
+        text(fake.message(APPROVALS, incident.ts)!.blocks).includes('*Denied* by <@U0CAROL>') &&
+        text(fake.message(APPROVALS, incident.ts)!.blocks).includes('benign: scheduled job'),
+    );
   });
 });
 
@@ -190,7 +257,14 @@ describe('Slack failures', () => {
     const incident = await openIncident();
     const limited = fake.calls.find((c) => c.method === 'chat.postMessage' && !c.ok)!;
     const retried = await waitFor('the same message, retried', () =>
-      fake.calls.find((c) => c.method === 'chat.postMessage' && c.ok && c.at > limited.at && c.args.text === limited.args.text && c.args.channel === limited.args.channel),
+      fake.calls.find(
+        (c) =>
+          c.method === 'chat.postMessage' &&
+          c.ok &&
+          c.at > limited.at &&
+          c.args.text === limited.args.text &&
+          c.args.channel === limited.args.channel,
+      ),
     );
     expect(retried.at - limited.at).toBeGreaterThanOrEqual(3000);
     await decide(h.client, { incidentId: incident.id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
@@ -198,14 +272,26 @@ describe('Slack failures', () => {
 
   it('while Slack is down the CLI still decides, and the message is brought up to date when Slack answers', async () => {
     fake.setDown(true);
-    const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `slack-down-${process.pid}` } }, { taskQueue: h.taskQueue });
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `slack-down-${process.pid}` } },
+      { taskQueue: h.taskQueue },
+    );
     await waitForGate(h.client, id);
     const outcome = await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'cli' });
     expect(outcome).toMatchObject({ applied: true });
     await waitFor('the incident to resolve without Slack', async () => (await getStatus(h.client, id)).state === 'resolved');
     fake.setDown(false);
-    const request = await waitFor('the late approval request', () => fake.callsOf('chat.postMessage').find((c) => c.args.channel === APPROVALS && text(c.args.blocks).includes(id)), { timeoutMs: 45_000 });
-    await waitFor('the message reconciled', () => text(fake.message(APPROVALS, request.response!.ts)!.blocks).includes('*Approved* by <@U0BOB>'), { timeoutMs: 45_000 });
+    const request = await waitFor(
+      'the late approval request',
+      () => fake.callsOf('chat.postMessage').find((c) => c.args.channel === APPROVALS && text(c.args.blocks).includes(id)),
+      { timeoutMs: 45_000 },
+    );
+    await waitFor(
+      'the message reconciled',
+      () => text(fake.message(APPROVALS, request.response!.ts)!.blocks).includes('*Approved* by <@U0BOB>'),
+      { timeoutMs: 45_000 },
+    );
     await h.client.workflow.getHandle(id).result();
   });
 });
@@ -219,7 +305,9 @@ describe('eligible approvers from a Slack user group', () => {
     const record = JSON.parse((await h.deps.store.get(status.evidence.find((e) => e.name.startsWith('approvers:'))!.uri)).toString());
     expect(record.groups).toEqual([{ ref: 'slack-group:S0ONCALL', members: ['bob', 'slack:U0ZED'] }]);
     await click('U0CAROL', 'gate_approve', incident);
-    await waitFor('carol refused', () => fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0CAROL' && String(c.args.text).includes('not an eligible approver')));
+    await waitFor('carol refused', () =>
+      fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U0CAROL' && String(c.args.text).includes('not an eligible approver')),
+    );
     await click('U0ZED', 'gate_approve', incident);
     await waitFor('approved by the group member', async () => (await gate(incident.id)).status === 'approved');
   });
@@ -236,16 +324,30 @@ describe('/breakglass', () => {
     expect(answer.text).toContain('Usage: `/breakglass <role> [<namespace>|cluster] <duration> <reason>`');
 
     // Valid input starts a break-glass incident requested by the person behind the Slack user.
-    const good = slashCommandBody({ user: 'U0ALICE', command: '/breakglass', text: 'db-admin 30m restore orders after a bad migration', channel: INCIDENTS });
+    const good = slashCommandBody({
+      user: 'U0ALICE',
+      command: '/breakglass',
+      text: 'db-admin 30m restore orders after a bad migration',
+      channel: INCIDENTS,
+    });
     const started = JSON.parse((await post(good, sign(SECRET, good))).body);
-    expect(started).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Break-glass requested: incident `inc-break-glass-[a-z0-9]+`\. Two approvers other than you must approve\.$/) });
+    expect(started).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(
+        /^Break-glass requested: incident `inc-break-glass-[a-z0-9]+`\. Two approvers other than you must approve\.$/,
+      ),
+    });
     const id = /`([^`]+)`/.exec(started.text)![1]!;
     // This suite's worker has no catalogue: the incident ends saying what to configure.
     const ended = await waitFor('the request to end', async () => {
       const s = await getStatus(h.client, id);
       return s.state === 'failed' && s;
     });
-    expect(ended).toMatchObject({ playbook: 'break-glass', requester: 'alice', outcome: expect.stringContaining('break-glass is not configured on this worker') });
+    expect(ended).toMatchObject({
+      playbook: 'break-glass',
+      requester: 'alice',
+      outcome: expect.stringContaining('break-glass is not configured on this worker'),
+    });
 
     const revoke = slashCommandBody({ user: 'U0BOB', command: '/breakglass', text: `revoke ${id} done`, channel: INCIDENTS });
     const answer2 = JSON.parse((await post(revoke, sign(SECRET, revoke))).body);

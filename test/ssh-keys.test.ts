@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('sshPublicKeyOf', () => {
-  it('derives an Ed25519 PKCS#8 key\'s public key in the form GitHub lists', () => {
+  it("derives an Ed25519 PKCS#8 key's public key in the form GitHub lists", () => {
     const { privateKey, publicKey } = ed25519KeyPair();
     expect(sshPublicKeyOf(privateKey)).toBe(normalizeSshPublicKey(publicKey));
     expect(sshPublicKeyOf(privateKey.replace(/\n/g, '\\n'))).toBe(normalizeSshPublicKey(publicKey)); // escaped newlines, as in .env files
@@ -46,13 +46,16 @@ describe('sshPublicKeyOf', () => {
       execFileSync('ssh-keygen', ['-q', '-t', type, ...bits, '-N', passphrase, '-C', 'ci', '-f', file]);
       const expected = normalizeSshPublicKey(await readFile(`${file}.pub`, 'utf8'));
       expect(sshPublicKeyOf(await readFile(file, 'utf8'))).toBe(expected);
-      const keygenFingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${file}.pub`]).toString().split(' ')[1];
+      const keygenFingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${file}.pub`])
+        .toString()
+        .split(' ')[1];
       expect(sshFingerprint(expected)).toBe(keygenFingerprint);
     }
   });
 
   it.runIf(hasSshKeygen).each(['rsa', 'ec'] as const)('matches ssh-keygen for %s keys in PEM', async (type) => {
-    const { privateKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } =
+      type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     for (const format of type === 'rsa' ? (['pkcs1', 'pkcs8'] as const) : (['sec1', 'pkcs8'] as const)) {
       const pem = privateKey.export({ format: 'pem', type: format }).toString();
       const file = join(dir, `${type}-${format}.pem`);
@@ -67,6 +70,8 @@ describe('sshPublicKeyOf', () => {
     const encrypted = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }).toString();
     expect(() => sshPublicKeyOf(encrypted)).toThrow(SshKeyError);
     expect(() => sshPublicKeyOf(encrypted)).toThrow(/passphrase-protected PEM/);
-    expect(() => sshPublicKeyOf('-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----')).toThrow(/not a private key node:crypto can read/);
+    expect(() => sshPublicKeyOf('-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----')).toThrow(
+      /not a private key node:crypto can read/,
+    );
   });
 });

@@ -27,7 +27,14 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
 
   // As a Slack button would: gate and digest known, no query needed. Nobody is there to take it.
   const lost = await decide(h.client, {
-    incidentId: id, gateId: gate.id, digest: gate.digest, runStartedAt: gate.runStartedAt!, decision: 'approve', approver: 'bob', via: 'test', validForMs: 1_500,
+    incidentId: id,
+    gateId: gate.id,
+    digest: gate.digest,
+    runStartedAt: gate.runStartedAt!,
+    decision: 'approve',
+    approver: 'bob',
+    via: 'test',
+    validForMs: 1_500,
   });
   expect(lost).toMatchObject({ applied: false, code: 'EngineUnavailable' });
   expect(lost.applied === false && lost.message).toMatch(/NOT applied/);
@@ -35,9 +42,11 @@ it('a worker killed during the approval wait loses nothing: a decision sent mean
   worker = spawnWorker(h);
   // The refusal audit (a signal carrying the signed decision, stored by the server while no worker
   // ran) reaches the timeline: the workflow checks bob's signature and finds the decision expired…
-  const audit = await waitFor('the unapplied decision on the timeline', async () =>
-    (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused' && e.details?.code === 'DecisionExpired'),
-  { timeoutMs: 45_000 });
+  const audit = await waitFor(
+    'the unapplied decision on the timeline',
+    async () => (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.refused' && e.details?.code === 'DecisionExpired'),
+    { timeoutMs: 45_000 },
+  );
   expect(audit).toMatchObject({ actor: 'bob', details: { signer: { by: 'person' } } });
   // …and the late decision itself was never applied.
   const afterRestart = await getStatus(h.client, id);

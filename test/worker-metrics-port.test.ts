@@ -25,13 +25,18 @@ it('a second worker on a taken metrics port stops at start-up naming TOURNIQUET_
   const first = spawnWorker(h, { TOURNIQUET_METRICS_PORT: String(port), TOURNIQUET_GATEWAY_HOST: '127.0.0.2' });
   workers.push(first);
   // served on TOURNIQUET_METRICS_HOST (127.0.0.1 by default), whatever the gateway's host is
-  await waitFor('the first worker /metrics', async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok, { timeoutMs: 60_000, intervalMs: 250 });
+  await waitFor('the first worker /metrics', async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok, {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
 
   const second = spawnWorker(h, { TOURNIQUET_METRICS_PORT: String(port) });
   workers.push(second);
   const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
   expect(code).toBe(1);
-  expect(second.output()).toContain(`the worker's /metrics cannot listen on 127.0.0.1:${port}: the port is in use (another worker on this host?). Give each worker its own TOURNIQUET_METRICS_PORT, or 0 to turn its /metrics off.`);
+  expect(second.output()).toContain(
+    `the worker's /metrics cannot listen on 127.0.0.1:${port}: the port is in use (another worker on this host?). Give each worker its own TOURNIQUET_METRICS_PORT, or 0 to turn its /metrics off.`,
+  );
   expect(second.output()).not.toMatch(/at Server\.setupListenHandle|node:net/);
   expect(first.child.exitCode).toBeNull();
 });

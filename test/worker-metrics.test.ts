@@ -24,7 +24,11 @@ afterAll(async () => {
 it('serves incident metrics and Temporal SDK metrics', async () => {
   const [metricsPort, sdkPort] = [await freePort(), await freePort()];
   worker = spawnWorker(h, { TOURNIQUET_METRICS_PORT: String(metricsPort), TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkPort}` });
-  const id = await startIncident(h.client, { playbook: 'demo', requester: 'alice', params: { service: `wm-${process.pid}` } }, { taskQueue: h.taskQueue });
+  const id = await startIncident(
+    h.client,
+    { playbook: 'demo', requester: 'alice', params: { service: `wm-${process.pid}` } },
+    { taskQueue: h.taskQueue },
+  );
   await waitForGate(h.client, id, { timeoutMs: 45_000 });
   await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
   await h.client.workflow.getHandle(id).result();

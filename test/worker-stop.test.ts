@@ -70,7 +70,9 @@ it('npm run worker: SIGTERM to the npm process drains the worker, which logs tha
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let tree: number[] = [];
   try {
     await waitFor('the worker to run', () => output.includes('"msg":"worker running"'), { timeoutMs: 90_000 });
@@ -80,7 +82,9 @@ it('npm run worker: SIGTERM to the npm process drains the worker, which logs tha
     expect(worker, `no worker process under npm (${tree.join(', ')})\n${output}`).toBeDefined();
 
     child.kill('SIGTERM');
-    const result = await waitFor('npm to exit', () => Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), 200))]), { timeoutMs: 30_000 });
+    const result = await waitFor('npm to exit', () => Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), 200))]), {
+      timeoutMs: 30_000,
+    });
     expect(output).toContain('"msg":"worker stopped"');
     expect(result).toEqual({ code: 0, signal: null });
     await waitFor('every process of the tree to be gone', () => tree.every((pid) => !alive(pid)), { timeoutMs: 10_000 });

@@ -41,11 +41,14 @@ export function findAlertmanager(): string {
 
 function build(log: (line: string) => void): void {
   const go = process.env.GO ?? onPath('go');
-  if (!go) throw new AlertmanagerBinaryError('cannot build alertmanager: no `go` on PATH. Install Go, or set ALERTMANAGER to an existing binary.');
+  if (!go)
+    throw new AlertmanagerBinaryError('cannot build alertmanager: no `go` on PATH. Install Go, or set ALERTMANAGER to an existing binary.');
   const outDir = alertmanagerToolsDir();
   const partial = join(outDir, `partial-${process.pid}`);
   mkdirSync(partial, { recursive: true });
-  log(`building alertmanager ${ALERTMANAGER_VERSION} from the Go module proxy into ${outDir} (once per machine; about 2 minutes on 2 cores with an empty Go build cache)`);
+  log(
+    `building alertmanager ${ALERTMANAGER_VERSION} from the Go module proxy into ${outDir} (once per machine; about 2 minutes on 2 cores with an empty Go build cache)`,
+  );
   const started = Date.now();
   try {
     // the version stamp a release build sets (else `alertmanager --version` and its /metrics report none)

@@ -11,10 +11,15 @@ if (found) {
 } else if (process.getuid?.() === 0 && onPath('apt-get')) {
   console.error('[setup] installing Debian chromium (once per machine)');
   const apt = (args: string[]) =>
-    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   apt(['update', '-qq']);
   apt(['install', '-y', '-qq', 'chromium']);
 } else {
-  console.error('[setup] headless Chromium is missing: install it (Debian/Ubuntu: sudo apt-get install chromium) — the postmortem HTML test needs it');
+  console.error(
+    '[setup] headless Chromium is missing: install it (Debian/Ubuntu: sudo apt-get install chromium) — the postmortem HTML test needs it',
+  );
   process.exit(1);
 }

@@ -36,7 +36,6 @@ export interface KubeBinaries {
 
 const SETUP_HINT = 'Run `npm run setup:kube` (CI does this in .ci/run).';
 
-
 function find(envName: string, binary: string): string | undefined {
   const override = process.env[envName];
   if (override) {
@@ -81,12 +80,13 @@ function buildKubeApiserver(log: (line: string) => void): void {
     `-X k8s.io/component-base/version.gitMajor=${major}`,
     `-X k8s.io/component-base/version.gitMinor=${minor}`,
   ].join(' ');
-  log(`building kube-apiserver ${version} from the Go module proxy into ${outDir} (once per machine; ` +
-    'about 8 minutes on 2 cores with an empty Go build cache)');
+  log(
+    `building kube-apiserver ${version} from the Go module proxy into ${outDir} (once per machine; ` +
+      'about 8 minutes on 2 cores with an empty Go build cache)',
+  );
   const started = Date.now();
   try {
-    execFileSync(go, ['build', '-mod=readonly', '-trimpath', '-ldflags', ldflags, '-o', partial,
-      'k8s.io/kubernetes/cmd/kube-apiserver'], {
+    execFileSync(go, ['build', '-mod=readonly', '-trimpath', '-ldflags', ldflags, '-o', partial, 'k8s.io/kubernetes/cmd/kube-apiserver'], {
       cwd: wrapperDir,
       stdio: 'inherit',
       // GOTOOLCHAIN=local: the wrapper's `go 1.24.0` is satisfied by the installed Go; never fetch another.

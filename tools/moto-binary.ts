@@ -46,14 +46,19 @@ export function ensureMotoServer(log: (line: string) => void = () => {}): MotoCo
   const found = findMotoServer();
   if (found) return found;
   const python = process.env.PYTHON ?? onPath('python3') ?? onPath('python');
-  if (!python) throw new MotoBinaryError(`cannot install moto: no python3 on PATH. Install Python 3, or set ${ENV_OVERRIDE} to a moto_server.`);
+  if (!python)
+    throw new MotoBinaryError(`cannot install moto: no python3 on PATH. Install Python 3, or set ${ENV_OVERRIDE} to a moto_server.`);
   const spec = `${PINNED_MOTO.pkg}==${PINNED_MOTO.version}`;
   log(`installing ${spec} into ${venvDir} (once per machine)`);
   try {
     if (!existsSync(join(venvDir, 'bin', 'python'))) execFileSync(python, ['-m', 'venv', venvDir], { stdio: 'inherit' });
-    execFileSync(join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', spec], { stdio: 'inherit' });
+    execFileSync(join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', spec], {
+      stdio: 'inherit',
+    });
   } catch (err) {
-    throw new MotoBinaryError(`pip could not install ${spec} (${(err as Error).message}). Check that PyPI is reachable, or set ${ENV_OVERRIDE}.`);
+    throw new MotoBinaryError(
+      `pip could not install ${spec} (${(err as Error).message}). Check that PyPI is reachable, or set ${ENV_OVERRIDE}.`,
+    );
   }
   const installed = findMotoServer();
   if (!installed) throw new MotoBinaryError(`moto_server is still missing after installing ${spec}`);

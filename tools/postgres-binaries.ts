@@ -34,7 +34,9 @@ export function findPostgres(): PostgresBinaries | undefined {
     return found;
   }
   if (existsSync(DEBIAN_ROOT)) {
-    const majors = readdirSync(DEBIAN_ROOT).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+    const majors = readdirSync(DEBIAN_ROOT)
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(b) - Number(a));
     for (const major of majors) {
       const found = inDir(join(DEBIAN_ROOT, major, 'bin'));
       if (found) return found;

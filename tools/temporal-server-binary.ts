@@ -37,7 +37,12 @@ export class TemporalServerBinaryError extends Error {
 
 function layout(dir: string): TemporalServerBinaries {
   const schemaDir = Object.fromEntries(SCHEMAS.map((s) => [s, join(dir, 'schema', 'postgresql', 'v12', s, 'versioned')]));
-  return { dir, server: join(dir, 'temporal-server'), sqlTool: join(dir, 'temporal-sql-tool'), schemaDir: schemaDir as TemporalServerBinaries['schemaDir'] };
+  return {
+    dir,
+    server: join(dir, 'temporal-server'),
+    sqlTool: join(dir, 'temporal-sql-tool'),
+    schemaDir: schemaDir as TemporalServerBinaries['schemaDir'],
+  };
 }
 
 function complete(b: TemporalServerBinaries): boolean {
@@ -49,7 +54,10 @@ export function findTemporalServer(): TemporalServerBinaries {
   const override = process.env.TEMPORAL_SERVER_DIR;
   if (override) {
     const found = layout(override);
-    if (!complete(found)) throw new TemporalServerBinaryError(`TEMPORAL_SERVER_DIR=${override} lacks temporal-server, temporal-sql-tool or schema/postgresql/v12/`);
+    if (!complete(found))
+      throw new TemporalServerBinaryError(
+        `TEMPORAL_SERVER_DIR=${override} lacks temporal-server, temporal-sql-tool or schema/postgresql/v12/`,
+      );
     return found;
   }
   const local = layout(temporalServerToolsDir());
@@ -66,7 +74,10 @@ function goEnv(go: string, name: string, env: NodeJS.ProcessEnv): string {
 
 function build(log: (line: string) => void): void {
   const go = process.env.GO ?? onPath('go');
-  if (!go) throw new TemporalServerBinaryError('cannot build temporal-server: no `go` on PATH. Install Go (1.21 or newer fetches the toolchain it needs), or set TEMPORAL_SERVER_DIR.');
+  if (!go)
+    throw new TemporalServerBinaryError(
+      'cannot build temporal-server: no `go` on PATH. Install Go (1.21 or newer fetches the toolchain it needs), or set TEMPORAL_SERVER_DIR.',
+    );
   const out = layout(temporalServerToolsDir());
   const partial = join(out.dir, `partial-${process.pid}`);
   mkdirSync(partial, { recursive: true });
@@ -78,11 +89,11 @@ function build(log: (line: string) => void): void {
   // -mod=mod: the module's go.mod is taken as published; the toolchain it needs comes from the proxy.
   const env = { ...process.env, GOBIN: partial, GOFLAGS: '-mod=mod', GOTOOLCHAIN: GO_TOOLCHAIN, CGO_ENABLED: '0' };
   try {
-    execFileSync(
-      go,
-      ['install', `${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
-      { cwd: out.dir, stdio: 'inherit', env },
-    );
+    execFileSync(go, ['install', `${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`], {
+      cwd: out.dir,
+      stdio: 'inherit',
+      env,
+    });
     // The schemas of exactly this version, from the module the binaries were built from.
     const moduleDir = join(goEnv(go, 'GOMODCACHE', env), `${MODULE}@${TEMPORAL_SERVER_VERSION}`);
     for (const schema of SCHEMAS) {

@@ -46,7 +46,9 @@ const fromJson = (p: JsonPayload): Payload => ({
   ...(p.data ? { data: Buffer.from(p.data, 'base64') } : {}),
 });
 const toJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   ...(p.data && p.data.length > 0 ? { data: Buffer.from(p.data).toString('base64') } : {}),
 });
 
@@ -107,7 +109,12 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     if (req.method !== 'POST') throw new HttpError(405, `${op} takes POST`);
     if (!authorized(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      throw new HttpError(401, accepted.length ? 'send "Authorization: Bearer <TOURNIQUET_CODEC_TOKEN>"' : 'no TOURNIQUET_CODEC_TOKEN is configured: every request is refused');
+      throw new HttpError(
+        401,
+        accepted.length
+          ? 'send "Authorization: Bearer <TOURNIQUET_CODEC_TOKEN>"'
+          : 'no TOURNIQUET_CODEC_TOKEN is configured: every request is refused',
+      );
     }
     const body = bodySchema.safeParse(await readJson(req, limit));
     if (!body.success) throw new HttpError(400, `expected {"payloads":[{"metadata":{…},"data":"…"}]}: ${z.prettifyError(body.error)}`);
@@ -119,7 +126,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
       throw new HttpError(400, `${op} failed: ${(err as Error).message}`);
     }
     const json = JSON.stringify({ payloads: out.map(toJson) });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' }).end(json);
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' })
+      .end(json);
     return { status: 200, payloads: out.length };
   }
 

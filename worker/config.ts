@@ -11,9 +11,7 @@ import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-c
 
 const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/break-glass.json');
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** Exported so test/config-docs.test.ts can hold docs/configuration.md to every variable it knows. */
 export const envSchema = z
@@ -39,28 +37,42 @@ export const envSchema = z
       .string()
       .regex(/^(off|[1-9]\d*[smh])$/, 'a duration like 30s, 5m or 1h, or off')
       .default('5m')
-      .transform((v) => (v === 'off' ? undefined : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h'])),
+      .transform((v) =>
+        v === 'off' ? undefined : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h'],
+      ),
     TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     TOURNIQUET_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TOURNIQUET_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)').optional(),
+    SLACK_BOT_TOKEN: z
+      .string()
+      .regex(/^xoxb-/, 'must be a bot token (xoxb-…)')
+      .optional(),
     SLACK_SIGNING_SECRET: z.string().min(8).optional(),
     SLACK_CHANNEL: z.string().min(1).optional(),
     SLACK_API_URL: z.url().optional(),
     SLACK_EVENTS_PATH: z.string().startsWith('/').default('/slack/events'),
     TOURNIQUET_UI_URL: z.url().optional(),
-    GITHUB_TOKEN: z.string().regex(/^\S{20,}$/, 'must be a GitHub token (no spaces, 20+ characters)').optional(),
+    GITHUB_TOKEN: z
+      .string()
+      .regex(/^\S{20,}$/, 'must be a GitHub token (no spaces, 20+ characters)')
+      .optional(),
     GITHUB_API_URL: z.url().default('https://api.github.com'),
-    TOURNIQUET_AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, e.g. us-east-1').default('us-east-1'),
+    TOURNIQUET_AWS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, e.g. us-east-1')
+      .default('us-east-1'),
     TOURNIQUET_AWS_ENDPOINT_URL: z.url().optional(),
     TOURNIQUET_AWS_CLOUDTRAIL_MAX_EVENTS: z.coerce.number().int().min(1).max(10_000).default(500),
     KUBECONFIG: z.string().min(1).optional(),
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
     TOURNIQUET_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+    TEMPORAL_SDK_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+      .optional(),
     TOURNIQUET_DECISIONS: z.enum(['signed', 'unauthenticated']).default('signed'),
     TOURNIQUET_ALLOWED_SIGNERS: z.string().min(1).optional(),
     TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY: z.string().min(1).optional(),
@@ -213,7 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codecServer: {
       host: e.TOURNIQUET_CODEC_HOST,
       port: e.TOURNIQUET_CODEC_PORT,
-      tokens: (e.TOURNIQUET_CODEC_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      tokens: (e.TOURNIQUET_CODEC_TOKEN ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
       origins: [],
     },
   };
@@ -237,8 +252,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TOURNIQUET_UI_URL) config.uiUrl = e.TOURNIQUET_UI_URL.replace(/\/$/, '');
   // The Temporal UI calls the codec server from the browser: its origin, the dev UI's by default.
   config.codecServer.origins = e.TOURNIQUET_CODEC_ORIGINS
-    ? e.TOURNIQUET_CODEC_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)
-    : [...(config.uiUrl ? [new URL(config.uiUrl).origin] : []), `http://127.0.0.1:${config.dev.uiPort}`, `http://localhost:${config.dev.uiPort}`];
+    ? e.TOURNIQUET_CODEC_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : [
+        ...(config.uiUrl ? [new URL(config.uiUrl).origin] : []),
+        `http://127.0.0.1:${config.dev.uiPort}`,
+        `http://localhost:${config.dev.uiPort}`,
+      ];
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
   return config;
 }
@@ -252,7 +273,9 @@ function payloadKeysFrom(value: string | undefined, file: string | undefined): P
     try {
       spec = readFileSync(resolve(file), 'utf8');
     } catch (err) {
-      throw new ConfigError(`invalid configuration: cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError(
+        `invalid configuration: cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   if (spec === undefined) return undefined;

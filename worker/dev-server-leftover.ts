@@ -68,7 +68,11 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
  * Stops the server a previous stack left behind for this database, if any; returns its pid when
  * it stopped one. SIGTERM first, so SQLite is closed cleanly; SIGKILL if it will not go.
  */
-export async function stopLeftoverServer(binary: string, dbFile: string, log: (line: string) => void = console.error): Promise<number | undefined> {
+export async function stopLeftoverServer(
+  binary: string,
+  dbFile: string,
+  log: (line: string) => void = console.error,
+): Promise<number | undefined> {
   const pidFile = pidFileFor(dbFile);
   let pid: number;
   let owner: number;
@@ -82,7 +86,9 @@ export async function stopLeftoverServer(binary: string, dbFile: string, log: (l
   if (Number.isInteger(pid) && pid > 0 && isOurServer(commandLine(pid), binary, dbFile)) {
     // Its stack still running (a second `npm run dev` on the same data): that server is in use, not left behind.
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isNode(commandLine(owner))) {
-      throw new Error(`another \`tourniquet dev\` (pid ${owner}) is running on ${dbFile}: stop it first, or use another TOURNIQUET_DATA_DIR`);
+      throw new Error(
+        `another \`tourniquet dev\` (pid ${owner}) is running on ${dbFile}: stop it first, or use another TOURNIQUET_DATA_DIR`,
+      );
     }
     log(`stopping the Temporal dev server (pid ${pid}) that a previous \`tourniquet dev\` left running on ${dbFile}`);
     process.kill(pid, 'SIGTERM');

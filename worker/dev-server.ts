@@ -95,19 +95,27 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const child = spawn(
     options.binary,
     [
-      'server', 'start-dev',
-      '--db-filename', options.dbFile,
-      '--ip', '127.0.0.1',
-      '--port', String(options.port),
-      '--ui-port', String(options.uiPort),
-      '--namespace', options.namespace,
-      '--log-level', 'warn',
+      'server',
+      'start-dev',
+      '--db-filename',
+      options.dbFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--ui-port',
+      String(options.uiPort),
+      '--namespace',
+      options.namespace,
+      '--log-level',
+      'warn',
       ...registrationArgs('--search-attribute'),
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pidFile = pidFileFor(options.dbFile);
-  if (child.pid !== undefined) writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, owner: process.pid, binary: options.binary, dbFile: options.dbFile })}\n`);
+  if (child.pid !== undefined)
+    writeFileSync(pidFile, `${JSON.stringify({ pid: child.pid, owner: process.pid, binary: options.binary, dbFile: options.dbFile })}\n`);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);

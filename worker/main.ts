@@ -32,12 +32,20 @@ async function main(): Promise<void> {
     ...(config.payloadKeys ? { dataConverter: dataConverterFor(config.payloadKeys)! } : {}),
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : {}),
   });
-  if (deps.trust.mode === 'unauthenticated') logger.warn('TOURNIQUET_DECISIONS=unauthenticated: decisions are taken without signatures (demo only); every gate and export says so');
+  if (deps.trust.mode === 'unauthenticated')
+    logger.warn('TOURNIQUET_DECISIONS=unauthenticated: decisions are taken without signatures (demo only); every gate and export says so');
   else if (Object.keys(deps.trust.signers).length === 0 && deps.trust.slackGateway.length === 0) {
-    logger.warn('no allowed signers (TOURNIQUET_ALLOWED_SIGNERS) and no Slack gateway key (TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY): every decision will be refused as unauthenticated');
+    logger.warn(
+      'no allowed signers (TOURNIQUET_ALLOWED_SIGNERS) and no Slack gateway key (TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY): every decision will be refused as unauthenticated',
+    );
   }
   // The worker's own client (its connection and data converter): the schedule starts workflows it runs.
-  await startSweepSchedule(worker.client!, { taskQueue: config.taskQueue, everyMs: config.breakGlassSweepMs, kubernetes: Boolean(config.kubernetes), logger });
+  await startSweepSchedule(worker.client!, {
+    taskQueue: config.taskQueue,
+    everyMs: config.breakGlassSweepMs,
+    kubernetes: Boolean(config.kubernetes),
+    logger,
+  });
   const metricsServer = config.metricsPort
     ? await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort).catch((err: NodeJS.ErrnoException) => {
         throw new ConfigError(
@@ -49,7 +57,13 @@ async function main(): Promise<void> {
       })
     : undefined;
   logger.info(
-    { address: temporalAddress(config), namespace: config.temporal.namespace, taskQueue: config.taskQueue, metrics: metricsServer?.url, payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off' },
+    {
+      address: temporalAddress(config),
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueue,
+      metrics: metricsServer?.url,
+      payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off',
+    },
     'worker running',
   );
   try {

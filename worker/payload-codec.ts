@@ -65,7 +65,10 @@ export class PayloadKeys {
  * Errors name `source` (the variable) and the entry's position, never a key.
  */
 export function parsePayloadKeys(spec: string, source: string): PayloadKeys {
-  const entries = spec.split(/[,\n]/).map((e) => e.trim()).filter(Boolean);
+  const entries = spec
+    .split(/[,\n]/)
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new PayloadKeyError(`${source} is empty`);
   const keys: Array<[string, Buffer]> = [];
   entries.forEach((entry, i) => {
@@ -93,7 +96,10 @@ export class EncryptionCodec implements PayloadCodec {
       const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(id));
       const plain = PayloadProto.encode(payload).finish();
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [METADATA_CIPHER]: utf8(CIPHER), [METADATA_KEY_ID]: utf8(id) }, data: sealed };
+      return {
+        metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [METADATA_CIPHER]: utf8(CIPHER), [METADATA_KEY_ID]: utf8(id) },
+        data: sealed,
+      };
     });
   }
 
@@ -117,7 +123,9 @@ export class EncryptionCodec implements PayloadCodec {
           // the wrong key (or a tampered payload): GCM's tag says so; try the next key
         }
       }
-      throw new ValueError(`cannot decrypt a payload encrypted with key "${id}": no configured key opens it (configured: ${this.keys.ids.join(', ')})`);
+      throw new ValueError(
+        `cannot decrypt a payload encrypted with key "${id}": no configured key opens it (configured: ${this.keys.ids.join(', ')})`,
+      );
     });
   }
 }

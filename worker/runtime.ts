@@ -12,7 +12,10 @@ import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporali
 import type { Logger } from 'pino';
 import type { Config } from './config';
 
-const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
+const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<
+  LogLevel,
+  string
+>;
 
 /** The SDK level that lets through what pino's level would print (the SDK's floor is WARN for 'silent' and 'fatal' alike: pino drops what it must). */
 function sdkLevel(pinoLevel: string): LogLevel {
@@ -26,7 +29,8 @@ function sdkLevel(pinoLevel: string): LogLevel {
  */
 function errorFields(error: unknown): Record<string, unknown> {
   if (error === undefined) return {};
-  if (error instanceof ApplicationFailure) return { failure: { type: error.type, message: error.message, nonRetryable: error.nonRetryable } };
+  if (error instanceof ApplicationFailure)
+    return { failure: { type: error.type, message: error.message, nonRetryable: error.nonRetryable } };
   // A workflow's failure reaches the logger from the workflow thread as a plain Error: only its stack still says what it was.
   if (error instanceof Error && error.stack?.startsWith('ApplicationFailure: ')) return { failure: { message: error.message } };
   return { err: error };

@@ -5,7 +5,14 @@
  * sweep` from a CronJob. Schedule ids are unique in a namespace, so however many workers start, there
  * is one schedule per task queue; `temporal schedule list` shows it.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import type { Logger } from 'pino';
 
 export const SWEEP_WORKFLOW = 'breakGlassSweepWorkflow';
@@ -22,7 +29,14 @@ function scheduleOptions(taskQueue: string, everyMs: number): ScheduleOptions {
   return {
     scheduleId,
     spec: { intervals: [{ every: everyMs }] },
-    action: { type: 'startWorkflow', workflowType: SWEEP_WORKFLOW, taskQueue, workflowId: scheduleId, args: [], workflowExecutionTimeout: '10 minutes' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: SWEEP_WORKFLOW,
+      taskQueue,
+      workflowId: scheduleId,
+      args: [],
+      workflowExecutionTimeout: '10 minutes',
+    },
     // A sweep still running (a slow API server) is not doubled; runs missed while Temporal was down collapse into one.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
   };
@@ -72,12 +86,20 @@ export async function ensureSweepSchedule(client: Client, taskQueue: string, eve
     }
   }
   if (matches(current, wanted)) return 'unchanged';
-  await handle.update((previous) => ({ ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies } }));
+  await handle.update((previous) => ({
+    ...previous,
+    spec: wanted.spec,
+    action: wanted.action,
+    policies: { ...previous.policies, ...wanted.policies },
+  }));
   return 'updated';
 }
 
 /** At worker start-up: the schedule when this worker can reach Kubernetes; a failure is logged, never fatal (the sweep is a backstop). */
-export async function startSweepSchedule(client: Client, options: { taskQueue: string; everyMs: number | undefined; kubernetes: boolean; logger: Logger }): Promise<void> {
+export async function startSweepSchedule(
+  client: Client,
+  options: { taskQueue: string; everyMs: number | undefined; kubernetes: boolean; logger: Logger },
+): Promise<void> {
   const { taskQueue, everyMs, logger } = options;
   const scheduleId = sweepScheduleId(taskQueue);
   if (everyMs !== undefined && !options.kubernetes) {
@@ -86,8 +108,14 @@ export async function startSweepSchedule(client: Client, options: { taskQueue: s
   }
   try {
     const change = await ensureSweepSchedule(client, taskQueue, everyMs);
-    logger.info({ scheduleId, everyMs, change }, everyMs === undefined ? 'break-glass sweep off (TOURNIQUET_BREAKGLASS_SWEEP=off)' : 'break-glass sweep scheduled');
+    logger.info(
+      { scheduleId, everyMs, change },
+      everyMs === undefined ? 'break-glass sweep off (TOURNIQUET_BREAKGLASS_SWEEP=off)' : 'break-glass sweep scheduled',
+    );
   } catch (err) {
-    logger.error({ err, scheduleId }, 'could not set up the break-glass sweep schedule; expired grants of terminated incidents are not swept');
+    logger.error(
+      { err, scheduleId },
+      'could not set up the break-glass sweep schedule; expired grants of terminated incidents are not swept',
+    );
   }
 }

@@ -46,9 +46,7 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
 export function checkPlaybookPolicies(policies: PolicyBook): void {
   const missing = Object.values(playbooks).filter((p) => !policies.has(p.defaultPolicy));
   if (missing.length) {
-    throw new Error(
-      `policy file lacks the default policy of: ${missing.map((p) => `${p.name} (needs "${p.defaultPolicy}")`).join(', ')}`,
-    );
+    throw new Error(`policy file lacks the default policy of: ${missing.map((p) => `${p.name} (needs "${p.defaultPolicy}")`).join(', ')}`);
   }
 }
 
@@ -83,9 +81,16 @@ export interface ActivityDepsOptions {
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const policies = new PolicyBook(options.policies);
   checkPlaybookPolicies(policies);
-  if (options.breakGlass) checkCataloguePolicies(options.breakGlass, (name) => (policies.has(name) ? policies.resolve({ playbook: breakGlassPlaybook.name, step: 'check', policy: name }).quorum : undefined));
+  if (options.breakGlass)
+    checkCataloguePolicies(options.breakGlass, (name) =>
+      policies.has(name) ? policies.resolve({ playbook: breakGlassPlaybook.name, step: 'check', policy: name }).quorum : undefined,
+    );
   const slackClient = options.slack && createSlackClient(options.slack);
-  const directory = new Directory(policies.people, slackClient && slackGroupMembers(slackClient), slackClient && new TemporalMembershipCache());
+  const directory = new Directory(
+    policies.people,
+    slackClient && slackGroupMembers(slackClient),
+    slackClient && new TemporalMembershipCache(),
+  );
   const notifiers = [...options.notifiers];
   if (options.metrics) notifiers.push(new MetricsNotifier(options.metrics));
   if (slackClient && options.slack) {
@@ -108,7 +113,9 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
         ...(options.incidentUrl ? { incidentUrl: options.incidentUrl } : {}),
         ...(options.aws ? { aws: createAwsClients(options.aws) } : {}),
         // Leaked Slack tokens are revoked with themselves on this API; without a bot, Slack's own.
-        ...(options.slack ? { slack: { botToken: options.slack.botToken, ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}) } } : {}),
+        ...(options.slack
+          ? { slack: { botToken: options.slack.botToken, ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}) } }
+          : {}),
       },
     );
   return {
@@ -149,7 +156,9 @@ export function trustFromConfig(config: Pick<Config, 'decisions'>): TrustConfig 
   return {
     mode: decisions.mode,
     ...(decisions.allowedSignersPath ? loadAllowedSignersWithValidity(decisions.allowedSignersPath) : { signers: {} }),
-    slackGateway: decisions.slackGatewayPublicKey ? [loadPublicKey(decisions.slackGatewayPublicKey, 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY')] : [],
+    slackGateway: decisions.slackGatewayPublicKey
+      ? [loadPublicKey(decisions.slackGatewayPublicKey, 'TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY')]
+      : [],
   };
 }
 

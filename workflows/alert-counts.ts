@@ -15,7 +15,8 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { LEDGER_KEY, LEDGER_SHARDS } from './alert-ledger-contract';
 import { alertKey, type Incident } from './incident-state';
-import { ALERT_COUNTS_BUDGET, ALERT_LEDGER_SEED, alertCountsUpdate, type AlertCountsPush } from './messages';
+import { ALERT_COUNTS_BUDGET, ALERT_LEDGER_SEED, alertCountsUpdate } from './messages';
+import type { AlertCountsPush } from './request';
 import { FAILURE_TYPES } from './failure-types';
 
 export const PUSHES_FREE = 100;
@@ -41,7 +42,8 @@ function checkShape(push: AlertCountsPush): void {
   for (const [shard, c] of shards) {
     const n = Number(shard);
     if (!Number.isInteger(n) || n < 0 || n >= LEDGER_SHARDS) refuse(`no shard ${shard}`);
-    if (![c.seq, c.distinct, c.firing, c.resolved].every((v) => Number.isSafeInteger(v) && v >= 0)) refuse(`shard ${shard}: counts must be non-negative integers`);
+    if (![c.seq, c.distinct, c.firing, c.resolved].every((v) => Number.isSafeInteger(v) && v >= 0))
+      refuse(`shard ${shard}: counts must be non-negative integers`);
   }
 }
 
@@ -60,7 +62,12 @@ export function registerAlertCountsHandler(incident: Incident, after: (push: Ale
         if (!incident.ledgerSeeded && !push.seeded) {
           const keys = incident.request.alerts.map(alertKey).filter((k) => LEDGER_KEY.test(k));
           if (keys.length > 0) {
-            throw ApplicationFailure.create({ message: 'record the alerts this incident was opened with in its ledger first', type: ALERT_LEDGER_SEED, details: [{ keys }], nonRetryable: true });
+            throw ApplicationFailure.create({
+              message: 'record the alerts this incident was opened with in its ledger first',
+              type: ALERT_LEDGER_SEED,
+              details: [{ keys }],
+              nonRetryable: true,
+            });
           }
         }
         const taken = incident.alertPushes;
@@ -68,7 +75,10 @@ export function registerAlertCountsHandler(incident: Incident, after: (push: Ale
         if (wait > 0) {
           const retryAfterMs = Number.isFinite(wait) ? Math.ceil(wait) : 24 * 3_600_000;
           throw ApplicationFailure.create({
-            message: taken >= PUSH_BUDGET ? `this incident took its ${PUSH_BUDGET} alert count pushes` : `alert counts are taken again in ${retryAfterMs} ms`,
+            message:
+              taken >= PUSH_BUDGET
+                ? `this incident took its ${PUSH_BUDGET} alert count pushes`
+                : `alert counts are taken again in ${retryAfterMs} ms`,
             type: ALERT_COUNTS_BUDGET,
             details: [{ retryAfterMs }],
             nonRetryable: true,

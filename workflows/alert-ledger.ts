@@ -6,7 +6,15 @@
  * (about 11 bytes each) as its input. It ends when its incident finishes (the incident cancels it)
  * or after LEDGER_IDLE_MS without a record, so a ledger whose incident was terminated does not linger.
  */
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { AlertIdentities, type IdentitiesSnapshot } from './alert-identities';
 import {
   LEDGER_KEY,
@@ -32,7 +40,9 @@ export interface LedgerInput extends LedgerStart {
 }
 
 export async function alertLedgerWorkflow(input: LedgerInput): Promise<ShardCounts> {
-  const ids = input.state ? AlertIdentities.restore(input.state.identities, LEDGER_SHARD_CAPACITY) : new AlertIdentities(LEDGER_SHARD_CAPACITY);
+  const ids = input.state
+    ? AlertIdentities.restore(input.state.identities, LEDGER_SHARD_CAPACITY)
+    : new AlertIdentities(LEDGER_SHARD_CAPACITY);
   let seq = input.state?.seq ?? 0;
   let records = 0;
   const counts = (): ShardCounts => ({ ...ids.counts(), seq });
@@ -53,11 +63,16 @@ export async function alertLedgerWorkflow(input: LedgerInput): Promise<ShardCoun
     {
       // refused before anything reaches history
       validator: ({ keys, status }) => {
-        if (!['firing', 'resolved', 'seed'].includes(status)) throw ApplicationFailure.nonRetryable(`unknown status ${String(status)}`, FAILURE_TYPES.InvalidLedgerRecord);
-        if (!Array.isArray(keys) || keys.length > MAX_LEDGER_RECORD) throw ApplicationFailure.nonRetryable(`a record takes at most ${MAX_LEDGER_RECORD} keys`, FAILURE_TYPES.InvalidLedgerRecord);
+        if (!['firing', 'resolved', 'seed'].includes(status))
+          throw ApplicationFailure.nonRetryable(`unknown status ${String(status)}`, FAILURE_TYPES.InvalidLedgerRecord);
+        if (!Array.isArray(keys) || keys.length > MAX_LEDGER_RECORD)
+          throw ApplicationFailure.nonRetryable(`a record takes at most ${MAX_LEDGER_RECORD} keys`, FAILURE_TYPES.InvalidLedgerRecord);
         for (const key of keys) {
           if (typeof key !== 'string' || !LEDGER_KEY.test(key) || shardOf(key) !== input.shard) {
-            throw ApplicationFailure.nonRetryable(`key ${JSON.stringify(key)?.slice(0, 20)} does not belong to shard ${input.shard}`, FAILURE_TYPES.InvalidLedgerRecord);
+            throw ApplicationFailure.nonRetryable(
+              `key ${JSON.stringify(key)?.slice(0, 20)} does not belong to shard ${input.shard}`,
+              FAILURE_TYPES.InvalidLedgerRecord,
+            );
           }
         }
       },

@@ -61,7 +61,10 @@ export class AlertLifecycle {
   outcome(state: IncidentState, outcome: string): [IncidentState, string] {
     const withdrawn = this.incident.resolution?.withdrawn_at;
     if (!withdrawn || (state !== 'denied' && state !== 'resolved')) return [state, outcome];
-    return ['resolved', `alert resolved: every alert was resolved, so open approval requests were withdrawn (${withdrawn}) and nothing further ran; nothing done was undone`];
+    return [
+      'resolved',
+      `alert resolved: every alert was resolved, so open approval requests were withdrawn (${withdrawn}) and nothing further ran; nothing done was undone`,
+    ];
   }
 
   private withdraw(now: number): void {
@@ -69,10 +72,15 @@ export class AlertLifecycle {
     const reason = `alert resolved: all ${incident.alerts.distinct} distinct alert(s) resolved; request withdrawn`;
     incident.resolution!.withdrawn_at = new Date(now).toISOString();
     const open = incident.openGates;
-    incident.timeline.append('incident.update', 'tourniquet', `every alert resolved: ${open.length ? `approval request(s) ${open.map((g) => g.id).join(', ')} withdrawn; ` : ''}no further approval is asked`, {
-      onResolved: 'withdraw',
-      gates: open.map((g) => g.id),
-    });
+    incident.timeline.append(
+      'incident.update',
+      'tourniquet',
+      `every alert resolved: ${open.length ? `approval request(s) ${open.map((g) => g.id).join(', ')} withdrawn; ` : ''}no further approval is asked`,
+      {
+        onResolved: 'withdraw',
+        gates: open.map((g) => g.id),
+      },
+    );
     // The gates' waits wake up, record the closure (approval.closed, Slack updated) and the
     // playbook stops as on a denial: nothing further runs and no compensation does.
     for (const gate of open) gate.close('withdrawn', now, reason);
@@ -92,7 +100,10 @@ export class AlertLifecycle {
 /** The next destructive step of a run whose requests were withdrawn: refused like a denial, so nothing further runs. */
 export function withdrawnFailure(incident: Incident): ApplicationFailure | undefined {
   if (!incident.resolution?.withdrawn_at) return undefined;
-  return ApplicationFailure.nonRetryable('alert resolved: approval requests were withdrawn; no further step runs', FAILURE_TYPES.ApprovalDenied);
+  return ApplicationFailure.nonRetryable(
+    'alert resolved: approval requests were withdrawn; no further step runs',
+    FAILURE_TYPES.ApprovalDenied,
+  );
 }
 
 /** In the memo of a FAILED run: what the gateway compares a new alert's request with before opening another run. */

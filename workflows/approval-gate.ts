@@ -110,7 +110,11 @@ export class ApprovalGate {
   authenticate(d: Decision, now: number | undefined): { signer?: Signer; refusal?: Refusal } {
     if (!this.trust) return {};
     const statement = decisionStatement({ ...d, incidentId: this.incidentId, runStartedAt: this.runStartedAt });
-    const auth = authenticate(this.trust, { identity: d.approver, via: d.via, statement, signature: d.signature, validUntil: d.validUntil }, now);
+    const auth = authenticate(
+      this.trust,
+      { identity: d.approver, via: d.via, statement, signature: d.signature, validUntil: d.validUntil },
+      now,
+    );
     return auth.ok ? { signer: auth.signer } : { refusal: { code: 'Unauthenticated', message: auth.message } };
   }
 
@@ -184,7 +188,10 @@ export class ApprovalGate {
    */
   pastDeadline(now: number): Refusal | undefined {
     if (this.status !== 'open' || now < this.deadline) return undefined;
-    return { code: 'GateClosed', message: `gate ${this.id} passed its deadline (${new Date(this.deadline).toISOString()}): denied by default` };
+    return {
+      code: 'GateClosed',
+      message: `gate ${this.id} passed its deadline (${new Date(this.deadline).toISOString()}): denied by default`,
+    };
   }
 
   /** Applies a checked decision. A single deny vetoes; approvals close the gate at quorum. */
@@ -204,7 +211,14 @@ export class ApprovalGate {
     this.votes.push(vote);
     if (d.decision === 'deny') this.close('denied', now, `denied by ${d.approver}: ${d.reason ?? ''}`.trim());
     else if (this.approvalsRemaining === 0) {
-      this.close('approved', now, `approved by ${this.votes.filter((v) => v.decision === 'approve').map((v) => v.approver).join(', ')}`);
+      this.close(
+        'approved',
+        now,
+        `approved by ${this.votes
+          .filter((v) => v.decision === 'approve')
+          .map((v) => v.approver)
+          .join(', ')}`,
+      );
     }
     return { gateId: this.id, status: this.status, approvalsRemaining: this.approvalsRemaining };
   }

@@ -41,7 +41,16 @@ export function openGate(
   unresolved: UnresolvedGroup[] = [],
 ): ApprovalGate {
   const now = Date.now();
-  const gate = new ApprovalGate(`g${incident.gates.length + 1}`, action, policy, incident.request.requester, now, trust, incident.id, workflowInfo().runStartTime.toISOString());
+  const gate = new ApprovalGate(
+    `g${incident.gates.length + 1}`,
+    action,
+    policy,
+    incident.request.requester,
+    now,
+    trust,
+    incident.id,
+    workflowInfo().runStartTime.toISOString(),
+  );
   incident.gates.push(gate);
   if (trust) incident.trust = trust;
   incident.clock.mark('approval_requested_at', now);
@@ -123,6 +132,10 @@ function recordClosure(incident: Incident, notifier: NotificationQueue, gate: Ap
     reason: gate.closedReason,
     approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
   });
-  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, { gate: view, ...evidenceShown(incident, gate), ...channelOf(gate.policy) });
+  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, {
+    gate: view,
+    ...evidenceShown(incident, gate),
+    ...channelOf(gate.policy),
+  });
   if (gate.status !== 'approved') incident.setState(incident.restingState);
 }

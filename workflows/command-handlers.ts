@@ -19,13 +19,18 @@ export function registerCommandHandler(incident: Incident, inbox: CommandInbox):
       const checked = inbox.check(input, undefined);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema.parse(input).nonce);
-      incident.timeline.append('command.received', command.by, `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`, {
-        seq: command.seq,
-        command: command.command,
-        args: command.args,
-        via: command.via,
-        ...(command.signer ? { signer: command.signer } : {}),
-      });
+      incident.timeline.append(
+        'command.received',
+        command.by,
+        `${command.by} asked to ${command.command}${command.reason ? `: ${command.reason}` : ''}`,
+        {
+          seq: command.seq,
+          command: command.command,
+          args: command.args,
+          via: command.via,
+          ...(command.signer ? { signer: command.signer } : {}),
+        },
+      );
       if (checked.definition.closesOpenGates) incident.closeOpenGates('cancelled', now, `${command.by} asked to ${command.command}`);
       return { seq: command.seq, command: command.command, accepted: true };
     },
@@ -54,7 +59,8 @@ function check(incident: Incident, input: unknown, now: number | undefined, runn
     return {
       refusal: {
         code: 'Unauthenticated',
-        message: 'this incident has not opened a gate yet, so it holds no keys to check a signed cancel against; an operator can cancel it in Temporal (tourniquet cancel --force)',
+        message:
+          'this incident has not opened a gate yet, so it holds no keys to check a signed cancel against; an operator can cancel it in Temporal (tourniquet cancel --force)',
       },
     };
   }
@@ -71,10 +77,15 @@ export function registerCancelHandler(incident: Incident, inbox: CommandInbox, r
       const checked = check(incident, input, undefined, running);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
       incident.cancelRequest = { ...checked.request, at: new Date(now).toISOString() };
-      incident.timeline.append('incident.cancel_requested', checked.request.by, `${checked.request.by} cancelled the incident: ${checked.request.reason}`, {
-        via: checked.request.via,
-        signer: checked.request.signer,
-      });
+      incident.timeline.append(
+        'incident.cancel_requested',
+        checked.request.by,
+        `${checked.request.by} cancelled the incident: ${checked.request.reason}`,
+        {
+          via: checked.request.via,
+          signer: checked.request.signer,
+        },
+      );
       incident.closeOpenGates('cancelled', now, `cancelled by ${checked.request.by}: ${checked.request.reason}`);
       inbox.interrupt();
       return { cancelled: true as const };

@@ -13,7 +13,13 @@ import { commandStatement, type CommandClaim } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 import { FAILURE_TYPES } from './failure-types';
 
-export const COMMAND_REFUSAL_CODES = ['InvalidCommand', 'UnknownCommand', 'CommandNotAccepted', 'CommandNotPermitted', 'CommandExpired'] as const;
+export const COMMAND_REFUSAL_CODES = [
+  'InvalidCommand',
+  'UnknownCommand',
+  'CommandNotAccepted',
+  'CommandNotPermitted',
+  'CommandExpired',
+] as const;
 export type CommandRefusalCode = (typeof COMMAND_REFUSAL_CODES)[number] | 'Unauthenticated' | 'Replayed';
 
 export interface CommandDefinition {
@@ -80,7 +86,10 @@ export class CommandInbox {
   ) {}
 
   /** Who signed this command, or why nobody trusted did; nothing to say where no snapshot exists. */
-  authenticate(c: ParsedCommandInput, now: number | undefined): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
+  authenticate(
+    c: ParsedCommandInput,
+    now: number | undefined,
+  ): { signer?: Signer; refusal?: { code: CommandRefusalCode; message: string } } {
     const trust = this.trust();
     return trust ? authenticateCommand(trust, this.incidentId, c, now) : {};
   }
@@ -89,21 +98,40 @@ export class CommandInbox {
    * Why this command must not be accepted, or the parsed command when it may. `now` undefined:
    * the handler's re-check, without the validator's time rules (see ApprovalGate.check).
    */
-  check(input: unknown, now: number | undefined): { refusal: { code: CommandRefusalCode; message: string } } | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
+  check(
+    input: unknown,
+    now: number | undefined,
+  ):
+    | { refusal: { code: CommandRefusalCode; message: string } }
+    | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
     const parsed = commandInputSchema.safeParse(input);
     if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
     const c = parsed.data;
     const auth = this.authenticate(c, now);
     if (auth.refusal) return { refusal: auth.refusal };
-    if (c.nonce && this.nonces.has(c.nonce)) return { refusal: { code: 'Replayed', message: `this "${c.command}" (nonce ${c.nonce}) was already received` } };
+    if (c.nonce && this.nonces.has(c.nonce))
+      return { refusal: { code: 'Replayed', message: `this "${c.command}" (nonce ${c.nonce}) was already received` } };
     const definition = Object.hasOwn(this.definitions, c.command) ? this.definitions[c.command] : undefined;
     if (!definition) {
       const known = Object.keys(this.definitions);
-      return { refusal: { code: 'UnknownCommand', message: `this incident takes no command "${c.command}"${known.length ? ` (it takes: ${known.join(', ')})` : ''}` } };
+      return {
+        refusal: {
+          code: 'UnknownCommand',
+          message: `this incident takes no command "${c.command}"${known.length ? ` (it takes: ${known.join(', ')})` : ''}`,
+        },
+      };
     }
-    if (!this.accepting) return { refusal: { code: 'CommandNotAccepted', message: `"${c.command}" is not accepted now: the incident has not reached the point where it applies, or has ended` } };
+    if (!this.accepting)
+      return {
+        refusal: {
+          code: 'CommandNotAccepted',
+          message: `"${c.command}" is not accepted now: the incident has not reached the point where it applies, or has ended`,
+        },
+      };
     if (definition.from === 'requester' && c.by !== this.requester) {
-      return { refusal: { code: 'CommandNotPermitted', message: `only ${this.requester}, who requested this incident, may ask to ${c.command}` } };
+      return {
+        refusal: { code: 'CommandNotPermitted', message: `only ${this.requester}, who requested this incident, may ask to ${c.command}` },
+      };
     }
     const args = definition.args.safeParse(c.args);
     if (!args.success) return { refusal: { code: 'InvalidCommand', message: `${c.command}: ${z.prettifyError(args.error)}` } };
@@ -120,9 +148,13 @@ export class CommandInbox {
   checkInput(input: unknown): { code: CommandRefusalCode; message: string } | undefined {
     const parsed = commandInputSchema.safeParse(input);
     if (parsed.success && !this.trust()) {
-      return { code: 'Unauthenticated', message: 'this incident has no key snapshot to check commands against (it opened no gate since decisions are signed)' };
+      return {
+        code: 'Unauthenticated',
+        message: 'this incident has no key snapshot to check commands against (it opened no gate since decisions are signed)',
+      };
     }
-    const definition = parsed.success && Object.hasOwn(this.definitions, parsed.data.command) ? this.definitions[parsed.data.command] : undefined;
+    const definition =
+      parsed.success && Object.hasOwn(this.definitions, parsed.data.command) ? this.definitions[parsed.data.command] : undefined;
     if (!parsed.success || !definition?.reason) return undefined;
     const reason = definition.reason.safeParse(parsed.data.reason ?? '');
     if (reason.success) return undefined;
@@ -184,7 +216,12 @@ export function authenticateCommand(
   const auth = authenticate(trust, { identity: c.by, via: c.via, statement, signature: c.signature, validUntil: c.validUntil }, now);
   if (!auth.ok) return { refusal: { code: 'Unauthenticated', message: auth.message } };
   if (now !== undefined && c.validUntil && now > Date.parse(c.validUntil)) {
-    return { refusal: { code: 'CommandExpired', message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied` } };
+    return {
+      refusal: {
+        code: 'CommandExpired',
+        message: `"${c.command}" reached the engine after its validity ended (${c.validUntil}); it was not applied`,
+      },
+    };
   }
   return { signer: auth.signer };
 }

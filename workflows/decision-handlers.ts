@@ -96,7 +96,12 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
         if (refused) {
           if (refused.code === 'Unauthenticated' || refused.code === 'InvalidDecision') {
             // Validators cannot write history; the worker's log is where a foreign client's attempt shows.
-            log.warn('decision refused before history', { incidentId: incident.id, code: refused.code, claimed: decision?.approver, via: decision?.via });
+            log.warn('decision refused before history', {
+              incidentId: incident.id,
+              code: refused.code,
+              claimed: decision?.approver,
+              via: decision?.via,
+            });
           }
           throw failure(refused);
         }
@@ -120,7 +125,9 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
     });
     // Added after histories were recorded without it: incidents already running replay unchanged.
     if (patched('notify-refusals')) {
-      notifier.send('approval.refused', `refused ${report.approver}: ${report.code}`, { refusal: { code: report.code, actor: report.approver } });
+      notifier.send('approval.refused', `refused ${report.approver}: ${report.code}`, {
+        refusal: { code: report.code, actor: report.approver },
+      });
     }
   });
 }
@@ -132,7 +139,9 @@ function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, 
   const report = verifiedReportSchema.safeParse(input);
   if (!report.success) return;
   const now = Date.now();
-  let entry: { actor: string; code: string; message: string; via: string; gateId?: string; decision?: string; nonce?: string; signer: unknown } | undefined;
+  let entry:
+    | { actor: string; code: string; message: string; via: string; gateId?: string; decision?: string; nonce?: string; signer: unknown }
+    | undefined;
   if (report.data.decision !== undefined) {
     const parsed = decisionSchema.safeParse(report.data.decision);
     const decision = parsed.success ? parsed.data : undefined;
@@ -140,7 +149,15 @@ function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, 
     const auth = decision && gate?.trust ? gate.authenticate(decision, now) : undefined;
     const refusal = decision && gate && auth?.signer ? (gate.check(decision, now) ?? gate.pastDeadline(now)) : undefined;
     if (decision && gate && auth?.signer && refusal) {
-      entry = { actor: decision.approver, code: refusal.code, message: refusal.message, via: decision.via, gateId: gate.id, decision: decision.decision, signer: auth.signer };
+      entry = {
+        actor: decision.approver,
+        code: refusal.code,
+        message: refusal.message,
+        via: decision.via,
+        gateId: gate.id,
+        decision: decision.decision,
+        signer: auth.signer,
+      };
       if (decision.nonce) entry.nonce = decision.nonce;
     }
   } else if (report.data.command !== undefined) {
@@ -149,7 +166,13 @@ function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, 
     const checked = parsed.success && auth?.signer ? inbox.check(parsed.data, now) : undefined;
     const refusal = checked && ('refusal' in checked ? checked.refusal : inbox.checkInput(parsed.data));
     if (parsed.success && auth?.signer && refusal) {
-      entry = { actor: parsed.data.by, code: refusal.code, message: `${parsed.data.command} refused: ${refusal.message}`, via: parsed.data.via, signer: auth.signer };
+      entry = {
+        actor: parsed.data.by,
+        code: refusal.code,
+        message: `${parsed.data.command} refused: ${refusal.message}`,
+        via: parsed.data.via,
+        signer: auth.signer,
+      };
       if (parsed.data.nonce) entry.nonce = parsed.data.nonce;
     }
   }

@@ -37,5 +37,8 @@ export async function deliveryReceiptWorkflow(receipt: DeliveryReceipt): Promise
   });
   if (await condition(() => recorded, UNSETTLED_AFTER)) return receipt;
   // Failed, not completed: ALLOW_DUPLICATE_FAILED_ONLY lets the sender's retry take the key again.
-  throw ApplicationFailure.nonRetryable(`the gateway did not settle this delivery within ${UNSETTLED_AFTER}`, FAILURE_TYPES.DeliveryNotSettled);
+  throw ApplicationFailure.nonRetryable(
+    `the gateway did not settle this delivery within ${UNSETTLED_AFTER}`,
+    FAILURE_TYPES.DeliveryNotSettled,
+  );
 }

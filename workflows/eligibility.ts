@@ -36,7 +36,9 @@ const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
 export function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
-  return patched(SLACK_FALLBACK_PATCH) ? resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS }) : resolveBeforeFallback(req);
+  return patched(SLACK_FALLBACK_PATCH)
+    ? resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS })
+    : resolveBeforeFallback(req);
 }
 
 /** Groups that a later retry may still resolve. */
@@ -70,9 +72,11 @@ export function noteEligibility(incident: Incident, step: string, resolved: Reso
  */
 export function resolveWhileOpen(...args: Parameters<typeof keepResolving>): () => Promise<void> {
   const scope = new CancellationScope();
-  const running = scope.run(() => keepResolving(...args)).catch((err: unknown) => {
-    if (!isCancellation(err)) throw err;
-  });
+  const running = scope
+    .run(() => keepResolving(...args))
+    .catch((err: unknown) => {
+      if (!isCancellation(err)) throw err;
+    });
   return async () => {
     scope.cancel();
     await running;
@@ -107,14 +111,26 @@ export async function keepResolving(
     record(resolved.evidence.name, resolved.evidence);
     noteEligibility(incident, gate.action.step, resolved);
     gate.policy.approvers = resolved.policy.approvers;
-    incident.timeline.append('approval.eligibility', 'tourniquet', `${gate.action.step}: eligible approvers resolved: ${gate.policy.approvers.join(', ')}`, {
-      gateId: gate.id,
-      eligible: gate.policy.approvers,
-    });
+    incident.timeline.append(
+      'approval.eligibility',
+      'tourniquet',
+      `${gate.action.step}: eligible approvers resolved: ${gate.policy.approvers.join(', ')}`,
+      {
+        gateId: gate.id,
+        eligible: gate.policy.approvers,
+      },
+    );
     if (gate.possibleApprovers < gate.policy.quorum) {
-      gate.close('denied', Date.now(), `quorum unreachable: policy ${gate.policy.name} needs ${gate.policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`);
+      gate.close(
+        'denied',
+        Date.now(),
+        `quorum unreachable: policy ${gate.policy.name} needs ${gate.policy.quorum} approver(s) besides the requester and has ${gate.possibleApprovers}`,
+      );
     } else {
-      notifier.send('approval.reminder', `approvers resolved: ${gate.action.step} awaits approval`, { gate: gate.view(), ...(gate.policy.channel ? { channel: gate.policy.channel } : {}) });
+      notifier.send('approval.reminder', `approvers resolved: ${gate.action.step} awaits approval`, {
+        gate: gate.view(),
+        ...(gate.policy.channel ? { channel: gate.policy.channel } : {}),
+      });
     }
     return;
   }

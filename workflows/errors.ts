@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { GateView } from './approval-gate';
 import { FAILURE_TYPES } from './failure-types';
 
-
 /** A gate closed without approval (denied, expired, or quorum unreachable). Nothing was done. */
 export function approvalDenied(gate: GateView): ApplicationFailure {
   return ApplicationFailure.create({

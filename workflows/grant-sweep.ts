@@ -23,7 +23,13 @@ export interface GrantSweepActivities {
 const { kubeSweepExpiredGrants } = proxyActivities<GrantSweepActivities>({
   startToCloseTimeout: '2 minutes',
   // A run that cannot finish is taken over by the next one: the schedule skips a run while one is still going.
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE_TYPES.KubernetesNotConfigured] },
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [FAILURE_TYPES.KubernetesNotConfigured],
+  },
 });
 
 export interface GrantSweepResult {

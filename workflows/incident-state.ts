@@ -4,25 +4,15 @@
 import type { ApprovalGate, GateView } from './approval-gate';
 import { ContainmentClock, type ClockView } from './containment-clock';
 import { EvidenceLedger, type LedgerEntry } from './evidence-ledger';
-import type { AlertCountsPush } from './messages';
 import type { ShardCounts } from './alert-ledger-contract';
-import type { AlertBatch, AlertRef, IncidentRequest } from './request';
+import type { AlertBatch, AlertCountsPush, AlertRef, IncidentRequest } from './request';
 import { AlertIdentities } from './alert-identities';
 import type { AlertResolution } from './alert-resolution';
 import type { TrustSnapshot } from './signatures/trust';
 import type { CancelRequest } from './cancel';
 import { Timeline } from './timeline';
 
-export const INCIDENT_STATES = [
-  'open',
-  'awaiting-approval',
-  'acting',
-  'contained',
-  'resolved',
-  'denied',
-  'failed',
-  'cancelled',
-] as const;
+export const INCIDENT_STATES = ['open', 'awaiting-approval', 'acting', 'contained', 'resolved', 'denied', 'failed', 'cancelled'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 /** alert entries on the timeline at most; past it, one entry says so and the counts carry on in `alerts` */
 export const ALERT_TIMELINE_BUDGET = 50;
@@ -207,12 +197,17 @@ export class Incident {
     this.alertEntries += 1;
     if (this.alertEntries < ALERT_TIMELINE_BUDGET) this.timeline.append(kind, actor, summary, details);
     else if (this.alertEntries === ALERT_TIMELINE_BUDGET) {
-      this.timeline.append(kind, 'tourniquet', `${ALERT_TIMELINE_BUDGET} alert entries: further alerts are counted in the incident's alert counts, not listed`, {
-        total: this.alerts.total,
-        distinct: this.alerts.distinct,
-        firing: this.alerts.firing,
-        resolved: this.alerts.resolved,
-      });
+      this.timeline.append(
+        kind,
+        'tourniquet',
+        `${ALERT_TIMELINE_BUDGET} alert entries: further alerts are counted in the incident's alert counts, not listed`,
+        {
+          total: this.alerts.total,
+          distinct: this.alerts.distinct,
+          firing: this.alerts.firing,
+          resolved: this.alerts.resolved,
+        },
+      );
     }
   }
 

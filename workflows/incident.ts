@@ -81,7 +81,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.page(sinceSeq));
     registerAlertCountsHandler(incident, (push) =>
-      lifecycle.afterAlerts({ status: push.resolvedFresh > 0 ? 'resolved' : 'firing', ...(push.lastSeen ? { lastSeen: push.lastSeen } : {}) }),
+      lifecycle.afterAlerts({
+        status: push.resolvedFresh > 0 ? 'resolved' : 'firing',
+        ...(push.lastSeen ? { lastSeen: push.lastSeen } : {}),
+      }),
     );
     const inbox = new CommandInbox(playbook.commands ?? {}, request.requester, incident.id, () => incident.trust);
     notifier.commandsOpen = () => inbox.isOpen;
@@ -124,7 +127,11 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (detected !== undefined) incident.clock.mark('detected_at', detected);
     incident.clock.mark('received_at', request.receivedAt ? Date.parse(request.receivedAt) : now);
     if (request.alerts.length > 0) {
-      incident.countAlerts({ count: request.alerts.length, sample: request.alerts, ...(request.receivedAt ? { lastSeen: request.receivedAt } : {}) });
+      incident.countAlerts({
+        count: request.alerts.length,
+        sample: request.alerts,
+        ...(request.receivedAt ? { lastSeen: request.receivedAt } : {}),
+      });
       for (const alert of request.alerts.slice(0, 10)) {
         incident.timeline.append('alert.received', alert.source, alert.title, { id: alert.id, fingerprint: alert.fingerprint });
       }
@@ -149,10 +156,15 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       // Temporal's own cancel, or a person's (signed): the playbook stopped at its next wait or step.
       if (isCancellation(err) || incident.cancelRequest) {
         await CancellationScope.nonCancellable(async () => {
-          const by = incident.cancelRequest ? `cancelled by ${incident.cancelRequest.by}: ${incident.cancelRequest.reason}` : 'incident cancelled';
+          const by = incident.cancelRequest
+            ? `cancelled by ${incident.cancelRequest.by}: ${incident.cancelRequest.reason}`
+            : 'incident cancelled';
           incident.closeOpenGates('cancelled', Date.now(), by);
           // Only the undos that must run whatever ends the incident (access granted is taken back).
-          await runCompensations(incident, compensations.filter((c) => c.onCancel));
+          await runCompensations(
+            incident,
+            compensations.filter((c) => c.onCancel),
+          );
           finish(incident, notifier, 'cancelled', by);
           await notifier.drain();
           await closeAlertLedger(incident);

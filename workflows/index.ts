@@ -4,7 +4,14 @@
  */
 export { definePlaybook, type Playbook, type PlaybookContext, type PlaybookRegistry } from './playbook';
 export * from './messages';
-export { COMMAND_REFUSAL_CODES, type CommandDefinition, type CommandInput, type CommandRefusalCode, type CommandResult, type IncidentCommand } from './commands';
+export {
+  COMMAND_REFUSAL_CODES,
+  type CommandDefinition,
+  type CommandInput,
+  type CommandRefusalCode,
+  type CommandResult,
+  type IncidentCommand,
+} from './commands';
 export * from './contracts';
 export * from './request';
 export type { IncidentStatus, IncidentState } from './incident-state';

@@ -8,8 +8,7 @@ import type { DecideResult } from './approval-gate';
 import type { CancelInput } from './cancel';
 import type { CommandInput, CommandResult } from './commands';
 import type { IncidentStatus } from './incident-state';
-import type { ShardCounts } from './alert-ledger-contract';
-import type { AlertBatch, AlertRef, DecisionInput } from './request';
+import type { AlertBatch, AlertCountsPush, DecisionInput } from './request';
 import type { TimelineEvent } from './timeline';
 
 /** Vote on an open gate. Refused by the validator, before anything reaches history, when not allowed. */
@@ -34,30 +33,6 @@ export const refusalSignal = defineSignal<[RefusalReport]>('refusal');
 
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
 
-/**
- * Alert counts from the alert ledger (./alert-ledger-contract.ts), pushed by the gateway: the
- * deliveries since the last push, and each shard's absolute counts with its sequence number (the
- * newest wins, so a retried or reordered push changes nothing). Refused by the validator, before
- * anything reaches history, past the incident's budget (./alert-counts.ts): the gateway keeps
- * the counts and pushes them later, merged.
- */
-export interface AlertCountsPush {
-  /** firing deliveries and their batches since the last push */
-  deliveries: number;
-  batches: number;
-  /** shard index → its counts as the ledger last answered */
-  shards: Record<string, ShardCounts>;
-  /** identities newly firing (new, or firing again) / newly resolved in this push */
-  firingFresh: number;
-  resolvedFresh: number;
-  /** a few representative alerts */
-  sample: AlertRef[];
-  firstSeen?: string;
-  lastSeen?: string;
-  truncated?: number;
-  /** the gateway recorded the alerts this incident was opened with in the ledger (asked by the first refusal) */
-  seeded?: boolean;
-}
 export interface AlertCountsResult {
   distinct: number;
   firing: number;

@@ -41,7 +41,14 @@ export class NotificationQueue {
   send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
     // The event describes the incident as it is now; the references are read when it is sent.
     const open = this.commandsOpen?.();
-    const event = { seq: ++this.seq, kind, incident: incidentHeader(this.incident), summary, ...extra, ...(open !== undefined ? { commandsOpen: open } : {}) };
+    const event = {
+      seq: ++this.seq,
+      kind,
+      incident: incidentHeader(this.incident),
+      summary,
+      ...extra,
+      ...(open !== undefined ? { commandsOpen: open } : {}),
+    };
     this.tail = this.tail.then(async () => {
       try {
         const refs = await this.notify({ ...event, refs: { ...this.incident.notificationRefs } });

@@ -76,7 +76,12 @@ export interface PlaybookContext<P, A> {
   /** Open an approval gate for exactly this action; run it only once approved. Throws ApprovalDenied otherwise. */
   destructive<K extends KeysOfType<A, DestructiveActivity>>(step: DestructiveStep<A, K>): Promise<ActionResult>;
   /** Check the world is as it should be; throws VerificationFailed when not. The first pass after an action marks the incident contained. */
-  verify<K extends KeysOfType<A, VerifyActivity>>(name: string, activity: K, input: InputOf<A[K]>, options?: VerifyOptions): Promise<VerifyResult>;
+  verify<K extends KeysOfType<A, VerifyActivity>>(
+    name: string,
+    activity: K,
+    input: InputOf<A[K]>,
+    options?: VerifyOptions,
+  ): Promise<VerifyResult>;
   /**
    * Take back what an approved step of this incident did (revoke the access it granted) without a
    * gate: it only ever removes the incident's own doing, and waiting for approval to remove access

@@ -4,6 +4,7 @@
  * have done it) and by every client (CLI, gateway, tests).
  */
 import { z } from 'zod';
+import type { ShardCounts } from './alert-ledger-contract';
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -97,3 +98,28 @@ export interface AlertBatch {
 }
 /** the most identities one alerts signal carries: larger batches are sent as several signals */
 export const MAX_BATCH_KEYS = 1000;
+
+/**
+ * Alert counts from the alert ledger (./alert-ledger-contract.ts), pushed by the gateway: the
+ * deliveries since the last push, and each shard's absolute counts with its sequence number (the
+ * newest wins, so a retried or reordered push changes nothing). Refused by the validator, before
+ * anything reaches history, past the incident's budget (./alert-counts.ts): the gateway keeps
+ * the counts and pushes them later, merged.
+ */
+export interface AlertCountsPush {
+  /** firing deliveries and their batches since the last push */
+  deliveries: number;
+  batches: number;
+  /** shard index → its counts as the ledger last answered */
+  shards: Record<string, ShardCounts>;
+  /** identities newly firing (new, or firing again) / newly resolved in this push */
+  firingFresh: number;
+  resolvedFresh: number;
+  /** a few representative alerts */
+  sample: AlertRef[];
+  firstSeen?: string;
+  lastSeen?: string;
+  truncated?: number;
+  /** the gateway recorded the alerts this incident was opened with in the ledger (asked by the first refusal) */
+  seeded?: boolean;
+}

@@ -15,7 +15,14 @@ export const TourniquetRequester = defineSearchAttributeKey('TourniquetRequester
 export const TourniquetMode = defineSearchAttributeKey('TourniquetMode', SearchAttributeType.KEYWORD);
 export const TourniquetSource = defineSearchAttributeKey('TourniquetSource', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [TourniquetState, TourniquetOutcome, TourniquetPlaybook, TourniquetRequester, TourniquetMode, TourniquetSource] as const;
+export const SEARCH_ATTRIBUTES = [
+  TourniquetState,
+  TourniquetOutcome,
+  TourniquetPlaybook,
+  TourniquetRequester,
+  TourniquetMode,
+  TourniquetSource,
+] as const;
 
 /** How an ended incident ended: its final state, except that a gate whose deadline passed says `expired`. */
 export type IncidentOutcome = 'resolved' | 'denied' | 'expired' | 'failed' | 'cancelled';

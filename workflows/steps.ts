@@ -99,7 +99,10 @@ export function createPlaybookContext<P>(
       noteEligibility(incident, step.name, resolved);
       const now = Date.now();
       // A gate that must be decided before a deadline of the playbook's (a grant running out) gets no longer than that.
-      const capped = step.decideBy !== undefined && step.decideBy - now < policy.timeoutMs ? { ...policy, timeoutMs: Math.max(0, step.decideBy - now) } : policy;
+      const capped =
+        step.decideBy !== undefined && step.decideBy - now < policy.timeoutMs
+          ? { ...policy, timeoutMs: Math.max(0, step.decideBy - now) }
+          : policy;
       const digest = actionDigest({ action: step.activity, target: step.target, args: step.args });
       const gate = openGate(
         incident,
@@ -110,7 +113,9 @@ export function createPlaybookContext<P>(
         resolved.unresolved,
       );
       // A Slack user group nobody could resolve: the gate stays closed to it, and keeps asking.
-      const stopResolving = pendingGroups(resolved).length ? resolveWhileOpen(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref)) : undefined;
+      const stopResolving = pendingGroups(resolved).length
+        ? resolveWhileOpen(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref))
+        : undefined;
       await waitForDecision(incident, notifier, gate);
       if (stopResolving) await stopResolving();
       if (gate.status !== 'approved') throw approvalDenied(gate.view());

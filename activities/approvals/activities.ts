@@ -53,7 +53,9 @@ export function createApprovalActivities(deps: { policies: PolicyBook; directory
           authentication: trust.mode,
           // the keys themselves, not only fingerprints: old exports stay checkable after keys rotate
           keys: Object.fromEntries(resolved.approvers.map((id) => [id, Object.hasOwn(trust.keys, id) ? trust.keys[id]! : []])),
-          keyFingerprints: Object.fromEntries(resolved.approvers.map((id) => [id, fingerprints(Object.hasOwn(trust.keys, id) ? trust.keys[id]! : [])])),
+          keyFingerprints: Object.fromEntries(
+            resolved.approvers.map((id) => [id, fingerprints(Object.hasOwn(trust.keys, id) ? trust.keys[id]! : [])]),
+          ),
           slackGateway: fingerprints(trust.slackGateway),
           resolvedAt: new Date().toISOString(),
         },

@@ -23,7 +23,10 @@ const approverRef = z
   .string()
   .trim()
   .min(1)
-  .refine((r) => !/^slack(-group)?:/.test(r) || /^slack:[UW][A-Z0-9]{2,}$|^slack-group:S[A-Z0-9]{2,}$/.test(r), 'a Slack reference is slack:U… or slack-group:S…');
+  .refine(
+    (r) => !/^slack(-group)?:/.test(r) || /^slack:[UW][A-Z0-9]{2,}$|^slack-group:S[A-Z0-9]{2,}$/.test(r),
+    'a Slack reference is slack:U… or slack-group:S…',
+  );
 
 const policySchema = z
   .object({
@@ -31,7 +34,10 @@ const policySchema = z
     quorum: z.number().int().min(1).default(1),
     timeout: durationSchema.default(30 * 60_000),
     reminders: z.array(durationSchema).default([]),
-    escalation: z.object({ after: durationSchema, notify: z.array(approverRef).min(1), channel: z.string().optional() }).strict().optional(),
+    escalation: z
+      .object({ after: durationSchema, notify: z.array(approverRef).min(1), channel: z.string().optional() })
+      .strict()
+      .optional(),
     requireReasonOnApprove: z.boolean().default(false),
     channel: z.string().optional(),
   })
@@ -46,7 +52,9 @@ export const policyFileSchema = z
       )
       .default({}),
     /** who is who across systems: a Slack click by U0ALICE is alice, so alice cannot approve her own request there */
-    people: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), z.object({ slack: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict()).default({}),
+    people: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), z.object({ slack: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict())
+      .default({}),
     policies: z.record(z.string(), policySchema).refine((p) => Object.keys(p).length > 0, 'define at least one policy'),
   })
   .strict()

@@ -66,7 +66,8 @@ export function parseAllowedSignersWithValidity(text: string, source = 'allowed_
     const window = { ...(after ? { after: sshTime(after, where) } : {}), ...(before ? { before: sshTime(before, where) } : {}) };
     for (const principal of principals) {
       if (after || before) validity[`${principal} ${key.line}`] = window;
-      if (/[*?!]/.test(principal)) throw new SignersFileError(`${where}: principal patterns (${principal}) are not allowed: name each identity`);
+      if (/[*?!]/.test(principal))
+        throw new SignersFileError(`${where}: principal patterns (${principal}) are not allowed: name each identity`);
       (signers[principal] ??= []).push(key.line);
     }
   });

@@ -52,20 +52,30 @@ function summarise(e: Event): KeyEvent {
   };
 }
 
-export async function keyActivity(aws: AwsClients, keyId: string, window: { from: Date; to: Date }, max = aws.settings.maxCloudTrailEvents): Promise<KeyActivity> {
+export async function keyActivity(
+  aws: AwsClients,
+  keyId: string,
+  window: { from: Date; to: Date },
+  max = aws.settings.maxCloudTrailEvents,
+): Promise<KeyActivity> {
   const events: KeyEvent[] = [];
   let token: string | undefined;
   do {
-    const res = await awsCall('CloudTrail LookupEvents for the leaked key', 'cloudtrail:LookupEvents', () =>
-      aws.cloudtrail.send(
-        new LookupEventsCommand({
-          LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: keyId }],
-          StartTime: window.from,
-          EndTime: window.to,
-          MaxResults: Math.min(PAGE, max - events.length),
-          ...(token ? { NextToken: token } : {}),
-        }),
-      ), [keyId]);
+    const res = await awsCall(
+      'CloudTrail LookupEvents for the leaked key',
+      'cloudtrail:LookupEvents',
+      () =>
+        aws.cloudtrail.send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: keyId }],
+            StartTime: window.from,
+            EndTime: window.to,
+            MaxResults: Math.min(PAGE, max - events.length),
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      [keyId],
+    );
     events.push(...(res.Events ?? []).map(summarise));
     token = res.NextToken;
   } while (token && events.length < max);

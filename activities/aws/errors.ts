@@ -10,9 +10,24 @@ import { FAILURE_TYPES } from '../../workflows/failure-types';
 import { redactText } from '../evidence';
 
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
 /** Tourniquet's own credentials are missing, wrong or expired: a retry will not fix it. */
-const OWN_CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException', 'IncompleteSignature']);
+const OWN_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'IncompleteSignature',
+]);
 
 interface AwsErrorLike {
   name: string;
@@ -46,13 +61,21 @@ export function classifyAwsError(err: unknown, what: string, permission: string,
     );
   }
   if (THROTTLED.has(name) || err.$retryable?.throttling) {
-    return ApplicationFailure.create({ message: `AWS throttled ${what} (${name}) after the SDK's own retries`, type: FAILURE_TYPES.AwsThrottled, nextRetryDelay: '10s' });
+    return ApplicationFailure.create({
+      message: `AWS throttled ${what} (${name}) after the SDK's own retries`,
+      type: FAILURE_TYPES.AwsThrottled,
+      nextRetryDelay: '10s',
+    });
   }
   const status = err.$metadata?.httpStatusCode;
   if (OWN_CREDENTIALS.has(name)) {
-    return ApplicationFailure.nonRetryable(`AWS refused Tourniquet's own credentials for ${what}: ${name}: ${message}`, FAILURE_TYPES.AwsRejected);
+    return ApplicationFailure.nonRetryable(
+      `AWS refused Tourniquet's own credentials for ${what}: ${name}: ${message}`,
+      FAILURE_TYPES.AwsRejected,
+    );
   }
-  if (status === undefined || status >= 500) return ApplicationFailure.retryable(`AWS ${what} failed: ${status ?? 'no response'} ${name}: ${message}`, FAILURE_TYPES.AwsUnavailable);
+  if (status === undefined || status >= 500)
+    return ApplicationFailure.retryable(`AWS ${what} failed: ${status ?? 'no response'} ${name}: ${message}`, FAILURE_TYPES.AwsUnavailable);
   return ApplicationFailure.nonRetryable(`AWS refused ${what}: ${status} ${name}: ${message}`, FAILURE_TYPES.AwsRejected);
 }
 

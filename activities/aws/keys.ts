@@ -49,7 +49,12 @@ export async function findAccessKey(aws: AwsClients, keyId: string): Promise<Acc
   }
   const userName = owner.UserName;
   if (!userName) return undefined;
-  const keys = await awsCall(`ListAccessKeys of IAM user ${userName}`, 'iam:ListAccessKeys', () => aws.iam.send(new ListAccessKeysCommand({ UserName: userName })), [keyId]);
+  const keys = await awsCall(
+    `ListAccessKeys of IAM user ${userName}`,
+    'iam:ListAccessKeys',
+    () => aws.iam.send(new ListAccessKeysCommand({ UserName: userName })),
+    [keyId],
+  );
   const key = keys.AccessKeyMetadata?.find((k) => k.AccessKeyId === keyId);
   if (!key) return undefined;
   const used = owner.AccessKeyLastUsed;
@@ -112,13 +117,18 @@ export async function hasInlinePolicy(aws: AwsClients, userName: string, policyN
 }
 
 export async function setKeyStatus(aws: AwsClients, userName: string, keyId: string, status: 'Active' | 'Inactive'): Promise<void> {
-  await awsCall(`UpdateAccessKey (${status}) of IAM user ${userName}`, 'iam:UpdateAccessKey', () =>
-    aws.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: status })), [keyId]);
+  await awsCall(
+    `UpdateAccessKey (${status}) of IAM user ${userName}`,
+    'iam:UpdateAccessKey',
+    () => aws.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: status })),
+    [keyId],
+  );
 }
 
 export async function putQuarantine(aws: AwsClients, userName: string, policyName: string): Promise<void> {
   await awsCall(`PutUserPolicy ${policyName} on ${userName}`, 'iam:PutUserPolicy', () =>
-    aws.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: QUARANTINE_POLICY_DOCUMENT })));
+    aws.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: policyName, PolicyDocument: QUARANTINE_POLICY_DOCUMENT })),
+  );
 }
 
 /** false when it was not there. */

@@ -15,7 +15,10 @@ export async function stillAccepted(aws: AwsClients, pair: { accessKeyId: string
   } catch (err) {
     const name = awsErrorName(err);
     if (name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch') return false;
-    throw classifyAwsError(err, 'sts:GetCallerIdentity with the leaked key', 'nothing (the leaked key signs it)', [pair.accessKeyId, pair.secretAccessKey]);
+    throw classifyAwsError(err, 'sts:GetCallerIdentity with the leaked key', 'nothing (the leaked key signs it)', [
+      pair.accessKeyId,
+      pair.secretAccessKey,
+    ]);
   } finally {
     sts.destroy();
   }

@@ -42,7 +42,11 @@ export function createDemoActivities(deps: { world: DemoWorld; store: EvidenceSt
         return { summary: `${service.name} was already quarantined (by ${service.quarantinedBy})`, changed: false };
       }
       if (req.dryRun) return { summary: `DRILL: would quarantine ${service.name}`, changed: false };
-      await world.write({ ...service, quarantined: true, quarantinedBy: req.incidentId, since: new Date().toISOString() }, 'quarantine', req.incidentId);
+      await world.write(
+        { ...service, quarantined: true, quarantinedBy: req.incidentId, since: new Date().toISOString() },
+        'quarantine',
+        req.incidentId,
+      );
       return { summary: `quarantined ${service.name} (approved by ${req.approval.approvers.join(', ')})`, changed: true };
     }),
 

@@ -45,7 +45,11 @@ export class DemoWorld {
   async actions(): Promise<{ incidentId: string; service: string; change: string }[]> {
     try {
       const text = await readFile(this.actionLog, 'utf8');
-      return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     } catch {
       return [];
     }

@@ -30,7 +30,9 @@ export async function verifyEvidence(store: EvidenceStore, ledger: readonly Ledg
       if (bytes.byteLength !== entry.size) problems.push(`artifact is ${bytes.byteLength} bytes, ledger says ${entry.size}`);
     } catch (err) {
       missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      problems.push(missing ? `artifact missing: not in the evidence store (${entry.uri})` : `artifact unreadable: ${(err as Error).message}`);
+      problems.push(
+        missing ? `artifact missing: not in the evidence store (${entry.uri})` : `artifact unreadable: ${(err as Error).message}`,
+      );
     }
     entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems, ...(missing ? { missing } : {}) });
   }

@@ -23,13 +23,23 @@ export type RotationValues = (name: string) => string | undefined;
 
 export function resolveRotationValue(rotation: Rotation, values: RotationValues, leaked: string): string {
   if (!rotation.valueFromEnv.startsWith(ROTATION_ENV_PREFIX)) {
-    throw ApplicationFailure.nonRetryable(`rotation values come from ${ROTATION_ENV_PREFIX}* variables only, not ${rotation.valueFromEnv}`, FAILURE_TYPES.RotationRefused);
+    throw ApplicationFailure.nonRetryable(
+      `rotation values come from ${ROTATION_ENV_PREFIX}* variables only, not ${rotation.valueFromEnv}`,
+      FAILURE_TYPES.RotationRefused,
+    );
   }
   const value = values(rotation.valueFromEnv);
   if (!value) {
-    throw ApplicationFailure.nonRetryable(`the worker has no ${rotation.valueFromEnv} in its environment: set it to the new value of ${rotation.secretName}`, FAILURE_TYPES.RotationValueMissing);
+    throw ApplicationFailure.nonRetryable(
+      `the worker has no ${rotation.valueFromEnv} in its environment: set it to the new value of ${rotation.secretName}`,
+      FAILURE_TYPES.RotationValueMissing,
+    );
   }
-  if (value === leaked) throw ApplicationFailure.nonRetryable(`${rotation.valueFromEnv} holds the leaked value itself: nothing rotated`, FAILURE_TYPES.RotationRefused);
+  if (value === leaked)
+    throw ApplicationFailure.nonRetryable(
+      `${rotation.valueFromEnv} holds the leaked value itself: nothing rotated`,
+      FAILURE_TYPES.RotationRefused,
+    );
   return value;
 }
 
@@ -61,7 +71,14 @@ export async function rotateActionsSecret(github: GitHubClients, req: RotateRequ
   const encrypted = await sealForGitHub(req.value, key.key);
   await githubCall(
     `PUT Actions secret ${req.secretName} of ${where}`,
-    () => github.api.rest.actions.createOrUpdateRepoSecret({ owner: req.owner, repo: req.repo, secret_name: req.secretName, encrypted_value: encrypted, key_id: key.key_id }),
+    () =>
+      github.api.rest.actions.createOrUpdateRepoSecret({
+        owner: req.owner,
+        repo: req.repo,
+        secret_name: req.secretName,
+        encrypted_value: encrypted,
+        key_id: key.key_id,
+      }),
     [req.value],
   );
   return { summary: `set Actions secret ${req.secretName} of ${where} to its new value`, changed: true };

@@ -36,7 +36,8 @@ export interface AwsKeyEvidenceInput extends AlertTarget {
 const CLOUDTRAIL_DAYS = 90;
 
 function requireAws(github: GitHubDeps): AwsClients {
-  if (!github.aws) throw ApplicationFailure.nonRetryable('AWS is not configured on this worker (docs/configuration.md)', FAILURE_TYPES.AwsNotConfigured);
+  if (!github.aws)
+    throw ApplicationFailure.nonRetryable('AWS is not configured on this worker (docs/configuration.md)', FAILURE_TYPES.AwsNotConfigured);
   return github.aws;
 }
 
@@ -50,7 +51,8 @@ export function createAwsKeyActivities(deps: { github: GitHubDeps | undefined; s
       const key = await refusalsFail(async () => awsKeyOf(leak));
       const known = [leak.secret, key.keyId, ...(key.secretKey ? [key.secretKey] : [])];
       const state = await findAccessKey(aws, key.keyId);
-      if (!state) throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is not in this AWS account`, FAILURE_TYPES.RevokeRefused);
+      if (!state)
+        throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is not in this AWS account`, FAILURE_TYPES.RevokeRefused);
       const policies = await userPolicies(aws, state.userName);
       const now = new Date();
       const earliest = new Date(now.getTime() - CLOUDTRAIL_DAYS * 86_400_000);
@@ -109,15 +111,27 @@ export function createAwsKeyActivities(deps: { github: GitHubDeps | undefined; s
       // Only what this incident did is undone: a key that was Inactive before it stays Inactive.
       const reactivate = Boolean(state) && state?.status === 'Inactive' && statusBefore === 'Active';
       if (req.dryRun) {
-        return { summary: `DRILL: ${reactivate ? `would reactivate access key ${leak.fingerprint}` : 'no key to reactivate'}; would remove ${policy} from ${userName}`, changed: false, details: { dryRun: true } };
+        return {
+          summary: `DRILL: ${reactivate ? `would reactivate access key ${leak.fingerprint}` : 'no key to reactivate'}; would remove ${policy} from ${userName}`,
+          changed: false,
+          details: { dryRun: true },
+        };
       }
       if (reactivate) await setKeyStatus(aws, userName, key.keyId, 'Active');
       const removed = await removeQuarantine(aws, userName, policy);
       const said = [
-        reactivate ? `reactivated access key ${leak.fingerprint} of ${userName}` : state ? `access key ${leak.fingerprint} left ${state.status}` : `access key ${leak.fingerprint} is deleted: nothing to reactivate`,
+        reactivate
+          ? `reactivated access key ${leak.fingerprint} of ${userName}`
+          : state
+            ? `access key ${leak.fingerprint} left ${state.status}`
+            : `access key ${leak.fingerprint} is deleted: nothing to reactivate`,
         removed ? `removed ${policy} from ${userName}` : `${policy} was not attached`,
       ];
-      return { summary: `${said.join('; ')} (approved by ${req.approval.approvers.join(', ')})`, changed: reactivate || removed, details: { reactivated: reactivate, quarantineRemoved: removed } };
+      return {
+        summary: `${said.join('; ')} (approved by ${req.approval.approvers.join(', ')})`,
+        changed: reactivate || removed,
+        details: { reactivated: reactivate, quarantineRemoved: removed },
+      };
     }),
 
     /** The second gate: delete the (deactivated) key for good. */
@@ -128,9 +142,13 @@ export function createAwsKeyActivities(deps: { github: GitHubDeps | undefined; s
       const { key, state, userName } = await refusalsFail(() => approvedKey(leak, { ref: req.args.revokeRef, description: '' }, aws));
       if (!state) return { summary: `access key ${leak.fingerprint} of ${userName} was already deleted`, changed: false };
       if (state.status === 'Active') {
-        throw ApplicationFailure.nonRetryable(`access key ${leak.fingerprint} is Active again: someone reactivated it; not deleted`, FAILURE_TYPES.RevokeRefused);
+        throw ApplicationFailure.nonRetryable(
+          `access key ${leak.fingerprint} is Active again: someone reactivated it; not deleted`,
+          FAILURE_TYPES.RevokeRefused,
+        );
       }
-      if (req.dryRun) return { summary: `DRILL: would delete access key ${leak.fingerprint} of ${userName}`, changed: false, details: { dryRun: true } };
+      if (req.dryRun)
+        return { summary: `DRILL: would delete access key ${leak.fingerprint} of ${userName}`, changed: false, details: { dryRun: true } };
       const deleted = await deleteAccessKey(aws, userName, key.keyId);
       return {
         summary: `${deleted ? 'deleted' : 'already deleted:'} access key ${leak.fingerprint} of IAM user ${userName} (approved by ${req.approval.approvers.join(', ')})`,

@@ -77,7 +77,12 @@ interface FoundDeployment {
 export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | undefined; store: EvidenceStore }) {
   const latestStatus = async (github: GitHubDeps, where: RepoEnvironment, deploymentId: number) => {
     const { data } = await githubCall(`list the statuses of deployment ${deploymentId} in ${where.owner}/${where.repo}`, () =>
-      github.clients.api.rest.repos.listDeploymentStatuses({ owner: where.owner, repo: where.repo, deployment_id: deploymentId, per_page: 10 }),
+      github.clients.api.rest.repos.listDeploymentStatuses({
+        owner: where.owner,
+        repo: where.repo,
+        deployment_id: deploymentId,
+        per_page: 10,
+      }),
     );
     // GitHub lists a deployment's statuses newest first.
     return data[0];
@@ -85,7 +90,12 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
   /** Every status of the deployment, every page. */
   const allStatuses = async (github: GitHubDeps, where: RepoEnvironment, deploymentId: number) =>
     githubCall(`list the statuses of deployment ${deploymentId} in ${where.owner}/${where.repo}`, () =>
-      github.clients.api.paginate(github.clients.api.rest.repos.listDeploymentStatuses, { owner: where.owner, repo: where.repo, deployment_id: deploymentId, per_page: 100 }),
+      github.clients.api.paginate(github.clients.api.rest.repos.listDeploymentStatuses, {
+        owner: where.owner,
+        repo: where.repo,
+        deployment_id: deploymentId,
+        per_page: 100,
+      }),
     );
 
   return {
@@ -136,7 +146,16 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
       const recorded = await recordArtifact(deps.store, {
         incidentId: req.incidentId,
         name: req.name,
-        content: { repository: `${owner}/${repo}`, environment, bad: { ...req.input.bad, deployment: bad }, sameDeployment, restored: { ...req.input.restored, deployment: restored }, missing, searched: deployments.length, fetchedAt: new Date().toISOString() },
+        content: {
+          repository: `${owner}/${repo}`,
+          environment,
+          bad: { ...req.input.bad, deployment: bad },
+          sameDeployment,
+          restored: { ...req.input.restored, deployment: restored },
+          missing,
+          searched: deployments.length,
+          fetchedAt: new Date().toISOString(),
+        },
       });
       return {
         ...recorded,
@@ -160,7 +179,8 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
       const record = async (target: StatusTarget, revision: number | null, state: 'failure' | 'success', description: string) => {
         const what = `deployment #${target.deployment} (revision ${revision ?? '?'}, ${short(target.sha)}) ${state}`;
         const statuses = await allStatuses(github, req.args, target.deployment);
-        if (statuses.some((s) => s.state === state && s.description?.includes(marker(req.incidentId)))) return { said: `${what} was already recorded`, changed: false };
+        if (statuses.some((s) => s.state === state && s.description?.includes(marker(req.incidentId))))
+          return { said: `${what} was already recorded`, changed: false };
         if (req.dryRun) return { said: `would record ${what}`, changed: false };
         await githubCall(`record status ${state} on deployment ${target.deployment} in ${owner}/${repo}`, () =>
           github.clients.api.rest.repos.createDeploymentStatus({
@@ -180,10 +200,19 @@ export function createGitHubDeploymentActivities(deps: { github: GitHubDeps | un
       if (req.args.bad && same) {
         done.push({ said: `deployment #${req.args.bad.deployment} is also the restored revision's: not marked failure`, changed: false });
       } else if (req.args.bad) {
-        done.push(await record(req.args.bad, fromRevision, 'failure', `Rolled back to revision ${toRevision} by ${marker(req.incidentId)}`));
+        done.push(
+          await record(req.args.bad, fromRevision, 'failure', `Rolled back to revision ${toRevision} by ${marker(req.incidentId)}`),
+        );
       }
       if (req.args.restored) {
-        done.push(await record(req.args.restored, toRevision, 'success', `Restored by ${marker(req.incidentId)} (rollback from revision ${fromRevision ?? '?'})`));
+        done.push(
+          await record(
+            req.args.restored,
+            toRevision,
+            'success',
+            `Restored by ${marker(req.incidentId)} (rollback from revision ${fromRevision ?? '?'})`,
+          ),
+        );
       }
       const said = `GitHub ${owner}/${repo} (${environment}): ${done.map((d) => d.said).join('; ') || 'nothing to record'}`;
       return {

@@ -8,7 +8,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { redactText } from '../evidence';
 import { FAILURE_TYPES } from '../../workflows/failure-types';
 
-
 interface RequestErrorLike {
   status: number;
   message: string;
@@ -68,7 +67,12 @@ export function classifyGitHubError(err: unknown, what: string, known: readonly 
   if (status >= 500 || !err.response) {
     return ApplicationFailure.retryable(`GitHub ${what} failed: ${status} ${message}`, FAILURE_TYPES.GitHubUnavailable);
   }
-  const hint = status === 401 ? ' (check GITHUB_TOKEN)' : status === 403 || status === 404 ? ' (check the token can see this repository and has the permissions listed in docs/playbooks/)' : '';
+  const hint =
+    status === 401
+      ? ' (check GITHUB_TOKEN)'
+      : status === 403 || status === 404
+        ? ' (check the token can see this repository and has the permissions listed in docs/playbooks/)'
+        : '';
   return ApplicationFailure.nonRetryable(`GitHub refused ${what}: ${status} ${message}${hint}`, FAILURE_TYPES.GitHubRejected);
 }
 

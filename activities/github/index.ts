@@ -21,7 +21,13 @@ export { ROTATION_ENV_PREFIX, type Rotation } from './actions-secrets';
 
 export function createGitHubDeps(
   settings: GitHubSettings,
-  options: { rotationValues?: RotationValues; revokers?: readonly Revoker[]; incidentUrl?: (incidentId: string) => string; aws?: AwsClients; slack?: { apiUrl?: string; botToken?: string } } = {},
+  options: {
+    rotationValues?: RotationValues;
+    revokers?: readonly Revoker[];
+    incidentUrl?: (incidentId: string) => string;
+    aws?: AwsClients;
+    slack?: { apiUrl?: string; botToken?: string };
+  } = {},
 ): GitHubDeps {
   return {
     clients: createGitHubClients(settings),

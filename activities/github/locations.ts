@@ -37,7 +37,13 @@ function commitShaOf(location: Location): string | undefined {
 async function commitTime(github: GitHubClients, target: AlertTarget, sha: string, known: readonly string[]): Promise<CommitTime> {
   try {
     const { data } = await github.api.rest.git.getCommit({ owner: target.owner, repo: target.repo, commit_sha: sha });
-    return { sha, authoredAt: data.author.date, committedAt: data.committer.date, subject: data.message.split('\n')[0] ?? null, found: true };
+    return {
+      sha,
+      authoredAt: data.author.date,
+      committedAt: data.committer.date,
+      subject: data.message.split('\n')[0] ?? null,
+      found: true,
+    };
   } catch (err) {
     // A commit rewritten out of history still leaked: keep the location, just without a time.
     if (statusOf(err) === 404 || statusOf(err) === 422) return { sha, authoredAt: null, committedAt: null, subject: null, found: false };

@@ -68,12 +68,20 @@ export function createGitHubRevokeActivities(deps: { github: GitHubDeps | undefi
       const plan: RevokePlan = { ref: args.revokeRef, description: '' };
 
       const revoked = await refusalsFail(() => revoker.revoke(leak, plan, ctx));
-      const rotated = args.rotate && newValue
-        ? await rotateActionsSecret(github.clients, { owner: args.owner, repo: args.repo, secretName: args.rotate.secretName, value: newValue, dryRun: req.dryRun })
-        : undefined;
+      const rotated =
+        args.rotate && newValue
+          ? await rotateActionsSecret(github.clients, {
+              owner: args.owner,
+              repo: args.repo,
+              secretName: args.rotate.secretName,
+              value: newValue,
+              dryRun: req.dryRun,
+            })
+          : undefined;
 
       let resolved: { summary: string; changed: boolean };
-      if (alert.state === 'resolved') resolved = { summary: `alert #${args.alertNumber} was already resolved (${alert.resolution})`, changed: false };
+      if (alert.state === 'resolved')
+        resolved = { summary: `alert #${args.alertNumber} was already resolved (${alert.resolution})`, changed: false };
       else if (req.dryRun) resolved = { summary: `would resolve alert #${args.alertNumber} as revoked`, changed: false };
       else {
         const link = github.incidentUrl?.(req.incidentId);
@@ -113,11 +121,20 @@ export function createGitHubRevokeActivities(deps: { github: GitHubDeps | undefi
         return { ok: true, summary: `DRILL: nothing was revoked; ${ref.fingerprint} would be checked`, details: { dryRun: true } };
       }
       const { alert, leak } = await fetchApproved(github, ref);
-      const check = await refusalsFail(() => revokerOf(github, ref).check(leak, { ref: ref.revokeRef, description: '' }, { github: github.clients, dryRun: false, incidentId: req.incidentId, ...revokerExtras(github) }));
+      const check = await refusalsFail(() =>
+        revokerOf(github, ref).check(
+          leak,
+          { ref: ref.revokeRef, description: '' },
+          { github: github.clients, dryRun: false, incidentId: req.incidentId, ...revokerExtras(github) },
+        ),
+      );
       const resolved = alert.state === 'resolved';
       return {
         ok: check.revoked && resolved,
-        summary: scrub(`${check.summary}; alert #${ref.alertNumber} ${resolved ? `resolved (${alert.resolution})` : 'still open'}`, leak.secret),
+        summary: scrub(
+          `${check.summary}; alert #${ref.alertNumber} ${resolved ? `resolved (${alert.resolution})` : 'still open'}`,
+          leak.secret,
+        ),
         details: { revoked: check.revoked, alertState: alert.state ?? null, resolution: alert.resolution ?? null },
       };
     },

@@ -82,7 +82,8 @@ export function resolveGrant(
   req: { role: string; scope?: string; durationMs: number; requester: string },
 ): BreakGlassGrant {
   const entry = Object.hasOwn(catalogue.roles, req.role) ? catalogue.roles[req.role] : undefined;
-  if (!entry) throw refused(`"${req.role}" is not in the break-glass catalogue; it has: ${Object.keys(catalogue.roles).join(', ') || 'no roles'}`);
+  if (!entry)
+    throw refused(`"${req.role}" is not in the break-glass catalogue; it has: ${Object.keys(catalogue.roles).join(', ') || 'no roles'}`);
   let scope = req.scope;
   if (!scope) {
     const only = entry.namespaces.length === 1 && entry.namespaces[0] !== '*' && !entry.cluster ? entry.namespaces[0] : undefined;
@@ -93,13 +94,24 @@ export function resolveGrant(
   if (scope === CLUSTER_SCOPE) {
     if (!entry.cluster) throw refused(`${req.role} cannot be granted cluster-wide; namespaces: ${entry.namespaces.join(', ')}`);
   } else if (!entry.namespaces.includes('*') && !entry.namespaces.includes(scope)) {
-    throw refused(`${req.role} cannot be granted in namespace ${scope}; allowed: ${[...entry.namespaces, ...(entry.cluster ? [CLUSTER_SCOPE] : [])].join(', ')}`);
+    throw refused(
+      `${req.role} cannot be granted in namespace ${scope}; allowed: ${[...entry.namespaces, ...(entry.cluster ? [CLUSTER_SCOPE] : [])].join(', ')}`,
+    );
   }
   if (req.durationMs > entry.maxDuration) {
-    throw refused(`${req.role} is granted for at most ${Math.round(entry.maxDuration / 60_000)} min; asked for ${Math.round(req.durationMs / 60_000)} min`);
+    throw refused(
+      `${req.role} is granted for at most ${Math.round(entry.maxDuration / 60_000)} min; asked for ${Math.round(req.durationMs / 60_000)} min`,
+    );
   }
   const user = Object.hasOwn(catalogue.users, req.requester) ? catalogue.users[req.requester]! : req.requester;
-  const grant: BreakGlassGrant = { role: req.role, clusterRole: entry.clusterRole, user, durationMs: req.durationMs, maxDurationMs: entry.maxDuration, policy: entry.policy };
+  const grant: BreakGlassGrant = {
+    role: req.role,
+    clusterRole: entry.clusterRole,
+    user,
+    durationMs: req.durationMs,
+    maxDurationMs: entry.maxDuration,
+    policy: entry.policy,
+  };
   if (scope !== CLUSTER_SCOPE) grant.namespace = scope;
   return grant;
 }

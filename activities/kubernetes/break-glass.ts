@@ -81,7 +81,10 @@ async function readBinding(k: KubeClients, ref: BindingRef): Promise<Binding | u
 /** This incident's binding, or a refusal: the worker never touches a grant another incident (or a person) made. */
 function ours(binding: Binding, ref: BindingRef, incidentId: string): Binding {
   if (binding.metadata?.labels?.[INCIDENT_LABEL] !== quarantineValue(incidentId)) {
-    throw ApplicationFailure.nonRetryable(`${where(ref)} exists and was not made by incident ${incidentId}; left alone`, FAILURE_TYPES.BindingNotOurs);
+    throw ApplicationFailure.nonRetryable(
+      `${where(ref)} exists and was not made by incident ${incidentId}; left alone`,
+      FAILURE_TYPES.BindingNotOurs,
+    );
   }
   return binding;
 }
@@ -107,10 +110,17 @@ export function grantBinding(incidentId: string, args: GrantArgs, expiresAtMs: n
   };
 }
 
-export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore; breakGlass: BreakGlassCatalogueFile | undefined }) {
+export function createKubeBreakGlassActivities(deps: {
+  kubernetes: KubernetesDeps | undefined;
+  store: EvidenceStore;
+  breakGlass: BreakGlassCatalogueFile | undefined;
+}) {
   const catalogue = (): BreakGlassCatalogueFile => {
     if (!deps.breakGlass) {
-      throw ApplicationFailure.nonRetryable('break-glass is not configured on this worker: set TOURNIQUET_BREAKGLASS to a catalogue file', FAILURE_TYPES.BreakGlassNotConfigured);
+      throw ApplicationFailure.nonRetryable(
+        'break-glass is not configured on this worker: set TOURNIQUET_BREAKGLASS to a catalogue file',
+        FAILURE_TYPES.BreakGlassNotConfigured,
+      );
     }
     return deps.breakGlass;
   };
@@ -152,7 +162,14 @@ export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDep
       // The clock starts when the approvers said yes, so a retry after a crash grants the same window.
       const expiresAtMs = Date.parse(req.approval.decidedAt) + req.args.durationMs;
       const expiresAt = new Date(expiresAtMs).toISOString();
-      const details = { dryRun: req.dryRun, binding: req.args.binding, namespace: req.args.namespace ?? null, expiresAt, user: req.args.user, clusterRole: req.args.clusterRole };
+      const details = {
+        dryRun: req.dryRun,
+        binding: req.args.binding,
+        namespace: req.args.namespace ?? null,
+        expiresAt,
+        user: req.args.user,
+        clusterRole: req.args.clusterRole,
+      };
       const existing = await readBinding(k, ref);
       if (existing) {
         ours(existing, ref, req.incidentId);
@@ -178,7 +195,10 @@ export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDep
       const existing = await readBinding(k, ref);
       if (!existing) {
         if (req.dryRun) return { summary: `DRILL: would extend ${where(ref)} until ${req.args.expiresAt}`, changed: false, details };
-        throw ApplicationFailure.nonRetryable(`${where(ref)} is gone: nothing to extend (was it removed by hand?)`, FAILURE_TYPES.BindingMissing);
+        throw ApplicationFailure.nonRetryable(
+          `${where(ref)} is gone: nothing to extend (was it removed by hand?)`,
+          FAILURE_TYPES.BindingMissing,
+        );
       }
       ours(existing, ref, req.incidentId);
       const expiry = expiryMetadata(Date.parse(req.args.expiresAt));
@@ -195,7 +215,11 @@ export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDep
       );
       return req.dryRun
         ? { summary: `DRILL: would extend ${where(ref)} until ${req.args.expiresAt}`, changed: false, details }
-        : { summary: `Extended ${where(ref)} until ${req.args.expiresAt}, approved by ${req.approval.approvers.join(', ')}`, changed: true, details };
+        : {
+            summary: `Extended ${where(ref)} until ${req.args.expiresAt}, approved by ${req.approval.approvers.join(', ')}`,
+            changed: true,
+            details,
+          };
     }),
 
     /** Undo: no gate (it only removes this incident's own grant), retried hard by the engine. */
@@ -227,20 +251,29 @@ export function createKubeBreakGlassActivities(deps: { kubernetes: KubernetesDep
     /** The grant is in place exactly as approved: this incident's binding, the catalogue role, the one user, an expiry. */
     async kubeCheckGrant(req: VerifyRequest<GrantArgs>): Promise<VerifyResult> {
       const ref = { binding: req.input.binding, ...(req.input.namespace ? { namespace: req.input.namespace } : {}) };
-      if (req.mode === 'drill') return { ok: true, summary: `DRILL: ${where(ref)} was not created; it would be checked`, details: { dryRun: true } };
+      if (req.mode === 'drill')
+        return { ok: true, summary: `DRILL: ${where(ref)} was not created; it would be checked`, details: { dryRun: true } };
       const binding = await readBinding(kubeClients(deps.kubernetes), ref);
       const problems: string[] = [];
       if (!binding) problems.push('it does not exist');
       else {
-        if (binding.metadata?.labels?.[INCIDENT_LABEL] !== quarantineValue(req.incidentId)) problems.push('it is not labelled with this incident');
-        if (binding.roleRef.name !== req.input.clusterRole || binding.roleRef.kind !== 'ClusterRole') problems.push(`it binds ${binding.roleRef.kind} ${binding.roleRef.name}`);
+        if (binding.metadata?.labels?.[INCIDENT_LABEL] !== quarantineValue(req.incidentId))
+          problems.push('it is not labelled with this incident');
+        if (binding.roleRef.name !== req.input.clusterRole || binding.roleRef.kind !== 'ClusterRole')
+          problems.push(`it binds ${binding.roleRef.kind} ${binding.roleRef.name}`);
         const subjects = (binding.subjects ?? []).map((s) => `${s.kind}:${s.name}`);
-        if (subjects.length !== 1 || subjects[0] !== `User:${req.input.user}`) problems.push(`its subjects are ${subjects.join(', ') || 'none'}`);
+        if (subjects.length !== 1 || subjects[0] !== `User:${req.input.user}`)
+          problems.push(`its subjects are ${subjects.join(', ') || 'none'}`);
         if (!binding.metadata?.labels?.[EXPIRES_LABEL]) problems.push('it has no expiry label');
       }
       const expiresAt = binding?.metadata?.annotations?.[EXPIRES_AT_ANNOTATION];
-      if (problems.length) return { ok: false, summary: `${where(ref)} is not as approved: ${problems.join('; ')}`, details: { expiresAt } };
-      return { ok: true, summary: `${where(ref)} grants ${req.input.clusterRole} to ${req.input.user} only, until ${expiresAt}`, details: { expiresAt } };
+      if (problems.length)
+        return { ok: false, summary: `${where(ref)} is not as approved: ${problems.join('; ')}`, details: { expiresAt } };
+      return {
+        ok: true,
+        summary: `${where(ref)} grants ${req.input.clusterRole} to ${req.input.user} only, until ${expiresAt}`,
+        details: { expiresAt },
+      };
     },
   };
 }

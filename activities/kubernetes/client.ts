@@ -34,5 +34,11 @@ export function kubeClients(deps: KubernetesDeps | undefined): KubeClients {
     );
   }
   const kc = deps.kubeConfig;
-  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), net: kc.makeApiClient(NetworkingV1Api), rbac: kc.makeApiClient(RbacAuthorizationV1Api), kubeConfig: kc };
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    net: kc.makeApiClient(NetworkingV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+    kubeConfig: kc,
+  };
 }

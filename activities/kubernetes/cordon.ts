@@ -23,7 +23,9 @@ export function createKubeCordonActivities(deps: { kubernetes: KubernetesDeps | 
       const node = await kubeCall(`reading node ${name}`, () => k.core.readNode({ name }));
       if (node.spec?.unschedulable) return { summary: `node ${name} was already cordoned`, changed: false };
       const dryRun = req.dryRun ? 'All' : undefined;
-      await kubeCall(`cordoning node ${name}`, () => k.core.patchNode({ name, body: { spec: { unschedulable: true } }, dryRun }, mergePatch));
+      await kubeCall(`cordoning node ${name}`, () =>
+        k.core.patchNode({ name, body: { spec: { unschedulable: true } }, dryRun }, mergePatch),
+      );
       return req.dryRun
         ? { summary: `DRILL: would cordon node ${name}`, changed: false }
         : { summary: `Cordoned node ${name} (approved by ${req.approval.approvers.join(', ')})`, changed: true };

@@ -17,8 +17,18 @@ import { kubeClients, type KubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import { FAILURE_TYPES } from '../../workflows/failure-types';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, resolveTarget, revisionHistory, sameTemplate, selectorString, templateDigest,
-  type DeploymentRef, type Revision,
+  currentRevisionOf,
+  imagesOf,
+  ownedReplicaSets,
+  pausedRefusal,
+  readDeployment,
+  resolveTarget,
+  revisionHistory,
+  sameTemplate,
+  selectorString,
+  templateDigest,
+  type DeploymentRef,
+  type Revision,
 } from './revisions';
 
 export interface DeploymentHistoryInput extends DeploymentRef {
@@ -148,10 +158,25 @@ export function createKubeDeploymentHistoryActivities(deps: { kubernetes: Kubern
         content: {
           deployment: { metadata: deployment.metadata, spec: deployment.spec, status: deployment.status },
           revisions: history.map((r) => describeRevision(r, shaAnnotation)),
-          current: { revision: currentRevision, replicaSet: current?.replicaSet.metadata?.name ?? null, template: templateDigest(template), images: imagesOf(template), digests: currentDigests },
+          current: {
+            revision: currentRevision,
+            replicaSet: current?.replicaSet.metadata?.name ?? null,
+            template: templateDigest(template),
+            images: imagesOf(template),
+            digests: currentDigests,
+          },
           target: target ? describeRevision(target, shaAnnotation) : null,
-          rollback: refusal ? { refused: refusal.message } : alreadyAtTarget ? { skipped: 'the current template already matches the target revision' } : { planned: true },
-          pods: pods.map((p) => ({ name: p.metadata?.name, replicaSet: controllerOf(p) ?? null, phase: p.status?.phase ?? null, images: runningImages(p) })),
+          rollback: refusal
+            ? { refused: refusal.message }
+            : alreadyAtTarget
+              ? { skipped: 'the current template already matches the target revision' }
+              : { planned: true },
+          pods: pods.map((p) => ({
+            name: p.metadata?.name,
+            replicaSet: controllerOf(p) ?? null,
+            phase: p.status?.phase ?? null,
+            images: runningImages(p),
+          })),
           fetchedAt: new Date().toISOString(),
         },
       });

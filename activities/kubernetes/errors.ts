@@ -8,7 +8,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ApiException } from '@kubernetes/client-node';
 import { FAILURE_TYPES } from '../../workflows/failure-types';
 
-
 const FINAL = new Set([400, 401, 403, 404, 405, 410, 422]);
 
 /** The Status object's `message`, which says what was wrong (e.g. pods "x" not found). */

@@ -32,11 +32,19 @@ async function incidentRunning(temporal: Client, incidentId: string | undefined)
   }
 }
 
-export async function sweepExpiredGrants(options: { kube: KubeConfig; temporal: Client; now?: number; dryRun?: boolean }): Promise<SweptGrant[]> {
+export async function sweepExpiredGrants(options: {
+  kube: KubeConfig;
+  temporal: Client;
+  now?: number;
+  dryRun?: boolean;
+}): Promise<SweptGrant[]> {
   const rbac = options.kube.makeApiClient(RbacAuthorizationV1Api);
   const now = options.now ?? Date.now();
   const [namespaced, cluster] = await kubeCall('listing break-glass bindings', () =>
-    Promise.all([rbac.listRoleBindingForAllNamespaces({ labelSelector: SELECTOR }), rbac.listClusterRoleBinding({ labelSelector: SELECTOR })]),
+    Promise.all([
+      rbac.listRoleBindingForAllNamespaces({ labelSelector: SELECTOR }),
+      rbac.listClusterRoleBinding({ labelSelector: SELECTOR }),
+    ]),
   );
   const bindings: [SweptGrant['kind'], V1RoleBinding | V1ClusterRoleBinding][] = [
     ...namespaced.items.map((b) => ['RoleBinding', b] as [SweptGrant['kind'], V1RoleBinding]),
@@ -69,7 +77,8 @@ export async function sweepExpiredGrants(options: { kube: KubeConfig; temporal: 
           : rbac.deleteClusterRoleBinding({ name: meta.name!, body }));
       } catch (err) {
         // Gone since the list (another sweep, or its incident's revoke): what the sweep wanted.
-        if (codeOf(err) !== 404) await kubeCall(`deleting ${kind} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name}`, () => Promise.reject(err));
+        if (codeOf(err) !== 404)
+          await kubeCall(`deleting ${kind} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name}`, () => Promise.reject(err));
       }
       swept.push({ ...row, outcome: 'deleted' });
     }

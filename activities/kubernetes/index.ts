@@ -24,7 +24,11 @@ export { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, type DeploymentRef } from
 export { QUARANTINE_LABEL, ORIGINAL_LABELS_ANNOTATION, quarantinePolicyName, quarantineValue } from './selectors';
 
 /** Registered on every worker; they fail with KubernetesNotConfigured when `kubernetes` is undefined. */
-export function createKubernetesActivities(deps: { kubernetes: KubernetesDeps | undefined; store: EvidenceStore; breakGlass?: BreakGlassCatalogueFile | undefined }) {
+export function createKubernetesActivities(deps: {
+  kubernetes: KubernetesDeps | undefined;
+  store: EvidenceStore;
+  breakGlass?: BreakGlassCatalogueFile | undefined;
+}) {
   return {
     ...createKubeBreakGlassActivities({ ...deps, breakGlass: deps.breakGlass }),
     ...createKubeGrantSweepActivities(deps),

@@ -56,7 +56,10 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
       const labels = pod.metadata?.labels ?? {};
       const other = labels[QUARANTINE_LABEL];
       if (other !== undefined && other !== value) {
-        throw ApplicationFailure.nonRetryable(`pod ${namespace}/${name} is already quarantined by ${other}`, FAILURE_TYPES.AlreadyQuarantined);
+        throw ApplicationFailure.nonRetryable(
+          `pod ${namespace}/${name} is already quarantined by ${other}`,
+          FAILURE_TYPES.AlreadyQuarantined,
+        );
       }
       const done: string[] = [];
       if (other === undefined) {
@@ -69,7 +72,9 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
             annotations: { [ORIGINAL_LABELS_ANNOTATION]: JSON.stringify(labels) },
           },
         };
-        await kubeCall(`relabelling pod ${namespace}/${name}`, () => k.core.patchNamespacedPod({ name, namespace, body, dryRun }, mergePatch));
+        await kubeCall(`relabelling pod ${namespace}/${name}`, () =>
+          k.core.patchNamespacedPod({ name, namespace, body, dryRun }, mergePatch),
+        );
         done.push(`replaced its labels (${Object.keys(labels).length}) with ${QUARANTINE_LABEL}=${value}`);
       }
       const policy = quarantinePolicy(req.incidentId);
@@ -84,7 +89,11 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
       const said = `isolate pod ${namespace}/${name}: ${done.join('; ')}`;
       return req.dryRun
         ? { summary: `DRILL: would ${said}`, changed: false, details }
-        : { summary: `${said[0]!.toUpperCase()}${said.slice(1)} (approved by ${req.approval.approvers.join(', ')})`, changed: true, details };
+        : {
+            summary: `${said[0]!.toUpperCase()}${said.slice(1)} (approved by ${req.approval.approvers.join(', ')})`,
+            changed: true,
+            details,
+          };
     }),
 
     kubeReleasePod: approvedAction<PodRef>(async (req: ApprovedAction<PodRef>): Promise<ActionResult> => {
@@ -104,7 +113,9 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
             annotations: { [ORIGINAL_LABELS_ANNOTATION]: null },
           },
         };
-        await kubeCall(`restoring the labels of pod ${namespace}/${name}`, () => k.core.patchNamespacedPod({ name, namespace, body, dryRun }, mergePatch));
+        await kubeCall(`restoring the labels of pod ${namespace}/${name}`, () =>
+          k.core.patchNamespacedPod({ name, namespace, body, dryRun }, mergePatch),
+        );
         done.push(`restored its labels (${Object.keys(original).length})`);
       }
       const policyName = quarantinePolicyName(req.incidentId);
@@ -116,7 +127,9 @@ export function createKubeIsolateActivities(deps: { kubernetes: KubernetesDeps |
       }
       if (done.length === 0) return { summary: `pod ${namespace}/${name} was not isolated by this incident`, changed: false };
       const said = `release pod ${namespace}/${name}: ${done.join('; ')}`;
-      return req.dryRun ? { summary: `DRILL: would ${said}`, changed: false } : { summary: `${said[0]!.toUpperCase()}${said.slice(1)}`, changed: true };
+      return req.dryRun
+        ? { summary: `DRILL: would ${said}`, changed: false }
+        : { summary: `${said[0]!.toUpperCase()}${said.slice(1)}`, changed: true };
     }),
   };
 }

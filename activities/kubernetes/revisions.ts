@@ -96,7 +96,11 @@ export function revisionHistory(replicaSets: readonly V1ReplicaSet[]): Revision[
 
 /** The revision a Deployment is at: the controller's annotation on it, else the newest ReplicaSet running its template. */
 export function currentRevisionOf(deployment: V1Deployment, history: readonly Revision[]): number | null {
-  return revisionOf(deployment) ?? history.filter((r) => sameTemplate(r.replicaSet.spec?.template, deployment.spec?.template)).at(-1)?.revision ?? null;
+  return (
+    revisionOf(deployment) ??
+    history.filter((r) => sameTemplate(r.replicaSet.spec?.template, deployment.spec?.template)).at(-1)?.revision ??
+    null
+  );
 }
 
 export type TargetResolution =
@@ -112,10 +116,19 @@ export function resolveTarget(history: readonly Revision[], where: string, toRev
     const target = history.find((r) => r.revision === toRevision);
     if (target) return { ok: true, target };
     const known = history.map((r) => r.revision).join(', ') || 'none';
-    return { ok: false, type: FAILURE_TYPES.RevisionNotFound, message: `unable to find specified revision ${toRevision} in the history of deployment ${where} (revisions: ${known})` };
+    return {
+      ok: false,
+      type: FAILURE_TYPES.RevisionNotFound,
+      message: `unable to find specified revision ${toRevision} in the history of deployment ${where} (revisions: ${known})`,
+    };
   }
   const previous = history.at(-2);
-  if (!previous) return { ok: false, type: FAILURE_TYPES.NoRolloutHistory, message: `no rollout history found for deployment ${where}: nothing to roll back to` };
+  if (!previous)
+    return {
+      ok: false,
+      type: FAILURE_TYPES.NoRolloutHistory,
+      message: `no rollout history found for deployment ${where}: nothing to roll back to`,
+    };
   return { ok: true, target: previous };
 }
 
@@ -153,7 +166,9 @@ export function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateS
  * templates have the same digest exactly when sameTemplate says they are the same.
  */
 export function templateDigest(template: V1PodTemplateSpec | undefined): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(normalised(templateForPatch(template)) ?? {})).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(normalised(templateForPatch(template)) ?? {}))
+    .digest('hex')}`;
 }
 
 /** "app=registry.example/shop:2, proxy=envoy:1.30": what a template runs, for people to read. */
@@ -182,6 +197,10 @@ export function rollbackPatch(deployment: V1Deployment, replicaSet: V1ReplicaSet
     { op: 'replace', path: '/metadata/resourceVersion', value: deployment.metadata?.resourceVersion },
     { op: 'replace', path: '/spec/template', value: templateForPatch(replicaSet.spec?.template) },
     // `replace` needs the member to exist; `add` sets or replaces it (RFC 6902), for a Deployment without annotations.
-    { op: deployment.metadata?.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotationsAfterRollback(deployment, replicaSet) },
+    {
+      op: deployment.metadata?.annotations ? 'replace' : 'add',
+      path: '/metadata/annotations',
+      value: annotationsAfterRollback(deployment, replicaSet),
+    },
   ];
 }

@@ -23,7 +23,17 @@ import { approvedAction } from '../approved-action';
 import { kubeClients, type KubernetesDeps } from './client';
 import { kubeCall } from './errors';
 import {
-  currentRevisionOf, imagesOf, ownedReplicaSets, pausedRefusal, readDeployment, revisionHistory, revisionOf, rollbackPatch, sameTemplate, templateDigest, type DeploymentRef,
+  currentRevisionOf,
+  imagesOf,
+  ownedReplicaSets,
+  pausedRefusal,
+  readDeployment,
+  revisionHistory,
+  revisionOf,
+  rollbackPatch,
+  sameTemplate,
+  templateDigest,
+  type DeploymentRef,
 } from './revisions';
 import { FAILURE_TYPES } from '../../workflows/failure-types';
 
@@ -55,7 +65,14 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
         );
       }
       const images = imagesOf(target.spec?.template);
-      const details = { dryRun: req.dryRun, fromRevision, toRevision, replicaSet: req.args.replicaSet, images, imagesBefore: imagesOf(deployment.spec?.template) };
+      const details = {
+        dryRun: req.dryRun,
+        fromRevision,
+        toRevision,
+        replicaSet: req.args.replicaSet,
+        images,
+        imagesBefore: imagesOf(deployment.spec?.template),
+      };
       if (sameTemplate(target.spec?.template, deployment.spec?.template)) {
         // Renumbered above the revision approved from: this incident's patch landed (the controller
         // renumbers the ReplicaSet a rollback reuses) and this is a retry; the rollback is this
@@ -68,7 +85,11 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
             details: { ...details, landedBefore: true, revisionNow: renumbered, patchedAt: null },
           };
         }
-        return { summary: `skipped rollback: deployment ${where} already runs the template of revision ${toRevision} (${images})`, changed: false, details };
+        return {
+          summary: `skipped rollback: deployment ${where} already runs the template of revision ${toRevision} (${images})`,
+          changed: false,
+          details,
+        };
       }
       // After "already there", unlike kubectl and the evidence step: a retry of a rollback that
       // landed before someone paused the Deployment is done, not refused.
@@ -77,7 +98,8 @@ export function createKubeRollbackActivities(deps: { kubernetes: KubernetesDeps 
         throw ApplicationFailure.nonRetryable(message, type);
       }
       const now = currentRevisionOf(deployment, revisionHistory(replicaSets));
-      const moved = req.args.fromTemplate !== undefined ? templateDigest(deployment.spec?.template) !== req.args.fromTemplate : now !== fromRevision;
+      const moved =
+        req.args.fromTemplate !== undefined ? templateDigest(deployment.spec?.template) !== req.args.fromTemplate : now !== fromRevision;
       if (moved) {
         throw ApplicationFailure.nonRetryable(
           `deployment ${where} changed since the approval: it runs ${details.imagesBefore} now (revision ${now ?? 'unknown'}), not the approved template of revision ${fromRevision ?? 'unknown'}: nothing done (start a new incident to roll back from there)`,

@@ -18,7 +18,15 @@ import type { V1Deployment, V1DeploymentCondition } from '@kubernetes/client-nod
 import { Context } from '@temporalio/activity';
 import type { VerifyRequest, VerifyResult } from '../../workflows/contracts';
 import { kubeClients, type KubernetesDeps } from './client';
-import { currentRevisionOf, imagesOf, ownedReplicaSets, readDeployment, revisionHistory, sameTemplate, type DeploymentRef } from './revisions';
+import {
+  currentRevisionOf,
+  imagesOf,
+  ownedReplicaSets,
+  readDeployment,
+  revisionHistory,
+  sameTemplate,
+  type DeploymentRef,
+} from './revisions';
 
 export interface AwaitRolloutInput extends DeploymentRef, RolloutScope {
   /** give up (verification fails) when the rollout has not finished this long after the wait began */
@@ -74,15 +82,21 @@ export function rolloutState(d: V1Deployment, scope: RolloutScope = {}): Rollout
   }
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded' && deadlineIsFinal(progressing, scope)) {
-    return { done: false, failed: true, message: `${name} exceeded its progress deadline${progressing.message ? `: ${progressing.message}` : ''}` };
+    return {
+      done: false,
+      failed: true,
+      message: `${name} exceeded its progress deadline${progressing.message ? `: ${progressing.message}` : ''}`,
+    };
   }
   const wanted = d.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
-  if (updated < wanted) return { done: false, failed: false, message: `${updated} out of ${wanted} new replicas of ${name} have been updated` };
+  if (updated < wanted)
+    return { done: false, failed: false, message: `${updated} out of ${wanted} new replicas of ${name} have been updated` };
   const total = status.replicas ?? 0;
   if (total > updated) return { done: false, failed: false, message: `${total - updated} old replicas of ${name} are pending termination` };
   const available = status.availableReplicas ?? 0;
-  if (available < updated) return { done: false, failed: false, message: `${available} of ${updated} updated replicas of ${name} are available` };
+  if (available < updated)
+    return { done: false, failed: false, message: `${available} of ${updated} updated replicas of ${name} are available` };
   return { done: true, message: `${name} successfully rolled out (${available} of ${wanted} replicas available)` };
 }
 
@@ -92,7 +106,11 @@ export function createKubeRolloutActivities(deps: { kubernetes: KubernetesDeps |
       const { namespace, deployment, timeoutSeconds, replicaSet, patchedAt } = req.input;
       const where = `deployment ${namespace}/${deployment}`;
       if (req.mode === 'drill') {
-        return { ok: true, summary: `DRILL: ${where} was not changed, so nothing rolls out; its rollout would be awaited for up to ${timeoutSeconds}s`, details: { dryRun: true } };
+        return {
+          ok: true,
+          summary: `DRILL: ${where} was not changed, so nothing rolls out; its rollout would be awaited for up to ${timeoutSeconds}s`,
+          details: { dryRun: true },
+        };
       }
       const k = kubeClients(deps.kubernetes);
       const ctx = Context.current();
@@ -128,13 +146,24 @@ export function createKubeRolloutActivities(deps: { kubernetes: KubernetesDeps |
       const details = { revision, replicaSet, images };
       const runsTarget = target !== undefined && sameTemplate(target.spec?.template, deployment.spec?.template);
       if (!runsTarget && req.mode === 'drill') {
-        return { ok: true, summary: `DRILL: ${where} was not changed (dry run); it still runs ${images}`, details: { ...details, dryRun: true } };
+        return {
+          ok: true,
+          summary: `DRILL: ${where} was not changed (dry run); it still runs ${images}`,
+          details: { ...details, dryRun: true },
+        };
       }
-      if (!target) return { ok: false, summary: `ReplicaSet ${replicaSet} of revision ${toRevision} is gone from the history of ${where}`, details };
-      if (!runsTarget) return { ok: false, summary: `${where} does not run the template of revision ${toRevision}: it runs ${images}`, details };
+      if (!target)
+        return { ok: false, summary: `ReplicaSet ${replicaSet} of revision ${toRevision} is gone from the history of ${where}`, details };
+      if (!runsTarget)
+        return { ok: false, summary: `${where} does not run the template of revision ${toRevision}: it runs ${images}`, details };
       const rollout = rolloutState(deployment, { replicaSet });
-      if (!rollout.done) return { ok: false, summary: `${where} runs the template of revision ${toRevision} but ${rollout.message}`, details };
-      return { ok: true, summary: `${where} runs the template of revision ${toRevision} (ReplicaSet ${replicaSet}, now revision ${revision ?? 'unknown'}): ${images}; ${rollout.message}`, details };
+      if (!rollout.done)
+        return { ok: false, summary: `${where} runs the template of revision ${toRevision} but ${rollout.message}`, details };
+      return {
+        ok: true,
+        summary: `${where} runs the template of revision ${toRevision} (ReplicaSet ${replicaSet}, now revision ${revision ?? 'unknown'}): ${images}; ${rollout.message}`,
+        details,
+      };
     },
   };
 }

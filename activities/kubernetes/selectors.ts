@@ -30,10 +30,14 @@ export function selectorMatches(selector: V1LabelSelector | undefined, labels: L
     const has = Object.hasOwn(labels, e.key);
     const values = e.values ?? [];
     const ok =
-      e.operator === 'In' ? has && values.includes(labels[e.key]!)
-        : e.operator === 'NotIn' ? !has || !values.includes(labels[e.key]!)
-          : e.operator === 'Exists' ? has
-            : e.operator === 'DoesNotExist' ? !has
+      e.operator === 'In'
+        ? has && values.includes(labels[e.key]!)
+        : e.operator === 'NotIn'
+          ? !has || !values.includes(labels[e.key]!)
+          : e.operator === 'Exists'
+            ? has
+            : e.operator === 'DoesNotExist'
+              ? !has
               : false;
     if (!ok) return false;
   }

@@ -21,12 +21,44 @@ export class IncidentMetrics {
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
-    this.started = new Counter({ name: 'tourniquet_incidents_started_total', help: 'Incidents started', labelNames: ['playbook', 'mode'], registers });
-    this.finished = new Counter({ name: 'tourniquet_incidents_total', help: 'Incidents finished, by outcome (resolved, denied, failed, cancelled)', labelNames: ['playbook', 'mode', 'outcome'], registers });
-    this.timeToApprove = new Histogram({ name: 'tourniquet_time_to_approve_seconds', help: 'Received → first decision', labelNames: ['playbook', 'mode'], buckets: SECONDS, registers });
-    this.timeToContain = new Histogram({ name: 'tourniquet_time_to_contain_seconds', help: 'Detected (or received) → contained', labelNames: ['playbook', 'mode'], buckets: SECONDS, registers });
-    this.refusals = new Counter({ name: 'tourniquet_approval_refusals_total', help: 'Decisions the approval gate refused, by reason', labelNames: ['reason'], registers });
-    this.activityFailures = new Counter({ name: 'tourniquet_activity_failures_total', help: 'Activity attempts that failed, by the system they talk to', labelNames: ['system', 'type'], registers });
+    this.started = new Counter({
+      name: 'tourniquet_incidents_started_total',
+      help: 'Incidents started',
+      labelNames: ['playbook', 'mode'],
+      registers,
+    });
+    this.finished = new Counter({
+      name: 'tourniquet_incidents_total',
+      help: 'Incidents finished, by outcome (resolved, denied, failed, cancelled)',
+      labelNames: ['playbook', 'mode', 'outcome'],
+      registers,
+    });
+    this.timeToApprove = new Histogram({
+      name: 'tourniquet_time_to_approve_seconds',
+      help: 'Received → first decision',
+      labelNames: ['playbook', 'mode'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.timeToContain = new Histogram({
+      name: 'tourniquet_time_to_contain_seconds',
+      help: 'Detected (or received) → contained',
+      labelNames: ['playbook', 'mode'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'tourniquet_approval_refusals_total',
+      help: 'Decisions the approval gate refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.activityFailures = new Counter({
+      name: 'tourniquet_activity_failures_total',
+      help: 'Activity attempts that failed, by the system they talk to',
+      labelNames: ['system', 'type'],
+      registers,
+    });
   }
 
   record(event: IncidentNotification): void {
@@ -83,7 +115,10 @@ export function systemOf(activityType: string): string {
 export class MetricsNotifier implements Notifier {
   name = 'metrics';
   private readonly seen = new Set<string>();
-  constructor(private readonly metrics: IncidentMetrics, private readonly remember = 50_000) {}
+  constructor(
+    private readonly metrics: IncidentMetrics,
+    private readonly remember = 50_000,
+  ) {}
 
   async notify(event: IncidentNotification, delivery: NotificationDelivery): Promise<void> {
     const key = `${delivery.runId}#${event.seq}`;

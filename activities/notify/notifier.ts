@@ -71,7 +71,8 @@ export function createNotifyActivities(notifiers: readonly Notifier[]) {
         if (r.status === 'rejected') failures.push({ name: pending[i]!.name, error: r.reason });
       });
       if (failures.length === 1 && failures[0]!.error instanceof ApplicationFailure) throw failures[0]!.error;
-      if (failures.length) throw new Error(`notifier(s) failed: ${failures.map((f) => `${f.name}: ${(f.error as Error).message}`).join('; ')}`);
+      if (failures.length)
+        throw new Error(`notifier(s) failed: ${failures.map((f) => `${f.name}: ${(f.error as Error).message}`).join('; ')}`);
       return Object.assign({}, ...notifiers.map((n) => delivered[n.name] ?? {}));
     },
   };

@@ -49,7 +49,10 @@ export function offerBlocks(event: IncidentNotification, text: string): KnownBlo
       ...(o.style ? { style: o.style } : {}),
     };
   });
-  return [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons }];
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text } },
+    { type: 'actions', block_id: `offer:${event.seq}`, elements: buttons },
+  ];
 }
 
 /** An offer's thread line once its commands are no longer taken: the buttons go, and why they went is said. */
@@ -133,7 +136,8 @@ export function gateBlocks(event: IncidentNotification, gate: GateView, ctx: Mes
     { type: 'mrkdwn', text: `*Deadline*\n${slackDate(gate.deadline)} — ${deadlineNote(gate)}` },
     { type: 'mrkdwn', text: `*Votes needed*\n${gate.approvalsRemaining} of ${gate.quorum}` },
   ];
-  const evidence = (event.evidence ?? []).map((e) => `${e.name} \`${e.sha256}\``).join(' · ') || (gate.status === 'open' ? 'none yet' : 'none');
+  const evidence =
+    (event.evidence ?? []).map((e) => `${e.name} \`${e.sha256}\``).join(' · ') || (gate.status === 'open' ? 'none yet' : 'none');
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${drill(i)}Approval needed: ${gate.step}`.slice(0, 150) } },
     { type: 'section', fields },
@@ -161,7 +165,13 @@ function alertsBlocks(i: IncidentHeader, gate: GateView): KnownBlock[] {
 }
 
 function gateButtons(incidentId: string, gate: GateView): ActionsBlock {
-  const value: GateButtonValue = { incidentId, gateId: gate.id, digest: gate.digest, ...(gate.runStartedAt ? { runStartedAt: gate.runStartedAt } : {}), reason: gate.requireReasonOnApprove };
+  const value: GateButtonValue = {
+    incidentId,
+    gateId: gate.id,
+    digest: gate.digest,
+    ...(gate.runStartedAt ? { runStartedAt: gate.runStartedAt } : {}),
+    reason: gate.requireReasonOnApprove,
+  };
   if (gate.risk === 'critical') value.confirm = gate.target;
   const json = JSON.stringify(value);
   return {
@@ -190,7 +200,10 @@ export function threadLine(event: IncidentNotification, ctx: MessageContext): st
     case 'approval.requested':
       return `:lock: Awaiting approval: *${step}* (${gate?.quorum} of ${gate?.eligible.map((a) => ctx.who(a)).join(', ')})`;
     case 'approval.reminder':
-      return `:bell: Reminder: *${step}* still needs ${gate?.approvalsRemaining} approval(s) from ${gate?.eligible.filter((a) => a !== gate.requester).map((a) => ctx.who(a)).join(', ')} before ${gate ? slackDate(gate.deadline) : ''}`;
+      return `:bell: Reminder: *${step}* still needs ${gate?.approvalsRemaining} approval(s) from ${gate?.eligible
+        .filter((a) => a !== gate.requester)
+        .map((a) => ctx.who(a))
+        .join(', ')} before ${gate ? slackDate(gate.deadline) : ''}`;
     case 'approval.escalated':
       return `:mega: Escalated to ${(event.escalateTo ?? []).map((a) => ctx.who(a)).join(', ')}: *${step}* still awaits approval`;
     case 'approval.closed':

@@ -84,7 +84,9 @@ export class SlackNotifier implements Notifier {
       const line = event.refs[offerLineKey(seq)] ?? '';
       const text = `${line} (ended)`;
       try {
-        await slackCall('chat.update', () => this.client.chat.update({ channel: message.channel, ts: message.ts, text, blocks: withdrawnOfferBlocks(line, event) }));
+        await slackCall('chat.update', () =>
+          this.client.chat.update({ channel: message.channel, ts: message.ts, text, blocks: withdrawnOfferBlocks(line, event) }),
+        );
       } catch (err) {
         // a message Slack no longer has, or will not let us edit: nothing left to withdraw
         if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
@@ -119,7 +121,13 @@ export class SlackNotifier implements Notifier {
 
   private async post(channel: string, text: string, threadTs?: string, blocks?: KnownBlock[]): Promise<string> {
     const res = await slackCall('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, text, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}), unfurl_links: false }),
+      this.client.chat.postMessage({
+        channel,
+        text,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(blocks ? { blocks } : {}),
+        unfurl_links: false,
+      }),
     );
     return res.ts!;
   }

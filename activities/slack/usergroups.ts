@@ -17,7 +17,13 @@ export function slackGroupMembers(client: WebClient): SlackGroupMembers {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(ApplicationFailure.retryable(`Slack did not answer usergroups.users.list within ${LOOKUP_DEADLINE_MS / 1000}s`, FAILURE_TYPES.SlackUnavailable)),
+        () =>
+          reject(
+            ApplicationFailure.retryable(
+              `Slack did not answer usergroups.users.list within ${LOOKUP_DEADLINE_MS / 1000}s`,
+              FAILURE_TYPES.SlackUnavailable,
+            ),
+          ),
         LOOKUP_DEADLINE_MS,
       );
     });

@@ -50,7 +50,8 @@ export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
   };
 
   return {
-    run: (name, count, concurrency) => runLanes(stack, count, concurrency, (i) => one(`floor-${name}-${process.pid}-${i}-${randomUUID()}`), name),
+    run: (name, count, concurrency) =>
+      runLanes(stack, count, concurrency, (i) => one(`floor-${name}-${process.pid}-${i}-${randomUUID()}`), name),
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

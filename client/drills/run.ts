@@ -42,16 +42,30 @@ export interface DrillOptions {
   onProgress?: (line: string) => void;
 }
 
-export function score(scenario: DrillScenario, status: IncidentStatus | undefined, problems: string[]): Pick<Scorecard, 'pass' | 'slos' | 'problems'> {
+export function score(
+  scenario: DrillScenario,
+  status: IncidentStatus | undefined,
+  problems: string[],
+): Pick<Scorecard, 'pass' | 'slos' | 'problems'> {
   const d = status?.clock.durations ?? {};
-  const slos: SloResult[] = [{ slo: 'time to approve', target_ms: scenario.slo.timeToApprove, measured_ms: d.time_to_approve_ms, pass: false }];
-  if (scenario.slo.timeToContain !== undefined) slos.push({ slo: 'time to contain', target_ms: scenario.slo.timeToContain, measured_ms: d.time_to_contain_ms, pass: false });
+  const slos: SloResult[] = [
+    { slo: 'time to approve', target_ms: scenario.slo.timeToApprove, measured_ms: d.time_to_approve_ms, pass: false },
+  ];
+  if (scenario.slo.timeToContain !== undefined)
+    slos.push({ slo: 'time to contain', target_ms: scenario.slo.timeToContain, measured_ms: d.time_to_contain_ms, pass: false });
   for (const s of slos) {
     s.pass = s.measured_ms !== undefined && s.measured_ms <= s.target_ms;
-    if (!s.pass) problems.push(s.measured_ms === undefined ? `${s.slo}: never reached (SLO ${formatDuration(s.target_ms)})` : `${s.slo} ${formatDuration(s.measured_ms)} over the SLO of ${formatDuration(s.target_ms)}`);
+    if (!s.pass)
+      problems.push(
+        s.measured_ms === undefined
+          ? `${s.slo}: never reached (SLO ${formatDuration(s.target_ms)})`
+          : `${s.slo} ${formatDuration(s.measured_ms)} over the SLO of ${formatDuration(s.target_ms)}`,
+      );
   }
-  if (status && status.playbook !== scenario.expect.playbook) problems.push(`routed to playbook ${status.playbook}, expected ${scenario.expect.playbook}`);
-  if (status && status.state !== scenario.expect.outcome) problems.push(`ended ${status.state}${status.outcome ? ` (${status.outcome})` : ''}, expected ${scenario.expect.outcome}`);
+  if (status && status.playbook !== scenario.expect.playbook)
+    problems.push(`routed to playbook ${status.playbook}, expected ${scenario.expect.playbook}`);
+  if (status && status.state !== scenario.expect.outcome)
+    problems.push(`ended ${status.state}${status.outcome ? ` (${status.outcome})` : ''}, expected ${scenario.expect.outcome}`);
   if (status && status.mode !== 'drill') problems.push('the incident did not run in drill mode');
   return { pass: problems.length === 0, slos, problems };
 }
@@ -63,7 +77,11 @@ export async function runDrill(client: Client, scenario: DrillScenario, options:
   const say = options.onProgress ?? (() => {});
   const res = await fetch(`${options.gatewayUrl}${scenario.alert.endpoint}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [DRILL_HEADER]: runId, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      [DRILL_HEADER]: runId,
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
     body: JSON.stringify(materialize(scenario.alert.body, startedAt)),
   });
   const answer = (await res.json().catch(() => ({}))) as { incidentId?: string; status?: string; error?: string };
@@ -84,7 +102,13 @@ export async function runDrill(client: Client, scenario: DrillScenario, options:
     }
   }
   const result = score(scenario, status, problems);
-  const card: Scorecard = { scenario: scenario.name, run_id: runId, started_at: startedAt.toISOString(), finished_at: new Date().toISOString(), ...result };
+  const card: Scorecard = {
+    scenario: scenario.name,
+    run_id: runId,
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    ...result,
+  };
   if (answer.incidentId) card.incident_id = answer.incidentId;
   if (status) {
     card.playbook = status.playbook;

@@ -13,13 +13,18 @@ import { INCIDENT_STATES } from '../../workflows/incident-state';
 
 export const DRILLS_DIR = fileURLToPath(new URL('../../playbooks/drills', import.meta.url));
 
-const slo = z.string().refine((d) => parseDuration(d) !== undefined, 'a duration like "5m"').transform((d) => parseDuration(d)!);
+const slo = z
+  .string()
+  .refine((d) => parseDuration(d) !== undefined, 'a duration like "5m"')
+  .transform((d) => parseDuration(d)!);
 
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
     description: z.string().min(1),
-    alert: z.object({ endpoint: z.enum(['/alerts', '/alerts/falco', '/alerts/alertmanager']), body: z.record(z.string(), z.unknown()) }).strict(),
+    alert: z
+      .object({ endpoint: z.enum(['/alerts', '/alerts/falco', '/alerts/alertmanager']), body: z.record(z.string(), z.unknown()) })
+      .strict(),
     expect: z.object({ playbook: z.string().min(1), outcome: z.enum(INCIDENT_STATES) }).strict(),
     slo: z.object({ timeToApprove: slo, timeToContain: slo.optional() }).strict(),
   })
@@ -33,7 +38,8 @@ export function loadScenarios(dir = DRILLS_DIR): DrillScenario[] {
     .map((file) => {
       const parsed = scenarioSchema.safeParse(JSON.parse(readFileSync(join(dir, file), 'utf8')));
       if (!parsed.success) throw new Error(`drill scenario ${file} is invalid:\n${z.prettifyError(parsed.error)}`);
-      if (`${parsed.data.name}.json` !== file) throw new Error(`drill scenario ${file} must be named after its "name" (${parsed.data.name}.json)`);
+      if (`${parsed.data.name}.json` !== file)
+        throw new Error(`drill scenario ${file} must be named after its "name" (${parsed.data.name}.json)`);
       return parsed.data;
     });
 }

@@ -8,7 +8,9 @@ import { anyGateUnauthenticated } from './signed';
 import { POSTMORTEM_SCHEMA_ID, postmortemSchema, type Postmortem } from './model';
 
 const isSigner = (value: unknown): value is { by: 'person' | 'slack-gateway' | 'unauthenticated'; key?: string } =>
-  typeof value === 'object' && value !== null && ['person', 'slack-gateway', 'unauthenticated'].includes((value as { by?: string }).by ?? '');
+  typeof value === 'object' &&
+  value !== null &&
+  ['person', 'slack-gateway', 'unauthenticated'].includes((value as { by?: string }).by ?? '');
 
 export async function buildPostmortem(client: Client, incidentId: string, store: EvidenceStore): Promise<Postmortem> {
   const [status, timeline] = await Promise.all([getStatus(client, incidentId), getTimeline(client, incidentId)]);
@@ -18,7 +20,11 @@ export async function buildPostmortem(client: Client, incidentId: string, store:
   return (await redactDeep(pm, { secretKeys: false })).value;
 }
 
-export function assemble(status: IncidentStatus, timeline: TimelineEvent[], verification: Awaited<ReturnType<typeof verifyEvidence>>): Postmortem {
+export function assemble(
+  status: IncidentStatus,
+  timeline: TimelineEvent[],
+  verification: Awaited<ReturnType<typeof verifyEvidence>>,
+): Postmortem {
   const { durations, ...clock } = status.clock;
   const refusalsOf = (gateId: string) =>
     timeline

@@ -25,12 +25,19 @@ export function parseRepository(ownerRepo: string): { owner: string; repo: strin
 export async function fileGitHubIssue(octokit: GitHubOctokit, ownerRepo: string, pm: Postmortem): Promise<FiledIssue> {
   const { owner, repo } = parseRepository(ownerRepo);
   const marker = `<!-- tourniquet:incident:${pm.incident.id} -->`;
-  for await (const page of octokit.paginate.iterator(octokit.rest.issues.listForRepo, { owner, repo, labels: POSTMORTEM_LABEL, state: 'all', per_page: 100 })) {
+  for await (const page of octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
+    owner,
+    repo,
+    labels: POSTMORTEM_LABEL,
+    state: 'all',
+    per_page: 100,
+  })) {
     const existing = page.data.find((issue) => issue.body?.includes(marker));
     if (existing) return { number: existing.number, url: existing.html_url, created: false };
   }
   let body = `${marker}\n${renderMarkdown(pm)}`;
-  if (body.length > MAX_BODY) body = `${body.slice(0, MAX_BODY)}\n\n_Truncated: the full postmortem is \`tourniquet export ${pm.incident.id}\`._`;
+  if (body.length > MAX_BODY)
+    body = `${body.slice(0, MAX_BODY)}\n\n_Truncated: the full postmortem is \`tourniquet export ${pm.incident.id}\`._`;
   const { data } = await octokit.rest.issues.create({
     owner,
     repo,

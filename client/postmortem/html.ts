@@ -1,7 +1,14 @@
 /** The postmortem as one self-contained HTML file: no scripts, no external assets. */
 import { alertCounts, decisionMeasure, escapeHtml as esc, formatDuration } from './format';
 import type { Postmortem } from './model';
-import { decisionsUnauthenticated, shortSignature, signedVotes, signerLabel, UNAUTHENTICATED_BANNER, UNAUTHENTICATED_EXPLANATION } from './signed';
+import {
+  decisionsUnauthenticated,
+  shortSignature,
+  signedVotes,
+  signerLabel,
+  UNAUTHENTICATED_BANNER,
+  UNAUTHENTICATED_EXPLANATION,
+} from './signed';
 import { timelineSvg } from './timeline-chart';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#1f2328}
@@ -16,7 +23,8 @@ svg .contained{stroke:#2e7d32;stroke-width:2;stroke-dasharray:4 3}svg .contained
 .unauthenticated{background:#c62828}.warning{border:2px solid #c62828;border-radius:8px;padding:8px 12px;color:#8e0000;font-weight:600}pre{font-size:11px;background:#f6f8fa;padding:6px;overflow-x:auto}`;
 
 const row = (cells: string[]) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
-const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map(row).join('')}</tbody></table>`;
+const table = (head: string[], rows: string[][]) =>
+  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map(row).join('')}</tbody></table>`;
 
 export function renderHtml(pm: Postmortem): string {
   const i = pm.incident;
@@ -26,15 +34,39 @@ export function renderHtml(pm: Postmortem): string {
     .map(
       (g) => `<h3>${esc(g.gate_id)}: ${esc(g.step)} <span class="badge ${esc(g.status)}">${esc(g.status)}</span></h3>
 <p class="meta"><code>${esc(g.action)}</code> on <code>${esc(g.target)}</code> · risk ${esc(g.risk)} · policy ${esc(g.policy)}: ${g.quorum} of ${esc(g.eligible.join(', '))} · requester ${esc(g.requester)} · digest <code>${esc(g.digest.slice(0, 16))}…</code>${g.closed_reason ? ` · ${esc(g.closed_reason)}` : ''}</p>
-${table(['who', 'decision', 'when', 'reason', 'via', 'vouched for by', 'key', 'signature'], [
-  ...g.votes.map((v) => [esc(v.approver), esc(v.decision), esc(v.at), esc(v.reason ?? ''), esc(v.via), esc(signerLabel(v.signer, v.via)), `<code>${esc(v.signer?.key ?? '—')}</code>`, `<code>${esc(shortSignature(v.signature))}</code>`]),
-  ...g.refusals.map((r) => [esc(r.actor), `refused: ${esc(r.code)}`, esc(r.at), esc(r.message), esc(r.via ?? ''), r.signer ? esc(signerLabel(r.signer, r.via ?? '')) : '', r.signer?.key ? `<code>${esc(r.signer.key)}</code>` : '', '']),
-])}`,
+${table(
+  ['who', 'decision', 'when', 'reason', 'via', 'vouched for by', 'key', 'signature'],
+  [
+    ...g.votes.map((v) => [
+      esc(v.approver),
+      esc(v.decision),
+      esc(v.at),
+      esc(v.reason ?? ''),
+      esc(v.via),
+      esc(signerLabel(v.signer, v.via)),
+      `<code>${esc(v.signer?.key ?? '—')}</code>`,
+      `<code>${esc(shortSignature(v.signature))}</code>`,
+    ]),
+    ...g.refusals.map((r) => [
+      esc(r.actor),
+      `refused: ${esc(r.code)}`,
+      esc(r.at),
+      esc(r.message),
+      esc(r.via ?? ''),
+      r.signer ? esc(signerLabel(r.signer, r.via ?? '')) : '',
+      r.signer?.key ? `<code>${esc(r.signer.key)}</code>` : '',
+      '',
+    ]),
+  ],
+)}`,
     )
     .join('\n');
   const unauthenticated = decisionsUnauthenticated(pm);
   const signatures = signedVotes(pm)
-    .map(({ label, vote }) => `<p class="meta">${esc(label)} · ${esc(signerLabel(vote.signer, vote.via))} · key <code>${esc(vote.signer?.key ?? '—')}</code> · valid until ${esc(vote.valid_until ?? '—')} · nonce <code>${esc(vote.nonce ?? '—')}</code></p><pre>${esc(vote.signature.trim())}</pre>`)
+    .map(
+      ({ label, vote }) =>
+        `<p class="meta">${esc(label)} · ${esc(signerLabel(vote.signer, vote.via))} · key <code>${esc(vote.signer?.key ?? '—')}</code> · valid until ${esc(vote.valid_until ?? '—')} · nonce <code>${esc(vote.nonce ?? '—')}</code></p><pre>${esc(vote.signature.trim())}</pre>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(`Postmortem: ${i.title}${unauthenticated ? ` (${UNAUTHENTICATED_BANNER})` : ''}`)}</title><style>${STYLE}</style></head>
@@ -47,9 +79,21 @@ ${timelineSvg(pm)}
 <h2>Approvals</h2>
 ${approvals || '<p>No approval was needed.</p>'}
 <h2>Steps</h2>
-${table(['#', 'time', 'event', 'actor', 'what'], pm.steps.map((s) => [String(s.seq), esc(s.at), esc(s.kind), esc(s.actor), esc(s.summary)]))}
+${table(
+  ['#', 'time', 'event', 'actor', 'what'],
+  pm.steps.map((s) => [String(s.seq), esc(s.at), esc(s.kind), esc(s.actor), esc(s.summary)]),
+)}
 <h2>Evidence <span class="badge ${pm.evidence.verified ? 'approved' : 'failed'}">${pm.evidence.verified ? 'verified' : 'verification failed'}</span></h2>
-${table(['#', 'name', 'sha256', 'size', 'check'], pm.evidence.entries.map((e) => [String(e.seq), esc(e.name), `<code>${esc(e.sha256)}</code>`, `${e.size} B`, e.ok ? 'ok' : esc(e.problems.join('; '))]))}
+${table(
+  ['#', 'name', 'sha256', 'size', 'check'],
+  pm.evidence.entries.map((e) => [
+    String(e.seq),
+    esc(e.name),
+    `<code>${esc(e.sha256)}</code>`,
+    `${e.size} B`,
+    e.ok ? 'ok' : esc(e.problems.join('; ')),
+  ]),
+)}
 ${signatures ? `<details><summary>Signatures (check with <code>tourniquet verify</code> on the JSON export)</summary>\n${signatures}\n</details>\n` : ''}<p class="meta">${esc(alertCounts(pm.alerts))}. Generated by Tourniquet at ${esc(pm.generated_at)} (${esc(pm.schema)}).</p>
 </body></html>
 `;

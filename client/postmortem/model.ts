@@ -13,7 +13,9 @@ const ms = z.number().int().describe('milliseconds');
 
 const signer = z
   .object({
-    by: z.enum(['person', 'slack-gateway', 'unauthenticated']).describe("person: the approver's own key; slack-gateway: the gateway vouched for the Slack user in via"),
+    by: z
+      .enum(['person', 'slack-gateway', 'unauthenticated'])
+      .describe("person: the approver's own key; slack-gateway: the gateway vouched for the Slack user in via"),
     key: z.string().optional().describe('SHA256:… fingerprint of the key that signed, as ssh-keygen -l prints it'),
   })
   .describe('who vouched for the decision, as the engine found when it took it');
@@ -26,7 +28,10 @@ const vote = z.object({
   via: z.string().describe('cli, slack:<user id>, api…'),
   at: time,
   signer: signer.optional().describe('absent on votes recorded before decisions were signed'),
-  signature: z.string().optional().describe('the armored SSH signature (ssh-keygen -Y sign format, namespace tourniquet) over the decision statement'),
+  signature: z
+    .string()
+    .optional()
+    .describe('the armored SSH signature (ssh-keygen -Y sign format, namespace tourniquet) over the decision statement'),
   valid_until: time.optional().describe('the validity the signer gave the decision; part of the signed statement'),
   nonce: z.string().optional().describe('unique per decision; part of the signed statement'),
 });
@@ -81,7 +86,11 @@ export const postmortemSchema = z
       firing: z.number().int().optional().describe('distinct alerts whose latest word is firing'),
       resolved: z.number().int().optional().describe('distinct alerts whose latest word is resolved'),
       exact: z.boolean().optional().describe('false once more distinct alerts were seen than are kept exactly (10,000)'),
-      truncated: z.number().int().optional().describe("the most alerts a sender left out of one notification (Alertmanager's truncatedAlerts)"),
+      truncated: z
+        .number()
+        .int()
+        .optional()
+        .describe("the most alerts a sender left out of one notification (Alertmanager's truncatedAlerts)"),
       first_seen: time.optional(),
       last_seen: time.optional(),
     }),
@@ -98,14 +107,17 @@ export const postmortemSchema = z
         requester: z.string(),
         eligible: z.array(z.string()),
         quorum: z.number().int(),
-        authentication: z.enum(['signed', 'unauthenticated']).optional().describe('how this gate proved decisions; absent on gates from before signing'),
+        authentication: z
+          .enum(['signed', 'unauthenticated'])
+          .optional()
+          .describe('how this gate proved decisions; absent on gates from before signing'),
         slack_users: z
           .record(z.string(), z.string())
           .optional()
-          .describe('identity → Slack user from the gate\'s key snapshot: whom the Slack gateway may vouch for'),
+          .describe("identity → Slack user from the gate's key snapshot: whom the Slack gateway may vouch for"),
         status: z.enum(['open', 'approved', 'denied', 'expired', 'cancelled', 'withdrawn']),
         opened_at: time,
-        run_started_at: time.optional().describe('the incident run\'s start: part of what each decision signed'),
+        run_started_at: time.optional().describe("the incident run's start: part of what each decision signed"),
         deadline: time,
         closed_at: time.optional(),
         closed_reason: z.string().optional(),

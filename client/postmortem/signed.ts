@@ -46,6 +46,8 @@ export function decisionsUnauthenticated(pm: Pick<Postmortem, 'incident'>): bool
 /** The signed votes, labelled `g1 vote 2 (bob)`, for the signatures appendix. */
 export function signedVotes(pm: Postmortem): { label: string; vote: Vote & { signature: string } }[] {
   return pm.approvals.flatMap((g) =>
-    g.votes.flatMap((vote, i) => (vote.signature ? [{ label: `${g.gate_id} vote ${i + 1} (${vote.approver})`, vote: vote as Vote & { signature: string } }] : [])),
+    g.votes.flatMap((vote, i) =>
+      vote.signature ? [{ label: `${g.gate_id} vote ${i + 1} (${vote.approver})`, vote: vote as Vote & { signature: string } }] : [],
+    ),
   );
 }

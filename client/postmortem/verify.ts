@@ -11,7 +11,15 @@
  * is checked for consistency, not proven: see docs/evidence-and-postmortems.md.
  */
 import { z } from 'zod';
-import { actionDigest, decisionStatement, parsePublicKey, parseSignature, verifyChain, verifySignature, type LedgerEntry } from '../../workflows';
+import {
+  actionDigest,
+  decisionStatement,
+  parsePublicKey,
+  parseSignature,
+  verifyChain,
+  verifySignature,
+  type LedgerEntry,
+} from '../../workflows';
 import { authenticate, slackUserOfVia, type Signer, type TrustSnapshot } from '../../workflows/signatures/trust';
 import { postmortemSchema, type Postmortem } from './model';
 import { signerLabel } from './signed';
@@ -72,8 +80,24 @@ const own = <T>(record: Record<string, T>, key: string): T | undefined => (Objec
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 function claimOf(pm: Postmortem, g: Gate, v: Vote, change: Partial<Record<'digest' | 'decision' | 'reason' | 'via', unknown>> = {}) {
-  const c = { digest: g.digest, decision: v.decision, reason: v.reason, via: v.via, ...change } as { digest: string; decision: Vote['decision']; reason?: string; via: string };
-  return decisionStatement({ incidentId: pm.incident.id, gateId: g.gate_id, runStartedAt: g.run_started_at, digest: c.digest, decision: c.decision, approver: v.approver, reason: c.reason, validUntil: v.valid_until, nonce: v.nonce, via: c.via });
+  const c = { digest: g.digest, decision: v.decision, reason: v.reason, via: v.via, ...change } as {
+    digest: string;
+    decision: Vote['decision'];
+    reason?: string;
+    via: string;
+  };
+  return decisionStatement({
+    incidentId: pm.incident.id,
+    gateId: g.gate_id,
+    runStartedAt: g.run_started_at,
+    digest: c.digest,
+    decision: c.decision,
+    approver: v.approver,
+    reason: c.reason,
+    validUntil: v.valid_until,
+    nonce: v.nonce,
+    via: c.via,
+  });
 }
 
 /**
@@ -153,13 +177,21 @@ function checkVote(pm: Postmortem, g: Gate, v: Vote, keys: VerifyKeys): VoteResu
   // The engine's own rule (workflows/signatures/trust.ts), with keys from the verifier's files.
   const trust: TrustSnapshot = { mode: 'signed', keys: keys.allowedSigners, slack, slackGateway: keys.slackGateway };
   const statement = claimOf(pm, g, v);
-  const auth = authenticate(trust, { identity: v.approver, via: v.via, statement, signature: v.signature, validUntil: v.valid_until }, Date.parse(v.at));
+  const auth = authenticate(
+    trust,
+    { identity: v.approver, via: v.via, statement, signature: v.signature, validUntil: v.valid_until },
+    Date.parse(v.at),
+  );
   if (!auth.ok) {
     return { ok: false, problem: diagnose(pm, g, v, keys, slack) ?? auth.message };
   }
   const { signer } = auth;
   if (v.valid_until && Date.parse(v.at) > Date.parse(v.valid_until)) {
-    return { ok: false, signer, problem: `taken at ${v.at}, after the validity the approver gave it (${v.valid_until}): the engine refuses such decisions` };
+    return {
+      ok: false,
+      signer,
+      problem: `taken at ${v.at}, after the validity the approver gave it (${v.valid_until}): the engine refuses such decisions`,
+    };
   }
   // A gate in the demo mode records "unauthenticated" even when the vote happens to be signed.
   const demoSigned = g.authentication === 'unauthenticated' && v.signer?.by === 'unauthenticated';
@@ -167,7 +199,11 @@ function checkVote(pm: Postmortem, g: Gate, v: Vote, keys: VerifyKeys): VoteResu
     return {
       ok: false,
       signer,
-      problem: `the export says ${signerLabel(v.signer, v.via)} ${v.signer.key ?? ''} vouched for it, but it is signed by ${signerLabel(signer, v.via)} ${signer.key ?? ''}`.replace(/ +/g, ' '),
+      problem:
+        `the export says ${signerLabel(v.signer, v.via)} ${v.signer.key ?? ''} vouched for it, but it is signed by ${signerLabel(signer, v.via)} ${signer.key ?? ''}`.replace(
+          / +/g,
+          ' ',
+        ),
     };
   }
   return { ok: true, signer };
@@ -184,14 +220,16 @@ function checkSignatures(pm: Postmortem, keys: VerifyKeys, results: Map<Vote, Vo
       votes += 1;
       const result = checkVote(pm, g, v, keys);
       // A decision is taken once: the same nonce twice means one signature counted twice.
-      if (result.ok && v.nonce && nonces.has(v.nonce)) Object.assign(result, { ok: false, problem: `nonce ${v.nonce} is also on ${nonces.get(v.nonce)}: one decision counted twice` });
+      if (result.ok && v.nonce && nonces.has(v.nonce))
+        Object.assign(result, { ok: false, problem: `nonce ${v.nonce} is also on ${nonces.get(v.nonce)}: one decision counted twice` });
       if (v.nonce) nonces.set(v.nonce, label);
       if (result.signer?.by === 'slack-gateway') viaGateway += 1;
       results.set(v, result);
       if (!result.ok) failures.push(`${label}: ${result.problem}`);
     });
   }
-  const mapping = viaGateway && !keys.people ? ' (identity → Slack user as each gate recorded it; --people checks it against a policy file)' : '';
+  const mapping =
+    viaGateway && !keys.people ? ' (identity → Slack user as each gate recorded it; --people checks it against a policy file)' : '';
   const summary = failures.length
     ? `${failures.length} of ${votes} vote(s) not proven`
     : `${votes} vote(s) on ${pm.approvals.length} gate(s), each signed over its exact decision by a key bound to its approver${viaGateway ? `, ${viaGateway} through the Slack gateway${mapping}` : ''}`;
@@ -204,19 +242,28 @@ function checkDigests(pm: Postmortem): CheckResult {
     const recomputed = actionDigest({ action: g.action, target: g.target, args: g.args });
     if (recomputed !== g.digest) {
       const missing = g.args === undefined ? ' (the export carries no args: exported before they were included?)' : '';
-      failures.push(`gate ${g.gate_id}: the digest of its action, target and args is ${recomputed.slice(0, 16)}…, the gate's is ${g.digest.slice(0, 16)}… — the action, target or args were changed?${missing}`);
+      failures.push(
+        `gate ${g.gate_id}: the digest of its action, target and args is ${recomputed.slice(0, 16)}…, the gate's is ${g.digest.slice(0, 16)}… — the action, target or args were changed?${missing}`,
+      );
     }
     const requested = pm.steps.find((s) => s.kind === 'approval.requested' && s.details?.gateId === g.gate_id);
-    if (requested && (requested.details?.digest !== g.digest || requested.details?.action !== g.action || requested.details?.target !== g.target)) {
+    if (
+      requested &&
+      (requested.details?.digest !== g.digest || requested.details?.action !== g.action || requested.details?.target !== g.target)
+    ) {
       failures.push(`gate ${g.gate_id}: step ${requested.seq} (approval.requested) records another action, target or digest than the gate`);
     }
     for (const s of pm.steps.filter((s) => s.kind === 'action.started' && s.details?.gateId === g.gate_id)) {
       if (s.details?.action !== g.action || s.details?.target !== g.target) {
-        failures.push(`step ${s.seq} (action.started): ran ${String(s.details?.action)} on ${String(s.details?.target)}, but gate ${g.gate_id} approved ${g.action} on ${g.target}`);
+        failures.push(
+          `step ${s.seq} (action.started): ran ${String(s.details?.action)} on ${String(s.details?.target)}, but gate ${g.gate_id} approved ${g.action} on ${g.target}`,
+        );
       }
     }
   }
-  const summary = failures.length ? `${failures.length} problem(s)` : `${pm.approvals.length} gate(s): each digest is sha256 of its action, target and args`;
+  const summary = failures.length
+    ? `${failures.length} problem(s)`
+    : `${pm.approvals.length} gate(s): each digest is sha256 of its action, target and args`;
   return { check: 'digests', ok: failures.length === 0, summary, failures };
 }
 
@@ -224,23 +271,35 @@ function checkQuorum(pm: Postmortem, results: Map<Vote, VoteResult>): CheckResul
   const failures: string[] = [];
   const proven = new Set<string>();
   for (const g of pm.approvals) {
-    if (g.requester !== pm.incident.requester) failures.push(`gate ${g.gate_id}: requester ${g.requester}, but the incident's is ${pm.incident.requester}`);
+    if (g.requester !== pm.incident.requester)
+      failures.push(`gate ${g.gate_id}: requester ${g.requester}, but the incident's is ${pm.incident.requester}`);
     // Quorum and eligible set are not signed; an edit that forgot the timeline's copy shows here.
     const opened = pm.steps.find((s) => s.kind === 'approval.requested' && s.details?.gateId === g.gate_id)?.details;
     if (opened && (opened.quorum !== g.quorum || !same(opened.eligible, g.eligible))) {
-      failures.push(`gate ${g.gate_id}: quorum ${g.quorum} of ${g.eligible.join(', ')}, but the timeline recorded quorum ${String(opened.quorum)} of ${Array.isArray(opened.eligible) ? opened.eligible.join(', ') : String(opened.eligible)} when it opened`);
+      failures.push(
+        `gate ${g.gate_id}: quorum ${g.quorum} of ${g.eligible.join(', ')}, but the timeline recorded quorum ${String(opened.quorum)} of ${Array.isArray(opened.eligible) ? opened.eligible.join(', ') : String(opened.eligible)} when it opened`,
+      );
     }
     if (g.status !== 'approved') continue;
     const approvers = new Set(
       g.votes
-        .filter((v) => v.decision === 'approve' && results.get(v)?.ok && g.eligible.includes(v.approver) && v.approver !== g.requester && v.approver !== pm.incident.requester)
+        .filter(
+          (v) =>
+            v.decision === 'approve' &&
+            results.get(v)?.ok &&
+            g.eligible.includes(v.approver) &&
+            v.approver !== g.requester &&
+            v.approver !== pm.incident.requester,
+        )
         .map((v) => v.approver),
     );
     const deny = g.votes.find((v) => v.decision === 'deny');
     const needed = Math.max(1, g.quorum);
     if (deny) failures.push(`gate ${g.gate_id}: recorded approved, yet ${deny.approver} denied it (a deny closes a gate)`);
     else if (approvers.size < needed) {
-      failures.push(`gate ${g.gate_id}: approved with ${approvers.size} valid approval(s) from eligible approvers other than the requester; quorum is ${needed}`);
+      failures.push(
+        `gate ${g.gate_id}: approved with ${approvers.size} valid approval(s) from eligible approvers other than the requester; quorum is ${needed}`,
+      );
     } else proven.add(g.gate_id);
   }
   // An action is only as good as its gate: each one the timeline shows must have run under a proven
@@ -248,7 +307,8 @@ function checkQuorum(pm: Postmortem, results: Map<Vote, VoteResult>): CheckResul
   const actions = pm.steps.filter((s) => s.kind === 'action.started' && s.details?.undo !== true);
   for (const s of actions) {
     const gateId = String(s.details?.gateId ?? '');
-    if (!proven.has(gateId)) failures.push(`step ${s.seq} (action.started): ran under gate ${gateId || '(none)'}, which has no proven quorum`);
+    if (!proven.has(gateId))
+      failures.push(`step ${s.seq} (action.started): ran under gate ${gateId || '(none)'}, which has no proven quorum`);
   }
   const summary = failures.length
     ? `${failures.length} problem(s)`
@@ -261,17 +321,35 @@ function checkChain(pm: Postmortem): CheckResult {
   const entries: LedgerEntry[] = [];
   for (const e of pm.evidence.entries) {
     if (e.step === undefined || e.content_type === undefined || e.redactions === undefined) {
-      failures.push(`evidence #${e.seq} (${e.name}): the export lacks the step, content_type or redactions the chain hashes (exported before they were included?)`);
+      failures.push(
+        `evidence #${e.seq} (${e.name}): the export lacks the step, content_type or redactions the chain hashes (exported before they were included?)`,
+      );
       continue;
     }
     const { step, content_type: contentType, redactions, facts, name, sha256, size, uri, seq, recorded_at, prev_hash, entry_hash } = e;
-    entries.push({ name, sha256, size, uri, contentType, redactions, ...(facts ? { facts } : {}), seq, step, recorded_at, prev_hash, entry_hash });
+    entries.push({
+      name,
+      sha256,
+      size,
+      uri,
+      contentType,
+      redactions,
+      ...(facts ? { facts } : {}),
+      seq,
+      step,
+      recorded_at,
+      prev_hash,
+      entry_hash,
+    });
   }
   if (!failures.length) {
     for (const p of verifyChain(entries)) {
       const e = pm.evidence.entries.find((x) => x.seq === p.seq);
       const recorded = pm.steps.find((s) => s.kind === 'evidence.recorded' && s.details?.seq === p.seq);
-      const moved = e && recorded && recorded.details?.sha256 !== e.sha256 ? ` — its sha256 differs from the one the timeline recorded at step ${recorded.seq} (${String(recorded.details?.sha256).slice(0, 16)}…)` : '';
+      const moved =
+        e && recorded && recorded.details?.sha256 !== e.sha256
+          ? ` — its sha256 differs from the one the timeline recorded at step ${recorded.seq} (${String(recorded.details?.sha256).slice(0, 16)}…)`
+          : '';
       failures.push(`evidence #${p.seq}${e ? ` (${e.name})` : ''}: ${p.problem}${moved}`);
     }
   }
@@ -288,7 +366,12 @@ export function verifyPostmortem(pm: Postmortem, keys: VerifyKeys): VerifyReport
 }
 
 export function formatVerifyReport(report: VerifyReport): string {
-  const lines = report.checks.flatMap((c) => [`${c.ok ? 'ok  ' : 'FAIL'}  ${c.check.padEnd(15)} ${c.summary}`, ...c.failures.map((f) => `      ${f}`)]);
+  const lines = report.checks.flatMap((c) => [
+    `${c.ok ? 'ok  ' : 'FAIL'}  ${c.check.padEnd(15)} ${c.summary}`,
+    ...c.failures.map((f) => `      ${f}`),
+  ]);
   const failed = report.checks.filter((c) => !c.ok).length;
-  return [`${report.incidentId}:`, ...lines, report.ok ? 'verified: every check passed' : `NOT VERIFIED: ${failed} check(s) failed`].join('\n');
+  return [`${report.incidentId}:`, ...lines, report.ok ? 'verified: every check passed' : `NOT VERIFIED: ${failed} check(s) failed`].join(
+    '\n',
+  );
 }

@@ -37,12 +37,20 @@ const NEVER = Date.parse('0001-01-02T00:00:00Z');
 
 export function normalizeAlertmanager(payload: AlertmanagerPayload, receivedAt: Date): IntakeAlert[] {
   return payload.alerts.map((alert) => {
-    const fields = addFields({ ...alert.labels }, Object.entries(alert.annotations).map(([k, v]) => [`annotations.${k}`, v]));
+    const fields = addFields(
+      { ...alert.labels },
+      Object.entries(alert.annotations).map(([k, v]) => [`annotations.${k}`, v]),
+    );
     addFields(fields, [['receiver', payload.receiver]]);
     const title = alert.annotations.summary ?? alert.labels.alertname ?? 'Alertmanager alert';
     const ref: IntakeAlert['ref'] = { source: 'alertmanager', title, detectedAt: isoMs(alert.startsAt), labels: labelsOf(fields) };
     // Alertmanager's fingerprint is a hash of the labels: the same alert across re-sends
-    const identity = alert.fingerprint || stableId('labels', Object.entries(alert.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const identity =
+      alert.fingerprint ||
+      stableId(
+        'labels',
+        Object.entries(alert.labels).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
     ref.id = identity;
     ref.fingerprint = identity;
     const out: IntakeAlert = { source: 'alertmanager', status: alert.status, requester: 'alertmanager', fields, ref };

@@ -44,6 +44,8 @@ export function githubVerifier(secrets: readonly string[]): (rawBody: string, si
     if (!signature) return { ok: false, message: 'missing X-Hub-Signature-256: configure a secret on the GitHub webhook' };
     if (!/^sha256=[0-9a-f]{64}$/.test(signature)) return { ok: false, message: 'malformed X-Hub-Signature-256' };
     const results = await Promise.all(hooks.map((h) => h.verify(rawBody, signature).catch(() => false)));
-    return results.some(Boolean) ? { ok: true } : { ok: false, message: 'bad signature: X-Hub-Signature-256 does not match the body and the configured secret' };
+    return results.some(Boolean)
+      ? { ok: true }
+      : { ok: false, message: 'bad signature: X-Hub-Signature-256 does not match the body and the configured secret' };
   };
 }

@@ -55,7 +55,8 @@ export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
     if (value === null || typeof value !== 'object') continue;
     if (depth >= maxDepth) throw new BodyError(400, `the body nests deeper than ${maxDepth} levels (at ${path.slice(0, 200) || '(body)'})`);
     for (const [key, child] of Object.entries(value)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1, path ? `${path}.${key.slice(0, 40)}` : key.slice(0, 40)]);
+      if (child !== null && typeof child === 'object')
+        stack.push([child, depth + 1, path ? `${path}.${key.slice(0, 40)}` : key.slice(0, 40)]);
     }
   }
   return json;
@@ -63,7 +64,8 @@ export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
 
 export function readBody(req: IncomingMessage, limit: number, limitName: string): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity') return Promise.reject(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));
+  if (encoding !== 'identity')
+    return Promise.reject(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));
   const declared = Number(req.headers['content-length']);
   const tooLarge = () => new BodyError(413, `the body exceeds ${limitName}`);
   if (declared > limit) {

@@ -14,7 +14,12 @@ export const DEFAULT_GITHUB_MAX_AGE_MS = 7 * 24 * 3_600_000;
 const secrets = () =>
   z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((s) => s.length >= 16), 'each secret needs at least 16 characters')
     .optional();
 
@@ -35,7 +40,8 @@ export const envSchema = z.object({
     .string()
     .transform((v, ctx) => {
       const parsed = parseDuration(v);
-      if (parsed === undefined || parsed < 60_000) ctx.addIssue({ code: 'custom', message: 'a duration of at least 1m, such as 7d or 36h' });
+      if (parsed === undefined || parsed < 60_000)
+        ctx.addIssue({ code: 'custom', message: 'a duration of at least 1m, such as 7d or 36h' });
       return parsed ?? 0;
     })
     .optional(),
@@ -75,7 +81,9 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeCo
   }
   const e = parsed.data;
   if (e.TOURNIQUET_INTAKE_COALESCE_MAX_MS < e.TOURNIQUET_INTAKE_COALESCE_MS) {
-    throw new IntakeConfigError('invalid alert intake configuration:\n  TOURNIQUET_INTAKE_COALESCE_MAX_MS must be >= TOURNIQUET_INTAKE_COALESCE_MS');
+    throw new IntakeConfigError(
+      'invalid alert intake configuration:\n  TOURNIQUET_INTAKE_COALESCE_MAX_MS must be >= TOURNIQUET_INTAKE_COALESCE_MS',
+    );
   }
   const shared = e.TOURNIQUET_INTAKE_TOKEN ?? [];
   return {

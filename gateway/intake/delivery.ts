@@ -67,7 +67,13 @@ export class IncidentDelivery {
 
   /** Opens the incident with this alert, or counts it on the open one. */
   open(incidentId: string, request: IncidentRequestInput, alert: IntakeItem): Promise<OpenStatus> {
-    const batch: Batch<IntakeItem> = { count: 1, sample: [alert], keys: new Map([[alert.ref.key, 1]]), firstSeen: alert.seenAt, lastSeen: alert.seenAt };
+    const batch: Batch<IntakeItem> = {
+      count: 1,
+      sample: [alert],
+      keys: new Map([[alert.ref.key, 1]]),
+      firstSeen: alert.seenAt,
+      lastSeen: alert.seenAt,
+    };
     if (alert.truncated) batch.truncated = alert.truncated;
     return this.withDeadline(ANSWER_DEADLINE_MS, () => this.deliver(incidentId, request, batch, true));
   }
@@ -128,7 +134,12 @@ export class IncidentDelivery {
     if (this.runs.size > RUNS_REMEMBERED) this.runs.delete(this.runs.keys().next().value!);
   }
 
-  private async deliver(incidentId: string, request: IncidentRequestInput, batch: Batch<IntakeItem>, startFirst: boolean): Promise<OpenStatus> {
+  private async deliver(
+    incidentId: string,
+    request: IncidentRequestInput,
+    batch: Batch<IntakeItem>,
+    startFirst: boolean,
+  ): Promise<OpenStatus> {
     // a suppression remembered: record first (a person may have started a run), start nothing
     let closed = this.guard?.cached(incidentId) !== undefined;
     let tryStart = startFirst && !closed;
@@ -177,7 +188,9 @@ export class IncidentDelivery {
         closed = true;
       }
     }
-    throw new TemporalUnavailableError(`incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`);
+    throw new TemporalUnavailableError(
+      `incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`,
+    );
   }
 
   /**
@@ -185,7 +198,13 @@ export class IncidentDelivery {
    * run was just started with the batch's first alert in its request (counted there as a delivery;
    * its identity is recorded here with the rest, so the ledger holds every alert of the run).
    */
-  private async record(incidentId: string, runId: string, batch: Batch<IntakeItem>, status: 'firing' | 'resolved', opened: boolean): Promise<void> {
+  private async record(
+    incidentId: string,
+    runId: string,
+    batch: Batch<IntakeItem>,
+    status: 'firing' | 'resolved',
+    opened: boolean,
+  ): Promise<void> {
     const results = await this.ledger.record(incidentId, runId, batch.keys.keys(), status);
     const fresh = results.reduce((n, r) => n + r.fresh, 0);
     const deliveries = status === 'firing' ? batch.count - (opened ? 1 : 0) : 0;
@@ -206,7 +225,12 @@ export class IncidentDelivery {
     try {
       await this.ledger.push(incidentId, runId, push);
     } catch (err) {
-      if (err instanceof IncidentClosedError) await this.ledger.discard(incidentId, runId, results.map((r) => r.shard));
+      if (err instanceof IncidentClosedError)
+        await this.ledger.discard(
+          incidentId,
+          runId,
+          results.map((r) => r.shard),
+        );
       throw err;
     }
   }

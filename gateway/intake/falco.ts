@@ -33,7 +33,13 @@ export type FalcoPayload = z.infer<typeof falcoPayloadSchema>;
 export function normalizeFalco(event: FalcoPayload): IntakeAlert[] {
   const fields = addFields(
     {},
-    Object.entries({ rule: event.rule, priority: event.priority, source: event.source, hostname: event.hostname, tags: event.tags?.join(',') }),
+    Object.entries({
+      rule: event.rule,
+      priority: event.priority,
+      source: event.source,
+      hostname: event.hostname,
+      tags: event.tags?.join(','),
+    }),
   );
   addFields(fields, Object.entries(event.output_fields));
   if (event.output) fields.output = event.output;

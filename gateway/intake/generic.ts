@@ -14,7 +14,9 @@ import { addFields, isoMs, isoTime, labelsOf, stableId, type IntakeAlert } from 
 
 export const genericAlertSchema = z
   .object({
-    source: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'a name of letters, digits, dots, dashes and underscores, at most 64 characters'),
+    source: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, 'a name of letters, digits, dots, dashes and underscores, at most 64 characters'),
     title: z.string().min(1).max(500),
     id: z.string().min(1).max(200).optional(),
     time: isoTime.optional(),
@@ -30,10 +32,18 @@ export type GenericAlert = z.infer<typeof genericAlertSchema>;
 export function normalizeGeneric(alert: GenericAlert, receivedAt: Date): IntakeAlert {
   const fields = addFields({}, Object.entries({ source: alert.source, title: alert.title, severity: alert.severity, url: alert.url }));
   addFields(fields, Object.entries(alert.fields));
-  const ref: IntakeAlert['ref'] = { source: alert.source, title: alert.title, detectedAt: isoMs(alert.time ?? receivedAt), labels: labelsOf(fields) };
+  const ref: IntakeAlert['ref'] = {
+    source: alert.source,
+    title: alert.title,
+    detectedAt: isoMs(alert.time ?? receivedAt),
+    labels: labelsOf(fields),
+  };
   if (alert.id) ref.id = alert.id;
   // the sender's own identity (fingerprint, else id), else what the alert says: the same alert again is a repeat
-  ref.fingerprint = alert.fingerprint ?? alert.id ?? stableId('alert', [alert.source, alert.title, Object.entries(alert.fields).sort(([a], [b]) => (a < b ? -1 : 1))]);
+  ref.fingerprint =
+    alert.fingerprint ??
+    alert.id ??
+    stableId('alert', [alert.source, alert.title, Object.entries(alert.fields).sort(([a], [b]) => (a < b ? -1 : 1))]);
   const out: IntakeAlert = { source: 'generic', status: alert.status, requester: `generic:${alert.source}`, fields, ref };
   if (alert.status === 'resolved') out.resolvedAt = isoMs(alert.time ?? receivedAt);
   return out;

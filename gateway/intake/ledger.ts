@@ -53,7 +53,8 @@ export class AlertLedger {
       list.push(key);
     }
     const records: [number, string[]][] = [];
-    for (const [shard, list] of byShard) for (let i = 0; i < list.length; i += MAX_LEDGER_RECORD) records.push([shard, list.slice(i, i + MAX_LEDGER_RECORD)]);
+    for (const [shard, list] of byShard)
+      for (let i = 0; i < list.length; i += MAX_LEDGER_RECORD) records.push([shard, list.slice(i, i + MAX_LEDGER_RECORD)]);
     return Promise.all(
       records.map(([shard, chunk]) =>
         this.client.workflow.executeUpdateWithStart(recordAlertsUpdate, {
@@ -111,7 +112,8 @@ export class AlertLedger {
           if (hold) this.hold(incidentId, runId, push, (refusal.details?.[0] as { retryAfterMs: number }).retryAfterMs);
           return;
         }
-        if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) throw new IncidentClosedError(`incident ${incidentId} run ${runId} is closed`);
+        if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message))
+          throw new IncidentClosedError(`incident ${incidentId} run ${runId} is closed`);
         throw err;
       }
     }
@@ -128,15 +130,18 @@ export class AlertLedger {
       incidentId,
       runId,
       push,
-      timer: setTimeout(() => {
-        if (this.held.get(key) !== entry) return;
-        this.held.delete(key);
-        this.send(incidentId, runId, entry.push).catch((err: unknown) => {
-          if (err instanceof IncidentClosedError) return;
-          this.logger?.warn({ incidentId, err: (err as Error).message }, 'alert counts not pushed yet; retrying');
-          this.hold(incidentId, runId, entry.push, RETRY_HELD_MS);
-        });
-      }, Math.max(ms, 50)),
+      timer: setTimeout(
+        () => {
+          if (this.held.get(key) !== entry) return;
+          this.held.delete(key);
+          this.send(incidentId, runId, entry.push).catch((err: unknown) => {
+            if (err instanceof IncidentClosedError) return;
+            this.logger?.warn({ incidentId, err: (err as Error).message }, 'alert counts not pushed yet; retrying');
+            this.hold(incidentId, runId, entry.push, RETRY_HELD_MS);
+          });
+        },
+        Math.max(ms, 50),
+      ),
     };
     entry.timer.unref?.();
     this.held.set(key, entry);
@@ -170,7 +175,10 @@ export function mergePush(a: AlertCountsPush, b: AlertCountsPush): AlertCountsPu
   };
   for (const [s, c] of Object.entries(b.shards)) if (!out.shards[s] || c.seq > out.shards[s].seq) out.shards[s] = c;
   const first = [a.firstSeen, b.firstSeen].filter((t): t is string => !!t).sort()[0];
-  const last = [a.lastSeen, b.lastSeen].filter((t): t is string => !!t).sort().at(-1);
+  const last = [a.lastSeen, b.lastSeen]
+    .filter((t): t is string => !!t)
+    .sort()
+    .at(-1);
   if (first) out.firstSeen = first;
   if (last) out.lastSeen = last;
   const truncated = Math.max(a.truncated ?? 0, b.truncated ?? 0);

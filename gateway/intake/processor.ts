@@ -43,7 +43,9 @@ export interface ProcessorDeps {
 
 /** `inc-<route>-<16 hex>`: the same route and dedup key values always give the same incident id. */
 export function incidentIdFor(route: string, dedupValues: readonly string[]): string {
-  const hash = createHash('sha256').update(JSON.stringify([route, ...dedupValues])).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([route, ...dedupValues]))
+    .digest('hex');
   return `inc-${route}-${hash.slice(0, 16)}`;
 }
 
@@ -67,7 +69,10 @@ export class AlertProcessor {
     if (!route) {
       counters.count(alert.source, 'no-route');
       // Field names only: values (command lines, URLs) can hold secrets. Title and id, redacted.
-      const [title, id] = await Promise.all([redactForHistory(alert.ref.title, HISTORY_LIMITS.alertTitle), alert.ref.id === undefined ? undefined : redactForHistory(alert.ref.id, HISTORY_LIMITS.alertId)]);
+      const [title, id] = await Promise.all([
+        redactForHistory(alert.ref.title, HISTORY_LIMITS.alertTitle),
+        alert.ref.id === undefined ? undefined : redactForHistory(alert.ref.id, HISTORY_LIMITS.alertId),
+      ]);
       logger.info({ source: alert.source, title, id, fields: Object.keys(alert.fields) }, 'alert matched no route');
       return { status: 'no-route', title };
     }
@@ -76,7 +81,10 @@ export class AlertProcessor {
     // the sender's own identity: its re-sends count as deliveries, not as more alerts
     const fingerprint = alert.ref.fingerprint ?? stableId('ref', alert.ref);
     const ref = { ...alert.ref, fingerprint, key: alertKeyOf(alert.ref.source, fingerprint) };
-    const item: IntakeItem = { ref, seenAt: alert.status === 'resolved' ? (alert.resolvedAt ?? receivedAt.toISOString()) : receivedAt.toISOString() };
+    const item: IntakeItem = {
+      ref,
+      seenAt: alert.status === 'resolved' ? (alert.resolvedAt ?? receivedAt.toISOString()) : receivedAt.toISOString(),
+    };
     if (alert.truncated) item.truncated = alert.truncated;
 
     if (alert.status === 'resolved') {
@@ -126,7 +134,10 @@ export class AlertProcessor {
   private opened(alert: IntakeAlert, status: OpenStatus, incidentId: string, route: CompiledRoute): AlertResult {
     this.deps.counters.count(alert.source, status);
     if (status !== 'suppressed') return { status, incidentId, route: route.name };
-    const why = this.deps.delivery.suppression(incidentId) ?? { reason: 'quiet-period' as const, message: `incident ${incidentId} is closed and its route opens no new run now` };
+    const why = this.deps.delivery.suppression(incidentId) ?? {
+      reason: 'quiet-period' as const,
+      message: `incident ${incidentId} is closed and its route opens no new run now`,
+    };
     return { status, incidentId, route: route.name, ...why };
   }
 
@@ -134,7 +145,12 @@ export class AlertProcessor {
    * The incident request as history will keep it: rendered, then redacted and clipped (the
    * boundary), then validated, so what passed here is exactly what the workflow validates again.
    */
-  private async request(route: CompiledRoute, alert: IntakeAlert, ref: AlertRef, receivedAt: Date): Promise<IncidentRequestInput | { error: string; issues: Issue[] }> {
+  private async request(
+    route: CompiledRoute,
+    alert: IntakeAlert,
+    ref: AlertRef,
+    receivedAt: Date,
+  ): Promise<IncidentRequestInput | { error: string; issues: Issue[] }> {
     const rendered = route.render(alert);
     if (rendered.missing.length > 0) {
       return {
@@ -158,10 +174,17 @@ export class AlertProcessor {
     const playbook = this.deps.playbooks[route.playbook]!;
     const params = playbook.params.safeParse(input.params);
     if (!params.success) {
-      return { error: `route ${route.name} gives playbook ${route.playbook} invalid params: ${z.prettifyError(params.error)}`, issues: issuesOf(params.error, ['params']) };
+      return {
+        error: `route ${route.name} gives playbook ${route.playbook} invalid params: ${z.prettifyError(params.error)}`,
+        issues: issuesOf(params.error, ['params']),
+      };
     }
     const checked = incidentRequestSchema.safeParse(input);
-    if (!checked.success) return { error: `route ${route.name} builds an invalid incident request: ${z.prettifyError(checked.error)}`, issues: issuesOf(checked.error) };
+    if (!checked.success)
+      return {
+        error: `route ${route.name} builds an invalid incident request: ${z.prettifyError(checked.error)}`,
+        issues: issuesOf(checked.error),
+      };
     return input;
   }
 }

@@ -50,12 +50,26 @@ export class DeliveryReceipts {
 
   /** Whether an event at `eventTime` may still take effect: a signature never expires, so its age is checked here. */
   async fresh(eventTime: string | undefined, now: number): Promise<Freshness> {
-    if (!eventTime) return { ok: false, status: 400, message: 'the alert carries no time (created_at, updated_at): a delivery without one could be replayed forever' };
+    if (!eventTime)
+      return {
+        ok: false,
+        status: 400,
+        message: 'the alert carries no time (created_at, updated_at): a delivery without one could be replayed forever',
+      };
     const at = Date.parse(eventTime);
     const maxAge = await this.maxAge();
-    if (at > now + FUTURE_SKEW_MS) return { ok: false, status: 401, message: `stale or replayed delivery: the alert's time ${eventTime} is ahead of this gateway's clock` };
+    if (at > now + FUTURE_SKEW_MS)
+      return {
+        ok: false,
+        status: 401,
+        message: `stale or replayed delivery: the alert's time ${eventTime} is ahead of this gateway's clock`,
+      };
     if (now - at > maxAge) {
-      return { ok: false, status: 401, message: `stale or replayed delivery: the alert's latest time ${eventTime} is older than ${ms(maxAge)} (TOURNIQUET_GITHUB_MAX_AGE, at most the namespace retention)` };
+      return {
+        ok: false,
+        status: 401,
+        message: `stale or replayed delivery: the alert's latest time ${eventTime} is older than ${ms(maxAge)} (TOURNIQUET_GITHUB_MAX_AGE, at most the namespace retention)`,
+      };
     }
     return { ok: true };
   }
@@ -80,7 +94,8 @@ export class DeliveryReceipts {
     const rpc = (what: string, fn: () => Promise<unknown>) =>
       this.client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, fn).then(
         () => undefined,
-        (err: unknown) => this.logger.warn({ receiptId, err: (err as Error).message }, `delivery receipt not ${what}; it settles itself in minutes`),
+        (err: unknown) =>
+          this.logger.warn({ receiptId, err: (err as Error).message }, `delivery receipt not ${what}; it settles itself in minutes`),
       );
     return {
       receiptId,
@@ -105,7 +120,10 @@ export class DeliveryReceipts {
       },
       (err: unknown) => {
         this.effectiveMaxAge = undefined; // ask again next time
-        this.logger.warn({ err: (err as Error).message }, 'namespace retention unknown; GitHub deliveries are aged against TOURNIQUET_GITHUB_MAX_AGE alone');
+        this.logger.warn(
+          { err: (err as Error).message },
+          'namespace retention unknown; GitHub deliveries are aged against TOURNIQUET_GITHUB_MAX_AGE alone',
+        );
         return this.maxAgeMs;
       },
     );
@@ -114,7 +132,9 @@ export class DeliveryReceipts {
 
   private async retentionMs(): Promise<number> {
     const { namespace } = this.client.options;
-    const described = await this.client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, () => this.client.workflowService.describeNamespace({ namespace }));
+    const described = await this.client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, () =>
+      this.client.workflowService.describeNamespace({ namespace }),
+    );
     const ttl = described.config?.workflowExecutionRetentionTtl;
     return ttl ? Number(ttl.seconds?.toString() ?? 0) * 1000 + Math.floor((ttl.nanos ?? 0) / 1e6) : 0;
   }

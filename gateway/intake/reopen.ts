@@ -30,7 +30,8 @@ const CACHE_MAX = 10_000;
 const HOUR = 3_600_000;
 const ROUTED_ID = /^inc-([a-z0-9][a-z0-9-]*)-[0-9a-f]{16}$/;
 
-const seconds = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 2 * HOUR ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / HOUR)} h`);
+const seconds = (ms: number) =>
+  ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 2 * HOUR ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / HOUR)} h`;
 
 export class ReopenGuard {
   /** `request`: a suppression for this request only (a FAILED run's cause is compared by it) */
@@ -75,7 +76,10 @@ export class ReopenGuard {
   private async decide(incidentId: string, digest: string | undefined, rules: ReopenRules): Promise<Suppression | undefined> {
     const route = ROUTED_ID.exec(incidentId)![1];
     if (rules === false) {
-      return { reason: 'reopen-off', message: `incident ${incidentId} is closed and route ${route} never reopens it (reopen: false); a person can start a new run with tourniquet start --id ${incidentId}` };
+      return {
+        reason: 'reopen-off',
+        message: `incident ${incidentId} is closed and route ${route} never reopens it (reopen: false); a person can start a new run with tourniquet start --id ${incidentId}`,
+      };
     }
     const now = this.now();
     const last = await this.client.workflow.getHandle(incidentId).describe();
@@ -85,7 +89,11 @@ export class ReopenGuard {
     const since = `closed ${seconds(now - closedAt)} ago (${state})`;
     if (now - closedAt < rules.quietMs) {
       const until = new Date(closedAt + rules.quietMs).toISOString();
-      return { reason: 'quiet-period', message: `incident ${incidentId} ${since}: route ${route} opens no new run within ${seconds(rules.quietMs)} of a close (reopen.quietPeriod), so not before ${until}`, until };
+      return {
+        reason: 'quiet-period',
+        message: `incident ${incidentId} ${since}: route ${route} opens no new run within ${seconds(rules.quietMs)} of a close (reopen.quietPeriod), so not before ${until}`,
+        until,
+      };
     }
     if (last.status.name === 'FAILED') {
       const cause = last.memo?.[CAUSE_MEMO] as RunCause | undefined;
@@ -104,7 +112,11 @@ export class ReopenGuard {
     const starts = await this.startsInLastHour(incidentId, now, rules.maxPerHour);
     if (starts.length >= rules.maxPerHour) {
       const until = new Date(Math.min(...starts) + HOUR).toISOString();
-      return { reason: 'hourly-cap', message: `incident ${incidentId} ${since}; ${starts.length} runs started in the last hour, route ${route} allows ${rules.maxPerHour} (reopen.maxPerHour): no new run before ${until}`, until };
+      return {
+        reason: 'hourly-cap',
+        message: `incident ${incidentId} ${since}; ${starts.length} runs started in the last hour, route ${route} allows ${rules.maxPerHour} (reopen.maxPerHour): no new run before ${until}`,
+        until,
+      };
     }
     return undefined;
   }
@@ -119,7 +131,10 @@ export class ReopenGuard {
   private async startsInLastHour(incidentId: string, now: number, limit: number): Promise<number[]> {
     const since = new Date(now - HOUR).toISOString();
     const starts: number[] = [];
-    for await (const run of this.client.workflow.list({ query: `WorkflowId = '${incidentId}' AND StartTime > '${since}'`, pageSize: limit + 1 })) {
+    for await (const run of this.client.workflow.list({
+      query: `WorkflowId = '${incidentId}' AND StartTime > '${since}'`,
+      pageSize: limit + 1,
+    })) {
       starts.push(run.startTime.getTime());
       if (starts.length > limit) break;
     }

@@ -76,8 +76,14 @@ export function compileLifecycle(rule: { reopen?: z.input<typeof reopenSchema>; 
 }
 
 /** Params only a person may set (a playbook's `personOnlyParams`): a route setting one is a configuration error. */
-export function personOnlyProblems(at: string, playbook: { name: string; personOnlyParams?: readonly string[] } | undefined, params: Record<string, unknown>): string[] {
+export function personOnlyProblems(
+  at: string,
+  playbook: { name: string; personOnlyParams?: readonly string[] } | undefined,
+  params: Record<string, unknown>,
+): string[] {
   return (playbook?.personOnlyParams ?? [])
     .filter((p) => p in params)
-    .map((p) => `${at}.params.${p}: only a person may set "${p}" (tourniquet start ${playbook!.name} --param ${p}=…); an alert route cannot`);
+    .map(
+      (p) => `${at}.params.${p}: only a person may set "${p}" (tourniquet start ${playbook!.name} --param ${p}=…); an alert route cannot`,
+    );
 }

@@ -100,7 +100,8 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     maxKeys: LEDGER_SHARDS * 250,
     windowMs: deps.config.coalesceMs,
     maxWindowMs: deps.config.coalesceMaxMs,
-    onFlushError: (incidentId, count, err) => logger.warn({ incidentId, count, err: (err as Error).message }, 'alert batch not delivered yet; retrying next window'),
+    onFlushError: (incidentId, count, err) =>
+      logger.warn({ incidentId, count, err: (err as Error).message }, 'alert batch not delivered yet; retrying next window'),
   });
   const processor = new AlertProcessor({ routes, playbooks, coalescer, delivery, counters, logger });
 
@@ -173,7 +174,11 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
         const drill = req.headers[DRILL_HEADER];
         if (drill !== undefined) {
           if (typeof drill !== 'string' || !DRILL_RUN.test(drill)) {
-            send(res, 400, { error: 'invalid drill marker', message: `${DRILL_HEADER} must be a run id of lowercase letters, digits and dashes (at most 80)`, issues: [] });
+            send(res, 400, {
+              error: 'invalid drill marker',
+              message: `${DRILL_HEADER} must be a run id of lowercase letters, digits and dashes (at most 80)`,
+              issues: [],
+            });
             return;
           }
           drillRuns.set(res, drill);
@@ -202,12 +207,19 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
       counters.count(source, 'unavailable');
       if (!closing) logger.error({ source, err: (err as Error).message }, 'alert not taken');
       res.setHeader('Retry-After', '5');
-      send(res, 503, { error: 'unavailable', message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry` });
+      send(res, 503, {
+        error: 'unavailable',
+        message: closing ? 'the gateway is shutting down; retry' : `the alert was not recorded (${(err as Error).message}); retry`,
+      });
       return;
     }
     counters.count(source, 'invalid');
     logger.error({ source, err: (err as Error).message }, 'alert could not be processed');
-    send(res, 400, { error: `invalid ${source} alert`, message: `the alert could not be processed: ${String((err as Error)?.message ?? err).slice(0, 300)}`, issues: [] });
+    send(res, 400, {
+      error: `invalid ${source} alert`,
+      message: `the alert could not be processed: ${String((err as Error)?.message ?? err).slice(0, 300)}`,
+      issues: [],
+    });
   }
 
   router.post(
@@ -293,18 +305,28 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   });
 
   router.use('/alerts', (req, res) => {
-    send(res, 404, { error: 'not found', message: `no ${req.method} ${req.originalUrl}; alerts go to POST /alerts/falco, /alerts/alertmanager, /alerts/github or /alerts` });
+    send(res, 404, {
+      error: 'not found',
+      message: `no ${req.method} ${req.originalUrl}; alerts go to POST /alerts/falco, /alerts/alertmanager, /alerts/github or /alerts`,
+    });
   });
 
   const secured: string[] = (['falco', 'alertmanager', 'generic'] as const).filter((s) => deps.config.tokens[s].length > 0);
   if (deps.config.githubSecrets.length > 0) secured.push('github');
-  logger.info({ routes: routes.map((r) => r.name), secured }, `alert intake ready: ${routes.length} route(s); sources without a secret refuse alerts (401)`);
+  logger.info(
+    { routes: routes.map((r) => r.name), secured },
+    `alert intake ready: ${routes.length} route(s); sources without a secret refuse alerts (401)`,
+  );
 
   router.direct = (req, res, next) => router(req as Request, res as Response, next);
   router.close = async () => {
     const result = await coalescer.close();
     await delivery.close();
-    if (result.undelivered > 0) logger.error({ undelivered: result.undelivered }, 'repeat alerts pending at shutdown could not be delivered; their incidents undercount them');
+    if (result.undelivered > 0)
+      logger.error(
+        { undelivered: result.undelivered },
+        'repeat alerts pending at shutdown could not be delivered; their incidents undercount them',
+      );
     return result;
   };
   router.stats = () => ({ sources: counters.snapshot(), coalescer: coalescer.stats() });

@@ -26,7 +26,8 @@ export const alertRoutes: RouteRule[] = [
     // logged) rather than a 422 the sender would log as an error on every shell; a rule after
     // this one can take those. A pod name Kubernetes would refuse still gets 422, naming the param.
     name: 'falco-shell',
-    description: 'An interactive shell in a container of a pod: isolate the pod (quarantine label and deny-all NetworkPolicy), behind approval.',
+    description:
+      'An interactive shell in a container of a pod: isolate the pod (quarantine label and deny-all NetworkPolicy), behind approval.',
     source: 'falco',
     match: { rule: 'Terminal shell in container', priority: FALCO_NOTICE_OR_WORSE, 'k8s.ns.name': FILLED, 'k8s.pod.name': FILLED },
     playbook: 'isolate-pod',
@@ -53,7 +54,8 @@ export const alertRoutes: RouteRule[] = [
     // An alerting rule asks for this by its own label, so no alert rolls anything back by accident;
     // kube-state-metrics' deployment series carry the namespace and deployment labels it needs.
     name: 'am-rollback-deploy',
-    description: 'An alert whose rule carries tourniquet_playbook=rollback-deploy, about a Deployment: roll it back to its previous revision.',
+    description:
+      'An alert whose rule carries tourniquet_playbook=rollback-deploy, about a Deployment: roll it back to its previous revision.',
     source: 'alertmanager',
     match: { tourniquet_playbook: 'rollback-deploy' },
     playbook: 'rollback-deploy',

@@ -20,11 +20,7 @@ export interface RoutableAlert {
   fields: Readonly<Record<string, string>>;
 }
 
-const matcherSchema = z.union([
-  z.string(),
-  z.array(z.string()).min(1),
-  z.object({ regex: z.string().min(1) }).strict(),
-]);
+const matcherSchema = z.union([z.string(), z.array(z.string()).min(1), z.object({ regex: z.string().min(1) }).strict()]);
 
 export const routeRuleSchema = z
   .object({
@@ -83,7 +79,12 @@ function compileMatcher(spec: z.infer<typeof matcherSchema>): Matcher {
   return (v) => v !== undefined && re.test(v);
 }
 
-function compileRule(rule: z.infer<typeof routeRuleSchema>, playbooks: PlaybookRegistry, problems: string[], at: string): CompiledRoute | undefined {
+function compileRule(
+  rule: z.infer<typeof routeRuleSchema>,
+  playbooks: PlaybookRegistry,
+  problems: string[],
+  at: string,
+): CompiledRoute | undefined {
   const before = problems.length;
   const attempt = <T>(where: string, fn: () => T): T | undefined => {
     try {
@@ -98,16 +99,20 @@ function compileRule(rule: z.infer<typeof routeRuleSchema>, playbooks: PlaybookR
   if (!playbook) problems.push(`${at}.playbook: unknown playbook "${rule.playbook}"; known: ${Object.keys(playbooks).join(', ')}`);
   const shape = playbook && playbook.params instanceof z.ZodObject ? Object.keys(playbook.params.shape) : undefined;
 
-  const matchers = Object.entries(rule.match).map(([field, spec]) => [field, attempt(`match.${field}`, () => compileMatcher(spec))] as const);
+  const matchers = Object.entries(rule.match).map(
+    ([field, spec]) => [field, attempt(`match.${field}`, () => compileMatcher(spec))] as const,
+  );
   const params: [string, Template | number | boolean | undefined][] = Object.entries(rule.params).map(([name, value]) => {
-    if (shape && !shape.includes(name)) problems.push(`${at}.params.${name}: playbook ${rule.playbook} has no param "${name}" (it has: ${shape.join(', ')})`);
+    if (shape && !shape.includes(name))
+      problems.push(`${at}.params.${name}: playbook ${rule.playbook} has no param "${name}" (it has: ${shape.join(', ')})`);
     return [name, typeof value === 'string' ? attempt(`params.${name}`, () => compileTemplate(value)) : value];
   });
   // A param the playbook needs and the rule never gives would refuse every alert (422): say so now.
   if (playbook && shape) {
     const fields = (playbook.params as z.ZodObject).shape as Record<string, z.ZodType>;
     for (const name of shape) {
-      if (!(name in rule.params) && !fields[name]!.safeParse(undefined).success) problems.push(`${at}.params: playbook ${rule.playbook} needs param "${name}", which the rule does not give`);
+      if (!(name in rule.params) && !fields[name]!.safeParse(undefined).success)
+        problems.push(`${at}.params: playbook ${rule.playbook} needs param "${name}", which the rule does not give`);
     }
   }
   problems.push(...personOnlyProblems(at, playbook, rule.params));

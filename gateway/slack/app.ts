@@ -21,7 +21,16 @@ import { BREAKGLASS_USAGE, parseBreakGlass, type BreakGlassCommand } from './bre
 import { replyEphemeral } from './ephemeral';
 import { breakGlassIncidentId, interactionNonce, type SlackInteraction } from './identity';
 import { slackReplayGuard } from './replay-guard';
-import { commandButtonSchema, DECISION_VIEW, decisionMetaSchema, decisionModal, gateButtonSchema, modalErrors, needsModal, type DecisionMeta } from './views';
+import {
+  commandButtonSchema,
+  DECISION_VIEW,
+  decisionMetaSchema,
+  decisionModal,
+  gateButtonSchema,
+  modalErrors,
+  needsModal,
+  type DecisionMeta,
+} from './views';
 import { breakGlassPlaybook } from '../../playbooks/break-glass';
 
 export interface SlackAppDeps {
@@ -66,14 +75,23 @@ export async function createSlackRouter(deps: SlackAppDeps): Promise<Router> {
 }
 
 /** What the person who typed `/breakglass …` is told, privately: started, taken, or why not. */
-async function breakGlassAnswer(deps: SlackAppDeps, command: BreakGlassCommand, who: string, interaction: SlackInteraction): Promise<string> {
+async function breakGlassAnswer(
+  deps: SlackAppDeps,
+  command: BreakGlassCommand,
+  who: string,
+  interaction: SlackInteraction,
+): Promise<string> {
   const user = interaction.user;
   try {
     if (command.kind === 'request') {
       const { request } = command;
       const incidentId = breakGlassIncidentId(interaction);
       // The id is this request's own (REJECT_DUPLICATE): a replay, through any gateway, starts nothing.
-      const id = await startIncident(deps.temporal, { playbook: breakGlassPlaybook.name, requester: who, params: request }, { taskQueue: deps.taskQueue, incidentId, once: true }).catch((err: unknown) => {
+      const id = await startIncident(
+        deps.temporal,
+        { playbook: breakGlassPlaybook.name, requester: who, params: request },
+        { taskQueue: deps.taskQueue, incidentId, once: true },
+      ).catch((err: unknown) => {
         if (err instanceof IncidentExistsError) return undefined;
         throw err;
       });
@@ -122,10 +140,26 @@ async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: Deci
       ...(reason ? { reason } : {}),
     });
     // The nonce ties this line to the vote: a replay answered with the first outcome logs the same one.
-    deps.logger.info({ incident: meta.incidentId, gate: meta.gateId, user, nonce, applied: outcome.applied, ...(outcome.applied ? {} : { code: outcome.code }) }, 'decision from Slack');
+    deps.logger.info(
+      {
+        incident: meta.incidentId,
+        gate: meta.gateId,
+        user,
+        nonce,
+        applied: outcome.applied,
+        ...(outcome.applied ? {} : { code: outcome.code }),
+      },
+      'decision from Slack',
+    );
   } catch (err) {
     deps.logger.error({ err: (err as Error).message, incident: meta.incidentId }, 'decision from Slack failed');
-    await replyEphemeral(client, deps.logger, meta.channel, user, ':warning: Tourniquet could not record your decision; it was NOT applied. Try again, or use the CLI.');
+    await replyEphemeral(
+      client,
+      deps.logger,
+      meta.channel,
+      user,
+      ':warning: Tourniquet could not record your decision; it was NOT applied. Try again, or use the CLI.',
+    );
     return;
   }
   if (!outcome.applied) {
@@ -136,7 +170,12 @@ async function decideFromSlack(deps: SlackAppDeps, client: WebClient, meta: Deci
 
 /** A button click's identity: Slack gives each click its own trigger_id and action_ts. */
 function actionIdentity(body: BlockAction<ButtonAction>, action: ButtonAction): SlackInteraction {
-  return { team: body.team?.id ?? body.enterprise?.id ?? '', user: body.user.id, kind: `action:${action.action_id}`, ids: [body.trigger_id, action.action_ts] };
+  return {
+    team: body.team?.id ?? body.enterprise?.id ?? '',
+    user: body.user.id,
+    kind: `action:${action.action_id}`,
+    ids: [body.trigger_id, action.action_ts],
+  };
 }
 
 function registerListeners(app: App, deps: SlackAppDeps): void {
@@ -174,13 +213,28 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
     let outcome;
     try {
       const nonce = interactionNonce(actionIdentity(body, action));
-      outcome = await sendCommand(deps.temporal, { incidentId: button.incidentId, command: button.command, by: who, via: `slack:${body.user.id}`, nonce, signer: deps.signer ?? null });
+      outcome = await sendCommand(deps.temporal, {
+        incidentId: button.incidentId,
+        command: button.command,
+        by: who,
+        via: `slack:${body.user.id}`,
+        nonce,
+        signer: deps.signer ?? null,
+      });
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, incident: button.incidentId }, 'command from Slack failed');
-      await replyEphemeral(client, deps.logger, channel, body.user.id, ':warning: Tourniquet could not take that; nothing was done. Try again, or use the CLI.');
+      await replyEphemeral(
+        client,
+        deps.logger,
+        channel,
+        body.user.id,
+        ':warning: Tourniquet could not take that; nothing was done. Try again, or use the CLI.',
+      );
       return;
     }
-    const text = outcome.applied ? `:white_check_mark: Taken: ${button.command} (\`${button.incidentId}\`).` : `:no_entry_sign: Not applied — ${outcome.message}`;
+    const text = outcome.applied
+      ? `:white_check_mark: Taken: ${button.command} (\`${button.incidentId}\`).`
+      : `:no_entry_sign: Not applied — ${outcome.message}`;
     await replyEphemeral(client, deps.logger, channel, body.user.id, text);
   });
 
@@ -198,7 +252,12 @@ function registerListeners(app: App, deps: SlackAppDeps): void {
       return;
     }
     await ack();
-    const interaction = { team: body.team?.id ?? body.enterprise?.id ?? '', user: body.user.id, kind: `view:${view.callback_id}`, ids: [body.type === 'view_submission' ? body.trigger_id : '', view.id] };
+    const interaction = {
+      team: body.team?.id ?? body.enterprise?.id ?? '',
+      user: body.user.id,
+      kind: `view:${view.callback_id}`,
+      ids: [body.type === 'view_submission' ? body.trigger_id : '', view.id],
+    };
     await decideFromSlack(deps, client, meta.data, interaction, reason);
   });
 

@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import { redactSecrets } from '../../redaction';
 
 /** Tells one person something only they see; a failure to tell them is logged, never thrown into Bolt. */
-export async function replyEphemeral(client: WebClient, logger: Logger, channel: string | undefined, user: string, text: string): Promise<void> {
+export async function replyEphemeral(
+  client: WebClient,
+  logger: Logger,
+  channel: string | undefined,
+  user: string,
+  text: string,
+): Promise<void> {
   if (!channel) {
     logger.warn({ user }, 'no channel to answer in');
     return;

@@ -25,7 +25,10 @@ export interface SlackInteraction {
   ids: readonly string[];
 }
 
-const digest = (i: SlackInteraction) => createHash('sha256').update(JSON.stringify(['slack', i.team, i.user, i.kind, ...i.ids])).digest('hex');
+const digest = (i: SlackInteraction) =>
+  createHash('sha256')
+    .update(JSON.stringify(['slack', i.team, i.user, i.kind, ...i.ids]))
+    .digest('hex');
 
 /** `inc-break-glass-<16 hex>`: the incident a `/breakglass` request starts, the same for its replays. */
 export function breakGlassIncidentId(i: SlackInteraction): string {

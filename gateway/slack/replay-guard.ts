@@ -28,7 +28,8 @@ export function slackRequestKey(timestamp: string | undefined, signature: string
   if (!CANONICAL_TIMESTAMP.test(timestamp)) return { ok: false, message: 'x-slack-request-timestamp is not a plain integer' };
   if (!CANONICAL_SIGNATURE.test(signature)) return { ok: false, message: 'x-slack-signature is not v0= and 64 lowercase hex digits' };
   const timestampMs = Number(timestamp) * 1000;
-  if (Math.abs(now - timestampMs) > SLACK_MAX_AGE_MS) return { ok: false, message: 'x-slack-request-timestamp is more than five minutes away' };
+  if (Math.abs(now - timestampMs) > SLACK_MAX_AGE_MS)
+    return { ok: false, message: 'x-slack-request-timestamp is more than five minutes away' };
   return { ok: true, key: `${timestamp}:${signature.slice(3)}`, timestampMs };
 }
 

@@ -37,7 +37,11 @@ export function readmeAlertmanagerConfig(): string {
   return block[1]!;
 }
 
-export async function startAlertmanager(gatewayUrl: string, token: string, timings = { groupWait: '200ms', groupInterval: '1s', repeatInterval: '3s' }): Promise<RunningAlertmanager> {
+export async function startAlertmanager(
+  gatewayUrl: string,
+  token: string,
+  timings = { groupWait: '200ms', groupInterval: '1s', repeatInterval: '3s' },
+): Promise<RunningAlertmanager> {
   const binary = findAlertmanager();
   const dir = mkdtempSync(join(tmpdir(), 'tourniquet-alertmanager-'));
   const tokenFile = join(dir, 'token');
@@ -45,24 +49,37 @@ export async function startAlertmanager(gatewayUrl: string, token: string, timin
   const config = readmeAlertmanagerConfig()
     .replace('https://tourniquet.example.com', gatewayUrl)
     .replace('/etc/alertmanager/secrets/tourniquet-token', tokenFile)
-    .replace(/^route:\n/m, `route:\n  group_wait: ${timings.groupWait}\n  group_interval: ${timings.groupInterval}\n  repeat_interval: ${timings.repeatInterval}\n`);
+    .replace(
+      /^route:\n/m,
+      `route:\n  group_wait: ${timings.groupWait}\n  group_interval: ${timings.groupInterval}\n  repeat_interval: ${timings.repeatInterval}\n`,
+    );
   writeFileSync(join(dir, 'alertmanager.yml'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];
   const child: ChildProcess = spawn(
     binary,
-    [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (c: Buffer) => output.push(c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitFor('Alertmanager ready', async () => {
-      if (child.exitCode !== null) throw new Error(`alertmanager exited ${child.exitCode}: ${output.join('')}`);
-      const res = await fetch(`${url}/-/ready`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor(
+      'Alertmanager ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`alertmanager exited ${child.exitCode}: ${output.join('')}`);
+        const res = await fetch(`${url}/-/ready`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -70,7 +87,11 @@ export async function startAlertmanager(gatewayUrl: string, token: string, timin
   return {
     url,
     async post(alerts) {
-      const res = await fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+      const res = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts),
+      });
       if (!res.ok) throw new Error(`POST /api/v2/alerts: ${res.status} ${await res.text()}`);
     },
     async metric(name, labels = '') {

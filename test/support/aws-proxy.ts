@@ -56,7 +56,9 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
           res.end(JSON.stringify({ __type: fault.code, message }));
         } else {
           res.writeHead(fault.status, { 'content-type': 'text/xml' });
-          res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${fault.code}</Code><Message>${message}</Message></Error><RequestId>proxy-${calls.length}</RequestId></ErrorResponse>`);
+          res.end(
+            `<ErrorResponse><Error><Type>Sender</Type><Code>${fault.code}</Code><Message>${message}</Message></Error><RequestId>proxy-${calls.length}</RequestId></ErrorResponse>`,
+          );
         }
         return;
       }

@@ -7,7 +7,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // Assembled at runtime so no secret-shaped literal is committed.
-const PEM_BODY = Array.from({ length: 24 }, (_, i) => `MIIEvQIBADANBgkqhkiG9w0BAQEFAASC${String(i).padStart(2, '0')}${'Q2FuYXJ5S2V5'.repeat(2)}Zm9v`.slice(0, 64));
+const PEM_BODY = Array.from({ length: 24 }, (_, i) =>
+  `MIIEvQIBADANBgkqhkiG9w0BAQEFAASC${String(i).padStart(2, '0')}${'Q2FuYXJ5S2V5'.repeat(2)}Zm9v`.slice(0, 64),
+);
 
 export const SECRETS = {
   github: 'ghp_' + 'C4nary'.repeat(6),
@@ -41,10 +43,15 @@ export const shortSecrets = (prefix: string) => `${prefix}: ${SECRETS.github} ${
  * key id becomes a 60-character fingerprint. Clipped before redaction, this label failed the
  * incident at start after the gateway had answered `202 new`.
  */
-export const growingLabel = Array.from({ length: 40 }, (_, i) => `AKIA${String(i).padStart(2, '0')}CANARY23ZZQQXY`).join(' ').padEnd(975, '.');
+export const growingLabel = Array.from({ length: 40 }, (_, i) => `AKIA${String(i).padStart(2, '0')}CANARY23ZZQQXY`)
+  .join(' ')
+  .padEnd(975, '.');
 
 /** Every file under a directory, with its bytes as text (latin1, so binary files search too). */
-export async function filesUnder(dir: string, match: (name: string) => boolean = () => true): Promise<Array<{ path: string; text: string }>> {
+export async function filesUnder(
+  dir: string,
+  match: (name: string) => boolean = () => true,
+): Promise<Array<{ path: string; text: string }>> {
   const out: Array<{ path: string; text: string }> = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !match(entry.name)) continue;

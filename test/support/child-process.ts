@@ -21,7 +21,11 @@ const running = (child: ChildProcess) => child.exitCode === null && child.signal
 
 /** Runs `node --import tsx <args>` in the project root with this environment on top of the test's own. */
 export function spawnEntry(args: string[], env: Record<string, string>): ChildOutput {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

@@ -18,7 +18,11 @@ export function runCli(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, ...arg
 }
 
 /** The same, with more environment (e.g. KUBECONFIG for the commands that talk to Kubernetes). */
-export async function runCliWith(h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>, env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+export async function runCliWith(
+  h: Pick<Harness, 'dir' | 'address' | 'taskQueue'>,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(join(projectRoot, 'bin/tourniquet'), args, {
       cwd: h.dir,

@@ -25,7 +25,8 @@ export function lookupEventsHandler(events: TrailEvent[]) {
     const attrs = body.LookupAttributes as { AttributeKey?: string; AttributeValue?: string }[] | undefined;
     if (!attrs || attrs.length !== 1) throw new Error('LookupAttributes: exactly one attribute is supported');
     const [attr] = attrs;
-    if (attr!.AttributeKey !== 'AccessKeyId' || !attr!.AttributeValue) throw new Error(`expected an AccessKeyId lookup, got ${JSON.stringify(attr)}`);
+    if (attr!.AttributeKey !== 'AccessKeyId' || !attr!.AttributeValue)
+      throw new Error(`expected an AccessKeyId lookup, got ${JSON.stringify(attr)}`);
     const max = (body.MaxResults as number | undefined) ?? 50;
     if (!Number.isInteger(max) || max < 1 || max > 50) throw new Error(`MaxResults must be 1..50, got ${max}`);
     const start = typeof body.StartTime === 'number' ? body.StartTime * 1000 : -Infinity;

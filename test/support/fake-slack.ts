@@ -52,7 +52,9 @@ async function readArgs(req: IncomingMessage): Promise<Record<string, any>> {
   let body = '';
   for await (const chunk of req) body += chunk;
   const type = req.headers['content-type'] ?? '';
-  const raw: Record<string, any> = type.includes('application/json') ? JSON.parse(body || '{}') : Object.fromEntries(new URLSearchParams(body));
+  const raw: Record<string, any> = type.includes('application/json')
+    ? JSON.parse(body || '{}')
+    : Object.fromEntries(new URLSearchParams(body));
   for (const key of JSON_ARGS) if (typeof raw[key] === 'string') raw[key] = JSON.parse(raw[key]);
   return raw;
 }
@@ -67,21 +69,38 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
   const bots = new Map<string, { id: string; name: string; appId: string }>();
   const team = { url: 'https://tourniquet-test.slack.com/', team: 'Tourniquet Test', team_id: 'T0TEST' };
   let seq = 0;
-  const nextTs = () => `${1_790_000_000 + Math.floor(Date.now() / 1000) % 1000}.${String(++seq).padStart(6, '0')}`;
+  const nextTs = () => `${1_790_000_000 + (Math.floor(Date.now() / 1000) % 1000)}.${String(++seq).padStart(6, '0')}`;
 
   function validBlocks(blocks: unknown): boolean {
     return Array.isArray(blocks) && blocks.length <= 50 && blocks.every((b) => b && BLOCK_TYPES.has(b.type));
   }
 
   const methods: Record<string, (a: Record<string, any>) => Record<string, any>> = {
-    'auth.test': () => ({ ok: true, url: 'https://tourniquet-test.slack.com/', team: 'Tourniquet Test', user: 'tourniquet', team_id: 'T0TEST', user_id: 'U0BOT', bot_id: 'B0BOT', is_enterprise_install: false }),
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://tourniquet-test.slack.com/',
+      team: 'Tourniquet Test',
+      user: 'tourniquet',
+      team_id: 'T0TEST',
+      user_id: 'U0BOT',
+      bot_id: 'B0BOT',
+      is_enterprise_install: false,
+    }),
     'chat.postMessage': (a) => {
       if (!a.channel) return { ok: false, error: 'channel_not_found' };
       if (!a.text && !a.blocks && !a.attachments) return { ok: false, error: 'no_text' };
       if (a.blocks && !validBlocks(a.blocks)) return { ok: false, error: 'invalid_blocks' };
       if (a.thread_ts && !messages.has(`${a.channel}:${a.thread_ts}`)) return { ok: false, error: 'thread_not_found' };
       const ts = nextTs();
-      const message = { type: 'message', text: a.text, user: 'U0BOT', bot_id: 'B0BOT', ts, ...(a.blocks ? { blocks: a.blocks } : {}), ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}) };
+      const message = {
+        type: 'message',
+        text: a.text,
+        user: 'U0BOT',
+        bot_id: 'B0BOT',
+        ts,
+        ...(a.blocks ? { blocks: a.blocks } : {}),
+        ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}),
+      };
       messages.set(`${a.channel}:${ts}`, { text: a.text, blocks: a.blocks, thread_ts: a.thread_ts });
       return { ok: true, channel: a.channel, ts, message };
     },
@@ -92,7 +111,13 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
       if (a.blocks && !validBlocks(a.blocks)) return { ok: false, error: 'invalid_blocks' };
       const previous = messages.get(`${a.channel}:${a.ts}`)!;
       messages.set(`${a.channel}:${a.ts}`, { ...previous, text: a.text, blocks: a.blocks });
-      return { ok: true, channel: a.channel, ts: a.ts, text: a.text, message: { type: 'message', text: a.text, user: 'U0BOT', bot_id: 'B0BOT', blocks: a.blocks } };
+      return {
+        ok: true,
+        channel: a.channel,
+        ts: a.ts,
+        text: a.text,
+        message: { type: 'message', text: a.text, user: 'U0BOT', bot_id: 'B0BOT', blocks: a.blocks },
+      };
     },
     'chat.postEphemeral': (a) => {
       if (!a.channel) return { ok: false, error: 'channel_not_found' };
@@ -109,7 +134,20 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
     'bots.info': (a) => {
       const bot = a.bot && bots.get(a.bot);
       if (!a.bot) return { ok: false, error: 'invalid_arguments' };
-      return bot ? { ok: true, bot: { id: bot.id, deleted: false, name: bot.name, updated: 1_790_000_000, app_id: bot.appId, user_id: `U${bot.id}`, icons: {} } } : { ok: false, error: 'bot_not_found' };
+      return bot
+        ? {
+            ok: true,
+            bot: {
+              id: bot.id,
+              deleted: false,
+              name: bot.name,
+              updated: 1_790_000_000,
+              app_id: bot.appId,
+              user_id: `U${bot.id}`,
+              icons: {},
+            },
+          }
+        : { ok: false, error: 'bot_not_found' };
     },
     'usergroups.users.list': (a) => {
       const users = options.groups?.[a.usergroup];
@@ -144,7 +182,15 @@ export async function startFakeSlack(options: { token: string; groups?: Record<s
       // A workspace token other than Tourniquet's: what a leaked token can be used for here.
       let body: Record<string, any>;
       if (other.revoked) body = { ok: false, error: 'token_revoked' };
-      else if (method === 'auth.test') body = { ok: true, ...team, user: other.user, user_id: other.userId, ...(other.botId ? { bot_id: other.botId } : {}), is_enterprise_install: false };
+      else if (method === 'auth.test')
+        body = {
+          ok: true,
+          ...team,
+          user: other.user,
+          user_id: other.userId,
+          ...(other.botId ? { bot_id: other.botId } : {}),
+          is_enterprise_install: false,
+        };
       else if (method === 'auth.revoke') {
         const test = args.test === true || args.test === 'true' || args.test === '1';
         if (!test) other.revoked = true;

@@ -25,7 +25,12 @@ export function ed25519KeyPair(comment = 'deploy@ci'): { privateKey: string; pub
   };
 }
 
-export function approved<A>(action: string, target: string, args: A, options: { dryRun?: boolean; incidentId?: string } = {}): ApprovedAction<A> {
+export function approved<A>(
+  action: string,
+  target: string,
+  args: A,
+  options: { dryRun?: boolean; incidentId?: string } = {},
+): ApprovedAction<A> {
   return {
     incidentId: options.incidentId ?? 'inc-test',
     action,

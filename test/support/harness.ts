@@ -38,7 +38,7 @@ export const TEST_POLICIES = {
     standard: { approvers: ['@oncall'], quorum: 1, timeout: '10m', reminders: ['3m'], escalation: { after: '6m', notify: ['@leads'] } },
     'two-person': { approvers: ['@oncall', '@leads'], quorum: 2, timeout: '10m' },
     'reason-on-approve': { approvers: ['@oncall'], quorum: 1, timeout: '10m', requireReasonOnApprove: true },
-    'lonely': { approvers: ['alice'], quorum: 1, timeout: '10m' },
+    lonely: { approvers: ['alice'], quorum: 1, timeout: '10m' },
   },
 };
 

@@ -21,7 +21,12 @@ export function payloadsOf(node: unknown, out: Payload[] = [], seen = new Set<un
 export const encodingOf = (p: Payload) => Buffer.from(p.metadata!.encoding!).toString('utf8');
 
 /** POSTs payloads to `<endpoint>/<op>` as the codec-server protocol says. */
-export async function codecCall(endpoint: string, op: 'decode' | 'encode', payloads: Payload[], headers: Record<string, string>): Promise<{ status: number; body: any }> {
+export async function codecCall(
+  endpoint: string,
+  op: 'decode' | 'encode',
+  payloads: Payload[],
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${endpoint}/${op}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },

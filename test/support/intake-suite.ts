@@ -23,7 +23,10 @@ export function useIntakeSuite(options: { config?: IntakeConfig } = {}): IntakeS
   const suite = { started: new Set<string>(), run: `${process.pid}${Date.now().toString(36)}` } as IntakeSuite;
   beforeAll(async () => {
     suite.h = await startHarness();
-    suite.gw = await startIntakeGateway(suite.h.client, suite.h.taskQueue, { routes: DEMO_ROUTES, ...(options.config ? { config: options.config } : {}) });
+    suite.gw = await startIntakeGateway(suite.h.client, suite.h.taskQueue, {
+      routes: DEMO_ROUTES,
+      ...(options.config ? { config: options.config } : {}),
+    });
   });
   afterAll(async () => {
     await suite.gw?.close();

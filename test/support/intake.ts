@@ -116,7 +116,14 @@ export interface GitHubDelivery {
 /** A GitHub webhook delivery as GitHub sends it: the raw body signed (X-Hub-Signature-256) with the webhook secret. */
 export async function signGitHub(event: string, payload: unknown, secret = TOKENS.github): Promise<GitHubDelivery> {
   const body = JSON.stringify(payload);
-  return { body, headers: { 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': await new Webhooks({ secret }).sign(body) } };
+  return {
+    body,
+    headers: {
+      'x-github-event': event,
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': await new Webhooks({ secret }).sign(body),
+    },
+  };
 }
 
 /** Posts a delivery (again: a replay is the same bytes and headers) to a gateway's GitHub endpoint. */

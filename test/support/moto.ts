@@ -48,7 +48,9 @@ export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];
-  const child: ChildProcess = spawn(moto.command, [...moto.args, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(moto.command, [...moto.args, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (c: Buffer) => output.push(c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
@@ -57,24 +59,41 @@ export async function startMoto(): Promise<Moto> {
     if (child.exitCode === null) child.kill('SIGKILL');
   };
   try {
-    await waitFor('moto_server ready', async () => {
-      if (child.exitCode !== null) throw new Error(`moto_server exited ${child.exitCode}: ${output.join('')}`);
-      const res = await fetch(`${url}/moto-api/data.json`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      'moto_server ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`moto_server exited ${child.exitCode}: ${output.join('')}`);
+        const res = await fetch(`${url}/moto-api/data.json`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const region = 'us-east-1';
     const bootstrap = new IAMClient({ region, endpoint: url, credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' } });
     // Three unauthenticated requests make the admin; from then on every request is authenticated.
     const reset = await fetch(`${url}/moto-api/reset-auth`, { method: 'POST', body: '3' });
     if (!reset.ok) throw new Error(`moto reset-auth: ${reset.status}`);
     await bootstrap.send(new CreateUserCommand({ UserName: 'admin' }));
-    await bootstrap.send(new PutUserPolicyCommand({ UserName: 'admin', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
+    await bootstrap.send(
+      new PutUserPolicyCommand({
+        UserName: 'admin',
+        PolicyName: 'all',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+      }),
+    );
     const adminKey = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'admin' }))).AccessKey!;
     bootstrap.destroy();
-    const admin = new IAMClient({ region, endpoint: url, credentials: { accessKeyId: adminKey.AccessKeyId!, secretAccessKey: adminKey.SecretAccessKey! } });
+    const admin = new IAMClient({
+      region,
+      endpoint: url,
+      credentials: { accessKeyId: adminKey.AccessKeyId!, secretAccessKey: adminKey.SecretAccessKey! },
+    });
     const createUser = async (name: string, policy?: object): Promise<Credentials> => {
       await admin.send(new CreateUserCommand({ UserName: name }));
-      if (policy) await admin.send(new PutUserPolicyCommand({ UserName: name, PolicyName: `${name}-policy`, PolicyDocument: JSON.stringify(policy) }));
+      if (policy)
+        await admin.send(
+          new PutUserPolicyCommand({ UserName: name, PolicyName: `${name}-policy`, PolicyDocument: JSON.stringify(policy) }),
+        );
       const key = (await admin.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
       return { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
     };

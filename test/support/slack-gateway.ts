@@ -19,7 +19,11 @@ export interface SlackGateway {
   close(): Promise<void>;
 }
 
-export async function startSlackGateway(h: Harness, fake: FakeSlack, options: { policies: unknown; token: string; secret: string; logger?: Logger }): Promise<SlackGateway> {
+export async function startSlackGateway(
+  h: Harness,
+  fake: FakeSlack,
+  options: { policies: unknown; token: string; secret: string; logger?: Logger },
+): Promise<SlackGateway> {
   const slack = await createSlackRouter({
     temporal: h.client,
     taskQueue: h.taskQueue,

@@ -21,7 +21,16 @@ const triggerId = () => `${Date.now()}.${Math.floor(Math.random() * 1e9)}.012345
 const form = (payload: object) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
 /** A button click; `gateId` for an approval button, `blockId` and `label` for any other (e.g. a command offered in a thread). */
-export function blockActionBody(p: { user: string; actionId: string; value: string; channel: string; messageTs: string; gateId?: string; blockId?: string; label?: string }): string {
+export function blockActionBody(p: {
+  user: string;
+  actionId: string;
+  value: string;
+  channel: string;
+  messageTs: string;
+  gateId?: string;
+  blockId?: string;
+  label?: string;
+}): string {
   return form({
     type: 'block_actions',
     user: { id: p.user, username: p.user.toLowerCase(), name: p.user.toLowerCase(), team_id: TEAM.id },

@@ -26,7 +26,9 @@ export interface TimeSkippingStack {
 }
 
 /** `deps`: what the suite adds to the worker (notifiers, Slack, GitHub…); policies default to TEST_POLICIES. */
-export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'notifiers'> & Partial<ActivityDepsOptions>): Promise<TimeSkippingStack> {
+export async function startTimeSkippingStack(
+  deps: Pick<ActivityDepsOptions, 'notifiers'> & Partial<ActivityDepsOptions>,
+): Promise<TimeSkippingStack> {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
@@ -40,9 +42,17 @@ export async function startTimeSkippingStack(deps: Pick<ActivityDepsOptions, 'no
   // Incidents index their state in search attributes; this server, too, rejects unregistered ones.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((k) => [k.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
   });
-  const activityDeps = buildActivityDeps({ policies: parsePolicyFile(TEST_POLICIES), evidenceDir: join(dir, 'evidence'), demoWorld: join(dir, 'demo'), trust: testTrust(), ...deps });
+  const activityDeps = buildActivityDeps({
+    policies: parsePolicyFile(TEST_POLICIES),
+    evidenceDir: join(dir, 'evidence'),
+    demoWorld: join(dir, 'demo'),
+    trust: testTrust(),
+    ...deps,
+  });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {

@@ -41,7 +41,17 @@ export interface Cluster {
 export const DEFAULT_RETENTION = '30d';
 
 async function freePorts(frontend?: number): Promise<ServerPorts> {
-  const names = ['frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership', 'metrics'] as const;
+  const names = [
+    'frontendHttp',
+    'frontendMembership',
+    'history',
+    'historyMembership',
+    'matching',
+    'matchingMembership',
+    'worker',
+    'workerMembership',
+    'metrics',
+  ] as const;
   const ports = { frontend: frontend ?? (await freePort()) } as ServerPorts;
   for (const name of names) ports[name] = name.endsWith('Membership') ? await freeSmallPort() : await freePort();
   return ports;

@@ -38,7 +38,9 @@ function runAs(): RunAs | undefined {
     const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    throw new Error('running as root, PostgreSQL needs a non-root user to run as, and there is no `postgres` user (Debian\'s postgresql package creates it)');
+    throw new Error(
+      "running as root, PostgreSQL needs a non-root user to run as, and there is no `postgres` user (Debian's postgresql package creates it)",
+    );
   }
 }
 
@@ -50,7 +52,18 @@ function initialise(bin: PostgresBinaries, dataDir: string, passwordFile: string
   try {
     execFileSync(
       bin.initdb,
-      ['-D', dataDir, '-U', PG_USER, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        PG_USER,
+        `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        '--no-instructions',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}) },
     );
   } catch (err) {
@@ -60,7 +73,10 @@ function initialise(bin: PostgresBinaries, dataDir: string, passwordFile: string
     writeFileSync(pwfile, '');
   }
   // Loopback TCP only: no Unix socket (its default directory may not exist or be ours).
-  appendFileSync(join(dataDir, 'postgresql.conf'), "\n# tourniquet cluster\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n");
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    "\n# tourniquet cluster\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n",
+  );
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
 }
 
@@ -96,14 +112,19 @@ export function postgresIn(bin: PostgresBinaries, dir: string, port: number): Po
       if (proc?.running()) return;
       proc = startProcess(bin.postgres, ['-D', dataDir, '-p', String(port)], { ...(as ?? {}) });
       const started = proc;
-      await waitUntil(`PostgreSQL on 127.0.0.1:${port}`, started, async () => {
-        try {
-          execFileSync(isReady, ['-q', '-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', timeout: 5_000 });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 60_000);
+      await waitUntil(
+        `PostgreSQL on 127.0.0.1:${port}`,
+        started,
+        async () => {
+          try {
+            execFileSync(isReady, ['-q', '-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', timeout: 5_000 });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+      );
     },
     async stop() {
       // SIGINT: PostgreSQL's "fast" shutdown (disconnects clients, checkpoints, exits).

@@ -38,7 +38,15 @@ export interface ServerPorts {
 async function sqlTool(bin: TemporalServerBinaries, pg: Postgres, database: string, args: string[]): Promise<void> {
   try {
     await run(bin.sqlTool, args, {
-      env: { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: String(pg.port), SQL_USER: pg.user, SQL_PASSWORD: pg.password, SQL_DATABASE: database },
+      env: {
+        ...process.env,
+        SQL_PLUGIN: 'postgres12',
+        SQL_HOST: '127.0.0.1',
+        SQL_PORT: String(pg.port),
+        SQL_USER: pg.user,
+        SQL_PASSWORD: pg.password,
+        SQL_DATABASE: database,
+      },
     });
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
@@ -89,15 +97,24 @@ async function serving(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 2_000 });
   try {
     await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
-    const health = await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }));
+    const health = await connection.withDeadline(Date.now() + 2_000, () =>
+      connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }),
+    );
     return health.status === 1; // SERVING
   } finally {
     await connection.close();
   }
 }
 
-export async function startServer(bin: TemporalServerBinaries, pg: Postgres, ports: ServerPorts, logLevel = 'warn'): Promise<ServerProcess> {
-  const proc = startProcess(bin.server, ['--config-file', CONFIG_FILE, '--allow-no-auth', 'start'], { env: serverEnv(pg, ports, logLevel) });
+export async function startServer(
+  bin: TemporalServerBinaries,
+  pg: Postgres,
+  ports: ServerPorts,
+  logLevel = 'warn',
+): Promise<ServerProcess> {
+  const proc = startProcess(bin.server, ['--config-file', CONFIG_FILE, '--allow-no-auth', 'start'], {
+    env: serverEnv(pg, ports, logLevel),
+  });
   await waitUntil(`temporal-server on 127.0.0.1:${ports.frontend}`, proc, () => serving(`127.0.0.1:${ports.frontend}`), 120_000);
   return proc;
 }
@@ -111,13 +128,22 @@ async function cli(temporal: string, args: string[]): Promise<string> {
  * The namespace (retention `retention`, e.g. `30d`) and Tourniquet's search attributes, with the
  * Temporal CLI; whichever exists already is left (its retention updated), so a restart is quick.
  */
-export async function prepareNamespace(temporal: string, address: string, namespace: string, retention: string, timeoutMs = 60_000): Promise<void> {
+export async function prepareNamespace(
+  temporal: string,
+  address: string,
+  namespace: string,
+  retention: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const common = ['--address', address, '--namespace', namespace];
   const deadline = Date.now() + timeoutMs;
   // A fresh server may refuse the first calls while its services find each other: retried to a deadline.
   for (;;) {
     try {
-      const exists = await cli(temporal, ['operator', 'namespace', 'describe', ...common, '-o', 'json']).then(() => true, () => false);
+      const exists = await cli(temporal, ['operator', 'namespace', 'describe', ...common, '-o', 'json']).then(
+        () => true,
+        () => false,
+      );
       await cli(temporal, ['operator', 'namespace', exists ? 'update' : 'create', ...common, '--retention', retention]);
       const listed = await cli(temporal, ['operator', 'search-attribute', 'list', ...common, '-o', 'json']);
       const missing = SEARCH_ATTRIBUTES.filter((k) => !listed.includes(`"${k.name}"`));

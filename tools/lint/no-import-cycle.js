@@ -85,7 +85,12 @@ export const noImportCycle = {
       const target = resolveFrom(file, source.value);
       if (!target || target === file) return;
       const way = wayBack(target, file);
-      if (way) context.report({ node: source, messageId: 'cycle', data: { way: [file, ...way, file].map((p) => relative(base, p) || dirname(p)).join(' → ') } });
+      if (way)
+        context.report({
+          node: source,
+          messageId: 'cycle',
+          data: { way: [file, ...way, file].map((p) => relative(base, p) || dirname(p)).join(' → ') },
+        });
     };
     return {
       ImportDeclaration: check,

@@ -143,7 +143,12 @@ export function signedData(message: string | Uint8Array, namespace: string, hash
 }
 
 /** Wraps a raw Ed25519 signature over `signedData(...)` into the armored SSHSIG text. */
-export function armorSignature(publicKey: PublicKey, signature: Uint8Array, namespace = SIGNATURE_NAMESPACE, hashAlgorithm: 'sha256' | 'sha512' = 'sha512'): string {
+export function armorSignature(
+  publicKey: PublicKey,
+  signature: Uint8Array,
+  namespace = SIGNATURE_NAMESPACE,
+  hashAlgorithm: 'sha256' | 'sha512' = 'sha512',
+): string {
   const blob = concat(
     MAGIC,
     u32(1),
@@ -159,7 +164,8 @@ export function armorSignature(publicKey: PublicKey, signature: Uint8Array, name
 
 export function parseSignature(armored: string): SshSignature {
   const text = armored.trim();
-  if (!text.startsWith(ARMOR_BEGIN) || !text.endsWith(ARMOR_END)) throw new SignatureFormatError('not an SSH signature (-----BEGIN SSH SIGNATURE-----)');
+  if (!text.startsWith(ARMOR_BEGIN) || !text.endsWith(ARMOR_END))
+    throw new SignatureFormatError('not an SSH signature (-----BEGIN SSH SIGNATURE-----)');
   const r = new Reader(base64Decode(text.slice(ARMOR_BEGIN.length, -ARMOR_END.length)));
   if (!equalBytes(r.raw(6), MAGIC)) throw new SignatureFormatError('bad SSHSIG preamble');
   if (r.u32() !== 1) throw new SignatureFormatError('unsupported SSHSIG version');
@@ -181,7 +187,12 @@ export type SignatureCheck = { ok: true; key: PublicKey } | { ok: false; reason:
  * Checks an armored signature over `message` in `namespace` by one of `allowed` keys
  * (`ssh-ed25519 AAAA…` lines). Never throws: a malformed signature is a reason, not a crash.
  */
-export function verifySignature(armored: string, message: string, allowed: readonly string[], namespace = SIGNATURE_NAMESPACE): SignatureCheck {
+export function verifySignature(
+  armored: string,
+  message: string,
+  allowed: readonly string[],
+  namespace = SIGNATURE_NAMESPACE,
+): SignatureCheck {
   let sig: SshSignature;
   try {
     sig = parseSignature(armored);
@@ -203,5 +214,7 @@ export function verifySignature(armored: string, message: string, allowed: reado
   } catch {
     valid = false;
   }
-  return valid ? { ok: true, key: sig.publicKey } : { ok: false, reason: `the signature by ${sig.publicKey.fingerprint} does not match the decision` };
+  return valid
+    ? { ok: true, key: sig.publicKey }
+    : { ok: false, reason: `the signature by ${sig.publicKey.fingerprint} does not match the decision` };
 }

@@ -63,16 +63,26 @@ export function authenticate(
 ): Authentication {
   if (trust.mode === 'unauthenticated') return { ok: true, signer: { by: 'unauthenticated' } };
   if (!claim.signature) {
-    return { ok: false, message: `unsigned decision for ${claim.identity}: decisions must be signed with a key bound to the approver (tourniquet approve --key, or Slack)` };
+    return {
+      ok: false,
+      message: `unsigned decision for ${claim.identity}: decisions must be signed with a key bound to the approver (tourniquet approve --key, or Slack)`,
+    };
   }
   if (!claim.validUntil) return { ok: false, message: 'a signed decision must carry validUntil' };
   if (now !== undefined && Date.parse(claim.validUntil) - now > MAX_VALIDITY_MS) {
-    return { ok: false, message: `the decision claims validity until ${claim.validUntil}, more than ${MAX_VALIDITY_MS / 60_000} minutes ahead` };
+    return {
+      ok: false,
+      message: `the decision claims validity until ${claim.validUntil}, more than ${MAX_VALIDITY_MS / 60_000} minutes ahead`,
+    };
   }
   const personal = verifyOnce(claim.signature, claim.statement, own(trust.keys, claim.identity) ?? []);
   if (personal.ok) return { ok: true, signer: { by: 'person', key: personal.key.fingerprint } };
   const slackUser = slackUserOfVia(claim.via);
-  if (slackUser && trust.slackGateway.length > 0 && (own(trust.slack, claim.identity) === slackUser || claim.identity === `slack:${slackUser}`)) {
+  if (
+    slackUser &&
+    trust.slackGateway.length > 0 &&
+    (own(trust.slack, claim.identity) === slackUser || claim.identity === `slack:${slackUser}`)
+  ) {
     const gateway = verifyOnce(claim.signature, claim.statement, trust.slackGateway);
     if (gateway.ok) return { ok: true, signer: { by: 'slack-gateway', key: gateway.key.fingerprint } };
   }

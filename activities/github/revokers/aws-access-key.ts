@@ -37,7 +37,9 @@ export function awsKeyOf(leak: Leak): AwsLeakedKey {
     );
   }
   if (keyId.startsWith('ASIA')) {
-    throw new RevokerRefusal(`${leak.fingerprint} is a temporary (STS) key: it cannot be deactivated; revoke the role session's permissions (aws:TokenIssueTime) by hand`);
+    throw new RevokerRefusal(
+      `${leak.fingerprint} is a temporary (STS) key: it cannot be deactivated; revoke the role session's permissions (aws:TokenIssueTime) by hand`,
+    );
   }
   const secretKey = SECRET_KEY.exec(leak.secret.replace(keyId, ' '))?.[0];
   return { keyId, ...(secretKey ? { secretKey } : {}) };
@@ -48,7 +50,8 @@ export const awsPlanRef = (state: AccessKeyState) => `${state.userName} ${state.
 
 export function parseAwsPlanRef(ref: string | null): { userName: string; statusBefore: 'Active' | 'Inactive' } {
   const [userName, status] = (ref ?? '').split(' ');
-  if (!userName || (status !== 'Active' && status !== 'Inactive')) throw new RevokerRefusal(`no IAM user in the approved action (got ${ref})`);
+  if (!userName || (status !== 'Active' && status !== 'Inactive'))
+    throw new RevokerRefusal(`no IAM user in the approved action (got ${ref})`);
   return { userName, statusBefore: status };
 }
 
@@ -58,7 +61,11 @@ function needAws(ctx: RevokerContext): AwsClients {
 }
 
 /** The key, which must still belong to the approved user. */
-export async function approvedKey(leak: Leak, plan: RevokePlan, aws: AwsClients): Promise<{ key: AwsLeakedKey; state: AccessKeyState | undefined; userName: string }> {
+export async function approvedKey(
+  leak: Leak,
+  plan: RevokePlan,
+  aws: AwsClients,
+): Promise<{ key: AwsLeakedKey; state: AccessKeyState | undefined; userName: string }> {
   const key = awsKeyOf(leak);
   const { userName } = parseAwsPlanRef(plan.ref);
   const state = await findAccessKey(aws, key.keyId);
@@ -83,7 +90,10 @@ export function awsAccessKeyRevoker(): Revoker {
         );
       }
       const policy = quarantinePolicyName(ctx.incidentId ?? 'INCIDENT');
-      const first = state.status === 'Active' ? `deactivate access key ${leak.fingerprint} of IAM user ${state.userName}` : `access key ${leak.fingerprint} of IAM user ${state.userName} is already Inactive`;
+      const first =
+        state.status === 'Active'
+          ? `deactivate access key ${leak.fingerprint} of IAM user ${state.userName}`
+          : `access key ${leak.fingerprint} of IAM user ${state.userName} is already Inactive`;
       return { ref: awsPlanRef(state), description: `${first}; attach the deny-all inline policy ${policy} to ${state.userName}` };
     },
 
@@ -97,7 +107,12 @@ export function awsAccessKeyRevoker(): Revoker {
       const quarantined = await hasInlinePolicy(aws, userName, policy);
       const deactivate = state.status === 'Active';
       if (ctx.dryRun) {
-        const said = [deactivate ? `would deactivate access key ${leak.fingerprint} of ${userName}` : `access key ${leak.fingerprint} is already Inactive`, quarantined ? `${policy} is already attached` : `would attach ${policy} to ${userName}`];
+        const said = [
+          deactivate
+            ? `would deactivate access key ${leak.fingerprint} of ${userName}`
+            : `access key ${leak.fingerprint} is already Inactive`,
+          quarantined ? `${policy} is already attached` : `would attach ${policy} to ${userName}`,
+        ];
         return { summary: said.join('; '), changed: false };
       }
       // Deactivation first: it stops the key at once; the quarantine then covers the user's other credentials.
@@ -111,7 +126,11 @@ export function awsAccessKeyRevoker(): Revoker {
             : `access key ${leak.fingerprint} of ${userName} was already Inactive before this incident`,
         quarantined ? `${policy} was already attached by this incident` : `attached deny-all ${policy} to ${userName}`,
       ];
-      return { summary: said.join('; '), changed: deactivate || !quarantined, details: { userName, deactivated: deactivate, quarantined: !quarantined, policy } };
+      return {
+        summary: said.join('; '),
+        changed: deactivate || !quarantined,
+        details: { userName, deactivated: deactivate, quarantined: !quarantined, policy },
+      };
     },
 
     async check(leak, plan, ctx): Promise<RevokeCheck> {
@@ -125,7 +144,9 @@ export function awsAccessKeyRevoker(): Revoker {
       let accepted = false;
       if (key.secretKey) {
         accepted = await stillAccepted(aws, { accessKeyId: key.keyId, secretAccessKey: key.secretKey });
-        parts.push(accepted ? 'AWS STS still accepts the leaked key' : 'AWS STS rejects the leaked key (GetCallerIdentity: InvalidClientTokenId)');
+        parts.push(
+          accepted ? 'AWS STS still accepts the leaked key' : 'AWS STS rejects the leaked key (GetCallerIdentity: InvalidClientTokenId)',
+        );
       } else {
         parts.push('the alert holds no secret access key, so the key itself cannot be tried against STS');
       }

@@ -8,7 +8,13 @@ import { normalizeSshPublicKey, sshFingerprint, sshPublicKeyOf, SshKeyError } fr
 import type { Leak, RevokeCheck, RevokePlan, Revoker, RevokerContext, RevokeResult } from './types';
 import { RevokerRefusal } from './types';
 
-const SSH_KEY_TYPES = new Set(['github_ssh_private_key', 'openssh_private_key', 'rsa_private_key', 'ec_private_key', 'generic_private_key']);
+const SSH_KEY_TYPES = new Set([
+  'github_ssh_private_key',
+  'openssh_private_key',
+  'rsa_private_key',
+  'ec_private_key',
+  'generic_private_key',
+]);
 
 function publicKeyOf(leak: Leak): string {
   try {
@@ -51,11 +57,14 @@ export const deployKeyRevoker: Revoker = {
     if (!match) {
       throw new RevokerRefusal(
         `no deploy key of ${leak.owner}/${leak.repo} matches the leaked key (${sshFingerprint(publicKey)}); ` +
-          'if it is a user key or another repository\'s deploy key, remove it there by hand',
+          "if it is a user key or another repository's deploy key, remove it there by hand",
       );
     }
     const access = match.read_only ? 'read-only' : 'read-write';
-    return { ref: String(match.id), description: `delete deploy key ${match.id} "${match.title}" (${access}, ${sshFingerprint(publicKey)}) of ${leak.owner}/${leak.repo}` };
+    return {
+      ref: String(match.id),
+      description: `delete deploy key ${match.id} "${match.title}" (${access}, ${sshFingerprint(publicKey)}) of ${leak.owner}/${leak.repo}`,
+    };
   },
 
   async revoke(leak: Leak, plan: RevokePlan, ctx: RevokerContext): Promise<RevokeResult> {

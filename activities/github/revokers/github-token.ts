@@ -46,15 +46,21 @@ export const githubTokenRevoker: Revoker = {
         : 'its prefix is not one the credential revocation API accepts (ghp_, github_pat_, gho_, ghu_, ghr_)';
       throw new RevokerRefusal(`cannot revoke this ${leak.secretType} ${leak.fingerprint}: ${hint}`);
     }
-    return { ref: null, description: `revoke the ${REVOCABLE[prefix]} ${leak.fingerprint} through GitHub's credential revocation API (its owner is notified)` };
+    return {
+      ref: null,
+      description: `revoke the ${REVOCABLE[prefix]} ${leak.fingerprint} through GitHub's credential revocation API (its owner is notified)`,
+    };
   },
 
   async revoke(leak: Leak, _plan: RevokePlan, ctx: RevokerContext): Promise<RevokeResult> {
     const before = await isAlive(leak, ctx);
-    if (before && !before.alive) return { summary: `${leak.fingerprint} was already revoked`, changed: false, details: { alreadyRevoked: true } };
+    if (before && !before.alive)
+      return { summary: `${leak.fingerprint} was already revoked`, changed: false, details: { alreadyRevoked: true } };
     if (ctx.dryRun) return { summary: `would revoke ${leak.fingerprint} through POST /credentials/revoke`, changed: false };
     // Unauthenticated on purpose: see the header.
-    await githubCall('POST /credentials/revoke', () => ctx.github.anonymous.rest.credentials.revoke({ credentials: [leak.secret] }), [leak.secret]);
+    await githubCall('POST /credentials/revoke', () => ctx.github.anonymous.rest.credentials.revoke({ credentials: [leak.secret] }), [
+      leak.secret,
+    ]);
     return { summary: `revoked ${leak.fingerprint} through the credential revocation API`, changed: true };
   },
 

@@ -20,18 +20,30 @@ const WEBHOOK = /^https:\/\/hooks\.slack\.com\/services\/(T[A-Z0-9]+)\/(B[A-Z0-9
 
 function client(token: string, ctx: RevokerContext): WebClient {
   const apiUrl = ctx.slack?.apiUrl;
-  return new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl.replace(/\/?$/, '/') } : {}), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 });
+  return new WebClient(token, {
+    ...(apiUrl ? { slackApiUrl: apiUrl.replace(/\/?$/, '/') } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+  });
 }
 
 /** The call's answer, or the Slack error code; network failures and rate limits are retried by Temporal. */
-async function slackCall(what: string, call: () => Promise<WebAPICallResult>, secret: string): Promise<WebAPICallResult | { error: string }> {
+async function slackCall(
+  what: string,
+  call: () => Promise<WebAPICallResult>,
+  secret: string,
+): Promise<WebAPICallResult | { error: string }> {
   try {
     return await call();
   } catch (err) {
     const e = err as { code?: string; data?: { error?: string }; message?: string };
     if (e.code === ErrorCode.PlatformError && e.data?.error) return { error: e.data.error };
     const message = redactText(`Slack ${what} failed: ${e.message ?? String(err)}`, { known: [secret] }).value;
-    throw ApplicationFailure.retryable(message, e.code === ErrorCode.RateLimitedError ? FAILURE_TYPES.SlackRateLimited : FAILURE_TYPES.SlackUnavailable);
+    throw ApplicationFailure.retryable(
+      message,
+      e.code === ErrorCode.RateLimitedError ? FAILURE_TYPES.SlackRateLimited : FAILURE_TYPES.SlackUnavailable,
+    );
   }
 }
 
@@ -42,7 +54,10 @@ async function whoIs(leak: Leak, ctx: RevokerContext): Promise<{ alive: true; wh
     throw ApplicationFailure.nonRetryable(`Slack auth.test with the leaked token: ${res.error}`, FAILURE_TYPES.SlackRejected);
   }
   const r = res as { user?: string; user_id?: string; team?: string; team_id?: string; bot_id?: string };
-  return { alive: true, who: `${r.bot_id ? `bot ${r.bot_id} (user ${r.user})` : `user ${r.user} (${r.user_id})`} in workspace ${r.team} (${r.team_id})` };
+  return {
+    alive: true,
+    who: `${r.bot_id ? `bot ${r.bot_id} (user ${r.user})` : `user ${r.user} (${r.user_id})`} in workspace ${r.team} (${r.team_id})`,
+  };
 }
 
 /** Where an incoming webhook lives, as far as Tourniquet's own bot can tell. */
@@ -52,11 +67,15 @@ async function webhookPlace(teamId: string, botId: string, ctx: RevokerContext):
   const own = client(token, ctx);
   const me = await slackCall('auth.test', () => own.auth.test(), token);
   const sameTeam = 'team_id' in me && me.team_id === teamId;
-  const workspace = sameTeam ? `workspace ${String((me as { team?: string }).team)} (${teamId}, ${String((me as { url?: string }).url)})` : `workspace ${teamId} (not Tourniquet's)`;
+  const workspace = sameTeam
+    ? `workspace ${String((me as { team?: string }).team)} (${teamId}, ${String((me as { url?: string }).url)})`
+    : `workspace ${teamId} (not Tourniquet's)`;
   if (!sameTeam) return `${workspace}, webhook ${botId}`;
   const bot = await slackCall('bots.info', () => own.bots.info({ bot: botId }), token);
   const info = (bot as { bot?: { name?: string; app_id?: string } }).bot;
-  return info ? `${workspace}, app "${info.name}" (${info.app_id}), webhook ${botId}` : `${workspace}, webhook ${botId} (${'error' in bot ? String(bot.error) : 'unknown bot'})`;
+  return info
+    ? `${workspace}, app "${info.name}" (${info.app_id}), webhook ${botId}`
+    : `${workspace}, webhook ${botId} (${'error' in bot ? String(bot.error) : 'unknown bot'})`;
 }
 
 export const slackTokenRevoker: Revoker = {
@@ -72,18 +91,30 @@ export const slackTokenRevoker: Revoker = {
       );
     }
     const state = await whoIs(leak, ctx);
-    if (!state.alive) return { ref: null, description: `Slack token ${leak.fingerprint} is already unusable (${state.error}): nothing to revoke` };
-    return { ref: null, description: `revoke Slack token ${leak.fingerprint} of ${state.who} with auth.revoke, called with the token itself` };
+    if (!state.alive)
+      return { ref: null, description: `Slack token ${leak.fingerprint} is already unusable (${state.error}): nothing to revoke` };
+    return {
+      ref: null,
+      description: `revoke Slack token ${leak.fingerprint} of ${state.who} with auth.revoke, called with the token itself`,
+    };
   },
 
   async revoke(leak, _plan, ctx) {
     if (ctx.dryRun) return { summary: `would call auth.revoke with Slack token ${leak.fingerprint}`, changed: false };
     const res = await slackCall('auth.revoke with the leaked token', () => client(leak.secret, ctx).auth.revoke(), leak.secret);
     if ('error' in res && typeof res.error === 'string') {
-      if (DEAD.has(res.error)) return { summary: `Slack token ${leak.fingerprint} was already unusable (${res.error})`, changed: false, details: { alreadyRevoked: true } };
+      if (DEAD.has(res.error))
+        return {
+          summary: `Slack token ${leak.fingerprint} was already unusable (${res.error})`,
+          changed: false,
+          details: { alreadyRevoked: true },
+        };
       throw ApplicationFailure.nonRetryable(`Slack auth.revoke with the leaked token: ${res.error}`, FAILURE_TYPES.SlackRejected);
     }
-    return { summary: `revoked Slack token ${leak.fingerprint} (auth.revoke with itself)`, changed: (res as { revoked?: boolean }).revoked === true };
+    return {
+      summary: `revoked Slack token ${leak.fingerprint} (auth.revoke with itself)`,
+      changed: (res as { revoked?: boolean }).revoked === true,
+    };
   },
 
   async check(leak, _plan, ctx) {

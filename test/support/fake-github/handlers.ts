@@ -87,14 +87,25 @@ export const handlers: Record<string, Handler> = {
     if (!repo) return notFound();
     const labels = typeof c.query.labels === 'string' ? c.query.labels.split(',').filter(Boolean) : [];
     const matching = repo.issues.filter((i) => labels.every((l) => i.labels.includes(l))).sort((a, b) => b.number - a.number);
-    return page(matching.map((i) => issueJson(repo, i)), c);
+    return page(
+      matching.map((i) => issueJson(repo, i)),
+      c,
+    );
   },
 
   'issues/create': (_w, c, repo) => {
     if (!repo) return notFound();
     if (!c.user) return errorReply(401, 'Requires authentication');
     const labels = ((c.body.labels ?? []) as (string | { name: string })[]).map((l) => (typeof l === 'string' ? l : l.name));
-    const issue = { number: repo.issues.length + 1, id: nextId(), title: String(c.body.title), body: c.body.body ?? null, labels, user: c.user, createdAt: isoSeconds() };
+    const issue = {
+      number: repo.issues.length + 1,
+      id: nextId(),
+      title: String(c.body.title),
+      body: c.body.body ?? null,
+      labels,
+      user: c.user,
+      createdAt: isoSeconds(),
+    };
     repo.issues.push(issue);
     return { status: 201, body: issueJson(repo, issue) };
   },
@@ -107,7 +118,10 @@ export const handlers: Record<string, Handler> = {
   'secret-scanning/list-locations-for-alert': (_w, c, repo) => {
     const alert = repo?.alerts.get(c.path.alert_number);
     if (!alert) return notFound();
-    return page(alert.locations.map((l) => locationJson(repo!, l)), c);
+    return page(
+      alert.locations.map((l) => locationJson(repo!, l)),
+      c,
+    );
   },
 
   'secret-scanning/update-alert': (_w, c, repo) => {
@@ -135,7 +149,12 @@ export const handlers: Record<string, Handler> = {
   },
 
   'repos/list-deploy-keys': (_w, c, repo) =>
-    repo ? page(repo.deployKeys.map((k) => deployKeyJson(repo, k)), c) : notFound(),
+    repo
+      ? page(
+          repo.deployKeys.map((k) => deployKeyJson(repo, k)),
+          c,
+        )
+      : notFound(),
 
   'repos/get-deploy-key': (_w, c, repo) => {
     const key = repo?.deployKeys.find((k) => k.id === c.path.key_id);
@@ -153,26 +172,46 @@ export const handlers: Record<string, Handler> = {
     if (!repo) return notFound();
     const q = c.query;
     const matching = repo.deployments
-      .filter((d) => (q.sha === undefined || d.sha === q.sha) && (q.ref === undefined || d.ref === q.ref) && (q.task === undefined || d.task === q.task) && (q.environment === undefined || d.environment === q.environment))
+      .filter(
+        (d) =>
+          (q.sha === undefined || d.sha === q.sha) &&
+          (q.ref === undefined || d.ref === q.ref) &&
+          (q.task === undefined || d.task === q.task) &&
+          (q.environment === undefined || d.environment === q.environment),
+      )
       .sort((a, b) => b.id - a.id);
-    return page(matching.map((d) => deploymentJson(repo, d)), c);
+    return page(
+      matching.map((d) => deploymentJson(repo, d)),
+      c,
+    );
   },
 
   'repos/list-deployment-statuses': (_w, c, repo) => {
     const deployment = repo?.deployments.find((d) => d.id === c.path.deployment_id);
     if (!deployment) return notFound();
-    return page([...deployment.statuses].reverse().map((st) => deploymentStatusJson(repo!, deployment, st)), c);
+    return page(
+      [...deployment.statuses].reverse().map((st) => deploymentStatusJson(repo!, deployment, st)),
+      c,
+    );
   },
 
   'repos/create-deployment-status': (_w, c, repo) => createDeploymentStatus(c, repo),
 
   'actions/get-repo-public-key': (_w, _c, repo) =>
-    repo ? { status: 200, body: { key_id: repo.actionsKey.keyId, key: sodium.to_base64(repo.actionsKey.publicKey, sodium.base64_variants.ORIGINAL) } } : notFound(),
+    repo
+      ? {
+          status: 200,
+          body: { key_id: repo.actionsKey.keyId, key: sodium.to_base64(repo.actionsKey.publicKey, sodium.base64_variants.ORIGINAL) },
+        }
+      : notFound(),
 
   'actions/create-or-update-repo-secret': async (_w, c, repo) => {
     if (!repo) return notFound();
     if (/^GITHUB_/i.test(c.path.secret_name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.path.secret_name)) {
-      return errorReply(422, 'Secret names can only contain alphanumeric characters or underscores, must not start with a number or GITHUB_');
+      return errorReply(
+        422,
+        'Secret names can only contain alphanumeric characters or underscores, must not start with a number or GITHUB_',
+      );
     }
     if (c.body.key_id !== repo.actionsKey.keyId) return errorReply(422, 'Bad request - key_id does not match the repository public key');
     await sodium.ready;
@@ -214,7 +253,11 @@ function createDeploymentStatus(c: Call, repo: FakeRepo | undefined): Reply {
       other.statuses.push({ ...status, id: nextId(), state: 'inactive', description: '' });
     }
   }
-  return { status: 201, body: deploymentStatusJson(repo, deployment, status), headers: { location: `${c.baseUrl}${c.pathname}/${status.id}` } };
+  return {
+    status: 201,
+    body: deploymentStatusJson(repo, deployment, status),
+    headers: { location: `${c.baseUrl}${c.pathname}/${status.id}` },
+  };
 }
 
 export function handle(w: World, c: Call): Reply | Promise<Reply> | undefined {

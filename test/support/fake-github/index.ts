@@ -44,7 +44,10 @@ export interface FakeGitHub {
   addLeak(fullName: string, leak: LeakSpec): number;
   addDeployKey(fullName: string, key: { key: string; title: string; readOnly?: boolean }): number;
   /** a deployment of a commit to an environment (as CI creates them), optionally with a first status; returns its id */
-  addDeployment(fullName: string, deployment: { sha: string; environment: string; ref?: string; state?: FakeDeployment['statuses'][number]['state'] }): number;
+  addDeployment(
+    fullName: string,
+    deployment: { sha: string; environment: string; ref?: string; state?: FakeDeployment['statuses'][number]['state'] },
+  ): number;
   deployment(fullName: string, id: number): FakeDeployment;
   /** the value an Actions secret now holds, opened with the repository's private key */
   actionsSecret(fullName: string, name: string): string | undefined;
@@ -94,7 +97,13 @@ export async function startFakeGitHub(options: { appToken?: string; appLogin?: s
       const created = leak.createdAt ?? isoSeconds();
       const locations = (leak.commits ?? []).map((c, i) => {
         const sha = sha1Of(`${fullName}:${number}:${i}`);
-        r.commits.set(sha, { sha, message: c.message ?? 'Add deployment config', authoredAt: c.authoredAt, committedAt: c.committedAt ?? c.authoredAt, author: 'dev' });
+        r.commits.set(sha, {
+          sha,
+          message: c.message ?? 'Add deployment config',
+          authoredAt: c.authoredAt,
+          committedAt: c.committedAt ?? c.authoredAt,
+          author: 'dev',
+        });
         return { commitSha: sha, path: c.path ?? 'config/deploy.env', startLine: 3 + i, endLine: 3 + i };
       });
       r.alerts.set(number, {
@@ -125,9 +134,26 @@ export async function startFakeGitHub(options: { appToken?: string; appLogin?: s
       const ci = userOf('ci[bot]');
       const createdAt = isoSeconds();
       const deployment: FakeDeployment = {
-        id: nextId(), sha: d.sha, ref: d.ref ?? 'main', task: 'deploy', environment: d.environment, description: null, creator: ci, createdAt, statuses: [],
+        id: nextId(),
+        sha: d.sha,
+        ref: d.ref ?? 'main',
+        task: 'deploy',
+        environment: d.environment,
+        description: null,
+        creator: ci,
+        createdAt,
+        statuses: [],
       };
-      if (d.state) deployment.statuses.push({ id: nextId(), state: d.state, description: 'Deployed by CI', environment: d.environment, logUrl: `https://ci.example/runs/${deployment.id}`, creator: ci, createdAt });
+      if (d.state)
+        deployment.statuses.push({
+          id: nextId(),
+          state: d.state,
+          description: 'Deployed by CI',
+          environment: d.environment,
+          logUrl: `https://ci.example/runs/${deployment.id}`,
+          creator: ci,
+          createdAt,
+        });
       r.deployments.push(deployment);
       return deployment.id;
     },

@@ -49,7 +49,10 @@ function dialect(node: any): any {
   const out: Record<string, any> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === 'nullable' || k === 'example' || k === 'examples') continue;
-    out[k] = k === 'properties' || k === 'patternProperties' || k === '$defs' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, dialect(s)])) : dialect(v);
+    out[k] =
+      k === 'properties' || k === 'patternProperties' || k === '$defs'
+        ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, dialect(s)]))
+        : dialect(v);
   }
   return node.nullable === true ? { anyOf: [out, { type: 'null' }] } : out;
 }
@@ -133,14 +136,18 @@ export function resolveSchema(ref: string): any {
 }
 
 export function resolveResponse(response: any): any {
-  if (typeof response?.$ref === 'string') return load().spec.components.responses[response.$ref.replace(`${SPEC_ID}#/components/responses/`, '')];
+  if (typeof response?.$ref === 'string')
+    return load().spec.components.responses[response.$ref.replace(`${SPEC_ID}#/components/responses/`, '')];
   return response;
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined, where: string): string {
   return (errors ?? [])
     .slice(0, 5)
-    .map((e) => `For '${where}${e.instancePath}', ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`)
+    .map(
+      (e) =>
+        `For '${where}${e.instancePath}', ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+    )
     .join('\n');
 }
 

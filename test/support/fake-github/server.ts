@@ -63,7 +63,14 @@ function tokenOf(header: string | undefined): string | undefined {
 }
 
 /** Checks the request against the operation; a reply when it is refused. */
-function validateRequest(op: Operation, path: Record<string, unknown>, query: Record<string, string>, typedQuery: Record<string, unknown>, body: unknown, rawBody: string): Reply | undefined {
+function validateRequest(
+  op: Operation,
+  path: Record<string, unknown>,
+  query: Record<string, string>,
+  typedQuery: Record<string, unknown>,
+  body: unknown,
+  rawBody: string,
+): Reply | undefined {
   for (const p of op.params.filter((p) => p.in === 'path')) {
     const v = validator(`${op.id}:path:${p.name}`, p.schema ?? {});
     path[p.name] = coerce(String(path[p.name]), p.schema);
@@ -81,7 +88,8 @@ function validateRequest(op: Operation, path: Record<string, unknown>, query: Re
   }
   const schema = op.requestBody?.content?.['application/json']?.schema;
   if (!op.requestBody) return rawBody.trim() ? errorReply(422, 'Invalid request.\n\nThis operation takes no request body.') : undefined;
-  if (body === undefined) return op.requestBody.required ? errorReply(422, 'Invalid request.\n\nFor \'links/0/schema\', nil is not an object.') : undefined;
+  if (body === undefined)
+    return op.requestBody.required ? errorReply(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an object.") : undefined;
   if (schema?.properties && body && typeof body === 'object' && !Array.isArray(body)) {
     const unknown = Object.keys(body).find((k) => !(k in schema.properties));
     if (unknown) return errorReply(422, `Invalid request.\n\n"${unknown}" is not a permitted key.`);
@@ -101,18 +109,27 @@ function checkReply(op: Operation, reply: Reply): string | undefined {
     const v = validator('basic-error', { $ref: 'github.json#/components/schemas/basic-error' });
     return v(reply.body) ? undefined : `${op.id}: error body is not a basic-error: ${describeErrors(v.errors, 'response')}`;
   }
-  if (!schema) return reply.body === undefined ? undefined : `${op.id}: answered ${reply.status} with a body the description does not declare`;
+  if (!schema)
+    return reply.body === undefined ? undefined : `${op.id}: answered ${reply.status} with a body the description does not declare`;
   const v = validator(`${op.id}:response:${reply.status}`, schema);
-  return v(reply.body) ? undefined : `${op.id}: ${reply.status} answer does not match the description:\n${describeErrors(v.errors, 'response')}`;
+  return v(reply.body)
+    ? undefined
+    : `${op.id}: ${reply.status} answer does not match the description:\n${describeErrors(v.errors, 'response')}`;
 }
 
 function faultReply(fault: Fault): Reply {
   const reset = String(Math.floor(Date.now() / 1000) + ('retryAfter' in fault ? fault.retryAfter : 60));
   if (fault.status === 429) {
-    return { ...errorReply(429, 'API rate limit exceeded for installation.'), headers: { 'retry-after': String(fault.retryAfter), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } };
+    return {
+      ...errorReply(429, 'API rate limit exceeded for installation.'),
+      headers: { 'retry-after': String(fault.retryAfter), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+    };
   }
   if ('secondaryRateLimit' in fault) {
-    return { ...errorReply(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'), headers: { 'retry-after': String(fault.retryAfter) } };
+    return {
+      ...errorReply(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'),
+      headers: { 'retry-after': String(fault.retryAfter) },
+    };
   }
   return errorReply(fault.status, fault.message ?? FAULT_MESSAGES[fault.status] ?? 'Error');
 }
@@ -179,7 +196,15 @@ async function serve(x: Exchange, req: IncomingMessage, res: ServerResponse): Pr
   if (fault) return reply(faultReply(fault));
 
   const baseUrl = `http://${req.headers.host ?? '127.0.0.1'}`;
-  const answer = await handle(x.world, { operationId: op.id, path, query: typedQuery, body, baseUrl, pathname: url.pathname, ...(user ? { user } : {}) });
+  const answer = await handle(x.world, {
+    operationId: op.id,
+    path,
+    query: typedQuery,
+    body,
+    baseUrl,
+    pathname: url.pathname,
+    ...(user ? { user } : {}),
+  });
   if (!answer) {
     x.problems.push(`the fake does not implement ${op.id}`);
     return reply(errorReply(501, `the fake GitHub does not implement ${op.id}`));

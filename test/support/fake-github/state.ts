@@ -264,7 +264,9 @@ export function gitCommitJson(repo: FakeRepo, c: FakeCommit) {
     committer: { date: c.committedAt, name: c.author, email },
     message: c.message,
     tree: { sha: tree, url: `${repoApi(repo)}/git/trees/${tree}` },
-    parents: [{ sha: parent, url: `${repoApi(repo)}/git/commits/${parent}`, html_url: `${WEB}/${repo.owner}/${repo.name}/commit/${parent}` }],
+    parents: [
+      { sha: parent, url: `${repoApi(repo)}/git/commits/${parent}`, html_url: `${WEB}/${repo.owner}/${repo.name}/commit/${parent}` },
+    ],
     verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
   };
 }
@@ -302,7 +304,15 @@ export function issueJson(repo: FakeRepo, i: FakeIssue) {
     title: i.title,
     body: i.body,
     user: simpleUser(i.user),
-    labels: i.labels.map((name, n) => ({ id: 9000 + n, node_id: Buffer.from(`LA_${name}`).toString('base64'), url: `${repoApi(repo)}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false })),
+    labels: i.labels.map((name, n) => ({
+      id: 9000 + n,
+      node_id: Buffer.from(`LA_${name}`).toString('base64'),
+      url: `${repoApi(repo)}/labels/${encodeURIComponent(name)}`,
+      name,
+      description: null,
+      color: 'ededed',
+      default: false,
+    })),
     assignee: null,
     assignees: [],
     milestone: null,

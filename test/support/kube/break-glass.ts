@@ -9,8 +9,19 @@ import { parseBreakGlassCatalogue } from '../../../activities/kubernetes';
 export function testCatalogueFile(ns: string) {
   return {
     roles: {
-      'ns-edit': { description: 'edit workloads in the test namespace', clusterRole: 'tourniquet-breakglass-edit', namespaces: [ns], maxDuration: '2h' },
-      viewer: { description: 'read anything', clusterRole: 'tourniquet-breakglass-view', namespaces: ['*'], cluster: true, maxDuration: '8h' },
+      'ns-edit': {
+        description: 'edit workloads in the test namespace',
+        clusterRole: 'tourniquet-breakglass-edit',
+        namespaces: [ns],
+        maxDuration: '2h',
+      },
+      viewer: {
+        description: 'read anything',
+        clusterRole: 'tourniquet-breakglass-view',
+        namespaces: ['*'],
+        cluster: true,
+        maxDuration: '8h',
+      },
     },
     users: { alice: 'alice@example.com' },
   };
@@ -30,6 +41,8 @@ export async function userMay(admin: KubeConfig, user: string, verb: string, res
 
 /** The namespace's RoleBindings made by Tourniquet. */
 export async function grantsIn(admin: KubeConfig, namespace: string): Promise<V1RoleBinding[]> {
-  const list = await admin.makeApiClient(RbacAuthorizationV1Api).listNamespacedRoleBinding({ namespace, labelSelector: 'app.kubernetes.io/managed-by=tourniquet' });
+  const list = await admin
+    .makeApiClient(RbacAuthorizationV1Api)
+    .listNamespacedRoleBinding({ namespace, labelSelector: 'app.kubernetes.io/managed-by=tourniquet' });
   return list.items;
 }

@@ -46,19 +46,47 @@ async function issue(dir: string, name: string, subject: string, extensions: str
   await openssl(['req', '-new', '-key', key, '-subj', subject, '-out', join(dir, `${name}.csr`)]);
   await writeFile(join(dir, `${name}.ext`), extensions.join('\n') + '\n');
   await openssl([
-    'x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'),
+    'x509',
+    '-req',
+    '-in',
+    join(dir, `${name}.csr`),
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
     // A random serial of its own: with -CAcreateserial, certificates issued at the same time share
     // ca.srl, and one of them can read it half written ("Unable to load number from ca.srl").
-    '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '2', '-sha256', '-extfile', join(dir, `${name}.ext`), '-out', join(dir, `${name}.crt`),
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    join(dir, `${name}.ext`),
+    '-out',
+    join(dir, `${name}.crt`),
   ]);
 }
 
 export async function generateCerts(dir: string): Promise<ControlPlaneCerts> {
   await writeKey(join(dir, 'ca.key'));
   await openssl([
-    'req', '-x509', '-new', '-key', join(dir, 'ca.key'), '-subj', '/CN=tourniquet-test-ca', '-days', '2', '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', join(dir, 'ca.crt'),
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    join(dir, 'ca.key'),
+    '-subj',
+    '/CN=tourniquet-test-ca',
+    '-days',
+    '2',
+    '-sha256',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    join(dir, 'ca.crt'),
   ]);
   await Promise.all([
     issue(dir, 'serving', '/CN=kube-apiserver', [
@@ -76,9 +104,7 @@ export async function generateCerts(dir: string): Promise<ControlPlaneCerts> {
     writeKey(join(dir, 'sa.key')),
   ]);
   await openssl(['pkey', '-in', join(dir, 'sa.key'), '-pubout', '-out', join(dir, 'sa.pub')]);
-  const [caCert, adminCert, adminKey] = await Promise.all(
-    ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f), 'utf8')),
-  );
+  const [caCert, adminCert, adminKey] = await Promise.all(['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f), 'utf8')));
   return {
     caCert: caCert!,
     caCertFile: join(dir, 'ca.crt'),

@@ -112,32 +112,51 @@ export async function startControlPlane(options: { readyTimeoutMs?: number } = {
     };
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    spawnLogged(binaries.etcd, [
-      '--name=tourniquet-test', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=tourniquet-test=${peerUrl}`, '--logger=zap', '--log-level=warn',
-    ], 'etcd');
-    spawnLogged(binaries.kubeApiserver, [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, 'apiserver')}`,
-      `--tls-cert-file=${certs.servingCertFile}`, `--tls-private-key-file=${certs.servingKeyFile}`,
-      `--client-ca-file=${certs.caCertFile}`,
-      '--service-account-issuer=https://kubernetes.default.svc',
-      `--service-account-key-file=${certs.serviceAccountPublicKeyFile}`,
-      `--service-account-signing-key-file=${certs.serviceAccountKeyFile}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--authorization-mode=RBAC',
-      // No controller-manager creates service-account token Secrets; tests use the TokenRequest API.
-      '--disable-admission-plugins=ServiceAccount',
-      '--allow-privileged=true',
-      // The default reconciler would publish 127.0.0.1 as the `kubernetes` Endpoints, which
-      // validation refuses (loopback) and logs as an error every 10 s.
-      '--endpoint-reconciler-type=none',
-      '--profiling=false',
-    ], 'kube-apiserver');
-    startWatchdog(dir, children.map((c) => c.pid!));
+    spawnLogged(
+      binaries.etcd,
+      [
+        '--name=tourniquet-test',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=tourniquet-test=${peerUrl}`,
+        '--logger=zap',
+        '--log-level=warn',
+      ],
+      'etcd',
+    );
+    spawnLogged(
+      binaries.kubeApiserver,
+      [
+        `--etcd-servers=${etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dir, 'apiserver')}`,
+        `--tls-cert-file=${certs.servingCertFile}`,
+        `--tls-private-key-file=${certs.servingKeyFile}`,
+        `--client-ca-file=${certs.caCertFile}`,
+        '--service-account-issuer=https://kubernetes.default.svc',
+        `--service-account-key-file=${certs.serviceAccountPublicKeyFile}`,
+        `--service-account-signing-key-file=${certs.serviceAccountKeyFile}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=RBAC',
+        // No controller-manager creates service-account token Secrets; tests use the TokenRequest API.
+        '--disable-admission-plugins=ServiceAccount',
+        '--allow-privileged=true',
+        // The default reconciler would publish 127.0.0.1 as the `kubernetes` Endpoints, which
+        // validation refuses (loopback) and logs as an error every 10 s.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+      ],
+      'kube-apiserver',
+    );
+    startWatchdog(
+      dir,
+      children.map((c) => c.pid!),
+    );
 
     const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
     for (;;) {
@@ -154,7 +173,11 @@ export async function startControlPlane(options: { readyTimeoutMs?: number } = {
     kubeConfig.loadFromString(kubeconfigYaml);
     const [etcd, apiserver] = children as [ChildProcess, ChildProcess];
     return {
-      server, kubeconfigYaml, kubeConfig, caCert: certs.caCert, startupMs,
+      server,
+      kubeconfigYaml,
+      kubeConfig,
+      caCert: certs.caCert,
+      startupMs,
       async stop() {
         await terminate(apiserver);
         await terminate(etcd);

@@ -25,14 +25,30 @@
  *
  * `runPods` plays the kubelet for one ReplicaSet: pods that report the image digests they run.
  */
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1DeploymentCondition, type V1PodTemplateSpec, type V1ReplicaSet } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Deployment,
+  type V1DeploymentCondition,
+  type V1PodTemplateSpec,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { waitFor } from '../wait';
 import { createPod, REVISION_ANNOTATION } from './objects';
 
 export const REVISION = REVISION_ANNOTATION;
 const HASH = 'pod-template-hash';
-const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, 'deployment.kubernetes.io/revision-history', 'deployment.kubernetes.io/desired-replicas', 'deployment.kubernetes.io/max-replicas']);
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+]);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export type RolloutBehaviour = 'healthy' | 'stuck' | 'progress-deadline' | 'stale-deadline';
@@ -63,7 +79,10 @@ function canonical(value: unknown): string {
   const clean = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.length ? v.map(clean) : undefined;
     if (v && typeof v === 'object') {
-      const entries = Object.entries(v).map(([k, x]) => [k, clean(x)] as const).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b));
+      const entries = Object.entries(v)
+        .map(([k, x]) => [k, clean(x)] as const)
+        .filter(([, x]) => x !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b));
       return entries.length ? Object.fromEntries(entries) : undefined;
     }
     return v === null ? undefined : v;
@@ -80,14 +99,19 @@ function withoutHash(template: V1PodTemplateSpec | undefined): unknown {
 
 function templateHash(template: V1PodTemplateSpec | undefined): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const digest = createHash('sha256').update(canonical(withoutHash(template))).digest();
+  const digest = createHash('sha256')
+    .update(canonical(withoutHash(template)))
+    .digest();
   return Array.from(digest.subarray(0, 10), (b) => alphabet[b % alphabet.length]).join('');
 }
 
 const revisionOf = (rs: V1ReplicaSet) => Number(rs.metadata?.annotations?.[REVISION] ?? 0);
 
 function podTemplate(app: string, spec: RevisionSpec): V1PodTemplateSpec {
-  return { metadata: { labels: { app }, ...(spec.annotations ? { annotations: spec.annotations } : {}) }, spec: { containers: [{ name: 'app', image: spec.image }] } };
+  return {
+    metadata: { labels: { app }, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
+    spec: { containers: [{ name: 'app', image: spec.image }] },
+  };
 }
 
 function statusFor(d: V1Deployment, newRs: string, behaviour: RolloutBehaviour): V1Deployment['status'] {
@@ -95,14 +119,33 @@ function statusFor(d: V1Deployment, newRs: string, behaviour: RolloutBehaviour):
   const available = behaviour === 'healthy' ? replicas : 0;
   const now = new Date();
   const times = { lastUpdateTime: now, lastTransitionTime: now };
-  const updating = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRs}" is progressing.`, ...times };
-  const progressing: V1DeploymentCondition = behaviour === 'healthy'
-    ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRs}" has successfully progressed.`, ...times }
-    : behaviour === 'stuck'
-      ? updating
-      : behaviour === 'progress-deadline'
-        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newRs}" has timed out progressing.`, ...times }
-        : (d.status?.conditions?.find((c) => c.type === 'Progressing') ?? updating);
+  const updating = {
+    type: 'Progressing',
+    status: 'True',
+    reason: 'ReplicaSetUpdated',
+    message: `ReplicaSet "${newRs}" is progressing.`,
+    ...times,
+  };
+  const progressing: V1DeploymentCondition =
+    behaviour === 'healthy'
+      ? {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${newRs}" has successfully progressed.`,
+          ...times,
+        }
+      : behaviour === 'stuck'
+        ? updating
+        : behaviour === 'progress-deadline'
+          ? {
+              type: 'Progressing',
+              status: 'False',
+              reason: 'ProgressDeadlineExceeded',
+              message: `ReplicaSet "${newRs}" has timed out progressing.`,
+              ...times,
+            }
+          : (d.status?.conditions?.find((c) => c.type === 'Progressing') ?? updating);
   return {
     observedGeneration: d.metadata?.generation,
     replicas,
@@ -111,7 +154,13 @@ function statusFor(d: V1Deployment, newRs: string, behaviour: RolloutBehaviour):
     availableReplicas: available,
     unavailableReplicas: replicas - available,
     conditions: [
-      { type: 'Available', status: available > 0 ? 'True' : 'False', reason: available > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: 'test deployment controller', ...times },
+      {
+        type: 'Available',
+        status: available > 0 ? 'True' : 'False',
+        reason: available > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        message: 'test deployment controller',
+        ...times,
+      },
       progressing,
     ],
   };
@@ -128,7 +177,9 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
   let stopped = false;
 
   const owned = async (d: V1Deployment) =>
-    (await apps.listNamespacedReplicaSet({ namespace })).items.filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === d.metadata?.uid));
+    (await apps.listNamespacedReplicaSet({ namespace })).items.filter((rs) =>
+      rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === d.metadata?.uid),
+    );
 
   async function reconcile(d: V1Deployment): Promise<void> {
     const name = d.metadata!.name!;
@@ -144,7 +195,11 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
     if (!generationSeen) {
       const replicas = d.spec?.replicas ?? 1;
       const copied = Object.fromEntries(Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
-      const annotations = { ...copied, 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1) };
+      const annotations = {
+        ...copied,
+        'deployment.kubernetes.io/desired-replicas': String(replicas),
+        'deployment.kubernetes.io/max-replicas': String(replicas + 1),
+      };
       if (!current) {
         const hash = templateHash(template);
         const labels = { ...template?.metadata?.labels, [HASH]: hash };
@@ -155,23 +210,39 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
               name: `${name}-${hash}`,
               labels,
               annotations: { ...annotations, [REVISION]: String(maxRevision + 1) },
-              ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+              ownerReferences: [
+                { apiVersion: 'apps/v1', kind: 'Deployment', name, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true },
+              ],
             },
-            spec: { replicas, selector: { matchLabels: { ...d.spec?.selector?.matchLabels, [HASH]: hash } }, template: { ...template, metadata: { ...template?.metadata, labels } } },
+            spec: {
+              replicas,
+              selector: { matchLabels: { ...d.spec?.selector?.matchLabels, [HASH]: hash } },
+              template: { ...template, metadata: { ...template?.metadata, labels } },
+            },
           },
         });
       } else {
         const revision = revisionOf(current);
         const renumber = revision < maxRevision;
-        const history = [current.metadata?.annotations?.['deployment.kubernetes.io/revision-history'], String(revision)].filter(Boolean).join(',');
-        current = await apps.patchNamespacedReplicaSet({
-          name: current.metadata!.name!,
-          namespace,
-          body: {
-            metadata: { annotations: { ...annotations, ...(renumber ? { [REVISION]: String(maxRevision + 1), 'deployment.kubernetes.io/revision-history': history } : {}) } },
-            spec: { replicas },
+        const history = [current.metadata?.annotations?.['deployment.kubernetes.io/revision-history'], String(revision)]
+          .filter(Boolean)
+          .join(',');
+        current = await apps.patchNamespacedReplicaSet(
+          {
+            name: current.metadata!.name!,
+            namespace,
+            body: {
+              metadata: {
+                annotations: {
+                  ...annotations,
+                  ...(renumber ? { [REVISION]: String(maxRevision + 1), 'deployment.kubernetes.io/revision-history': history } : {}),
+                },
+              },
+              spec: { replicas },
+            },
           },
-        }, mergePatch);
+          mergePatch,
+        );
       }
       for (const old of replicaSets.filter((rs) => rs.metadata?.name !== current!.metadata?.name && (rs.spec?.replicas ?? 0) > 0)) {
         await apps.patchNamespacedReplicaSet({ name: old.metadata!.name!, namespace, body: { spec: { replicas: 0 } } }, mergePatch);
@@ -179,7 +250,10 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
       const revision = current.metadata!.annotations![REVISION]!;
       counts.set(name, (counts.get(name) ?? 0) + 1);
       if (d.metadata?.annotations?.[REVISION] !== revision) {
-        const patched = await apps.patchNamespacedDeployment({ name, namespace, body: { metadata: { annotations: { [REVISION]: revision } } } }, mergePatch);
+        const patched = await apps.patchNamespacedDeployment(
+          { name, namespace, body: { metadata: { annotations: { [REVISION]: revision } } } },
+          mergePatch,
+        );
         // An annotation change bumps a Deployment's generation once (the API server's rule): this
         // one is ours. Any more is a change that landed after the list, not reconciled here.
         reconciledGeneration = (d.metadata?.generation ?? 0) + 1;
@@ -191,7 +265,11 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
     // would claim it was. The next pass takes it. (The status write itself is conditional on
     // fresh's resourceVersion, so nothing can slip in after this read either.)
     if (fresh.metadata?.generation !== reconciledGeneration) return;
-    await apps.replaceNamespacedDeploymentStatus({ name, namespace, body: { ...fresh, status: statusFor(fresh, current?.metadata?.name ?? '', behaviour) } });
+    await apps.replaceNamespacedDeploymentStatus({
+      name,
+      namespace,
+      body: { ...fresh, status: statusFor(fresh, current?.metadata?.name ?? '', behaviour) },
+    });
     written.set(name, behaviour);
   }
 
@@ -209,11 +287,15 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
 
   const settled = async (name: string) => {
     try {
-      return await waitFor(`the deployment controller to reconcile ${namespace}/${name}`, async () => {
-        const d = await apps.readNamespacedDeployment({ name, namespace });
-        const behaviour = behaviours.get(name) ?? 'healthy';
-        return (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0) && written.get(name) === behaviour ? d : undefined;
-      }, { timeoutMs: 20_000 });
+      return await waitFor(
+        `the deployment controller to reconcile ${namespace}/${name}`,
+        async () => {
+          const d = await apps.readNamespacedDeployment({ name, namespace });
+          const behaviour = behaviours.get(name) ?? 'healthy';
+          return (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0) && written.get(name) === behaviour ? d : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
     } catch (err) {
       const last = lastError instanceof Error ? lastError.message : lastError === undefined ? undefined : String(lastError);
       throw new Error(`${(err as Error).message}${last ? `; the controller's last error: ${last}` : ''}`, { cause: err });
@@ -254,7 +336,13 @@ export function startDeploymentController(admin: KubeConfig, namespace: string, 
 }
 
 /** The kubelet's part for one ReplicaSet: running pods whose container statuses report the image digest. */
-export async function runPods(admin: KubeConfig, namespace: string, replicaSet: V1ReplicaSet, count: number, digest: string): Promise<void> {
+export async function runPods(
+  admin: KubeConfig,
+  namespace: string,
+  replicaSet: V1ReplicaSet,
+  count: number,
+  digest: string,
+): Promise<void> {
   const core = admin.makeApiClient(CoreV1Api);
   for (let i = 0; i < count; i += 1) {
     const name = `${replicaSet.metadata!.name}-${String.fromCharCode(98 + i)}${'x'.repeat(4)}`;
@@ -268,6 +356,10 @@ export async function runPods(admin: KubeConfig, namespace: string, replicaSet: 
       started: true,
       state: { running: { startedAt: new Date() } },
     }));
-    await core.replaceNamespacedPodStatus({ name, namespace, body: { ...pod, status: { phase: 'Running', containerStatuses: containers } } });
+    await core.replaceNamespacedPodStatus({
+      name,
+      namespace,
+      body: { ...pod, status: { phase: 'Running', containerStatuses: containers } },
+    });
   }
 }

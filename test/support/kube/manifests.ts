@@ -3,8 +3,14 @@
  * run as the worker with exactly the permissions an operator would grant it.
  */
 import {
-  CoreV1Api, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, loadAllYaml,
-  type KubeConfig, type KubernetesObject, type V1RoleBinding,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  loadAllYaml,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,23 +60,41 @@ export async function applyWorkerManifests(admin: KubeConfig): Promise<KubeConfi
     namespace,
     body: { metadata: { name: 'admission-probe' }, spec: { containers: [{ name: 'c', image: 'registry.example/probe:1' }] } },
   });
-  await waitFor('the worker admission policies to be enforced', async () => {
-    const status = await statusOf(core.patchNamespacedPod({
-      name: pod.metadata!.name!, namespace, dryRun: 'All',
-      body: [{ op: 'replace', path: '/spec/containers/0/image', value: 'registry.example/probe:2' }],
-    }));
-    return status !== 200;
-  }, { timeoutMs: 20_000, intervalMs: 200 });
+  await waitFor(
+    'the worker admission policies to be enforced',
+    async () => {
+      const status = await statusOf(
+        core.patchNamespacedPod({
+          name: pod.metadata!.name!,
+          namespace,
+          dryRun: 'All',
+          body: [{ op: 'replace', path: '/spec/containers/0/image', value: 'registry.example/probe:2' }],
+        }),
+      );
+      return status !== 200;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
   await admin.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: pod.metadata!.name!, namespace });
-  const args = { binding: 'tourniquet-breakglass-000000000000', clusterRole: 'tourniquet-breakglass-view', user: 'probe', namespace, durationMs: 60_000 };
+  const args = {
+    binding: 'tourniquet-breakglass-000000000000',
+    clusterRole: 'tourniquet-breakglass-view',
+    user: 'probe',
+    namespace,
+    durationMs: 60_000,
+  };
   const grant = grantBinding('admission-probe', args, Date.now() + 60_000, ['probe']) as V1RoleBinding;
   const rbac = worker.makeApiClient(RbacAuthorizationV1Api);
   let refusal = '';
-  await waitFor('the break-glass limits to read the catalogue roles', async () => {
-    const answer = await answerOf(rbac.createNamespacedRoleBinding({ namespace, body: grant, dryRun: 'All' }));
-    refusal = answer.message;
-    return answer.status === 200;
-  }, { timeoutMs: 20_000, intervalMs: 200 }).catch((err: Error) => {
+  await waitFor(
+    'the break-glass limits to read the catalogue roles',
+    async () => {
+      const answer = await answerOf(rbac.createNamespacedRoleBinding({ namespace, body: grant, dryRun: 'All' }));
+      refusal = answer.message;
+      return answer.status === 200;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; the last refusal: ${refusal}`);
   });
   return worker;

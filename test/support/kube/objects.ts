@@ -4,8 +4,14 @@
  * rolled-out status) is written here the way the deployment controller writes it.
  */
 import {
-  ApiException, AppsV1Api, CoreV1Api, KubeConfig,
-  type V1Deployment, type V1Pod, type V1PodTemplateSpec, type V1ReplicaSet,
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Deployment,
+  type V1Pod,
+  type V1PodTemplateSpec,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { createHash, randomBytes } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
@@ -35,7 +41,16 @@ export async function createPod(kc: KubeConfig, namespace: string, name: string,
       name,
       labels: { ...template?.metadata?.labels, ...options.labels },
       ownerReferences: owner
-        ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner.metadata!.name!, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true }]
+        ? [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: owner.metadata!.name!,
+              uid: owner.metadata!.uid!,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ]
         : undefined,
     },
     spec: template?.spec ?? { containers: [{ name: 'app', image: options.image ?? 'registry.example/app:1.0' }] },
@@ -66,7 +81,11 @@ export interface DeploymentWithHistory {
  * owner references, the old ones scaled to 0. `kubectl rollout undo` works from exactly these.
  */
 export async function createDeployment(
-  kc: KubeConfig, namespace: string, name: string, images: string[], replicas = 2,
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  images: string[],
+  replicas = 2,
 ): Promise<DeploymentWithHistory> {
   if (images.length === 0) throw new Error('createDeployment needs at least one image');
   const apps = kc.makeApiClient(AppsV1Api);
@@ -84,28 +103,37 @@ export async function createDeployment(
     const hash = templateHash(template);
     const labels = { app: name, 'pod-template-hash': hash };
     const current = i === images.length - 1;
-    replicaSets.push(await apps.createNamespacedReplicaSet({
-      namespace,
-      body: {
-        metadata: {
-          name: `${name}-${hash}`,
-          labels,
-          annotations: {
-            [REVISION_ANNOTATION]: String(i + 1),
-            'deployment.kubernetes.io/desired-replicas': String(replicas),
-            'deployment.kubernetes.io/max-replicas': String(replicas + 1),
+    replicaSets.push(
+      await apps.createNamespacedReplicaSet({
+        namespace,
+        body: {
+          metadata: {
+            name: `${name}-${hash}`,
+            labels,
+            annotations: {
+              [REVISION_ANNOTATION]: String(i + 1),
+              'deployment.kubernetes.io/desired-replicas': String(replicas),
+              'deployment.kubernetes.io/max-replicas': String(replicas + 1),
+            },
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name,
+                uid: deployment.metadata!.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
           },
-          ownerReferences: [{
-            apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata!.uid!, controller: true, blockOwnerDeletion: true,
-          }],
+          spec: {
+            replicas: current ? replicas : 0,
+            selector: { matchLabels: labels },
+            template: { ...template, metadata: { labels } },
+          },
         },
-        spec: {
-          replicas: current ? replicas : 0,
-          selector: { matchLabels: labels },
-          template: { ...template, metadata: { labels } },
-        },
-      },
-    }));
+      }),
+    );
   }
   return { deployment: await markRolledOut(kc, namespace, name), replicaSets };
 }
@@ -122,7 +150,10 @@ export async function markRolledOut(kc: KubeConfig, namespace: string, name: str
       ...current,
       status: {
         observedGeneration: current.metadata?.generation,
-        replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
         conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'test control plane' }],
       },
     },
@@ -134,7 +165,10 @@ export async function markRolledOut(kc: KubeConfig, namespace: string, name: str
  * API (what a projected token volume gives a pod). The ServiceAccount must exist.
  */
 export async function clientAs(
-  admin: KubeConfig, namespace: string, serviceAccount: string, expirationSeconds = 3600,
+  admin: KubeConfig,
+  namespace: string,
+  serviceAccount: string,
+  expirationSeconds = 3600,
 ): Promise<KubeConfig> {
   const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     name: serviceAccount,

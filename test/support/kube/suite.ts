@@ -55,7 +55,11 @@ export function useKubeSuite(options: KubeSuiteOptions = {}): KubeSuite {
       return final;
     },
     async cancelOpen() {
-      for (const id of open) await suite.h.client.workflow.getHandle(id).cancel().catch(() => {});
+      for (const id of open)
+        await suite.h.client.workflow
+          .getHandle(id)
+          .cancel()
+          .catch(() => {});
       open.clear();
     },
   } as KubeSuite;
