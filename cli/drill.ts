@@ -10,6 +10,11 @@ const tokenFor = (endpoint: string) => {
   const source = endpoint === '/alerts' ? 'GENERIC' : endpoint.split('/').pop()!.toUpperCase();
   return process.env[`TOURNIQUET_INTAKE_TOKEN_${source}`] ?? process.env.TOURNIQUET_INTAKE_TOKEN;
 };
+/** The gateway may accept several (comma-separated, while rotating): any one signs a delivery it takes. */
+const githubSecret = () =>
+  process.env.TOURNIQUET_GITHUB_WEBHOOK_SECRET?.split(',')
+    .map((s) => s.trim())
+    .find(Boolean);
 
 export function formatScorecard(card: Scorecard): string {
   const lines = [
@@ -68,6 +73,7 @@ export async function drillCommand(
       gatewayUrl,
       timeoutMs: opts.timeoutMs,
       ...(tokenFor(scenario.alert.endpoint) ? { token: tokenFor(scenario.alert.endpoint)! } : {}),
+      ...(githubSecret() ? { githubSecret: githubSecret()! } : {}),
       onProgress: (line) => console.error(line),
     });
     await saveScorecard(dir, card);

@@ -4,6 +4,7 @@
  * they would for real (the request says DRILL), and the outcome is scored against the SLOs.
  */
 import type { Client } from '@temporalio/client';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINAL_STATES, type IncidentStatus } from '../../workflows';
@@ -37,6 +38,8 @@ export interface DrillOptions {
   gatewayUrl: string;
   /** the intake token for the scenario's endpoint */
   token?: string;
+  /** the GitHub webhook secret the gateway verifies /alerts/github deliveries with (never printed) */
+  githubSecret?: string;
   /** how long to wait for people to approve and the playbook to finish */
   timeoutMs: number;
   onProgress?: (line: string) => void;
@@ -75,18 +78,19 @@ export async function runDrill(client: Client, scenario: DrillScenario, options:
   const startedAt = new Date();
   const problems: string[] = [];
   const say = options.onProgress ?? (() => {});
-  const res = await fetch(`${options.gatewayUrl}${scenario.alert.endpoint}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [DRILL_HEADER]: runId,
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-    body: JSON.stringify(materialize(scenario.alert.body, startedAt)),
-  });
-  const answer = (await res.json().catch(() => ({}))) as { incidentId?: string; status?: string; error?: string };
+  const request = alertRequest(scenario, materialize(scenario.alert.body, startedAt), options);
+  const res = request
+    ? await fetch(`${options.gatewayUrl}${scenario.alert.endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [DRILL_HEADER]: runId, ...request.headers },
+        body: request.body,
+      })
+    : undefined;
+  const answer = ((await res?.json().catch(() => ({}))) ?? {}) as { incidentId?: string; status?: string; error?: string };
   let status: IncidentStatus | undefined;
-  if (res.status !== 202 || !answer.incidentId) {
+  if (!res) {
+    problems.push('no GitHub webhook secret to sign the alert with: set TOURNIQUET_GITHUB_WEBHOOK_SECRET as the gateway has it');
+  } else if (res.status !== 202 || !answer.incidentId) {
     problems.push(`intake answered ${res.status} ${answer.status ?? ''} ${answer.error ?? ''}`.trim());
   } else {
     say(`${scenario.name}: incident ${answer.incidentId} opened (DRILL); waiting for approvals and the playbook…`);
@@ -115,6 +119,31 @@ export async function runDrill(client: Client, scenario: DrillScenario, options:
     card.outcome = status.state;
   }
   return card;
+}
+
+/**
+ * The body and credentials the scenario's endpoint expects. A GitHub delivery is signed over its
+ * exact bytes (X-Hub-Signature-256), with a delivery id of its own, as GitHub sends one; the body
+ * carries `{{now}}`, so each run is a new delivery, not a replay the intake takes once.
+ * Undefined when a GitHub alert has no secret to be signed with.
+ */
+function alertRequest(
+  scenario: DrillScenario,
+  alert: unknown,
+  options: DrillOptions,
+): { body: string; headers: Record<string, string> } | undefined {
+  const body = JSON.stringify(alert);
+  if (scenario.alert.endpoint !== '/alerts/github')
+    return { body, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} };
+  if (!options.githubSecret) return undefined;
+  return {
+    body,
+    headers: {
+      'x-github-event': scenario.alert.event!,
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', options.githubSecret).update(body).digest('hex')}`,
+    },
+  };
 }
 
 export async function saveScorecard(dir: string, card: Scorecard): Promise<string> {

@@ -2,6 +2,7 @@
  * Game-day scenarios: files in playbooks/drills/*.json, so anyone can add one without code. Each
  * names a synthetic alert (sent through the real intake), the playbook and outcome expected, and
  * the SLOs the team holds itself to. `{{now}}` and `{{uuid}}` in the alert are filled in when sent.
+ * A GitHub alert also names its webhook `event` (X-GitHub-Event): the runner signs it as GitHub would.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,8 +24,17 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
     description: z.string().min(1),
     alert: z
-      .object({ endpoint: z.enum(['/alerts', '/alerts/falco', '/alerts/alertmanager']), body: z.record(z.string(), z.unknown()) })
-      .strict(),
+      .object({
+        endpoint: z.enum(['/alerts', '/alerts/falco', '/alerts/alertmanager', '/alerts/github']),
+        /** the X-GitHub-Event of a GitHub delivery: required for /alerts/github, meaningless elsewhere */
+        event: z.string().min(1).optional(),
+        body: z.record(z.string(), z.unknown()),
+      })
+      .strict()
+      .refine((a) => (a.endpoint === '/alerts/github') === (a.event !== undefined), {
+        message: 'an /alerts/github alert names its webhook "event" (e.g. "secret_scanning_alert"); other endpoints have none',
+        path: ['event'],
+      }),
     expect: z.object({ playbook: z.string().min(1), outcome: z.enum(INCIDENT_STATES) }).strict(),
     slo: z.object({ timeToApprove: slo, timeToContain: slo.optional() }).strict(),
   })
