@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       gateway: { host: '127.0.0.1', port: 8787 },
       dev: { port: 7233, uiPort: 8233 },
       logLevel: 'info',
+      metricsHost: '127.0.0.1',
       metricsPort: 9464,
       decisions: { mode: 'signed' },
       aws: { region: 'us-east-1', maxCloudTrailEvents: 500 },

@@ -37,6 +37,6 @@ describe('GitHub configuration', () => {
     expect(activityDepsFromConfig(loadConfig({}), logger).github).toBeUndefined();
     const deps = activityDepsFromConfig(loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: 'http://127.0.0.1:9/' }), logger);
     expect(deps.github?.clients.apiUrl).toBe('http://127.0.0.1:9');
-    expect(deps.github?.revokers.map((r) => r.name)).toEqual(['github-token', 'deploy-key']);
+    expect(deps.github?.revokers.map((r) => r.name)).toEqual(['github-token', 'deploy-key', 'aws-access-key', 'slack-token']);
   });
 });
