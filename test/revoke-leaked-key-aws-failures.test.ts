@@ -10,49 +10,26 @@
  * activity's retry must then finish the job without deactivating twice.
  */
 import { ListAccessKeysCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decide, getStatus, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
-import { startAwsProxy, type AwsProxy } from './support/aws-proxy';
-import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
+import type { AwsProxy } from './support/aws-proxy';
+import { useAwsSuite } from './support/aws-suite';
+import type { FakeGitHub } from './support/fake-github';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import { startMoto, type Credentials, type Moto } from './support/moto';
+import type { Harness } from './support/harness';
+import type { Credentials, Moto } from './support/moto';
 import { waitFor } from './support/wait';
 
+const aws = useAwsSuite({ identity: 'tourniquet-no-delete', deny: ['iam:DeleteAccessKey'], githubProblems: false });
+const { open } = aws;
 let moto: Moto;
 let proxy: AwsProxy;
 let fake: FakeGitHub;
 let h: Harness;
-const open = new Set<string>();
 
-beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startAwsProxy(moto.url);
-  const identity = await moto.tourniquetIdentity('tourniquet-no-delete', ['iam:DeleteAccessKey']);
-  process.env.AWS_ACCESS_KEY_ID = identity.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = identity.secretAccessKey;
-  fake = await startFakeGitHub();
-  await fake.addRepo('acme/api');
-  h = await startHarness({
-    github: { token: fake.appToken, apiUrl: fake.url },
-    aws: { region: moto.region, endpoint: proxy.url, maxCloudTrailEvents: 100 },
-  });
-});
-afterEach(async () => {
-  for (const id of open)
-    await h.client.workflow
-      .getHandle(id)
-      .cancel()
-      .catch(() => {});
-  open.clear();
-  expect(fake.rejections.splice(0)).toEqual([]);
-});
-afterAll(async () => {
-  await h?.stop();
-  await fake?.stop();
-  await proxy?.close();
-  await moto?.stop();
+beforeAll(() => {
+  ({ moto, proxy, fake, h } = aws);
 });
 
 let users = 0;
