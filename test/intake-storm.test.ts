@@ -53,6 +53,8 @@ describe('an alert storm', () => {
     });
     expect(status.alerts.total).toBe(2000);
     expect(status.alerts.distinct).toBe(1); // the same event 2,000 times: one alert, 2,000 deliveries
+    // the incident takes a push before the gateway hears back from it: wait for the gateway's own tally
+    await waitFor('the last flush acknowledged', () => gw.stats().coalescer.flushedAlerts === 1999);
     expect(gw.stats().coalescer).toMatchObject({ pending: 0, flushedAlerts: 1999 });
 
     const history = await h.client.workflow.getHandle(id!).fetchHistory();
