@@ -4,10 +4,10 @@
  * recording proxy of test/support/aws-proxy.ts, which answers chosen calls with AWS's errors; the
  * worker's identity holds the deploy policy's actions except iam:DeleteAccessKey.
  *
- * Not a SIGKILL: a worker killed inside the destructive activity is retried only after the
- * activity's 5-minute start-to-close timeout. What a crash there leaves behind — the key Inactive,
- * no quarantine yet — is made here by failing the quarantine call until the SDK gives up; the
- * activity's retry must then finish the job without deactivating twice.
+ * Not a SIGKILL: what a crash inside the destructive activity leaves behind — the key Inactive, no
+ * quarantine yet — is made here by failing the quarantine call until the SDK gives up; the
+ * activity's retry must then finish the job without deactivating twice. (A killed worker's attempt
+ * is retried once its 20 s heartbeat timeout passes; no test here kills one mid-action yet.)
  */
 import { ListAccessKeysCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
