@@ -7,10 +7,11 @@
  * remove one. The plan refuses, naming the workspace and the app where Tourniquet's own bot can
  * find them (`auth.test`, `bots.info`), so the people who must act know where.
  */
-import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
+import { ErrorCode, type WebAPICallResult, type WebClient } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../../../workflows/failure-types';
 import { redactText } from '../../evidence';
+import { createSlackClient } from '../../slack/client';
 import type { Leak, Revoker, RevokerContext } from './types';
 import { RevokerRefusal } from './types';
 
@@ -18,14 +19,9 @@ import { RevokerRefusal } from './types';
 const DEAD = new Set(['token_revoked', 'invalid_auth', 'account_inactive', 'token_expired', 'not_authed']);
 const WEBHOOK = /^https:\/\/hooks\.slack\.com\/services\/(T[A-Z0-9]+)\/(B[A-Z0-9]+)\/[A-Za-z0-9]+$/;
 
+/** A client acting as `token` (the leaked one, or Tourniquet's own bot), on the worker's Slack API URL. */
 function client(token: string, ctx: RevokerContext): WebClient {
-  const apiUrl = ctx.slack?.apiUrl;
-  return new WebClient(token, {
-    ...(apiUrl ? { slackApiUrl: apiUrl.replace(/\/?$/, '/') } : {}),
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: 10_000,
-  });
+  return createSlackClient({ botToken: token, ...(ctx.slack?.apiUrl ? { apiUrl: ctx.slack.apiUrl } : {}) });
 }
 
 /** The call's answer, or the Slack error code; network failures and rate limits are retried by Temporal. */
