@@ -15,6 +15,7 @@ import { ed25519KeyPair, leakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
 import { deliverGitHub, githubLeak, startIntakeGateway } from './support/intake';
 import { waitForGate } from './support/gates';
+import { historyText } from './support/history';
 
 let fake: FakeGitHub;
 let h: Harness;
@@ -90,18 +91,6 @@ async function failed(id: string): Promise<IncidentStatus> {
 const revokeCalls = (secret: string) =>
   fake.requests.filter((r) => r.operationId === 'credentials/revoke' && JSON.stringify(r.body).includes(secret));
 
-/** A history's payloads decoded, so a search sees what Temporal stores, not its base64. */
-async function historyText(id: string): Promise<string> {
-  const history = await h.client.workflow.getHandle(id).fetchHistory();
-  // Payload bytes come as base64 (`data`) or as byte arrays, depending on how they were read.
-  return JSON.stringify(history, (k, v) => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-    if (v && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('utf8');
-    if (k === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
-    return v;
-  });
-}
-
 describe('revoke-leaked-key', () => {
   it('revokes the token once approved, resolves the alert, verifies, and never keeps the secret anywhere', async () => {
     const { id, n, secret, status } = await startLeak();
@@ -160,7 +149,7 @@ describe('revoke-leaked-key', () => {
     expect(JSON.stringify(timeline)).not.toContain(secret);
     expect(JSON.stringify(final)).not.toContain(secret);
     expect(JSON.stringify(h.notifier.of(id))).not.toContain(secret);
-    const history = await historyText(id);
+    const history = await historyText(h.client, id);
     expect(history.includes(`last4:${secret.slice(-4)}`), 'the search sees decoded payloads').toBe(true);
     expect(history.includes(secret), 'the secret is in the workflow history').toBe(false);
   });
@@ -210,7 +199,7 @@ describe('revoke-leaked-key', () => {
     expect(final.state).toBe('resolved');
     expect(fake.repo('acme/api').deployKeys.find((k) => k.id === keyId)).toBeUndefined();
     expect(fake.actionsSecret('acme/api', 'DEPLOY_KEY')).toBe(rotation.TOURNIQUET_ROTATE_DEPLOY_KEY);
-    const history = await historyText(id);
+    const history = await historyText(h.client, id);
     expect(history.includes('DEPLOY_KEY'), 'the search sees decoded payloads').toBe(true);
     expect(history.includes(key.privateKey.split('\n')[1]!), 'the leaked key is in the history').toBe(false);
     expect(history.includes(rotation.TOURNIQUET_ROTATE_DEPLOY_KEY.split('\n')[1]!), 'the new value is in the history').toBe(false);

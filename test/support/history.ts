@@ -2,6 +2,7 @@
  * Looking at histories as the server stores them: every payload of a fetched history, and those
  * payloads decoded through a codec server over HTTP, the way the Temporal CLI and UI do it.
  */
+import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 
 /** Every Payload in a history (proto objects from `fetchHistory()`), wherever it sits. */
@@ -55,4 +56,16 @@ export function jsonText(json: string): string {
   };
   walk(JSON.parse(json));
   return out.join('\n');
+}
+
+/** A history's payloads decoded, so a search sees what Temporal stores, not its base64. */
+export async function historyText(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  // Payload bytes come as base64 (`data`) or as byte arrays, depending on how they were read.
+  return JSON.stringify(history, (k, v) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+    if (v && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('utf8');
+    if (k === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
+    return v;
+  });
 }
