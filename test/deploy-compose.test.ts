@@ -237,7 +237,10 @@ describe('docker-compose.yml, as docker-compose config reads it', () => {
       expect(env.AWS_ACCESS_KEY_ID, name).toBe(CREDENTIALS.EVIDENCE_ACCESS_KEY);
       expect(env.AWS_ACCESS_KEY_ID, name).not.toBe(CREDENTIALS.MINIO_ROOT_USER);
       expect(env.TOURNIQUET_EVIDENCE_DIR, name).toBeUndefined();
-      expect(service.volumes!.filter((v) => !v.endsWith(':ro')), name).toEqual([]);
+      expect(
+        service.volumes!.filter((v) => !v.endsWith(':ro')),
+        name,
+      ).toEqual([]);
     }
     expect(Object.keys(volumes).sort()).toEqual(['evidence', 'postgres', 'temporal-cli']);
     expect(services.minio!.volumes).toEqual(['evidence:/data:rw']);
@@ -252,7 +255,7 @@ describe('docker-compose.yml, as docker-compose config reads it', () => {
     }
   });
 
-  it("health-checks the gateway on /readyz at the port it listens on, which is the one published", () => {
+  it('health-checks the gateway on /readyz at the port it listens on, which is the one published', () => {
     const config = loadConfig(services.gateway!.environment!);
     expect(config.gateway.host).toBe('0.0.0.0');
     const url = healthcheckUrl(services.gateway!);
