@@ -27,5 +27,5 @@ mc admin user add local "$WORKER_ACCESS_KEY" "$WORKER_SECRET_KEY"
 mc admin policy create local tourniquet-evidence /tmp/tourniquet-evidence.json
 # attaching a policy that is already attached is refused: that is the state we want
 mc admin policy attach local tourniquet-evidence --user "$WORKER_ACCESS_KEY" 2>/dev/null || true
-mc admin policy entities local --user "$WORKER_ACCESS_KEY" | grep -q tourniquet-evidence
+mc admin user info local "$WORKER_ACCESS_KEY" | grep -q tourniquet-evidence
 echo "bucket $BUCKET (object lock on), user $WORKER_ACCESS_KEY with policy tourniquet-evidence"
