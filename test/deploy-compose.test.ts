@@ -221,7 +221,8 @@ describe('docker-compose.yml, as docker-compose config reads it', () => {
   it('gives the workers and the gateway only variables the code reads, with values its schemas accept', () => {
     for (const name of ['worker-1', 'worker-2', 'gateway']) {
       const env = services[name]!.environment ?? {};
-      expect(unreadVariables(Object.keys(env)), name).toEqual([]);
+      const unread = unreadVariables(Object.keys(env));
+      expect(unread, `${name} sets variables no schema reads: ${unread.join(', ')}`).toEqual([]);
       // the real loader, as at start-up: a bad value fails here naming its variable
       expect(() => loadConfig(env), name).not.toThrow();
     }
@@ -278,7 +279,8 @@ describe('docker-compose.yml, as docker-compose config reads it', () => {
     expect(stack.set.sort()).toEqual(Object.keys(CREDENTIALS).sort());
     const app = envFileVariables(readProjectFile('tourniquet.env.example'));
     expect(app.set.length).toBeGreaterThan(0);
-    expect(unreadVariables([...app.set, ...app.optional])).toEqual([]);
+    const unread = unreadVariables([...app.set, ...app.optional]);
+    expect(unread, `tourniquet.env.example names variables no schema reads: ${unread.join(', ')}`).toEqual([]);
   });
 
   it(`sets the S3 evidence variables the evidence store reads (${PENDING_EVIDENCE_S3_VARS.length} pending its merge)`, () => {

@@ -176,7 +176,8 @@ describe('the workloads, held to the code', () => {
 
   it.each(workloads)('%s: only variables the code reads, values its schemas accept, secrets from the Secret', (_name, pod) => {
     for (const container of pod.containers) {
-      expect(unreadVariables(Object.keys(envOf(container)))).toEqual([]);
+      const unread = unreadVariables(Object.keys(envOf(container)));
+      expect(unread, `${container.name} sets variables no schema reads: ${unread.join(', ')}`).toEqual([]);
       expect(() => loadConfig(envOf(container))).not.toThrow();
       expect(container.envFrom).toEqual([{ secretRef: { name: 'tourniquet' } }]);
       // nothing secret written into the manifest itself
