@@ -56,7 +56,7 @@ export function ago(iso: string, now = Date.now()): string {
 function resolutionLine(s: IncidentStatus, g: GateView, now: number): string | undefined {
   const at = s.resolution?.all_resolved_at;
   if (g.status !== 'open' || !at) return undefined;
-  return `    alerts    alert resolved ${ago(at, now)} (${at}): every alert resolved; this request stays open (route onResolved: ${s.resolution!.onResolved})`;
+  return `    alerts    alert resolved ${ago(at, now)} (${at}): every alert resolved; this request stays open (route onResolved: ${s.resolution!.on_resolved})`;
 }
 
 export function formatStatus(s: IncidentStatus, now = Date.now()): string {

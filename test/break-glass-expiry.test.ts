@@ -1,8 +1,9 @@
 /**
  * break-glass expiry on the time-skipping test server: the grant's half hour passes in a second of
  * real time, and the binding (on a real API server) is gone — also when an extension is still
- * awaiting approval at that moment. (Expiry while no worker runs is in break-glass.test.ts, on the
- * dev server: the time-skipping server orders update events so that a new worker's replay fails.)
+ * awaiting approval at that moment. (Expiry while no worker runs is in
+ * break-glass-server-restart.test.ts, on the dev server: a worker restarted on the time-skipping
+ * server cannot replay a history with decisions in it, see docs/development.md.)
  */
 import { RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';

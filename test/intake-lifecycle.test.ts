@@ -233,7 +233,7 @@ describe('onResolved', () => {
     });
     expect(all.state).toBe('awaiting-approval');
     expect(all.gates[0]!.status).toBe('open');
-    expect(all.resolution).toEqual({ onResolved: 'note', all_resolved_at: '2026-12-01T10:00:00.000Z' });
+    expect(all.resolution).toEqual({ on_resolved: 'note', all_resolved_at: '2026-12-01T10:00:00.000Z' });
     const printed = formatStatus(all, Date.parse(resolvedAt) + 120_000);
     expect(printed).toContain('alerts 2 distinct (0 firing, 2 resolved), 3 deliveries');
     expect(printed).toContain(
@@ -266,7 +266,7 @@ describe('onResolved', () => {
       const s = await getStatus(h.client, id);
       return s.alerts.firing === 1 ? s : undefined;
     });
-    expect(again.resolution).toEqual({ onResolved: 'note' });
+    expect(again.resolution).toEqual({ on_resolved: 'note' });
     await waitFor('the note gone from Slack', () => !request().includes('Alert resolved'));
   });
 
@@ -290,13 +290,17 @@ describe('onResolved', () => {
       closed_reason: 'alert resolved: all 1 distinct alert(s) resolved; request withdrawn',
     });
     expect(final.resolution).toMatchObject({
-      onResolved: 'withdraw',
+      on_resolved: 'withdraw',
       all_resolved_at: expect.any(String),
       withdrawn_at: expect.any(String),
     });
     const timeline = await getTimeline(h.client, id);
     expect(timeline.some((e) => e.kind === 'action.started' || e.kind.startsWith('compensation'))).toBe(false);
     expect(timeline.find((e) => e.kind === 'approval.closed')).toMatchObject({ details: { status: 'withdrawn' } });
+    expect(timeline.find((e) => e.summary.startsWith('every alert resolved'))).toMatchObject({
+      kind: 'incident.update',
+      details: { on_resolved: 'withdraw', gates: ['g1'] },
+    });
     expect((await h.world.read(service)).quarantined).toBe(false);
 
     const shown = await waitFor('the withdrawal in Slack', () => (request().includes('Withdrawn') ? request() : undefined));

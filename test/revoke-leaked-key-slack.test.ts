@@ -92,6 +92,24 @@ describe('revoke-leaked-key for Slack', () => {
     expect(JSON.stringify(h.notifier.of(id))).not.toContain(token);
   });
 
+  it('a rate-limited auth.revoke is tried again no sooner than Slack’s Retry-After, and once', async () => {
+    const token = leakedSlackToken();
+    slack.addToken(token, { user: 'eve', userId: 'U0EVE' });
+    const { id } = await start(token, 'slack_api_token');
+    await waitForGate(h.client, id);
+    const from = slack.calls.length;
+    slack.failNext('auth.revoke', { status: 429, retryAfter: 3 });
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    expect((await finished(id)).state).toBe('resolved');
+    expect(slack.isRevoked(token)).toBe(true);
+    const tries = slack.calls.slice(from).filter((c) => c.method === 'auth.revoke');
+    expect(tries.map((c) => c.ok)).toEqual([false, true]);
+    // The activity's own retry policy would have tried again after 1 s.
+    expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(3_000);
+    const timeline = await getTimeline(h.client, id);
+    expect(JSON.stringify(timeline)).not.toContain(token);
+  });
+
   it('in a drill, the token is only looked at', async () => {
     const token = leakedSlackToken();
     slack.addToken(token, { user: 'dev', userId: 'U0DEV' });

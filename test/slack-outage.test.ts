@@ -95,7 +95,7 @@ describe('eligibility from a Slack user group while Slack fails', () => {
       expect(status.gates[0]!.eligible).toEqual(['bob', 'slack:U0ZED']);
       const note = (await getTimeline(h.client, id)).find((e) => e.kind === 'approval.eligibility')!;
       expect(note.summary).toMatch(/eligibility from slack-group:S0ONCALL membership cached at \S+, Slack unreachable/);
-      const cachedAt = Date.parse(String(note.details!.cachedAt));
+      const cachedAt = Date.parse(String(note.details!.cached_at));
       expect(cachedAt).toBeGreaterThanOrEqual(seen - 1000);
       expect(cachedAt).toBeLessThanOrEqual(Date.now());
       const record = await approversRecord(id);
@@ -104,7 +104,7 @@ describe('eligibility from a Slack user group while Slack fails', () => {
           ref: 'slack-group:S0ONCALL',
           members: ['bob', 'slack:U0ZED'],
           source: 'cache',
-          cachedAt: note.details!.cachedAt,
+          cachedAt: note.details!.cached_at,
           reason: expect.stringMatching(/Slack unreachable/),
         },
       ]);

@@ -16,13 +16,12 @@ import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { LEDGER_KEY, LEDGER_SHARDS } from './alert-ledger-contract';
 import { alertKey, type Incident } from './incident-state';
 import { ALERT_COUNTS_BUDGET, ALERT_LEDGER_SEED, alertCountsUpdate } from './messages';
-import type { AlertCountsPush } from './request';
+import { MAX_PUSH_SAMPLE, type AlertCountsPush } from './request';
 import { FAILURE_TYPES } from './failure-types';
 
 export const PUSHES_FREE = 100;
 const PUSH_DOUBLING = 20;
 export const PUSH_BUDGET = 400;
-const MAX_SAMPLE = 3;
 
 /** how long after the previous push the next may come, once `taken` pushes were taken */
 export function pushSpacingMs(taken: number): number {
@@ -36,7 +35,7 @@ function refuse(message: string): never {
 function checkShape(push: AlertCountsPush): void {
   const counts = [push.deliveries, push.batches, push.firingFresh, push.resolvedFresh];
   if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0)) refuse('counts must be non-negative integers');
-  if (!Array.isArray(push.sample) || push.sample.length > MAX_SAMPLE) refuse(`at most ${MAX_SAMPLE} sample alerts`);
+  if (!Array.isArray(push.sample) || push.sample.length > MAX_PUSH_SAMPLE) refuse(`at most ${MAX_PUSH_SAMPLE} sample alerts`);
   const shards = Object.entries(push.shards ?? {});
   if (shards.length > LEDGER_SHARDS) refuse(`at most ${LEDGER_SHARDS} shards`);
   for (const [shard, c] of shards) {

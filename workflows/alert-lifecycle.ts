@@ -43,7 +43,7 @@ export class AlertLifecycle {
     if (allResolved) {
       // the alerts' own word on when they stopped firing, else when it reached us
       const at = batch.status === 'resolved' && batch.lastSeen ? batch.lastSeen : new Date(now).toISOString();
-      incident.resolution = { ...incident.resolution, onResolved: this.onResolved, all_resolved_at: at };
+      incident.resolution = { ...incident.resolution, on_resolved: this.onResolved, all_resolved_at: at };
     } else {
       const { all_resolved_at: _, ...rest } = incident.resolution!;
       incident.resolution = rest;
@@ -77,7 +77,7 @@ export class AlertLifecycle {
       'tourniquet',
       `every alert resolved: ${open.length ? `approval request(s) ${open.map((g) => g.id).join(', ')} withdrawn; ` : ''}no further approval is asked`,
       {
-        onResolved: 'withdraw',
+        on_resolved: 'withdraw',
         gates: open.map((g) => g.id),
       },
     );

@@ -53,7 +53,7 @@ export function noteEligibility(incident: Incident, step: string, resolved: Reso
       'approval.eligibility',
       'tourniquet',
       `${step}: eligibility from ${group.ref} membership cached at ${group.cachedAt}, Slack unreachable`,
-      { ref: group.ref, members: group.members, cachedAt: group.cachedAt, reason: group.reason, evidence: resolved.evidence.name },
+      { ref: group.ref, members: group.members, cached_at: group.cachedAt, reason: group.reason, evidence: resolved.evidence.name },
     );
   }
   for (const group of resolved.unresolved ?? []) {

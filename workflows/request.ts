@@ -99,6 +99,9 @@ export interface AlertBatch {
 /** the most identities one alerts signal carries: larger batches are sent as several signals */
 export const MAX_BATCH_KEYS = 1000;
 
+/** Sample alerts a push may carry: the validator refuses more, the gateway's merge keeps the first. */
+export const MAX_PUSH_SAMPLE = 3;
+
 /**
  * Alert counts from the alert ledger (./alert-ledger-contract.ts), pushed by the gateway: the
  * deliveries since the last push, and each shard's absolute counts with its sequence number (the
@@ -115,7 +118,7 @@ export interface AlertCountsPush {
   /** identities newly firing (new, or firing again) / newly resolved in this push */
   firingFresh: number;
   resolvedFresh: number;
-  /** a few representative alerts */
+  /** a few representative alerts, at most MAX_PUSH_SAMPLE */
   sample: AlertRef[];
   firstSeen?: string;
   lastSeen?: string;

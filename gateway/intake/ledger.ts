@@ -14,11 +14,13 @@ import {
   LEDGER_WORKFLOW,
   ledgerWorkflowId,
   MAX_LEDGER_RECORD,
+  MAX_PUSH_SAMPLE,
   recordAlertsUpdate,
   shardOf,
   type AlertCountsPush,
   type LedgerRecord,
   type LedgerResult,
+  type ShardCounts,
 } from '../../workflows';
 
 /** The incident run is no longer open: its alerts belong to a new run. */
@@ -80,11 +82,7 @@ export class AlertLedger {
    * identities: only the incident's copy of the counts waits). Throws IncidentClosedError when the run closed.
    */
   async push(incidentId: string, runId: string, push: AlertCountsPush): Promise<void> {
-    const held = this.held.get(`${incidentId}/${runId}`);
-    if (held) {
-      held.push = mergePush(held.push, push);
-      return;
-    }
+    if (this.mergeIntoHeld(`${incidentId}/${runId}`, push)) return;
     await this.send(incidentId, runId, push);
   }
 
@@ -121,11 +119,7 @@ export class AlertLedger {
 
   private hold(incidentId: string, runId: string, push: AlertCountsPush, ms: number): void {
     const key = `${incidentId}/${runId}`;
-    const was = this.held.get(key);
-    if (was) {
-      was.push = mergePush(was.push, push);
-      return;
-    }
+    if (this.mergeIntoHeld(key, push)) return;
     const entry = {
       incidentId,
       runId,
@@ -146,6 +140,13 @@ export class AlertLedger {
     entry.timer.unref?.();
     this.held.set(key, entry);
   }
+
+  /** Folds the push into the one held for this run, if any: it goes out with it. */
+  private mergeIntoHeld(key: string, push: AlertCountsPush): boolean {
+    const held = this.held.get(key);
+    if (held) held.push = mergePush(held.push, push);
+    return !!held;
+  }
 }
 
 function refusalOf(err: unknown): ApplicationFailure | undefined {
@@ -155,12 +156,18 @@ function refusalOf(err: unknown): ApplicationFailure | undefined {
 
 /** The push with these shard answers folded in (the newest counts per shard). */
 export function withShards(push: AlertCountsPush, results: LedgerResult[]): AlertCountsPush {
-  const shards = { ...push.shards };
-  for (const r of results) {
-    const was = shards[r.shard];
-    if (!was || r.counts.seq >= was.seq) shards[r.shard] = r.counts;
+  const answers = results.map((r): [string, ShardCounts] => [String(r.shard), r.counts]);
+  return { ...push, shards: newestShards(push.shards, answers) };
+}
+
+/** Each shard's newest counts (by sequence number) of `into` and `from`. */
+function newestShards(into: Record<string, ShardCounts>, from: Iterable<[string, ShardCounts]>): Record<string, ShardCounts> {
+  const shards = { ...into };
+  for (const [s, counts] of from) {
+    const was = shards[s];
+    if (!was || counts.seq >= was.seq) shards[s] = counts;
   }
-  return { ...push, shards };
+  return shards;
 }
 
 /** Two pushes as one: deliveries add up, each shard keeps its newest counts. */
@@ -168,12 +175,11 @@ export function mergePush(a: AlertCountsPush, b: AlertCountsPush): AlertCountsPu
   const out: AlertCountsPush = {
     deliveries: a.deliveries + b.deliveries,
     batches: a.batches + b.batches,
-    shards: { ...a.shards },
+    shards: newestShards(a.shards, Object.entries(b.shards)),
     firingFresh: a.firingFresh + b.firingFresh,
     resolvedFresh: a.resolvedFresh + b.resolvedFresh,
-    sample: [...a.sample, ...b.sample].slice(0, 3),
+    sample: [...a.sample, ...b.sample].slice(0, MAX_PUSH_SAMPLE),
   };
-  for (const [s, c] of Object.entries(b.shards)) if (!out.shards[s] || c.seq > out.shards[s].seq) out.shards[s] = c;
   const first = [a.firstSeen, b.firstSeen].filter((t): t is string => !!t).sort()[0];
   const last = [a.lastSeen, b.lastSeen]
     .filter((t): t is string => !!t)

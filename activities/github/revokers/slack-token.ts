@@ -24,7 +24,11 @@ function client(token: string, ctx: RevokerContext): WebClient {
   return createSlackClient({ botToken: token, ...(ctx.slack?.apiUrl ? { apiUrl: ctx.slack.apiUrl } : {}) });
 }
 
-/** The call's answer, or the Slack error code; network failures and rate limits are retried by Temporal. */
+/**
+ * The call's answer, or the Slack error code; network failures and rate limits are retried by
+ * Temporal, a rate limit no sooner than Slack's Retry-After (the client rejects a 429 at once). Not
+ * classifySlackError: these errors are about the leaked token, whose value must not reach history.
+ */
 async function slackCall(
   what: string,
   call: () => Promise<WebAPICallResult>,
@@ -33,13 +37,18 @@ async function slackCall(
   try {
     return await call();
   } catch (err) {
-    const e = err as { code?: string; data?: { error?: string }; message?: string };
+    const e = err as { code?: string; data?: { error?: string }; message?: string; retryAfter?: number };
     if (e.code === ErrorCode.PlatformError && e.data?.error) return { error: e.data.error };
+    if (e.code === ErrorCode.RateLimitedError) {
+      const seconds = Math.max(1, e.retryAfter ?? 1);
+      throw ApplicationFailure.create({
+        message: `Slack rate-limited ${what}; retrying after ${seconds}s`,
+        type: FAILURE_TYPES.SlackRateLimited,
+        nextRetryDelay: `${seconds}s`,
+      });
+    }
     const message = redactText(`Slack ${what} failed: ${e.message ?? String(err)}`, { known: [secret] }).value;
-    throw ApplicationFailure.retryable(
-      message,
-      e.code === ErrorCode.RateLimitedError ? FAILURE_TYPES.SlackRateLimited : FAILURE_TYPES.SlackUnavailable,
-    );
+    throw ApplicationFailure.retryable(message, FAILURE_TYPES.SlackUnavailable);
   }
 }
 
