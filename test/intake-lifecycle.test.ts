@@ -35,7 +35,8 @@ const ROUTES: RouteRule[] = [
     playbook: 'demo',
     params: { service: '{{ service }}' },
     dedupKey: ['service'],
-    reopen: { quietPeriod: '2s', maxPerHour: 2 },
+    // long enough that closing the run and re-sending fit inside it on a loaded machine
+    reopen: { quietPeriod: '10s', maxPerHour: 2 },
   },
   {
     // isolate-pod on a worker without Kubernetes: every run fails at its first step (a misconfiguration)
@@ -109,7 +110,7 @@ async function resendThroughQuietPeriod(body: unknown): Promise<Answer[]> {
       answers.push(a);
       return a.body.reason !== 'quiet-period';
     },
-    { intervalMs: 200 },
+    { intervalMs: 200, timeoutMs: 60_000 },
   );
   return answers;
 }
@@ -137,9 +138,9 @@ describe('reopen', () => {
     const held = await send(body);
     expect(held.status).toBe(202);
     expect(held.body).toMatchObject({ status: 'suppressed', incidentId: id, route: 'lc-quiet', reason: 'quiet-period' });
-    expect(held.body.message).toMatch(/closed .* ago \(denied\): route lc-quiet opens no new run within 2 s of a close/);
+    expect(held.body.message).toMatch(/closed .* ago \(denied\): route lc-quiet opens no new run within 10 s of a close/);
     const closeTime = (await h.client.workflow.getHandle(id).describe()).closeTime!.getTime();
-    expect(Date.parse(held.body.until)).toBe(closeTime + 2000);
+    expect(Date.parse(held.body.until)).toBe(closeTime + 10_000);
     // another replica (nothing in memory) says the same: the state is Temporal's
     const replica = await startIntakeGateway(h.client, h.taskQueue, { routes: ROUTES });
     try {
