@@ -14,7 +14,9 @@
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420),
  * BENCH_ONLY=incident (only the incident rounds and their floor: intake and CLI default to 0),
- * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's).
+ * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
+ * BENCH_DECIDE (lookup: decide() as the CLI calls it, asking for the open gate first; notified: with the
+ * gate, digest and run from the approval request, as a Slack button calls it).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
