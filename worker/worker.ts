@@ -38,8 +38,8 @@ export const workflowsPath = join(projectRoot, 'worker', 'workflows.ts');
  * Loaded once per worker and shared by every workflow, instead of once per workflow: the SSH
  * signature code and the Ed25519 curve under it. Verifying a decision needs the base point's
  * multiplication table, about 80 ms of CPU to build; built per workflow, it made each decide
- * Update's validator slow (the bench's approve → action p50 went from about 160 ms to 60 ms when
- * shared). Safe to share: these modules keep no per-workflow state, only constants and that table,
+ * Update's validator slow (measured under load: the decide Update's round trip p50 went from
+ * 161–176 ms to 58 ms when shared). Safe to share: these modules keep no per-workflow state, only constants and that table,
  * which is pure arithmetic, so replay computes the same results either way. (Named by path: the
  * packages themselves are marked side-effect free, and webpack drops a bare import of them.)
  */
