@@ -38,7 +38,10 @@ export async function runIncident(stack: BenchStack, service: string): Promise<S
   world.arm(service);
   const decideWall = Date.now();
   const decideAt = performance.now();
-  const outcome = await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'bench' });
+  // BENCH_DECIDE=notified: decide on the gate the approval request showed, as a Slack button does
+  // (one round trip); by default as the CLI does, which first asks the incident for its open gate.
+  const shown = process.env.BENCH_DECIDE === 'notified' ? notifier.shown.get(id) : undefined;
+  const outcome = await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'bench', ...shown });
   const decidedAt = performance.now();
   if (!outcome.applied) throw new Error(`approval of ${id} was not applied: ${outcome.code}: ${outcome.message}`);
   const actAt = await world.actionStarted.wait(service, 'demoQuarantine start', WAIT_MS);
@@ -46,6 +49,7 @@ export async function runIncident(stack: BenchStack, service: string): Promise<S
   const final: IncidentStatus = await client.workflow.getHandle(id).result();
   if (final.state !== 'resolved') throw new Error(`incident ${id} ended ${final.state}: ${final.outcome ?? ''}`);
   notifier.gateOpened.forget(id);
+  notifier.shown.delete(id);
   world.actionStarted.forget(service);
 
   const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };

@@ -12,7 +12,11 @@
  *
  * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
- * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420).
+ * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420),
+ * BENCH_ONLY=incident (only the incident rounds and their floor: intake and CLI default to 0),
+ * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
+ * BENCH_DECIDE (lookup: decide() as the CLI calls it, asking for the open gate first; notified: with the
+ * gate, digest and run from the approval request, as a Slack button calls it).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
@@ -35,17 +39,22 @@ function intEnv(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+// A quick A/B of the incident path: the other parts off unless asked for.
+const only = process.env.BENCH_ONLY;
+if (only !== undefined && only !== '' && only !== 'incident') throw new Error(`BENCH_ONLY must be "incident", got "${only}"`);
+const rest = only === 'incident' ? 0 : undefined;
+
 const config = {
   incidents: intEnv('BENCH_INCIDENTS', 60),
   warmup: intEnv('BENCH_WARMUP', 5),
   concurrent: intEnv('BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
   timeoutS: intEnv('BENCH_TIMEOUT_S', 420, 10),
-  alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', 200),
-  alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
+  alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', rest ?? 200),
+  alertsStorm: intEnv('BENCH_ALERTS_STORM', rest ?? 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
   floor: intEnv('BENCH_FLOOR', 1) > 0,
-  cliRuns: intEnv('BENCH_CLI_RUNS', 20),
+  cliRuns: intEnv('BENCH_CLI_RUNS', rest ?? 20),
   cliSourceRuns: intEnv('BENCH_CLI_SOURCE_RUNS', 3),
 };
 

@@ -52,9 +52,14 @@ export class Marks {
 export class GateOpenNotifier implements Notifier {
   name = 'bench';
   readonly gateOpened = new Marks();
+  /** what the approval request showed, as a Slack button carries it: gate, digest and run */
+  readonly shown = new Map<string, { gateId: string; digest: string; runStartedAt: string }>();
 
   async notify(event: IncidentNotification): Promise<void> {
-    if (event.kind === 'approval.requested') this.gateOpened.record(event.incident.id);
+    if (event.kind !== 'approval.requested') return;
+    const { gate } = event;
+    if (gate?.runStartedAt) this.shown.set(event.incident.id, { gateId: gate.id, digest: gate.digest, runStartedAt: gate.runStartedAt });
+    this.gateOpened.record(event.incident.id);
   }
 }
 

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig } from '../worker/worker';
+import { SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -84,6 +85,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             ip: '127.0.0.1',
             dbFilename: join(dir, 'temporal.db'),
             searchAttributes: [...SEARCH_ATTRIBUTES],
+            // the embedded default's SQLite settings (BENCH_SQLITE_WAL=0: the dev server's own, to compare)
+            extraArgs: process.env.BENCH_SQLITE_WAL === '0' ? [] : [...SQLITE_PRAGMA_ARGS],
           },
         })
     ).then((env) => ((serverStartMs = performance.now() - t0), env)),

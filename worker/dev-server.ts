@@ -28,6 +28,17 @@ export interface DevServerOptions {
   retentionDays?: number;
 }
 
+/**
+ * SQLite in WAL mode with `synchronous=NORMAL`: a commit is a write to the WAL file, with no fsync
+ * on every commit (the dev server's default, rollback journal with `synchronous=FULL`, fsyncs
+ * several times per commit, and under load SQLite was the bench's bottleneck). A committed
+ * transaction survives the server process crashing or being killed: it is in the WAL, which the
+ * next start replays. It may not survive the machine losing power or the OS crashing: the last
+ * commits before that can roll back (the database stays consistent). Production runs on a real
+ * cluster (docs/production.md).
+ */
+export const SQLITE_PRAGMA_ARGS: readonly string[] = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
+
 /** The dev server creates its namespace with 24 h retention; `report --since 30d` needs more. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
@@ -110,6 +121,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--log-level',
       'warn',
       ...registrationArgs('--search-attribute'),
+      ...SQLITE_PRAGMA_ARGS,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
