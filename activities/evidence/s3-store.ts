@@ -10,6 +10,7 @@
  * shared config, web identity, container and instance roles).
  */
 import { createHash } from 'node:crypto';
+import type * as S3Module from '@aws-sdk/client-s3';
 import type { GetObjectLockConfigurationCommandOutput, PutObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { classifyS3Error, s3ErrorName, s3Status } from './s3-errors';
 import { artifactKey, checkExisting, evidenceKey, EvidenceMissingError, type EvidenceStore, type StoredArtifact } from './store';
@@ -37,7 +38,7 @@ export interface Protection {
   retention?: { mode: string; days: number; by: 'store' | 'bucket' };
 }
 
-type Sdk = typeof import('@aws-sdk/client-s3');
+type Sdk = typeof S3Module;
 
 const MISSING = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);
 const DAY_MS = 86_400_000;
