@@ -65,7 +65,8 @@ const cliEnv = (settings: S3EvidenceSettings): Record<string, string> => ({
   ...(settings.prefix ? { TOURNIQUET_EVIDENCE_S3_PREFIX: settings.prefix } : {}),
 });
 
-const keyOf = (settings: S3EvidenceSettings, uri: string) => `${settings.prefix ? `${settings.prefix}/` : ''}${uri.slice('evidence://'.length)}`;
+const keyOf = (settings: S3EvidenceSettings, uri: string) =>
+  `${settings.prefix ? `${settings.prefix}/` : ''}${uri.slice('evidence://'.length)}`;
 
 async function resolvedDemoIncident(): Promise<{ id: string; evidence: LedgerEntry[] }> {
   const id = await startIncident(
@@ -154,7 +155,14 @@ describe('evidence in an S3 bucket without Object Lock', () => {
   let store: S3EvidenceStore;
   let ledger: EvidenceLedger;
   beforeAll(async () => {
-    plain = { bucket: minio.plainBucket, endpoint: minio.url, region: minio.region, forcePathStyle: true, retentionDays: 1, retentionMode: 'COMPLIANCE' };
+    plain = {
+      bucket: minio.plainBucket,
+      endpoint: minio.url,
+      region: minio.region,
+      forcePathStyle: true,
+      retentionDays: 1,
+      retentionMode: 'COMPLIANCE',
+    };
     store = new S3EvidenceStore(plain);
     ledger = new EvidenceLedger();
     for (const [name, content] of [

@@ -45,7 +45,9 @@ function build(log: (line: string) => void): void {
   const outDir = minioToolsDir();
   const partial = join(outDir, `partial-${process.pid}`);
   mkdirSync(partial, { recursive: true });
-  log(`building minio ${MINIO_VERSION} from the Go module proxy into ${outDir} (once per machine; a few minutes on 2 cores with an empty Go build cache)`);
+  log(
+    `building minio ${MINIO_VERSION} from the Go module proxy into ${outDir} (once per machine; a few minutes on 2 cores with an empty Go build cache)`,
+  );
   const started = Date.now();
   try {
     execFileSync(go, ['install', '-trimpath', '-ldflags', '-s -w', `${MODULE}@${MINIO_VERSION}`], {

@@ -107,10 +107,16 @@ export const envSchema = z
     message: 'TOURNIQUET_PAYLOAD_KEY and TOURNIQUET_PAYLOAD_KEY_FILE are two ways to give the same keys: set one',
     path: ['TOURNIQUET_PAYLOAD_KEY_FILE'],
   })
-  .refine((e) => e.TOURNIQUET_EVIDENCE_S3_BUCKET || !(e.TOURNIQUET_EVIDENCE_S3_ENDPOINT || e.TOURNIQUET_EVIDENCE_S3_PREFIX || e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS), {
-    message: 'the S3 evidence store is used only with TOURNIQUET_EVIDENCE_S3_BUCKET: set it, or remove the other TOURNIQUET_EVIDENCE_S3_* settings',
-    path: ['TOURNIQUET_EVIDENCE_S3_BUCKET'],
-  })
+  .refine(
+    (e) =>
+      e.TOURNIQUET_EVIDENCE_S3_BUCKET ||
+      !(e.TOURNIQUET_EVIDENCE_S3_ENDPOINT || e.TOURNIQUET_EVIDENCE_S3_PREFIX || e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS),
+    {
+      message:
+        'the S3 evidence store is used only with TOURNIQUET_EVIDENCE_S3_BUCKET: set it, or remove the other TOURNIQUET_EVIDENCE_S3_* settings',
+      path: ['TOURNIQUET_EVIDENCE_S3_BUCKET'],
+    },
+  )
   .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
     path: ['TEMPORAL_TLS_CERT'],

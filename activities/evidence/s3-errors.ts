@@ -29,7 +29,8 @@ interface S3ErrorLike {
   $retryable?: { throttling?: boolean };
 }
 
-const isS3Error = (err: unknown): err is S3ErrorLike => err instanceof Error && typeof (err as { $metadata?: unknown }).$metadata === 'object';
+const isS3Error = (err: unknown): err is S3ErrorLike =>
+  err instanceof Error && typeof (err as { $metadata?: unknown }).$metadata === 'object';
 
 export const s3ErrorName = (err: unknown): string | undefined => (err instanceof Error ? err.name : undefined);
 export const s3Status = (err: unknown): number | undefined => (isS3Error(err) ? err.$metadata?.httpStatusCode : undefined);
@@ -69,5 +70,8 @@ export function classifyS3Error(err: unknown, what: string, permission: string):
       FAILURE_TYPES.EvidenceStoreUnavailable,
     );
   }
-  return ApplicationFailure.nonRetryable(`evidence store refused ${what}: ${status} ${name}: ${message}`, FAILURE_TYPES.EvidenceStoreRejected);
+  return ApplicationFailure.nonRetryable(
+    `evidence store refused ${what}: ${status} ${name}: ${message}`,
+    FAILURE_TYPES.EvidenceStoreRejected,
+  );
 }
