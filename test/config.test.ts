@@ -122,7 +122,9 @@ describe('loadConfig', () => {
       /TOURNIQUET_EVIDENCE_S3_RETENTION_MODE/,
     );
     // a bucket's other settings without the bucket would silently keep evidence on local disk
-    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_ENDPOINT: 'http://minio:9000' })).toThrow(/used only with TOURNIQUET_EVIDENCE_S3_BUCKET/);
+    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_ENDPOINT: 'http://minio:9000' })).toThrow(
+      /used only with TOURNIQUET_EVIDENCE_S3_BUCKET/,
+    );
   });
 
   it('takes the break-glass catalogue from TOURNIQUET_BREAKGLASS, else the shipped file', () => {
