@@ -80,7 +80,7 @@ export async function runDev(config: Config): Promise<void> {
       config.slack
         ? `  Slack           channel ${config.slack.channel}${config.slack.signingSecret ? `, events at ${gateway.url}${config.slack.eventsPath}` : ' (notifications only: no SLACK_SIGNING_SECRET)'}`
         : '  Slack           off (set SLACK_BOT_TOKEN, SLACK_CHANNEL, SLACK_SIGNING_SECRET)',
-      `  Evidence        ${config.evidenceDir}`,
+      `  Evidence        ${deps.store.location}`,
       `  Payloads        ${config.payloadKeys ? `encrypted (AES-256-GCM, key ${config.payloadKeys.currentId}); decode with \`tourniquet codec-server\`` : 'plain JSON (set TOURNIQUET_PAYLOAD_KEY to encrypt)'}`,
       `  Policies        ${config.policiesPath}`,
       config.decisions.mode === 'unauthenticated'

@@ -43,6 +43,11 @@ function print(json: boolean | undefined, data: unknown, human: () => string): v
   console.log(json ? JSON.stringify(data, null, 2) : human());
 }
 
+/** The bucket when TOURNIQUET_EVIDENCE_S3_BUCKET is set, the local directory otherwise: what the worker writes to. */
+function evidenceStoreSettings(config: Config) {
+  return { dir: config.evidenceDir, ...(config.evidenceS3 ? { s3: config.evidenceS3 } : {}) };
+}
+
 async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
   const [{ loadConfig }, { connectClient }] = await Promise.all([import('../worker/config'), import('../worker/temporal-connection')]);
   const config = loadConfig();
@@ -172,14 +177,16 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const [{ getStatus }, { FileEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([
+        const [{ getStatus }, { openEvidenceStore, verifyEvidence }, { formatVerification }] = await Promise.all([
           clientLib(),
           import('../activities/evidence'),
           formatting(),
         ]);
         const status = await getStatus(client, id, read);
-        const result = await verifyEvidence(new FileEvidenceStore(config.evidenceDir), status.evidence);
-        print(opts.json, { id, ...result }, () => formatVerification(id, result, config.evidenceDir));
+        const store = openEvidenceStore(evidenceStoreSettings(config));
+        const result = await verifyEvidence(store, status.evidence);
+        await store.close?.();
+        print(opts.json, { id, ...result }, () => formatVerification(id, result, store.location));
         if (!result.ok) process.exitCode = EXIT_REFUSED;
       }),
     );
@@ -227,11 +234,12 @@ export function buildProgram(): Command {
     .option('--github-issue <owner/repo>', 'file the Markdown postmortem as a GitHub issue (once per incident; needs GITHUB_TOKEN)')
     .action(async (id: string, opts) =>
       withClient(async (client, config) => {
-        const [{ buildPostmortem, renderHtml, renderMarkdown }, { FileEvidenceStore }] = await Promise.all([
+        const [{ buildPostmortem, renderHtml, renderMarkdown }, { openEvidenceStore }] = await Promise.all([
           import('../client/postmortem'),
           import('../activities/evidence'),
         ]);
-        const pm = await buildPostmortem(client, id, new FileEvidenceStore(config.evidenceDir));
+        const store = openEvidenceStore(evidenceStoreSettings(config));
+        const pm = await buildPostmortem(client, id, store).finally(() => store.close?.());
         if (opts.githubIssue) {
           if (!config.github) throw new CliRefusal('--github-issue needs GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server)');
           const { fileGitHubIssue } = await import('../client/postmortem/github-issue');

@@ -88,6 +88,45 @@ describe('loadConfig', () => {
     expect(config.demoDir).toBe('/tmp/demo');
   });
 
+  it('uses the S3 evidence store when TOURNIQUET_EVIDENCE_S3_BUCKET is set, with its settings and defaults', () => {
+    expect(loadConfig({})).not.toHaveProperty('evidenceS3');
+    expect(loadConfig({ TOURNIQUET_EVIDENCE_S3_BUCKET: 'evidence' }).evidenceS3).toEqual({
+      bucket: 'evidence',
+      region: 'us-east-1',
+      forcePathStyle: false,
+      retentionMode: 'COMPLIANCE',
+    });
+    const minio = loadConfig({
+      TOURNIQUET_EVIDENCE_S3_BUCKET: 'tourniquet-evidence',
+      TOURNIQUET_EVIDENCE_S3_ENDPOINT: 'http://minio:9000',
+      TOURNIQUET_EVIDENCE_S3_REGION: 'eu-west-1',
+      TOURNIQUET_EVIDENCE_S3_PREFIX: 'tourniquet/',
+      TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE: 'true',
+      TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS: '365',
+      TOURNIQUET_EVIDENCE_S3_RETENTION_MODE: 'GOVERNANCE',
+    });
+    expect(minio.evidenceS3).toEqual({
+      bucket: 'tourniquet-evidence',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      prefix: 'tourniquet/',
+      forcePathStyle: true,
+      retentionDays: 365,
+      retentionMode: 'GOVERNANCE',
+    });
+    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_BUCKET: 'Evidence_Bucket' })).toThrow(/TOURNIQUET_EVIDENCE_S3_BUCKET/);
+    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_BUCKET: 'evidence', TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS: '0' })).toThrow(
+      /TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS/,
+    );
+    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_BUCKET: 'evidence', TOURNIQUET_EVIDENCE_S3_RETENTION_MODE: 'WORM' })).toThrow(
+      /TOURNIQUET_EVIDENCE_S3_RETENTION_MODE/,
+    );
+    // a bucket's other settings without the bucket would silently keep evidence on local disk
+    expect(() => loadConfig({ TOURNIQUET_EVIDENCE_S3_ENDPOINT: 'http://minio:9000' })).toThrow(
+      /used only with TOURNIQUET_EVIDENCE_S3_BUCKET/,
+    );
+  });
+
   it('takes the break-glass catalogue from TOURNIQUET_BREAKGLASS, else the shipped file', () => {
     expect(loadConfig({ TOURNIQUET_BREAKGLASS: '/etc/tourniquet/breakglass.json' }).breakGlassPath).toBe('/etc/tourniquet/breakglass.json');
     expect(loadConfig({}).breakGlassPath).toBe(resolve(projectRoot, 'config/break-glass.json'));

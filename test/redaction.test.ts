@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { FileEvidenceStore } from '../activities/evidence/store';
 import { verifyEvidence } from '../activities/evidence/verify';
 import { formatVerification } from '../cli/format';
 import { EvidenceLedger } from '../workflows/evidence-ledger';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 // Fake secrets are assembled at runtime so no secret-shaped literal is committed.
 const ghToken = 'ghp_' + 'aB3'.repeat(12);
@@ -274,6 +275,17 @@ describe('evidence store', () => {
 
     await writeFile(pathOf(one.sha256, 'txt'), 'short\n');
     expect((await verifyEvidence(store, entries)).entries[0]!.problems[1]).toBe('artifact is 6 bytes, ledger says 15');
+  });
+
+  it('never overwrites an artifact: a replayed write of changed evidence is refused for good, and the change stays visible', async () => {
+    const { entries, pathOf, one } = await recordTwo();
+    await writeFile(pathOf(one.sha256, 'txt'), 'first artifacT\n');
+    const replay = recordArtifact(store, { incidentId: 'inc-1', name: 'one', content: 'first artifact\n' });
+    await expect(replay).rejects.toMatchObject({ type: FAILURE_TYPES.EvidenceConflict, nonRetryable: true });
+    await expect(replay).rejects.toThrow(/already exists with other content .*not overwritten/);
+    expect(await readFile(pathOf(one.sha256, 'txt'), 'utf8')).toBe('first artifacT\n');
+    expect((await verifyEvidence(store, entries)).entries[0]!.ok).toBe(false);
+    expect(await readdir(join(dir, 'inc-1'))).toHaveLength(2);
   });
 
   it('detects a missing artifact', async () => {

@@ -38,6 +38,8 @@ export const EXTERNAL = [
   'libsodium-wrappers',
   'tsx',
   'esbuild',
+  // only verify-evidence and export load it, and only with TOURNIQUET_EVIDENCE_S3_BUCKET set
+  '@aws-sdk/client-s3',
 ];
 
 export const DIST = join(projectRoot, 'dist');

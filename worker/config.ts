@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { AwsSettings } from '../activities/aws';
+import type { S3EvidenceSettings } from '../activities/evidence/s3-store';
 import { projectRoot } from './project-root';
 import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
 
@@ -30,6 +31,16 @@ export const envSchema = z
     TOURNIQUET_TASK_QUEUE: z.string().min(1).default('tourniquet'),
     TOURNIQUET_DATA_DIR: z.string().min(1).default(resolve(projectRoot, '.data')),
     TOURNIQUET_EVIDENCE_DIR: z.string().min(1).optional(),
+    TOURNIQUET_EVIDENCE_S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)')
+      .optional(),
+    TOURNIQUET_EVIDENCE_S3_ENDPOINT: z.url().optional(),
+    TOURNIQUET_EVIDENCE_S3_REGION: z.string().min(1).default('us-east-1'),
+    TOURNIQUET_EVIDENCE_S3_PREFIX: z.string().min(1).optional(),
+    TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE: bool.default(false),
+    TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+    TOURNIQUET_EVIDENCE_S3_RETENTION_MODE: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
     TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
     TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
     TOURNIQUET_BREAKGLASS: z.string().min(1).optional(),
@@ -96,6 +107,16 @@ export const envSchema = z
     message: 'TOURNIQUET_PAYLOAD_KEY and TOURNIQUET_PAYLOAD_KEY_FILE are two ways to give the same keys: set one',
     path: ['TOURNIQUET_PAYLOAD_KEY_FILE'],
   })
+  .refine(
+    (e) =>
+      e.TOURNIQUET_EVIDENCE_S3_BUCKET ||
+      !(e.TOURNIQUET_EVIDENCE_S3_ENDPOINT || e.TOURNIQUET_EVIDENCE_S3_PREFIX || e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS),
+    {
+      message:
+        'the S3 evidence store is used only with TOURNIQUET_EVIDENCE_S3_BUCKET: set it, or remove the other TOURNIQUET_EVIDENCE_S3_* settings',
+      path: ['TOURNIQUET_EVIDENCE_S3_BUCKET'],
+    },
+  )
   .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
     path: ['TEMPORAL_TLS_CERT'],
@@ -131,7 +152,10 @@ export interface Config {
   temporal: TemporalSettings;
   taskQueue: string;
   dataDir: string;
+  /** the local evidence store: used when `evidenceS3` is not set */
   evidenceDir: string;
+  /** the shared S3 evidence store (TOURNIQUET_EVIDENCE_S3_BUCKET), used instead of `evidenceDir` */
+  evidenceS3?: S3EvidenceSettings;
   demoDir: string;
   policiesPath: string;
   /**
@@ -232,6 +256,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       origins: [],
     },
   };
+  if (e.TOURNIQUET_EVIDENCE_S3_BUCKET) {
+    config.evidenceS3 = {
+      bucket: e.TOURNIQUET_EVIDENCE_S3_BUCKET,
+      region: e.TOURNIQUET_EVIDENCE_S3_REGION,
+      forcePathStyle: e.TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE,
+      retentionMode: e.TOURNIQUET_EVIDENCE_S3_RETENTION_MODE,
+      ...(e.TOURNIQUET_EVIDENCE_S3_ENDPOINT ? { endpoint: e.TOURNIQUET_EVIDENCE_S3_ENDPOINT } : {}),
+      ...(e.TOURNIQUET_EVIDENCE_S3_PREFIX ? { prefix: e.TOURNIQUET_EVIDENCE_S3_PREFIX } : {}),
+      ...(e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS ? { retentionDays: e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS } : {}),
+    };
+  }
   if (e.TOURNIQUET_ALLOWED_SIGNERS) config.decisions.allowedSignersPath = resolve(e.TOURNIQUET_ALLOWED_SIGNERS);
   if (e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY) config.decisions.slackGatewayPublicKey = e.TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY;
   if (e.TOURNIQUET_SLACK_GATEWAY_KEY) config.decisions.slackGatewayKeyPath = resolve(e.TOURNIQUET_SLACK_GATEWAY_KEY);

@@ -3,6 +3,8 @@
  * (`node --import tsx worker/main.ts`, no tsx launcher in between), so SIGTERM from npm, systemd or
  * Kubernetes reaches it and it drains before exiting (docs/running.md).
  */
+import type { Logger } from 'pino';
+import { S3EvidenceStore } from '../activities/evidence/s3-store';
 import { IncidentMetrics } from '../activities/metrics/incident-metrics';
 import { ConfigError, loadConfig, temporalAddress } from './config';
 import { createLogger } from './logger';
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       'no allowed signers (TOURNIQUET_ALLOWED_SIGNERS) and no Slack gateway key (TOURNIQUET_SLACK_GATEWAY_PUBLIC_KEY): every decision will be refused as unauthenticated',
     );
   }
+  if (deps.store instanceof S3EvidenceStore) await checkEvidenceBucket(deps.store, logger);
   // The worker's own client (its connection and data converter): the schedule starts workflows it runs.
   await startSweepSchedule(worker.client!, {
     taskQueue: config.taskQueue,
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
       metrics: metricsServer?.url,
+      evidence: deps.store.location,
       payloadEncryption: config.payloadKeys ? `AES-256-GCM, key ${config.payloadKeys.currentId}` : 'off',
     },
     'worker running',
@@ -74,6 +78,24 @@ async function main(): Promise<void> {
     await connection.close();
   }
   logger.info('worker stopped');
+}
+
+/** Says at start-up what protects the evidence, and warns (never stops) when the bucket cannot be read yet. */
+async function checkEvidenceBucket(store: S3EvidenceStore, logger: Logger): Promise<void> {
+  try {
+    const { objectLock, retention } = await store.protectionOf();
+    if (!objectLock)
+      logger.warn(
+        `evidence bucket ${store.location} has no Object Lock: Tourniquet never overwrites an artifact, but anyone with write access to the bucket can`,
+      );
+    else if (!retention)
+      logger.warn(
+        `evidence bucket ${store.location} has Object Lock but no default retention: set TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS or a default rule, or artifacts are not locked`,
+      );
+    else logger.info({ evidence: store.location, ...retention }, 'evidence under Object Lock retention');
+  } catch (err) {
+    logger.warn(`evidence bucket ${store.location} cannot be read at start-up (evidence writes retry): ${(err as Error).message}`);
+  }
 }
 
 main().catch((err: unknown) => {

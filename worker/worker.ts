@@ -10,7 +10,7 @@ import { projectRoot } from './project-root';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
 import { DemoWorld } from '../activities/demo/world';
-import { FileEvidenceStore } from '../activities/evidence';
+import { openEvidenceStore, type S3EvidenceSettings } from '../activities/evidence';
 import { createAwsClients, type AwsSettings } from '../activities/aws';
 import { createGitHubDeps } from '../activities/github';
 import {
@@ -64,6 +64,8 @@ export function checkPlaybookPolicies(policies: PolicyBook): void {
 export interface ActivityDepsOptions {
   policies: PolicyFile;
   evidenceDir: string;
+  /** the shared S3 evidence store, used instead of `evidenceDir` when set */
+  evidenceS3?: S3EvidenceSettings;
   /** a directory, or a DemoWorld of the caller's (the bench instruments one) */
   demoWorld: string | DemoWorld;
   notifiers: readonly Notifier[];
@@ -130,7 +132,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
       },
     );
   return {
-    store: new FileEvidenceStore(options.evidenceDir),
+    store: openEvidenceStore({ dir: options.evidenceDir, ...(options.evidenceS3 ? { s3: options.evidenceS3 } : {}) }),
     policies,
     directory,
     trust: options.trust,
@@ -148,6 +150,7 @@ export function activityDepsFromConfig(config: Config, logger: Logger, metrics?:
     ...(metrics ? { metrics } : {}),
     policies: loadPolicyFile(config.policiesPath),
     evidenceDir: config.evidenceDir,
+    ...(config.evidenceS3 ? { evidenceS3: config.evidenceS3 } : {}),
     demoWorld: config.demoDir,
     notifiers: [new LogNotifier(logger)],
     ...(config.slack ? { slack: config.slack } : {}),

@@ -111,6 +111,14 @@ export const FAILURE_TYPES = {
   AwsThrottled: 'AwsThrottled',
   /** AWS could not be reached or failed (5xx); retryable */
   AwsUnavailable: 'AwsUnavailable',
+
+  // The evidence store (activities/evidence).
+  /** an artifact of this hash already exists with other bytes: it was changed; never overwritten */
+  EvidenceConflict: 'EvidenceConflict',
+  /** the S3 evidence store refused for good (no such bucket, access denied, bad credentials) */
+  EvidenceStoreRejected: 'EvidenceStoreRejected',
+  /** the S3 evidence store could not be reached, failed (5xx) or throttled; retryable */
+  EvidenceStoreUnavailable: 'EvidenceStoreUnavailable',
 } as const;
 
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { verifyChain, type LedgerEntry } from '../../workflows/evidence-ledger';
-import type { EvidenceStore } from './store';
+import { EvidenceMissingError, isEvidenceMissing, type EvidenceStore } from './store';
 
 export interface EntryCheck {
   seq: number;
@@ -29,9 +29,12 @@ export async function verifyEvidence(store: EvidenceStore, ledger: readonly Ledg
       if (actual !== entry.sha256) problems.push(`artifact hashes to ${actual.slice(0, 12)}…, ledger says ${entry.sha256.slice(0, 12)}…`);
       if (bytes.byteLength !== entry.size) problems.push(`artifact is ${bytes.byteLength} bytes, ledger says ${entry.size}`);
     } catch (err) {
-      missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      // Lost or elsewhere (no file, no object, no bucket) is not altered: said apart from tampering.
+      missing = isEvidenceMissing(err);
       problems.push(
-        missing ? `artifact missing: not in the evidence store (${entry.uri})` : `artifact unreadable: ${(err as Error).message}`,
+        missing
+          ? `artifact missing: not in the evidence store (${entry.uri}${err instanceof EvidenceMissingError ? `: ${err.message}` : ''})`
+          : `artifact unreadable: ${(err as Error).message}`,
       );
     }
     entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems, ...(missing ? { missing } : {}) });

@@ -17,6 +17,7 @@ import { DemoWorld } from '../../activities/demo/world';
 import type { Notifier } from '../../activities/notify/notifier';
 import type { IncidentNotification } from '../../workflows';
 import type { AwsSettings } from '../../activities/aws';
+import type { S3EvidenceSettings } from '../../activities/evidence';
 import { buildActivityDeps, createWorker } from '../../worker/worker';
 import { testTrust } from './keys';
 import { dataConverterFor, type PayloadKeys } from '../../worker/payload-codec';
@@ -91,6 +92,8 @@ export interface HarnessOptions {
   payloadKeys?: PayloadKeys;
   /** another Temporal server than the run's (a suite's own cluster: temporal-cluster.ts) */
   address?: string;
+  /** evidence in this S3 bucket instead of the temp dir; credentials from the SDK's standard chain (the test's AWS_* environment) */
+  evidenceS3?: S3EvidenceSettings;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -105,6 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const deps = buildActivityDeps({
     policies: parsePolicyFile(policies),
     evidenceDir: join(dir, 'evidence'),
+    ...(options.evidenceS3 ? { evidenceS3: options.evidenceS3 } : {}),
     demoWorld: world,
     notifiers: [notifier],
     trust: options.trust ?? testTrust(),
