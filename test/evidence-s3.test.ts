@@ -57,11 +57,18 @@ afterAll(async () => {
   }
 });
 
-/** What an operator sets to point the CLI at the bucket: the variables the docs give. */
+/**
+ * What an operator sets to point the CLI at the bucket: the variables the docs give. The store's own
+ * keys win over an AWS_* identity meant for something else (the AWS key revoker), which MinIO refuses.
+ */
 const cliEnv = (settings: S3EvidenceSettings): Record<string, string> => ({
   TOURNIQUET_EVIDENCE_S3_BUCKET: settings.bucket,
   TOURNIQUET_EVIDENCE_S3_ENDPOINT: settings.endpoint!,
   TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE: 'true',
+  TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID: minio.credentials.accessKeyId,
+  TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY: minio.credentials.secretAccessKey,
+  AWS_ACCESS_KEY_ID: 'AKIAREVOKERIDENTITY1',
+  AWS_SECRET_ACCESS_KEY: 'not-the-evidence-store-secret-0000000000',
   ...(settings.prefix ? { TOURNIQUET_EVIDENCE_S3_PREFIX: settings.prefix } : {}),
 });
 

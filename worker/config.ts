@@ -41,6 +41,8 @@ export const envSchema = z
     TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE: bool.default(false),
     TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
     TOURNIQUET_EVIDENCE_S3_RETENTION_MODE: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
+    TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     TOURNIQUET_DEMO_DIR: z.string().min(1).optional(),
     TOURNIQUET_POLICIES: z.string().min(1).default(resolve(projectRoot, 'config/policies.json')),
     TOURNIQUET_BREAKGLASS: z.string().min(1).optional(),
@@ -117,6 +119,10 @@ export const envSchema = z
       path: ['TOURNIQUET_EVIDENCE_S3_BUCKET'],
     },
   )
+  .refine((e) => !e.TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID === !e.TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY, {
+    message: 'TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID and TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY go together: set both or neither',
+    path: ['TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY'],
+  })
   .refine((e) => !e.TEMPORAL_TLS_CERT === !e.TEMPORAL_TLS_KEY, {
     message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither',
     path: ['TEMPORAL_TLS_CERT'],
@@ -265,6 +271,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.TOURNIQUET_EVIDENCE_S3_ENDPOINT ? { endpoint: e.TOURNIQUET_EVIDENCE_S3_ENDPOINT } : {}),
       ...(e.TOURNIQUET_EVIDENCE_S3_PREFIX ? { prefix: e.TOURNIQUET_EVIDENCE_S3_PREFIX } : {}),
       ...(e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS ? { retentionDays: e.TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS } : {}),
+      ...(e.TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID && e.TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY
+        ? {
+            credentials: {
+              accessKeyId: e.TOURNIQUET_EVIDENCE_S3_ACCESS_KEY_ID,
+              secretAccessKey: e.TOURNIQUET_EVIDENCE_S3_SECRET_ACCESS_KEY,
+            },
+          }
+        : {}),
     };
   }
   if (e.TOURNIQUET_ALLOWED_SIGNERS) config.decisions.allowedSignersPath = resolve(e.TOURNIQUET_ALLOWED_SIGNERS);

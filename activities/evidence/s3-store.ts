@@ -29,6 +29,11 @@ export interface S3EvidenceSettings {
   /** each artifact's own retention, in days, when the bucket has Object Lock; unset: the bucket's default retention */
   retentionDays?: number;
   retentionMode: RetentionMode;
+  /**
+   * the store's own access key, when it must differ from the worker's AWS identity (MinIO next to a
+   * worker that also revokes AWS keys); unset: the SDK's standard chain (an IAM role, AWS_* variables)
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** What the store does to protect artifacts, found from the bucket once. */
@@ -67,6 +72,7 @@ export class S3EvidenceStore implements EvidenceStore {
         region: this.settings.region,
         forcePathStyle: this.settings.forcePathStyle,
         ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
+        ...(this.settings.credentials ? { credentials: this.settings.credentials } : {}),
         ...this.client,
       }),
     }));

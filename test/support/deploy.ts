@@ -9,20 +9,6 @@ import { envSchema as intakeEnv } from '../../gateway/intake/config';
 import { projectRoot } from '../../tools/temporal-binaries';
 import { envSchema as workerEnv } from '../../worker/config';
 
-/**
- * PENDING (delete at the merge of the minio-evidence branch): the S3 evidence store's variables,
- * which that branch adds to worker/config.ts. Until then the deployment files set them and nothing
- * reads them; `stalePendingVariables()` fails once the schema has them, so this list cannot outlive it.
- */
-export const PENDING_EVIDENCE_S3_VARS: readonly string[] = [
-  'TOURNIQUET_EVIDENCE_S3_BUCKET',
-  'TOURNIQUET_EVIDENCE_S3_ENDPOINT',
-  'TOURNIQUET_EVIDENCE_S3_REGION',
-  'TOURNIQUET_EVIDENCE_S3_PREFIX',
-  'TOURNIQUET_EVIDENCE_S3_FORCE_PATH_STYLE',
-  'TOURNIQUET_EVIDENCE_S3_RETENTION_DAYS',
-];
-
 /** Read by the AWS SDK itself (its standard credential chain), not by Tourniquet's schemas. */
 export const AWS_SDK_VARS: readonly string[] = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
@@ -31,16 +17,10 @@ export function codeVariables(): Set<string> {
   return new Set([...Object.keys(workerEnv.shape), ...Object.keys(intakeEnv.shape)]);
 }
 
-/** The names in `names` that Tourniquet would ignore: neither its schemas, the AWS SDK nor the pending list read them. */
+/** The names in `names` that Tourniquet would ignore: neither its schemas nor the AWS SDK read them. */
 export function unreadVariables(names: Iterable<string>): string[] {
   const known = codeVariables();
-  return [...names].filter((name) => !known.has(name) && !AWS_SDK_VARS.includes(name) && !PENDING_EVIDENCE_S3_VARS.includes(name));
-}
-
-/** Pending names the schema now reads: the allowlist should go. */
-export function stalePendingVariables(): string[] {
-  const known = codeVariables();
-  return PENDING_EVIDENCE_S3_VARS.filter((name) => known.has(name));
+  return [...names].filter((name) => !known.has(name) && !AWS_SDK_VARS.includes(name));
 }
 
 export function readProjectFile(path: string): string {
