@@ -2,6 +2,7 @@
  * The `tourniquet` command. Reads its Temporal settings from the environment (see worker/config.ts);
  * every read command takes --json; refusals print why and exit with code 2.
  */
+import './short-lived';
 import { Command, Option } from 'commander';
 import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
@@ -44,7 +45,12 @@ function print(json: boolean | undefined, data: unknown, human: () => string): v
 }
 
 async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
-  const [{ loadConfig }, { connectClient }] = await Promise.all([import('../worker/config'), import('../worker/temporal-connection')]);
+  const [{ loadConfig }, { connectClient }, { installLazyRpcMethods }] = await Promise.all([
+    import('../worker/config'),
+    import('../worker/temporal-connection'),
+    import('./lazy-rpc'),
+  ]);
+  installLazyRpcMethods();
   const config = loadConfig();
   const client = await connectClient(config);
   try {
@@ -364,6 +370,7 @@ export function buildProgram(): Command {
       formatting(),
       import('../worker/config'),
       import('../worker/temporal-connection'),
+      import('./lazy-rpc'),
       import('../client/signing'),
     ]);
   });

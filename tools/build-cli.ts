@@ -14,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { temporalProtoPlugin } from './cli-proto-plugin';
 import { projectRoot } from './temporal-binaries';
 
 /**
@@ -58,6 +59,7 @@ export async function buildCli(): Promise<{ inputs: number; ms: number }> {
     sourcemap: 'linked',
     metafile: true,
     external: EXTERNAL,
+    plugins: [temporalProtoPlugin()],
     logLevel: 'warning',
     // import() becomes require(): the bundle runs as a vm.Script (for its code cache), where Node's
     // dynamic import needs a callback it does not always get; every external here loads with require.
