@@ -10,6 +10,7 @@ import type { Config } from '../worker/config';
 import { breakGlassCommand } from './break-glass';
 import { codecServerCommand } from './codec-server';
 import { cliSigner, withKeyOption } from './keys';
+import { phase } from './phases';
 
 // Every module beyond commander is imported by the command that needs it, so `--help` loads no
 // Temporal client and `status` no postmortem renderer (the compiled CLI keeps each in its own chunk).
@@ -51,11 +52,14 @@ async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>)
     import('./lazy-rpc'),
   ]);
   installLazyRpcMethods();
+  phase('modules loaded');
   const config = loadConfig();
   const client = await connectClient(config);
+  phase('connected');
   try {
     return await fn(client, config);
   } finally {
+    phase('command done');
     await client.connection.close();
   }
 }
@@ -375,6 +379,7 @@ export function buildProgram(): Command {
     ]);
   });
 
+  phase('commands defined');
   return program;
 }
 
