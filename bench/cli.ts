@@ -4,7 +4,8 @@
  * bench's own dev server and worker. The target is p95 < 300 ms for status and approve.
  *
  * bin/tourniquet runs the compiled CLI (dist/, which `npm run bench` builds first); a few runs of the
- * sources through tsx, as before, are printed beside it for comparison.
+ * sources through tsx, as before, are printed beside it for comparison. A few more calls with
+ * TOURNIQUET_PHASES=1 say where the time goes (bin/tourniquet and cli/main.ts mark the phases).
  */
 import type { Connection } from '@temporalio/client';
 import { execFile } from 'node:child_process';
@@ -21,6 +22,8 @@ import { row } from './stats';
 
 const run = promisify(execFile);
 const TARGET_P95_MS = 300;
+/** calls of each command with TOURNIQUET_PHASES=1, not counted in the figures above them */
+const PHASE_RUNS = 5;
 const GATE_WAIT_MS = 60_000;
 
 export interface CliBenchOptions {
@@ -67,7 +70,8 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
       await stack.notifier.gateOpened.wait(id, 'approval.requested notification', GATE_WAIT_MS);
       return id;
     };
-    const total = 1 + options.runs + options.sourceRuns;
+    const phaseRuns = options.runs > 0 ? PHASE_RUNS : 0;
+    const total = 1 + options.runs + options.sourceRuns + phaseRuns;
     const ids: string[] = [];
     for (let i = 0; i < total; i++) ids.push(await open());
     const statusId = ids.shift()!;
@@ -84,6 +88,21 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
     log(row('tourniquet status', status, TARGET_P95_MS));
     log(row('tourniquet approve', approve, TARGET_P95_MS));
     for (const label of ['help', 'status', 'approve']) if (cpu[label]) log(row(`(info) ${label}, CPU time`, cpu[label]));
+    if (phaseRuns > 0) {
+      const phased = async (args: readonly string[]) => {
+        const { stderr } = await run(bin, args, { env: { ...env, TOURNIQUET_PHASES: '1' }, cwd: dir });
+        return parsePhases(stderr);
+      };
+      const statusPhases: Phase[][] = [];
+      const approvePhases: Phase[][] = [];
+      for (let i = 0; i < phaseRuns; i++) {
+        statusPhases.push(await phased(['status', statusId]));
+        approvePhases.push(await phased(['approve', ids.shift()!, '--as', 'bob', '--reason', 'bench']));
+      }
+      log(`  phases, median of ${phaseRuns} calls each (wall ms / CPU ms spent in each; wall waits on the server too):`);
+      log(phaseLine('status', statusPhases));
+      log(phaseLine('approve', approvePhases));
+    }
 
     if (options.sourceRuns > 0) {
       // From the project root: `--import tsx` resolves tsx from the working directory.
@@ -105,6 +124,31 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Phase {
+  label: string;
+  /** since the process started */
+  ms: number;
+  /** CPU time spent by then */
+  cpuMs: number;
+}
+
+function parsePhases(stderr: string): Phase[] {
+  const line = stderr.split('\n').find((l) => l.startsWith('tourniquet-phases '));
+  if (!line) throw new Error(`no phases on stderr (is dist/ fresh?):\n${stderr}`);
+  return JSON.parse(line.slice('tourniquet-phases '.length)) as Phase[];
+}
+
+/** Each phase's own wall and CPU time (from the previous mark; the first from the process start), median over calls. */
+function phaseLine(command: string, calls: Phase[][]): string {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const labels = calls[0]!.map((p) => p.label);
+  const parts = labels.map((label, i) => {
+    const own = (key: 'ms' | 'cpuMs') => median(calls.map((c) => c[i]![key] - (i > 0 ? c[i - 1]![key] : 0)));
+    return `${label} ${Math.round(own('ms'))}/${Math.round(own('cpuMs'))}`;
+  });
+  return `    ${command.padEnd(8)} ${parts.join(' · ')}`;
 }
 
 /** CPU time (user + system) of this process's waited-for children, from /proc; undefined elsewhere. */

@@ -2,6 +2,7 @@
  * The `tourniquet` command. Reads its Temporal settings from the environment (see worker/config.ts);
  * every read command takes --json; refusals print why and exit with code 2.
  */
+import './short-lived';
 import { Command, Option } from 'commander';
 import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import type { Config } from '../worker/config';
 import { breakGlassCommand } from './break-glass';
 import { codecServerCommand } from './codec-server';
 import { cliSigner, withKeyOption } from './keys';
+import { phase } from './phases';
 
 // Every module beyond commander is imported by the command that needs it, so `--help` loads no
 // Temporal client and `status` no postmortem renderer (the compiled CLI keeps each in its own chunk).
@@ -49,12 +51,20 @@ function evidenceStoreSettings(config: Config) {
 }
 
 async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
-  const [{ loadConfig }, { connectClient }] = await Promise.all([import('../worker/config'), import('../worker/temporal-connection')]);
+  const [{ loadConfig }, { connectClient }, { installLazyRpcMethods }] = await Promise.all([
+    import('../worker/config'),
+    import('../worker/temporal-connection'),
+    import('./lazy-rpc'),
+  ]);
+  installLazyRpcMethods();
+  phase('modules loaded');
   const config = loadConfig();
   const client = await connectClient(config);
+  phase('connected');
   try {
     return await fn(client, config);
   } finally {
+    phase('command done');
     await client.connection.close();
   }
 }
@@ -372,10 +382,12 @@ export function buildProgram(): Command {
       formatting(),
       import('../worker/config'),
       import('../worker/temporal-connection'),
+      import('./lazy-rpc'),
       import('../client/signing'),
     ]);
   });
 
+  phase('commands defined');
   return program;
 }
 

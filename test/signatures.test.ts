@@ -4,12 +4,13 @@
  * signature comes back as a reason, never as an exception (the workflow calls this in a validator).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { keyFileSigner, parseOpenSshPrivateKey } from '../client/signing';
+import { keyFileSigner, parseOpenSshPrivateKey, seedSigner } from '../client/signing';
 import { armorSignature, base64Decode, base64Encode, parsePublicKey, signedData, verifySignature } from '../workflows';
 
 let dir: string;
@@ -71,6 +72,17 @@ describe('SSH signatures, checked against ssh-keygen', () => {
     // and ssh-keygen refuses it for another message or another person, as we do
     expect(opensshVerify(ours, 'alice', `${MESSAGE} `).code).not.toBe(0);
     expect(opensshVerify(ours, 'mallory').code).not.toBe(0);
+  });
+
+  it("signs with Node's Ed25519 exactly what @noble/curves, which the workflow verifies with, signs", async () => {
+    for (let i = 0; i < 20; i++) {
+      const seed = new Uint8Array(randomBytes(32));
+      const message = `${MESSAGE}${i}`;
+      const signer = seedSigner(seed);
+      expect(base64Encode(signer.publicKey!.raw)).toBe(base64Encode(ed25519.getPublicKey(seed)));
+      expect(await signer.sign(message)).toBe(armorSignature(signer.publicKey!, ed25519.sign(signedData(message, 'tourniquet'), seed)));
+      expect(verifySignature(await signer.sign(message), message, [signer.publicKey!.line]).ok).toBe(true);
+    }
   });
 
   it('refuses a signature made for another namespace, both ways', async () => {
