@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
+import { defaultMaxCachedWorkflows } from './cache-size';
 import { projectRoot } from './project-root';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
@@ -36,8 +37,23 @@ export const workflowsPath = join(projectRoot, 'worker', 'workflows.ts');
 
 /** Bundles the workflow code once (webpack; a few seconds), for reuse by several workers. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger, preloadModules: SHARED_WORKFLOW_MODULES });
 }
+
+/**
+ * Libraries the workflow sandbox evaluates once per worker instead of once per cached workflow.
+ * Without this every cached incident carries its own copy of zod's classes and locale tables and
+ * of the ed25519 precomputed points (docs/benchmarks.md: waiting incidents). The SDK deep-freezes
+ * what these modules export, which they tolerate: they keep no per-workflow state, and
+ * workflow-created schemas stay the workflow's own. Our own workflow modules are never listed here.
+ */
+export const SHARED_WORKFLOW_MODULES = [
+  'zod',
+  '@noble/curves/ed25519.js',
+  '@noble/hashes/sha2.js',
+  '@noble/hashes/utils.js',
+  'ms',
+];
 
 const noop = () => {};
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
@@ -173,10 +189,14 @@ export interface WorkerOptions {
   metrics?: IncidentMetrics;
   /** the payload codec (worker/payload-codec.ts `dataConverterFor`): the same one the clients use */
   dataConverter?: DataConverter;
+  /** the sticky cache's size (TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS); `defaultMaxCachedWorkflows()` when not given */
+  maxCachedWorkflows?: number;
 }
 
 export function createWorker(options: WorkerOptions): Promise<Worker> {
-  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath, bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -184,6 +204,8 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
     ...workflowSource,
   });
 }
+
