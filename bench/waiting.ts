@@ -9,7 +9,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decide, startIncident } from '../client';
-import type { Sample } from './incident';
 import type { BenchStack } from './stack';
 import { mb, row, summarize } from './stats';
 import type { SdkMetrics } from './sdk-metrics';

@@ -5,10 +5,14 @@
  */
 import { getHeapStatistics } from 'node:v8';
 
-/** What one cached incident costs the worker process, MiB (bench: BENCH_WAITING, docs/development.md). */
-const CACHED_INCIDENT_MIB = 0.5;
-/** The worker process without its cache: code, workflow bundle, connections, activities' clients. */
-const WORKER_BASE_MIB = 450;
+/**
+ * What one cached incident costs the worker process, MiB: 1.44 measured with 300 cached before zod
+ * and the signature libraries were shared (workflows/shared-libraries.ts), which took its module
+ * graph from 1.15 MB to 0.34 MB; rounded up (bench: BENCH_WAITING, docs/development.md).
+ */
+const CACHED_INCIDENT_MIB = 1;
+/** The worker process without its cache, MiB: code, the workflow bundle (and webpack when it bundles at start), connections (565 in the bench). */
+const WORKER_BASE_MIB = 550;
 /** The memory the default cache is sized for: a worker that stays under 1 GiB RSS with any number of incidents waiting. */
 const WORKER_TARGET_MIB = 1024;
 

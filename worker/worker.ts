@@ -41,19 +41,11 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /**
- * Libraries the workflow sandbox evaluates once per worker instead of once per cached workflow.
- * Without this every cached incident carries its own copy of zod's classes and locale tables and
- * of the ed25519 precomputed points (docs/benchmarks.md: waiting incidents). The SDK deep-freezes
- * what these modules export, which they tolerate: they keep no per-workflow state, and
- * workflow-created schemas stay the workflow's own. Our own workflow modules are never listed here.
+ * Evaluated once per worker instead of once per cached workflow: zod and the signature libraries
+ * were 800 KB of the 1.15 MB each cached incident's module graph took (docs/development.md,
+ * many incidents waiting).
  */
-export const SHARED_WORKFLOW_MODULES = [
-  'zod',
-  '@noble/curves/ed25519.js',
-  '@noble/hashes/sha2.js',
-  '@noble/hashes/utils.js',
-  'ms',
-];
+export const SHARED_WORKFLOW_MODULES = [join(projectRoot, 'workflows', 'shared-libraries.ts')];
 
 const noop = () => {};
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
