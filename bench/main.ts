@@ -15,7 +15,7 @@
  * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
- * BENCH_WAITING, 600 + 0.3 s per incident). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
+ * BENCH_WAITING, 600 + 3 s per incident: a loaded machine starts 1 a second). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
  * BENCH_WAITING_SETTLE_S (15).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -59,7 +59,7 @@ const config = {
   warmup: intEnv('BENCH_WARMUP', 5),
   concurrent: intEnv('BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
-  timeoutS: intEnv('BENCH_TIMEOUT_S', waiting > 0 ? 600 + Math.ceil(waiting * 0.3) : 420, 10),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', waiting > 0 ? 600 + waiting * 3 : 420, 10),
   alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', 200),
   alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
