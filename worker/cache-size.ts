@@ -7,12 +7,15 @@ import { getHeapStatistics } from 'node:v8';
 
 /**
  * What one cached incident costs the worker process, MiB: 1.44 measured with 300 cached before zod
- * and the signature libraries were shared (workflows/shared-libraries.ts), which took its module
- * graph from 1.15 MB to 0.34 MB; rounded up (bench: BENCH_WAITING, docs/development.md).
+ * and the signature libraries were shared (workflows/shared-libraries.ts), 1.07 after (100 cached,
+ * 300 waiting); rounded up (bench: BENCH_WAITING, docs/development.md).
  */
-const CACHED_INCIDENT_MIB = 1;
-/** The worker process without its cache, MiB: code, the workflow bundle (and webpack when it bundles at start), connections (565 in the bench). */
-const WORKER_BASE_MIB = 550;
+const CACHED_INCIDENT_MIB = 1.1;
+/**
+ * The worker process without its cache, MiB: code, the workflow bundle (and webpack's leftovers when
+ * it bundles at start), connections: 570 in the bench, plus the peak of a burst of starts (~70).
+ */
+const WORKER_BASE_MIB = 650;
 /** The memory the default cache is sized for: a worker that stays under 1 GiB RSS with any number of incidents waiting. */
 const WORKER_TARGET_MIB = 1024;
 
