@@ -8,11 +8,15 @@
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
  *      latency (./intake);
  *   4. the CLI: `tourniquet --help`, `status` and `approve` as fresh processes (./cli).
+ * With BENCH_WAITING=N it runs one other round instead: N incidents waiting for approval at once,
+ * the worker's RSS and approve → action among them (./waiting).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
  * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
- * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420),
+ * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
+ * BENCH_WAITING, 600 + 3 s per incident: a loaded machine starts 1 a second). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
+ * BENCH_WAITING_SETTLE_S (15),
  * BENCH_ONLY=incident (only the incident rounds and their floor: intake and CLI default to 0),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, asking for the open gate first; notified: with the
@@ -24,10 +28,10 @@ import { startFloor, type FloorRunner } from './floor/round';
 import { runRound, type RoundResult, type Sample } from './incident';
 import { runCliBench } from './cli';
 import { runIntakeBench } from './intake';
+import { freePort, sdkMetricsAt, type SdkMetrics } from './sdk-metrics';
 import { startStack, type BenchStack } from './stack';
 import { mb, row, summarize } from './stats';
-
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+import { runWaitingBench } from './waiting';
 
 const TARGET_P95_MS = 250;
 
@@ -44,12 +48,27 @@ const only = process.env.BENCH_ONLY;
 if (only !== undefined && only !== '' && only !== 'incident') throw new Error(`BENCH_ONLY must be "incident", got "${only}"`);
 const rest = only === 'incident' ? 0 : undefined;
 
+const waiting = intEnv('BENCH_WAITING', 0);
+// The waiting round reads the sticky cache's hits and misses from the SDK core's Prometheus endpoint.
+let sdkMetrics: SdkMetrics | undefined;
+if (waiting > 0) {
+  const bindAddress = `127.0.0.1:${await freePort()}`;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  sdkMetrics = sdkMetricsAt(bindAddress);
+} else {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
 const config = {
+  waiting,
+  waitingConcurrency: intEnv('BENCH_WAITING_CONCURRENCY', 16, 1),
+  waitingDecisions: intEnv('BENCH_WAITING_DECISIONS', 200),
+  waitingSettleS: intEnv('BENCH_WAITING_SETTLE_S', 15),
   incidents: intEnv('BENCH_INCIDENTS', 60),
   warmup: intEnv('BENCH_WARMUP', 5),
   concurrent: intEnv('BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
-  timeoutS: intEnv('BENCH_TIMEOUT_S', 420, 10),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', waiting > 0 ? 600 + waiting * 3 : 420, 10),
   alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', rest ?? 200),
   alertsStorm: intEnv('BENCH_ALERTS_STORM', rest ?? 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
@@ -136,6 +155,12 @@ async function main(): Promise<void> {
   log(
     `${process.env.TEMPORAL_ADDRESS ? `connected to ${process.env.TEMPORAL_ADDRESS}` : 'dev server up'} in ${Math.round(stack.serverStartMs)} ms, workflow bundle built in ${Math.round(stack.bundleMs)} ms (in parallel)`,
   );
+
+  if (config.waiting > 0) {
+    const { waiting: count, waitingConcurrency: concurrency, waitingDecisions: decisions, waitingSettleS } = config;
+    await runWaitingBench(stack, { count, concurrency, decisions, settleMs: waitingSettleS * 1000 }, sdkMetrics, log);
+    return;
+  }
 
   if (config.warmup > 0) {
     const warm = await runRound(stack, 'warmup', config.warmup, 1);

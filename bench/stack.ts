@@ -22,7 +22,8 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 export const BENCH_POLICIES = {
   policies: {
-    standard: { approvers: ['alice', 'bob', 'carol'], quorum: 1, timeout: '10m' },
+    // Long enough for BENCH_WAITING's whole set to stay open while it fills (10,000 take minutes).
+    standard: { approvers: ['alice', 'bob', 'carol'], quorum: 1, timeout: '3h' },
     // Not measured here, but every registered playbook's default policy must exist (break-glass's).
     'two-person': { approvers: ['alice', 'bob', 'carol'], quorum: 2, timeout: '10m' },
   },
@@ -33,6 +34,8 @@ export interface BenchStack {
   /** the worker's connection, for other workers on the same server (the floor) */
   connection: NativeConnection;
   taskQueue: string;
+  /** the bench's Tourniquet worker (its status: cached workflows; its options: cache size) */
+  worker: Worker;
   notifier: GateOpenNotifier;
   world: ActionStartWorld;
   serverStartMs: number;
@@ -123,6 +126,10 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
       taskQueue,
       deps,
       workflowBundle: bundleResult.value,
+      // The worker's own variable, so the bench can try cache sizes; the worker's default otherwise.
+      ...(process.env.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS
+        ? { maxCachedWorkflows: Number(process.env.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS) }
+        : {}),
     });
     running = worker.run();
     running.catch((err: unknown) => log(`worker stopped with an error: ${(err as Error).message}`));
@@ -137,6 +144,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     client: env.client,
     connection: env.nativeConnection,
     taskQueue,
+    worker,
     notifier,
     world,
     serverStartMs,

@@ -56,6 +56,7 @@ export async function runDev(config: Config): Promise<void> {
     taskQueue: config.taskQueue,
     deps,
     metrics,
+    ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
     ...(dataConverter ? { dataConverter } : {}),
   });
   await startSweepSchedule(client, {

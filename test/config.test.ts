@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultMaxCachedWorkflows } from '../worker/cache-size';
 import { ConfigError, loadConfig, temporalAddress } from '../worker/config';
 import { projectRoot } from '../tools/temporal-binaries';
 
@@ -139,6 +140,23 @@ describe('loadConfig', () => {
     expect(configError({ TOURNIQUET_BREAKGLASS_SWEEP: '5 minutes' }).message).toContain(
       'a duration like 30s, 5m or 1h, or off\n  → at TOURNIQUET_BREAKGLASS_SWEEP',
     );
+  });
+
+  it('sizes the sticky cache from TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS, or leaves it to the worker', () => {
+    expect(loadConfig({ TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS: '5000' }).maxCachedWorkflows).toBe(5000);
+    expect(loadConfig({ TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS: '0' }).maxCachedWorkflows).toBe(0);
+    expect(loadConfig({})).not.toHaveProperty('maxCachedWorkflows');
+    expect(configError({ TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS: '1' }).message).toContain(
+      'must be 0 (no cache) or at least 2\n  → at TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS',
+    );
+    expect(configError({ TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS: 'lots' }).message).toContain('TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS');
+  });
+
+  it('sizes the default cache to keep a worker under 1 GiB, smaller on a smaller heap, never below 10', () => {
+    const GiB = 2 ** 30;
+    expect(defaultMaxCachedWorkflows(4 * GiB)).toBe(defaultMaxCachedWorkflows(GiB));
+    expect(defaultMaxCachedWorkflows(GiB)).toBeGreaterThan(defaultMaxCachedWorkflows(0.75 * GiB));
+    expect(defaultMaxCachedWorkflows(0.25 * GiB)).toBe(10);
   });
 
   it('turns TLS on when an API key is set', () => {

@@ -54,6 +54,13 @@ export const envSchema = z
         v === 'off' ? undefined : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h'],
       ),
     TOURNIQUET_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    // 0 turns the sticky cache off (every workflow task replays the whole history); 1 is not a cache the SDK accepts.
+    TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .refine((n) => n !== 1, 'must be 0 (no cache) or at least 2')
+      .optional(),
     TOURNIQUET_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     TOURNIQUET_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
@@ -175,6 +182,8 @@ export interface Config {
    */
   breakGlassSweepMs?: number;
   workflowBundle?: string;
+  /** the worker's sticky cache, in workflows; undefined: sized from memory (worker/worker.ts `defaultMaxCachedWorkflows`) */
+  maxCachedWorkflows?: number;
   gateway: { host: string; port: number };
   dev: { port: number; uiPort: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -310,6 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `http://localhost:${config.dev.uiPort}`,
       ];
   if (e.TOURNIQUET_WORKFLOW_BUNDLE) config.workflowBundle = resolve(e.TOURNIQUET_WORKFLOW_BUNDLE);
+  if (e.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS !== undefined) config.maxCachedWorkflows = e.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS;
   return config;
 }
 

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     deps,
     metrics,
+    ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
     ...(config.payloadKeys ? { dataConverter: dataConverterFor(config.payloadKeys)! } : {}),
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : {}),
   });

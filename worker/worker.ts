@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
+import { defaultMaxCachedWorkflows } from './cache-size';
 import { projectRoot } from './project-root';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyBook, loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
@@ -34,21 +35,26 @@ import { breakGlassPlaybook } from '../playbooks/break-glass';
 // From the project root, not this module: the compiled CLI (dist/, for `tourniquet dev`) holds this code elsewhere.
 export const workflowsPath = join(projectRoot, 'worker', 'workflows.ts');
 
-/**
- * Loaded once per worker and shared by every workflow, instead of once per workflow: the SSH
- * signature code and the Ed25519 curve under it. Verifying a decision needs the base point's
- * multiplication table, about 80 ms of CPU to build; built per workflow, it made each decide
- * Update's validator slow (measured under load: the decide Update's round trip p50 went from
- * 161–176 ms to 58 ms when shared). Safe to share: these modules keep no per-workflow state, only constants and that table,
- * which is pure arithmetic, so replay computes the same results either way. (Named by path: the
- * packages themselves are marked side-effect free, and webpack drops a bare import of them.)
- */
-const SHARED_WORKFLOW_MODULES = [join(projectRoot, 'workflows', 'signatures', 'sshsig.ts')];
-
 /** Bundles the workflow code once (webpack; a few seconds), for reuse by several workers. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger, preloadModules: SHARED_WORKFLOW_MODULES });
 }
+
+/**
+ * Evaluated once per worker and shared by every workflow, instead of once per cached workflow:
+ * - zod and the signature libraries were 800 KB of the 1.15 MB each cached incident's module graph
+ *   took (docs/development.md, many incidents waiting);
+ * - the SSH signature code and the Ed25519 curve under it: verifying a decision needs the base
+ *   point's multiplication table, about 80 ms of CPU to build; built per workflow, it made each decide
+ *   Update's validator slow (under load the decide round trip p50 went from 161–176 ms to 58 ms).
+ * Safe to share: these modules keep no per-workflow state, only constants and that table, which is
+ * pure arithmetic, so replay computes the same results either way. Named by path: the packages mark
+ * themselves side-effect free, and webpack drops a bare import of them.
+ */
+export const SHARED_WORKFLOW_MODULES = [
+  join(projectRoot, 'workflows', 'shared-libraries.ts'),
+  join(projectRoot, 'workflows', 'signatures', 'sshsig.ts'),
+];
 
 const noop = () => {};
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
@@ -187,10 +193,14 @@ export interface WorkerOptions {
   metrics?: IncidentMetrics;
   /** the payload codec (worker/payload-codec.ts `dataConverterFor`): the same one the clients use */
   dataConverter?: DataConverter;
+  /** the sticky cache's size (TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS); `defaultMaxCachedWorkflows()` when not given */
+  maxCachedWorkflows?: number;
 }
 
 export function createWorker(options: WorkerOptions): Promise<Worker> {
-  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath, bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -198,6 +208,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
     ...workflowSource,
   });
 }

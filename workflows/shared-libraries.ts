@@ -1,0 +1,19 @@
+/**
+ * The libraries every incident's workflow code uses, for the worker to evaluate once and share
+ * (worker/worker.ts preloads this module). Named through this module because the packages declare
+ * themselves free of side effects, so webpack drops a bare `require('zod')` from the preload list.
+ * The SDK deep-freezes what they export, which they tolerate once warmed up (below); they keep no
+ * per-workflow state. Add a library here only if the same holds for it (our own modules go in
+ * SHARED_WORKFLOW_MODULES only when they are as stateless: workflows/signatures/sshsig.ts).
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import ms from 'ms';
+import { z } from 'zod';
+
+export const sharedLibraries = { z, ed25519, sha256, sha512, bytesToHex, utf8ToBytes, ms };
+
+// zod sets its defaults (the English messages, the parse memoizer) on its shared configuration the
+// first time a schema is built and used: done here, before the SDK freezes that configuration.
+z.object({ ready: z.string() }).safeParse({ ready: 1 });
