@@ -4,33 +4,25 @@
  * server restart and a PostgreSQL restart while an incident waits, and Temporal's own tools
  * filtering incidents by Tourniquet's search attributes.
  */
-import proto from '@temporalio/proto';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { beforeAll, expect, inject, it } from 'vitest';
 import { decide, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
+import { useClusterSuite } from './support/cluster-suite';
 import { waitForGate } from './support/gates';
-import { startHarness, type Harness } from './support/harness';
-import { startTestCluster, type TestCluster } from './support/temporal-cluster';
+import type { Harness } from './support/harness';
+import type { TestCluster } from './support/temporal-cluster';
 import { waitFor } from './support/wait';
-import { spawnWorker, type WorkerProcess } from './support/worker-process';
 
 const run = promisify(execFile);
+const suite = useClusterSuite({ workers: 2 });
 let cluster: TestCluster;
 let h: Harness;
-const workers: WorkerProcess[] = [];
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-  h = await startHarness({ worker: false, address: cluster.address });
-  workers.push(spawnWorker(h), spawnWorker(h));
-});
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  await h?.stop();
-  await cluster?.stop();
+beforeAll(() => {
+  ({ cluster, h } = suite);
 });
 
 /** Incident ids whose search attributes match `query`, as Temporal's visibility store answers it. */
@@ -41,30 +33,18 @@ async function idsMatching(query: string): Promise<string[]> {
 }
 
 async function demoIncident(): Promise<string> {
-  return startIncident(
+  const id = await startIncident(
     h.client,
     { playbook: 'demo', requester: 'alice', params: { service: `svc-${randomUUID().slice(0, 8)}` } },
     { taskQueue: h.taskQueue },
   );
+  suite.started.add(id);
+  return id;
 }
 
 it("runs incidents through approval on two workers sharing the task queue, and indexes their state for Temporal's tools", async () => {
-  const pollers = await waitFor(
-    'both worker processes polling the task queue',
-    async () => {
-      const queue = await h.client.workflowService.describeTaskQueue({
-        namespace: cluster.namespace,
-        taskQueue: { name: h.taskQueue },
-        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      });
-      const identities = new Set((queue.pollers ?? []).map((p) => p.identity));
-      return identities.size >= 2 ? identities : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 500 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nworkers said:\n${workers.map((w) => w.output()).join('\n---\n')}`);
-  });
-  expect(pollers.size).toBe(2);
+  // Both worker processes poll the queue (the suite waited for it): either may take any task.
+  expect(suite.workers).toHaveLength(2);
 
   const approved = await demoIncident();
   const denied = await demoIncident();

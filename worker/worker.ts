@@ -197,6 +197,15 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * How long a workflow task (a decision, a query) waits on the sticky queue of the worker that has
+ * the incident cached before the server hands it to any worker. The SDK's 10 s made a decision
+ * taken right after that worker died wait 10-12 s of its 15 s validity (3 s: about 5 s on a loaded
+ * 2-core machine, docs/production.md); a live worker that lets a task wait this long is overloaded,
+ * and losing the task costs it one history replay elsewhere.
+ */
+const STICKY_QUEUE_TIMEOUT = '3s';
+
 export function createWorker(options: WorkerOptions): Promise<Worker> {
   const workflowSource = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
@@ -206,6 +215,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),

@@ -16,7 +16,14 @@ if temporal operator namespace describe --address "$TEMPORAL_ADDRESS" --namespac
 else
   temporal operator namespace create --address "$TEMPORAL_ADDRESS" --namespace "$NAMESPACE" --retention "$RETENTION"
 fi
-listed=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$NAMESPACE" -o json)
+# A new namespace reaches the server's namespace cache within seconds, not at once: until it does, the
+# attribute calls answer "Namespace ... is not found".
+tries=0
+until listed=$(temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$NAMESPACE" -o json 2>&1); do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then echo "$listed" >&2; exit 1; fi
+  sleep 1
+done
 for name in $ATTRIBUTES; do
   if ! echo "$listed" | grep -q "\"$name\""; then
     temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" --namespace "$NAMESPACE" --name "$name" --type Keyword

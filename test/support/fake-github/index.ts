@@ -6,10 +6,10 @@
 import type { Server } from 'node:http';
 import type { World } from './handlers';
 import { preloadSpec } from './openapi';
-import { listen, type Exchange, type Fault, type GitHubRequest } from './server';
+import { listen, newHold, type Exchange, type Fault, type GitHubRequest, type HeldAnswer } from './server';
 import { isoSeconds, newRepo, nextId, sha1Of, type FakeAlert, type FakeDeployment, type FakeRepo, type FakeUser } from './state';
 
-export type { Fault, GitHubRequest } from './server';
+export type { Fault, GitHubRequest, HeldAnswer } from './server';
 export type { FakeAlert, FakeDeployment, FakeDeploymentStatus, FakeRepo } from './state';
 
 export interface LeakSpec {
@@ -52,6 +52,12 @@ export interface FakeGitHub {
   /** the value an Actions secret now holds, opened with the repository's private key */
   actionsSecret(fullName: string, name: string): string | undefined;
   failNext(operationId: string, fault: Fault, times?: number): void;
+  /**
+   * Holds back the answer to the next call of an operation that the fake acts on, once it has (a
+   * token revoked stays revoked), until released: a caller killed meanwhile never
+   * hears back, and a closed connection gets nothing. Stopping the fake releases every hold.
+   */
+  holdNextAnswer(operationId: string): HeldAnswer;
   stop(): Promise<void>;
 }
 
@@ -61,7 +67,7 @@ const userOf = (login: string): FakeUser => ({ login, id: 500 + ++users });
 export async function startFakeGitHub(options: { appToken?: string; appLogin?: string } = {}): Promise<FakeGitHub> {
   preloadSpec();
   const world: World = { tokens: new Map(), repos: new Map() };
-  const x: Exchange = { world, requests: [], rejections: [], problems: [], faults: new Map() };
+  const x: Exchange = { world, requests: [], rejections: [], problems: [], faults: new Map(), holds: new Map() };
   const appToken = options.appToken ?? `ghs_${'T'.repeat(36)}`;
   world.tokens.set(appToken, { user: userOf(options.appLogin ?? 'tourniquet[bot]'), revoked: false });
   const { server, url } = (await listen(x)) as { server: Server; url: string };
@@ -168,8 +174,14 @@ export async function startFakeGitHub(options: { appToken?: string; appLogin?: s
       for (let i = 0; i < times; i += 1) queue.push(fault);
       x.faults.set(operationId, queue);
     },
+    holdNextAnswer(operationId) {
+      const hold = newHold();
+      x.holds.set(operationId, [...(x.holds.get(operationId) ?? []), hold]);
+      return hold;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
+        for (const hold of [...x.holds.values()].flat()) hold.release();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

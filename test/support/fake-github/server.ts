@@ -49,6 +49,25 @@ export interface Exchange {
   /** the fake's own failings: a wrongly shaped answer, an operation it does not implement */
   problems: string[];
   faults: Map<string, Fault[]>;
+  /** answers to hold back, per operation, after the fake has acted (see FakeGitHub.holdNextAnswer) */
+  holds: Map<string, Hold[]>;
+}
+
+/** An answer held back: `arrived` once the fake has acted on the call, sent (if anyone still listens) on `release()`. */
+export interface HeldAnswer {
+  arrived: Promise<GitHubRequest>;
+  release(): void;
+}
+
+/** A hold in the exchange's `holds`, with the two ends the server needs. */
+export type Hold = HeldAnswer & { arrive(r: GitHubRequest): void; released: Promise<void> };
+
+export function newHold(): Hold {
+  let arrive!: (r: GitHubRequest) => void;
+  let release!: () => void;
+  const arrived = new Promise<GitHubRequest>((r) => (arrive = r));
+  const released = new Promise<void>((r) => (release = r));
+  return { arrived, arrive, release, released };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -211,6 +230,14 @@ async function serve(x: Exchange, req: IncomingMessage, res: ServerResponse): Pr
   }
   const wrong = checkReply(op, answer);
   if (wrong) x.problems.push(wrong);
+  const hold = x.holds.get(op.id)?.shift();
+  if (hold) {
+    // Acted on, the answer not yet sent: the caller may die meanwhile (a killed worker).
+    record.status = answer.status;
+    hold.arrive(record);
+    await hold.released;
+    if (res.destroyed || req.socket.destroyed) return;
+  }
   reply(answer);
 }
 
