@@ -6,11 +6,12 @@
  *   Each round is followed by the same round of the floor (./floor): a bare workflow of the same
  *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures.
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
- *      latency (./intake);
+ *      latency, and the floor's bare workflow starts at the same concurrency (./intake);
  *   4. the CLI: `tourniquet --help`, `status` and `approve` as fresh processes (./cli).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
- * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
+ * Knobs (env): BENCH_ONLY (a comma list of sections to run: incidents, concurrent, intake, cli;
+ * default all; the others are skipped as if their counts were 0), BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420).
  */
@@ -35,17 +36,34 @@ function intEnv(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+const SECTIONS = ['incidents', 'concurrent', 'intake', 'cli'] as const;
+
+/** BENCH_ONLY=intake,cli: the sections to run; undefined runs them all. */
+function onlySections(): Set<string> | undefined {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (!raw) return undefined;
+  const picked = raw.split(',').map((s) => s.trim());
+  const unknown = picked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  return new Set(picked);
+}
+const only = onlySections();
+/** the section's count from the environment, or 0 when BENCH_ONLY leaves it out */
+const sectionEnv = (section: (typeof SECTIONS)[number], name: string, fallback: number) =>
+  only && !only.has(section) ? 0 : intEnv(name, fallback);
+
 const config = {
-  incidents: intEnv('BENCH_INCIDENTS', 60),
-  warmup: intEnv('BENCH_WARMUP', 5),
-  concurrent: intEnv('BENCH_CONCURRENT', 30),
+  incidents: sectionEnv('incidents', 'BENCH_INCIDENTS', 60),
+  // a warm-up incident only serves the incident rounds
+  warmup: only && !only.has('incidents') && !only.has('concurrent') ? 0 : intEnv('BENCH_WARMUP', 5),
+  concurrent: sectionEnv('concurrent', 'BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
   timeoutS: intEnv('BENCH_TIMEOUT_S', 420, 10),
-  alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', 200),
-  alertsStorm: intEnv('BENCH_ALERTS_STORM', 20_000),
+  alertsDistinct: sectionEnv('intake', 'BENCH_ALERTS_DISTINCT', 200),
+  alertsStorm: sectionEnv('intake', 'BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
   floor: intEnv('BENCH_FLOOR', 1) > 0,
-  cliRuns: intEnv('BENCH_CLI_RUNS', 20),
+  cliRuns: sectionEnv('cli', 'BENCH_CLI_RUNS', 20),
   cliSourceRuns: intEnv('BENCH_CLI_SOURCE_RUNS', 3),
 };
 
@@ -133,7 +151,7 @@ async function main(): Promise<void> {
     log(`warm-up: ${warm.samples.length}/${config.warmup} incidents in ${(warm.elapsedMs / 1000).toFixed(1)} s (not counted)`);
     for (const f of warm.failures) log(`  ${f}`);
   }
-  if (config.floor && (config.incidents > 0 || config.concurrent > 0)) {
+  if (config.floor && (config.incidents > 0 || config.concurrent > 0 || config.alertsDistinct > 0)) {
     floor = await startFloor(stack);
     await floor.run('warmup', Math.max(config.warmup, 1), 1);
   }
@@ -158,6 +176,7 @@ async function main(): Promise<void> {
       stack,
       { distinct: config.alertsDistinct, storm: config.alertsStorm, concurrency: config.alertsConcurrency, maxMs: 120_000 },
       log,
+      floor,
     );
     const secs = (Date.now() - w0) / 1000;
     const cpu = process.cpuUsage(t0);
