@@ -72,12 +72,12 @@ function load(url: string, token: string, bodies: string[], count: number, concu
   });
 }
 
-/** This thread's user + system CPU time in ms (Linux: /proc/thread-self, read synchronously on this thread). */
-function threadCpuMs(): number | undefined {
+/** This thread's user and system CPU time in ms (Linux: /proc/thread-self, read synchronously on this thread). */
+function threadCpuMs(): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync('/proc/thread-self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ
+    return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 }; // USER_HZ
   } catch {
     return undefined;
   }
@@ -146,8 +146,9 @@ export async function runIntakeBench(
       log(`    ${tally(r)}`);
       const perAlert = (ms: number | undefined) =>
         ms === undefined ? '?' : `${Math.round((ms * 1000) / Math.max(1, r.latencies.length))} µs`;
+      const gw = cpu0 && cpu1 ? { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system } : undefined;
       log(
-        `    CPU per alert: gateway thread ${perAlert(cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0)} (it also runs the worker's activities), ` +
+        `    CPU per alert: gateway thread ${gw ? `${perAlert(gw.user + gw.system)} (user ${perAlert(gw.user)}, system ${perAlert(gw.system)})` : '?'} (it also runs the worker's activities), ` +
           `load generator ${perAlert(r.cpuMs)}, whole bench process ${perAlert((processCpu.user + processCpu.system) / 1000)}`,
       );
       log(row('alert → 202 (storm, repeats)', r.latencies));
