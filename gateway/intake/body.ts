@@ -62,32 +62,43 @@ export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
   return json;
 }
 
+function tooLarge(limitName: string): BodyError {
+  return new BodyError(413, `the body exceeds ${limitName}`);
+}
+
 export function readBody(req: IncomingMessage, limit: number, limitName: string): Promise<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity')
+  const encoding = req.headers['content-encoding']?.toLowerCase();
+  if (encoding !== undefined && encoding !== 'identity')
     return Promise.reject(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));
   const declared = Number(req.headers['content-length']);
-  const tooLarge = () => new BodyError(413, `the body exceeds ${limitName}`);
   if (declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge());
+    return Promise.reject(tooLarge(limitName));
   }
+  // Inline listeners, not named closures: every alert of a storm comes through here, and under tsx
+  // (esbuild's keepNames) each named closure costs a defineProperty per request.
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer | Buffer[] | undefined;
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    req.on('data', (chunk: Buffer) => {
+      if (size < 0) return; // refused already: the rest is drained unread
       size += chunk.length;
       if (size > limit) {
-        req.off('data', onData);
+        size = -1;
+        chunks = undefined;
         req.resume(); // drain the rest unread, so the 413 can still be answered on this connection
-        reject(tooLarge());
+        reject(tooLarge(limitName));
         return;
       }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('aborted', () => reject(new BodyError(400, 'the request was aborted')));
+      if (chunks === undefined) chunks = chunk;
+      else if (Array.isArray(chunks)) chunks.push(chunk);
+      else chunks = [chunks, chunk];
+    });
+    req.on('end', () => {
+      if (chunks === undefined) resolve(Buffer.alloc(0));
+      else resolve(Array.isArray(chunks) ? Buffer.concat(chunks) : chunks);
+    });
+    req.on('error', reject);
+    req.on('aborted', () => reject(new BodyError(400, 'the request was aborted')));
   });
 }
