@@ -31,8 +31,30 @@ export function stableId(kind: string, parts: unknown): string {
  * sha256(source, the sender's identity), base64url. Short, so a signal carries many.
  */
 export function alertKeyOf(source: string, fingerprint: string): string {
-  return hash('sha256', `${source}\0${fingerprint}`, 'base64url').slice(0, 11);
+  return recentHashes.get(`${source}\0${fingerprint}`, (id) => hash('sha256', id, 'base64url').slice(0, 11));
 }
+
+/**
+ * A pure string function's recent answers: a storm asks for the same alert key and incident id
+ * again and again. Bounded: forgets everything once full (a storm fills it again at once).
+ */
+export class RecentAnswers {
+  private readonly answers = new Map<string, string>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(input: string, compute: (input: string) => string): string {
+    let answer = this.answers.get(input);
+    if (answer === undefined) {
+      answer = compute(input);
+      if (this.answers.size >= this.max) this.answers.clear();
+      this.answers.set(input, answer);
+    }
+    return answer;
+  }
+}
+
+const recentHashes = new RecentAnswers();
 
 export const isoTime = z.iso.datetime({ offset: true });
 

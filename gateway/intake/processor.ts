@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { findRoute, type CompiledRoute } from './routing';
 import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
-import { alertKeyOf, stableId, type IntakeAlert } from './alert';
+import { alertKeyOf, RecentAnswers, stableId, type IntakeAlert } from './alert';
 import type { Coalescer, OpenStatus } from './coalescer';
 import type { SuppressReason } from './reopen';
 import type { IncidentDelivery, IntakeItem } from './delivery';
@@ -46,9 +46,11 @@ export interface ProcessorDeps {
   logger: IntakeLogger;
 }
 
+const recentIds = new RecentAnswers();
+
 /** `inc-<route>-<16 hex>`: the same route and dedup key values always give the same incident id. */
 export function incidentIdFor(route: string, dedupValues: readonly string[]): string {
-  return `inc-${route}-${hash('sha256', JSON.stringify([route, ...dedupValues])).slice(0, 16)}`;
+  return recentIds.get(JSON.stringify([route, ...dedupValues]), (key) => `inc-${route}-${hash('sha256', key).slice(0, 16)}`);
 }
 
 export function issuesOf(error: z.ZodError, prefix: string[] = []): Issue[] {
