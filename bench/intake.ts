@@ -5,12 +5,17 @@
  *   1. a duplicate storm: identical alerts, all joining one incident; the count is then checked
  *      exact on the incident itself, and its history size reported;
  *   2. repeats one at a time: the intake path's own latency, without queueing;
- *   3. distinct alerts: every alert opens its own incident (a Temporal start each).
- * Incidents opened here are cancelled at the end.
+ *   3. distinct alerts: every alert opens its own incident (a Temporal start each), next to the
+ *      floor's bare workflow starts at the same concurrency (./floor) when the floor runs.
+ * Incidents opened here are cancelled at the end. The CPU time the gateway's thread (this one) and
+ * the generator's used is printed per alert: on a loaded machine those move far less than the rate.
+ * BENCH_INTAKE_PROFILE=<file.cpuprofile> writes a V8 CPU profile of this thread during the storm
+ * (read it with bench/cpu-profile-summary.mjs).
  * Bounded in count and time; prints figures, asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getStatus } from '../client';
@@ -18,8 +23,9 @@ import type { IntakeConfig } from '../gateway/intake/config';
 import { createIntakeRouter } from '../gateway/intake/router';
 import { startGateway } from '../gateway/server';
 import { DEMO_ROUTES } from '../test/support/routes';
+import type { FloorRunner } from './floor/round';
 import type { BenchStack } from './stack';
-import { row } from './stats';
+import { row, summarize } from './stats';
 
 export interface IntakeBenchConfig {
   distinct: number;
@@ -31,6 +37,8 @@ export interface IntakeBenchConfig {
 interface LoadResult {
   latencies: number[];
   elapsedMs: number;
+  /** the generator thread's CPU time (Linux) */
+  cpuMs?: number;
   httpStatus: Record<string, number>;
   answers: Record<string, number>;
   incidents: string[];
@@ -64,6 +72,33 @@ function load(url: string, token: string, bodies: string[], count: number, concu
   });
 }
 
+/** This thread's user and system CPU time in ms (Linux: /proc/thread-self, read synchronously on this thread). */
+function threadCpuMs(): { user: number; system: number } | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 }; // USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+/** A V8 CPU profile of this thread while `work` runs, written to `file`; just `work` without a file. */
+async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!file) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 const rate = (r: LoadResult) => `${Math.round((r.latencies.length * 1000) / r.elapsedMs)} alerts/s`;
 const tally = (r: LoadResult) =>
   `HTTP ${Object.entries(r.httpStatus)
@@ -72,7 +107,12 @@ const tally = (r: LoadResult) =>
     .map(([k, v]) => `${k}×${v}`)
     .join(' ')}` + (r.errors ? `; ${r.errors} connection errors` : '');
 
-export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfig, log: (line: string) => void): Promise<void> {
+export async function runIntakeBench(
+  stack: BenchStack,
+  config: IntakeBenchConfig,
+  log: (line: string) => void,
+  floor?: FloorRunner,
+): Promise<void> {
   const token = randomBytes(24).toString('hex');
   const intakeConfig: IntakeConfig = {
     tokens: { falco: [token], alertmanager: [], generic: [] },
@@ -95,9 +135,22 @@ export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfi
       const warm = await load(url, token, [falcoBody(`warmup-${run}`)], Math.min(2000, config.storm), config.concurrency, config.maxMs);
       opened.push(...warm.incidents);
       const body = falcoBody(`storm-${run}`);
-      const r = await load(url, token, [body], config.storm, config.concurrency, config.maxMs);
+      const cpu0 = threadCpuMs();
+      const process0 = process.cpuUsage();
+      const r = await profiled(process.env.BENCH_INTAKE_PROFILE || undefined, () =>
+        load(url, token, [body], config.storm, config.concurrency, config.maxMs),
+      );
+      const cpu1 = threadCpuMs();
+      const processCpu = process.cpuUsage(process0);
       log(`  duplicate storm: ${r.latencies.length} identical alerts in ${(r.elapsedMs / 1000).toFixed(1)} s, ${rate(r)}`);
       log(`    ${tally(r)}`);
+      const perAlert = (ms: number | undefined) =>
+        ms === undefined ? '?' : `${Math.round((ms * 1000) / Math.max(1, r.latencies.length))} µs`;
+      const gw = cpu0 && cpu1 ? { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system } : undefined;
+      log(
+        `    CPU per alert: gateway thread ${gw ? `${perAlert(gw.user + gw.system)} (user ${perAlert(gw.user)}, system ${perAlert(gw.system)})` : '?'} (it also runs the worker's activities), ` +
+          `load generator ${perAlert(r.cpuMs)}, whole bench process ${perAlert((processCpu.user + processCpu.system) / 1000)}`,
+      );
       log(row('alert → 202 (storm, repeats)', r.latencies));
       const [id] = r.incidents;
       const accepted = (r.answers.new ?? 0) + (r.answers.joined ?? 0);
@@ -135,7 +188,21 @@ export async function runIntakeBench(stack: BenchStack, config: IntakeBenchConfi
         `  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${rate(d)} (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`,
       );
       log(`    ${tally(d)}`);
-      log(row('alert → 202 (opens an incident)', d.latencies));
+      log(row('alert → 202 (opens an incident)', d.latencies, 100));
+      if (floor) {
+        const f = await floor.starts(`starts-${run}`, config.distinct, DISTINCT_CONNECTIONS);
+        const floorRate = (f.latencies.length * 1000) / f.elapsedMs;
+        const ours = (d.latencies.length * 1000) / d.elapsedMs;
+        log(
+          `  floor: ${f.latencies.length} bare workflow starts (the floor workflow), ${DISTINCT_CONNECTIONS} in flight: ${floorRate.toFixed(0)} starts/s; ` +
+            `distinct incidents/s over floor starts/s ${(ours / floorRate).toFixed(2)}×`,
+        );
+        log(row('workflow start (floor)', f.latencies));
+        const a = summarize(d.latencies);
+        const b = summarize(f.latencies);
+        if (a && b) log(`    alert → 202 over floor start: p50 ${(a.p50 / b.p50).toFixed(1)}×  p95 ${(a.p95 / b.p95).toFixed(1)}×`);
+        for (const failure of f.failures) log(`    floor FAILED: ${failure}`);
+      }
     }
   } finally {
     await gw.close();

@@ -6,18 +6,19 @@
  *   Each round is followed by the same round of the floor (./floor): a bare workflow of the same
  *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures.
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
- *      latency (./intake);
+ *      latency, and the floor's bare workflow starts at the same concurrency (./intake);
  *   4. the CLI: `tourniquet --help`, `status` and `approve` as fresh processes (./cli).
  * With BENCH_WAITING=N it runs one other round instead: N incidents waiting for approval at once,
  * the worker's RSS and approve → action among them (./waiting).
  * It prints figures and PASS/MISS against the p95 target; it never fails on them (exit 0).
  *
- * Knobs (env): BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
+ * Knobs (env): BENCH_ONLY (a comma list of sections to run: incidents, concurrent, intake, cli;
+ * default all; the others are skipped as if their counts were 0), BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
  * BENCH_WAITING, 600 + 3 s per incident: a loaded machine starts 1 a second). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
  * BENCH_WAITING_SETTLE_S (15),
- * BENCH_ONLY=incident (only the incident rounds and their floor: intake and CLI default to 0),
+ * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, asking for the open gate first; notified: with the
  * gate, digest and run from the approval request, as a Slack button calls it).
@@ -43,11 +44,6 @@ function intEnv(name: string, fallback: number, min = 0): number {
   return n;
 }
 
-// A quick A/B of the incident path: the other parts off unless asked for.
-const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== '' && only !== 'incident') throw new Error(`BENCH_ONLY must be "incident", got "${only}"`);
-const rest = only === 'incident' ? 0 : undefined;
-
 const waiting = intEnv('BENCH_WAITING', 0);
 // The waiting round reads the sticky cache's hits and misses from the SDK core's Prometheus endpoint.
 let sdkMetrics: SdkMetrics | undefined;
@@ -59,21 +55,39 @@ if (waiting > 0) {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
+const SECTIONS = ['incidents', 'concurrent', 'intake', 'cli'] as const;
+
+/** BENCH_ONLY=intake,cli: the sections to run; undefined runs them all. */
+function onlySections(): Set<string> | undefined {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (!raw) return undefined;
+  // `incident` (both incident rounds and their floor) is kept for the quick A/B docs/development.md gives
+  const picked = raw.split(',').flatMap((s) => (s.trim() === 'incident' ? ['incidents', 'concurrent'] : [s.trim()]));
+  const unknown = picked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  return new Set(picked);
+}
+const only = onlySections();
+/** the section's count from the environment, or 0 when BENCH_ONLY leaves it out */
+const sectionEnv = (section: (typeof SECTIONS)[number], name: string, fallback: number) =>
+  only && !only.has(section) ? 0 : intEnv(name, fallback);
+
 const config = {
   waiting,
   waitingConcurrency: intEnv('BENCH_WAITING_CONCURRENCY', 16, 1),
   waitingDecisions: intEnv('BENCH_WAITING_DECISIONS', 200),
   waitingSettleS: intEnv('BENCH_WAITING_SETTLE_S', 15),
-  incidents: intEnv('BENCH_INCIDENTS', 60),
-  warmup: intEnv('BENCH_WARMUP', 5),
-  concurrent: intEnv('BENCH_CONCURRENT', 30),
+  incidents: sectionEnv('incidents', 'BENCH_INCIDENTS', 60),
+  // a warm-up incident only serves the incident rounds
+  warmup: only && !only.has('incidents') && !only.has('concurrent') ? 0 : intEnv('BENCH_WARMUP', 5),
+  concurrent: sectionEnv('concurrent', 'BENCH_CONCURRENT', 30),
   concurrency: intEnv('BENCH_CONCURRENCY', 10, 1),
   timeoutS: intEnv('BENCH_TIMEOUT_S', waiting > 0 ? 600 + waiting * 3 : 420, 10),
-  alertsDistinct: intEnv('BENCH_ALERTS_DISTINCT', rest ?? 200),
-  alertsStorm: intEnv('BENCH_ALERTS_STORM', rest ?? 20_000),
+  alertsDistinct: sectionEnv('intake', 'BENCH_ALERTS_DISTINCT', 200),
+  alertsStorm: sectionEnv('intake', 'BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
   floor: intEnv('BENCH_FLOOR', 1) > 0,
-  cliRuns: intEnv('BENCH_CLI_RUNS', rest ?? 20),
+  cliRuns: sectionEnv('cli', 'BENCH_CLI_RUNS', 20),
   cliSourceRuns: intEnv('BENCH_CLI_SOURCE_RUNS', 3),
 };
 
@@ -167,7 +181,7 @@ async function main(): Promise<void> {
     log(`warm-up: ${warm.samples.length}/${config.warmup} incidents in ${(warm.elapsedMs / 1000).toFixed(1)} s (not counted)`);
     for (const f of warm.failures) log(`  ${f}`);
   }
-  if (config.floor && (config.incidents > 0 || config.concurrent > 0)) {
+  if (config.floor && (config.incidents > 0 || config.concurrent > 0 || config.alertsDistinct > 0)) {
     floor = await startFloor(stack);
     await floor.run('warmup', Math.max(config.warmup, 1), 1);
   }
@@ -192,6 +206,7 @@ async function main(): Promise<void> {
       stack,
       { distinct: config.alertsDistinct, storm: config.alertsStorm, concurrency: config.alertsConcurrency, maxMs: 120_000 },
       log,
+      floor,
     );
     const secs = (Date.now() - w0) / 1000;
     const cpu = process.cpuUsage(t0);

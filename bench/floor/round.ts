@@ -16,7 +16,19 @@ const WAIT_MS = 30_000;
 
 export interface FloorRunner {
   run(name: string, count: number, concurrency: number): Promise<RoundResult>;
+  /**
+   * Bare starts of the floor workflow, `concurrency` in flight: what an alert that opens an
+   * incident costs Temporal at least. Each latency is start() called → start() returned; the
+   * workflows are cancelled afterwards.
+   */
+  starts(name: string, count: number, concurrency: number): Promise<StartsResult>;
   stop(): Promise<void>;
+}
+
+export interface StartsResult {
+  latencies: number[];
+  elapsedMs: number;
+  failures: string[];
 }
 
 export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
@@ -49,7 +61,40 @@ export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
     return { gateMs: gateAt - start, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };
   };
 
+  const starts = async (name: string, count: number, concurrency: number): Promise<StartsResult> => {
+    const latencies: number[] = [];
+    const failures: string[] = [];
+    const ids: string[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    const lane = async () => {
+      while (next < count && failures.length < 5) {
+        const id = `floor-${name}-${process.pid}-${next++}-${randomUUID()}`;
+        const start = performance.now();
+        try {
+          await stack.client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [{ id, requester: 'alice' }] });
+          latencies.push(performance.now() - start);
+          ids.push(id);
+        } catch (err) {
+          failures.push(`start ${id}: ${(err as Error).message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
+    const elapsedMs = performance.now() - t0;
+    await Promise.all(
+      ids.map(async (id) => {
+        const handle = stack.client.workflow.getHandle(id);
+        await handle.cancel().catch(() => undefined);
+        await handle.result().catch(() => undefined);
+        marks.gateOpened.forget(id);
+      }),
+    );
+    return { latencies, elapsedMs, failures };
+  };
+
   return {
+    starts,
     run: (name, count, concurrency) =>
       runLanes(stack, count, concurrency, (i) => one(`floor-${name}-${process.pid}-${i}-${randomUUID()}`), name),
     async stop() {

@@ -3,7 +3,7 @@
  * plus what routing needs (flat string fields), the alert's lifecycle status and the system
  * identity that requests the incident.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { RoutableAlert } from './routing';
 import type { AlertRef } from '../../workflows';
@@ -23,7 +23,7 @@ export interface IntakeAlert extends RoutableAlert {
 
 /** A stable identity for an alert whose sender gives none: a hash of what it says. */
 export function stableId(kind: string, parts: unknown): string {
-  return `${kind}:${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32)}`;
+  return `${kind}:${hash('sha256', JSON.stringify(parts)).slice(0, 32)}`;
 }
 
 /**
@@ -31,8 +31,30 @@ export function stableId(kind: string, parts: unknown): string {
  * sha256(source, the sender's identity), base64url. Short, so a signal carries many.
  */
 export function alertKeyOf(source: string, fingerprint: string): string {
-  return createHash('sha256').update(`${source}\0${fingerprint}`).digest('base64url').slice(0, 11);
+  return recentHashes.get(`${source}\0${fingerprint}`, (id) => hash('sha256', id, 'base64url').slice(0, 11));
 }
+
+/**
+ * A pure string function's recent answers: a storm asks for the same alert key and incident id
+ * again and again. Bounded: forgets everything once full (a storm fills it again at once).
+ */
+export class RecentAnswers {
+  private readonly answers = new Map<string, string>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(input: string, compute: (input: string) => string): string {
+    let answer = this.answers.get(input);
+    if (answer === undefined) {
+      answer = compute(input);
+      if (this.answers.size >= this.max) this.answers.clear();
+      this.answers.set(input, answer);
+    }
+    return answer;
+  }
+}
+
+const recentHashes = new RecentAnswers();
 
 export const isoTime = z.iso.datetime({ offset: true });
 
@@ -65,5 +87,7 @@ export function addFields(into: Record<string, string>, entries: Iterable<[strin
  * at the redaction boundary, after redaction (a PEM block cut before it is redacted keeps its body).
  */
 export function labelsOf(fields: Readonly<Record<string, string>>): Record<string, string> {
+  // a copy (spread keeps every own key, as fromEntries does), cut only when there are too many
+  if (Object.keys(fields).length <= MAX_LABELS) return { ...fields };
   return Object.fromEntries(Object.entries(fields).slice(0, MAX_LABELS));
 }

@@ -4,13 +4,13 @@
  * @octokit/webhooks). Comparisons are constant-time; secrets never appear in answers or logs.
  */
 import { Webhooks } from '@octokit/webhooks';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IntakeSource } from './routing';
 import { secretVariables } from './config';
 
 export type AuthResult = { ok: true } | { ok: false; message: string };
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const digest = (s: string) => hash('sha256', s, 'buffer');
 
 function notConfigured(source: IntakeSource): AuthResult {
   return {

@@ -49,6 +49,8 @@ export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
   } catch (err) {
     throw new BodyError(400, `the body is not JSON: ${(err as Error).message}`);
   }
+  if (json === null || typeof json !== 'object' || !nestsTooDeep(json, 0, maxDepth)) return json;
+  // too deep: find where, for the answer (the walk below keeps no path on the way down)
   const stack: [unknown, number, string][] = [[json, 0, '']];
   while (stack.length > 0) {
     const [value, depth, path] = stack.pop()!;
@@ -62,32 +64,77 @@ export function parseJson(raw: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
   return json;
 }
 
-export function readBody(req: IncomingMessage, limit: number, limitName: string): Promise<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity')
-    return Promise.reject(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));
+/**
+ * Whether an object or array sits `max` levels deep or more. No allocation (a storm's every alert is
+ * checked); recursion is bounded by `max`, so it cannot overflow the stack.
+ */
+function nestsTooDeep(value: object, depth: number, max: number): boolean {
+  if (depth >= max) return true;
+  if (Array.isArray(value)) {
+    for (const child of value as unknown[])
+      if (child !== null && typeof child === 'object' && nestsTooDeep(child, depth + 1, max)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && nestsTooDeep(child, depth + 1, max)) return true;
+  }
+  return false;
+}
+
+function tooLarge(limitName: string): BodyError {
+  return new BodyError(413, `the body exceeds ${limitName}`);
+}
+
+/**
+ * Reads the body, then calls `done` once: with the bytes, or with a BodyError. A callback, not a
+ * promise: every alert of a storm comes through here, and with async hooks on (Temporal's client
+ * uses AsyncLocalStorage) each promise costs. Inline listeners, not named closures: under tsx
+ * (esbuild's keepNames) each named closure costs a defineProperty per request.
+ */
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  limitName: string,
+  done: (err: Error | undefined, raw?: Buffer) => void,
+): void {
+  const encoding = req.headers['content-encoding']?.toLowerCase();
+  if (encoding !== undefined && encoding !== 'identity')
+    return done(new BodyError(415, `Content-Encoding ${encoding} is not accepted: send the body uncompressed`));
   const declared = Number(req.headers['content-length']);
-  const tooLarge = () => new BodyError(413, `the body exceeds ${limitName}`);
   if (declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge());
+    return done(tooLarge(limitName));
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.resume(); // drain the rest unread, so the 413 can still be answered on this connection
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('aborted', () => reject(new BodyError(400, 'the request was aborted')));
+  let chunks: Buffer | Buffer[] | undefined;
+  let size = 0; // -1 once answered
+  req.on('data', (chunk: Buffer) => {
+    if (size < 0) return; // refused already: the rest is drained unread
+    size += chunk.length;
+    if (size > limit) {
+      size = -1;
+      chunks = undefined;
+      req.resume(); // drain the rest unread, so the 413 can still be answered on this connection
+      done(tooLarge(limitName));
+      return;
+    }
+    if (chunks === undefined) chunks = chunk;
+    else if (Array.isArray(chunks)) chunks.push(chunk);
+    else chunks = [chunks, chunk];
+  });
+  req.on('end', () => {
+    if (size < 0) return;
+    size = -1;
+    done(undefined, chunks === undefined ? Buffer.alloc(0) : Array.isArray(chunks) ? Buffer.concat(chunks) : chunks);
+  });
+  req.on('error', (err) => {
+    if (size < 0) return;
+    size = -1;
+    done(err);
+  });
+  req.on('aborted', () => {
+    if (size < 0) return;
+    size = -1;
+    done(new BodyError(400, 'the request was aborted'));
   });
 }

@@ -98,6 +98,9 @@ export interface CoalescerStats {
   failedFlushes: number;
 }
 
+/** A repeat's answer: it joined, unless the incident's start was suppressed. */
+const joined = (s: OpenStatus): OpenStatus => (s === 'suppressed' ? s : 'joined');
+
 export class Coalescer<C, S> {
   private readonly entries = new Map<string, Entry<C, S>>();
   private readonly resolving = new Map<string, Resolving<S>>();
@@ -143,7 +146,6 @@ export class Coalescer<C, S> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.add(entry, item);
-    const joined = (s: OpenStatus): OpenStatus => (s === 'suppressed' ? s : 'joined');
     if (!durable) {
       if (entry.opened) this.arm(entry);
       return entry.ready.then(joined);
@@ -152,6 +154,21 @@ export class Coalescer<C, S> {
     recorded.catch(() => undefined); // answered through the chain below
     if (entry.opened) this.arm(entry);
     return entry.ready.then((s) => recorded.then(() => joined(s)));
+  }
+
+  /**
+   * The storm's path: counts a repeat of an incident this gateway has an open window for, already
+   * opened, and answers `joined` at once, without a promise; undefined when there is no such window
+   * (or the gateway is closing), and the caller takes the full path (`repeat`, `submit`).
+   */
+  repeatNow(key: string, item: S): 'joined' | undefined {
+    if (this.closing) return undefined;
+    const entry = this.entries.get(key);
+    // an opened entry's start resolved new or joined (a suppressed one is forgotten at once)
+    if (!entry?.opened) return undefined;
+    this.add(entry, item);
+    this.arm(entry);
+    return 'joined';
   }
 
   /**

@@ -3,12 +3,12 @@
  * incident id from the route and its dedup key, then open/join the incident through the
  * coalescer, or record a resolved alert on the open incident. Sources do not matter past here.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { findRoute, type CompiledRoute } from './routing';
 import { HISTORY_LIMITS, prepareIncidentRequest, redactForHistory } from '../../redaction';
 import { incidentRequestSchema, type AlertRef, type IncidentRequestInput, type PlaybookRegistry } from '../../workflows';
-import { alertKeyOf, stableId, type IntakeAlert } from './alert';
+import { alertKeyOf, RecentAnswers, stableId, type IntakeAlert } from './alert';
 import type { Coalescer, OpenStatus } from './coalescer';
 import type { SuppressReason } from './reopen';
 import type { IncidentDelivery, IntakeItem } from './delivery';
@@ -26,6 +26,11 @@ export type AlertResult =
   | { status: 'suppressed'; incidentId: string; route: string; reason: SuppressReason; message: string; until?: string }
   | { status: 'rejected'; route: string; error: string; issues: Issue[] };
 
+/** An alert with what routing says of it (no route: the rest is absent). */
+export type Routed =
+  | { alert: IntakeAlert; route?: undefined; incidentId?: undefined; item?: undefined }
+  | { alert: IntakeAlert; route: CompiledRoute; incidentId: string; item: IntakeItem };
+
 export interface IntakeLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -41,12 +46,11 @@ export interface ProcessorDeps {
   logger: IntakeLogger;
 }
 
+const recentIds = new RecentAnswers();
+
 /** `inc-<route>-<16 hex>`: the same route and dedup key values always give the same incident id. */
 export function incidentIdFor(route: string, dedupValues: readonly string[]): string {
-  const hash = createHash('sha256')
-    .update(JSON.stringify([route, ...dedupValues]))
-    .digest('hex');
-  return `inc-${route}-${hash.slice(0, 16)}`;
+  return recentIds.get(JSON.stringify([route, ...dedupValues]), (key) => `inc-${route}-${hash('sha256', key).slice(0, 16)}`);
 }
 
 export function issuesOf(error: z.ZodError, prefix: string[] = []): Issue[] {
@@ -63,19 +67,22 @@ export class AlertProcessor {
    * `durable`: the answer waits until this alert is recorded even when it is a repeat (a
    * notification acknowledged as a whole: Alertmanager's groups, GitHub's deliveries).
    */
-  async process(alert: IntakeAlert, receivedAt: Date, durable = false): Promise<AlertResult> {
-    const { counters, logger } = this.deps;
-    const route = findRoute(this.deps.routes, alert);
-    if (!route) {
-      counters.count(alert.source, 'no-route');
-      // Field names only: values (command lines, URLs) can hold secrets. Title and id, redacted.
-      const [title, id] = await Promise.all([
-        redactForHistory(alert.ref.title, HISTORY_LIMITS.alertTitle),
-        alert.ref.id === undefined ? undefined : redactForHistory(alert.ref.id, HISTORY_LIMITS.alertId),
-      ]);
-      logger.info({ source: alert.source, title, id, fields: Object.keys(alert.fields) }, 'alert matched no route');
-      return { status: 'no-route', title };
+  process(alert: IntakeAlert, receivedAt: Date, durable = false): Promise<AlertResult> {
+    const routed = this.route(alert, receivedAt);
+    if (!durable) {
+      const now = this.answerNow(routed);
+      if (now) return Promise.resolve(now);
     }
+    return this.complete(routed, receivedAt, durable);
+  }
+
+  /**
+   * Routing, the incident id and the alert's identity: what every path needs, worked out once.
+   * Synchronous and cheap: it runs for every alert of a storm.
+   */
+  route(alert: IntakeAlert, receivedAt: Date): Routed {
+    const route = findRoute(this.deps.routes, alert);
+    if (!route) return { alert };
     // A drill never joins (or is joined by) a real incident: a forged drill marker cannot absorb one.
     const incidentId = alert.drill ? `drill-${alert.drill}` : incidentIdFor(route.name, route.dedupValues(alert));
     // the sender's own identity: its re-sends count as deliveries, not as more alerts
@@ -86,6 +93,42 @@ export class AlertProcessor {
       seenAt: alert.status === 'resolved' ? (alert.resolvedAt ?? receivedAt.toISOString()) : receivedAt.toISOString(),
     };
     if (alert.truncated) item.truncated = alert.truncated;
+    return { alert, route, incidentId, item };
+  }
+
+  /**
+   * The answer for a storm's repeat, at once: a firing alert of an incident whose window is open
+   * here (counted in memory, delivered with its batch), or of a closed incident whose suppression is
+   * remembered. Undefined for everything else, which takes `complete`.
+   */
+  answerNow(routed: Routed): AlertResult | undefined {
+    const { alert, route, incidentId, item } = routed;
+    if (!route || alert.status === 'resolved') return undefined;
+    // A closed incident whose route opened no new run a moment ago (remembered ≤ 10 s): a storm of
+    // re-sends is answered here, without preparing a request or asking Temporal for each one. Not
+    // a FAILED run's unchanged cause: that holds for one request only, and this alert may ask another.
+    const held = this.deps.delivery.suppression(incidentId);
+    if (held) return held.reason === 'failed-cause-unchanged' ? undefined : this.opened(alert, 'suppressed', incidentId, route);
+    // A repeat of an incident this gateway is already counting: no params to render, it joins.
+    const joined = this.deps.coalescer.repeatNow(incidentId, item);
+    return joined && this.opened(alert, joined, incidentId, route);
+  }
+
+  /** Everything `answerNow` does not answer: no route, resolved alerts, first alerts, durable repeats. */
+  async complete(routed: Routed, receivedAt: Date, durable: boolean): Promise<AlertResult> {
+    const { counters, logger } = this.deps;
+    const { alert, route, incidentId, item } = routed;
+    if (!route) {
+      counters.count(alert.source, 'no-route');
+      // Field names only: values (command lines, URLs) can hold secrets. Title and id, redacted.
+      const [title, id] = await Promise.all([
+        redactForHistory(alert.ref.title, HISTORY_LIMITS.alertTitle),
+        alert.ref.id === undefined ? undefined : redactForHistory(alert.ref.id, HISTORY_LIMITS.alertId),
+      ]);
+      logger.info({ source: alert.source, title, id, fields: Object.keys(alert.fields) }, 'alert matched no route');
+      return { status: 'no-route', title };
+    }
+    const { ref } = item;
 
     if (alert.status === 'resolved') {
       const status = await this.deps.coalescer.resolve(incidentId, item);
@@ -93,9 +136,6 @@ export class AlertProcessor {
       return { status, incidentId, route: route.name };
     }
 
-    // A closed incident whose route opened no new run a moment ago (remembered ≤ 10 s): a storm of
-    // re-sends is answered here, without preparing a request or asking Temporal for each one. Not
-    // a FAILED run's unchanged cause: that holds for one request only, and this alert may ask another.
     const held = this.deps.delivery.suppression(incidentId);
     if (held && held.reason !== 'failed-cause-unchanged') return this.opened(alert, 'suppressed', incidentId, route);
 

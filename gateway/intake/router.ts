@@ -32,7 +32,7 @@ import { DEFAULT_GITHUB_MAX_AGE_MS, type IntakeConfig, type TokenSource } from '
 import { IncidentDelivery, type IntakeItem } from './delivery';
 import { ReopenGuard } from './reopen';
 import { isTemporalUnavailable } from './unavailable';
-import { falcoPayloadSchema, normalizeFalco } from './falco';
+import { falcoPayloadSchema, normalizeFalco, parseFalcoFast } from './falco';
 import { genericAlertSchema, normalizeGeneric } from './generic';
 import { eventTimeOf, normalizeSecretScanning, secretScanningAlertSchema, SECRET_SCANNING_EVENT } from './github';
 import { AlertProcessor, issuesOf, type IntakeLogger } from './processor';
@@ -115,9 +115,24 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   } satisfies Record<TokenSource, unknown>;
   const verifyGithub = githubVerifier(deps.config.githubSecrets);
   const receipts = new DeliveryReceipts(deps.client, deps.taskQueue, deps.config.githubMaxAgeMs ?? DEFAULT_GITHUB_MAX_AGE_MS, logger);
+  /** the POST endpoints by exact path, for `direct` */
+  const posts = new Map<string, (req: Request, res: Response) => void>();
+  const post = (path: string, handler: (req: Request, res: Response) => void) => {
+    posts.set(path, handler);
+    router.post(path, handler);
+  };
 
-  /** The body as JSON validated by the schema, or undefined once a 400 has been sent. */
-  function parse<T>(res: Response, source: IntakeSource, raw: Buffer, schema: ZodType<T>): T | undefined {
+  /**
+   * The body as JSON validated by the schema, or undefined once a 400 has been sent. `fast`: the
+   * schema's check without zod for a well-formed body (undefined: zod decides).
+   */
+  function parse<T>(
+    res: Response,
+    source: IntakeSource,
+    raw: Buffer,
+    schema: ZodType<T>,
+    fast?: (json: unknown) => T | undefined,
+  ): T | undefined {
     let json: unknown;
     try {
       json = parseJson(raw);
@@ -127,6 +142,8 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
       send(res, 400, { error: `invalid ${source} alert`, message: err.message, issues: [] });
       return undefined;
     }
+    const checked = fast?.(json);
+    if (checked !== undefined) return checked;
     const parsed = schema.safeParse(json);
     if (parsed.success) return parsed.data;
     const issues = issuesOf(parsed.error);
@@ -138,28 +155,35 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
   /**
    * `many`: a notification of several alerts (Alertmanager), answered `{results}` once every one
    * of them is recorded. GitHub's deliveries are durable too (their receipt says recorded); a
-   * Falco or generic repeat is answered at once (the storm path; see the README).
+   * Falco or generic repeat is answered at once (the storm path; see docs/intake.md), without
+   * waiting on a promise when its incident's window is open here.
    */
-  async function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): Promise<void> {
+  function answer(res: Response, source: IntakeSource, alerts: IntakeAlert[], receivedAt: Date, many: boolean): void | Promise<void> {
     counters.alerts(source, alerts.length);
     const drill = drillRuns.get(res);
     if (drill) for (const alert of alerts) alert.drill = drill;
     const durable = many || source === 'github';
     if (!many) {
-      const result = await processor.process(alerts[0]!, receivedAt, durable);
-      send(res, result.status === 'rejected' ? 422 : 202, result);
-      return;
+      const routed = processor.route(alerts[0]!, receivedAt);
+      const now = durable ? undefined : processor.answerNow(routed);
+      if (now) return send(res, 202, now); // joined or suppressed
+      return processor.complete(routed, receivedAt, durable).then((result) => send(res, result.status === 'rejected' ? 422 : 202, result));
     }
     const truncated = alerts[0]?.truncated;
     if (truncated) counters.truncated(source, truncated);
-    const results = await Promise.all(alerts.map((a) => processor.process(a, receivedAt, durable)));
-    send(res, results.every((r) => r.status === 'rejected') ? 422 : 202, { results });
+    return Promise.all(alerts.map((a) => processor.process(a, receivedAt, durable))).then((results) =>
+      send(res, results.every((r) => r.status === 'rejected') ? 422 : 202, { results }),
+    );
   }
 
-  /** One endpoint: bearer check (before reading the body), body, then the source's work. */
-  function endpoint(source: IntakeSource, work: (res: Response, raw: Buffer, req: Request, receivedAt: Date) => Promise<void>) {
+  /**
+   * One endpoint: bearer check (before reading the body), body, then the source's work. The
+   * handler never throws and leaves no promise to reject (every failure is answered), so the server
+   * can call it directly.
+   */
+  function endpoint(source: IntakeSource, work: (res: Response, raw: Buffer, req: Request, receivedAt: Date) => void | Promise<void>) {
     const check = source === 'github' ? undefined : bearers[source];
-    return async (req: Request, res: Response) => {
+    return (req: Request, res: Response): void => {
       const receivedAt = new Date();
       try {
         if (check) {
@@ -184,10 +208,20 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
           drillRuns.set(res, drill);
         }
         checkContentType(req.headers['content-type']);
-        await work(res, await readBody(req, limit, limitName), req, receivedAt);
       } catch (err) {
         fail(res, source, err);
+        return;
       }
+      // An inline callback, not a named one: a storm takes this path for every alert, and each
+      // named closure costs a defineProperty under tsx (esbuild's keepNames).
+      readBody(req, limit, limitName, (err, raw) => {
+        if (err) return fail(res, source, err);
+        try {
+          work(res, raw!, req, receivedAt)?.catch((failure: unknown) => fail(res, source, failure));
+        } catch (failure) {
+          fail(res, source, failure);
+        }
+      });
     };
   }
 
@@ -196,6 +230,14 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
    * whatever the content caused is answered 4xx, so no sender retries an alert that cannot succeed.
    */
   function fail(res: Response, source: IntakeSource, err: unknown): void {
+    try {
+      answerFailure(res, source, err);
+    } catch {
+      res.destroy(); // answering failed too (a broken connection): nothing left to tell the sender
+    }
+  }
+
+  function answerFailure(res: Response, source: IntakeSource, err: unknown): void {
     if (res.headersSent) return;
     if (err instanceof BodyError) {
       counters.count(source, err.status === 413 ? 'too-large' : err.status === 415 ? 'unsupported' : 'invalid');
@@ -222,23 +264,23 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     });
   }
 
-  router.post(
+  post(
     '/alerts/falco',
-    endpoint('falco', async (res, raw, _req, receivedAt) => {
-      const event = parse(res, 'falco', raw, falcoPayloadSchema);
-      if (event) await answer(res, 'falco', normalizeFalco(event), receivedAt, false);
+    endpoint('falco', (res, raw, _req, receivedAt) => {
+      const event = parse(res, 'falco', raw, falcoPayloadSchema, parseFalcoFast);
+      if (event) return answer(res, 'falco', normalizeFalco(event), receivedAt, false);
     }),
   );
 
-  router.post(
+  post(
     '/alerts/alertmanager',
-    endpoint('alertmanager', async (res, raw, _req, receivedAt) => {
+    endpoint('alertmanager', (res, raw, _req, receivedAt) => {
       const payload = parse(res, 'alertmanager', raw, alertmanagerPayloadSchema);
-      if (payload) await answer(res, 'alertmanager', normalizeAlertmanager(payload, receivedAt), receivedAt, true);
+      if (payload) return answer(res, 'alertmanager', normalizeAlertmanager(payload, receivedAt), receivedAt, true);
     }),
   );
 
-  router.post(
+  post(
     '/alerts/github',
     endpoint('github', async (res, raw, req, receivedAt) => {
       const auth = await verifyGithub(raw.toString('utf8'), req.headers['x-hub-signature-256'] as string | undefined);
@@ -292,11 +334,11 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     }),
   );
 
-  router.post(
+  post(
     '/alerts',
-    endpoint('generic', async (res, raw, _req, receivedAt) => {
+    endpoint('generic', (res, raw, _req, receivedAt) => {
       const alert = parse(res, 'generic', raw, genericAlertSchema);
-      if (alert) await answer(res, 'generic', [normalizeGeneric(alert, receivedAt)], receivedAt, false);
+      if (alert) return answer(res, 'generic', [normalizeGeneric(alert, receivedAt)], receivedAt, false);
     }),
   );
 
@@ -318,7 +360,13 @@ export function createIntakeRouter(deps: IntakeDeps): IntakeRouter {
     `alert intake ready: ${routes.length} route(s); sources without a secret refuse alerts (401)`,
   );
 
-  router.direct = (req, res, next) => router(req as Request, res as Response, next);
+  router.direct = (req, res, next) => {
+    // the exact path of a POST endpoint (no query, no trailing slash): straight to its handler;
+    // anything else through the router, which matches as Express does
+    const handler = req.method === 'POST' && req.url ? posts.get(req.url) : undefined;
+    if (handler) handler(req as Request, res as Response);
+    else router(req as Request, res as Response, next);
+  };
   router.close = async () => {
     const result = await coalescer.close();
     await delivery.close();
