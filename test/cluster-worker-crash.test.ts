@@ -11,7 +11,7 @@ import type { IncidentStatus } from '../workflows';
 import { useClusterSuite } from './support/cluster-suite';
 import { startFakeGitHub, type FakeGitHub, type GitHubRequest } from './support/fake-github';
 import { waitForGate } from './support/gates';
-import { leakedToken } from './support/github-leaks';
+import { plantLeakedToken } from './support/github-leaks';
 import type { Harness } from './support/harness';
 import { waitFor } from './support/wait';
 
@@ -77,13 +77,7 @@ it('a worker killed while the incident waits for approval: a decision right afte
 });
 
 it('a worker killed while it revokes a leaked token: the other worker finishes the action, one revocation, contained within 30 s of the kill', async () => {
-  const secret = leakedToken();
-  fake.addToken(secret, 'dev');
-  const n = fake.addLeak('acme/api', {
-    secret,
-    secretType: 'github_personal_access_token',
-    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
-  });
+  const { secret, n } = plantLeakedToken(fake);
   // GitHub revokes the token, and the worker that asked dies before it hears so.
   const held = fake.holdNextAnswer('credentials/revoke');
   const id = await startIncident(

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decide, getTimeline, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
-import { leakedToken } from './support/github-leaks';
+import { plantLeakedToken } from './support/github-leaks';
 import { startHarness, type Harness } from './support/harness';
 import { spawnWorker, type WorkerProcess } from './support/worker-process';
 import { waitForGate } from './support/gates';
@@ -30,13 +30,7 @@ afterAll(async () => {
 });
 
 it('a worker killed while the incident waits for approval: after restart it revokes exactly once', async () => {
-  const secret = leakedToken();
-  fake.addToken(secret, 'dev');
-  const n = fake.addLeak('acme/api', {
-    secret,
-    secretType: 'github_personal_access_token',
-    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
-  });
+  const { secret, n } = plantLeakedToken(fake);
   worker = spawnWorker(h);
   const id = await startIncident(
     h.client,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { INCIDENT_WORKFLOW } from '../client';
 import type { IncidentStatus } from '../workflows';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github';
-import { leakedToken } from './support/github-leaks';
+import { plantLeakedToken } from './support/github-leaks';
 import { RecordingNotifier } from './support/harness';
 import { startTimeSkippingStack, type TimeSkippingStack } from './support/time-skipping';
 
@@ -26,13 +26,7 @@ afterAll(async () => {
 });
 
 it('is denied at the approval deadline, and nothing is revoked', async () => {
-  const secret = leakedToken();
-  fake.addToken(secret, 'dev');
-  const n = fake.addLeak('acme/api', {
-    secret,
-    secretType: 'github_personal_access_token',
-    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
-  });
+  const { secret, n } = plantLeakedToken(fake);
   const handle = await stack.env.client.workflow.start(INCIDENT_WORKFLOW, {
     workflowId: `leak-deadline-${randomUUID()}`,
     taskQueue: stack.taskQueue,

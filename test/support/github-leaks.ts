@@ -5,11 +5,24 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { actionDigest } from '../../workflows/canonical';
 import type { ApprovedAction } from '../../workflows/contracts';
+import type { FakeGitHub } from './fake-github';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export function leakedToken(prefix = 'ghp_', length = 36): string {
   return prefix + [...randomBytes(length)].map((b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+/** A live personal access token of `dev`, leaked in acme/api: the token and its secret-scanning alert number. */
+export function plantLeakedToken(fake: Pick<FakeGitHub, 'addToken' | 'addLeak'>): { secret: string; n: number } {
+  const secret = leakedToken();
+  fake.addToken(secret, 'dev');
+  const n = fake.addLeak('acme/api', {
+    secret,
+    secretType: 'github_personal_access_token',
+    commits: [{ authoredAt: '2026-11-20T08:00:00Z' }],
+  });
+  return { secret, n };
 }
 
 /** An Ed25519 key pair: the private key as PKCS#8 PEM, the public key as GitHub lists deploy keys. */
