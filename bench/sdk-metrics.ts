@@ -3,23 +3,9 @@
  * (a miss means the worker fetched the workflow's history from the server and replayed it). The
  * Runtime must be installed with this endpoint before anything else touches the SDK.
  */
-import { createServer } from 'node:net';
-
 export interface SdkMetrics {
   /** totals since the Runtime started: `hit`, `miss`, `evictions` */
   read(): Promise<Record<string, number>>;
-}
-
-/** A free local port, for the Runtime's Prometheus endpoint. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const WANTED: Record<string, string> = {
