@@ -17,7 +17,7 @@ export class AlertmanagerBinaryError extends Error {
   override name = 'AlertmanagerBinaryError';
 }
 
-const alertmanager: GoBinary = {
+export const alertmanager: GoBinary = {
   name: 'alertmanager',
   module: 'github.com/prometheus/alertmanager/cmd/alertmanager',
   version: ALERTMANAGER_VERSION,

@@ -86,3 +86,23 @@ export function ensureGoBinary(b: GoBinary, log: (line: string) => void = () => 
   build(b, log);
   return findGoBinary(b);
 }
+
+/** `npm run <setupScript>`: the binary built when missing; where it is with --verbose or in CI; exit 1 with the hint. */
+export function runGoBinaryInstaller(b: GoBinary): void {
+  const tag = `[${b.setupScript}]`;
+  try {
+    const started = Date.now();
+    const found = ensureGoBinary(b, (line) => console.error(`${tag} ${line}`));
+    if (process.env.CI || process.argv.includes('--verbose')) {
+      const version = execFileSync(found, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+      console.error(`${tag} ${b.name}: ${found} (${version})`);
+      console.error(`${tag} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  } catch (err) {
+    if (err instanceof b.error) {
+      console.error(`${tag} ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -17,7 +17,7 @@ export class MinioBinaryError extends Error {
   override name = 'MinioBinaryError';
 }
 
-const minio: GoBinary = {
+export const minio: GoBinary = {
   name: 'minio',
   module: 'github.com/minio/minio',
   version: MINIO_VERSION,
