@@ -126,6 +126,8 @@ export async function keepResolving(
       const lookup = patched(LOOKUP_NOT_CANCELLED_PATCH) ? resolveInBackground : resolveApprovalPolicy;
       resolved = await lookup({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
     } catch (err) {
+      // stopped because the gate closed: nothing to report (a timeline entry only, so replay is unaffected)
+      if (isCancellation(err)) throw err;
       incident.timeline.append('approval.eligibility', 'tourniquet', `${gate.action.step}: approvers still unresolved: ${messageOf(err)}`);
       continue;
     }
