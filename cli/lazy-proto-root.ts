@@ -63,6 +63,37 @@ class LazyType extends protobuf.Type {
   }
 
   /**
+   * Type#setup, generating each of the message's five functions (encode, decode, verify, fromObject,
+   * toObject) when it is first called instead of all five at once: a command encodes its requests
+   * and decodes its responses, and generating code is much of a call's CPU time. The same
+   * generators with the same arguments; the types with a custom wrapper (Any) get Type#setup itself.
+   */
+  override setup(): this {
+    if (protobuf.wrappers[this.fullName]) return super.setup() as this;
+    const root = this.root as unknown as Resolvable | null;
+    if (root && root._needsRecursiveFeatureResolution) {
+      const edition = (root as Resolvable)._edition || (this as unknown as Resolvable)._edition;
+      if (edition) root._resolveFeaturesRecursive(edition);
+    }
+    const types = this.fieldsArray.map((field) => field.resolve().resolvedType);
+    const { util, Writer, Reader } = protobuf;
+    const self = this as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const onFirstCall = (name: string, generate: () => (...args: unknown[]) => unknown) => {
+      self[name] = function (this: unknown, ...args: unknown[]) {
+        const generated = generate();
+        self[name] = generated;
+        return generated.apply(this, args);
+      };
+    };
+    onFirstCall('encode', () => protobuf.encoder(this)({ Writer, types, util }) as never);
+    onFirstCall('decode', () => protobuf.decoder(this)({ Reader, types, util, C: this.ctor }) as never);
+    onFirstCall('verify', () => protobuf.verifier(this)({ types, util }) as never);
+    onFirstCall('fromObject', () => protobuf.converter.fromObject(this)({ types, util, C: this.ctor }) as never);
+    onFirstCall('toObject', () => protobuf.converter.toObject(this)({ types, util }) as never);
+    return this;
+  }
+
+  /**
    * The first setup() of any type resolves every object's features (editions), from the root down:
    * this type's own and its nested objects' now, its fields' when they are added.
    */

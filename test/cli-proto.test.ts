@@ -66,6 +66,9 @@ describe('the compiled CLI’s Temporal API root', () => {
       const bytes = encode(eager, name);
       expect(Buffer.from(encode(lazy, name)).toString('hex'), name).toBe(Buffer.from(bytes).toString('hex'));
       expect(decode(lazy, name, bytes), name).toEqual(decode(eager, name, bytes));
+      const invalid = { ...SAMPLES[name], [Object.keys(SAMPLES[name]!)[0]!]: 42 };
+      expect(lazy.lookupType(name).verify(invalid), name).toBe(eager.lookupType(name).verify(invalid));
+      expect(lazy.lookupType(name).verify(invalid), name).not.toBeNull();
     }
   });
 
