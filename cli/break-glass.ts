@@ -7,11 +7,12 @@ import type { Client } from '@temporalio/client';
 import type { CommandOutcome } from '../client';
 import type { Config } from '../worker/config';
 import { cliSigner, KEY_OPTION } from './keys';
-import { breakGlassPlaybook } from '../playbooks/break-glass';
 
 type WithClient = <T>(fn: (client: Client, config: Config) => Promise<T>) => Promise<T>;
 // Loaded by the command that runs, not when the program is built (bin/tourniquet --help loads no client).
 const clientLib = () => import('../client');
+// The playbook module brings the workflow code and its Ed25519 tables: every command paid for them at start-up.
+const playbookModule = () => import('../playbooks/break-glass');
 
 export interface CliHelpers {
   withClient: WithClient;
@@ -39,7 +40,7 @@ export function breakGlassCommand(h: CliHelpers): Command {
     .option('--json', 'print JSON')
     .action(async (role: string, duration: string, opts) =>
       h.withClient(async (client, config) => {
-        const { startIncident } = await clientLib();
+        const [{ startIncident }, { breakGlassPlaybook }] = await Promise.all([clientLib(), playbookModule()]);
         const id = await startIncident(
           client,
           {

@@ -5,13 +5,15 @@
  * `status` call); a third of it is the Temporal Cloud operations API, the SDK core's worker protocol
  * (`coresdk`) and the OpenAPI annotations' own types, and a 1.5 MB object literal parses slower than
  * the same JSON through JSON.parse. The root is otherwise the one the package builds: same
- * registry slot, same types, same options.
+ * registry slot, same types, same options; cli/lazy-proto-root.ts then builds each message's fields
+ * only when a call first uses that message.
  *
  * The build fails if a kept type refers into a dropped namespace (a future SDK that, say, made a
  * workflow-service call take a Cloud type), rather than the CLI failing on that call.
  */
 import type { Plugin } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { projectRoot } from './temporal-binaries';
 
 /** namespaces no Temporal client call reads or writes */
 export const DROPPED_NAMESPACES = ['coresdk', 'temporal.api.cloud', 'grpc.gateway'] as const;
@@ -69,24 +71,32 @@ function prune(root: Descriptor): void {
   if (dangling.length) throw new Error(`@temporalio/proto types refer to namespaces the CLI leaves out:\n  ${dangling.join('\n  ')}`);
 }
 
+/** @temporalio/proto's json-module.js at `path`: its registry slot and its descriptor without DROPPED_NAMESPACES. */
+export function cliTemporalDescriptor(path: string): { registry: string; descriptor: Record<string, Descriptor> } {
+  const source = readFileSync(path, 'utf8');
+  const registry = source.match(/\$protobuf\.roots\[("[^"]+")\]/)?.[1];
+  if (!registry || !source.includes('module.exports = $root;')) throw new Error(`${path}: unexpected layout`);
+  const descriptor = readDescriptor(source, path);
+  prune({ nested: descriptor });
+  return { registry, descriptor };
+}
+
 export function temporalProtoPlugin(): Plugin {
   return {
     name: 'temporal-proto-descriptor',
     setup(build) {
       build.onLoad({ filter: /[\\/]@temporalio[\\/]proto[\\/]protos[\\/]json-module\.js$/ }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        const registry = source.match(/\$protobuf\.roots\[("[^"]+")\]/)?.[1];
-        if (!registry || !source.includes('module.exports = $root;')) throw new Error(`${args.path}: unexpected layout`);
-        const descriptor = readDescriptor(source, args.path);
-        prune({ nested: descriptor });
+        const { registry, descriptor } = cliTemporalDescriptor(args.path);
+        // Added by cli/lazy-proto-root.ts, which builds each message's fields when first used.
         const contents = [
           '"use strict";',
           'var $protobuf = require("protobufjs/light");',
-          `var $root = ($protobuf.roots[${registry}] || ($protobuf.roots[${registry}] = new $protobuf.Root()))`,
-          `  .addJSON(JSON.parse(${JSON.stringify(JSON.stringify(descriptor))}));`,
+          'var { addJSONLazily } = require("./cli/lazy-proto-root.ts");',
+          `var $root = addJSONLazily($protobuf.roots[${registry}] || ($protobuf.roots[${registry}] = new $protobuf.Root()),`,
+          `  JSON.parse(${JSON.stringify(JSON.stringify(descriptor))}));`,
           'module.exports = $root;',
         ].join('\n');
-        return { contents, loader: 'js' };
+        return { contents, loader: 'js', resolveDir: projectRoot };
       });
     },
   };
