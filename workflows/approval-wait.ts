@@ -82,6 +82,8 @@ export function openGate(
       ...evidenceShown(incident, gate),
       ...channelOf(policy),
     });
+    // A second gate opening beside the first changes no state: the memo must stop naming just one.
+    incident.syncGateMemo();
   }
   return gate;
 }
@@ -137,5 +139,8 @@ function recordClosure(incident: Incident, notifier: NotificationQueue, gate: Ap
     ...evidenceShown(incident, gate),
     ...channelOf(gate.policy),
   });
-  if (gate.status !== 'approved') incident.setState(incident.restingState);
+  if (gate.status !== 'approved') {
+    incident.setState(incident.restingState);
+    incident.syncGateMemo();
+  }
 }

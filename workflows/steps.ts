@@ -122,6 +122,7 @@ export function createPlaybookContext<P>(
 
       incident.clock.mark('action_started_at');
       incident.setState('acting');
+      incident.syncGateMemo();
       incident.timeline.append('action.started', 'tourniquet', `${drillMark}${step.name}`, {
         gateId: gate.id,
         action: step.activity,
