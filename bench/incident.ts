@@ -13,7 +13,7 @@ export interface Sample {
   gateMs: number;
   /** decide(approve) called → demoQuarantine read its service */
   actMs: number;
-  /** decide() called → decide() returned (status query + update round trip) */
+  /** decide() called → decide() returned (the gate lookup, then the Update's round trip) */
   decideMs: number;
   /** startIncident() called → gate opened inside the workflow (workflow task time, ms resolution) */
   wfGateMs?: number;
@@ -39,7 +39,7 @@ export async function runIncident(stack: BenchStack, service: string): Promise<S
   const decideWall = Date.now();
   const decideAt = performance.now();
   // BENCH_DECIDE=notified: decide on the gate the approval request showed, as a Slack button does
-  // (one round trip); by default as the CLI does, which first asks the incident for its open gate.
+  // (no lookup); by default as the CLI does, which first looks up the open gate (the incident's memo).
   const shown = process.env.BENCH_DECIDE === 'notified' ? notifier.shown.get(id) : undefined;
   const outcome = await decide(client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'bench', ...shown });
   const decidedAt = performance.now();

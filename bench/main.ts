@@ -20,7 +20,7 @@
  * BENCH_WAITING_SETTLE_S (15),
  * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
- * BENCH_DECIDE (lookup: decide() as the CLI calls it, asking for the open gate first; notified: with the
+ * BENCH_DECIDE (lookup: decide() as the CLI calls it, looking the open gate up first; notified: with the
  * gate, digest and run from the approval request, as a Slack button calls it).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';

@@ -11,12 +11,14 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import {
+  GATE_MEMO,
   decideUpdate,
   decisionStatement,
   refusalSignal,
   statusQuery,
   type DecideResult,
   type DecisionInput,
+  type GateMemo,
   type GateView,
   type RefusalCode,
 } from '../workflows';
@@ -61,6 +63,29 @@ const DEFAULT_VALID_FOR_MS = 15_000;
 /** time for an acceptance stamped just before validUntil to reach us */
 const GRACE_MS = 5_000;
 
+/**
+ * The gate a decision without one is for, from the incident's memo (workflows/gate-memo.ts):
+ * DescribeWorkflowExecution is answered by the server alone, where a status query waits for a
+ * worker's workflow task. Undefined when the memo does not name exactly the gate asked for (none or
+ * several open, an incident older than the memo, a memo this client cannot read): then we ask.
+ */
+async function gateFromMemo(client: Client, req: DecisionRequest, deadline: number): Promise<GateMemo | undefined> {
+  try {
+    const described = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(req.incidentId).describe());
+    if (described.status.name !== 'RUNNING') return undefined;
+    const gate = described.memo?.[GATE_MEMO] as Record<keyof GateMemo, unknown> | null | undefined;
+    const fields = ['id', 'digest', 'runStartedAt', 'step', 'action', 'target'] as const;
+    if (!gate || fields.some((f) => typeof gate[f] !== 'string')) return undefined;
+    const memo = Object.fromEntries(fields.map((f) => [f, gate[f]])) as unknown as GateMemo;
+    if (req.gateId && req.gateId !== memo.id) return undefined;
+    if (req.runStartedAt && req.runStartedAt !== memo.runStartedAt) return undefined;
+    return memo;
+  } catch {
+    // Whatever went wrong (no such incident, no answer) the query path reports in its own words.
+    return undefined;
+  }
+}
+
 async function findGate(client: Client, req: DecisionRequest, deadline: number) {
   const handle = client.workflow.getHandle(req.incidentId);
   const status = await client.connection.withDeadline(deadline, () => handle.query(statusQuery));
@@ -78,6 +103,9 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   if (req.gateId && req.digest && req.runStartedAt) {
     gate = { id: req.gateId, digest: req.digest, runStartedAt: req.runStartedAt, step: '', action: '', target: '' };
   } else {
+    gate = await gateFromMemo(client, req, validUntil);
+  }
+  if (!gate) {
     let found;
     try {
       found = await findGate(client, req, validUntil);

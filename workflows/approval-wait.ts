@@ -2,7 +2,7 @@
  * Opens a gate and waits for it to close: by votes (the decide update), by the deadline (default
  * deny), or by cancellation. Reminders and escalation fire at their points on the way.
  */
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
 import type { UnresolvedGroup } from './contracts';
 import type { Incident } from './incident-state';
@@ -82,11 +82,23 @@ export function openGate(
       ...evidenceShown(incident, gate),
       ...channelOf(policy),
     });
+    // A second gate opening beside the first changes no state: the memo must stop naming just one.
+    incident.syncGateMemo();
   }
   return gate;
 }
 
-export async function waitForDecision(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): Promise<void> {
+/**
+ * `deferApproved`: when the gate is approved, hand its closing notice back instead of sending it,
+ * so the caller schedules the action first and the notice goes out beside it (see steps.ts). The
+ * timeline records the closure here either way.
+ */
+export async function waitForDecision(
+  incident: Incident,
+  notifier: NotificationQueue,
+  gate: ApprovalGate,
+  deferApproved = false,
+): Promise<(() => void) | undefined> {
   const { policy } = gate;
   const points: WaitPoint[] = policy.remindersMs.map((ms): WaitPoint => ({ at: gate.openedAt + ms, kind: 'reminder' }));
   if (policy.escalation) points.push({ at: gate.openedAt + policy.escalation.afterMs, kind: 'escalation' });
@@ -121,10 +133,10 @@ export async function waitForDecision(incident: Incident, notifier: Notification
       });
     }
   }
-  recordClosure(incident, notifier, gate);
+  return recordClosure(incident, notifier, gate, deferApproved);
 }
 
-function recordClosure(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate): void {
+function recordClosure(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate, deferApproved: boolean): (() => void) | undefined {
   const view = gate.view();
   incident.timeline.append('approval.closed', 'tourniquet', `${gate.action.step}: ${gate.status}`, {
     gateId: gate.id,
@@ -132,10 +144,18 @@ function recordClosure(incident: Incident, notifier: NotificationQueue, gate: Ap
     reason: gate.closedReason,
     approvers: gate.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
   });
-  notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, {
-    gate: view,
-    ...evidenceShown(incident, gate),
-    ...channelOf(gate.policy),
-  });
-  if (gate.status !== 'approved') incident.setState(incident.restingState);
+  const notice = () =>
+    notifier.send('approval.closed', `${gate.action.step}: ${gate.status}`, {
+      gate: view,
+      ...evidenceShown(incident, gate),
+      ...channelOf(gate.policy),
+    });
+  // Histories recorded before this scheduled the notice ahead of the action: they replay that way.
+  if (deferApproved && gate.status === 'approved' && patched('action-before-approval-notice')) return notice;
+  notice();
+  if (gate.status !== 'approved') {
+    incident.setState(incident.restingState);
+    incident.syncGateMemo();
+  }
+  return undefined;
 }

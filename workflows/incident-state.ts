@@ -103,6 +103,9 @@ export class Incident {
     this.onStateChange(state);
   }
 
+  /** Set by the workflow: brings the memo's open gate up to date (./gate-memo.ts); a no-op when it is. */
+  syncGateMemo: () => void = () => {};
+
   /** Where the incident stands when no gate is open and nothing is running. */
   get restingState(): IncidentState {
     return this.clock.has('contained_at') ? 'contained' : 'open';

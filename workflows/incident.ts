@@ -31,6 +31,7 @@ import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf } from './search-attributes';
+import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
 
 const { notify } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -68,11 +69,21 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
     const indexed = patched('search-attributes');
+    // The open gate rides along with each state change's memo write (./gate-memo.ts).
+    let gateWritten: GateMemo | null | undefined;
     const memo = (state: IncidentState) => {
-      upsertMemo({ state });
+      gateWritten = gateMemoOf(incident);
+      upsertMemo({ state, [GATE_MEMO]: gateWritten });
       if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
     };
     const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
+    incident.syncGateMemo = () => {
+      const gate = gateMemoOf(incident);
+      // A write of its own, added after histories were recorded: only when no state change carried it.
+      if (sameGateMemo(gate, gateWritten) || !patched('gate-memo-sync')) return;
+      gateWritten = gate;
+      upsertMemo({ [GATE_MEMO]: gate });
+    };
     const notifier = new NotificationQueue(incident, notify);
     const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });

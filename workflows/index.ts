@@ -29,6 +29,7 @@ export { parseDuration } from './durations';
 export * from './signatures/sshsig';
 export { decisionStatement, commandStatement, type DecisionClaim, type CommandClaim } from './signatures/statements';
 export { MAX_VALIDITY_MS, type Signer, type TrustSnapshot } from './signatures/trust';
+export { GATE_MEMO, type GateMemo } from './gate-memo';
 export { CAUSE_MEMO, requestDigest, type RunCause } from './run-cause';
 export type { AlertResolution } from './alert-resolution';
 export { deliveryRecordedSignal, type DeliveryReceipt } from './delivery-receipt';

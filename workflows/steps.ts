@@ -116,18 +116,21 @@ export function createPlaybookContext<P>(
       const stopResolving = pendingGroups(resolved).length
         ? resolveWhileOpen(incident, notifier, gate, policyRequest, (name, ref) => recordEvidence(incident, name, ref))
         : undefined;
-      await waitForDecision(incident, notifier, gate);
+      // Approved: its notices wait until the action is scheduled (unless a resolver must stop first).
+      const announce = await waitForDecision(incident, notifier, gate, !stopResolving);
       if (stopResolving) await stopResolving();
       if (gate.status !== 'approved') throw approvalDenied(gate.view());
 
       incident.clock.mark('action_started_at');
       incident.setState('acting');
+      incident.syncGateMemo();
       incident.timeline.append('action.started', 'tourniquet', `${drillMark}${step.name}`, {
         gateId: gate.id,
         action: step.activity,
         target: step.target,
       });
-      notifier.send('action.started', `${step.name} started`, { gate: gate.view() });
+      const started = () => notifier.send('action.started', `${step.name} started`, { gate: gate.view() });
+      if (!announce) started();
       const approved: ApprovedAction<unknown> = {
         incidentId: incident.id,
         action: step.activity,
@@ -143,7 +146,17 @@ export function createPlaybookContext<P>(
       };
       let result: ActionResult;
       try {
-        result = await destructiveActivities[step.activity]!(approved);
+        let acting: Promise<ActionResult>;
+        try {
+          acting = destructiveActivities[step.activity]!(approved);
+        } finally {
+          // The decision is in history (the accepted Update) and the action scheduled: now the notices, beside it.
+          if (announce) {
+            announce();
+            started();
+          }
+        }
+        result = await acting;
       } catch (err) {
         incident.timeline.append('action.failed', 'tourniquet', `${step.name} failed: ${messageOf(err)}`, { gateId: gate.id });
         throw err;
