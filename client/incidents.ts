@@ -11,6 +11,7 @@ import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
+import { TourniquetState } from '../workflows/search-attributes';
 import {
   incidentRequestSchema,
   statusQuery,
@@ -180,6 +181,17 @@ export async function listIncidents(client: Client, options: { limit?: number; o
     for (const e of page.executions ?? []) {
       const memo: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(e.memo?.fields ?? {})) memo[k] = await decode(v);
+      // A running incident keeps its state in the search attribute only (workflows/incident.ts,
+      // lean history); search attributes are never encoded. The memo's is older incidents' record.
+      const indexedState = e.searchAttributes?.indexedFields?.[TourniquetState.name];
+      if (indexedState) {
+        try {
+          const state: unknown = payloadConverter.fromPayload(indexedState);
+          if (typeof state === 'string') memo.state = state;
+        } catch {
+          // not a keyword this client reads: the memo's state stands
+        }
+      }
       const seconds = e.startTime?.seconds;
       const started = seconds != null ? new Date(Number(seconds) * 1000 + Math.floor((e.startTime?.nanos ?? 0) / 1e6)) : undefined;
       const status =

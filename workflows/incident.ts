@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { EngineActivities } from './contracts';
-import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
+import { FINAL_STATES, Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
 import { messageOf, NotificationQueue } from './notifications';
 import type { PlaybookRegistry } from './playbook';
@@ -32,11 +32,14 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf } from './search-attributes';
 
-const { notify } = proxyActivities<EngineActivities>({
+const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
+
+/** Histories recorded before it notify one event per activity and write the memo's state on every change. */
+export const LEAN_HISTORY_PATCH = 'lean-history';
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
@@ -68,12 +71,17 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
     const indexed = patched('search-attributes');
+    // Newer runs cost less history (issue 15): notifications in batches (notifications.ts), and a
+    // running incident's state in its search attribute alone, one upsert per change instead of two;
+    // the memo's state is written again when the run ends, for readers of closed runs
+    // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
+    const lean = patched(LEAN_HISTORY_PATCH);
     const memo = (state: IncidentState) => {
-      upsertMemo({ state });
+      if (!lean || !indexed || FINAL_STATES.includes(state)) upsertMemo({ state });
       if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
     };
     const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
-    const notifier = new NotificationQueue(incident, notify);
+    const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
     upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
     if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
