@@ -11,7 +11,7 @@ import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
-import { TourniquetState } from '../workflows/search-attributes';
+import { startRecord, TourniquetState } from '../workflows/search-attributes';
 import {
   incidentRequestSchema,
   statusQuery,
@@ -79,11 +79,16 @@ export interface StartOptions {
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
   const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
+  // what the workflow would record first, given at start so that it need not (workflows/search-attributes.ts)
+  const playbook = playbooks[request.playbook]!;
+  const record = startRecord(request, request.title ?? playbook.title(playbook.params.parse(request.params)));
   try {
     await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [request],
+      memo: record.memo,
+      typedSearchAttributes: record.searchAttributes,
       ...(options.once ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' } as const) : {}),
     });
   } catch (err) {

@@ -30,7 +30,7 @@ import { FAILURE_TYPES } from './failure-types';
 import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
-import { searchAttributesOf } from './search-attributes';
+import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -83,8 +83,12 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
     const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
-    upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
-    if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
+    // A client that started the run with its memo and attributes (startIncident) spares these two writes.
+    const record = startRecord(request, incident.title);
+    if (!(lean && startedWith(record, workflowInfo()))) {
+      upsertMemo(record.memo);
+      if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
+    }
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.page(sinceSeq));
