@@ -128,7 +128,10 @@ describe('an incident with payload encryption on', () => {
     // hold only Tourniquet's six keyword attributes (state, outcome, playbook, requester, mode, source)
     // and the SDK's own TemporalChangeVersion (the names of patches).
     const indexed = history.events!.flatMap((e) => {
-      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      // the upserts', and the start's (startIncident gives the first ones at start)
+      const fields =
+        (e.upsertWorkflowSearchAttributesEventAttributes ?? e.workflowExecutionStartedEventAttributes)?.searchAttributes?.indexedFields ??
+        {};
       expect(Object.keys(fields).every((name) => name === 'TemporalChangeVersion' || SEARCH_ATTRIBUTES.some((a) => a.name === name))).toBe(
         true,
       );

@@ -77,7 +77,9 @@ export class NotificationQueue {
   private async sendBatch(): Promise<void> {
     const events = this.pending.splice(0);
     try {
-      const refs = await this.batches!({ refs: { ...this.incident.notificationRefs }, events });
+      // Not cancellable: a batch may hold the news of the incident's end, queued behind one sent
+      // before Temporal cancelled the run (one by one, that news went out in a scope of its own).
+      const refs = await CancellationScope.nonCancellable(() => this.batches!({ refs: { ...this.incident.notificationRefs }, events }));
       Object.assign(this.incident.notificationRefs, refs);
     } catch (err) {
       const kinds = events.map((e) => e.kind).join(', ');
