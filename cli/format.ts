@@ -91,13 +91,19 @@ export function formatList(rows: IncidentListing[]): string {
 }
 
 export function formatVerification(id: string, v: EvidenceVerification, store?: string): string {
-  // A missing artifact (another host's store, a lost volume) is not evidence of tampering: said apart.
-  const lines = v.entries.map(
-    (e) =>
-      `  #${e.seq} ${e.ok ? 'ok      ' : e.missing && e.problems.length === 1 ? 'MISSING ' : 'TAMPERED'} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`,
-  );
+  // A missing artifact (another host's store, a lost volume) or a store that did not answer is not
+  // evidence of tampering: said apart, so a storage outage does not read as an attack.
+  const label = (e: EvidenceVerification['entries'][number]) => {
+    if (e.ok) return 'ok      ';
+    if (e.problems.length !== 1) return 'TAMPERED';
+    return e.missing ? 'MISSING ' : e.unreadable ? 'UNREADABLE' : 'TAMPERED';
+  };
+  const lines = v.entries.map((e) => `  #${e.seq} ${label(e)} ${e.name}${e.problems.length ? `: ${e.problems.join('; ')}` : ''}`);
   const missing = v.entries.filter((e) => e.missing).length;
-  const header = `${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries${missing ? `, ${missing} missing from ${store ?? 'the evidence store'}` : ''})`;
+  const unreadable = v.entries.filter((e) => e.unreadable).length;
+  const where = store ?? 'the evidence store';
+  const counts = `${missing ? `, ${missing} missing from ${where}` : ''}${unreadable ? `, ${unreadable} unreadable from ${where}` : ''}`;
+  const header = `${id}: evidence ${v.ok ? 'verified' : 'FAILED verification'} (${v.entries.length} entries${counts})`;
   return [header, ...lines].join('\n');
 }
 

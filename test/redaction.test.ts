@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -300,6 +300,21 @@ describe('evidence store', () => {
     const printed = formatVerification('inc-1', result, dir);
     expect(printed).toContain(`FAILED verification (2 entries, 1 missing from ${dir})`);
     expect(printed).toMatch(/#2 MISSING {2}two: artifact missing/);
+    expect(printed).not.toContain('TAMPERED');
+  });
+
+  it('says UNREADABLE, not TAMPERED, when the store cannot read an artifact', async () => {
+    const { entries, pathOf, two } = await recordTwo();
+    // a directory where the artifact should be: the read fails (EISDIR) without the artifact being altered
+    await unlink(pathOf(two.sha256, 'json'));
+    await mkdir(pathOf(two.sha256, 'json'));
+    const result = await verifyEvidence(store, entries);
+    expect(result.ok).toBe(false);
+    expect(result.entries[1]).toMatchObject({ ok: false, unreadable: true });
+    expect(result.entries[1]!.missing).toBeUndefined();
+    const printed = formatVerification('inc-1', result, dir);
+    expect(printed).toContain(`FAILED verification (2 entries, 1 unreadable from ${dir})`);
+    expect(printed).toMatch(/#2 UNREADABLE two: artifact unreadable: EISDIR/);
     expect(printed).not.toContain('TAMPERED');
   });
 

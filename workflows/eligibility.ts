@@ -5,7 +5,7 @@
  * known membership is left unresolved: nobody from it may decide (the gate fails closed), and the
  * gate keeps asking Slack while it is open, so a later answer still lets its members decide.
  */
-import { CancellationScope, condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ApprovalGate } from './approval-gate';
 import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup } from './contracts';
 import type { EvidenceRef } from './evidence-ledger';
@@ -21,24 +21,46 @@ const { resolveApprovalPolicy: resolveBeforeFallback } = proxyLocalActivities<En
   retry: { maximumAttempts: 3 },
 });
 
+/**
+ * Before this patch the lookups could be cancelled while in flight. Cancelling a local activity
+ * whose result has reached the SDK's core but not yet the workflow code (a race that load widens:
+ * a Temporal cancel, or a decision ending the gate's retries) fails the workflow task with
+ * "Invalid transition in state machine" (temporalio/sdk-rust#705; still so in 1.24.0). So a local
+ * lookup is never cancelled: the gate's background retries are normal activities (their cancel is
+ * safe, and they are off the gate's path), and a cancelled incident waits for the gate's own
+ * lookup to end, an in-memory read or the bounded Slack retries below.
+ */
+export const LOOKUP_NOT_CANCELLED_PATCH = 'policy-lookup-not-cancelled';
+
 /** Attempts while Slack fails (about 7 s of backoff, or the Retry-Afters Slack asks for); the last one falls back. */
 const POLICY_ATTEMPTS = 4;
-const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
+const lookupOptions = {
   // above the Slack lookup's own deadline (activities/slack/usergroups.ts), so a hung Slack still reaches the fallback
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: POLICY_ATTEMPTS },
+} as const;
+const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
+  ...lookupOptions,
   // longer waits (backoff, a Retry-After) as workflow timers, not a workflow task held open meanwhile
   localRetryThreshold: '1s',
 });
+/** The open gate's retries: cancelled when the gate closes, so a normal activity (see LOOKUP_NOT_CANCELLED_PATCH). */
+const { resolveApprovalPolicy: resolveInBackground } = proxyActivities<EngineActivities>(lookupOptions);
 
 /** How often an open gate asks Slack again for a group it could not resolve: from 30 s, doubling, at most every 5 min. */
 const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
-export function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
-  return patched(SLACK_FALLBACK_PATCH)
-    ? resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS })
-    : resolveBeforeFallback(req);
+export async function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
+  if (!patched(SLACK_FALLBACK_PATCH)) return resolveBeforeFallback(req);
+  const lookup = () => resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
+  if (!patched(LOOKUP_NOT_CANCELLED_PATCH)) return lookup();
+  // A cancelled incident stops where the lookup, cut short, used to stop it: before or right after it.
+  const scope = CancellationScope.current();
+  if (scope.consideredCancelled) await scope.cancelRequested;
+  const resolved = await CancellationScope.nonCancellable(lookup);
+  if (scope.consideredCancelled) await scope.cancelRequested;
+  return resolved;
 }
 
 /** Groups that a later retry may still resolve. */
@@ -101,8 +123,11 @@ export async function keepResolving(
     waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
     let resolved: ResolvedPolicy;
     try {
-      resolved = await resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
+      const lookup = patched(LOOKUP_NOT_CANCELLED_PATCH) ? resolveInBackground : resolveApprovalPolicy;
+      resolved = await lookup({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
     } catch (err) {
+      // stopped because the gate closed: nothing to report (a timeline entry only, so replay is unaffected)
+      if (isCancellation(err)) throw err;
       incident.timeline.append('approval.eligibility', 'tourniquet', `${gate.action.step}: approvers still unresolved: ${messageOf(err)}`);
       continue;
     }

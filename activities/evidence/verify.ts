@@ -9,6 +9,8 @@ export interface EntryCheck {
   problems: string[];
   /** true when the artifact is not in the store at all (a store that is not the worker's, or lost), as opposed to altered */
   missing?: boolean;
+  /** true when the store did not answer (down, denied, not a file): unverified, but not evidence of tampering either */
+  unreadable?: boolean;
 }
 
 export interface EvidenceVerification {
@@ -23,6 +25,7 @@ export async function verifyEvidence(store: EvidenceStore, ledger: readonly Ledg
   for (const entry of ledger) {
     const problems = chain.filter((p) => p.seq === entry.seq).map((p) => p.problem);
     let missing = false;
+    let unreadable = false;
     try {
       const bytes = await store.get(entry.uri);
       const actual = createHash('sha256').update(bytes).digest('hex');
@@ -31,13 +34,21 @@ export async function verifyEvidence(store: EvidenceStore, ledger: readonly Ledg
     } catch (err) {
       // Lost or elsewhere (no file, no object, no bucket) is not altered: said apart from tampering.
       missing = isEvidenceMissing(err);
+      unreadable = !missing;
       problems.push(
         missing
           ? `artifact missing: not in the evidence store (${entry.uri}${err instanceof EvidenceMissingError ? `: ${err.message}` : ''})`
           : `artifact unreadable: ${(err as Error).message}`,
       );
     }
-    entries.push({ seq: entry.seq, name: entry.name, ok: problems.length === 0, problems, ...(missing ? { missing } : {}) });
+    entries.push({
+      seq: entry.seq,
+      name: entry.name,
+      ok: problems.length === 0,
+      problems,
+      ...(missing ? { missing } : {}),
+      ...(unreadable ? { unreadable } : {}),
+    });
   }
   return { ok: entries.every((e) => e.ok) && chain.length === 0, entries };
 }
