@@ -139,6 +139,17 @@ function compare(ours: RoundResult, floor: RoundResult): void {
     `  ${'incidents completed per second'.padEnd(40)} floor ${perSecond(floor).toFixed(1)} /s, Tourniquet ${perSecond(ours).toFixed(1)} /s` +
       `   Tourniquet/floor ${(perSecond(ours) / perSecond(floor)).toFixed(2)}×`,
   );
+  // CPU per incident moves less with other load on the machine than the wall-clock figures above
+  const perIncident = (r: RoundResult, cpuS: number | undefined) =>
+    cpuS === undefined || r.samples.length === 0 ? undefined : (cpuS * 1000) / r.samples.length;
+  const cpuRow = (label: string, a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined
+      ? log(
+          `  ${label.padEnd(40)} floor ${b.toFixed(0).padStart(4)} ms, Tourniquet ${a.toFixed(0).padStart(4)} ms   Tourniquet/floor ${(a / b).toFixed(2)}×`,
+        )
+      : undefined;
+  cpuRow('CPU per incident, bench+worker process', perIncident(ours, ours.cpu.worker), perIncident(floor, floor.cpu.worker));
+  cpuRow('CPU per incident, dev server', perIncident(ours, ours.cpu.server), perIncident(floor, floor.cpu.server));
   if (floor.failures.length) for (const f of floor.failures) log(`    floor FAILED: ${f}`);
 }
 

@@ -11,6 +11,7 @@ import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
+import { startRecord, TourniquetState } from '../workflows/search-attributes';
 import {
   incidentRequestSchema,
   statusQuery,
@@ -78,11 +79,16 @@ export interface StartOptions {
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
   const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
+  // what the workflow would record first, given at start so that it need not (workflows/search-attributes.ts)
+  const playbook = playbooks[request.playbook]!;
+  const record = startRecord(request, request.title ?? playbook.title(playbook.params.parse(request.params)));
   try {
     await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [request],
+      memo: record.memo,
+      typedSearchAttributes: record.searchAttributes,
       ...(options.once ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' } as const) : {}),
     });
   } catch (err) {
@@ -180,6 +186,17 @@ export async function listIncidents(client: Client, options: { limit?: number; o
     for (const e of page.executions ?? []) {
       const memo: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(e.memo?.fields ?? {})) memo[k] = await decode(v);
+      // A running incident keeps its state in the search attribute only (workflows/incident.ts,
+      // lean history); search attributes are never encoded. The memo's is older incidents' record.
+      const indexedState = e.searchAttributes?.indexedFields?.[TourniquetState.name];
+      if (indexedState) {
+        try {
+          const state: unknown = payloadConverter.fromPayload(indexedState);
+          if (typeof state === 'string') memo.state = state;
+        } catch {
+          // not a keyword this client reads: the memo's state stands
+        }
+      }
       const seconds = e.startTime?.seconds;
       const started = seconds != null ? new Date(Number(seconds) * 1000 + Math.floor((e.startTime?.nanos ?? 0) / 1e6)) : undefined;
       const status =

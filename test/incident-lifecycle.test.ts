@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decide, getStatus, getTimeline, startIncident, IncidentRequestError } from '../client';
+import { decide, getStatus, getTimeline, listIncidents, startIncident, IncidentRequestError } from '../client';
 import { verifyEvidence } from '../activities/evidence';
 import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
@@ -300,5 +300,42 @@ describe('requests', () => {
     expect(s.alerts).toMatchObject({ total: 254, batches: 3 });
     await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
     await result(id);
+  });
+});
+
+describe('what an incident writes to history (issue 15)', () => {
+  it('lists its state while it runs, writes its memo once more only when it ends, and batches its notifications', async () => {
+    const { id } = await startDemo();
+    // the state lives in the search attribute while the incident runs
+    const listed = await waitFor('the incident awaiting approval in the list', async () =>
+      (await listIncidents(h.client, { limit: 200 })).find((r) => r.id === id && r.state === 'awaiting-approval'),
+    );
+    expect(listed).toMatchObject({ playbook: 'demo', requester: 'alice', title: expect.stringContaining('Demo') });
+    await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+    await result(id);
+
+    const handle = h.client.workflow.getHandle(id);
+    const events = (await handle.fetchHistory()).events ?? [];
+    // the first memo came with the start (startIncident); the workflow writes only the final state
+    const memoWrites = events.flatMap((e) =>
+      e.workflowPropertiesModifiedEventAttributes
+        ? [Object.keys(e.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields ?? {})]
+        : [],
+    );
+    expect(memoWrites).toEqual([['state']]);
+    expect((await handle.describe()).memo?.state).toBe('resolved');
+    // six notifications (started, approval requested, approval closed, action started, contained,
+    // finished): the approval's close and the action's start leave in the same task, one batch
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).not.toContain('notify');
+    expect(scheduled.filter((name) => name === 'notifyBatch').length).toBeLessThanOrEqual(5);
+    expect(h.notifier.of(id).map((e) => e.kind)).toEqual([
+      'incident.started',
+      'approval.requested',
+      'approval.closed',
+      'action.started',
+      'incident.contained',
+      'incident.finished',
+    ]);
   });
 });

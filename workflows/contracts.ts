@@ -129,6 +129,18 @@ export interface EngineActivities {
   resolveApprovalPolicy(req: PolicyRequest): Promise<ResolvedPolicy>;
   /** returns new references to remember (see NotificationRefs) */
   notify(event: IncidentNotification): Promise<NotificationRefs>;
+  /** the events queued meanwhile, delivered in order in one activity; returns every reference they left */
+  notifyBatch(batch: NotificationBatch): Promise<NotificationRefs>;
+}
+
+/**
+ * Notifications queued while the previous batch was out (or sent in the same workflow task), in
+ * order. Each event is delivered with `refs` plus what the events before it in the batch returned,
+ * as if sent one by one.
+ */
+export interface NotificationBatch {
+  refs: NotificationRefs;
+  events: Omit<IncidentNotification, 'refs'>[];
 }
 
 /** Input of an evidence-collecting activity: it stores the artifact itself and returns the reference. */

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { EngineActivities } from './contracts';
-import { Incident, type IncidentState, type IncidentStatus } from './incident-state';
+import { FINAL_STATES, Incident, type IncidentState, type IncidentStatus } from './incident-state';
 import { alertsSignal, statusQuery, timelineQuery } from './messages';
 import { messageOf, NotificationQueue } from './notifications';
 import type { PlaybookRegistry } from './playbook';
@@ -30,14 +30,17 @@ import { FAILURE_TYPES } from './failure-types';
 import { AlertLifecycle, recordFailureCause } from './alert-lifecycle';
 import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
-import { searchAttributesOf } from './search-attributes';
+import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
 
-const { notify } = proxyActivities<EngineActivities>({
+const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
+
+/** Histories recorded before it notify one event per activity and write the memo's state on every change. */
+export const LEAN_HISTORY_PATCH = 'lean-history';
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
@@ -69,11 +72,19 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
     const indexed = patched('search-attributes');
-    // The open gate rides along with each state change's memo write (./gate-memo.ts).
+    // Newer runs cost less history (issue 15): notifications in batches (notifications.ts), and a
+    // running incident's state in its search attribute alone, one upsert per change instead of two.
+    // The memo is written when the open gate changes (./gate-memo.ts: decide() reads it instead of
+    // querying the workflow) and when the run ends, for readers of closed runs
+    // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
+    const lean = patched(LEAN_HISTORY_PATCH);
     let gateWritten: GateMemo | null | undefined;
     const memo = (state: IncidentState) => {
-      gateWritten = gateMemoOf(incident);
-      upsertMemo({ state, [GATE_MEMO]: gateWritten });
+      const gate = gateMemoOf(incident);
+      if (!lean || !indexed || FINAL_STATES.includes(state) || !sameGateMemo(gate, gateWritten)) {
+        gateWritten = gate;
+        upsertMemo({ state, [GATE_MEMO]: gate });
+      }
       if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
     };
     const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
@@ -84,10 +95,14 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       gateWritten = gate;
       upsertMemo({ [GATE_MEMO]: gate });
     };
-    const notifier = new NotificationQueue(incident, notify);
+    const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
-    upsertMemo({ state: incident.state, playbook: playbook.name, title: incident.title, mode: request.mode, requester: request.requester });
-    if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
+    // A client that started the run with its memo and attributes (startIncident) spares these two writes.
+    const record = startRecord(request, incident.title);
+    if (!(lean && startedWith(record, workflowInfo()))) {
+      upsertMemo(record.memo);
+      if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
+    }
 
     setHandler(statusQuery, () => incident.status());
     setHandler(timelineQuery, (sinceSeq = 0) => incident.timeline.page(sinceSeq));

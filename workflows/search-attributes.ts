@@ -5,8 +5,15 @@
  * (Temporal shows all three as COMPLETED). Every server Tourniquet runs on must register them
  * (`registrationArgs()`); the worker checks at start-up (worker/search-attributes-check.ts).
  */
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
-import type { Incident } from './incident-state';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import type { Incident, IncidentState } from './incident-state';
+import type { IncidentRequest } from './request';
 
 export const TourniquetState = defineSearchAttributeKey('TourniquetState', SearchAttributeType.KEYWORD);
 export const TourniquetOutcome = defineSearchAttributeKey('TourniquetOutcome', SearchAttributeType.KEYWORD);
@@ -40,18 +47,48 @@ export function outcomeOf(incident: Incident): IncidentOutcome | undefined {
   }
 }
 
+type IndexedRequest = Pick<IncidentRequest, 'playbook' | 'requester' | 'mode' | 'alerts'>;
+
+function indexedFields(state: IncidentState, request: IndexedRequest): SearchAttributePair[] {
+  return [
+    { key: TourniquetState, value: state },
+    { key: TourniquetPlaybook, value: request.playbook },
+    { key: TourniquetRequester, value: request.requester },
+    { key: TourniquetMode, value: request.mode },
+    // where the incident came from: the alert source that opened it, or `manual` (a person, the CLI)
+    { key: TourniquetSource, value: request.alerts[0]?.source ?? 'manual' },
+  ];
+}
+
 /** Everything indexed, as of now: set once at start, then state (and outcome at the end) on each change. */
 export function searchAttributesOf(incident: Incident): SearchAttributeUpdatePair[] {
   const outcome = outcomeOf(incident);
-  return [
-    { key: TourniquetState, value: incident.state },
-    { key: TourniquetPlaybook, value: incident.request.playbook },
-    { key: TourniquetRequester, value: incident.request.requester },
-    { key: TourniquetMode, value: incident.request.mode },
-    // where the incident came from: the alert source that opened it, or `manual` (a person, the CLI)
-    { key: TourniquetSource, value: incident.request.alerts[0]?.source ?? 'manual' },
-    ...(outcome ? [{ key: TourniquetOutcome, value: outcome }] : []),
-  ];
+  return [...indexedFields(incident.state, incident.request), ...(outcome ? [{ key: TourniquetOutcome, value: outcome }] : [])];
+}
+
+/**
+ * What a new incident records before anything happens: its memo and search attributes. A client
+ * that starts the workflow with them (client/incidents.ts `startIncident`) saves the workflow two
+ * upserts, two history events and two visibility writes per incident (issue 15).
+ */
+export function startRecord(request: IndexedRequest, title: string) {
+  const state: IncidentState = 'open';
+  return {
+    memo: { state, playbook: request.playbook, title, mode: request.mode, requester: request.requester },
+    searchAttributes: indexedFields(state, request),
+  };
+}
+
+/** Whether the run was started with exactly this record (its memo decoded, every attribute equal). */
+export function startedWith(
+  record: ReturnType<typeof startRecord>,
+  started: { memo?: Record<string, unknown>; typedSearchAttributes: TypedSearchAttributes },
+): boolean {
+  const memo = started.memo ?? {};
+  return (
+    Object.entries(record.memo).every(([k, v]) => memo[k] === v) &&
+    record.searchAttributes.every((pair) => started.typedSearchAttributes.get(pair.key) === pair.value)
+  );
 }
 
 /** `temporal server start-dev --search-attribute …` / `temporal operator search-attribute create …` arguments. */

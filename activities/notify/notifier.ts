@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { IncidentNotification, NotificationRefs } from '../../workflows/contracts';
+import type { IncidentNotification, NotificationBatch, NotificationRefs } from '../../workflows/contracts';
 
 /** Which run of the incident a notification belongs to: a new run under the same id starts its seq again. */
 export interface NotificationDelivery {
@@ -47,11 +47,48 @@ export class LogNotifier implements Notifier {
   }
 }
 
+/**
+ * What `notifyBatch` heartbeats: per event of the batch (by seq), the notifiers that delivered it.
+ * A retry resumes there, so no notifier repeats an event it delivered.
+ */
+interface BatchDelivered {
+  batch: Record<number, Record<string, NotificationRefs>>;
+}
+
+/**
+ * One event to every notifier not in `delivered` yet, recording each success there and calling
+ * `progress` after it. Throws when any notifier failed: a single ApplicationFailure as it is (its
+ * type decides retrying), several as one retryable error.
+ */
+async function deliver(
+  notifiers: readonly Notifier[],
+  event: IncidentNotification,
+  delivery: NotificationDelivery,
+  delivered: Record<string, NotificationRefs>,
+  progress: () => void,
+): Promise<NotificationRefs> {
+  const pending = notifiers.filter((n) => !Object.hasOwn(delivered, n.name));
+  const results = await Promise.allSettled(
+    pending.map(async (n) => {
+      delivered[n.name] = (await n.notify(event, delivery)) ?? {};
+      progress();
+    }),
+  );
+  const failures: { name: string; error: unknown }[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') failures.push({ name: pending[i]!.name, error: r.reason });
+  });
+  if (failures.length === 1 && failures[0]!.error instanceof ApplicationFailure) throw failures[0]!.error;
+  if (failures.length) throw new Error(`notifier(s) failed: ${failures.map((f) => `${f.name}: ${(f.error as Error).message}`).join('; ')}`);
+  return Object.assign({}, ...notifiers.map((n) => delivered[n.name] ?? {}));
+}
+
 export function createNotifyActivities(notifiers: readonly Notifier[]) {
   return {
     /**
      * One event to every notifier. When one fails (Slack down) the activity is retried, and the
      * retry calls only the notifiers that have not delivered yet: the log does not repeat lines.
+     * Histories from before batches (workflows/notifications.ts) still schedule it.
      */
     async notify(event: IncidentNotification): Promise<NotificationRefs> {
       const { info, heartbeat } = Context.current();
@@ -59,21 +96,27 @@ export function createNotifyActivities(notifiers: readonly Notifier[]) {
       const delivered: Record<string, NotificationRefs> = { ...earlier?.delivered };
       // always an incident run here; a standalone activity (none today) would count under its own id
       const delivery: NotificationDelivery = { runId: info.workflowExecution?.runId ?? info.activityId };
-      const pending = notifiers.filter((n) => !Object.hasOwn(delivered, n.name));
-      const results = await Promise.allSettled(
-        pending.map(async (n) => {
-          delivered[n.name] = (await n.notify(event, delivery)) ?? {};
-          heartbeat({ delivered } satisfies Delivered);
-        }),
-      );
-      const failures: { name: string; error: unknown }[] = [];
-      results.forEach((r, i) => {
-        if (r.status === 'rejected') failures.push({ name: pending[i]!.name, error: r.reason });
-      });
-      if (failures.length === 1 && failures[0]!.error instanceof ApplicationFailure) throw failures[0]!.error;
-      if (failures.length)
-        throw new Error(`notifier(s) failed: ${failures.map((f) => `${f.name}: ${(f.error as Error).message}`).join('; ')}`);
-      return Object.assign({}, ...notifiers.map((n) => delivered[n.name] ?? {}));
+      return deliver(notifiers, event, delivery, delivered, () => heartbeat({ delivered } satisfies Delivered));
+    },
+
+    /**
+     * Several events, in order, each to every notifier: one activity (and one workflow task when it
+     * completes) instead of one per event. Each event sees the references the ones before it left,
+     * as when sent one by one; an event waits until the one before it reached every notifier (Slack
+     * updates a message its earlier event posted). A retry skips what was delivered, per event and
+     * notifier, as `notify` does.
+     */
+    async notifyBatch(batch: NotificationBatch): Promise<NotificationRefs> {
+      const { info, heartbeat } = Context.current();
+      const earlier = info.heartbeatDetails as BatchDelivered | undefined;
+      const progress: BatchDelivered = { batch: { ...earlier?.batch } };
+      const delivery: NotificationDelivery = { runId: info.workflowExecution?.runId ?? info.activityId };
+      const refs: NotificationRefs = { ...batch.refs };
+      for (const event of batch.events) {
+        const delivered = (progress.batch[event.seq] ??= {});
+        Object.assign(refs, await deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => heartbeat(progress)));
+      }
+      return refs;
     },
   };
 }
