@@ -304,7 +304,7 @@ describe('requests', () => {
 });
 
 describe('what an incident writes to history (issue 15)', () => {
-  it('lists its state while it runs, writes its memo once more only when it ends, and batches its notifications', async () => {
+  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, and batches its notifications', async () => {
     const { id } = await startDemo();
     // the state lives in the search attribute while the incident runs
     const listed = await waitFor('the incident awaiting approval in the list', async () =>
@@ -316,14 +316,21 @@ describe('what an incident writes to history (issue 15)', () => {
 
     const handle = h.client.workflow.getHandle(id);
     const events = (await handle.fetchHistory()).events ?? [];
-    // the first memo came with the start (startIncident); the workflow writes only the final state
+    // the first memo came with the start (startIncident); the workflow writes it when the open gate
+    // changes (opened, then closed: decide() reads it there) and when the run ends
     const memoWrites = events.flatMap((e) =>
       e.workflowPropertiesModifiedEventAttributes
-        ? [Object.keys(e.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields ?? {})]
+        ? [Object.keys(e.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields ?? {}).sort()]
         : [],
     );
-    expect(memoWrites).toEqual([['state']]);
-    expect((await handle.describe()).memo?.state).toBe('resolved');
+    expect(memoWrites).toEqual([
+      ['gate', 'state'],
+      ['gate', 'state'],
+      ['gate', 'state'],
+    ]);
+    const memo = (await handle.describe()).memo;
+    expect(memo?.state).toBe('resolved');
+    expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
     // six notifications (started, approval requested, approval closed, action started, contained,
     // finished): the approval's close and the action's start leave in the same task, one batch
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
