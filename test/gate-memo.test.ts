@@ -25,7 +25,14 @@ const trust: TrustSnapshot = { mode: 'signed', keys: {}, slack: {}, slackGateway
 
 function action(step: string, service: string): GateAction {
   const args = { service };
-  return { step, action: 'demoQuarantine', target: `service/${service}`, args, risk: 'medium', digest: actionDigest({ action: 'demoQuarantine', target: `service/${service}`, args }) };
+  return {
+    step,
+    action: 'demoQuarantine',
+    target: `service/${service}`,
+    args,
+    risk: 'medium',
+    digest: actionDigest({ action: 'demoQuarantine', target: `service/${service}`, args }),
+  };
 }
 
 function incident(): Incident {
@@ -34,7 +41,16 @@ function incident(): Incident {
 }
 
 function open(inc: Incident, id: string, service: string, withTrust = true): ApprovalGate {
-  const gate = new ApprovalGate(id, action(`Quarantine ${service}`, service), policy, 'alice', T0, withTrust ? trust : undefined, inc.id, RUN);
+  const gate = new ApprovalGate(
+    id,
+    action(`Quarantine ${service}`, service),
+    policy,
+    'alice',
+    T0,
+    withTrust ? trust : undefined,
+    inc.id,
+    RUN,
+  );
   inc.gates.push(gate);
   return gate;
 }

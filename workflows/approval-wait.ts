@@ -136,7 +136,12 @@ export async function waitForDecision(
   return recordClosure(incident, notifier, gate, deferApproved);
 }
 
-function recordClosure(incident: Incident, notifier: NotificationQueue, gate: ApprovalGate, deferApproved: boolean): (() => void) | undefined {
+function recordClosure(
+  incident: Incident,
+  notifier: NotificationQueue,
+  gate: ApprovalGate,
+  deferApproved: boolean,
+): (() => void) | undefined {
   const view = gate.view();
   incident.timeline.append('approval.closed', 'tourniquet', `${gate.action.step}: ${gate.status}`, {
     gateId: gate.id,
