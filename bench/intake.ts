@@ -1,7 +1,9 @@
 /**
- * The alert intake round: a gateway with intake on a loopback port of this process, fed by a
- * keep-alive load generator in a worker thread (./loadgen-worker.mjs), against the bench's own
- * dev server and worker, on the tests' demo route table (test/support/routes.ts).
+ * The alert intake round: a gateway with intake on a loopback port, in a process of its own as in
+ * production (BENCH_INTAKE_GATEWAY=inline: in this process, next to the worker; ./gateway-host.ts),
+ * fed by a keep-alive load generator in a worker thread (./loadgen-worker.mjs), against the bench's
+ * own dev server and worker, on the tests' demo route table (test/support/routes.ts). The Temporal
+ * RPCs the gateway makes are counted, and printed per alert.
  *   1. a duplicate storm: identical alerts, all joining one incident; the count is then checked
  *      exact on the incident itself, and its history size reported;
  *   2. repeats one at a time: the intake path's own latency, without queueing;
@@ -13,17 +15,15 @@
  * (read it with bench/cpu-profile-summary.mjs).
  * Bounded in count and time; prints figures, asserts nothing.
  */
+import type { Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getStatus } from '../client';
-import type { IntakeConfig } from '../gateway/intake/config';
-import { createIntakeRouter } from '../gateway/intake/router';
-import { startGateway } from '../gateway/server';
-import { DEMO_ROUTES } from '../test/support/routes';
 import type { FloorRunner } from './floor/round';
+import { hostGateway, spawnGateway, type BenchGateway, type GatewayOptions, type GatewayStats } from './gateway-host';
 import type { BenchStack } from './stack';
 import { row, summarize } from './stats';
 
@@ -99,6 +99,33 @@ async function profiled<T>(file: string | undefined, work: () => Promise<T>): Pr
   }
 }
 
+/** BENCH_INTAKE_GATEWAY: `process` (default) or `inline` */
+function gatewayMode(): 'process' | 'inline' {
+  const raw = process.env.BENCH_INTAKE_GATEWAY?.trim() || 'process';
+  if (raw !== 'process' && raw !== 'inline') throw new Error(`BENCH_INTAKE_GATEWAY must be process or inline, got "${raw}"`);
+  return raw;
+}
+
+function startBenchGateway(options: GatewayOptions): Promise<BenchGateway> {
+  return gatewayMode() === 'inline' ? hostGateway(options) : spawnGateway(options);
+}
+
+/** The RPCs made between two stats, per alert: `StartWorkflowExecution 1.00, …` */
+function rpcsPerAlert(before: GatewayStats, after: GatewayStats, alerts: number): string {
+  const rows = Object.entries(after.rpcs)
+    .map(([method, n]): [string, number] => [method, n - (before.rpcs[method] ?? 0)])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((t, [, n]) => t + n, 0);
+  const per = (n: number) => (n / Math.max(1, alerts)).toFixed(2);
+  return `${per(total)} (${rows.map(([m, n]) => `${m} ${per(n)}`).join(', ') || 'none'})`;
+}
+
+const cpuPerAlert = (before: GatewayStats, after: GatewayStats, alerts: number) =>
+  before.cpuMs === undefined || after.cpuMs === undefined
+    ? ''
+    : `; gateway process CPU ${(((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, alerts)).toFixed(0)} µs per alert`;
+
 const rate = (r: LoadResult) => `${Math.round((r.latencies.length * 1000) / r.elapsedMs)} alerts/s`;
 const tally = (r: LoadResult) =>
   `HTTP ${Object.entries(r.httpStatus)
@@ -113,33 +140,33 @@ export async function runIntakeBench(
   log: (line: string) => void,
   floor?: FloorRunner,
 ): Promise<void> {
-  const token = randomBytes(24).toString('hex');
-  const intakeConfig: IntakeConfig = {
-    tokens: { falco: [token], alertmanager: [], generic: [] },
-    githubSecrets: [],
-    maxBody: '1mb',
-    coalesceMs: 250,
-    coalesceMaxMs: 10_000,
+  const options: GatewayOptions = {
+    address: (stack.client.connection as Connection).options.address,
+    namespace: stack.client.options.namespace,
+    taskQueue: stack.taskQueue,
+    token: randomBytes(24).toString('hex'),
   };
-  // The demo route table: the shipped Falco route starts isolate-pod, which needs Kubernetes, and a
-  // storm's incident must stay open for its count to be checked. The intake path is the same.
-  const intake = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig, routes: DEMO_ROUTES });
-  const gateway = await startGateway({ client: stack.client, intake, host: '127.0.0.1', port: 0 });
-  const url = `${gateway.url}/alerts/falco`;
+  const { token } = options;
   const run = randomBytes(4).toString('hex');
   const opened: string[] = [];
-  try {
-    log(`\nalert intake (gateway in this process, load generator in a worker thread, ${config.concurrency} connections)`);
-    if (config.storm > 0) {
+  const where = gatewayMode() === 'inline' ? 'in this process, next to the worker' : 'in its own process';
+  log(`\nalert intake (gateway ${where}, load generator in a worker thread)`);
+  if (config.storm > 0) {
+    const gateway = await startBenchGateway(options);
+    const url = `${gateway.url}/alerts/falco`;
+    try {
+      log(`  ${config.concurrency} connections`);
       // warm-up (JIT, connections), on an incident of its own; not counted
       const warm = await load(url, token, [falcoBody(`warmup-${run}`)], Math.min(2000, config.storm), config.concurrency, config.maxMs);
       opened.push(...warm.incidents);
       const body = falcoBody(`storm-${run}`);
       const cpu0 = threadCpuMs();
       const process0 = process.cpuUsage();
+      const s0 = await gateway.stats();
       const r = await profiled(process.env.BENCH_INTAKE_PROFILE || undefined, () =>
         load(url, token, [body], config.storm, config.concurrency, config.maxMs),
       );
+      const s1 = await gateway.stats();
       const cpu1 = threadCpuMs();
       const processCpu = process.cpuUsage(process0);
       log(`  duplicate storm: ${r.latencies.length} identical alerts in ${(r.elapsedMs / 1000).toFixed(1)} s, ${rate(r)}`);
@@ -147,15 +174,19 @@ export async function runIntakeBench(
       const perAlert = (ms: number | undefined) =>
         ms === undefined ? '?' : `${Math.round((ms * 1000) / Math.max(1, r.latencies.length))} µs`;
       const gw = cpu0 && cpu1 ? { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system } : undefined;
+      const gatewayCpu =
+        gateway.where === 'process'
+          ? `gateway process ${perAlert(s1.cpuMs! - s0.cpuMs!)}`
+          : `gateway thread ${gw ? `${perAlert(gw.user + gw.system)} (user ${perAlert(gw.user)}, system ${perAlert(gw.system)})` : '?'} (it also runs the worker's activities)`;
       log(
-        `    CPU per alert: gateway thread ${gw ? `${perAlert(gw.user + gw.system)} (user ${perAlert(gw.user)}, system ${perAlert(gw.system)})` : '?'} (it also runs the worker's activities), ` +
-          `load generator ${perAlert(r.cpuMs)}, whole bench process ${perAlert((processCpu.user + processCpu.system) / 1000)}`,
+        `    CPU per alert: ${gatewayCpu}, load generator ${perAlert(r.cpuMs)}, whole bench process ${perAlert((processCpu.user + processCpu.system) / 1000)}`,
       );
+      log(`    Temporal RPCs per alert: ${rpcsPerAlert(s0, s1, r.latencies.length)}`);
       log(row('alert → 202 (storm, repeats)', r.latencies));
       const [id] = r.incidents;
       const accepted = (r.answers.new ?? 0) + (r.answers.joined ?? 0);
-      const pending = intake.stats().coalescer.pending;
-      await intake.close(); // what a shutdown does: deliver the window still pending
+      const { pending } = await gateway.stats();
+      await gateway.closeIntake(); // what a shutdown does: deliver the window still pending
       if (id) {
         opened.push(id);
         const status = await getStatus(stack.client, id);
@@ -167,34 +198,38 @@ export async function runIntakeBench(
             `${status.alerts.batches} batches, history ${history.events?.length ?? 0} events (${pending} still in the window at shutdown, then delivered)`,
         );
       }
+    } finally {
+      await gateway.close();
     }
-  } finally {
-    await gateway.close();
   }
 
   // one at a time, then distinct alerts, on a fresh gateway
-  const quiet = createIntakeRouter({ client: stack.client, taskQueue: stack.taskQueue, config: intakeConfig, routes: DEMO_ROUTES });
-  const gw = await startGateway({ client: stack.client, intake: quiet, host: '127.0.0.1', port: 0 });
+  const gw = await startBenchGateway(options);
   try {
     const r = await load(`${gw.url}/alerts/falco`, token, [falcoBody(`quiet-${run}`)], 1000, 1, config.maxMs);
     opened.push(...r.incidents);
     log(row('alert → 202 (repeat, one at a time)', r.latencies.slice(1)));
 
     if (config.distinct > 0) {
+      // The floor first: the incidents opened below keep the worker and server busy for a while
+      // after they are answered, and a floor measured during that backlog would flatter them.
+      const f = floor && (await floor.starts(`starts-${run}`, config.distinct, DISTINCT_CONNECTIONS));
       const bodies = Array.from({ length: config.distinct }, (_, i) => falcoBody(`distinct-${run}-${i}`));
+      const s0 = await gw.stats();
       const d = await load(`${gw.url}/alerts/falco`, token, bodies, config.distinct, DISTINCT_CONNECTIONS, config.maxMs);
+      const s1 = await gw.stats();
       opened.push(...d.incidents);
+      const ours = (d.latencies.length * 1000) / d.elapsedMs;
       log(
-        `  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${rate(d)} (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`,
+        `  distinct alerts: ${d.latencies.length} in ${(d.elapsedMs / 1000).toFixed(1)} s, ${ours.toFixed(1)} incidents/s (each starts an incident; ${DISTINCT_CONNECTIONS} connections)`,
       );
       log(`    ${tally(d)}`);
+      log(`    Temporal RPCs per alert: ${rpcsPerAlert(s0, s1, d.latencies.length)}${cpuPerAlert(s0, s1, d.latencies.length)}`);
       log(row('alert → 202 (opens an incident)', d.latencies, 100));
-      if (floor) {
-        const f = await floor.starts(`starts-${run}`, config.distinct, DISTINCT_CONNECTIONS);
+      if (f) {
         const floorRate = (f.latencies.length * 1000) / f.elapsedMs;
-        const ours = (d.latencies.length * 1000) / d.elapsedMs;
         log(
-          `  floor: ${f.latencies.length} bare workflow starts (the floor workflow), ${DISTINCT_CONNECTIONS} in flight: ${floorRate.toFixed(0)} starts/s; ` +
+          `  floor (run just before): ${f.latencies.length} bare workflow starts (the floor workflow), ${DISTINCT_CONNECTIONS} in flight: ${floorRate.toFixed(1)} starts/s; ` +
             `distinct incidents/s over floor starts/s ${(ours / floorRate).toFixed(2)}×`,
         );
         log(row('workflow start (floor)', f.latencies));

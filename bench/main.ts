@@ -15,7 +15,7 @@
  * Knobs (env): BENCH_ONLY (a comma list of sections to run: incidents, concurrent, intake, cli;
  * default all; the others are skipped as if their counts were 0), BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
- * BENCH_ALERTS_CONCURRENCY (64), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
+ * BENCH_ALERTS_CONCURRENCY (64), BENCH_INTAKE_GATEWAY (process: the gateway in its own process, as in production; inline: in the bench's), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
  * BENCH_WAITING, 600 + 3 s per incident: a loaded machine starts 1 a second). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
  * BENCH_WAITING_SETTLE_S (15),
  * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),

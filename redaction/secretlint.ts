@@ -25,8 +25,12 @@ const FILTER_COMMENTS = '@secretlint/secretlint-rule-filter-comments';
 /** Loaded on first use: commands that never redact (status, list) do not pay for the rule set. */
 let engine: Promise<{ lintSource: typeof LintSource; config: SecretLintCoreConfig }> | undefined;
 function load() {
-  engine ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
-    lintSource: core.lintSource,
+  engine ??= Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+    import('@secretlint/profiler'),
+  ]).then(([core, preset, { secretLintProfiler }]) => ({
+    lintSource: (quietProfiler(secretLintProfiler), core.lintSource),
     config: {
       rules: preset.rules
         .filter((rule) => rule.meta.id !== FILTER_COMMENTS)
@@ -34,6 +38,18 @@ function load() {
     },
   }));
   return engine;
+}
+
+/**
+ * secretlint's core marks every lint and every rule run on a process-wide profiler that nothing
+ * here reads: it keeps each mark (and a measure) for the life of the process and scans all it
+ * kept on every end mark. In a long-lived gateway or worker that is memory and CPU growing with
+ * every value ever redacted (a gateway profile: a fifth of its CPU, more per alert the longer it
+ * ran). Its marks are switched off; lintSource's findings do not depend on them. The profiler is
+ * @secretlint/core's own dependency, the instance core imports.
+ */
+function quietProfiler(profiler: { mark: (marker: never) => void }): void {
+  profiler.mark = () => undefined;
 }
 
 /** Joins the strings scanned together; no rule reads a secret across it except a PEM block, which is fingerprinted per string. */

@@ -75,7 +75,8 @@ export class IncidentDelivery {
       lastSeen: alert.seenAt,
     };
     if (alert.truncated) batch.truncated = alert.truncated;
-    return this.withDeadline(ANSWER_DEADLINE_MS, () => this.deliver(incidentId, request, batch, true));
+    // the request was prepared (redacted, clipped) from this very alert: it starts the run as it is
+    return this.withDeadline(ANSWER_DEADLINE_MS, () => this.deliver(incidentId, request, batch, true, true));
   }
 
   /** Counts a batch of repeats on the incident, opening a new run if none is open (and its route allows one). */
@@ -139,6 +140,8 @@ export class IncidentDelivery {
     request: IncidentRequestInput,
     batch: Batch<IntakeItem>,
     startFirst: boolean,
+    /** `request` carries the batch's one alert, prepared: no second redaction pass before the start */
+    ownRequest = false,
   ): Promise<OpenStatus> {
     // a suppression remembered: record first (a person may have started a run), start nothing
     let closed = this.guard?.cached(incidentId) !== undefined;
@@ -148,21 +151,14 @@ export class IncidentDelivery {
       let started = false;
       if (tryStart) {
         if (closed && this.guard && (await this.guard.check(incidentId, request))) return 'suppressed';
-        const first = await prepareAlertRef(batch.sample[0]!.ref);
+        const args = ownRequest && batch.count === 1 ? request : await this.requestFor(request, batch);
         try {
           const handle = await this.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
             workflowId: incidentId,
             taskQueue: this.taskQueue,
             // the first try never reuses a closed id: whether to is the guard's to say
             ...(this.guard && !closed ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
-            args: [
-              await prepareIncidentRequest({
-                ...request,
-                alerts: [first],
-                ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}),
-                ...(batch.lastSeen ? { receivedAt: batch.lastSeen } : {}),
-              }),
-            ],
+            args: [args],
           });
           started = true;
           runId = handle.firstExecutionRunId;
@@ -191,6 +187,17 @@ export class IncidentDelivery {
     throw new TemporalUnavailableError(
       `incident ${incidentId} kept closing while alerts were delivered to it; gave up after ${ATTEMPTS} attempts`,
     );
+  }
+
+  /** The request of a run opened by this batch: its first alert in the request, as history keeps it. */
+  private async requestFor(request: IncidentRequestInput, batch: Batch<IntakeItem>): Promise<IncidentRequestInput> {
+    const first = await prepareAlertRef(batch.sample[0]!.ref);
+    return prepareIncidentRequest({
+      ...request,
+      alerts: [first],
+      ...(first.detectedAt ? { detectedAt: first.detectedAt } : {}),
+      ...(batch.lastSeen ? { receivedAt: batch.lastSeen } : {}),
+    });
   }
 
   /**
