@@ -3,6 +3,7 @@
  * before clipping, and results that always fit the workflow's limits without a cut fingerprint.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   FINGERPRINT,
@@ -58,6 +59,15 @@ describe('redactSecrets', () => {
     const once = await redactSecrets(`${npmToken} ${pem} https://x.example/?password=hunter2hunter2`);
     expect(await redactSecrets(once.value)).toEqual({ value: once.value, redactions: 0 });
     expect((await redactSecrets(`${npmToken} ${pem} https://x.example/?password=hunter2hunter2`)).value).toBe(once.value);
+  });
+
+  it('keeps nothing per scan: the thousandth redaction in a process costs what the first did', async () => {
+    // secretlint marks every lint on Node's performance timeline, and its profiler kept and searched
+    // them all; in a worker that had started 1,000 incidents that took most of its main thread.
+    const ours = () => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('@core>')).length;
+    const before = ours();
+    for (let i = 0; i < 20; i++) expect((await redactSecrets(`scan ${i}: ${npmToken}`)).value).not.toContain(npmToken);
+    expect(ours() - before).toBe(0);
   });
 });
 
