@@ -13,9 +13,12 @@ import { getHeapStatistics } from 'node:v8';
 const CACHED_INCIDENT_MIB = 1.1;
 /**
  * The worker process without its cache, MiB: code, the workflow bundle (and webpack's leftovers when
- * it bundles at start), connections: 570 in the bench, plus the peak of a burst of starts (~70).
+ * it bundles at start), connections: 570 in the bench idle, plus what a burst of starts adds. Once
+ * starts stopped being slowed by secretlint's profiler (redaction/secretlint.ts) they ran at 6-7/s
+ * and that burst grew: 700-870 MiB RSS with only 50 cached, and with 340 cached RSS kept climbing
+ * past 1 GiB (1,125 MiB at 2,000 waiting), the garbage of both V8 heaps growing with what is live.
  */
-const WORKER_BASE_MIB = 650;
+const WORKER_BASE_MIB = 800;
 /** The memory the default cache is sized for: a worker that stays under 1 GiB RSS with any number of incidents waiting. */
 const WORKER_TARGET_MIB = 1024;
 
