@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decide, startIncident } from '../client';
 import type { BenchStack } from './stack';
 import { mb, row, summarize } from './stats';
-import type { SdkMetrics } from './sdk-metrics';
+import { workflowTaskLine, type SdkMetrics } from './sdk-metrics';
 
 export interface WaitingOptions {
   count: number;
@@ -100,8 +100,10 @@ export async function runWaitingBench(
       }
     }
   };
+  const sdkStart = await sdk?.read();
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
   const fillMs = performance.now() - t0;
+  const sdkFilled = await sdk?.read();
   if (failures.length) {
     log(`  ${failures.length} start(s) FAILED; stopping the round:`);
     for (const f of failures) log(`    ${f}`);
@@ -112,6 +114,10 @@ export async function runWaitingBench(
   log(
     `  ${count} incidents waiting in ${(fillMs / 1000).toFixed(1)} s (${((count * 1000) / fillMs).toFixed(1)} started and at their gate per second)`,
   );
+  if (sdkStart && sdkFilled) {
+    const d = (k: string) => (sdkFilled[k] ?? 0) - (sdkStart[k] ?? 0);
+    log(`  over the fill (SDK metrics): ${workflowTaskLine(sdkFilled, sdkStart)}; cache ${d('hit')} hits, ${d('miss')} misses`);
+  }
   await sleep(options.settleMs);
   const settled = sampler.sample();
   log(`  settled (${options.settleMs / 1000} s later): ${memoryLine(stack)}`);
@@ -155,6 +161,7 @@ export async function runWaitingBench(
       `  sticky cache over the approvals (SDK metrics): ${delta('hit')} hits, ${delta('miss')} misses (history fetched and replayed),` +
         ` ${delta('evictions')} forced evictions`,
     );
+    log(`  workflow tasks over the approvals: ${workflowTaskLine(sdk1, sdk0)}`);
     log(`  sticky cache over the whole round: ${sdk1.hit ?? 0} hits, ${sdk1.miss ?? 0} misses, ${sdk1.evictions ?? 0} forced evictions`);
   }
   for (const f of decisionFailures) log(`  FAILED: ${f}`);
