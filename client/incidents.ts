@@ -72,6 +72,20 @@ export interface StartOptions {
 }
 
 /**
+ * What the incident workflow would record first (its memo and search attributes), given with the
+ * start so that it need not (workflows/search-attributes.ts); undefined for a request that does not
+ * validate, whose run then writes them itself (or fails on the same request, as it would anyway).
+ */
+export function incidentStartRecord(input: IncidentRequestInput): ReturnType<typeof startRecord> | undefined {
+  const parsed = incidentRequestSchema.safeParse(input);
+  const playbook = parsed.success ? playbooks[parsed.data.playbook] : undefined;
+  if (!parsed.success || !playbook) return undefined;
+  const params = playbook.params.safeParse(parsed.data.params);
+  const title = parsed.data.title ?? (params.success ? playbook.title(params.data) : undefined);
+  return title === undefined ? undefined : startRecord(parsed.data, title);
+}
+
+/**
  * Starts an incident. Title, params and alerts are redacted (and clipped to the workflow's limits)
  * before they are validated and sent: a secret pasted into `--title` or `--param` reaches history
  * only as its fingerprint, and a redacted request that fits is what was validated.
@@ -79,16 +93,13 @@ export interface StartOptions {
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
   const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
-  // what the workflow would record first, given at start so that it need not (workflows/search-attributes.ts)
-  const playbook = playbooks[request.playbook]!;
-  const record = startRecord(request, request.title ?? playbook.title(playbook.params.parse(request.params)));
+  const record = incidentStartRecord(request);
   try {
     await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [request],
-      memo: record.memo,
-      typedSearchAttributes: record.searchAttributes,
+      ...(record ? { memo: record.memo, typedSearchAttributes: record.searchAttributes } : {}),
       ...(options.once ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' } as const) : {}),
     });
   } catch (err) {

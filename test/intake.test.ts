@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStatus, getTimeline } from '../client';
 import { alertRoutes } from '../gateway/intake/routes';
 import type { IncidentStatus } from '../workflows';
+import { TourniquetSource } from '../workflows/search-attributes';
 import type { Harness } from './support/harness';
 import {
   bearer,
@@ -65,6 +66,14 @@ describe('Falco', () => {
     expect(status.title).toBe(`Shell in container: shop-${run}/checkout-7d9f8b6c4-x2x9k`);
     expect(status.gates[0]).toMatchObject({ target: 'service/checkout' });
     expect(status.clock.detected_at).toBe('2026-11-22T05:35:58.532Z');
+    // the gateway started the run with its memo and search attributes, so the workflow did not write
+    // its first record (issue 15); `list` and Temporal's own tools see the incident from its start
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    const memoWrites = history.events!.flatMap((e) => Object.keys(e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields ?? {}));
+    expect(memoWrites).not.toContain('playbook');
+    const description = await h.client.workflow.getHandle(id).describe();
+    expect(description.memo).toMatchObject({ playbook: 'demo', requester: 'falco', title: status.title });
+    expect(description.typedSearchAttributes.get(TourniquetSource)).toBe('falco');
 
     // Falcosidekick gives every event a new uuid: it is still the same incident
     const sentAt = Date.now();
