@@ -46,6 +46,34 @@ const layerZones = [
   },
 ];
 
+// One catalogue of failure types (workflows/failure-types.ts): no type spelled at a throw site.
+const failureTypeSelectors = [
+  {
+    selector:
+      "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
+    message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+  },
+  {
+    selector:
+      "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
+    message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+  },
+];
+
+// zod is shared by every workflow and deep-frozen by the SDK (workflows/shared-libraries.ts), its
+// module-level regexes included; these checks reset `lastIndex` on one of those regexes, which throws
+// a TypeError on every parse once frozen. Spell the pattern with `.regex(/…/)` instead.
+const frozenZodRegexFormats = 'email|guid|nanoid|cuid2?|ulid|xid|ksuid|ipv4|cidrv4|e164|lowercase|uppercase';
+const frozenZodRegexSelectors = [
+  `CallExpression[callee.object.name='z'][callee.property.name=/^(${frozenZodRegexFormats})$/]`,
+  `CallExpression[callee.object.type='CallExpression'][callee.property.name=/^(${frozenZodRegexFormats})$/]`,
+  "CallExpression[callee.object.property.name='iso'][callee.property.name=/^(date|duration)$/]",
+].map((selector) => ({
+  selector,
+  message:
+    'in workflow code this zod check tests a regex zod keeps at module level, frozen with the shared zod (workflows/shared-libraries.ts): every parse throws a TypeError. Use .regex(/…/)',
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'test/histories/'] },
   js.configs.recommended,
@@ -58,20 +86,7 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
       'tourniquet/no-import-cycle': 'error',
-      // One catalogue of failure types (workflows/failure-types.ts): no type spelled at a throw site.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector:
-            "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name=/^(nonRetryable|retryable)$/][arguments.1.type=/^(Literal|TemplateLiteral)$/]",
-          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
-        },
-        {
-          selector:
-            "CallExpression[callee.object.name='ApplicationFailure'][callee.property.name='create'] > ObjectExpression > Property[key.name='type'][value.type=/^(Literal|TemplateLiteral)$/]",
-          message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
-        },
-      ],
+      'no-restricted-syntax': ['error', ...failureTypeSelectors],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
@@ -82,6 +97,7 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node APIs, no activity code.
     files: ['workflows/**/*.ts', 'playbooks/**/*.ts', 'worker/workflows.ts'],
     rules: {
+      'no-restricted-syntax': ['error', ...failureTypeSelectors, ...frozenZodRegexSelectors],
       'no-restricted-imports': [
         'error',
         {

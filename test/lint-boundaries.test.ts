@@ -189,3 +189,37 @@ describe('failure types', () => {
     expect(await lint([bad!, good!])).toEqual([[catalogue, catalogue], []]);
   });
 });
+
+describe('zod in workflow code', () => {
+  it('refuses the checks that test a regex zod keeps at module level (frozen with the shared zod), and takes .regex()', async () => {
+    const [bad, good] = write('workflows', {
+      'bad.ts': [
+        "import { ApplicationFailure } from '@temporalio/workflow';",
+        "import { z } from 'zod';",
+        'export const a = z.email();',
+        'export const b = z.string().trim().lowercase();',
+        'export const c = z.iso.date();',
+        'export const d = z.ipv4();',
+        "export const e = () => ApplicationFailure.nonRetryable('no', 'SomethingNew');",
+        '',
+      ].join('\n'),
+      'good.ts': [
+        "import { z } from 'zod';",
+        'export const a = z.string().regex(/^[a-z]+@[a-z.]+$/);',
+        'export const b = z.iso.datetime({ offset: true });',
+        'export const c = z.date();',
+        'export const d = z.uuid();',
+        '',
+      ].join('\n'),
+    });
+    // outside workflow code zod is not shared, so nothing is frozen
+    const [outside] = write('activities', { 'email.ts': "import { z } from 'zod';\nexport const a = z.email();\n" });
+    const frozen = {
+      ruleId: 'no-restricted-syntax',
+      message:
+        'in workflow code this zod check tests a regex zod keeps at module level, frozen with the shared zod (workflows/shared-libraries.ts): every parse throws a TypeError. Use .regex(/…/)',
+    };
+    const catalogue = { ruleId: 'no-restricted-syntax', message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string' };
+    expect(await lint([bad!, good!, outside!])).toEqual([[frozen, frozen, frozen, frozen, catalogue], [], []]);
+  });
+});

@@ -14,6 +14,10 @@ import { z } from 'zod';
 
 export const sharedLibraries = { z, ed25519, sha256, sha512, bytesToHex, utf8ToBytes, ms };
 
+// Frozen with zod: the regexes it keeps at module level, which some checks (z.email(), .lowercase(),
+// z.iso.date() …) reset and so throw on every parse in a workflow; eslint.config.js refuses those in
+// workflow code. For the same reason our own schemas cannot be shared: every `.regex()` check resets
+// its pattern's lastIndex, so a frozen schema with one fails its parse.
 // zod sets its defaults (the English messages, the parse memoizer) on its shared configuration the
 // first time a schema is built and used: done here, before the SDK freezes that configuration.
 z.object({ ready: z.string() }).safeParse({ ready: 1 });
