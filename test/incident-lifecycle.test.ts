@@ -7,6 +7,16 @@ import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 
+/** what a demo incident approved and contained notifies, in order */
+const DEMO_NOTICES = [
+  'incident.started',
+  'approval.requested',
+  'approval.closed',
+  'action.started',
+  'incident.contained',
+  'incident.finished',
+];
+
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -102,16 +112,7 @@ describe('an incident from start to resolution', () => {
       'incident.finished',
     ]);
     const kindsNotified = h.notifier.of(id).map((e) => e.kind);
-    expect(kindsNotified).toEqual(
-      expect.arrayContaining([
-        'incident.started',
-        'approval.requested',
-        'approval.closed',
-        'action.started',
-        'incident.contained',
-        'incident.finished',
-      ]),
-    );
+    expect(kindsNotified).toEqual(expect.arrayContaining(DEMO_NOTICES));
   });
 
   it('keeps secrets out of evidence and detects a tampered artifact', async () => {
@@ -336,13 +337,6 @@ describe('what an incident writes to history (issue 15)', () => {
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled).not.toContain('notify');
     expect(scheduled.filter((name) => name === 'notifyBatch').length).toBeLessThanOrEqual(5);
-    expect(h.notifier.of(id).map((e) => e.kind)).toEqual([
-      'incident.started',
-      'approval.requested',
-      'approval.closed',
-      'action.started',
-      'incident.contained',
-      'incident.finished',
-    ]);
+    expect(h.notifier.of(id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
   });
 });
