@@ -219,7 +219,10 @@ describe('zod in workflow code', () => {
       message:
         'in workflow code this zod check tests a regex zod keeps at module level, frozen with the shared zod (workflows/shared-libraries.ts): every parse throws a TypeError. Use .regex(/…/)',
     };
-    const catalogue = { ruleId: 'no-restricted-syntax', message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string' };
+    const catalogue = {
+      ruleId: 'no-restricted-syntax',
+      message: 'failure types come from FAILURE_TYPES (workflows/failure-types.ts), never a string',
+    };
     expect(await lint([bad!, good!, outside!])).toEqual([[frozen, frozen, frozen, frozen, catalogue], [], []]);
   });
 });
