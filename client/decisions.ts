@@ -52,7 +52,7 @@ export interface DecisionRequest {
 }
 
 export type DecisionOutcome =
-  | { applied: true; gate: Pick<GateView, 'id' | 'step' | 'action' | 'target'>; result: DecideResult }
+  | { applied: true; gate: Pick<GateView, 'id' | 'step' | 'action' | 'target' | 'digest' | 'runStartedAt'>; result: DecideResult }
   | { applied: false; code: RefusalCode | 'EngineUnavailable' | 'NoOpenGate' | 'AmbiguousGate' | 'NoKey'; message: string };
 
 export function newNonce(): string {
@@ -159,7 +159,9 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
       // The nonce as update id: Temporal itself answers a repeat with the first outcome.
       handle.executeUpdate(decideUpdate, { args: [input], updateId: `decide:${input.nonce}` }),
     );
-    return { applied: true, gate, result };
+    // the same fields whichever way the gate was found (memo, query, or given), so `approve --json` has one shape
+    const { id, step, action, target, runStartedAt } = gate;
+    return { applied: true, gate: { id, step, action, target, digest: input.digest, runStartedAt }, result };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const code = (err.cause.type ?? 'InvalidDecision') as RefusalCode;

@@ -51,6 +51,15 @@ describe('a decision that names no gate', () => {
       gate: { id: 'g1', step: `Quarantine service ${service}` },
       result: { gateId: 'g1', status: 'approved' },
     });
+    // `approve --json` prints this gate: the same fields whichever way it was found, nothing more
+    expect(applied.applied && applied.gate).toEqual({
+      id: 'g1',
+      step: `Quarantine service ${service}`,
+      action: 'demoQuarantine',
+      target: `service/${service}`,
+      digest: gate.digest,
+      runStartedAt: gate.runStartedAt,
+    });
     const final: IncidentStatus = await handle.result();
     expect(final.state).toBe('resolved');
     expect(final.gates[0]!.votes.map((v) => [v.approver, v.signer?.by])).toEqual([['carol', 'person']]);
