@@ -17,6 +17,7 @@ import {
   statusQuery,
   timelineQuery,
   TIMELINE_PAGE_BYTES,
+  type IncidentRequest,
   type IncidentRequestInput,
   type IncidentState,
   type IncidentStatus,
@@ -78,11 +79,16 @@ export interface StartOptions {
  */
 export function incidentStartRecord(input: IncidentRequestInput): ReturnType<typeof startRecord> | undefined {
   const parsed = incidentRequestSchema.safeParse(input);
-  const playbook = parsed.success ? playbooks[parsed.data.playbook] : undefined;
-  if (!parsed.success || !playbook) return undefined;
-  const params = playbook.params.safeParse(parsed.data.params);
-  const title = parsed.data.title ?? (params.success ? playbook.title(params.data) : undefined);
-  return title === undefined ? undefined : startRecord(parsed.data, title);
+  return parsed.success ? startRecordOf(parsed.data) : undefined;
+}
+
+/** incidentStartRecord for a request already validated (startIncident's): no second parse */
+function startRecordOf(request: IncidentRequest): ReturnType<typeof startRecord> | undefined {
+  const playbook = playbooks[request.playbook];
+  if (!playbook) return undefined;
+  const params = playbook.params.safeParse(request.params);
+  const title = request.title ?? (params.success ? playbook.title(params.data) : undefined);
+  return title === undefined ? undefined : startRecord(request, title);
 }
 
 /**
@@ -93,7 +99,7 @@ export function incidentStartRecord(input: IncidentRequestInput): ReturnType<typ
 export async function startIncident(client: Client, input: IncidentRequestInput, options: StartOptions): Promise<string> {
   const request = validateIncidentRequest(await prepareIncidentRequest(input));
   const workflowId = options.incidentId ?? newIncidentId(request.playbook);
-  const record = incidentStartRecord(request);
+  const record = startRecordOf(request);
   try {
     await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId,
