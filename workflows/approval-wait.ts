@@ -27,6 +27,9 @@ export function evidenceShown(incident: Incident, gate: ApprovalGate): { evidenc
   return { evidence };
 }
 
+/** Before this patch the approval's closing notice was scheduled ahead of the approved action. */
+export const ACTION_FIRST_PATCH = 'action-before-approval-notice';
+
 interface WaitPoint {
   at: number;
   kind: 'reminder' | 'escalation';
@@ -156,7 +159,7 @@ function recordClosure(
       ...channelOf(gate.policy),
     });
   // Histories recorded before this scheduled the notice ahead of the action: they replay that way.
-  if (deferApproved && gate.status === 'approved' && patched('action-before-approval-notice')) return notice;
+  if (deferApproved && gate.status === 'approved' && patched(ACTION_FIRST_PATCH)) return notice;
   notice();
   if (gate.status !== 'approved') {
     incident.setState(incident.restingState);

@@ -32,6 +32,8 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
+import { ACTION_FIRST_PATCH } from './approval-wait';
+import { LOOKUP_NOT_CANCELLED_PATCH, SLACK_FALLBACK_PATCH } from './eligibility';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -41,6 +43,19 @@ const { notify, notifyBatch } = proxyActivities<EngineActivities>({
 
 /** Histories recorded before it notify one event per activity and write the memo's state on every change. */
 export const LEAN_HISTORY_PATCH = 'lean-history';
+
+/**
+ * The patches a gated step asks about, asked once in the first workflow task. Each patch's first
+ * use writes a marker and an upsert of TemporalChangeVersion (the SDK's core does, per patch),
+ * which otherwise land in the task that opens the gate and the one that takes the approval, both
+ * on a person's path (issue 15); here they cost the run's start instead. Later calls answer from
+ * the first. Histories without these markers in their first task replay unchanged: during replay a
+ * patch is used only where history has its marker, so these calls answer false there and the
+ * later calls find the markers where those histories wrote them.
+ */
+function earlyPatches(): void {
+  for (const id of [SLACK_FALLBACK_PATCH, LOOKUP_NOT_CANCELLED_PATCH, ACTION_FIRST_PATCH]) patched(id);
+}
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
@@ -78,6 +93,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     // querying the workflow) and when the run ends, for readers of closed runs
     // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
     const lean = patched(LEAN_HISTORY_PATCH);
+    earlyPatches();
     let gateWritten: GateMemo | null | undefined;
     const memo = (state: IncidentState) => {
       const gate = gateMemoOf(incident);
