@@ -8,7 +8,6 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -32,8 +31,7 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
-import { ACTION_FIRST_PATCH } from './approval-wait';
-import { LOOKUP_NOT_CANCELLED_PATCH, SLACK_FALLBACK_PATCH } from './eligibility';
+import { decideBaseline, isPatched } from './patches';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -43,19 +41,6 @@ const { notify, notifyBatch } = proxyActivities<EngineActivities>({
 
 /** Histories recorded before it notify one event per activity and write the memo's state on every change. */
 export const LEAN_HISTORY_PATCH = 'lean-history';
-
-/**
- * The patches a gated step asks about, asked once in the first workflow task. Each patch's first
- * use writes a marker and an upsert of TemporalChangeVersion (the SDK's core does, per patch),
- * which otherwise land in the task that opens the gate and the one that takes the approval, both
- * on a person's path (issue 15); here they cost the run's start instead. Later calls answer from
- * the first. Histories without these markers in their first task replay unchanged: during replay a
- * patch is used only where history has its marker, so these calls answer false there and the
- * later calls find the markers where those histories wrote them.
- */
-function earlyPatches(): void {
-  for (const id of [SLACK_FALLBACK_PATCH, LOOKUP_NOT_CANCELLED_PATCH, ACTION_FIRST_PATCH]) patched(id);
-}
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
@@ -86,14 +71,14 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!params.success) throw invalid(`params for playbook ${playbook.name}`, params.error);
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
-    const indexed = patched('search-attributes');
+    decideBaseline();
+    const indexed = isPatched('search-attributes');
     // Newer runs cost less history (issue 15): notifications in batches (notifications.ts), and a
     // running incident's state in its search attribute alone, one upsert per change instead of two.
     // The memo is written when the open gate changes (./gate-memo.ts: decide() reads it instead of
     // querying the workflow) and when the run ends, for readers of closed runs
     // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
-    const lean = patched(LEAN_HISTORY_PATCH);
-    earlyPatches();
+    const lean = isPatched(LEAN_HISTORY_PATCH);
     let gateWritten: GateMemo | null | undefined;
     const memo = (state: IncidentState) => {
       const gate = gateMemoOf(incident);
@@ -107,7 +92,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     incident.syncGateMemo = () => {
       const gate = gateMemoOf(incident);
       // A write of its own, added after histories were recorded: only when no state change carried it.
-      if (sameGateMemo(gate, gateWritten) || !patched('gate-memo-sync')) return;
+      if (sameGateMemo(gate, gateWritten) || !isPatched('gate-memo-sync')) return;
       gateWritten = gate;
       upsertMemo({ [GATE_MEMO]: gate });
     };
