@@ -6,7 +6,10 @@
  * client/engine.ts reads as "no answer" keep their code.
  */
 import { randomUUID } from 'node:crypto';
-import { decideUpdate, GATE_MEMO, refusalSignal, statusQuery, type DecideResult, type IncidentStatus } from '../workflows';
+// The modules themselves, not the workflows index: `status` then loads none of the workflow code.
+import { decideUpdate, refusalSignal, statusQuery } from '../workflows/messages';
+import { GATE_MEMO } from '../workflows/gate-memo';
+import type { DecideResult, IncidentStatus } from '../workflows';
 import type { DecisionEngine } from './decision-engine';
 import { engineUnavailable } from './engine-unavailable';
 import { GRPC, TemporalHttpError, type JsonPayload, type TemporalHttp } from './temporal-http';
