@@ -109,7 +109,7 @@ export function httpDecisionEngine(http: TemporalHttp): DecisionEngine {
             if (!outcome.failure.applicationFailureInfo) throw new Error('Workflow Update failed');
             return {
               kind: 'refused',
-              type: outcome.failure.applicationFailureInfo.type || undefined,
+              type: outcome.failure.applicationFailureInfo.type ?? '',
               message: outcome.failure.message ?? '',
             };
           }
