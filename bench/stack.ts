@@ -16,6 +16,7 @@ import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig } from '../worker/worker';
 import { SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
+import { freePort } from '../test/support/ports';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -40,6 +41,8 @@ export interface BenchStack {
   world: ActionStartWorld;
   serverStartMs: number;
   bundleMs: number;
+  /** host:port of the server's HTTP API, which the CLI's status and approve use: the dev server's, or TEMPORAL_HTTP_ADDRESS */
+  httpAddress: string | undefined;
   /** RSS and CPU time of this process's child processes (the dev server), when /proc can tell */
   serverStats(): ProcessStats | undefined;
   stop(): Promise<void>;
@@ -76,6 +79,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   const existing = process.env.TEMPORAL_ADDRESS;
   const binaries = existing ? undefined : ensureTemporalBinaries(log);
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-'));
+  // The embedded default serves Temporal's HTTP API too (worker/dev-server.ts); so does the bench's server.
+  const httpAddress = existing ? process.env.TEMPORAL_HTTP_ADDRESS : `127.0.0.1:${await freePort()}`;
   const t0 = performance.now();
   let serverStartMs = 0;
   let bundleMs = 0;
@@ -89,7 +94,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             dbFilename: join(dir, 'temporal.db'),
             searchAttributes: [...SEARCH_ATTRIBUTES],
             // the embedded default's SQLite settings (BENCH_SQLITE_WAL=0: the dev server's own, to compare)
-            extraArgs: process.env.BENCH_SQLITE_WAL === '0' ? [] : [...SQLITE_PRAGMA_ARGS],
+            extraArgs: [...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS), '--http-port', httpAddress!.split(':')[1]!],
           },
         })
     ).then((env) => ((serverStartMs = performance.now() - t0), env)),
@@ -149,6 +154,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     world,
     serverStartMs,
     bundleMs,
+    httpAddress,
     serverStats: () => (existing ? undefined : childStats(process.pid)),
     stop() {
       stopped ??= (async () => {
