@@ -14,7 +14,14 @@ import { waitForGate } from './support/gates';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 
-const DEMO_NOTICES = ['incident.started', 'approval.requested', 'approval.closed', 'action.started', 'incident.contained', 'incident.finished'];
+const DEMO_NOTICES = [
+  'incident.started',
+  'approval.requested',
+  'approval.closed',
+  'action.started',
+  'incident.contained',
+  'incident.finished',
+];
 
 /** A pager: leaves a thread reference with the first notice, fails every call while down. */
 class Pager implements Notifier {
@@ -82,7 +89,9 @@ describe('notices riding the steps of a demo incident', () => {
     let id: string;
     try {
       id = await start();
-      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({ applied: true });
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
+        applied: true,
+      });
       // the playbook ran to its end with the pager down (the action and the verification did not wait)
       await waitFor('the incident resolved while the pager is down', async () => (await getStatus(h.client, id)).state === 'resolved', {
         timeoutMs: 60_000,

@@ -92,9 +92,9 @@ describe('notices riding a step activity', () => {
     const log: string[] = [];
     const slack = new ControlledNotifier('slack');
     const steps = withNoticeRiders(demoStep(log), [slack], new DeliveryRegistry());
-    await expect(new MockActivityEnvironment(info, quiet).run(steps.demoBroken, carrying({}, [event(1, 'action.started')]))).rejects.toThrow(
-      'the step failed',
-    );
+    await expect(
+      new MockActivityEnvironment(info, quiet).run(steps.demoBroken, carrying({}, [event(1, 'action.started')])),
+    ).rejects.toThrow('the step failed');
     expect(slack.calls).toEqual([]);
   });
 
@@ -106,14 +106,21 @@ describe('notices riding a step activity', () => {
     const steps = withNoticeRiders(demoStep(log), [other, slack], registry);
     slack.mode = 'fail';
     const events = [event(1, 'incident.started'), event(2, 'approval.requested')];
-    const answer = (await new MockActivityEnvironment(info, quiet).run(steps.demoStep, carrying({ target: 'svc' }, events) as { target: string })) as unknown as {
+    const answer = (await new MockActivityEnvironment(info, quiet).run(
+      steps.demoStep,
+      carrying({ target: 'svc' }, events) as { target: string },
+    )) as unknown as {
       [NOTICES_FIELD]: NoticeOutcome;
       result: unknown;
     };
     expect(answer.result).toEqual({ summary: 'did svc' });
     const outcome = answer[NOTICES_FIELD];
     // the first event reached the other notifier only; nothing after it went out
-    expect(outcome).toMatchObject({ complete: 0, delivered: { 1: { log: { 'log.thread': 't-log' } } }, error: expect.stringMatching(/slack is down/) });
+    expect(outcome).toMatchObject({
+      complete: 0,
+      delivered: { 1: { log: { 'log.thread': 't-log' } } },
+      error: expect.stringMatching(/slack is down/),
+    });
     expect(other.seqs()).toEqual([1]);
 
     // what the workflow sends next (notifications.ts): the same events, with what was delivered

@@ -136,10 +136,13 @@ export async function deliverWithin(
     const delivered = progress[event.seq]!;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('no answer within the quick try\'s budget')), Math.max(0, deadline - Date.now()));
+      timer = setTimeout(() => reject(new Error("no answer within the quick try's budget")), Math.max(0, deadline - Date.now()));
     });
     try {
-      Object.assign(refs, await Promise.race([deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => {}, registry), late]));
+      Object.assign(
+        refs,
+        await Promise.race([deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => {}, registry), late]),
+      );
       complete += 1;
     } catch (err) {
       error = (err as Error).message ?? String(err);
@@ -184,7 +187,10 @@ export function createNotifyActivities(notifiers: readonly Notifier[], registry 
       const refs: NotificationRefs = { ...batch.refs };
       for (const event of batch.events) {
         const delivered = progress.batch[event.seq]!;
-        Object.assign(refs, await deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => heartbeat(progress), registry));
+        Object.assign(
+          refs,
+          await deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => heartbeat(progress), registry),
+        );
       }
       return refs;
     },

@@ -14,7 +14,11 @@ import { deliverWithin, type DeliveryRegistry, type Notifier } from './notifier'
 type Activity = (...args: any[]) => Promise<unknown>;
 
 /** Wraps each activity: an input carrying notices loses them before the step sees it; they go out after it. */
-export function withNoticeRiders<T extends Record<string, Activity>>(activities: T, notifiers: readonly Notifier[], registry: DeliveryRegistry): T {
+export function withNoticeRiders<T extends Record<string, Activity>>(
+  activities: T,
+  notifiers: readonly Notifier[],
+  registry: DeliveryRegistry,
+): T {
   const wrapped: Record<string, Activity> = {};
   for (const [name, activity] of Object.entries(activities)) {
     wrapped[name] = async (...args: unknown[]) => {
