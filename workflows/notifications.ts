@@ -108,7 +108,11 @@ export class NotificationQueue {
   }
 
   async drain(): Promise<void> {
-    if (!this.quick) return this.tail;
+    if (!this.quick) {
+      // awaited, not returned: a returned promise settles ticks later, which would reorder recorded histories' commands
+      await this.tail;
+      return;
+    }
     this.ending = true;
     while (this.loop || this.out) await (this.loop ?? this.out);
   }
