@@ -4,11 +4,13 @@
  * the budget never fails or holds up the step, and the notifyBatch that takes over the rest
  * repeats nothing that was delivered (not even a call the rider gave up waiting for).
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { createNotifyActivities, DeliveryRegistry, type Notifier } from '../activities/notify/notifier';
 import { withNoticeRiders } from '../activities/notify/riders';
+import { FAILURE_TYPES } from '../workflows/failure-types';
 import {
   NOTICES_FIELD,
   type IncidentNotification,
@@ -157,6 +159,37 @@ describe('notices riding a step activity', () => {
     slack.answer(); // the call the rider gave up on lands now
     expect(await refs).toEqual({ 'earlier.ref': 'x', 'slack.thread': 't-slack' });
     expect(slack.seqs()).toEqual([1, 2]);
+  });
+
+  it("a notifier's failure counts as the notifyBatch's first attempt: Slack's Retry-After is waited out, a refusal not retried", async () => {
+    const slack = new ControlledNotifier('slack');
+    const registry = new DeliveryRegistry();
+    slack.notify = async (e) => {
+      slack.calls.push({ seq: e.seq, refs: { ...e.refs }, at: Date.now() });
+      throw ApplicationFailure.create({
+        message: 'Slack rate-limited chat.postMessage',
+        type: FAILURE_TYPES.SlackRateLimited,
+        nextRetryDelay: '3s',
+      });
+    };
+    const events = [event(1, 'incident.started')];
+    const answer = (await new MockActivityEnvironment(info, quiet).run(
+      withNoticeRiders(demoStep([]), [slack], registry).demoStep,
+      carrying({ target: 'svc' }, events) as { target: string },
+    )) as unknown as { [NOTICES_FIELD]: NoticeOutcome };
+    const { failure } = answer[NOTICES_FIELD];
+    expect(failure).toEqual({ message: 'Slack rate-limited chat.postMessage', type: 'SlackRateLimited', nextRetryDelay: '3s' });
+
+    // the notifyBatch's first attempt fails as the rider did, calling no one, so Temporal waits the 3 s
+    const batch = createNotifyActivities([slack], registry).notifyBatch;
+    const first = new MockActivityEnvironment({ ...info, attempt: 1 }, quiet).run(batch, { refs: {}, events, failure: failure! });
+    await expect(first).rejects.toMatchObject({ type: 'SlackRateLimited', nextRetryDelay: '3s', nonRetryable: false });
+    expect(slack.calls).toHaveLength(1);
+    // the next attempt calls again
+    await expect(
+      new MockActivityEnvironment({ ...info, attempt: 2 }, quiet).run(batch, { refs: {}, events, failure: failure! }),
+    ).rejects.toThrow(/rate-limited/);
+    expect(slack.calls).toHaveLength(2);
   });
 
   it('the last news (deliverNotices) is one quick try that never throws', async () => {

@@ -150,6 +150,19 @@ export interface NotificationBatch {
   delivered?: NoticesDelivered;
   /** for a quick try (riders, deliverNotices): how long delivery may take before it hands the rest back */
   budgetMs?: number;
+  /**
+   * How the quick try before this batch failed: the batch's first attempt fails the same way without
+   * calling anyone, so Temporal retries as it would have (Slack's Retry-After, no retry when refused).
+   */
+  failure?: NoticeFailure;
+}
+
+/** A notifier's ApplicationFailure, as data. */
+export interface NoticeFailure {
+  message: string;
+  type?: string;
+  nonRetryable?: boolean;
+  nextRetryDelay?: string | number;
 }
 
 /** seq → notifier name → the references it returned */
@@ -164,6 +177,8 @@ export interface NoticeOutcome {
   complete: number;
   /** why it stopped short */
   error?: string;
+  /** when a notifier failed with an ApplicationFailure: it, for the notifyBatch that takes over */
+  failure?: NoticeFailure;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type EngineActivities,
   type IncidentHeader,
   type IncidentNotification,
+  type NoticeFailure,
   type NoticeOutcome,
   type NotificationBatch,
   type NotificationKind,
@@ -54,6 +55,8 @@ export class NotificationQueue {
   private out?: Promise<void>;
   private loop?: Promise<void>;
   private ending = false;
+  /** how the last quick try failed, for the notifyBatch that takes over */
+  private failure?: NoticeFailure;
 
   constructor(
     private readonly incident: Incident,
@@ -183,7 +186,9 @@ export class NotificationQueue {
 
   private async sendQueued(items: Queued[]): Promise<void> {
     try {
-      const refs = await CancellationScope.nonCancellable(() => this.batches!(this.batchOf(items)));
+      const batch = { ...this.batchOf(items), ...(this.failure ? { failure: this.failure } : {}) };
+      this.failure = undefined;
+      const refs = await CancellationScope.nonCancellable(() => this.batches!(batch));
       Object.assign(this.incident.notificationRefs, refs);
     } catch (err) {
       const kinds = items.map((i) => i.event.kind).join(', ');
@@ -210,6 +215,7 @@ export class NotificationQueue {
       return { event, missed: true, ...(delivered && Object.keys(delivered).length ? { delivered } : {}) };
     });
     if (missed.length === 0) return;
+    this.failure = outcome?.failure;
     this.queued.unshift(...missed);
     this.loop ??= this.run();
   }

@@ -1,7 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type ApplicationFailureOptions } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { IncidentNotification, NoticeOutcome, NoticesDelivered, NotificationBatch, NotificationRefs } from '../../workflows/contracts';
+import type {
+  IncidentNotification,
+  NoticeFailure,
+  NoticeOutcome,
+  NoticesDelivered,
+  NotificationBatch,
+  NotificationRefs,
+} from '../../workflows/contracts';
 
 /** Which run of the incident a notification belongs to: a new run under the same id starts its seq again. */
 export interface NotificationDelivery {
@@ -132,6 +139,7 @@ export async function deliverWithin(
   const deadline = Date.now() + (batch.budgetMs ?? 2_000);
   let complete = 0;
   let error: string | undefined;
+  let failure: NoticeFailure | undefined;
   for (const event of batch.events) {
     const delivered = progress[event.seq]!;
     let timer: NodeJS.Timeout | undefined;
@@ -146,13 +154,27 @@ export async function deliverWithin(
       complete += 1;
     } catch (err) {
       error = (err as Error).message ?? String(err);
+      if (err instanceof ApplicationFailure) {
+        failure = {
+          message: err.message,
+          ...(err.type ? { type: err.type } : {}),
+          ...(err.nonRetryable ? { nonRetryable: true } : {}),
+          ...(err.nextRetryDelay !== undefined && err.nextRetryDelay !== null ? { nextRetryDelay: err.nextRetryDelay } : {}),
+        };
+      }
       break;
     } finally {
       clearTimeout(timer);
     }
   }
   // a copy: a call still in flight may record itself later, after this answer is sent
-  return { refs, delivered: structuredClone(progress), complete, ...(error !== undefined ? { error } : {}) };
+  return {
+    refs,
+    delivered: structuredClone(progress),
+    complete,
+    ...(error !== undefined ? { error } : {}),
+    ...(failure ? { failure } : {}),
+  };
 }
 
 export function createNotifyActivities(notifiers: readonly Notifier[], registry = new DeliveryRegistry()) {
@@ -180,6 +202,8 @@ export function createNotifyActivities(notifiers: readonly Notifier[], registry 
      */
     async notifyBatch(batch: NotificationBatch): Promise<NotificationRefs> {
       const { info, heartbeat } = Context.current();
+      // the quick try that came first counts as the first attempt: Temporal retries as after it
+      if (info.attempt === 1 && batch.failure) throw ApplicationFailure.create(batch.failure as ApplicationFailureOptions);
       const earlier = info.heartbeatDetails as BatchDelivered | undefined;
       // what a quick try delivered (batch.delivered) is skipped like what an earlier attempt did
       const progress: BatchDelivered = { batch: startingFrom(batch, earlier?.batch) };
