@@ -132,17 +132,19 @@ export class NotificationQueue {
     if (!this.quick || this.out || this.queued.length === 0) return undefined;
     const items = this.queued.splice(0);
     const batch = this.batchOf(items, RIDER_BUDGET_MS);
-    let settle!: () => void;
+    let settle: (() => void) | undefined;
     this.out = new Promise<void>((resolve) => (settle = resolve));
     return {
       input: (req) => ({ ...req, [NOTICES_FIELD]: batch }),
       landed: (answer) => {
+        if (!settle) return answer; // once: the step's own failure path may call it again
         // a worker that does not know riders answers the step's result alone: the notices all go in a notifyBatch
         const carried = answer !== null && typeof answer === 'object' && Object.hasOwn(answer, NOTICES_FIELD);
         const { [NOTICES_FIELD]: outcome, result } = carried ? (answer as { [NOTICES_FIELD]: NoticeOutcome; result: unknown }) : {};
         this.absorb(items, outcome);
         this.out = undefined;
         settle();
+        settle = undefined;
         return carried ? result : answer;
       },
     };
