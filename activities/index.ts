@@ -11,7 +11,8 @@ import type { DemoWorld } from './demo/world';
 import type { EvidenceStore } from './evidence';
 import { createGitHubActivities, type GitHubDeps } from './github';
 import { createKubernetesActivities, type BreakGlassCatalogueFile, type KubernetesDeps } from './kubernetes';
-import { createNotifyActivities, type Notifier } from './notify/notifier';
+import { createNotifyActivities, DeliveryRegistry, type Notifier } from './notify/notifier';
+import { withNoticeRiders } from './notify/riders';
 
 export interface ActivityDeps {
   store: EvidenceStore;
@@ -30,12 +31,17 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return {
-    ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store, trust: deps.trust }),
-    ...createNotifyActivities(deps.notifiers),
+  // one registry for the notices steps carry and the notifyBatch that delivers what they missed
+  const registry = new DeliveryRegistry();
+  const steps = {
     ...createDemoActivities({ world: deps.demoWorld, store: deps.store }),
     ...createGitHubActivities({ github: deps.github, store: deps.store }),
     ...createKubernetesActivities({ kubernetes: deps.kubernetes, store: deps.store, breakGlass: deps.breakGlass }),
+  };
+  return {
+    ...createApprovalActivities({ policies: deps.policies, directory: deps.directory, store: deps.store, trust: deps.trust }),
+    ...createNotifyActivities(deps.notifiers, registry),
+    ...withNoticeRiders(steps, deps.notifiers, registry),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -38,6 +38,8 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: (stack.client.connection as Connection).options.address,
+    // BENCH_CLI_HTTP=0: status and approve over gRPC, as without an HTTP API (to compare)
+    TEMPORAL_HTTP_ADDRESS: process.env.BENCH_CLI_HTTP === '0' ? 'off' : (stack.httpAddress ?? 'off'),
     TOURNIQUET_TASK_QUEUE: stack.taskQueue,
     TOURNIQUET_DATA_DIR: dir,
   };
@@ -57,7 +59,7 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
   try {
     const compiled = existsSync(join(projectRoot, 'dist/tourniquet.cjs'));
     log(
-      `\nCLI: a fresh process per call, ${options.runs} calls each (${compiled ? 'bin/tourniquet: compiled dist/ when fresh' : 'no dist/: bin/tourniquet runs the sources'})`,
+      `\nCLI: a fresh process per call, ${options.runs} calls each (${compiled ? 'bin/tourniquet: compiled dist/ when fresh' : 'no dist/: bin/tourniquet runs the sources'}; status and approve over ${env.TEMPORAL_HTTP_ADDRESS === 'off' ? 'gRPC' : `Temporal's HTTP API at ${env.TEMPORAL_HTTP_ADDRESS}`})`,
     );
 
     // Incidents waiting for an approval, opened beforehand: one for the status calls, one per approve.

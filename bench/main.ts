@@ -21,7 +21,11 @@
  * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, looking the open gate up first; notified: with the
- * gate, digest and run from the approval request, as a Slack button calls it).
+ * gate, digest and run from the approval request, as a Slack button calls it),
+ * BENCH_CLI_HTTP (1: the CLI's status and approve over the server's HTTP API, as under `npm run dev`; 0: over gRPC),
+ * BENCH_WORKER_OPTIONS (JSON: SDK thread, slot and poller settings for Tourniquet's worker, e.g.
+ * '{"workflowThreadPoolSize":2}'), BENCH_BUNDLE_MAP (a file to write the workflow bundle's source map
+ * to, for bench/cpu-profile-layers.mjs).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';

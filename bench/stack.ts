@@ -7,15 +7,16 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
-import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig } from '../worker/worker';
+import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig, type WorkerTuning } from '../worker/worker';
 import { SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
+import { freePort } from '../test/support/ports';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -40,6 +41,8 @@ export interface BenchStack {
   world: ActionStartWorld;
   serverStartMs: number;
   bundleMs: number;
+  /** host:port of the server's HTTP API, which the CLI's status and approve use: the dev server's, or TEMPORAL_HTTP_ADDRESS */
+  httpAddress: string | undefined;
   /** RSS and CPU time of this process's child processes (the dev server), when /proc can tell */
   serverStats(): ProcessStats | undefined;
   stop(): Promise<void>;
@@ -76,6 +79,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   const existing = process.env.TEMPORAL_ADDRESS;
   const binaries = existing ? undefined : ensureTemporalBinaries(log);
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-'));
+  // The embedded default serves Temporal's HTTP API too (worker/dev-server.ts); so does the bench's server.
+  const httpAddress = existing ? process.env.TEMPORAL_HTTP_ADDRESS : `127.0.0.1:${await freePort()}`;
   const t0 = performance.now();
   let serverStartMs = 0;
   let bundleMs = 0;
@@ -89,7 +94,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             dbFilename: join(dir, 'temporal.db'),
             searchAttributes: [...SEARCH_ATTRIBUTES],
             // the embedded default's SQLite settings (BENCH_SQLITE_WAL=0: the dev server's own, to compare)
-            extraArgs: process.env.BENCH_SQLITE_WAL === '0' ? [] : [...SQLITE_PRAGMA_ARGS],
+            extraArgs: [...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS), '--http-port', httpAddress!.split(':')[1]!],
           },
         })
     ).then((env) => ((serverStartMs = performance.now() - t0), env)),
@@ -101,6 +106,9 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     throw envResult.status === 'rejected' ? envResult.reason : (bundleResult as PromiseRejectedResult).reason;
   }
   const env: BenchEnv = envResult.value as BenchEnv;
+  // BENCH_BUNDLE_MAP=<file>: the workflow bundle's source map, for bench/cpu-profile-layers.mjs to
+  // tell the SDK's workflow code from ours in the workflow thread's profile
+  if (process.env.BENCH_BUNDLE_MAP) writeFileSync(process.env.BENCH_BUNDLE_MAP, inlineSourceMap(bundleResult.value.code));
 
   const notifier = new GateOpenNotifier();
   const world = new ActionStartWorld(join(dir, 'demo'));
@@ -130,6 +138,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
       ...(process.env.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS
         ? { maxCachedWorkflows: Number(process.env.TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS) }
         : {}),
+      // BENCH_WORKER_OPTIONS='{"workflowThreadPoolSize":2}': SDK thread, slot and poller settings to try
+      ...(process.env.BENCH_WORKER_OPTIONS ? { tuning: JSON.parse(process.env.BENCH_WORKER_OPTIONS) as WorkerTuning } : {}),
     });
     running = worker.run();
     running.catch((err: unknown) => log(`worker stopped with an error: ${(err as Error).message}`));
@@ -149,6 +159,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     world,
     serverStartMs,
     bundleMs,
+    httpAddress,
     serverStats: () => (existing ? undefined : childStats(process.pid)),
     stop() {
       stopped ??= (async () => {
@@ -163,6 +174,13 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
       return stopped;
     },
   };
+}
+
+/** The source map webpack inlined at the end of the bundle (the bundle's own `sourceMap` field is no longer filled). */
+function inlineSourceMap(code: string): string {
+  const m = /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+  if (!m) throw new Error('BENCH_BUNDLE_MAP: the workflow bundle has no inline source map');
+  return Buffer.from(m[1]!, 'base64').toString('utf8');
 }
 
 export interface ProcessStats {

@@ -36,6 +36,8 @@ export async function runDev(config: Config): Promise<void> {
       dbFile: join(config.dataDir, 'temporal.db'),
       port: config.dev.port,
       uiPort: config.dev.uiPort,
+      // the CLI finds it from the same settings (worker/config.ts temporalHttpAddress)
+      ...(config.temporal.httpOff ? {} : { httpPort: config.dev.httpPort }),
       namespace: config.temporal.namespace,
     });
     config = { ...config, uiUrl: config.uiUrl ?? server.uiUrl, temporal: { ...config.temporal, address: server.address } };
@@ -76,6 +78,7 @@ export async function runDev(config: Config): Promise<void> {
       '',
       `Tourniquet is running${server ? ` on the embedded Temporal dev server (data in ${config.dataDir})` : ` against ${config.temporal.address}`}`,
       server ? `  Temporal UI     ${server.uiUrl}` : undefined,
+      server?.httpAddress ? `  Temporal HTTP   ${server.httpAddress}  (the CLI's status and approve)` : undefined,
       `  Temporal        ${config.temporal.address}  namespace ${config.temporal.namespace}  task queue ${config.taskQueue}`,
       `  Gateway         ${gateway.url}  (GET /healthz, /readyz, /metrics)`,
       config.slack

@@ -5,10 +5,12 @@
 import './short-lived';
 import { Command, Option } from 'commander';
 import type { Client } from '@temporalio/client';
+import type { DecisionEngine } from '../client/decision-engine';
 import { join } from 'node:path';
 import type { Config } from '../worker/config';
 import { breakGlassCommand } from './break-glass';
 import { codecServerCommand } from './codec-server';
+import { overHttp } from './http-path';
 import { cliSigner, withKeyOption } from './keys';
 import { phase } from './phases';
 
@@ -123,13 +125,19 @@ export function buildProgram(): Command {
     .description('state, gates, votes and containment clock of an incident')
     .argument('<id>')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts) =>
-      withClient(async (client) => {
+    .action(async (id: string, opts) => {
+      const viaHttp = await overHttp(async (http) => {
+        const [{ getStatusOverHttp }, { formatStatus }] = await Promise.all([import('../client/http-engine'), formatting()]);
+        const status = await getStatusOverHttp(http, id, read);
+        print(opts.json, status, () => formatStatus(status));
+      });
+      if (viaHttp) return;
+      await withClient(async (client) => {
         const [{ getStatus }, { formatStatus }] = await Promise.all([clientLib(), formatting()]);
         const status = await getStatus(client, id, read);
         print(opts.json, status, () => formatStatus(status));
-      }),
-    );
+      });
+    });
 
   for (const decision of ['approve', 'deny'] as const) {
     const command = program
@@ -142,28 +150,35 @@ export function buildProgram(): Command {
     withKeyOption(command);
     if (decision === 'deny') command.requiredOption('--reason <text>', 'why (required)');
     else command.option('--reason <text>', 'why (required when the policy says so)');
-    command.option('--json', 'print JSON').action(async (id: string, opts) =>
-      withClient(async (client, config) => {
-        const [{ decide }, signer] = await Promise.all([clientLib(), cliSigner(opts.as, opts.key, config)]);
-        const outcome = await decide(client, {
-          incidentId: id,
-          decision,
-          approver: opts.as,
-          via: 'cli',
-          signer,
-          ...(opts.gate ? { gateId: opts.gate } : {}),
-          ...(opts.digest ? { digest: opts.digest } : {}),
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        });
-        print(opts.json, outcome, () =>
-          outcome.applied
-            ? `${decision === 'approve' ? 'approved' : 'denied'} ${outcome.gate.id}${outcome.gate.step ? ` (${outcome.gate.step})` : ''}: gate is ${outcome.result.status}` +
-              (outcome.result.status === 'open' ? `, ${outcome.result.approvalsRemaining} more approval(s) needed` : '')
-            : `refused (${outcome.code}): ${outcome.message}`,
-        );
-        if (!outcome.applied) process.exitCode = EXIT_REFUSED;
-      }),
-    );
+    // One decision, over whichever way Temporal is reached (cli/http-path.ts): the same code decides.
+    type DecideOptions = { as: string; key?: string; gate?: string; digest?: string; reason?: string; json?: boolean };
+    const decideAndPrint = async (engine: Client | DecisionEngine, config: Config, id: string, opts: DecideOptions) => {
+      const [{ decide }, signer] = await Promise.all([import('../client/decisions'), cliSigner(opts.as, opts.key, config)]);
+      const outcome = await decide(engine, {
+        incidentId: id,
+        decision,
+        approver: opts.as,
+        via: 'cli',
+        signer,
+        ...(opts.gate ? { gateId: opts.gate } : {}),
+        ...(opts.digest ? { digest: opts.digest } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      });
+      print(opts.json, outcome, () =>
+        outcome.applied
+          ? `${decision === 'approve' ? 'approved' : 'denied'} ${outcome.gate.id}${outcome.gate.step ? ` (${outcome.gate.step})` : ''}: gate is ${outcome.result.status}` +
+            (outcome.result.status === 'open' ? `, ${outcome.result.approvalsRemaining} more approval(s) needed` : '')
+          : `refused (${outcome.code}): ${outcome.message}`,
+      );
+      if (!outcome.applied) process.exitCode = EXIT_REFUSED;
+    };
+    command.option('--json', 'print JSON').action(async (id: string, opts) => {
+      const viaHttp = await overHttp(async (http, config) => {
+        const { httpDecisionEngine } = await import('../client/http-engine');
+        await decideAndPrint(httpDecisionEngine(http), config, id, opts);
+      });
+      if (!viaHttp) await withClient((client, config) => decideAndPrint(client, config, id, opts));
+    });
   }
 
   program
@@ -384,6 +399,9 @@ export function buildProgram(): Command {
       import('../worker/temporal-connection'),
       import('./lazy-rpc'),
       import('../client/signing'),
+      import('../client/decisions'),
+      import('../client/http-engine'),
+      import('./http-path'),
     ]);
   });
 

@@ -7,26 +7,12 @@
  * that its validity has passed and refuses it, so the report stays true. Refusals are then audited
  * on the timeline by signal, which the server stores even while no worker runs.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import {
-  GATE_MEMO,
-  decideUpdate,
-  decisionStatement,
-  refusalSignal,
-  statusQuery,
-  type DecideResult,
-  type DecisionInput,
-  type GateMemo,
-  type GateView,
-  type RefusalCode,
-} from '../workflows';
-import { isTimeout } from './engine';
+import { decisionStatement, type DecideResult, type DecisionInput, type GateMemo, type GateView, type RefusalCode } from '../workflows';
+import type { DecisionEngine } from './decision-engine';
 import { findSigner, type StatementSigner } from './signing';
 import { HISTORY_LIMITS, redactForHistory } from '../redaction';
-
-export { isTimeout } from './engine';
 
 export interface DecisionRequest {
   incidentId: string;
@@ -69,11 +55,11 @@ const GRACE_MS = 5_000;
  * worker's workflow task. Undefined when the memo does not name exactly the gate asked for (none or
  * several open, an incident older than the memo, a memo this client cannot read): then we ask.
  */
-async function gateFromMemo(client: Client, req: DecisionRequest, deadline: number): Promise<GateMemo | undefined> {
+async function gateFromMemo(engine: DecisionEngine, req: DecisionRequest, deadline: number): Promise<GateMemo | undefined> {
   try {
-    const described = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(req.incidentId).describe());
-    if (described.status.name !== 'RUNNING') return undefined;
-    const gate = described.memo?.[GATE_MEMO] as Record<keyof GateMemo, unknown> | null | undefined;
+    const described = await engine.describeGate(req.incidentId, deadline);
+    if (!described.running) return undefined;
+    const gate = described.gate as Record<keyof GateMemo, unknown> | null | undefined;
     const fields = ['id', 'digest', 'runStartedAt', 'step', 'action', 'target'] as const;
     if (!gate || fields.some((f) => typeof gate[f] !== 'string')) return undefined;
     const memo = Object.fromEntries(fields.map((f) => [f, gate[f]])) as unknown as GateMemo;
@@ -86,15 +72,19 @@ async function gateFromMemo(client: Client, req: DecisionRequest, deadline: numb
   }
 }
 
-async function findGate(client: Client, req: DecisionRequest, deadline: number) {
-  const handle = client.workflow.getHandle(req.incidentId);
-  const status = await client.connection.withDeadline(deadline, () => handle.query(statusQuery));
+async function findGate(engine: DecisionEngine, req: DecisionRequest, deadline: number) {
+  const status = await engine.queryStatus(req.incidentId, deadline);
   const gates = req.gateId ? status.gates.filter((g) => g.id === req.gateId) : status.gates.filter((g) => g.status === 'open');
   return { gates, status };
 }
 
-export async function decide(client: Client, req: DecisionRequest): Promise<DecisionOutcome> {
-  const handle = client.workflow.getHandle(req.incidentId);
+/**
+ * Over the SDK's client, or any DecisionEngine (the CLI's over Temporal's HTTP API): the same
+ * refusals, messages and signed statement either way.
+ */
+export async function decide(client: Client | DecisionEngine, req: DecisionRequest): Promise<DecisionOutcome> {
+  // Loaded only with an SDK client: the HTTP path loads no gRPC.
+  const engine = 'workflow' in client ? (await import('./decision-engine-grpc')).grpcDecisionEngine(client) : client;
   const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
   const validUntil = Date.now() + validForMs;
   const signer = req.signer === undefined ? findSigner(req.approver) : req.signer;
@@ -103,14 +93,14 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
   if (req.gateId && req.digest && req.runStartedAt) {
     gate = { id: req.gateId, digest: req.digest, runStartedAt: req.runStartedAt, step: '', action: '', target: '' };
   } else {
-    gate = await gateFromMemo(client, req, validUntil);
+    gate = await gateFromMemo(engine, req, validUntil);
   }
   if (!gate) {
     let found;
     try {
-      found = await findGate(client, req, validUntil);
+      found = await findGate(engine, req, validUntil);
     } catch (err) {
-      if (!isTimeout(err)) throw err;
+      if (!engine.isTimeout(err)) throw err;
       const message = `the engine did not answer within ${Math.round(validForMs / 1000)}s (is a worker running?); the decision was NOT applied — try again`;
       return { applied: false, code: 'EngineUnavailable', message };
     }
@@ -152,30 +142,27 @@ export async function decide(client: Client, req: DecisionRequest): Promise<Deci
     );
   // Only a signed decision can be audited: the workflow checks the signature before recording it.
   const audit = async () => {
-    if (input.signature) await handle.signal(refusalSignal, { decision: input }).catch(() => {});
+    if (input.signature) await engine.signalRefusal(req.incidentId, input).catch(() => {});
   };
-  try {
-    const result = await client.connection.withDeadline(validUntil + GRACE_MS, () =>
-      // The nonce as update id: Temporal itself answers a repeat with the first outcome.
-      handle.executeUpdate(decideUpdate, { args: [input], updateId: `decide:${input.nonce}` }),
-    );
-    // the same fields whichever way the gate was found (memo, query, or given), so `approve --json` has one shape
-    const { id, step, action, target, runStartedAt } = gate;
-    return { applied: true, gate: { id, step, action, target, digest: input.digest, runStartedAt }, result };
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const code = (err.cause.type ?? 'InvalidDecision') as RefusalCode;
+  // The nonce as update id: Temporal itself answers a repeat with the first outcome.
+  const outcome = await engine.executeDecide(req.incidentId, input, `decide:${input.nonce}`, validUntil + GRACE_MS);
+  switch (outcome.kind) {
+    case 'completed': {
+      // the same fields whichever way the gate was found (memo, query, or given), so `approve --json` has one shape
+      const { id, step, action, target, runStartedAt } = gate;
+      return { applied: true, gate: { id, step, action, target, digest: input.digest, runStartedAt }, result: outcome.result };
+    }
+    case 'refused': {
+      const code = (outcome.type ?? 'InvalidDecision') as RefusalCode;
       await audit();
-      return { applied: false, code, message: err.cause.message };
+      return { applied: false, code, message: outcome.message };
     }
-    if (err instanceof WorkflowNotFoundError) {
+    case 'notFound':
       return { applied: false, code: 'GateClosed', message: `incident ${req.incidentId} has ended or does not exist; nothing was applied` };
-    }
-    if (isTimeout(err)) {
+    case 'timeout': {
       const message = `the engine did not take the decision within ${Math.round(validForMs / 1000)}s (is a worker running?); it was NOT applied and will not be — try again`;
       await audit();
       return { applied: false, code: 'EngineUnavailable', message };
     }
-    throw err;
   }
 }

@@ -7,6 +7,9 @@
  * up waiting for a worker ("query timed out before a worker could process it", after ~30 s).
  */
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { engineUnavailable } from './engine-unavailable';
+
+export { EngineUnavailableError } from './engine-unavailable';
 
 /** gRPC codes meaning "no answer": CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE */
 const NO_ANSWER_CODES = new Set([1, 4, 14]);
@@ -16,11 +19,6 @@ export function isTimeout(err: unknown): boolean {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (NO_ANSWER_CODES.has((err as { code?: number })?.code as number)) return true;
   return err instanceof ServiceError && NO_ANSWER_CODES.has((err.cause as { code?: number } | undefined)?.code as number);
-}
-
-/** No worker (or no server) answered a read of an incident. */
-export class EngineUnavailableError extends Error {
-  override name = 'EngineUnavailableError';
 }
 
 /** Whether Temporal itself is unreachable (as opposed to reachable with no worker on the queue). */
@@ -35,9 +33,6 @@ export async function answeredQuery<T>(incidentId: string, run: () => Promise<T>
     return await run();
   } catch (err) {
     if (!isTimeout(err)) throw err;
-    const message = serverUnreachable(err)
-      ? `cannot reach Temporal to read incident ${incidentId} (is \`npm run dev\` running, or TEMPORAL_ADDRESS set?)`
-      : `no worker answered for incident ${incidentId} (is a worker running? \`npm run dev\` or \`npm run worker\`); the incident is kept by Temporal and continues when a worker returns`;
-    throw new EngineUnavailableError(message, { cause: err });
+    throw engineUnavailable(incidentId, serverUnreachable(err), err);
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMaxCachedWorkflows } from '../worker/cache-size';
-import { ConfigError, loadConfig, temporalAddress } from '../worker/config';
+import { ConfigError, loadConfig, temporalAddress, temporalHttpAddress } from '../worker/config';
 import { projectRoot } from '../tools/temporal-binaries';
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       breakGlassPath: resolve(projectRoot, 'config/break-glass.json'),
       breakGlassSweepMs: 300_000,
       gateway: { host: '127.0.0.1', port: 8787 },
-      dev: { port: 7233, uiPort: 8233 },
+      dev: { port: 7233, uiPort: 8233, httpPort: 7243 },
       logLevel: 'info',
       metricsHost: '127.0.0.1',
       metricsPort: 9464,
@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     });
     expect(config.temporal.address).toBeUndefined();
     expect(temporalAddress(config)).toBe('127.0.0.1:7233');
+    expect(temporalHttpAddress(config)).toBe('127.0.0.1:7243');
+  });
+
+  it("uses a cluster's HTTP API only when named, and not at all when turned off", () => {
+    expect(temporalHttpAddress(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }))).toBeUndefined();
+    expect(temporalHttpAddress(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_HTTP_ADDRESS: 'temporal:7243' }))).toBe(
+      'temporal:7243',
+    );
+    expect(temporalHttpAddress(loadConfig({ TEMPORAL_HTTP_ADDRESS: 'off' }))).toBeUndefined();
+    expect(temporalHttpAddress(loadConfig({ TOURNIQUET_DEV_HTTP_PORT: '9243' }))).toBe('127.0.0.1:9243');
+    expect(() => loadConfig({ TEMPORAL_HTTP_ADDRESS: 'http://temporal:7243' })).toThrow(/TEMPORAL_HTTP_ADDRESS/);
   });
 
   it('reads AWS settings for leaked AWS keys, refusing a region that is not one', () => {

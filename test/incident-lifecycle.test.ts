@@ -344,10 +344,16 @@ describe('what an incident writes to history (issue 15)', () => {
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
     // six notifications (started, approval requested, approval closed, action started, contained,
-    // finished): the approval's close and the action's start leave in the same task, one batch
+    // finished): each rides the step its task schedules (the snapshot, the action, the last
+    // snapshot), the last news goes in a local activity; only the approval request, whose task
+    // schedules no step, costs a notifyBatch (and the workflow task its completion brings)
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(scheduled).not.toContain('notify');
-    expect(scheduled.filter((name) => name === 'notifyBatch').length).toBeLessThanOrEqual(5);
+    expect(scheduled.filter((name) => name === 'notifyBatch')).toHaveLength(1);
+    expect(scheduled).toHaveLength(5);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(2); // policy, last news
+    // 11 before riders; one fewer when the approval lands in the same task as the batch's completion
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBeLessThanOrEqual(7);
     expect(h.notifier.of(id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
   });
 });

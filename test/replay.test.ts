@@ -234,6 +234,40 @@ describe('fresh histories replay', () => {
     );
   });
 
+  // Notices riding the steps, the last news in a local activity (notifications.ts, patch notice-riders)
+  it('approved, notices riding the steps', async () => {
+    await run(
+      'notice-riders',
+      { playbook: 'demo', params: { service: 'replay-riders' } },
+      async (id) => {
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 3, sample: [{ source: 'falco', title: 'again' }] });
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'alert.repeated falco',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.passed tourniquet',
+          'incident.contained tourniquet',
+          'incident.finished tourniquet',
+        ]);
+        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual([
+          'incident.started',
+          'approval.requested',
+          'approval.closed',
+          'action.started',
+          'incident.contained',
+          'incident.finished',
+        ]);
+      },
+    );
+  });
+
   it('drill', async () => {
     await run(
       'drill',

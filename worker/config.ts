@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AwsSettings } from '../activities/aws';
 import type { S3EvidenceSettings } from '../activities/evidence/s3-store';
 import { projectRoot } from './project-root';
-import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-codec';
+import { parsePayloadKeys, PayloadKeyError, type PayloadKeys } from './payload-keys';
 
 const DEFAULT_BREAKGLASS = resolve(projectRoot, 'config/break-glass.json');
 
@@ -20,6 +20,11 @@ export const envSchema = z
     TEMPORAL_ADDRESS: z
       .string()
       .regex(/^(\[[0-9a-f:.]+\]|[^\s:[\]]+):\d{1,5}$/i, 'must be host:port (an IPv6 host in brackets: [::1]:7233)')
+      .optional(),
+    // The CLI's status and approve go over this (no gRPC client to load: a faster start); `off`: gRPC only.
+    TEMPORAL_HTTP_ADDRESS: z
+      .string()
+      .regex(/^(off|(\[[0-9a-f:.]+\]|[^\s:[\]]+):\d{1,5})$/i, "must be host:port of Temporal's HTTP API, or off")
       .optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TLS: bool.optional(),
@@ -65,6 +70,7 @@ export const envSchema = z
     TOURNIQUET_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     TOURNIQUET_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TOURNIQUET_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    TOURNIQUET_DEV_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(7243),
     SLACK_BOT_TOKEN: z
       .string()
       .regex(/^xoxb-/, 'must be a bot token (xoxb-…)')
@@ -138,6 +144,10 @@ export const envSchema = z
 export interface TemporalSettings {
   /** undefined: no cluster configured, `tourniquet dev` starts the embedded one */
   address?: string;
+  /** host:port of the cluster's HTTP API (TEMPORAL_HTTP_ADDRESS); see temporalHttpAddress() */
+  httpAddress?: string;
+  /** TEMPORAL_HTTP_ADDRESS=off */
+  httpOff?: boolean;
   namespace: string;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
   apiKey?: string;
@@ -185,7 +195,8 @@ export interface Config {
   /** the worker's sticky cache, in workflows; undefined: sized from memory (worker/worker.ts `defaultMaxCachedWorkflows`) */
   maxCachedWorkflows?: number;
   gateway: { host: string; port: number };
-  dev: { port: number; uiPort: number };
+  /** the embedded dev server's ports: gRPC, UI, HTTP API */
+  dev: { port: number; uiPort: number; httpPort: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   slack?: SlackSettings;
   /** the GitHub playbooks' API access; their activities fail with GitHubNotConfigured without it */
@@ -235,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const wantsTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_API_KEY);
   const temporal: TemporalSettings = { namespace: e.TEMPORAL_NAMESPACE };
   if (e.TEMPORAL_ADDRESS) temporal.address = e.TEMPORAL_ADDRESS;
+  if (e.TEMPORAL_HTTP_ADDRESS === 'off') temporal.httpOff = true;
+  else if (e.TEMPORAL_HTTP_ADDRESS) temporal.httpAddress = e.TEMPORAL_HTTP_ADDRESS;
   if (e.TEMPORAL_API_KEY) temporal.apiKey = e.TEMPORAL_API_KEY;
   if (wantsTls) {
     temporal.tls = {};
@@ -251,7 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoDir: resolve(e.TOURNIQUET_DEMO_DIR ?? resolve(e.TOURNIQUET_DATA_DIR, 'demo')),
     policiesPath: resolve(e.TOURNIQUET_POLICIES),
     gateway: { host: e.TOURNIQUET_GATEWAY_HOST, port: e.TOURNIQUET_GATEWAY_PORT },
-    dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT },
+    dev: { port: e.TOURNIQUET_DEV_PORT, uiPort: e.TOURNIQUET_DEV_UI_PORT, httpPort: e.TOURNIQUET_DEV_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.TOURNIQUET_METRICS_PORT,
     metricsHost: e.TOURNIQUET_METRICS_HOST,
@@ -349,4 +362,14 @@ function payloadKeysFrom(value: string | undefined, file: string | undefined): P
 /** The address to use when none is configured: the embedded dev server's. */
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.dev.port}`;
+}
+
+/**
+ * Where Temporal's HTTP API is, if anywhere: TEMPORAL_HTTP_ADDRESS, else the embedded dev server's
+ * (started with it) when no cluster is configured. A cluster's HTTP API is used only when named:
+ * its port is not derivable from the gRPC address.
+ */
+export function temporalHttpAddress(config: Config): string | undefined {
+  if (config.temporal.httpOff) return undefined;
+  return config.temporal.httpAddress ?? (config.temporal.address ? undefined : `127.0.0.1:${config.dev.httpPort}`);
 }

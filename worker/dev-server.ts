@@ -23,6 +23,8 @@ export interface DevServerOptions {
   dbFile: string;
   port: number;
   uiPort: number;
+  /** Temporal's HTTP API (grpc-gateway), which the CLI's status and approve use: no gRPC client to load */
+  httpPort?: number;
   namespace: string;
   /** how long closed incidents stay readable (`report --since`, postmortem exports); 30 days by default */
   retentionDays?: number;
@@ -44,6 +46,8 @@ export const DEFAULT_RETENTION_DAYS = 30;
 
 export interface DevServer {
   address: string;
+  /** host:port of the HTTP API, when started with one */
+  httpAddress?: string;
   uiUrl: string;
   /** resolves with the exit code if the server stops for any reason (stop() included) */
   exited: Promise<number | null>;
@@ -58,7 +62,7 @@ async function assertPortFree(port: number, what: string): Promise<void> {
       reject(
         new Error(
           err.code === 'EADDRINUSE'
-            ? `port ${port} (${what}) is in use: is another Temporal or \`tourniquet dev\` running? Stop it, or choose other ports with TOURNIQUET_DEV_PORT / TOURNIQUET_DEV_UI_PORT.`
+            ? `port ${port} (${what}) is in use: is another Temporal or \`tourniquet dev\` running? Stop it, or choose other ports with TOURNIQUET_DEV_PORT / TOURNIQUET_DEV_UI_PORT / TOURNIQUET_DEV_HTTP_PORT.`
             : `cannot use port ${port} (${what}): ${err.message}`,
         ),
       ),
@@ -101,6 +105,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await stopLeftoverServer(options.binary, options.dbFile);
   await assertPortFree(options.port, 'Temporal gRPC');
   await assertPortFree(options.uiPort, 'Temporal UI');
+  if (options.httpPort !== undefined) await assertPortFree(options.httpPort, 'Temporal HTTP API');
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const address = `127.0.0.1:${options.port}`;
   const child = spawn(
@@ -116,6 +121,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       String(options.port),
       '--ui-port',
       String(options.uiPort),
+      ...(options.httpPort !== undefined ? ['--http-port', String(options.httpPort)] : []),
       '--namespace',
       options.namespace,
       '--log-level',
@@ -150,6 +156,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   return {
     address,
+    ...(options.httpPort !== undefined ? { httpAddress: `127.0.0.1:${options.httpPort}` } : {}),
     uiUrl: `http://127.0.0.1:${options.uiPort}`,
     exited,
     async stop() {

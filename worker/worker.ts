@@ -3,7 +3,13 @@
  * so every one of them runs the same registration.
  */
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type NativeConnection,
+  type WorkerOptions as SdkWorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { defaultMaxCachedWorkflows } from './cache-size';
@@ -195,7 +201,21 @@ export interface WorkerOptions {
   dataConverter?: DataConverter;
   /** the sticky cache's size (TOURNIQUET_WORKER_MAX_CACHED_WORKFLOWS); `defaultMaxCachedWorkflows()` when not given */
   maxCachedWorkflows?: number;
+  /** the SDK's thread, slot and poller settings, for the bench to try others than the worker's own */
+  tuning?: WorkerTuning;
 }
+
+export type WorkerTuning = Pick<
+  SdkWorkerOptions,
+  | 'workflowThreadPoolSize'
+  | 'reuseV8Context'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'workflowTaskPollerBehavior'
+  | 'activityTaskPollerBehavior'
+  | 'nonStickyToStickyPollRatio'
+>;
 
 /**
  * How long a workflow task (a decision, a query) waits on the sticky queue of the worker that has
@@ -219,6 +239,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.metrics ? { interceptors: { activity: [options.metrics.failureInterceptor()] } } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
+    ...options.tuning,
     ...workflowSource,
   });
 }

@@ -131,6 +131,11 @@ export interface EngineActivities {
   notify(event: IncidentNotification): Promise<NotificationRefs>;
   /** the events queued meanwhile, delivered in order in one activity; returns every reference they left */
   notifyBatch(batch: NotificationBatch): Promise<NotificationRefs>;
+  /**
+   * One quick try at the events, within `batch.budgetMs`, as a local activity (the run's last news):
+   * never throws, says what it delivered so that a notifyBatch delivers only the rest.
+   */
+  deliverNotices(batch: NotificationBatch): Promise<NoticeOutcome>;
 }
 
 /**
@@ -141,7 +146,48 @@ export interface EngineActivities {
 export interface NotificationBatch {
   refs: NotificationRefs;
   events: Omit<IncidentNotification, 'refs'>[];
+  /** per event (by seq), the notifiers that already delivered it and what they returned: not called again */
+  delivered?: NoticesDelivered;
+  /** for a quick try (riders, deliverNotices): how long delivery may take before it hands the rest back */
+  budgetMs?: number;
+  /**
+   * How the quick try before this batch failed: the batch's first attempt fails the same way without
+   * calling anyone, so Temporal retries as it would have (Slack's Retry-After, no retry when refused).
+   */
+  failure?: NoticeFailure;
 }
+
+/** A notifier's ApplicationFailure, as data. */
+export interface NoticeFailure {
+  message: string;
+  type?: string;
+  nonRetryable?: boolean;
+  nextRetryDelay?: string | number;
+}
+
+/** seq → notifier name → the references it returned */
+export type NoticesDelivered = Record<number, Record<string, NotificationRefs>>;
+
+/** What a quick try delivered: the events before `complete` reached every notifier; the rest go in a notifyBatch. */
+export interface NoticeOutcome {
+  /** the batch's refs plus what every delivery returned */
+  refs: NotificationRefs;
+  delivered: NoticesDelivered;
+  /** how many of the batch's events, from the first, reached every notifier */
+  complete: number;
+  /** why it stopped short */
+  error?: string;
+  /** when a notifier failed with an ApplicationFailure: it, for the notifyBatch that takes over */
+  failure?: NoticeFailure;
+}
+
+/**
+ * A step activity's input may carry the notices of the workflow task that scheduled it (`riders`):
+ * the worker delivers them after the step succeeded (activities/notify/riders.ts) and answers
+ * `{ [NOTICES_FIELD]: outcome, result }`, which saves the workflow a notifyBatch and the workflow
+ * task its completion would cost.
+ */
+export const NOTICES_FIELD = 'tourniquetNotices';
 
 /** Input of an evidence-collecting activity: it stores the artifact itself and returns the reference. */
 export interface EvidenceRequest<I> {

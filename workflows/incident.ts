@@ -9,6 +9,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -38,9 +39,16 @@ const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
+/** The run's last news, one quick try (it bounds itself); what it misses goes in a notifyBatch. */
+const { deliverNotices } = proxyLocalActivities<EngineActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 1 },
+});
 
 /** Histories recorded before it notify one event per activity and write the memo's state on every change. */
 export const LEAN_HISTORY_PATCH = 'lean-history';
+/** Histories recorded before it send every notice in a notifyBatch of its own, the last news included (notifications.ts riders). */
+export const NOTICE_RIDERS_PATCH = 'notice-riders';
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error)}`, FAILURE_TYPES.InvalidIncidentRequest);
@@ -96,7 +104,9 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       gateWritten = gate;
       upsertMemo({ [GATE_MEMO]: gate });
     };
-    const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined);
+    // Newer still: a step's notices ride in its activity, the last news in a local activity (notifications.ts).
+    const riding = lean && patched(NOTICE_RIDERS_PATCH);
+    const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined, riding ? deliverNotices : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
     // A client that started the run with its memo and attributes (startIncident) spares these two writes.
     const record = startRecord(request, incident.title);

@@ -4,7 +4,17 @@
  * timeline, and the workflow waits for the queue only before it completes.
  */
 import { CancellationScope, condition } from '@temporalio/workflow';
-import type { EngineActivities, IncidentHeader, IncidentNotification, NotificationKind } from './contracts';
+import {
+  NOTICES_FIELD,
+  type EngineActivities,
+  type IncidentHeader,
+  type IncidentNotification,
+  type NoticeFailure,
+  type NoticeOutcome,
+  type NotificationBatch,
+  type NotificationKind,
+  type NotificationRefs,
+} from './contracts';
 import type { Incident } from './incident-state';
 
 export function incidentHeader(incident: Incident): IncidentHeader {
@@ -40,11 +50,19 @@ export class NotificationQueue {
   private pending: Omit<IncidentNotification, 'refs'>[] = [];
   /** whether the incident takes commands now, once its inbox exists: notifiers withdraw offered buttons when not */
   commandsOpen?: () => boolean;
+  /** with `quick` (riders): what waits to go, the batch or rider out, the loop sending them, the run's end reached */
+  private queued: Queued[] = [];
+  private out?: Promise<void>;
+  private loop?: Promise<void>;
+  private ending = false;
+  /** how the last quick try failed, for the notifyBatch that takes over */
+  private failure?: NoticeFailure;
 
   constructor(
     private readonly incident: Incident,
     private readonly notify: EngineActivities['notify'],
     private readonly batches?: EngineActivities['notifyBatch'],
+    private readonly quick?: EngineActivities['deliverNotices'],
   ) {}
 
   send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
@@ -58,6 +76,11 @@ export class NotificationQueue {
       ...extra,
       ...(open !== undefined ? { commandsOpen: open } : {}),
     };
+    if (this.quick) {
+      this.queued.push({ event });
+      this.loop ??= this.run();
+      return;
+    }
     if (this.batches) {
       this.pending.push(event);
       // the first event since the last batch left queues the next batch; later ones join it
@@ -88,9 +111,139 @@ export class NotificationQueue {
   }
 
   async drain(): Promise<void> {
-    await this.tail;
+    if (!this.quick) {
+      // awaited, not returned: a returned promise settles ticks later, which would reorder recorded histories' commands
+      await this.tail;
+      return;
+    }
+    this.ending = true;
+    while (this.loop || this.out) await (this.loop ?? this.out);
+  }
+
+  /**
+   * With `quick`: a step about to schedule its activity takes what this task queued, to ride in its
+   * input (see NOTICES_FIELD), when nothing sent earlier is still out: the riders go after every
+   * earlier notice, and whatever is sent after them waits until the step answers (a step that
+   * carries riders is one whose activity is short: evidence, an action, a plain verification). The
+   * step calls `landed` with what it answered, or with nothing when it failed; what did not reach
+   * every notifier goes in a notifyBatch then. Nothing to carry: undefined.
+   */
+  riders(): Riders | undefined {
+    if (!this.quick || this.out || this.queued.length === 0) return undefined;
+    const items = this.queued.splice(0);
+    const batch = this.batchOf(items, RIDER_BUDGET_MS);
+    let settle: (() => void) | undefined;
+    this.out = new Promise<void>((resolve) => (settle = resolve));
+    return {
+      input: (req) => ({ ...req, [NOTICES_FIELD]: batch }),
+      landed: (answer) => {
+        if (!settle) return answer; // once: the step's own failure path may call it again
+        // a worker that does not know riders answers the step's result alone: the notices all go in a notifyBatch
+        const carried = answer !== null && typeof answer === 'object' && Object.hasOwn(answer, NOTICES_FIELD);
+        const { [NOTICES_FIELD]: outcome, result } = carried ? (answer as { [NOTICES_FIELD]: NoticeOutcome; result: unknown }) : {};
+        this.absorb(items, outcome);
+        this.out = undefined;
+        settle();
+        settle = undefined;
+        return carried ? result : answer;
+      },
+    };
+  }
+
+  /** Whether notices ride steps in this run: then the notices a step's scheduling brings are sent before it, to ride along. */
+  get riding(): boolean {
+    return !!this.quick;
+  }
+
+  /**
+   * Sends what is queued, one batch at a time: after the task that queued it (so the whole task's
+   * notices join, or a step takes them), and after whatever is out. The run's last news gets one
+   * quick try in a local activity (no activity completion to wait for, so no workflow task of its
+   * own); what that or a rider missed goes in a notifyBatch, which retries.
+   */
+  private async run(): Promise<void> {
+    for (;;) {
+      while (this.out) await this.out;
+      await endOfTask();
+      if (this.out) continue;
+      if (this.queued.length === 0) {
+        this.loop = undefined;
+        return;
+      }
+      const items = this.queued.splice(0);
+      this.out = this.ending && !items.some((i) => i.missed) ? this.tryQuick(items) : this.sendQueued(items);
+    }
+  }
+
+  private async tryQuick(items: Queued[]): Promise<void> {
+    let outcome: NoticeOutcome | undefined;
+    try {
+      outcome = await CancellationScope.nonCancellable(() => this.quick!(this.batchOf(items, LAST_NEWS_BUDGET_MS)));
+    } catch {
+      // a local activity that timed out: the notifyBatch after it delivers all of it
+    }
+    this.absorb(items, outcome);
+    this.out = undefined;
+  }
+
+  private async sendQueued(items: Queued[]): Promise<void> {
+    try {
+      const batch = { ...this.batchOf(items), ...(this.failure ? { failure: this.failure } : {}) };
+      this.failure = undefined;
+      const refs = await CancellationScope.nonCancellable(() => this.batches!(batch));
+      Object.assign(this.incident.notificationRefs, refs);
+    } catch (err) {
+      const kinds = items.map((i) => i.event.kind).join(', ');
+      this.incident.timeline.append('notify.failed', 'tourniquet', `notification ${kinds} failed: ${messageOf(err)}`);
+    }
+    this.out = undefined;
+  }
+
+  private batchOf(items: Queued[], budgetMs?: number): NotificationBatch {
+    const delivered = Object.fromEntries(items.filter((i) => i.delivered).map((i) => [i.event.seq, i.delivered!]));
+    return {
+      refs: { ...this.incident.notificationRefs },
+      events: items.map((i) => i.event),
+      ...(Object.keys(delivered).length ? { delivered } : {}),
+      ...(budgetMs !== undefined ? { budgetMs } : {}),
+    };
+  }
+
+  /** A quick try's outcome: its references kept, what it missed queued first again, for a notifyBatch. */
+  private absorb(items: Queued[], outcome?: NoticeOutcome): void {
+    if (outcome) Object.assign(this.incident.notificationRefs, outcome.refs);
+    const missed = items.slice(outcome?.complete ?? 0).map(({ event }): Queued => {
+      const delivered = outcome?.delivered[event.seq];
+      return { event, missed: true, ...(delivered && Object.keys(delivered).length ? { delivered } : {}) };
+    });
+    if (missed.length === 0) return;
+    this.failure = outcome?.failure;
+    this.queued.unshift(...missed);
+    this.loop ??= this.run();
   }
 }
+
+/** Notices riding one step activity: its input carries them; `landed` takes its answer (nothing when it failed) and returns the step's own result. */
+export interface Riders {
+  input: (req: object) => object;
+  landed: (answer?: unknown) => any;
+}
+
+interface Queued {
+  event: Omit<IncidentNotification, 'refs'>;
+  /** the notifiers a quick try reached, and what they returned */
+  delivered?: Record<string, NotificationRefs>;
+  /** a quick try missed it: a notifyBatch takes it from here */
+  missed?: boolean;
+}
+
+/**
+ * How long notices riding a step may add to it once it succeeded: about one Slack post. A Slack
+ * that answers slower than this costs the step no more; the rest goes in a notifyBatch.
+ */
+const RIDER_BUDGET_MS = 2_000;
+/** The run's last news waits this long in its local activity before a notifyBatch takes over. */
+const LAST_NEWS_BUDGET_MS = 3_000;
 
 /**
  * Resolves once the current workflow task has run everything it can (conditions are checked after

@@ -79,7 +79,14 @@ export function createPlaybookContext<P>(
     async evidence(name, activity, input) {
       if (incident.cancelRequest) throw incidentCancelled();
       const req: EvidenceRequest<unknown> = { incidentId: incident.id, name, mode: request.mode, input };
-      const ref: EvidenceRef = await evidenceActivities[activity]!(req);
+      const riders = notifier.riders();
+      let ref: EvidenceRef;
+      try {
+        ref = riders ? riders.landed(await evidenceActivities[activity]!(riders.input(req))) : await evidenceActivities[activity]!(req);
+      } catch (err) {
+        riders?.landed();
+        throw err;
+      }
       return recordEvidence(incident, name, ref);
     },
 
@@ -130,7 +137,12 @@ export function createPlaybookContext<P>(
         target: step.target,
       });
       const started = () => notifier.send('action.started', `${step.name} started`, { gate: gate.view() });
-      if (!announce) started();
+      // Riding the action, the notices go out once it is done: queued now, before it is scheduled.
+      const early = notifier.riding;
+      if (!announce || early) {
+        announce?.();
+        started();
+      }
       const approved: ApprovedAction<unknown> = {
         incidentId: incident.id,
         action: step.activity,
@@ -145,19 +157,21 @@ export function createPlaybookContext<P>(
         },
       };
       let result: ActionResult;
+      const riders = notifier.riders();
       try {
         let acting: Promise<ActionResult>;
         try {
-          acting = destructiveActivities[step.activity]!(approved);
+          acting = destructiveActivities[step.activity]!(riders ? riders.input(approved) : approved);
         } finally {
           // The decision is in history (the accepted Update) and the action scheduled: now the notices, beside it.
-          if (announce) {
+          if (announce && !early) {
             announce();
             started();
           }
         }
-        result = await acting;
+        result = riders ? riders.landed(await acting) : await acting;
       } catch (err) {
+        riders?.landed();
         incident.timeline.append('action.failed', 'tourniquet', `${step.name} failed: ${messageOf(err)}`, { gateId: gate.id });
         throw err;
       }
@@ -175,7 +189,15 @@ export function createPlaybookContext<P>(
       if (incident.cancelRequest) throw incidentCancelled();
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
       const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
-      const result: VerifyResult = await proxies[activity]!(req);
+      // not on a waiting verification: notices sent meanwhile would wait for it
+      const riders = options ? undefined : notifier.riders();
+      let result: VerifyResult;
+      try {
+        result = riders ? riders.landed(await proxies[activity]!(riders.input(req))) : await proxies[activity]!(req);
+      } catch (err) {
+        riders?.landed();
+        throw err;
+      }
       if (!result.ok) {
         incident.timeline.append('verify.failed', 'tourniquet', `${name}: ${result.summary}`, result.details);
         throw verificationFailed(name, result.summary);

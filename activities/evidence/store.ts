@@ -66,6 +66,8 @@ export function checkExisting(existing: Uint8Array, sha256: string, uri: string)
 
 export class FileEvidenceStore implements EvidenceStore {
   readonly root: string;
+  /** incident directories this process has created or found: one mkdir each, not one per artifact */
+  private readonly made = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -78,11 +80,10 @@ export class FileEvidenceStore implements EvidenceStore {
   async put(incidentId: string, sha256: string, bytes: Uint8Array, extension: string): Promise<StoredArtifact> {
     const { key, uri } = artifactKey(incidentId, sha256, extension);
     const target = join(this.root, key);
-    await mkdir(join(target, '..'), { recursive: true });
     // Written aside, then linked into place: link() fails when the target exists (rename would replace
     // it), and a crash mid-write leaves only a .tmp file, never a partial artifact under its hash.
     const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, bytes, { mode: 0o600 });
+    await this.writeAside(join(target, '..'), tmp, bytes);
     try {
       await link(tmp, target);
     } catch (err) {
@@ -96,5 +97,24 @@ export class FileEvidenceStore implements EvidenceStore {
 
   async get(uri: string): Promise<Buffer> {
     return readFile(join(this.root, evidenceKey(uri)));
+  }
+
+  /** Writes `tmp` in `dir`, creating the directory the first time (or again, if it was removed since). */
+  private async writeAside(dir: string, tmp: string, bytes: Uint8Array): Promise<void> {
+    if (!this.made.has(dir)) await this.makeDir(dir);
+    try {
+      await writeFile(tmp, bytes, { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.makeDir(dir);
+      await writeFile(tmp, bytes, { mode: 0o600 });
+    }
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    // bounded: a long-lived worker sees each incident's directory once
+    if (this.made.size >= 10_000) this.made.clear();
+    this.made.add(dir);
   }
 }

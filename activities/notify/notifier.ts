@@ -1,7 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type ApplicationFailureOptions } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { IncidentNotification, NotificationBatch, NotificationRefs } from '../../workflows/contracts';
+import type {
+  IncidentNotification,
+  NoticeFailure,
+  NoticeOutcome,
+  NoticesDelivered,
+  NotificationBatch,
+  NotificationRefs,
+} from '../../workflows/contracts';
 
 /** Which run of the incident a notification belongs to: a new run under the same id starts its seq again. */
 export interface NotificationDelivery {
@@ -56,6 +63,29 @@ interface BatchDelivered {
 }
 
 /**
+ * The deliveries this worker made or is making, by run, event and notifier: a delivery that a quick
+ * try (a rider, the last news) gave up waiting for is still in flight, and the notifyBatch that
+ * takes over the rest awaits it here instead of calling the notifier a second time. Per process and
+ * bounded: a notifyBatch on another worker cannot see it (the caveat of `Notifier`, as a worker
+ * dying mid-call).
+ */
+export class DeliveryRegistry {
+  private readonly calls = new Map<string, Promise<NotificationRefs>>();
+  constructor(private readonly remember = 10_000) {}
+
+  call(key: string, notify: () => Promise<NotificationRefs | void>): Promise<NotificationRefs> {
+    const known = this.calls.get(key);
+    if (known) return known;
+    const call = notify().then((refs) => refs ?? {});
+    // a failed call is forgotten, so that the next try calls again
+    call.catch(() => this.calls.get(key) === call && this.calls.delete(key));
+    this.calls.set(key, call);
+    if (this.calls.size > this.remember) this.calls.delete(this.calls.keys().next().value!);
+    return call;
+  }
+}
+
+/**
  * One event to every notifier not in `delivered` yet, recording each success there and calling
  * `progress` after it. Throws when any notifier failed: a single ApplicationFailure as it is (its
  * type decides retrying), several as one retryable error.
@@ -66,11 +96,13 @@ async function deliver(
   delivery: NotificationDelivery,
   delivered: Record<string, NotificationRefs>,
   progress: () => void,
+  registry?: DeliveryRegistry,
 ): Promise<NotificationRefs> {
   const pending = notifiers.filter((n) => !Object.hasOwn(delivered, n.name));
   const results = await Promise.allSettled(
     pending.map(async (n) => {
-      delivered[n.name] = (await n.notify(event, delivery)) ?? {};
+      const call = () => n.notify(event, delivery);
+      delivered[n.name] = registry ? await registry.call(`${delivery.runId}/${event.seq}/${n.name}`, call) : ((await call()) ?? {});
       progress();
     }),
   );
@@ -83,7 +115,69 @@ async function deliver(
   return Object.assign({}, ...notifiers.map((n) => delivered[n.name] ?? {}));
 }
 
-export function createNotifyActivities(notifiers: readonly Notifier[]) {
+/** What the batch says was delivered before, with what a failed attempt heartbeated on top. */
+function startingFrom(batch: NotificationBatch, earlier?: NoticesDelivered): NoticesDelivered {
+  const progress: NoticesDelivered = {};
+  for (const { seq } of batch.events) progress[seq] = { ...batch.delivered?.[seq], ...earlier?.[seq] };
+  return progress;
+}
+
+/**
+ * A quick try at a batch: in order, as notifyBatch, but within `budgetMs` and never throwing. It
+ * stops at the first event a notifier failed or did not answer in time, and says how far it got:
+ * the workflow hands the rest to a notifyBatch, which retries (a Slack outage never holds up the
+ * step or the run's end that carried the try).
+ */
+export async function deliverWithin(
+  notifiers: readonly Notifier[],
+  registry: DeliveryRegistry,
+  batch: NotificationBatch,
+  delivery: NotificationDelivery,
+): Promise<NoticeOutcome> {
+  const progress = startingFrom(batch);
+  const refs: NotificationRefs = { ...batch.refs };
+  const deadline = Date.now() + (batch.budgetMs ?? 2_000);
+  let complete = 0;
+  let error: string | undefined;
+  let failure: NoticeFailure | undefined;
+  for (const event of batch.events) {
+    const delivered = progress[event.seq]!;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer within the quick try's budget")), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      Object.assign(
+        refs,
+        await Promise.race([deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => {}, registry), late]),
+      );
+      complete += 1;
+    } catch (err) {
+      error = (err as Error).message ?? String(err);
+      if (err instanceof ApplicationFailure) {
+        failure = {
+          message: err.message,
+          ...(err.type ? { type: err.type } : {}),
+          ...(err.nonRetryable ? { nonRetryable: true } : {}),
+          ...(err.nextRetryDelay !== undefined && err.nextRetryDelay !== null ? { nextRetryDelay: err.nextRetryDelay } : {}),
+        };
+      }
+      break;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  // a copy: a call still in flight may record itself later, after this answer is sent
+  return {
+    refs,
+    delivered: structuredClone(progress),
+    complete,
+    ...(error !== undefined ? { error } : {}),
+    ...(failure ? { failure } : {}),
+  };
+}
+
+export function createNotifyActivities(notifiers: readonly Notifier[], registry = new DeliveryRegistry()) {
   return {
     /**
      * One event to every notifier. When one fails (Slack down) the activity is retried, and the
@@ -108,15 +202,27 @@ export function createNotifyActivities(notifiers: readonly Notifier[]) {
      */
     async notifyBatch(batch: NotificationBatch): Promise<NotificationRefs> {
       const { info, heartbeat } = Context.current();
+      // the quick try that came first counts as the first attempt: Temporal retries as after it
+      if (info.attempt === 1 && batch.failure) throw ApplicationFailure.create(batch.failure as ApplicationFailureOptions);
       const earlier = info.heartbeatDetails as BatchDelivered | undefined;
-      const progress: BatchDelivered = { batch: { ...earlier?.batch } };
+      // what a quick try delivered (batch.delivered) is skipped like what an earlier attempt did
+      const progress: BatchDelivered = { batch: startingFrom(batch, earlier?.batch) };
       const delivery: NotificationDelivery = { runId: info.workflowExecution?.runId ?? info.activityId };
       const refs: NotificationRefs = { ...batch.refs };
       for (const event of batch.events) {
-        const delivered = (progress.batch[event.seq] ??= {});
-        Object.assign(refs, await deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => heartbeat(progress)));
+        const delivered = progress.batch[event.seq]!;
+        Object.assign(
+          refs,
+          await deliver(notifiers, { ...event, refs: { ...refs } }, delivery, delivered, () => heartbeat(progress), registry),
+        );
       }
       return refs;
+    },
+
+    /** The run's last news, as a local activity: one quick try (deliverWithin); the workflow sends what it missed in a notifyBatch. */
+    async deliverNotices(batch: NotificationBatch): Promise<NoticeOutcome> {
+      const { info } = Context.current();
+      return deliverWithin(notifiers, registry, batch, { runId: info.workflowExecution?.runId ?? info.activityId });
     },
   };
 }

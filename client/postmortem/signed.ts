@@ -2,7 +2,8 @@
  * How the renderers (and the CLI) say who vouched for a decision: the same words everywhere, so a
  * reader of the Markdown, the HTML page and `tourniquet status` sees the same claim.
  */
-import { base64Encode, parseSignature } from '../../workflows';
+// the module itself: `tourniquet status` formats with this and need not load the workflows index
+import { base64Encode, parseSignature } from '../../workflows/signatures/sshsig';
 import type { Postmortem } from './model';
 
 type Vote = Postmortem['approvals'][number]['votes'][number];

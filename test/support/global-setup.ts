@@ -11,11 +11,14 @@ import { ensureTemporalBinaries } from '../../tools/temporal-binaries';
 import { bundleWorkflows } from '../../worker/worker';
 import { SQLITE_PRAGMA_ARGS } from '../../worker/dev-server';
 import { writeTestKeys } from './keys';
+import { freePort } from './ports';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** host:port of the run's server's HTTP API (the CLI's status and approve use it); '' with an existing cluster */
+    temporalHttpAddress: string;
     workflowBundlePath: string;
     temporalCli: string;
     temporalTestServer: string;
@@ -28,6 +31,8 @@ export default async function setup(project: TestProject) {
   // An existing cluster (e.g. `npm run cluster`), namespace `default` with Tourniquet's search
   // attributes registered, instead of a dev server of the run's own: see docs/production.md.
   const existing = process.env.TOURNIQUET_TEST_TEMPORAL_ADDRESS;
+  // as the embedded default serves it (worker/dev-server.ts)
+  const httpPort = existing ? undefined : await freePort();
   const [env, bundle] = await Promise.all([
     existing
       ? { address: existing, teardown: async () => {} }
@@ -39,7 +44,7 @@ export default async function setup(project: TestProject) {
             log: { format: 'pretty', level: 'error' },
             searchAttributes: [...SEARCH_ATTRIBUTES],
             // the same SQLite settings as the embedded default (worker/dev-server.ts)
-            extraArgs: [...SQLITE_PRAGMA_ARGS],
+            extraArgs: [...SQLITE_PRAGMA_ARGS, '--http-port', String(httpPort)],
           },
         }),
     bundleWorkflows(),
@@ -50,6 +55,7 @@ export default async function setup(project: TestProject) {
   await writeFile(bundlePath, bundle.code);
 
   project.provide('temporalAddress', env.address);
+  project.provide('temporalHttpAddress', httpPort ? `127.0.0.1:${httpPort}` : '');
   project.provide('workflowBundlePath', bundlePath);
   project.provide('temporalCli', binaries.temporal);
   project.provide('temporalTestServer', binaries['temporal-test-server']);
