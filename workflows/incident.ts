@@ -105,7 +105,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       upsertMemo({ [GATE_MEMO]: gate });
     };
     // Newer still: a step's notices ride in its activity, the last news in a local activity (notifications.ts).
-    const riding = lean && patched(NOTICE_RIDERS_PATCH);
+    const riding = lean && isPatched(NOTICE_RIDERS_PATCH);
     const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined, riding ? deliverNotices : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
     // A client that started the run with its memo and attributes (startIncident) spares these two writes.

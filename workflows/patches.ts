@@ -25,6 +25,7 @@ const IN_BASELINE = new Set([
   'alert-lifecycle',
   'run-cause-memo',
   'alert-ledger-close',
+  'notice-riders',
 ]);
 
 // Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
