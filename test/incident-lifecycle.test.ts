@@ -329,6 +329,17 @@ describe('what an incident writes to history (issue 15)', () => {
       ['gate', 'state'],
       ['gate', 'state'],
     ]);
+    // what each workflow task wrote: one search-attribute upsert at most (the state's, on a change),
+    // and one patch marker in the run (workflows/patches.ts), whose own upsert is the first task's only one
+    const tasks: string[][] = [];
+    for (const e of events) {
+      if (e.workflowTaskCompletedEventAttributes) tasks.push([]);
+      else if (e.workflowTaskScheduledEventAttributes) tasks.push([]);
+      else if (e.upsertWorkflowSearchAttributesEventAttributes) tasks.at(-1)!.push('upsert');
+      else if (e.markerRecordedEventAttributes?.markerName === 'core_patch') tasks.at(-1)!.push('patch');
+    }
+    expect(tasks.filter((t) => t.filter((c) => c === 'upsert').length > 1)).toEqual([]);
+    expect(tasks.flat().filter((c) => c === 'patch')).toEqual(['patch']);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { keyFileSigner, parseOpenSshPrivateKey, seedSigner } from '../client/signing';
-import { armorSignature, base64Decode, base64Encode, parsePublicKey, signedData, verifySignature } from '../workflows';
+import { armorSignature, base64Decode, base64Encode, parsePublicKey, signedData, verifyEd25519, verifySignature } from '../workflows';
 
 let dir: string;
 const MESSAGE = 'tourniquet-decision-v1\n{"approver":"alice","decision":"approve"}\n';
@@ -162,3 +163,76 @@ function signFor(id: string, namespace: string): string {
   const { seed, publicKey } = parseOpenSshPrivateKey(readFileSync(join(dir, id), 'utf8'))!;
   return armorSignature(publicKey, ed25519.sign(signedData(MESSAGE, namespace), seed), namespace);
 }
+
+describe('Ed25519 verification with a table per key (verifyEd25519) answers as @noble/curves does', () => {
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (n: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+  // encodings that decode to points of small order, the identity among them, and some that do not decode
+  const oddPoints = [
+    le(1n), // the identity (y = 1)
+    le(2n ** 255n - 20n), // y = -1, order 2
+    le(0n), // order 4
+    le(2n ** 255n + 1n), // the identity with the sign bit set
+    le(2n ** 255n - 19n + 1n), // y = p + 1: non-canonical, accepted only by ZIP-215 decoding
+    new Uint8Array(32).fill(0xff),
+  ];
+
+  function same(signature: Uint8Array, message: Uint8Array, key: Uint8Array, what: string) {
+    let reference: boolean;
+    try {
+      reference = ed25519.verify(signature, message, key);
+    } catch {
+      reference = false;
+    }
+    expect(verifyEd25519(signature, message, key), what).toBe(reference);
+    return reference;
+  }
+
+  it('valid signatures, tampered ones, S at or beyond the group order, and odd keys and R', () => {
+    let valid = 0;
+    for (let n = 0; n < 4; n++) {
+      const seed = randomBytes(32);
+      const key = ed25519.getPublicKey(seed);
+      for (let m = 0; m < 6; m++) {
+        const message = randomBytes(1 + m * 40);
+        const signature = ed25519.sign(message, seed);
+        if (same(signature, message, key, `valid ${n}/${m}`)) valid += 1;
+        for (const bit of [0, 7, 100, 255, 256, 300, 511]) {
+          const flipped = new Uint8Array(signature);
+          flipped[bit >> 3]! ^= 1 << (bit & 7);
+          same(flipped, message, key, `signature bit ${bit}`);
+        }
+        same(signature, Uint8Array.of(...message, 0), key, 'message extended');
+        const s = signature.subarray(32).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
+        for (const big of [s + L, L, 2n ** 256n - 1n]) same(Uint8Array.of(...signature.subarray(0, 32), ...le(big)), message, key, 'S >= L');
+        for (const odd of oddPoints) {
+          same(signature, message, odd, 'odd key');
+          same(Uint8Array.of(...odd, ...signature.subarray(32)), message, key, 'odd R');
+        }
+      }
+    }
+    expect(valid).toBe(24);
+  });
+
+  it('the cofactored check and ZIP-215 decoding, where other verifiers differ', () => {
+    const { Point } = ed25519;
+    const message = randomBytes(20);
+    const order4 = Point.fromBytes(le(0n), true);
+    // R with a torsion part: only the cofactored equation accepts it
+    const seed = randomBytes(32);
+    const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+    const r = 12345678901234567890n;
+    const R = Point.BASE.multiply(r).add(order4).toBytes();
+    const k = Point.Fn.create(
+      sha512(Uint8Array.of(...R, ...pointBytes, ...message)).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n),
+    );
+    const torsioned = Uint8Array.of(...R, ...le(Point.Fn.create(r + k * scalar)));
+    expect(same(torsioned, message, pointBytes, 'R with a torsion part')).toBe(true);
+    // the identity as the key, non-canonically encoded (y = p + 1): only ZIP-215 decoding takes it
+    const s = 987654321n;
+    const byIdentity = Uint8Array.of(...Point.BASE.multiply(s).toBytes(), ...le(s));
+    expect(same(byIdentity, message, le(2n ** 255n - 19n + 1n), 'non-canonical identity key')).toBe(true);
+    // and R so encoded, over a small-order key
+    expect(same(Uint8Array.of(...le(2n ** 255n - 19n + 1n), ...le(0n)), message, le(1n), 'non-canonical identity R')).toBe(true);
+  });
+});

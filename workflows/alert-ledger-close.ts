@@ -4,12 +4,13 @@
  * counts issue these commands, so histories recorded before the ledger replay unchanged; the
  * patch marks the change all the same.
  */
-import { getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import { ledgerWorkflowId } from './alert-ledger-contract';
 import type { Incident } from './incident-state';
+import { isPatched } from './patches';
 
 export async function closeAlertLedger(incident: Incident): Promise<void> {
-  if (incident.ledgerShards.size === 0 || !patched('alert-ledger-close')) return;
+  if (incident.ledgerShards.size === 0 || !isPatched('alert-ledger-close')) return;
   const { workflowId, runId } = workflowInfo();
   await Promise.allSettled(
     [...incident.ledgerShards.keys()].map((shard) => getExternalWorkflowHandle(ledgerWorkflowId(workflowId, runId, shard)).cancel()),

@@ -11,12 +11,13 @@
  * Everything here that issues commands (notifications, memo) is behind patched(): histories
  * recorded before it replay unchanged.
  */
-import { ApplicationFailure, patched, upsertMemo } from '@temporalio/workflow';
+import { ApplicationFailure, upsertMemo } from '@temporalio/workflow';
 import { channelOf, evidenceShown } from './approval-wait';
 import { FAILURE_TYPES } from './failure-types';
 import { FINAL_STATES, type Incident, type IncidentState } from './incident-state';
 import type { AlertBatch } from './request';
 import { messageOf, type NotificationQueue } from './notifications';
+import { isPatched } from './patches';
 import { CAUSE_MEMO, requestDigest, type RunCause } from './run-cause';
 
 const LIFECYCLE_PATCH = 'alert-lifecycle';
@@ -49,7 +50,7 @@ export class AlertLifecycle {
       incident.resolution = rest;
     }
     if (FINAL_STATES.includes(incident.state) || incident.resolution.withdrawn_at) return;
-    if (!patched(LIFECYCLE_PATCH)) return;
+    if (!isPatched(LIFECYCLE_PATCH)) return;
     if (allResolved && this.onResolved === 'withdraw') this.withdraw(now);
     else this.tellOpenGates(allResolved);
   }
@@ -108,7 +109,7 @@ export function withdrawnFailure(incident: Incident): ApplicationFailure | undef
 
 /** In the memo of a FAILED run: what the gateway compares a new alert's request with before opening another run. */
 export function recordFailureCause(incident: Incident, params: unknown, err: unknown): void {
-  if (!patched(CAUSE_PATCH)) return;
+  if (!isPatched(CAUSE_PATCH)) return;
   const cause: RunCause = { message: messageOf(err).slice(0, 300), request: requestDigest(incident.request.playbook, params) };
   const type = failureType(err);
   if (type) cause.type = type;

@@ -2,11 +2,12 @@
  * Opens a gate and waits for it to close: by votes (the decide update), by the deadline (default
  * deny), or by cancellation. Reminders and escalation fire at their points on the way.
  */
-import { condition, patched, workflowInfo } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate, type GateAction } from './approval-gate';
 import type { UnresolvedGroup } from './contracts';
 import type { Incident } from './incident-state';
 import type { NotificationQueue } from './notifications';
+import { isPatched } from './patches';
 import type { ApprovalPolicy } from './request';
 import type { TrustSnapshot } from './signatures/trust';
 
@@ -26,6 +27,9 @@ export function evidenceShown(incident: Incident, gate: ApprovalGate): { evidenc
     .map((e) => ({ name: e.name, sha256: e.sha256.slice(0, 12) }));
   return { evidence };
 }
+
+/** Before this patch the approval's closing notice was scheduled ahead of the approved action. */
+export const ACTION_FIRST_PATCH = 'action-before-approval-notice';
 
 interface WaitPoint {
   at: number;
@@ -156,7 +160,7 @@ function recordClosure(
       ...channelOf(gate.policy),
     });
   // Histories recorded before this scheduled the notice ahead of the action: they replay that way.
-  if (deferApproved && gate.status === 'approved' && patched('action-before-approval-notice')) return notice;
+  if (deferApproved && gate.status === 'approved' && isPatched(ACTION_FIRST_PATCH)) return notice;
   notice();
   if (gate.status !== 'approved') {
     incident.setState(incident.restingState);

@@ -9,7 +9,7 @@
  * client cannot put words in anyone's mouth. Unsigned attempts are refused by the validator and
  * logged by the worker; they never reach the timeline.
  */
-import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { REFUSAL_CODES, type Refusal } from './approval-gate';
 import { channelOf, evidenceShown } from './approval-wait';
@@ -17,6 +17,7 @@ import { COMMAND_REFUSAL_CODES } from './commands';
 import type { Incident } from './incident-state';
 import type { NotificationQueue } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
+import { isPatched } from './patches';
 import { commandInputSchema, type CommandInbox } from './commands';
 import { decisionSchema, type Decision } from './request';
 
@@ -110,7 +111,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
   );
 
   setHandler(refusalSignal, (input) => {
-    if (patched('verified-refusals')) {
+    if (isPatched('verified-refusals')) {
       recordVerifiedRefusal(incident, notifier, inbox, input);
       return;
     }
@@ -124,7 +125,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
       via: report.via,
     });
     // Added after histories were recorded without it: incidents already running replay unchanged.
-    if (patched('notify-refusals')) {
+    if (isPatched('notify-refusals')) {
       notifier.send('approval.refused', `refused ${report.approver}: ${report.code}`, {
         refusal: { code: report.code, actor: report.approver },
       });

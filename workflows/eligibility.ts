@@ -5,12 +5,13 @@
  * known membership is left unresolved: nobody from it may decide (the gate fails closed), and the
  * gate keeps asking Slack while it is open, so a later answer still lets its members decide.
  */
-import { CancellationScope, condition, isCancellation, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ApprovalGate } from './approval-gate';
 import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup } from './contracts';
 import type { EvidenceRef } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type NotificationQueue } from './notifications';
+import { isPatched } from './patches';
 
 /** Before this patch: three quick attempts, and a Slack outage failed the incident. */
 export const SLACK_FALLBACK_PATCH = 'slack-outage-fallback';
@@ -52,9 +53,9 @@ const RETRY_FIRST_MS = 30_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
 export async function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
-  if (!patched(SLACK_FALLBACK_PATCH)) return resolveBeforeFallback(req);
+  if (!isPatched(SLACK_FALLBACK_PATCH)) return resolveBeforeFallback(req);
   const lookup = () => resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
-  if (!patched(LOOKUP_NOT_CANCELLED_PATCH)) return lookup();
+  if (!isPatched(LOOKUP_NOT_CANCELLED_PATCH)) return lookup();
   // A cancelled incident stops where the lookup, cut short, used to stop it: before or right after it.
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) await scope.cancelRequested;
@@ -123,7 +124,7 @@ export async function keepResolving(
     waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
     let resolved: ResolvedPolicy;
     try {
-      const lookup = patched(LOOKUP_NOT_CANCELLED_PATCH) ? resolveInBackground : resolveApprovalPolicy;
+      const lookup = isPatched(LOOKUP_NOT_CANCELLED_PATCH) ? resolveInBackground : resolveApprovalPolicy;
       resolved = await lookup({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
     } catch (err) {
       // stopped because the gate closed: nothing to report (a timeline entry only, so replay is unaffected)

@@ -8,7 +8,6 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -33,6 +32,7 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
+import { decideBaseline, isPatched } from './patches';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -79,13 +79,14 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!params.success) throw invalid(`params for playbook ${playbook.name}`, params.error);
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
-    const indexed = patched('search-attributes');
+    decideBaseline();
+    const indexed = isPatched('search-attributes');
     // Newer runs cost less history (issue 15): notifications in batches (notifications.ts), and a
     // running incident's state in its search attribute alone, one upsert per change instead of two.
     // The memo is written when the open gate changes (./gate-memo.ts: decide() reads it instead of
     // querying the workflow) and when the run ends, for readers of closed runs
     // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
-    const lean = patched(LEAN_HISTORY_PATCH);
+    const lean = isPatched(LEAN_HISTORY_PATCH);
     let gateWritten: GateMemo | null | undefined;
     const memo = (state: IncidentState) => {
       const gate = gateMemoOf(incident);
@@ -99,12 +100,12 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     incident.syncGateMemo = () => {
       const gate = gateMemoOf(incident);
       // A write of its own, added after histories were recorded: only when no state change carried it.
-      if (sameGateMemo(gate, gateWritten) || !patched('gate-memo-sync')) return;
+      if (sameGateMemo(gate, gateWritten) || !isPatched('gate-memo-sync')) return;
       gateWritten = gate;
       upsertMemo({ [GATE_MEMO]: gate });
     };
     // Newer still: a step's notices ride in its activity, the last news in a local activity (notifications.ts).
-    const riding = lean && patched(NOTICE_RIDERS_PATCH);
+    const riding = lean && isPatched(NOTICE_RIDERS_PATCH);
     const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined, riding ? deliverNotices : undefined);
     const lifecycle = new AlertLifecycle(incident, notifier);
     // A client that started the run with its memo and attributes (startIncident) spares these two writes.
