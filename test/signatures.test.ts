@@ -204,7 +204,8 @@ describe('Ed25519 verification with a table per key (verifyEd25519) answers as @
         }
         same(signature, Uint8Array.of(...message, 0), key, 'message extended');
         const s = signature.subarray(32).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
-        for (const big of [s + L, L, 2n ** 256n - 1n]) same(Uint8Array.of(...signature.subarray(0, 32), ...le(big)), message, key, 'S >= L');
+        for (const big of [s + L, L, 2n ** 256n - 1n])
+          same(Uint8Array.of(...signature.subarray(0, 32), ...le(big)), message, key, 'S >= L');
         for (const odd of oddPoints) {
           same(signature, message, odd, 'odd key');
           same(Uint8Array.of(...odd, ...signature.subarray(32)), message, key, 'odd R');
@@ -223,9 +224,7 @@ describe('Ed25519 verification with a table per key (verifyEd25519) answers as @
     const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
     const r = 12345678901234567890n;
     const R = Point.BASE.multiply(r).add(order4).toBytes();
-    const k = Point.Fn.create(
-      sha512(Uint8Array.of(...R, ...pointBytes, ...message)).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n),
-    );
+    const k = Point.Fn.create(sha512(Uint8Array.of(...R, ...pointBytes, ...message)).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n));
     const torsioned = Uint8Array.of(...R, ...le(Point.Fn.create(r + k * scalar)));
     expect(same(torsioned, message, pointBytes, 'R with a torsion part')).toBe(true);
     // the identity as the key, non-canonically encoded (y = p + 1): only ZIP-215 decoding takes it
