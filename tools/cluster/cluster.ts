@@ -52,8 +52,22 @@ async function freePorts(frontend?: number): Promise<ServerPorts> {
     'workerMembership',
     'metrics',
   ] as const;
-  const ports = { frontend: frontend ?? (await freePort()) } as ServerPorts;
-  for (const name of names) ports[name] = name.endsWith('Membership') ? await freeSmallPort() : await freePort();
+  // All below the OS's ephemeral range (freeSmallPort): PostgreSQL and the schemas start between
+  // picking these and the server binding them, and an outgoing connection of anything else on the
+  // machine could take an ephemeral port meanwhile ("bind: address already in use", seen in a full test run).
+  // Distinct too: each is only probed, not held, so two random picks could name the same port.
+  const taken = new Set<number>();
+  const pick = async (): Promise<number> => {
+    for (;;) {
+      const port = await freeSmallPort();
+      if (taken.has(port)) continue;
+      taken.add(port);
+      return port;
+    }
+  };
+  const ports = { frontend: frontend ?? (await pick()) } as ServerPorts;
+  taken.add(ports.frontend);
+  for (const name of names) ports[name] = await pick();
   return ports;
 }
 
