@@ -6,16 +6,7 @@ import type { IncidentStatus } from '../workflows';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
-
-/** what a demo incident approved and contained notifies, in order */
-const DEMO_NOTICES = [
-  'incident.started',
-  'approval.requested',
-  'approval.closed',
-  'action.started',
-  'incident.contained',
-  'incident.finished',
-];
+import { DEMO_NOTICES } from './support/demo';
 
 let h: Harness;
 beforeAll(async () => {

@@ -13,15 +13,7 @@ import type { IncidentNotification, NotificationRefs } from '../workflows';
 import { waitForGate } from './support/gates';
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
-
-const DEMO_NOTICES = [
-  'incident.started',
-  'approval.requested',
-  'approval.closed',
-  'action.started',
-  'incident.contained',
-  'incident.finished',
-];
+import { DEMO_NOTICES } from './support/demo';
 
 /** A pager: leaves a thread reference with the first notice, fails every call while down. */
 class Pager implements Notifier {

@@ -14,6 +14,7 @@ import { alertsSignal, type IncidentRequestInput, type IncidentStatus, type Time
 import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
+import { DEMO_NOTICES } from './support/demo';
 
 const FIXTURES = join(import.meta.dirname, 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
@@ -256,14 +257,7 @@ describe('fresh histories replay', () => {
           'incident.contained tourniquet',
           'incident.finished tourniquet',
         ]);
-        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual([
-          'incident.started',
-          'approval.requested',
-          'approval.closed',
-          'action.started',
-          'incident.contained',
-          'incident.finished',
-        ]);
+        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
       },
     );
   });
