@@ -5,10 +5,13 @@
  * and says so, and no process of the tree is left behind.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { projectRoot } from '../tools/temporal-binaries';
 import { startHarness, type Harness } from './support/harness';
+import { freePort } from './support/ports';
 import { waitFor } from './support/wait';
 
 let h: Harness;
@@ -52,9 +55,56 @@ function descendants(pid: number): number[] {
 
 const alive = (pid: number) => processTable().has(pid);
 
+interface NpmScript {
+  script: string;
+  env: NodeJS.ProcessEnv;
+  /** output that says the script is up */
+  ready: string;
+  /** part of the command line of the node process that does the work */
+  main: string;
+}
+
+/**
+ * Starts `npm run <script>`, sends SIGTERM to npm once it is up, and expects npm to exit 0 with no
+ * process of its tree left (a supervisor's stop, or `timeout`). Returns what it printed.
+ */
+async function startThenTerminate({ script, env, ready, main }: NpmScript): Promise<string> {
+  const child = spawn('npm', ['run', '--silent', script], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let tree: number[] = [];
+  try {
+    await waitFor(`npm run ${script} to be up`, () => output.includes(ready), { timeoutMs: 90_000 });
+    tree = descendants(child.pid!);
+    // npm, then the script's shell unless it exec'd, then node: the work is somewhere below npm.
+    const worker = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(main));
+    expect(worker, `no ${main} process under npm (${tree.join(', ')})\n${output}`).toBeDefined();
+
+    child.kill('SIGTERM');
+    const result = await waitFor('npm to exit', () => Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), 200))]), {
+      timeoutMs: 30_000,
+    });
+    expect(result, output).toEqual({ code: 0, signal: null });
+    await waitFor('every process of the tree to be gone', () => tree.every((pid) => !alive(pid)), { timeoutMs: 10_000 });
+    return output;
+  } finally {
+    for (const pid of [child.pid!, ...tree]) {
+      try {
+        if (alive(pid)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
 it('npm run worker: SIGTERM to the npm process drains the worker, which logs that it stopped, and leaves no process behind', async () => {
-  const child = spawn('npm', ['run', '--silent', 'worker'], {
-    cwd: projectRoot,
+  const output = await startThenTerminate({
+    script: 'worker',
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: h.address,
@@ -65,36 +115,32 @@ it('npm run worker: SIGTERM to the npm process drains the worker, which logs tha
       TOURNIQUET_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: '"msg":"worker running"',
+    main: 'worker/main.ts',
   });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let tree: number[] = [];
-  try {
-    await waitFor('the worker to run', () => output.includes('"msg":"worker running"'), { timeoutMs: 90_000 });
-    tree = descendants(child.pid!);
-    // npm, then the script's shell unless it exec'd, then node: the worker is somewhere below npm.
-    const worker = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker/main.ts'));
-    expect(worker, `no worker process under npm (${tree.join(', ')})\n${output}`).toBeDefined();
+  expect(output).toContain('"msg":"worker stopped"');
+}, 150_000);
 
-    child.kill('SIGTERM');
-    const result = await waitFor('npm to exit', () => Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), 200))]), {
-      timeoutMs: 30_000,
-    });
-    expect(output).toContain('"msg":"worker stopped"');
-    expect(result).toEqual({ code: 0, signal: null });
-    await waitFor('every process of the tree to be gone', () => tree.every((pid) => !alive(pid)), { timeoutMs: 10_000 });
+it('npm run dev: SIGTERM to the npm process stops the whole stack, its Temporal dev server included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tourniquet-dev-stop-'));
+  try {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TOURNIQUET_DATA_DIR: dir,
+      TOURNIQUET_POLICIES: h.policiesPath,
+      TOURNIQUET_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+      TOURNIQUET_DEV_PORT: String(await freePort()),
+      TOURNIQUET_DEV_UI_PORT: String(await freePort()),
+      TOURNIQUET_DEV_HTTP_PORT: String(await freePort()),
+      TOURNIQUET_GATEWAY_PORT: String(await freePort()),
+      TOURNIQUET_METRICS_PORT: '0',
+    };
+    // the embedded default: no cluster named
+    delete env.TEMPORAL_ADDRESS;
+    delete env.TEMPORAL_HTTP_ADDRESS;
+    const output = await startThenTerminate({ script: 'dev', env, ready: 'Tourniquet is running', main: 'cli/main.ts' });
+    expect(output).toContain(`Temporal        127.0.0.1:${env.TOURNIQUET_DEV_PORT}`);
   } finally {
-    for (const pid of [child.pid!, ...tree]) {
-      try {
-        if (alive(pid)) process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    rmSync(dir, { recursive: true, force: true });
   }
 }, 150_000);
