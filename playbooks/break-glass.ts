@@ -7,35 +7,55 @@
  */
 import { z } from 'zod';
 import type { createKubernetesActivities, GrantArgs } from '../activities/kubernetes';
-import { definePlaybook, FAILURE_TYPES, parseDuration as durationMs, type PlaybookContext } from '../workflows';
+import {
+  definePlaybook,
+  FAILURE_TYPES,
+  lazy,
+  parseDuration as durationMs,
+  type CommandDefinition,
+  type PlaybookContext,
+} from '../workflows';
 
 const MAX_MS = 8 * 60 * 60_000;
 
-const duration = z.string().refine((d) => {
-  const v = durationMs(d);
-  return v !== undefined && v >= 60_000 && v <= MAX_MS;
-}, 'a duration between 1m and 8h, like 30m or 2h');
+/**
+ * The params and the commands' schemas, built on first use: every workflow evaluates every
+ * playbook's module, not only the one it runs (workflows/lazy.ts).
+ */
+const schemas = lazy(() => {
+  const duration = z.string().refine((d) => {
+    const v = durationMs(d);
+    return v !== undefined && v >= 60_000 && v <= MAX_MS;
+  }, 'a duration between 1m and 8h, like 30m or 2h');
 
-/** What the approvers read: enough to judge the request by. */
-const reason = z.string().trim().min(10, 'at least 10 characters, for the people who approve it').max(500);
+  /** What the approvers read: enough to judge the request by. */
+  const reason = z.string().trim().min(10, 'at least 10 characters, for the people who approve it').max(500);
 
-export const breakGlassParams = z
-  .object({
-    /** a role of the worker's break-glass catalogue */
-    role: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a catalogue role name'),
-    /** a namespace, or `cluster`; may be left out when the role has only one */
-    scope: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name, or "cluster"')
-      .optional(),
-    duration,
-    reason,
-  })
-  .strict();
+  const params = z
+    .object({
+      /** a role of the worker's break-glass catalogue */
+      role: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a catalogue role name'),
+      /** a namespace, or `cluster`; may be left out when the role has only one */
+      scope: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name, or "cluster"')
+        .optional(),
+      duration,
+      reason,
+    })
+    .strict();
+  const commands: Record<string, CommandDefinition> = {
+    revoke: { description: 'take the access away now', args: z.object({}).strict(), from: 'anyone', closesOpenGates: true },
+    extend: { description: 'ask for more time (needs a fresh approval)', args: z.object({ duration }).strict(), from: 'requester', reason },
+  };
+  return { params, commands };
+});
+
+export const breakGlassParams = () => schemas().params;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type Ctx = PlaybookContext<z.infer<typeof breakGlassParams>, ReturnType<typeof createKubernetesActivities>>;
+type Ctx = PlaybookContext<z.infer<ReturnType<typeof breakGlassParams>>, ReturnType<typeof createKubernetesActivities>>;
 
 function isDenied(err: unknown): boolean {
   return (err as { type?: unknown } | undefined)?.type === FAILURE_TYPES.ApprovalDenied;
@@ -46,11 +66,12 @@ export const breakGlassPlaybook = definePlaybook<ReturnType<typeof createKuberne
   title: (p) => `Break-glass: ${p.role}${p.scope ? ` in ${p.scope}` : ''} for ${p.duration}`,
   description:
     'Grants a catalogue role for a while after two approvals; revokes it at expiry (durable timer), or earlier on request; extensions need a fresh approval.',
-  params: breakGlassParams,
+  get params() {
+    return breakGlassParams();
+  },
   defaultPolicy: 'two-person',
-  commands: {
-    revoke: { description: 'take the access away now', args: z.object({}).strict(), from: 'anyone', closesOpenGates: true },
-    extend: { description: 'ask for more time (needs a fresh approval)', args: z.object({ duration }).strict(), from: 'requester', reason },
+  get commands() {
+    return schemas().commands;
   },
   async run(ctx) {
     const { role, scope, reason } = ctx.params;

@@ -4,22 +4,27 @@
  */
 import { z } from 'zod';
 import type { createDemoActivities } from '../activities/demo/activities';
-import { definePlaybook } from '../workflows';
+import { definePlaybook, lazy } from '../workflows';
 
-export const demoParams = z.object({
-  service: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service name: lowercase letters, digits and dashes')
-    .default('checkout'),
-  /** makes verification fail, to show compensation running */
-  simulateVerifyFailure: z.boolean().default(false),
-});
+/** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
+export const demoParams = lazy(() =>
+  z.object({
+    service: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service name: lowercase letters, digits and dashes')
+      .default('checkout'),
+    /** makes verification fail, to show compensation running */
+    simulateVerifyFailure: z.boolean().default(false),
+  }),
+);
 
 export const demoPlaybook = definePlaybook<ReturnType<typeof createDemoActivities>>()({
   name: 'demo',
   title: (p) => `Demo: quarantine service ${p.service}`,
   description: 'Snapshots a demo service, quarantines it after approval, verifies, and snapshots again.',
-  params: demoParams,
+  get params() {
+    return demoParams();
+  },
   defaultPolicy: 'standard',
   async run(ctx) {
     const target = { service: ctx.params.service };

@@ -11,30 +11,34 @@
  */
 import { z } from 'zod';
 import type { createKubernetesActivities } from '../activities/kubernetes';
-import { definePlaybook } from '../workflows';
+import { definePlaybook, lazy } from '../workflows';
 
-/** RFC 1123 label (namespaces) and subdomain (pod names), as the API server validates them. */
-const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
-const podName = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes pod name (RFC 1123 subdomain)');
-
-export const isolatePodParams = z
-  .object({
-    namespace: namespaceName,
-    pod: podName,
-    /** also cordon the pod's node, behind a gate of its own, once the pod is isolated */
-    cordonNode: z.boolean().default(false),
-  })
-  .strict();
+/** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
+export const isolatePodParams = lazy(() => {
+  /** RFC 1123 label (namespaces) and subdomain (pod names), as the API server validates them. */
+  const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
+  const podName = z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes pod name (RFC 1123 subdomain)');
+  return z
+    .object({
+      namespace: namespaceName,
+      pod: podName,
+      /** also cordon the pod's node, behind a gate of its own, once the pod is isolated */
+      cordonNode: z.boolean().default(false),
+    })
+    .strict();
+});
 
 export const isolatePodPlaybook = definePlaybook<ReturnType<typeof createKubernetesActivities>>()({
   name: 'isolate-pod',
   title: (p) => `Suspect pod ${p.namespace}/${p.pod}`,
   description:
     'Records a suspect pod and what reaches it, isolates it after approval (quarantine label + deny-all NetworkPolicy), verifies.',
-  params: isolatePodParams,
+  get params() {
+    return isolatePodParams();
+  },
   defaultPolicy: 'standard',
   async run(ctx) {
     const ref = { namespace: ctx.params.namespace, pod: ctx.params.pod };

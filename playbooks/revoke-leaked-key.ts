@@ -14,35 +14,37 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
-import { definePlaybook, FAILURE_TYPES } from '../workflows';
+import { definePlaybook, FAILURE_TYPES, lazy } from '../workflows';
 
 /** Mirrors activities/github/actions-secrets.ts ROTATION_ENV_PREFIX (a value import is not allowed here). */
 const ROTATION_ENV_PREFIX = 'TOURNIQUET_ROTATE_';
 
-const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
-
-export const revokeLeakedKeyParams = z.object({
-  owner: githubName,
-  repo: githubName,
-  alertNumber: z.coerce.number().int().positive(),
-  /** also give this Actions secret a new value, read by the worker from its environment */
-  rotate: z
-    .object({
-      secretName: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'an Actions secret name: letters, digits and underscores, not starting with a digit')
-        .refine((n) => !/^GITHUB_/i.test(n), 'Actions secret names cannot start with GITHUB_'),
-      valueFromEnv: z
-        .string()
-        .regex(
-          new RegExp(`^${ROTATION_ENV_PREFIX}[A-Z0-9_]+$`),
-          `the name of a ${ROTATION_ENV_PREFIX}* variable of the worker (never the value)`,
-        ),
-    })
-    .strict()
-    .optional(),
-  /** AWS access keys: after containment, delete the key, behind a second gate */
-  deleteKey: z.boolean().optional(),
+/** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
+export const revokeLeakedKeyParams = lazy(() => {
+  const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
+  return z.object({
+    owner: githubName,
+    repo: githubName,
+    alertNumber: z.coerce.number().int().positive(),
+    /** also give this Actions secret a new value, read by the worker from its environment */
+    rotate: z
+      .object({
+        secretName: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'an Actions secret name: letters, digits and underscores, not starting with a digit')
+          .refine((n) => !/^GITHUB_/i.test(n), 'Actions secret names cannot start with GITHUB_'),
+        valueFromEnv: z
+          .string()
+          .regex(
+            new RegExp(`^${ROTATION_ENV_PREFIX}[A-Z0-9_]+$`),
+            `the name of a ${ROTATION_ENV_PREFIX}* variable of the worker (never the value)`,
+          ),
+      })
+      .strict()
+      .optional(),
+    /** AWS access keys: after containment, delete the key, behind a second gate */
+    deleteKey: z.boolean().optional(),
+  });
 });
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -51,7 +53,9 @@ export const revokeLeakedKeyPlaybook = definePlaybook<ReturnType<typeof createGi
   name: 'revoke-leaked-key',
   title: (p) => `Leaked secret in ${p.owner}/${p.repo} (secret scanning alert #${p.alertNumber})`,
   description: 'Records a GitHub secret scanning alert and its locations, revokes the secret after approval, resolves the alert, verifies.',
-  params: revokeLeakedKeyParams,
+  get params() {
+    return revokeLeakedKeyParams();
+  },
   defaultPolicy: 'standard',
   async run(ctx) {
     const { owner, repo, alertNumber, rotate, deleteKey } = ctx.params;

@@ -14,52 +14,54 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
 import type { createKubernetesActivities } from '../activities/kubernetes';
-import { definePlaybook, FAILURE_TYPES } from '../workflows';
-
-const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
-const deploymentName = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes deployment name (RFC 1123 subdomain)');
-const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
-/** An annotation key as the API server validates it: an optional DNS-subdomain prefix, a name of at most 63 characters. */
-const annotationKey = z
-  .string()
-  .regex(
-    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-    'an annotation key, e.g. tourniquet.io/git-sha',
-  );
+import { definePlaybook, FAILURE_TYPES, lazy } from '../workflows';
 
 export const DEFAULT_SHA_ANNOTATION = 'tourniquet.io/git-sha';
 /** A worker that dies while the rollout is awaited is noticed this soon; the wait then resumes on another. */
 const ROLLOUT_HEARTBEAT = '15s';
 
-export const rollbackDeployParams = z
-  .object({
-    namespace: namespaceName,
-    deployment: deploymentName,
-    /** roll back to this revision (deployment.kubernetes.io/revision); the previous one when absent */
-    toRevision: z.coerce.number().int().positive().optional(),
-    /**
-     * roll back even though the current revision is itself a rollback (which re-deploys what that
-     * rollback removed): only a person may ask for this, never an alert route (personOnlyParams)
-     */
-    undoRollback: z.boolean().optional(),
-    /** the rollout must finish this soon after the rollback, or verification fails */
-    rolloutTimeoutSeconds: z.coerce.number().int().min(5).max(3600).default(600),
-    /** record GitHub deployment statuses for the bad and the restored revisions */
-    github: z
-      .object({
-        owner: githubName,
-        repo: githubName,
-        environment: z.string().min(1).max(255),
-        /** the pod-template annotation holding each revision's git commit */
-        shaAnnotation: annotationKey.default(DEFAULT_SHA_ANNOTATION),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+/** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
+export const rollbackDeployParams = lazy(() => {
+  const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
+  const deploymentName = z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes deployment name (RFC 1123 subdomain)');
+  const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
+  /** An annotation key as the API server validates it: an optional DNS-subdomain prefix, a name of at most 63 characters. */
+  const annotationKey = z
+    .string()
+    .regex(
+      /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+      'an annotation key, e.g. tourniquet.io/git-sha',
+    );
+  return z
+    .object({
+      namespace: namespaceName,
+      deployment: deploymentName,
+      /** roll back to this revision (deployment.kubernetes.io/revision); the previous one when absent */
+      toRevision: z.coerce.number().int().positive().optional(),
+      /**
+       * roll back even though the current revision is itself a rollback (which re-deploys what that
+       * rollback removed): only a person may ask for this, never an alert route (personOnlyParams)
+       */
+      undoRollback: z.boolean().optional(),
+      /** the rollout must finish this soon after the rollback, or verification fails */
+      rolloutTimeoutSeconds: z.coerce.number().int().min(5).max(3600).default(600),
+      /** record GitHub deployment statuses for the bad and the restored revisions */
+      github: z
+        .object({
+          owner: githubName,
+          repo: githubName,
+          environment: z.string().min(1).max(255),
+          /** the pod-template annotation holding each revision's git commit */
+          shaAnnotation: annotationKey.default(DEFAULT_SHA_ANNOTATION),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict();
+});
 
 type Activities = ReturnType<typeof createKubernetesActivities> & ReturnType<typeof createGitHubActivities>;
 
@@ -71,7 +73,9 @@ export const rollbackDeployPlaybook = definePlaybook<Activities>()({
   title: (p) => `Roll back deployment ${p.namespace}/${p.deployment}${p.toRevision ? ` to revision ${p.toRevision}` : ''}`,
   description:
     'Records a Deployment and its revision history, rolls it back after approval as kubectl rollout undo does, waits for the rollout, verifies; optionally records GitHub deployment statuses.',
-  params: rollbackDeployParams,
+  get params() {
+    return rollbackDeployParams();
+  },
   defaultPolicy: 'standard',
   personOnlyParams: ['undoRollback'],
   async run(ctx) {

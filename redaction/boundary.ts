@@ -27,7 +27,7 @@ export const HISTORY_LIMITS = {
   alertFingerprint: maxOf(alertRefSchema.shape.fingerprint, 'alert fingerprint'),
   label: maxOf(alertRefSchema.shape.labels.unwrap().valueType as z.ZodType, 'alert label'),
   reason: maxOf(decisionSchema.shape.reason, 'decision reason'),
-  commandReason: maxOf(commandInputSchema.shape.reason, 'command reason'),
+  commandReason: maxOf(commandInputSchema().shape.reason, 'command reason'),
 } as const;
 
 /**

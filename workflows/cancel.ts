@@ -7,18 +7,22 @@
  * Temporal-level cancellation stays an operator's power: it stops an incident, recorded without a name.
  */
 import { z } from 'zod';
+import { lazy } from './lazy';
 import { identitySchema, nonceSchema, signatureSchema } from './request';
 import type { Signer } from './signatures/trust';
 
-export const cancelInputSchema = z.object({
-  by: identitySchema,
-  reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(2000),
-  via: z.string().max(40).default('api'),
-  validUntil: z.iso.datetime({ offset: true }).optional(),
-  nonce: nonceSchema.optional(),
-  signature: signatureSchema.optional(),
-});
-export type CancelInput = z.input<typeof cancelInputSchema>;
+/** Built on first use: most incidents are never cancelled by a person (workflows/lazy.ts). */
+export const cancelInputSchema = lazy(() =>
+  z.object({
+    by: identitySchema,
+    reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(2000),
+    via: z.string().max(40).default('api'),
+    validUntil: z.iso.datetime({ offset: true }).optional(),
+    nonce: nonceSchema.optional(),
+    signature: signatureSchema.optional(),
+  }),
+);
+export type CancelInput = z.input<ReturnType<typeof cancelInputSchema>>;
 
 export interface CancelRequest {
   by: string;

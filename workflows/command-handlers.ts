@@ -18,7 +18,7 @@ export function registerCommandHandler(incident: Incident, inbox: CommandInbox):
       const now = Date.now();
       const checked = inbox.check(input, undefined);
       if ('refusal' in checked) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
-      const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema.parse(input).nonce);
+      const command = inbox.accept(checked.command, checked.definition, now, commandInputSchema().parse(input).nonce);
       incident.timeline.append(
         'command.received',
         command.by,
@@ -48,7 +48,7 @@ type Checked = { refusal: { code: string; message: string } } | { request: Omit<
 
 /** `now` undefined: the handler's re-check, without the validator's time rules (see ApprovalGate.check). */
 function check(incident: Incident, input: unknown, now: number | undefined, running: () => boolean): Checked {
-  const parsed = cancelInputSchema.safeParse(input);
+  const parsed = cancelInputSchema().safeParse(input);
   if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
   const c = parsed.data;
   if (!running() || incident.cancelRequest) {

@@ -12,6 +12,7 @@ import { identitySchema, nonceSchema, signatureSchema } from './request';
 import { commandStatement, type CommandClaim } from './signatures/statements';
 import { authenticate, type Signer, type TrustSnapshot } from './signatures/trust';
 import { FAILURE_TYPES } from './failure-types';
+import { lazy } from './lazy';
 
 export const COMMAND_REFUSAL_CODES = [
   'InvalidCommand',
@@ -37,19 +38,22 @@ export interface CommandDefinition {
   reason?: z.ZodType<string>;
 }
 
-export const commandInputSchema = z.object({
-  command: z.string().min(1).max(64),
-  by: identitySchema,
-  args: z.record(z.string(), z.unknown()).default({}),
-  reason: z.string().trim().max(2000).optional(),
-  via: z.string().max(40).default('api'),
-  validUntil: z.iso.datetime({ offset: true }).optional(),
-  nonce: nonceSchema.optional(),
-  /** SSHSIG over commandStatement(): the sender's own key, or the Slack gateway's for its users */
-  signature: signatureSchema.optional(),
-});
-export type CommandInput = z.input<typeof commandInputSchema>;
-type ParsedCommandInput = z.infer<typeof commandInputSchema>;
+/** Built on first use: most incidents take no command (workflows/lazy.ts). */
+export const commandInputSchema = lazy(() =>
+  z.object({
+    command: z.string().min(1).max(64),
+    by: identitySchema,
+    args: z.record(z.string(), z.unknown()).default({}),
+    reason: z.string().trim().max(2000).optional(),
+    via: z.string().max(40).default('api'),
+    validUntil: z.iso.datetime({ offset: true }).optional(),
+    nonce: nonceSchema.optional(),
+    /** SSHSIG over commandStatement(): the sender's own key, or the Slack gateway's for its users */
+    signature: signatureSchema.optional(),
+  }),
+);
+export type CommandInput = z.input<ReturnType<typeof commandInputSchema>>;
+type ParsedCommandInput = z.infer<ReturnType<typeof commandInputSchema>>;
 
 export interface IncidentCommand {
   seq: number;
@@ -104,7 +108,7 @@ export class CommandInbox {
   ):
     | { refusal: { code: CommandRefusalCode; message: string } }
     | { command: Omit<IncidentCommand, 'seq' | 'at'>; definition: CommandDefinition } {
-    const parsed = commandInputSchema.safeParse(input);
+    const parsed = commandInputSchema().safeParse(input);
     if (!parsed.success) return { refusal: { code: 'InvalidCommand', message: z.prettifyError(parsed.error) } };
     const c = parsed.data;
     const auth = this.authenticate(c, now);
@@ -146,7 +150,7 @@ export class CommandInbox {
    * replay skips, so a command accepted before such a rule existed still replays as accepted.
    */
   checkInput(input: unknown): { code: CommandRefusalCode; message: string } | undefined {
-    const parsed = commandInputSchema.safeParse(input);
+    const parsed = commandInputSchema().safeParse(input);
     if (parsed.success && !this.trust()) {
       return {
         code: 'Unauthenticated',

@@ -18,17 +18,21 @@ import type { Incident } from './incident-state';
 import type { NotificationQueue } from './notifications';
 import { decideUpdate, refusalSignal } from './messages';
 import { isPatched } from './patches';
+import { lazy } from './lazy';
 import { commandInputSchema, type CommandInbox } from './commands';
 import { decisionSchema, type Decision } from './request';
 
-const refusalReportSchema = z.object({
-  gateId: z.string().max(100).optional(),
-  approver: z.string().max(200),
-  decision: z.enum(['approve', 'deny']).optional(),
-  code: z.enum([...REFUSAL_CODES, ...COMMAND_REFUSAL_CODES, 'EngineUnavailable']),
-  message: z.string().max(1000),
-  via: z.string().max(40),
-});
+/** The refusal reports of histories from before verified refusals; built on first use (workflows/lazy.ts). */
+const refusalReportSchema = lazy(() =>
+  z.object({
+    gateId: z.string().max(100).optional(),
+    approver: z.string().max(200),
+    decision: z.enum(['approve', 'deny']).optional(),
+    code: z.enum([...REFUSAL_CODES, ...COMMAND_REFUSAL_CODES, 'EngineUnavailable']),
+    message: z.string().max(1000),
+    via: z.string().max(40),
+  }),
+);
 
 /** `now`: the validator's time rules; undefined in the handler (see ApprovalGate.check). */
 function refusalFor(incident: Incident, input: unknown, now: number | undefined): { refusal?: Refusal; decision?: Decision } {
@@ -115,7 +119,7 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
       recordVerifiedRefusal(incident, notifier, inbox, input);
       return;
     }
-    const parsed = refusalReportSchema.safeParse(input);
+    const parsed = refusalReportSchema().safeParse(input);
     if (!parsed.success) return;
     const report = parsed.data;
     incident.timeline.append('approval.refused', report.approver, report.message, {
@@ -133,11 +137,12 @@ export function registerDecisionHandlers(incident: Incident, notifier: Notificat
   });
 }
 
-const verifiedReportSchema = z.object({ decision: z.unknown().optional(), command: z.unknown().optional() });
+/** Built on first use: most incidents see no refusal (workflows/lazy.ts). */
+const verifiedReportSchema = lazy(() => z.object({ decision: z.unknown().optional(), command: z.unknown().optional() }));
 
 /** The refused decision or command, signed, checked again here; whatever cannot be proven is dropped. */
 function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, inbox: CommandInbox, input: unknown): void {
-  const report = verifiedReportSchema.safeParse(input);
+  const report = verifiedReportSchema().safeParse(input);
   if (!report.success) return;
   const now = Date.now();
   let entry:
@@ -162,7 +167,7 @@ function recordVerifiedRefusal(incident: Incident, notifier: NotificationQueue, 
       if (decision.nonce) entry.nonce = decision.nonce;
     }
   } else if (report.data.command !== undefined) {
-    const parsed = commandInputSchema.safeParse(report.data.command);
+    const parsed = commandInputSchema().safeParse(report.data.command);
     const auth = parsed.success ? inbox.authenticate(parsed.data, now) : undefined;
     const checked = parsed.success && auth?.signer ? inbox.check(parsed.data, now) : undefined;
     const refusal = checked && ('refusal' in checked ? checked.refusal : inbox.checkInput(parsed.data));

@@ -3,6 +3,7 @@
  * imported only by the worker's bundle entry, so client code never loads workflow runtime.
  */
 export { definePlaybook, type Playbook, type PlaybookContext, type PlaybookRegistry } from './playbook';
+export { lazy } from './lazy';
 export * from './messages';
 export {
   COMMAND_REFUSAL_CODES,

@@ -14,7 +14,7 @@ export const BREAKGLASS_USAGE = [
   '`/breakglass revoke <incident> [reason]` · `/breakglass extend <incident> <duration> <reason>`',
 ].join('\n');
 
-export type BreakGlassRequest = z.infer<typeof breakGlassParams>;
+export type BreakGlassRequest = z.infer<ReturnType<typeof breakGlassParams>>;
 
 export type BreakGlassCommand =
   | { kind: 'request'; request: BreakGlassRequest }
@@ -40,7 +40,7 @@ export function parseBreakGlass(text: string): { ok: true; command: BreakGlassCo
   if (first === 'extend') {
     const [id = '', duration = '', ...reason] = rest;
     const parsed = z
-      .object({ incidentId, duration: breakGlassParams.shape.duration, reason: breakGlassParams.shape.reason })
+      .object({ incidentId, duration: breakGlassParams().shape.duration, reason: breakGlassParams().shape.reason })
       .safeParse({ incidentId: id, duration, reason: reason.join(' ') });
     if (!parsed.success) return refusal(parsed.error);
     return { ok: true, command: { kind: 'extend', ...parsed.data } };
@@ -48,7 +48,7 @@ export function parseBreakGlass(text: string): { ok: true; command: BreakGlassCo
   const [second = '', ...after] = rest;
   const scoped = second !== '' && !looksLikeDuration(second);
   const [duration = '', ...reason] = scoped ? after : rest;
-  const parsed = breakGlassParams.safeParse({ role: first, duration, reason: reason.join(' '), ...(scoped ? { scope: second } : {}) });
+  const parsed = breakGlassParams().safeParse({ role: first, duration, reason: reason.join(' '), ...(scoped ? { scope: second } : {}) });
   if (!parsed.success) return refusal(parsed.error);
   return { ok: true, command: { kind: 'request', request: parsed.data } };
 }
