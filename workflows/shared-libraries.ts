@@ -18,6 +18,11 @@ export const sharedLibraries = { z, ed25519, sha256, sha512, bytesToHex, utf8ToB
 // z.iso.date() …) reset and so throw on every parse in a workflow; eslint.config.js refuses those in
 // workflow code. For the same reason our own schemas cannot be shared: every `.regex()` check resets
 // its pattern's lastIndex, so a frozen schema with one fails its parse.
+// No parser compiled per object schema (zod's JIT: `new Function` on an object schema's first
+// parse). Our schemas are built per workflow (above), so each incident compiled its own parsers for
+// schemas it parses once or twice: more CPU than the interpreted parse they replace (issue 15).
+// The same results either way. Set before any schema is built: each reads it when constructed.
+z.config({ jitless: true });
 // zod sets its defaults (the English messages, the parse memoizer) on its shared configuration the
 // first time a schema is built and used: done here, before the SDK freezes that configuration.
 z.object({ ready: z.string() }).safeParse({ ready: 1 });
