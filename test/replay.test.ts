@@ -262,6 +262,78 @@ describe('fresh histories replay', () => {
     );
   });
 
+  // Evidence and plain verifications as local activities (steps.ts, patch local-steps)
+  it('approved, evidence and verification as local activities', async () => {
+    await run(
+      'local-steps',
+      { playbook: 'demo', params: { service: 'replay-local-steps' } },
+      async (id) => {
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 2, sample: [{ source: 'falco', title: 'again' }] });
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+        expect(final.evidence.map((e) => e.name)).toEqual([
+          'service snapshot (before)',
+          'approvers: Quarantine service replay-local-steps',
+          'service snapshot (after)',
+        ]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'alert.repeated falco',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.passed tourniquet',
+          'incident.contained tourniquet',
+          'incident.finished tourniquet',
+        ]);
+        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
+      },
+    );
+  });
+
+  it('a local verification that fails, then its compensation', async () => {
+    await run(
+      'local-steps-failed',
+      { playbook: 'demo', params: { service: 'replay-local-failed', simulateVerifyFailure: true } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+        await waitFor('the compensation gate', async () =>
+          (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'),
+        );
+        await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({
+          state: 'failed',
+          outcome: 'verification "service quarantined" failed: replay-local-failed: simulated verification failure',
+        });
+        expect(gatesOf(final)).toEqual([
+          ['g1', 'approved', ['bob']],
+          ['g2', 'approved', ['carol']],
+        ]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.failed tourniquet',
+          'compensation.started tourniquet',
+          'approval.requested tourniquet',
+          'approval.vote carol',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'compensation.completed tourniquet',
+          'incident.finished tourniquet',
+        ]);
+      },
+    );
+  });
+
   it('drill', async () => {
     await run(
       'drill',
