@@ -8,6 +8,7 @@ import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
 import { LOCAL_STEPS_PATCH } from '../workflows/steps';
+import { QUICK_NOTICES_PATCH } from '../workflows/notifications';
 
 let h: Harness;
 beforeAll(async () => {
@@ -298,7 +299,14 @@ describe('requests', () => {
 
 describe('what an incident writes to history (issue 15)', () => {
   it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, runs its cheap steps locally, and its notices ride them', async () => {
-    const { id } = await startDemo();
+    // Not startDemo: it waits for the gate with status queries, and a query answered while local
+    // activities run makes the SDK's core finish the task there and carry on in a new one
+    // (sdk-core managed_run.rs): the list (visibility) does not ask the workflow.
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `svc-${process.pid}-history` } },
+      { taskQueue: h.taskQueue },
+    );
     // the state lives in the search attribute while the incident runs
     const listed = await waitFor('the incident awaiting approval in the list', async () =>
       (await listIncidents(h.client, { limit: 200 })).find((r) => r.id === id && r.state === 'awaiting-approval'),
@@ -342,17 +350,18 @@ describe('what an incident writes to history (issue 15)', () => {
         ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
         : [],
     );
-    expect(patches).toEqual(['patch-baseline-1', LOCAL_STEPS_PATCH]);
+    expect(patches).toEqual(['patch-baseline-1', LOCAL_STEPS_PATCH, QUICK_NOTICES_PATCH]);
     expect(upserts.length).toBe(5 + patches.length);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
 
-    // Activity tasks: the approval request's notifyBatch and the action. The evidence and the plain
-    // verification are local activities (steps.ts, patch local-steps), as are the policy lookup and
-    // the run's last news: a marker each in the completion of the task that ran them.
+    // One activity task: the action. The evidence and the plain verification are local activities
+    // (steps.ts, patch local-steps), as are the policy lookup, the approval request's quick try
+    // (notifications.ts, patch quick-notices) and the run's last news: a marker each in the
+    // completion of the task that ran them.
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['notifyBatch', 'demoQuarantine']);
+    expect(scheduled).toEqual(['demoQuarantine']);
     const tasks: { local: string[]; timers: number }[] = [];
     for (const e of events) {
       if (e.workflowTaskCompletedEventAttributes) tasks.push({ local: [], timers: 0 });
@@ -361,16 +370,15 @@ describe('what an incident writes to history (issue 15)', () => {
       else if (e.timerStartedEventAttributes) tasks.at(-1)!.timers += 1;
     }
     // start → gate open is one workflow task: the snapshot (with the started notice riding it), the
-    // policy lookup and the gate's deadline timer
-    expect(tasks[0]).toEqual({ local: ['demoSnapshot', 'resolveApprovalPolicy'], timers: 1 });
+    // policy lookup, the gate's deadline timer and the approval request
+    expect(tasks[0]).toEqual({ local: ['demoSnapshot', 'resolveApprovalPolicy', 'deliverNotices'], timers: 1 });
     // the action's completion: the verification, the last snapshot and the last news, in one task
     expect(tasks.at(-1)).toEqual({ local: ['demoCheckQuarantined', 'demoSnapshot', 'deliverNotices'], timers: 0 });
-    // the start; the notifyBatch's completion; the approval; the action's completion (the approval
-    // may land in the notifyBatch's task). 11 before riders, 7 before local steps.
-    expect(tasks.length).toBeLessThanOrEqual(4);
-    // six notices: the started notice rides the first snapshot, the approval's closing and the
-    // action's start ride the action, containment rides the last snapshot, the last news goes in its
-    // own local activity; only the approval request costs a notifyBatch
+    // the start, the approval, the action's completion: 11 before riders, 7 before local steps
+    expect(tasks).toHaveLength(3);
+    // six notices: the started notice rides the first snapshot, the approval request and the last
+    // news go in local activities of their own, the approval's closing and the action's start ride
+    // the action, containment rides the last snapshot
     expect(h.notifier.of(id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
   });
 });
