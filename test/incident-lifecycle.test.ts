@@ -7,6 +7,8 @@ import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
+import { LOCAL_STEPS_PATCH } from '../workflows/steps';
+import { QUICK_NOTICES_PATCH } from '../workflows/notifications';
 
 let h: Harness;
 beforeAll(async () => {
@@ -296,8 +298,15 @@ describe('requests', () => {
 });
 
 describe('what an incident writes to history (issue 15)', () => {
-  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, and batches its notifications', async () => {
-    const { id } = await startDemo();
+  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, runs its cheap steps locally, and its notices ride them', async () => {
+    // Not startDemo: it waits for the gate with status queries, and a query answered while local
+    // activities run makes the SDK's core finish the task there and carry on in a new one
+    // (sdk-core managed_run.rs): the list (visibility) does not ask the workflow.
+    const id = await startIncident(
+      h.client,
+      { playbook: 'demo', requester: 'alice', params: { service: `svc-${process.pid}-history` } },
+      { taskQueue: h.taskQueue },
+    );
     // the state lives in the search attribute while the incident runs
     const listed = await waitFor('the incident awaiting approval in the list', async () =>
       (await listIncidents(h.client, { limit: 200 })).find((r) => r.id === id && r.state === 'awaiting-approval'),
@@ -320,31 +329,56 @@ describe('what an incident writes to history (issue 15)', () => {
       ['gate', 'state'],
       ['gate', 'state'],
     ]);
-    // what each workflow task wrote: one search-attribute upsert at most (the state's, on a change),
-    // and one patch marker in the run (workflows/patches.ts), whose own upsert is the first task's only one
-    const tasks: string[][] = [];
-    for (const e of events) {
-      if (e.workflowTaskCompletedEventAttributes) tasks.push([]);
-      else if (e.workflowTaskScheduledEventAttributes) tasks.push([]);
-      else if (e.upsertWorkflowSearchAttributesEventAttributes) tasks.at(-1)!.push('upsert');
-      else if (e.markerRecordedEventAttributes?.markerName === 'core_patch') tasks.at(-1)!.push('patch');
-    }
-    expect(tasks.filter((t) => t.filter((c) => c === 'upsert').length > 1)).toEqual([]);
-    expect(tasks.flat().filter((c) => c === 'patch')).toEqual(['patch']);
+    // One search-attribute upsert per state change, none repeating a state: a task that runs several
+    // local steps (the verification and the last snapshot after the action) writes each change it
+    // makes. Besides them, the patch markers' own upserts (workflows/patches.ts): the baseline's, and
+    // one per patch added since (folded into the next baseline).
+    const decode = (p: { data?: Uint8Array | null }) => JSON.parse(Buffer.from(p.data!).toString());
+    const upserts = events.flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [fields] : [];
+    });
+    expect(upserts.filter((f) => f.TourniquetState).map((f) => decode(f.TourniquetState!))).toEqual([
+      'awaiting-approval',
+      'acting',
+      'open',
+      'contained',
+      'resolved',
+    ]);
+    const patches = events.flatMap((e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_patch'
+        ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
+        : [],
+    );
+    expect(patches).toEqual(['patch-baseline-1', LOCAL_STEPS_PATCH, QUICK_NOTICES_PATCH]);
+    expect(upserts.length).toBe(5 + patches.length);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
-    // six notifications (started, approval requested, approval closed, action started, contained,
-    // finished): each rides the step its task schedules (the snapshot, the action, the last
-    // snapshot), the last news goes in a local activity; only the approval request, whose task
-    // schedules no step, costs a notifyBatch (and the workflow task its completion brings)
+
+    // One activity task: the action. The evidence and the plain verification are local activities
+    // (steps.ts, patch local-steps), as are the policy lookup, the approval request's quick try
+    // (notifications.ts, patch quick-notices) and the run's last news: a marker each in the
+    // completion of the task that ran them.
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).not.toContain('notify');
-    expect(scheduled.filter((name) => name === 'notifyBatch')).toHaveLength(1);
-    expect(scheduled).toHaveLength(5);
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(2); // policy, last news
-    // 11 before riders; one fewer when the approval lands in the same task as the batch's completion
-    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBeLessThanOrEqual(7);
+    expect(scheduled).toEqual(['demoQuarantine']);
+    const tasks: { local: string[]; timers: number }[] = [];
+    for (const e of events) {
+      if (e.workflowTaskCompletedEventAttributes) tasks.push({ local: [], timers: 0 });
+      else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        tasks.at(-1)!.local.push(decode(e.markerRecordedEventAttributes.details!.data!.payloads![0]!).activity_type);
+      else if (e.timerStartedEventAttributes) tasks.at(-1)!.timers += 1;
+    }
+    // start → gate open is one workflow task: the snapshot (with the started notice riding it), the
+    // policy lookup, the gate's deadline timer and the approval request
+    expect(tasks[0]).toEqual({ local: ['demoSnapshot', 'resolveApprovalPolicy', 'deliverNotices'], timers: 1 });
+    // the action's completion: the verification, the last snapshot and the last news, in one task
+    expect(tasks.at(-1)).toEqual({ local: ['demoCheckQuarantined', 'demoSnapshot', 'deliverNotices'], timers: 0 });
+    // the start, the approval, the action's completion: 11 before riders, 7 before local steps
+    expect(tasks).toHaveLength(3);
+    // six notices: the started notice rides the first snapshot, the approval request and the last
+    // news go in local activities of their own, the approval's closing and the action's start ride
+    // the action, containment rides the last snapshot
     expect(h.notifier.of(id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
   });
 });

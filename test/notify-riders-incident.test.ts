@@ -19,11 +19,21 @@ import { DEMO_NOTICES } from './support/demo';
 class Pager implements Notifier {
   name = 'pager';
   down = false;
-  readonly calls: { id: string; kind: string; refs: NotificationRefs; at: number; ok: boolean }[] = [];
+  /** a kind of notice the pager takes but does not answer until `answer()` (a Slack that hangs) */
+  hangOn?: string;
+  private hung: (() => void)[] = [];
+  readonly calls: { id: string; kind: string; refs: NotificationRefs; at: number; ok: boolean; answered?: boolean }[] = [];
   async notify(e: IncidentNotification): Promise<NotificationRefs | void> {
-    this.calls.push({ id: e.incident.id, kind: e.kind, refs: { ...e.refs }, at: Date.now(), ok: !this.down });
+    const call = { id: e.incident.id, kind: e.kind, refs: { ...e.refs }, at: Date.now(), ok: !this.down, answered: false };
+    this.calls.push(call);
     if (this.down) throw new Error('pager unreachable');
+    if (e.kind === this.hangOn) await new Promise<void>((resolve) => this.hung.push(resolve));
+    call.answered = true;
     if (e.kind === 'incident.started') return { 'pager.thread': `thread-${e.incident.id}` };
+  }
+  answer() {
+    this.hangOn = undefined;
+    for (const resolve of this.hung.splice(0)) resolve();
   }
   delivered(id: string) {
     return this.calls.filter((c) => c.id === id && c.ok);
@@ -102,6 +112,44 @@ describe('notices riding the steps of a demo incident', () => {
     const closed = (await h.client.workflow.getHandle(id).describe()).closeTime!.getTime();
     expect(pager.delivered(id).at(-1)!.at).toBeLessThanOrEqual(closed);
     // the notifyBatch that took over succeeded in the end: no failure on the record
+    expect((await getTimeline(h.client, id)).filter((e) => e.kind === 'notify.failed')).toEqual([]);
+    await replays(id);
+  });
+
+  it('a notifier that hangs on the approval request holds the gate no longer than its quick try: the gate opens and is approved meanwhile, and the request is not sent twice', async () => {
+    pager.hangOn = 'approval.requested';
+    let id: string;
+    try {
+      // the gate is open, and decided, while the pager still has not answered the request
+      id = await start();
+      const asked = pager.calls.filter((c) => c.id === id && c.kind === 'approval.requested');
+      expect(asked).toMatchObject([{ answered: false }]);
+      expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
+        applied: true,
+      });
+      await waitFor('the incident resolved while the pager hangs', async () => (await getStatus(h.client, id)).state === 'resolved', {
+        timeoutMs: 60_000,
+      });
+      expect((await h.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+      // before the approval: the quick try (a local activity) gave up on it, and a notifyBatch took over
+      const events = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      const beforeApproval = events.slice(
+        0,
+        events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes),
+      );
+      const local = beforeApproval.flatMap((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString()).activity_type] : [];
+      });
+      expect(local).toEqual(['demoSnapshot', 'resolveApprovalPolicy', 'deliverNotices']);
+      expect(beforeApproval.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['notifyBatch']);
+    } finally {
+      pager.answer();
+    }
+    await h.client.workflow.getHandle(id).result();
+    // one call for the request: the notifyBatch awaited the call in flight instead of repeating it
+    expect(pager.calls.filter((c) => c.id === id && c.kind === 'approval.requested')).toHaveLength(1);
+    expectDeliveredOnceInOrder(id);
     expect((await getTimeline(h.client, id)).filter((e) => e.kind === 'notify.failed')).toEqual([]);
     await replays(id);
   });

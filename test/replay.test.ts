@@ -15,6 +15,7 @@ import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
+import type { Notifier } from '../activities/notify/notifier';
 
 const FIXTURES = join(import.meta.dirname, 'histories');
 const RECORD = process.env.RECORD_HISTORIES === '1';
@@ -47,6 +48,17 @@ describe('recorded histories replay on the current workflow code', () => {
     await replay(history, recordedIds()[name] ?? name);
   });
 });
+
+const APPROVED_KEY_EVENTS = [
+  'approval.requested tourniquet',
+  'approval.vote bob',
+  'approval.closed tourniquet',
+  'action.started tourniquet',
+  'action.completed tourniquet',
+  'verify.passed tourniquet',
+  'incident.contained tourniquet',
+  'incident.finished tourniquet',
+];
 
 /** What happened, by whom, in order; the steps a replay must reproduce (not evidence or notices). */
 const KEY_EVENTS = /^(approval|action|verify|compensation|alert\.repeated|incident\.(contained|finished))/;
@@ -260,6 +272,128 @@ describe('fresh histories replay', () => {
         expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
       },
     );
+  });
+
+  // Evidence and plain verifications as local activities (steps.ts, patch local-steps)
+  it('approved, evidence and verification as local activities', async () => {
+    await run(
+      'local-steps',
+      { playbook: 'demo', params: { service: 'replay-local-steps' } },
+      async (id) => {
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 2, sample: [{ source: 'falco', title: 'again' }] });
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+        expect(final.evidence.map((e) => e.name)).toEqual([
+          'service snapshot (before)',
+          'approvers: Quarantine service replay-local-steps',
+          'service snapshot (after)',
+        ]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'alert.repeated falco',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.passed tourniquet',
+          'incident.contained tourniquet',
+          'incident.finished tourniquet',
+        ]);
+        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
+      },
+    );
+  });
+
+  it('a local verification that fails, then its compensation', async () => {
+    await run(
+      'local-steps-failed',
+      { playbook: 'demo', params: { service: 'replay-local-failed', simulateVerifyFailure: true } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+        await waitFor('the compensation gate', async () =>
+          (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'),
+        );
+        await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({
+          state: 'failed',
+          outcome: 'verification "service quarantined" failed: replay-local-failed: simulated verification failure',
+        });
+        expect(gatesOf(final)).toEqual([
+          ['g1', 'approved', ['bob']],
+          ['g2', 'approved', ['carol']],
+        ]);
+        expect(keyEvents(timeline)).toEqual([
+          'approval.requested tourniquet',
+          'approval.vote bob',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'verify.failed tourniquet',
+          'compensation.started tourniquet',
+          'approval.requested tourniquet',
+          'approval.vote carol',
+          'approval.closed tourniquet',
+          'action.started tourniquet',
+          'action.completed tourniquet',
+          'compensation.completed tourniquet',
+          'incident.finished tourniquet',
+        ]);
+      },
+    );
+  });
+
+  // The approval request tried in a local activity first (notifications.ts, patch quick-notices)
+  it('approved, the approval request delivered by its quick try', async () => {
+    await run(
+      'quick-notices',
+      { playbook: 'demo', params: { service: 'replay-quick' } },
+      async (id) => {
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+        expect(keyEvents(timeline)).toEqual(APPROVED_KEY_EVENTS);
+        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
+      },
+    );
+  });
+
+  it('approved, the approval request missed by its quick try and sent by a notifyBatch', async () => {
+    // a pager that refuses the first approval request it sees: the notifyBatch's retry delivers it
+    let asked = 0;
+    const pager: Notifier = {
+      name: 'pager',
+      async notify(e) {
+        if (e.kind === 'approval.requested' && e.incident.id.startsWith('quick-notices-missed') && asked++ === 0) {
+          throw new Error('pager unreachable');
+        }
+      },
+    };
+    const notifiers = h.deps.notifiers as Notifier[];
+    notifiers.push(pager);
+    try {
+      await run(
+        'quick-notices-missed',
+        { playbook: 'demo', params: { service: 'replay-quick-missed' } },
+        async (id) => {
+          await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+        },
+        (final, timeline) => {
+          expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+          expect(keyEvents(timeline)).toEqual(APPROVED_KEY_EVENTS);
+          expect(asked).toBe(2); // refused, then delivered
+          // every notifier got each notice once: the log through the quick try, the pager on the retry
+          expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
+          expect(timeline.filter((e) => e.kind === 'notify.failed')).toEqual([]);
+        },
+      );
+    } finally {
+      notifiers.splice(notifiers.indexOf(pager), 1);
+    }
   });
 
   it('drill', async () => {

@@ -3,7 +3,7 @@
  * down) must not delay an approval gate. They run beside the workflow, failures land on the
  * timeline, and the workflow waits for the queue only before it completes.
  */
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import {
   NOTICES_FIELD,
   type EngineActivities,
@@ -157,9 +157,10 @@ export class NotificationQueue {
 
   /**
    * Sends what is queued, one batch at a time: after the task that queued it (so the whole task's
-   * notices join, or a step takes them), and after whatever is out. The run's last news gets one
-   * quick try in a local activity (no activity completion to wait for, so no workflow task of its
-   * own); what that or a rider missed goes in a notifyBatch, which retries.
+   * notices join, or a step takes them), and after whatever is out. The run's last news, and in new
+   * runs an approval request (quickBudget), get one quick try in a local activity (no activity
+   * completion to wait for, so no workflow task of its own); what that or a rider missed goes in a
+   * notifyBatch, which retries.
    */
   private async run(): Promise<void> {
     for (;;) {
@@ -171,14 +172,15 @@ export class NotificationQueue {
         return;
       }
       const items = this.queued.splice(0);
-      this.out = this.ending && !items.some((i) => i.missed) ? this.tryQuick(items) : this.sendQueued(items);
+      const budget = items.some((i) => i.missed) ? undefined : this.ending ? LAST_NEWS_BUDGET_MS : quickBudget(items);
+      this.out = budget !== undefined ? this.tryQuick(items, budget) : this.sendQueued(items);
     }
   }
 
-  private async tryQuick(items: Queued[]): Promise<void> {
+  private async tryQuick(items: Queued[], budgetMs: number): Promise<void> {
     let outcome: NoticeOutcome | undefined;
     try {
-      outcome = await CancellationScope.nonCancellable(() => this.quick!(this.batchOf(items, LAST_NEWS_BUDGET_MS)));
+      outcome = await CancellationScope.nonCancellable(() => this.quick!(this.batchOf(items, budgetMs)));
     } catch {
       // a local activity that timed out: the notifyBatch after it delivers all of it
     }
@@ -244,6 +246,31 @@ interface Queued {
 const RIDER_BUDGET_MS = 2_000;
 /** The run's last news waits this long in its local activity before a notifyBatch takes over. */
 const LAST_NEWS_BUDGET_MS = 3_000;
+
+/** Histories recorded before it send the approval request in a notifyBatch of its own (its completion a workflow task for nothing). */
+export const QUICK_NOTICES_PATCH = 'quick-notices';
+/**
+ * How long the approval request may hold the task that opens its gate, tried in a local activity
+ * before a notifyBatch takes over: about one Slack post, and the most a Slack outage adds to the gate.
+ */
+const APPROVAL_REQUEST_BUDGET_MS = 2_000;
+
+/**
+ * Which notices, not riding a step, get a quick try first (new runs): only a batch carrying an
+ * approval request. That notice is on every incident's path (start → gate open) and its
+ * notifyBatch's completion woke the workflow for nothing; a quick try that reaches Slack costs
+ * neither. The price is the task it holds open, up to the budget when Slack is slow: a decision
+ * (an Update) or an alert that arrives meanwhile waits for it, and the gate's memo and deadline
+ * timer reach the server with it (the deadline itself is the gate's, not the timer's, see
+ * ApprovalGate.pastDeadline). Other notices (reminders, escalations, alert and command news) come
+ * while a gate waits for people, when holding the task would hold their decisions, and are rare
+ * beside it: they keep the notifyBatch. What a quick try missed goes in a notifyBatch, which
+ * counts the try as its first attempt and skips what it delivered (activities/notify/notifier.ts).
+ */
+function quickBudget(items: Queued[]): number | undefined {
+  if (!items.some((i) => i.event.kind === 'approval.requested')) return undefined;
+  return patched(QUICK_NOTICES_PATCH) ? APPROVAL_REQUEST_BUDGET_MS : undefined;
+}
 
 /**
  * Resolves once the current workflow task has run everything it can (conditions are checked after

@@ -2,7 +2,7 @@
  * The step helpers a playbook runs with. Each records what it did on the timeline; `destructive`
  * is the only path to a destructive activity, and it always goes through an approval gate.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
@@ -35,6 +35,39 @@ function waitingVerifyActivities(options: VerifyOptions) {
     retry,
   });
 }
+/**
+ * New runs take evidence and plain verifications as local activities: they only read (an
+ * artifact's store is content-addressed, a check changes nothing), so running them again after a
+ * crash is harmless, and each saves the server a schedule/start/complete and the run a workflow
+ * task of its own (issue 15). A waiting verification stays a regular activity: it heartbeats, and
+ * a worker dying mid-wait must be noticed at the heartbeat timeout. Actions and undos stay regular
+ * too: they act, and an action's heartbeats and pending-activity record matter.
+ */
+export const LOCAL_STEPS_PATCH = 'local-steps';
+const localStepActivities = proxyLocalActivities<Record<string, AnyActivity>>({
+  startToCloseTimeout: '2m',
+  // the regular activity's five 2-minute attempts and their 1+2+4+8 s of backoff, and no more
+  scheduleToCloseTimeout: '11m',
+  retry,
+  // A failed attempt's backoff past 1 s waits as a workflow timer rather than in a workflow task
+  // held open: meanwhile the run answers queries, alerts and a cancel (as eligibility.ts's lookup).
+  localRetryThreshold: '1s',
+});
+
+/**
+ * Runs a local step activity out of reach of cancellation: cancelling a local activity whose result
+ * has reached the SDK's core but not the workflow code fails the workflow task (see
+ * LOOKUP_NOT_CANCELLED_PATCH in eligibility.ts). A cancelled run stops right before or after the
+ * step instead, which is bounded by the step's timeouts.
+ */
+async function uncancelled<T>(step: () => Promise<T>): Promise<T> {
+  const scope = CancellationScope.current();
+  if (scope.consideredCancelled) await scope.cancelRequested;
+  const result = await CancellationScope.nonCancellable(step);
+  if (scope.consideredCancelled) await scope.cancelRequested;
+  return result;
+}
+
 /** Undo never gives up on a retryable failure: access granted must not outlive an API outage. */
 const undoActivities = proxyActivities<Record<string, AnyActivity>>({
   startToCloseTimeout: '2m',
@@ -82,7 +115,12 @@ export function createPlaybookContext<P>(
       const riders = notifier.riders();
       let ref: EvidenceRef;
       try {
-        ref = riders ? riders.landed(await evidenceActivities[activity]!(riders.input(req))) : await evidenceActivities[activity]!(req);
+        if (patched(LOCAL_STEPS_PATCH)) {
+          const answer = await uncancelled(() => localStepActivities[activity]!(riders ? riders.input(req) : req));
+          ref = riders ? riders.landed(answer) : answer;
+        } else {
+          ref = riders ? riders.landed(await evidenceActivities[activity]!(riders.input(req))) : await evidenceActivities[activity]!(req);
+        }
       } catch (err) {
         riders?.landed();
         throw err;
@@ -188,12 +226,18 @@ export function createPlaybookContext<P>(
     async verify(name, activity, input, options) {
       if (incident.cancelRequest) throw incidentCancelled();
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
+      const local = !options && patched(LOCAL_STEPS_PATCH);
       const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
       // not on a waiting verification: notices sent meanwhile would wait for it
       const riders = options ? undefined : notifier.riders();
       let result: VerifyResult;
       try {
-        result = riders ? riders.landed(await proxies[activity]!(riders.input(req))) : await proxies[activity]!(req);
+        if (local) {
+          const answer = await uncancelled(() => localStepActivities[activity]!(riders ? riders.input(req) : req));
+          result = riders ? riders.landed(answer) : answer;
+        } else {
+          result = riders ? riders.landed(await proxies[activity]!(riders.input(req))) : await proxies[activity]!(req);
+        }
       } catch (err) {
         riders?.landed();
         throw err;
