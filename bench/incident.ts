@@ -28,11 +28,11 @@ function since(iso: string | undefined, wallStart: number): number | undefined {
 }
 
 export async function runIncident(stack: BenchStack, service: string): Promise<Sample> {
-  const { client, taskQueue, notifier, world } = stack;
+  const { client, taskQueue, notifier, world, eagerStart } = stack;
 
   const startWall = Date.now();
   const startAt = performance.now();
-  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue });
+  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue, eager: eagerStart });
   const gateAt = await notifier.gateOpened.wait(id, 'approval.requested notification', WAIT_MS);
 
   world.arm(service);
@@ -66,6 +66,8 @@ export interface RoundResult {
   elapsedMs: number;
   /** CPU seconds used during the round by this process (client + worker) and by the dev server */
   cpu: { worker: number; server?: number };
+  /** workflow starts through the bench's client during the round, and how many were eager */
+  starts?: { total: number; eager: number };
 }
 
 /** `count` incidents with at most `concurrency` in flight; failures are collected, not thrown. */
@@ -87,6 +89,7 @@ export async function runLanes(
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const server0 = stack.serverStats()?.cpuS;
+  const starts0 = { ...stack.starts };
   const lane = async () => {
     while (next < count && failures.length < 5) {
       const i = next++;
@@ -103,5 +106,6 @@ export async function runLanes(
   const server1 = stack.serverStats()?.cpuS;
   const cpu: RoundResult['cpu'] = { worker: (used.user + used.system) / 1e6 };
   if (server0 !== undefined && server1 !== undefined) cpu.server = server1 - server0;
-  return { samples, failures, elapsedMs, cpu };
+  const starts = { total: stack.starts.total - starts0.total, eager: stack.starts.eager - starts0.eager };
+  return { samples, failures, elapsedMs, cpu, starts };
 }
