@@ -20,6 +20,10 @@
  * BENCH_WAITING_SETTLE_S (15),
  * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
+ * BENCH_EAGER_START (1: Tourniquet's starts are eager, the bench's client sharing the worker's
+ * NativeConnection as `npm run dev`'s gateway does; 0: not, to compare; the floor's never are),
+ * BENCH_DYNAMIC_CONFIG (comma list of key=value for the dev server's dynamic config, e.g.
+ * system.enableActivityEagerExecution=false),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, looking the open gate up first; notified: with the
  * gate, digest and run from the approval request, as a Slack button calls it),
  * BENCH_CLI_HTTP (1: the CLI's status and approve over the server's HTTP API, as under `npm run dev`; 0: over gRPC),
