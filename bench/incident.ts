@@ -19,6 +19,8 @@ export interface Sample {
   wfGateMs?: number;
   /** decide() called → action_started_at inside the workflow */
   wfActMs?: number;
+  /** whether this incident's start asked to be eager (BENCH_EAGER_START=alternate reports them apart) */
+  eager?: boolean;
 }
 
 const WAIT_MS = 30_000;
@@ -27,12 +29,13 @@ function since(iso: string | undefined, wallStart: number): number | undefined {
   return iso ? Date.parse(iso) - wallStart : undefined;
 }
 
-export async function runIncident(stack: BenchStack, service: string): Promise<Sample> {
-  const { client, taskQueue, notifier, world, eagerStart } = stack;
+export async function runIncident(stack: BenchStack, service: string, i = 0): Promise<Sample> {
+  const { client, taskQueue, notifier, world } = stack;
+  const eager = stack.eagerStart === 'alternate' ? i % 2 === 0 : stack.eagerStart;
 
   const startWall = Date.now();
   const startAt = performance.now();
-  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue, eager: eagerStart });
+  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue, eager });
   const gateAt = await notifier.gateOpened.wait(id, 'approval.requested notification', WAIT_MS);
 
   world.arm(service);
@@ -52,7 +55,7 @@ export async function runIncident(stack: BenchStack, service: string): Promise<S
   notifier.shown.delete(id);
   world.actionStarted.forget(service);
 
-  const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };
+  const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt, eager };
   const wfGateMs = since(final.clock.approval_requested_at, startWall);
   const wfActMs = since(final.clock.action_started_at, decideWall);
   if (wfGateMs !== undefined) sample.wfGateMs = wfGateMs;
@@ -72,7 +75,7 @@ export interface RoundResult {
 
 /** `count` incidents with at most `concurrency` in flight; failures are collected, not thrown. */
 export function runRound(stack: BenchStack, name: string, count: number, concurrency: number): Promise<RoundResult> {
-  return runLanes(stack, count, concurrency, (i) => runIncident(stack, `bench-${name}-${process.pid}-${i}`), name);
+  return runLanes(stack, count, concurrency, (i) => runIncident(stack, `bench-${name}-${process.pid}-${i}`, i), name);
 }
 
 /** `count` runs of `one` with at most `concurrency` in flight, timed, with the CPU they used. */

@@ -36,8 +36,11 @@ export interface BenchStack {
    * (client/eager-start.ts); the floor's use the same connection with Temporal's default (not eager)
    */
   client: Client;
-  /** BENCH_EAGER_START (1; 0: Tourniquet's starts are not eager either, to compare) */
-  eagerStart: boolean;
+  /**
+   * BENCH_EAGER_START (1; 0: Tourniquet's starts are not eager either, to compare; alternate: every
+   * other incident eager, so both kinds meet the same machine load, reported apart)
+   */
+  eagerStart: boolean | 'alternate';
   /** host:port of the server's gRPC frontend, for the bench's other processes (gateway, CLI) */
   address: string;
   /** workflow starts through `client` so far, and how many of them the server started eagerly */
@@ -179,7 +182,7 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   return {
     client: new Client({ connection: env.nativeConnection, namespace: env.namespace, interceptors: { workflow: [counting] } }),
     starts,
-    eagerStart: process.env.BENCH_EAGER_START !== '0',
+    eagerStart: process.env.BENCH_EAGER_START === 'alternate' ? 'alternate' : process.env.BENCH_EAGER_START !== '0',
     address: env.address,
     connection: env.nativeConnection,
     taskQueue,
