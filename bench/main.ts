@@ -131,7 +131,10 @@ function report(title: string, result: RoundResult): void {
       log(row(`  ${tag}: approve → action started`, pick(half, 'actMs')));
     }
   }
-  if (result.starts) log(`  starts the server began eagerly (first workflow task in the start's response): ${result.starts.eager} of ${result.starts.total}`);
+  if (result.starts)
+    log(
+      `  starts the server began eagerly (first workflow task in the start's response): ${result.starts.eager} of ${result.starts.total}`,
+    );
   if (failures.length) {
     log(`  ${failures.length} incident(s) FAILED and are not in the figures:`);
     for (const f of failures) log(`    ${f}`);
@@ -171,7 +174,8 @@ function compare(ours: RoundResult, floor: RoundResult): void {
       : undefined;
   cpuRow('CPU per incident, bench+worker process', perIncident(ours, ours.cpu.worker), perIncident(floor, floor.cpu.worker));
   cpuRow('CPU per incident, dev server', perIncident(ours, ours.cpu.server), perIncident(floor, floor.cpu.server));
-  if (floor.starts) log(`  floor starts the server began eagerly: ${floor.starts.eager} of ${floor.starts.total} (Temporal's default: not asked)`);
+  if (floor.starts)
+    log(`  floor starts the server began eagerly: ${floor.starts.eager} of ${floor.starts.total} (Temporal's default: not asked)`);
   if (floor.failures.length) for (const f of floor.failures) log(`    floor FAILED: ${f}`);
 }
 

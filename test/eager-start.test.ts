@@ -6,7 +6,7 @@
  */
 import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIncident } from '../client';
+import { IncidentExistsError, startIncident } from '../client';
 import { canStartEagerly, eagerStart } from '../client/eager-start';
 import { startHarness, type Harness } from './support/harness';
 import { bearer, cancelAll, fixture, post, startIntakeGateway, TOKENS, type IntakeGateway } from './support/intake';
@@ -31,11 +31,13 @@ const started = new Set<string>();
 let h: Harness;
 let gw: IntakeGateway;
 let eagerly: Map<string, boolean>;
+let gatewayClient: Client;
 
 beforeAll(async () => {
   h = await startHarness();
   const recording = recordingClient(h);
   eagerly = recording.eagerly;
+  gatewayClient = recording.client;
   gw = await startIntakeGateway(recording.client, h.taskQueue, { routes: DEMO_ROUTES });
 });
 afterAll(async () => {
@@ -57,13 +59,25 @@ describe('eager workflow start', () => {
     // durable: the server has the run, and the worker that took its first task carries it on
     const status = await waitForGate(h.client, id);
     expect(status.playbook).toBe('demo');
+    // the native connection's refusal of a second run under the id is the client's usual error
+    await expect(
+      startIncident(
+        gatewayClient,
+        { playbook: 'demo', requester: 'alice', params: { service: 'x' } },
+        { taskQueue: h.taskQueue, incidentId: id, once: true },
+      ),
+    ).rejects.toBeInstanceOf(IncidentExistsError);
   });
 
   it('falls back to an ordinary start when no worker of this process polls the queue, and the incident runs once one does', async () => {
     const other = await startHarness({ worker: false });
     try {
       const { client, eagerly: recorded } = recordingClient(other);
-      const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service: `eager-${run}` } }, { taskQueue: other.taskQueue });
+      const id = await startIncident(
+        client,
+        { playbook: 'demo', requester: 'alice', params: { service: `eager-${run}` } },
+        { taskQueue: other.taskQueue },
+      );
       started.add(id);
       expect(recorded.get(id)).toBe(false);
       expect((await other.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
@@ -81,7 +95,11 @@ describe('eager workflow start', () => {
     const { client, eagerly: recorded } = recordingClient(h);
     expect(eagerStart(client)).toEqual({ requestEagerStart: true });
     expect(eagerStart(client, false)).toEqual({});
-    const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service: `plain-${run}` } }, { taskQueue: h.taskQueue, eager: false });
+    const id = await startIncident(
+      client,
+      { playbook: 'demo', requester: 'alice', params: { service: `plain-${run}` } },
+      { taskQueue: h.taskQueue, eager: false },
+    );
     started.add(id);
     expect(recorded.get(id)).toBe(false);
     await waitForGate(h.client, id);
