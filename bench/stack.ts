@@ -1,7 +1,7 @@
 /**
  * The bench's own Tourniquet stack: an embedded Temporal dev server (real CLI binary, SQLite file in
  * a temp dir) or, when TEMPORAL_ADDRESS is set, that cluster; one worker in this process with the measuring probes as its dependencies, and the
- * environment's client. `stop()` undoes all of it.
+ * client on that worker's NativeConnection (its starts can be eager). `stop()` undoes all of it.
  */
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
