@@ -7,7 +7,6 @@
  * sources through tsx, as before, are printed beside it for comparison. A few more calls with
  * TOURNIQUET_PHASES=1 say where the time goes (bin/tourniquet and cli/main.ts mark the phases).
  */
-import type { Connection } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,7 +36,7 @@ export async function runCliBench(stack: BenchStack, options: CliBenchOptions, l
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-cli-'));
   const env = {
     ...process.env,
-    TEMPORAL_ADDRESS: (stack.client.connection as Connection).options.address,
+    TEMPORAL_ADDRESS: stack.address,
     // BENCH_CLI_HTTP=0: status and approve over gRPC, as without an HTTP API (to compare)
     TEMPORAL_HTTP_ADDRESS: process.env.BENCH_CLI_HTTP === '0' ? 'off' : (stack.httpAddress ?? 'off'),
     TOURNIQUET_TASK_QUEUE: stack.taskQueue,

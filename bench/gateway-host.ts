@@ -4,9 +4,18 @@
  * can say how many round trips an alert costs and of which kind. By default it runs in a process
  * of its own (./gateway-process.ts), as in production, where the gateway runs apart from the
  * workers (docker-compose.yml); BENCH_INTAKE_GATEWAY=inline runs it in the bench process, next
- * to the worker and its activities, which share its event loop.
+ * to the worker and its activities, which share its event loop, and on the worker's NativeConnection,
+ * as `npm run dev` runs it: its incident starts are eager (client/eager-start.ts).
  */
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionLike,
+  type ConnectionOptions,
+} from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { IntakeConfig } from '../gateway/intake/config';
@@ -42,20 +51,26 @@ export interface BenchGateway {
 
 type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
-/** The gateway on its own connection, in this process. */
-export async function hostGateway(options: GatewayOptions): Promise<BenchGateway> {
+/**
+ * The gateway in this process: on its own connection, or on `shared` (the worker's NativeConnection,
+ * as under `npm run dev`), which it does not close.
+ */
+export async function hostGateway(options: GatewayOptions, shared?: NativeConnection): Promise<BenchGateway> {
   const rpcs: Record<string, number> = {};
+  const count = (method: string) => (rpcs[method] = (rpcs[method] ?? 0) + 1);
   const counting: Interceptor = (call, next) => {
-    const method = call.method_definition.path.slice(call.method_definition.path.lastIndexOf('/') + 1);
-    rpcs[method] = (rpcs[method] ?? 0) + 1;
+    count(call.method_definition.path.slice(call.method_definition.path.lastIndexOf('/') + 1));
     // passed through unchanged: gRPC takes the next call itself in an interceptor's place
     return next(call) as ReturnType<Interceptor>;
   };
   // innermost, after the SDK's retry interceptor: a retried call counts each attempt
-  const connection = await Connection.connect({
-    address: options.address,
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), counting],
-  });
+  const own = shared
+    ? undefined
+    : await Connection.connect({
+        address: options.address,
+        interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), counting],
+      });
+  const connection = own ?? countingCalls(shared!, count);
   const client = new Client({ connection, namespace: options.namespace });
   const config: IntakeConfig = {
     tokens: { falco: [options.token], alertmanager: [], generic: [] },
@@ -75,9 +90,30 @@ export async function hostGateway(options: GatewayOptions): Promise<BenchGateway
     closeIntake: async () => void (await intake.close()),
     async close() {
       await gateway.close();
-      await connection.close();
+      await own?.close();
     },
   };
+}
+
+/**
+ * `native` with its workflow service's calls counted by method. The native connection retries inside
+ * its core, out of sight: each call counts once however many attempts it took. Built on `native` as
+ * its prototype, so the capability flag that allows eager starts and withDeadline come with it.
+ */
+function countingCalls(native: NativeConnection, count: (method: string) => void): ConnectionLike {
+  const service = native.workflowService;
+  const workflowService = new Proxy(service, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof key !== 'string' || typeof value !== 'function') return value;
+      const method = key.charAt(0).toUpperCase() + key.slice(1);
+      return (...args: unknown[]) => {
+        count(method);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return Object.create(native, { workflowService: { value: workflowService } }) as ConnectionLike;
 }
 
 interface Reply {

@@ -19,6 +19,8 @@ export interface Sample {
   wfGateMs?: number;
   /** decide() called → action_started_at inside the workflow */
   wfActMs?: number;
+  /** whether this incident's start asked to be eager (BENCH_EAGER_START=alternate reports them apart) */
+  eager?: boolean;
 }
 
 const WAIT_MS = 30_000;
@@ -27,12 +29,13 @@ function since(iso: string | undefined, wallStart: number): number | undefined {
   return iso ? Date.parse(iso) - wallStart : undefined;
 }
 
-export async function runIncident(stack: BenchStack, service: string): Promise<Sample> {
+export async function runIncident(stack: BenchStack, service: string, i = 0): Promise<Sample> {
   const { client, taskQueue, notifier, world } = stack;
+  const eager = stack.eagerStart === 'alternate' ? i % 2 === 0 : stack.eagerStart;
 
   const startWall = Date.now();
   const startAt = performance.now();
-  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue });
+  const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue, eager });
   const gateAt = await notifier.gateOpened.wait(id, 'approval.requested notification', WAIT_MS);
 
   world.arm(service);
@@ -52,7 +55,7 @@ export async function runIncident(stack: BenchStack, service: string): Promise<S
   notifier.shown.delete(id);
   world.actionStarted.forget(service);
 
-  const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt };
+  const sample: Sample = { gateMs: gateAt - startAt, actMs: actAt - decideAt, decideMs: decidedAt - decideAt, eager };
   const wfGateMs = since(final.clock.approval_requested_at, startWall);
   const wfActMs = since(final.clock.action_started_at, decideWall);
   if (wfGateMs !== undefined) sample.wfGateMs = wfGateMs;
@@ -66,11 +69,13 @@ export interface RoundResult {
   elapsedMs: number;
   /** CPU seconds used during the round by this process (client + worker) and by the dev server */
   cpu: { worker: number; server?: number };
+  /** workflow starts through the bench's client during the round, and how many were eager */
+  starts?: { total: number; eager: number };
 }
 
 /** `count` incidents with at most `concurrency` in flight; failures are collected, not thrown. */
 export function runRound(stack: BenchStack, name: string, count: number, concurrency: number): Promise<RoundResult> {
-  return runLanes(stack, count, concurrency, (i) => runIncident(stack, `bench-${name}-${process.pid}-${i}`), name);
+  return runLanes(stack, count, concurrency, (i) => runIncident(stack, `bench-${name}-${process.pid}-${i}`, i), name);
 }
 
 /** `count` runs of `one` with at most `concurrency` in flight, timed, with the CPU they used. */
@@ -87,6 +92,7 @@ export async function runLanes(
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const server0 = stack.serverStats()?.cpuS;
+  const starts0 = { ...stack.starts };
   const lane = async () => {
     while (next < count && failures.length < 5) {
       const i = next++;
@@ -103,5 +109,6 @@ export async function runLanes(
   const server1 = stack.serverStats()?.cpuS;
   const cpu: RoundResult['cpu'] = { worker: (used.user + used.system) / 1e6 };
   if (server0 !== undefined && server1 !== undefined) cpu.server = server1 - server0;
-  return { samples, failures, elapsedMs, cpu };
+  const starts = { total: stack.starts.total - starts0.total, eager: stack.starts.eager - starts0.eager };
+  return { samples, failures, elapsedMs, cpu, starts };
 }

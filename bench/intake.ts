@@ -15,7 +15,6 @@
  * (read it with bench/cpu-profile-summary.mjs).
  * Bounded in count and time; prints figures, asserts nothing.
  */
-import type { Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -106,8 +105,9 @@ function gatewayMode(): 'process' | 'inline' {
   return raw;
 }
 
-function startBenchGateway(options: GatewayOptions): Promise<BenchGateway> {
-  return gatewayMode() === 'inline' ? hostGateway(options) : spawnGateway(options);
+/** inline, the gateway shares the worker's NativeConnection, as under `npm run dev` (its starts are eager) */
+function startBenchGateway(options: GatewayOptions, stack: BenchStack): Promise<BenchGateway> {
+  return gatewayMode() === 'inline' ? hostGateway(options, stack.eagerStart ? stack.connection : undefined) : spawnGateway(options);
 }
 
 /** The RPCs made between two stats, per alert: `StartWorkflowExecution 1.00, …` */
@@ -141,7 +141,7 @@ export async function runIntakeBench(
   floor?: FloorRunner,
 ): Promise<void> {
   const options: GatewayOptions = {
-    address: (stack.client.connection as Connection).options.address,
+    address: stack.address,
     namespace: stack.client.options.namespace,
     taskQueue: stack.taskQueue,
     token: randomBytes(24).toString('hex'),
@@ -152,7 +152,7 @@ export async function runIntakeBench(
   const where = gatewayMode() === 'inline' ? 'in this process, next to the worker' : 'in its own process';
   log(`\nalert intake (gateway ${where}, load generator in a worker thread)`);
   if (config.storm > 0) {
-    const gateway = await startBenchGateway(options);
+    const gateway = await startBenchGateway(options, stack);
     const url = `${gateway.url}/alerts/falco`;
     try {
       log(`  ${config.concurrency} connections`);
@@ -204,7 +204,7 @@ export async function runIntakeBench(
   }
 
   // one at a time, then distinct alerts, on a fresh gateway
-  const gw = await startBenchGateway(options);
+  const gw = await startBenchGateway(options, stack);
   try {
     const r = await load(`${gw.url}/alerts/falco`, token, [falcoBody(`quiet-${run}`)], 1000, 1, config.maxMs);
     opened.push(...r.incidents);

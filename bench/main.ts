@@ -20,6 +20,11 @@
  * BENCH_WAITING_SETTLE_S (15),
  * (BENCH_ONLY=incident is incidents,concurrent: the incident rounds and their floor),
  * BENCH_SQLITE_WAL (1; 0 runs the dev server with its own SQLite settings instead of the embedded default's),
+ * BENCH_EAGER_START (1: Tourniquet's starts are eager, the bench's client sharing the worker's
+ * NativeConnection as `npm run dev`'s gateway does; 0: not, to compare; alternate: every other
+ * incident, the two kinds reported apart under the same load; the floor's never are),
+ * BENCH_DYNAMIC_CONFIG (comma list of key=value for the dev server's dynamic config, e.g.
+ * system.enableActivityEagerExecution=false),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, looking the open gate up first; notified: with the
  * gate, digest and run from the approval request, as a Slack button calls it),
  * BENCH_CLI_HTTP (1: the CLI's status and approve over the server's HTTP API, as under `npm run dev`; 0: over gRPC),
@@ -97,7 +102,9 @@ const config = {
 };
 
 const log = (line: string) => console.log(line);
-const pick = (samples: Sample[], key: keyof Sample) => samples.flatMap((s) => (s[key] === undefined ? [] : [s[key]!]));
+/** the Sample fields that are durations */
+type Figure = Exclude<keyof Sample, 'eager'>;
+const pick = (samples: Sample[], key: Figure) => samples.flatMap((s) => (s[key] === undefined ? [] : [s[key]!]));
 
 function report(title: string, result: RoundResult): void {
   const { samples, failures } = result;
@@ -115,6 +122,19 @@ function report(title: string, result: RoundResult): void {
     `  CPU over the round: bench+worker process ${share(result.cpu.worker)}` +
       (result.cpu.server !== undefined ? `, dev server ${share(result.cpu.server)}` : ''),
   );
+  if (stack?.eagerStart === 'alternate') {
+    for (const eager of [true, false]) {
+      const half = samples.filter((s) => s.eager === eager);
+      const tag = eager ? 'eager start' : 'ordinary start';
+      log(row(`  ${tag}: start → gate open`, pick(half, 'gateMs')));
+      log(row(`  ${tag}: start → gate opened in wf`, pick(half, 'wfGateMs')));
+      log(row(`  ${tag}: approve → action started`, pick(half, 'actMs')));
+    }
+  }
+  if (result.starts)
+    log(
+      `  starts the server began eagerly (first workflow task in the start's response): ${result.starts.eager} of ${result.starts.total}`,
+    );
   if (failures.length) {
     log(`  ${failures.length} incident(s) FAILED and are not in the figures:`);
     for (const f of failures) log(`    ${f}`);
@@ -125,7 +145,7 @@ const perSecond = (r: RoundResult) => (r.samples.length * 1000) / r.elapsedMs;
 
 /** Tourniquet's figures over the floor's: 1.0× would mean the engine costs nothing on top of Temporal. */
 function compare(ours: RoundResult, floor: RoundResult): void {
-  const ratio = (key: keyof Sample, label: string) => {
+  const ratio = (key: Figure, label: string) => {
     const a = summarize(pick(ours.samples, key));
     const b = summarize(pick(floor.samples, key));
     if (!a || !b) return log(`  ${label.padEnd(40)} no samples`);
@@ -154,6 +174,8 @@ function compare(ours: RoundResult, floor: RoundResult): void {
       : undefined;
   cpuRow('CPU per incident, bench+worker process', perIncident(ours, ours.cpu.worker), perIncident(floor, floor.cpu.worker));
   cpuRow('CPU per incident, dev server', perIncident(ours, ours.cpu.server), perIncident(floor, floor.cpu.server));
+  if (floor.starts)
+    log(`  floor starts the server began eagerly: ${floor.starts.eager} of ${floor.starts.total} (Temporal's default: not asked)`);
   if (floor.failures.length) for (const f of floor.failures) log(`    floor FAILED: ${f}`);
 }
 

@@ -1,9 +1,9 @@
 /**
  * The bench's own Tourniquet stack: an embedded Temporal dev server (real CLI binary, SQLite file in
  * a temp dir) or, when TEMPORAL_ADDRESS is set, that cluster; one worker in this process with the measuring probes as its dependencies, and the
- * environment's client. `stop()` undoes all of it.
+ * client on that worker's NativeConnection (its starts can be eager). `stop()` undoes all of it.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -31,7 +31,20 @@ export const BENCH_POLICIES = {
 };
 
 export interface BenchStack {
+  /**
+   * on the worker's NativeConnection, as `npm run dev`'s gateway is: Tourniquet's starts can be eager
+   * (client/eager-start.ts); the floor's use the same connection with Temporal's default (not eager)
+   */
   client: Client;
+  /**
+   * BENCH_EAGER_START (1; 0: Tourniquet's starts are not eager either, to compare; alternate: every
+   * other incident eager, so both kinds meet the same machine load, reported apart)
+   */
+  eagerStart: boolean | 'alternate';
+  /** host:port of the server's gRPC frontend, for the bench's other processes (gateway, CLI) */
+  address: string;
+  /** workflow starts through `client` so far, and how many of them the server started eagerly */
+  starts: { total: number; eager: number };
   /** the worker's connection, for other workers on the same server (the floor) */
   connection: NativeConnection;
   taskQueue: string;
@@ -50,6 +63,7 @@ export interface BenchStack {
 
 /** What the bench uses of a Temporal server: its own dev server's environment, or an existing cluster's connections. */
 interface BenchEnv {
+  address: string;
   client: Client;
   nativeConnection: NativeConnection;
   namespace: string;
@@ -65,6 +79,7 @@ async function connectExisting(address: string): Promise<BenchEnv> {
     throw err;
   });
   return {
+    address,
     client: new Client({ connection, namespace }),
     nativeConnection,
     namespace,
@@ -94,7 +109,12 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             dbFilename: join(dir, 'temporal.db'),
             searchAttributes: [...SEARCH_ATTRIBUTES],
             // the embedded default's SQLite settings (BENCH_SQLITE_WAL=0: the dev server's own, to compare)
-            extraArgs: [...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS), '--http-port', httpAddress!.split(':')[1]!],
+            extraArgs: [
+              ...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS),
+              '--http-port',
+              httpAddress!.split(':')[1]!,
+              ...dynamicConfigArgs(),
+            ],
           },
         })
     ).then((env) => ((serverStartMs = performance.now() - t0), env)),
@@ -149,9 +169,21 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     throw err;
   }
 
+  const starts = { total: 0, eager: 0 };
+  const counting: WorkflowClientInterceptor = {
+    async startWithDetails(input, next) {
+      const out = await next(input);
+      starts.total++;
+      if (out.eagerlyStarted) starts.eager++;
+      return out;
+    },
+  };
   let stopped: Promise<void> | undefined;
   return {
-    client: env.client,
+    client: new Client({ connection: env.nativeConnection, namespace: env.namespace, interceptors: { workflow: [counting] } }),
+    starts,
+    eagerStart: process.env.BENCH_EAGER_START === 'alternate' ? 'alternate' : process.env.BENCH_EAGER_START !== '0',
+    address: env.address,
     connection: env.nativeConnection,
     taskQueue,
     worker,
@@ -174,6 +206,19 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
       return stopped;
     },
   };
+}
+
+/**
+ * BENCH_DYNAMIC_CONFIG='system.enableActivityEagerExecution=false,…': server settings to try on the
+ * bench's dev server (`--dynamic-config-value`), e.g. to measure what a default is worth.
+ */
+function dynamicConfigArgs(): string[] {
+  const raw = process.env.BENCH_DYNAMIC_CONFIG?.trim();
+  if (!raw) return [];
+  return raw.split(',').flatMap((kv) => {
+    if (!/^[\w.]+=\S+$/.test(kv.trim())) throw new Error(`BENCH_DYNAMIC_CONFIG: "${kv}" is not key=value`);
+    return ['--dynamic-config-value', kv.trim()];
+  });
 }
 
 /** The source map webpack inlined at the end of the bundle (the bundle's own `sourceMap` field is no longer filled). */

@@ -9,7 +9,7 @@ import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import type { Config } from '../worker/config';
 import { startDevServer, type DevServer } from '../worker/dev-server';
 import { createLogger } from '../worker/logger';
-import { connectClient, connectNative } from '../worker/temporal-connection';
+import { clientOn, connectNative } from '../worker/temporal-connection';
 import { activityDepsFromConfig, createWorker } from '../worker/worker';
 import { startSweepSchedule } from '../worker/sweep-schedule';
 import { loadPolicyFile, type PolicyFile } from '../activities/approvals/policies';
@@ -50,7 +50,9 @@ export async function runDev(config: Config): Promise<void> {
         (server ? '' : '\n(TEMPORAL_ADDRESS is set, so no embedded server was started; unset it to use the embedded default)'),
     );
   });
-  const client = await connectClient(config);
+  // The gateway (and the sweep schedule) on the worker's connection: the incidents an alert or a
+  // Slack command opens start eagerly, their first workflow task handed to this worker with the start.
+  const client = clientOn(connection, config);
   const dataConverter = dataConverterFor(config.payloadKeys);
   const worker = await createWorker({
     connection,
@@ -115,8 +117,7 @@ export async function runDev(config: Config): Promise<void> {
   } finally {
     stopping = true;
     await gateway.close();
-    await client.connection.close();
-    await connection.close();
+    await connection.close(); // the client's too
     await server?.stop();
     console.log('Tourniquet stopped.');
   }

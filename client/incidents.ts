@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { playbooks } from '../playbooks';
 import { prepareIncidentRequest } from '../redaction';
+import { eagerStart } from './eager-start';
 import { answeredQuery } from './engine';
 import type { IncidentWorkflow } from '../workflows/incident';
 import { startRecord, TourniquetState } from '../workflows/search-attributes';
@@ -70,6 +71,8 @@ export interface StartOptions {
   incidentId?: string;
   /** never a second run under this id, even once the first closed: for ids derived from a request, so its replay starts nothing */
   once?: boolean;
+  /** false: never ask for an eager start (./eager-start.ts), even where the client could take one */
+  eager?: boolean;
 }
 
 /**
@@ -107,6 +110,7 @@ export async function startIncident(client: Client, input: IncidentRequestInput,
       args: [request],
       ...(record ? { memo: record.memo, typedSearchAttributes: record.searchAttributes } : {}),
       ...(options.once ? ({ workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' } as const) : {}),
+      ...eagerStart(client, options.eager),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -3,7 +3,7 @@
  * settings: the embedded dev server, a self-hosted cluster with mTLS, or Temporal Cloud. Clients
  * and workers share one data converter: with payload keys configured, every payload is encrypted.
  */
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type ConnectionOptions } from '@temporalio/client';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { temporalAddress, type Config } from './config';
@@ -39,7 +39,14 @@ export async function connectNative(config: Config): Promise<NativeConnection> {
 }
 
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect(commonOptions(config) as ConnectionOptions);
+  return clientOn(await Connection.connect(commonOptions(config) as ConnectionOptions), config);
+}
+
+/**
+ * A client on a connection already open: `tourniquet dev` gives its gateway the worker's own
+ * NativeConnection, so that the incidents it starts start eagerly (client/eager-start.ts).
+ */
+export function clientOn(connection: ConnectionLike, config: Config): Client {
   const dataConverter = dataConverterFor(config.payloadKeys);
   return new Client({ connection, namespace: config.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }

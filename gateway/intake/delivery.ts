@@ -20,6 +20,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { prepareAlertRef, prepareAlertRefs, prepareIncidentRequest } from '../../redaction';
+import { eagerStart } from '../../client/eager-start';
 import { INCIDENT_WORKFLOW, incidentStartRecord } from '../../client/incidents';
 import type { IncidentWorkflow } from '../../workflows/incident';
 import type { AlertCountsPush, IncidentRequestInput, AlertRef } from '../../workflows';
@@ -162,6 +163,8 @@ export class IncidentDelivery {
             ...(this.guard && !closed ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
             args: [args],
             ...(record ? { memo: record.memo, typedSearchAttributes: record.searchAttributes } : {}),
+            // on the worker's own connection (`npm run dev`): its first workflow task comes back with the start
+            ...eagerStart(this.client),
           });
           started = true;
           runId = handle.firstExecutionRunId;

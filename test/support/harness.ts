@@ -64,6 +64,8 @@ export interface Harness {
   world: DemoWorld;
   policiesPath: string;
   address: string;
+  /** the worker's connection: a client on it starts incidents eagerly, as `npm run dev`'s gateway does */
+  nativeConnection: NativeConnection;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -137,6 +139,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     world,
     policiesPath,
     address,
+    nativeConnection,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
