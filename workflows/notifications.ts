@@ -3,7 +3,7 @@
  * down) must not delay an approval gate. They run beside the workflow, failures land on the
  * timeline, and the workflow waits for the queue only before it completes.
  */
-import { CancellationScope, condition, patched } from '@temporalio/workflow';
+import { CancellationScope, condition } from '@temporalio/workflow';
 import {
   NOTICES_FIELD,
   type EngineActivities,
@@ -16,6 +16,7 @@ import {
   type NotificationRefs,
 } from './contracts';
 import type { Incident } from './incident-state';
+import { isPatched } from './patches';
 
 export function incidentHeader(incident: Incident): IncidentHeader {
   const header: IncidentHeader = {
@@ -57,6 +58,8 @@ export class NotificationQueue {
   private ending = false;
   /** how the last quick try failed, for the notifyBatch that takes over */
   private failure?: NoticeFailure;
+  /** one non-cancellable scope for every endOfTask of this queue: a scope per call cost 3 more workflow promises, each a captured stack (issue 15) */
+  private readonly taskEnd = new CancellationScope({ cancellable: false });
 
   constructor(
     private readonly incident: Incident,
@@ -84,7 +87,7 @@ export class NotificationQueue {
     if (this.batches) {
       this.pending.push(event);
       // the first event since the last batch left queues the next batch; later ones join it
-      if (this.pending.length === 1) this.tail = this.tail.then(() => endOfTask()).then(() => this.sendBatch());
+      if (this.pending.length === 1) this.tail = this.tail.then(() => endOfTask(this.taskEnd)).then(() => this.sendBatch());
       return;
     }
     this.tail = this.tail.then(async () => {
@@ -165,7 +168,7 @@ export class NotificationQueue {
   private async run(): Promise<void> {
     for (;;) {
       while (this.out) await this.out;
-      await endOfTask();
+      await endOfTask(this.taskEnd);
       if (this.out) continue;
       if (this.queued.length === 0) {
         this.loop = undefined;
@@ -269,7 +272,7 @@ const APPROVAL_REQUEST_BUDGET_MS = 2_000;
  */
 function quickBudget(items: Queued[]): number | undefined {
   if (!items.some((i) => i.event.kind === 'approval.requested')) return undefined;
-  return patched(QUICK_NOTICES_PATCH) ? APPROVAL_REQUEST_BUDGET_MS : undefined;
+  return isPatched(QUICK_NOTICES_PATCH) ? APPROVAL_REQUEST_BUDGET_MS : undefined;
 }
 
 /**
@@ -277,9 +280,9 @@ function quickBudget(items: Queued[]): number | undefined {
  * the task's microtasks settle), so the sends of the whole task join one batch. No command; not
  * cancellable, so a cancelled incident still sends its last news.
  */
-function endOfTask(): Promise<void> {
+function endOfTask(scope: CancellationScope): Promise<void> {
   let reached = false;
-  const settled = CancellationScope.nonCancellable(() => condition(() => reached));
+  const settled = scope.run(() => condition(() => reached));
   reached = true;
   return settled;
 }

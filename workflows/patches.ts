@@ -6,7 +6,9 @@
  * patch below without asking, so it writes one pair, in its first task.
  *
  * Runs without the baseline marker (started before it) ask each patch where they always did, so
- * their histories replay unchanged. A patch added after this one is asked with plain `patched()`.
+ * their histories replay unchanged. BASELINE_2_PATCH does the same for the patches added after the
+ * first baseline, so a new run still writes one marker. A patch added after the newest baseline is
+ * asked with plain `patched()` (or with isPatched, once a later baseline lists it).
  */
 import { patched } from '@temporalio/workflow';
 
@@ -28,15 +30,25 @@ const IN_BASELINE = new Set([
   'notice-riders',
 ]);
 
-// Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
-let baseline: boolean | undefined;
+export const BASELINE_2_PATCH = 'patch-baseline-2';
 
-/** In the run's first workflow task, before any other patch is asked about. */
+/** every patch the incident workflow asked about when BASELINE_2_PATCH was added, beyond IN_BASELINE */
+const IN_BASELINE_2 = new Set(['local-steps', 'quick-notices']);
+
+// Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
+// 0: no baseline marker; 1: BASELINE_PATCH's; 2: BASELINE_2_PATCH's (which implies the first).
+let baseline: 0 | 1 | 2 = 0;
+
+/**
+ * In the run's first workflow task, before any other patch is asked about. A new run takes the
+ * newest baseline; a run replaying history without that marker answers false to it (no command)
+ * and takes the first baseline if its history has that one.
+ */
 export function decideBaseline(): void {
-  baseline = patched(BASELINE_PATCH);
+  baseline = patched(BASELINE_2_PATCH) ? 2 : patched(BASELINE_PATCH) ? 1 : 0;
 }
 
-/** `patched(id)`, answered without a marker of its own in a run that has the baseline. */
+/** `patched(id)`, answered without a marker of its own in a run that has a baseline listing it. */
 export function isPatched(id: string): boolean {
-  return (baseline === true && IN_BASELINE.has(id)) || patched(id);
+  return (baseline >= 1 && IN_BASELINE.has(id)) || (baseline === 2 && IN_BASELINE_2.has(id)) || patched(id);
 }

@@ -2,7 +2,7 @@
  * The step helpers a playbook runs with. Each records what it did on the timeline; `destructive`
  * is the only path to a destructive activity, and it always goes through an approval gate.
  */
-import { CancellationScope, patched, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
@@ -14,6 +14,7 @@ import type { EvidenceRef, LedgerEntry } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type NotificationQueue } from './notifications';
 import type { Playbook, PlaybookContext, VerifyOptions } from './playbook';
+import { isPatched } from './patches';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1s',
@@ -115,7 +116,7 @@ export function createPlaybookContext<P>(
       const riders = notifier.riders();
       let ref: EvidenceRef;
       try {
-        if (patched(LOCAL_STEPS_PATCH)) {
+        if (isPatched(LOCAL_STEPS_PATCH)) {
           const answer = await uncancelled(() => localStepActivities[activity]!(riders ? riders.input(req) : req));
           ref = riders ? riders.landed(answer) : answer;
         } else {
@@ -226,7 +227,7 @@ export function createPlaybookContext<P>(
     async verify(name, activity, input, options) {
       if (incident.cancelRequest) throw incidentCancelled();
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
-      const local = !options && patched(LOCAL_STEPS_PATCH);
+      const local = !options && isPatched(LOCAL_STEPS_PATCH);
       const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
       // not on a waiting verification: notices sent meanwhile would wait for it
       const riders = options ? undefined : notifier.riders();
