@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { decide, startIncident } from '../client';
 import type { IncidentStatus } from '../workflows';
 import type { BenchStack } from './stack';
+import { approverThinks } from './think';
 
 export interface Sample {
   /** startIncident() called → `approval.requested` received by the notifier */
@@ -38,6 +39,7 @@ export async function runIncident(stack: BenchStack, service: string, i = 0): Pr
   const id = await startIncident(client, { playbook: 'demo', requester: 'alice', params: { service } }, { taskQueue, eager });
   const gateAt = await notifier.gateOpened.wait(id, 'approval.requested notification', WAIT_MS);
 
+  await approverThinks();
   world.arm(service);
   const decideWall = Date.now();
   const decideAt = performance.now();

@@ -25,6 +25,7 @@
  * incident, the two kinds reported apart under the same load; the floor's never are),
  * BENCH_DYNAMIC_CONFIG (comma list of key=value for the dev server's dynamic config, e.g.
  * system.enableActivityEagerExecution=false),
+ * BENCH_THINK_MS (0: how long the approver waits once the approval request arrives, both sides; ./think.ts),
  * BENCH_DECIDE (lookup: decide() as the CLI calls it, looking the open gate up first; notified: with the
  * gate, digest and run from the approval request, as a Slack button calls it),
  * BENCH_CLI_HTTP (1: the CLI's status and approve over the server's HTTP API, as under `npm run dev`; 0: over gRPC),

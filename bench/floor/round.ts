@@ -11,6 +11,7 @@ import { Marks } from '../probes';
 import { floorActivities } from './activities';
 import { runLanes, type RoundResult, type Sample } from '../incident';
 import { approveUpdate } from './workflow';
+import { approverThinks } from '../think';
 
 const WAIT_MS = 30_000;
 
@@ -51,6 +52,7 @@ export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
     const start = performance.now();
     const handle = await stack.client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [{ id, requester: 'alice' }] });
     const gateAt = await marks.gateOpened.wait(id, 'floor gate', WAIT_MS);
+    await approverThinks();
     const decideAt = performance.now();
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
     const decidedAt = performance.now();
