@@ -165,10 +165,11 @@ describe('fresh histories replay', () => {
     );
   });
 
-  it('failed verification with compensation', async () => {
+  /** A verification that fails, then its compensation behind a second gate. */
+  async function failedThenCompensated(name: string, service: string) {
     await run(
-      'failed-compensated',
-      { playbook: 'demo', params: { service: 'replay-failed', simulateVerifyFailure: true } },
+      name,
+      { playbook: 'demo', params: { service, simulateVerifyFailure: true } },
       async (id) => {
         await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
         await waitFor('the compensation gate', async () =>
@@ -179,7 +180,7 @@ describe('fresh histories replay', () => {
       (final, timeline) => {
         expect(final).toMatchObject({
           state: 'failed',
-          outcome: 'verification "service quarantined" failed: replay-failed: simulated verification failure',
+          outcome: `verification "service quarantined" failed: ${service}: simulated verification failure`,
         });
         expect(gatesOf(final)).toEqual([
           ['g1', 'approved', ['bob']],
@@ -203,7 +204,9 @@ describe('fresh histories replay', () => {
         ]);
       },
     );
-  });
+  }
+
+  it('failed verification with compensation', () => failedThenCompensated('failed-compensated', 'replay-failed'));
 
   // The lifecycle paths (alert-lifecycle.ts: patched notifications, a gate withdrawn from a signal handler)
   const alert = { source: 'alertmanager', title: 'ErrorBudgetBurn', key: 'k-replay-1' };
@@ -306,45 +309,8 @@ describe('fresh histories replay', () => {
     );
   });
 
-  it('a local verification that fails, then its compensation', async () => {
-    await run(
-      'local-steps-failed',
-      { playbook: 'demo', params: { service: 'replay-local-failed', simulateVerifyFailure: true } },
-      async (id) => {
-        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
-        await waitFor('the compensation gate', async () =>
-          (await getStatus(h.client, id)).gates.some((g) => g.id === 'g2' && g.status === 'open'),
-        );
-        await decide(h.client, { incidentId: id, gateId: 'g2', decision: 'approve', approver: 'carol', via: 'test' });
-      },
-      (final, timeline) => {
-        expect(final).toMatchObject({
-          state: 'failed',
-          outcome: 'verification "service quarantined" failed: replay-local-failed: simulated verification failure',
-        });
-        expect(gatesOf(final)).toEqual([
-          ['g1', 'approved', ['bob']],
-          ['g2', 'approved', ['carol']],
-        ]);
-        expect(keyEvents(timeline)).toEqual([
-          'approval.requested tourniquet',
-          'approval.vote bob',
-          'approval.closed tourniquet',
-          'action.started tourniquet',
-          'action.completed tourniquet',
-          'verify.failed tourniquet',
-          'compensation.started tourniquet',
-          'approval.requested tourniquet',
-          'approval.vote carol',
-          'approval.closed tourniquet',
-          'action.started tourniquet',
-          'action.completed tourniquet',
-          'compensation.completed tourniquet',
-          'incident.finished tourniquet',
-        ]);
-      },
-    );
-  });
+  // recorded when plain verifications became local activities (steps.ts, patch local-steps)
+  it('a local verification that fails, then its compensation', () => failedThenCompensated('local-steps-failed', 'replay-local-failed'));
 
   // The approval request tried in a local activity first (notifications.ts, patch quick-notices)
   it('approved, the approval request delivered by its quick try', async () => {
