@@ -12,19 +12,14 @@
 import { z } from 'zod';
 import type { createKubernetesActivities } from '../activities/kubernetes';
 import { definePlaybook, lazy } from '../workflows';
+import { namespaceName, objectName } from './kubernetes-names';
 
 /** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
 export const isolatePodParams = lazy(() => {
-  /** RFC 1123 label (namespaces) and subdomain (pod names), as the API server validates them. */
-  const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
-  const podName = z
-    .string()
-    .max(253)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes pod name (RFC 1123 subdomain)');
   return z
     .object({
-      namespace: namespaceName,
-      pod: podName,
+      namespace: namespaceName(),
+      pod: objectName('pod'),
       /** also cordon the pod's node, behind a gate of its own, once the pod is isolated */
       cordonNode: z.boolean().default(false),
     })

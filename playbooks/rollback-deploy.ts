@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { createGitHubActivities } from '../activities/github';
 import type { createKubernetesActivities } from '../activities/kubernetes';
 import { definePlaybook, FAILURE_TYPES, lazy } from '../workflows';
+import { namespaceName, objectName } from './kubernetes-names';
 
 export const DEFAULT_SHA_ANNOTATION = 'tourniquet.io/git-sha';
 /** A worker that dies while the rollout is awaited is noticed this soon; the wait then resumes on another. */
@@ -22,11 +23,6 @@ const ROLLOUT_HEARTBEAT = '15s';
 
 /** Built on first use: every workflow evaluates every playbook's module, not only the one it runs (workflows/lazy.ts). */
 export const rollbackDeployParams = lazy(() => {
-  const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)');
-  const deploymentName = z
-    .string()
-    .max(253)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes deployment name (RFC 1123 subdomain)');
   const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
   /** An annotation key as the API server validates it: an optional DNS-subdomain prefix, a name of at most 63 characters. */
   const annotationKey = z
@@ -37,8 +33,8 @@ export const rollbackDeployParams = lazy(() => {
     );
   return z
     .object({
-      namespace: namespaceName,
-      deployment: deploymentName,
+      namespace: namespaceName(),
+      deployment: objectName('deployment'),
       /** roll back to this revision (deployment.kubernetes.io/revision); the previous one when absent */
       toRevision: z.coerce.number().int().positive().optional(),
       /**
