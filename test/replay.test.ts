@@ -250,47 +250,20 @@ describe('fresh histories replay', () => {
     );
   });
 
-  // Notices riding the steps, the last news in a local activity (notifications.ts, patch notice-riders)
-  it('approved, notices riding the steps', async () => {
+  /** Approved after a repeat alert: the demo's whole path, its evidence and its notices. */
+  async function approvedAfterRepeat(name: string, service: string, repeats: number) {
     await run(
-      'notice-riders',
-      { playbook: 'demo', params: { service: 'replay-riders' } },
+      name,
+      { playbook: 'demo', params: { service } },
       async (id) => {
-        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 3, sample: [{ source: 'falco', title: 'again' }] });
-        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
-      },
-      (final, timeline) => {
-        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
-        expect(keyEvents(timeline)).toEqual([
-          'approval.requested tourniquet',
-          'alert.repeated falco',
-          'approval.vote bob',
-          'approval.closed tourniquet',
-          'action.started tourniquet',
-          'action.completed tourniquet',
-          'verify.passed tourniquet',
-          'incident.contained tourniquet',
-          'incident.finished tourniquet',
-        ]);
-        expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
-      },
-    );
-  });
-
-  // Evidence and plain verifications as local activities (steps.ts, patch local-steps)
-  it('approved, evidence and verification as local activities', async () => {
-    await run(
-      'local-steps',
-      { playbook: 'demo', params: { service: 'replay-local-steps' } },
-      async (id) => {
-        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: 2, sample: [{ source: 'falco', title: 'again' }] });
+        await h.client.workflow.getHandle(id).signal(alertsSignal, { count: repeats, sample: [{ source: 'falco', title: 'again' }] });
         await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
       },
       (final, timeline) => {
         expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
         expect(final.evidence.map((e) => e.name)).toEqual([
           'service snapshot (before)',
-          'approvers: Quarantine service replay-local-steps',
+          `approvers: Quarantine service ${service}`,
           'service snapshot (after)',
         ]);
         expect(keyEvents(timeline)).toEqual([
@@ -307,7 +280,13 @@ describe('fresh histories replay', () => {
         expect(h.notifier.of(final.id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
       },
     );
-  });
+  }
+
+  // recorded when notices began to ride the steps and the last news went in a local activity (notifications.ts, patch notice-riders)
+  it('approved, notices riding the steps', () => approvedAfterRepeat('notice-riders', 'replay-riders', 3));
+
+  // recorded when evidence and plain verifications became local activities (steps.ts, patch local-steps)
+  it('approved, evidence and verification as local activities', () => approvedAfterRepeat('local-steps', 'replay-local-steps', 2));
 
   // recorded when plain verifications became local activities (steps.ts, patch local-steps)
   it('a local verification that fails, then its compensation', () => failedThenCompensated('local-steps-failed', 'replay-local-failed'));
