@@ -8,6 +8,7 @@ import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
 import { BASELINE_2_PATCH } from '../workflows/patches';
+import { LOCAL_STEPS_OFF_PATCH } from '../workflows/steps';
 
 let h: Harness;
 beforeAll(async () => {
@@ -297,7 +298,7 @@ describe('requests', () => {
 });
 
 describe('what an incident writes to history (issue 15)', () => {
-  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, runs its cheap steps locally, and its notices ride them', async () => {
+  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, sends its approval request and last news locally, and its notices ride the steps', async () => {
     // Not startDemo: it waits for the gate with status queries, and a query answered while local
     // activities run makes the SDK's core finish the task there and carry on in a new one
     // (sdk-core managed_run.rs): the list (visibility) does not ask the workflow.
@@ -349,18 +350,18 @@ describe('what an incident writes to history (issue 15)', () => {
         ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
         : [],
     );
-    expect(patches).toEqual([BASELINE_2_PATCH]);
+    expect(patches).toEqual([BASELINE_2_PATCH, LOCAL_STEPS_OFF_PATCH]);
     expect(upserts.length).toBe(5 + patches.length);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
 
-    // One activity task: the action. The evidence and the plain verification are local activities
-    // (steps.ts, patch local-steps), as are the policy lookup, the approval request's quick try
-    // (notifications.ts, patch quick-notices) and the run's last news: a marker each in the
-    // completion of the task that ran them.
+    // Activity tasks: the evidence, the action and the plain verification (local steps are off for
+    // new runs, steps.ts LOCAL_STEPS_OFF_PATCH). Local activities: the policy lookup, the approval
+    // request's quick try (notifications.ts, patch quick-notices) and the run's last news, a marker
+    // each in the completion of the task that ran them.
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['demoQuarantine']);
+    expect(scheduled).toEqual(['demoSnapshot', 'demoQuarantine', 'demoCheckQuarantined', 'demoSnapshot']);
     const tasks: { local: string[]; timers: number }[] = [];
     for (const e of events) {
       if (e.workflowTaskCompletedEventAttributes) tasks.push({ local: [], timers: 0 });
@@ -368,13 +369,14 @@ describe('what an incident writes to history (issue 15)', () => {
         tasks.at(-1)!.local.push(decode(e.markerRecordedEventAttributes.details!.data!.payloads![0]!).activity_type);
       else if (e.timerStartedEventAttributes) tasks.at(-1)!.timers += 1;
     }
-    // start → gate open is one workflow task: the snapshot (with the started notice riding it), the
-    // policy lookup, the gate's deadline timer and the approval request
-    expect(tasks[0]).toEqual({ local: ['demoSnapshot', 'resolveApprovalPolicy', 'deliverNotices'], timers: 1 });
-    // the action's completion: the verification, the last snapshot and the last news, in one task
-    expect(tasks.at(-1)).toEqual({ local: ['demoCheckQuarantined', 'demoSnapshot', 'deliverNotices'], timers: 0 });
-    // the start, the approval, the action's completion: 11 before riders, 7 before local steps
-    expect(tasks).toHaveLength(3);
+    expect(tasks).toEqual([
+      { local: [], timers: 0 }, // the start: the first snapshot scheduled
+      { local: ['resolveApprovalPolicy', 'deliverNotices'], timers: 1 }, // the gate opens: lookup, deadline, request
+      { local: [], timers: 0 }, // the approval: the action scheduled
+      { local: [], timers: 0 }, // the verification scheduled
+      { local: [], timers: 0 }, // the last snapshot scheduled
+      { local: ['deliverNotices'], timers: 0 }, // the last news, and the end
+    ]);
     // six notices: the started notice rides the first snapshot, the approval request and the last
     // news go in local activities of their own, the approval's closing and the action's start ride
     // the action, containment rides the last snapshot

@@ -2,7 +2,7 @@
  * The step helpers a playbook runs with. Each records what it did on the timeline; `destructive`
  * is the only path to a destructive activity, and it always goes through an approval gate.
  */
-import { CancellationScope, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import { waitForDecision, openGate } from './approval-wait';
 import { actionDigest } from './canonical';
 import { incidentCancelled, nextCommand, type CommandInbox } from './commands';
@@ -45,6 +45,16 @@ function waitingVerifyActivities(options: VerifyOptions) {
  * too: they act, and an action's heartbeats and pending-activity record matter.
  */
 export const LOCAL_STEPS_PATCH = 'local-steps';
+/**
+ * Local steps turned off again for new runs: under load, a run with a cancelled background lookup
+ * still running and queries during its local steps wrote a history the worker could not replay
+ * (test/policy-lookup-cancel.test.ts, 4 failures in 5 stressed runs; none with this off). Runs
+ * that took local steps (patch-baseline-2 without this marker) replay as they ran.
+ */
+export const LOCAL_STEPS_OFF_PATCH = 'local-steps-off';
+function localSteps(): boolean {
+  return !patched(LOCAL_STEPS_OFF_PATCH) && isPatched(LOCAL_STEPS_PATCH);
+}
 const localStepActivities = proxyLocalActivities<Record<string, AnyActivity>>({
   startToCloseTimeout: '2m',
   // the regular activity's five 2-minute attempts and their 1+2+4+8 s of backoff, and no more
@@ -116,7 +126,7 @@ export function createPlaybookContext<P>(
       const riders = notifier.riders();
       let ref: EvidenceRef;
       try {
-        if (isPatched(LOCAL_STEPS_PATCH)) {
+        if (localSteps()) {
           const answer = await uncancelled(() => localStepActivities[activity]!(riders ? riders.input(req) : req));
           ref = riders ? riders.landed(answer) : answer;
         } else {
@@ -227,7 +237,7 @@ export function createPlaybookContext<P>(
     async verify(name, activity, input, options) {
       if (incident.cancelRequest) throw incidentCancelled();
       const req: VerifyRequest<unknown> = { incidentId: incident.id, mode: request.mode, input };
-      const local = !options && isPatched(LOCAL_STEPS_PATCH);
+      const local = !options && localSteps();
       const proxies = options ? waitingVerifyActivities(options) : verifyActivities;
       // not on a waiting verification: notices sent meanwhile would wait for it
       const riders = options ? undefined : notifier.riders();
