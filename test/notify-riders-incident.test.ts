@@ -141,8 +141,11 @@ describe('notices riding the steps of a demo incident', () => {
         const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
         return data ? [JSON.parse(Buffer.from(data).toString()).activity_type] : [];
       });
-      expect(local).toEqual(['demoSnapshot', 'resolveApprovalPolicy', 'deliverNotices']);
-      expect(beforeApproval.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['notifyBatch']);
+      expect(local).toEqual(['resolveApprovalPolicy', 'deliverNotices']);
+      expect(beforeApproval.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual([
+        'demoSnapshot',
+        'notifyBatch',
+      ]);
     } finally {
       pager.answer();
     }
