@@ -31,7 +31,7 @@ const slowSlack = new Set<string>();
 beforeAll(async () => {
   h = await startHarness();
   // A Slack button: the gate, digest and run the request showed, decided at once (while the
-  // request's own delivery may still be running in the task that opened the gate).
+  // activity delivering the request is still running).
   const record = h.notifier.notify.bind(h.notifier);
   h.notifier.notify = async (event: IncidentNotification) => {
     // Slack's pace, give or take, so deliveries finish at different points of other tasks; and for
