@@ -7,8 +7,7 @@ import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
-import { BASELINE_2_PATCH } from '../workflows/patches';
-import { LOCAL_STEPS_OFF_PATCH } from '../workflows/steps';
+import { BASELINE_3_PATCH } from '../workflows/patches';
 import { ACTING_LATE_PATCH } from '../workflows/incident';
 
 let h: Harness;
@@ -299,10 +298,8 @@ describe('requests', () => {
 });
 
 describe('what an incident writes to history (issue 15)', () => {
-  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, sends its approval request and last news locally, and its notices ride the steps', async () => {
-    // Not startDemo: it waits for the gate with status queries, and a query answered while local
-    // activities run makes the SDK's core finish the task there and carry on in a new one
-    // (sdk-core managed_run.rs): the list (visibility) does not ask the workflow.
+  it('lists its state while it runs, writes its memo only when its open gate changes and when it ends, takes no local activity, and its notices ride the steps', async () => {
+    // Not startDemo: it waits for the gate with status queries; the list (visibility) does not ask the workflow.
     const id = await startIncident(
       h.client,
       { playbook: 'demo', requester: 'alice', params: { service: `svc-${process.pid}-history` } },
@@ -330,10 +327,9 @@ describe('what an incident writes to history (issue 15)', () => {
       ['gate', 'state'],
       ['gate', 'state'],
     ]);
-    // One search-attribute upsert per state change, none repeating a state: a task that runs several
-    // local steps (the verification and the last snapshot after the action) writes each change it
-    // makes. Besides them, the one patch marker's own upsert (workflows/patches.ts): the newest
-    // baseline stands for every patch a new run takes, local steps and quick notices included.
+    // One search-attribute upsert per state change, none repeating a state. Besides them, the one
+    // patch marker's own upsert (workflows/patches.ts): the newest baseline stands for every patch a
+    // new run takes, and for the local activities it does not take.
     const decode = (p: { data?: Uint8Array | null }) => JSON.parse(Buffer.from(p.data!).toString());
     const upserts = events.flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
@@ -352,36 +348,42 @@ describe('what an incident writes to history (issue 15)', () => {
         ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
         : [],
     );
-    expect(patches).toEqual([BASELINE_2_PATCH, ACTING_LATE_PATCH, LOCAL_STEPS_OFF_PATCH]);
+    expect(patches).toEqual([BASELINE_3_PATCH, ACTING_LATE_PATCH]);
     expect(upserts.length).toBe(4 + patches.length);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on
 
-    // Activity tasks: the evidence, the action and the plain verification (local steps are off for
-    // new runs, steps.ts LOCAL_STEPS_OFF_PATCH). Local activities: the policy lookup, the approval
-    // request's quick try (notifications.ts, patch quick-notices) and the run's last news, a marker
-    // each in the completion of the task that ran them.
+    // Activity tasks only (patches.ts NO_LOCAL_ACTIVITIES_PATCH: a local activity's result can reach
+    // the workflow in a grouping replay does not reproduce): the evidence, the policy lookup, the
+    // approval request, the action, the plain verification and the run's last news.
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['demoSnapshot', 'demoQuarantine', 'demoCheckQuarantined', 'demoSnapshot']);
-    const tasks: { local: string[]; timers: number }[] = [];
+    expect(scheduled).toEqual([
+      'demoSnapshot',
+      'resolveApprovalPolicy',
+      'notifyBatch',
+      'demoQuarantine',
+      'demoCheckQuarantined',
+      'demoSnapshot',
+      'notifyBatch',
+    ]);
+    const tasks: { scheduled: string[]; local: number; timers: number }[] = [];
     for (const e of events) {
-      if (e.workflowTaskCompletedEventAttributes) tasks.push({ local: [], timers: 0 });
-      else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-        tasks.at(-1)!.local.push(decode(e.markerRecordedEventAttributes.details!.data!.payloads![0]!).activity_type);
+      if (e.workflowTaskCompletedEventAttributes) tasks.push({ scheduled: [], local: 0, timers: 0 });
+      else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') tasks.at(-1)!.local += 1;
+      else if (e.activityTaskScheduledEventAttributes) tasks.at(-1)!.scheduled.push(e.activityTaskScheduledEventAttributes.activityType!.name!);
       else if (e.timerStartedEventAttributes) tasks.at(-1)!.timers += 1;
     }
-    expect(tasks).toEqual([
-      { local: [], timers: 0 }, // the start: the first snapshot scheduled
-      { local: ['resolveApprovalPolicy', 'deliverNotices'], timers: 1 }, // the gate opens: lookup, deadline, request
-      { local: [], timers: 1 }, // the approval: the action scheduled, and the timer that would index it as acting
-      { local: [], timers: 0 }, // the verification scheduled
-      { local: [], timers: 0 }, // the last snapshot scheduled
-      { local: ['deliverNotices'], timers: 0 }, // the last news, and the end
+    expect(tasks.reduce((n, t) => n + t.local, 0)).toBe(0);
+    // the task that opens the gate starts its deadline and sends its request; the approval's
+    // schedules the action and the timer that would index it as acting (incident.ts ACTING_LATE_PATCH)
+    expect(tasks.filter((t) => t.timers > 0)).toEqual([
+      { scheduled: ['notifyBatch'], local: 0, timers: 1 },
+      { scheduled: ['demoQuarantine'], local: 0, timers: 1 },
     ]);
     // six notices: the started notice rides the first snapshot, the approval request and the last
-    // news go in local activities of their own, the approval's closing and the action's start ride
-    // the action, containment rides the last snapshot
+    // news go in notifyBatches of their own, the approval's closing and the action's start ride the
+    // action, containment rides the last snapshot
     expect(h.notifier.of(id).map((e) => e.kind)).toEqual(DEMO_NOTICES);
   });
 });

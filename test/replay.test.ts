@@ -291,6 +291,10 @@ describe('fresh histories replay', () => {
   // recorded when plain verifications became local activities (steps.ts, patch local-steps)
   it('a local verification that fails, then its compensation', () => failedThenCompensated('local-steps-failed', 'replay-local-failed'));
 
+  // recorded when new runs stopped taking local activities (patches.ts, patch-baseline-3)
+  it('approved, no local activities: the lookup, the approval request and the last news as activities', () =>
+    approvedAfterRepeat('no-local-activities', 'replay-no-locals', 2));
+
   // The approval request tried in a local activity first (notifications.ts, patch quick-notices)
   it('approved, the approval request delivered by its quick try', async () => {
     await run(

@@ -11,7 +11,7 @@ import type { EngineActivities, PolicyRequest, ResolvedPolicy, UnresolvedGroup }
 import type { EvidenceRef } from './evidence-ledger';
 import type { Incident } from './incident-state';
 import { messageOf, type NotificationQueue } from './notifications';
-import { isPatched } from './patches';
+import { isPatched, NO_LOCAL_ACTIVITIES_PATCH } from './patches';
 
 /** Before this patch: three quick attempts, and a Slack outage failed the incident. */
 export const SLACK_FALLBACK_PATCH = 'slack-outage-fallback';
@@ -45,7 +45,7 @@ const { resolveApprovalPolicy } = proxyLocalActivities<EngineActivities>({
   // longer waits (backoff, a Retry-After) as workflow timers, not a workflow task held open meanwhile
   localRetryThreshold: '1s',
 });
-/** The open gate's retries: cancelled when the gate closes, so a normal activity (see LOOKUP_NOT_CANCELLED_PATCH). */
+/** The open gate's retries (cancelled when the gate closes, so a normal activity: see LOOKUP_NOT_CANCELLED_PATCH), and every lookup of a new run. */
 const { resolveApprovalPolicy: resolveInBackground } = proxyActivities<EngineActivities>(lookupOptions);
 
 /** How often an open gate asks Slack again for a group it could not resolve: from 30 s, doubling, at most every 5 min. */
@@ -54,7 +54,9 @@ const RETRY_MAX_MS = 5 * 60_000;
 
 export async function resolvePolicy(req: PolicyRequest): Promise<ResolvedPolicy> {
   if (!isPatched(SLACK_FALLBACK_PATCH)) return resolveBeforeFallback(req);
-  const lookup = () => resolveApprovalPolicy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
+  // new runs: a regular activity (patches.ts NO_LOCAL_ACTIVITIES_PATCH)
+  const proxy = isPatched(NO_LOCAL_ACTIVITIES_PATCH) ? resolveInBackground : resolveApprovalPolicy;
+  const lookup = () => proxy({ ...req, fallbackFromAttempt: POLICY_ATTEMPTS });
   if (!isPatched(LOOKUP_NOT_CANCELLED_PATCH)) return lookup();
   // A cancelled incident stops where the lookup, cut short, used to stop it: before or right after it.
   const scope = CancellationScope.current();

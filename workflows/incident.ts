@@ -34,7 +34,7 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
-import { decideBaseline, isPatched } from './patches';
+import { decideBaseline, isPatched, NO_LOCAL_ACTIVITIES_PATCH } from './patches';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -165,7 +165,13 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     };
     // Newer still: a step's notices ride in its activity, the last news in a local activity (notifications.ts).
     const riding = lean && isPatched(NOTICE_RIDERS_PATCH);
-    const notifier = new NotificationQueue(incident, notify, lean ? notifyBatch : undefined, riding ? deliverNotices : undefined);
+    const notifier = new NotificationQueue(
+      incident,
+      notify,
+      lean ? notifyBatch : undefined,
+      riding ? deliverNotices : undefined,
+      !(riding && isPatched(NO_LOCAL_ACTIVITIES_PATCH)),
+    );
     const lifecycle = new AlertLifecycle(incident, notifier);
     // A client that started the run with its memo and attributes (startIncident) spares these two writes.
     const record = startRecord(request, incident.title);

@@ -66,6 +66,8 @@ export class NotificationQueue {
     private readonly notify: EngineActivities['notify'],
     private readonly batches?: EngineActivities['notifyBatch'],
     private readonly quick?: EngineActivities['deliverNotices'],
+    /** whether `quick` may also try the last news and an approval request in a local activity (not in new runs: patches.ts NO_LOCAL_ACTIVITIES_PATCH) */
+    private readonly quickTries = true,
   ) {}
 
   send(kind: NotificationKind, summary: string, extra: Partial<Omit<IncidentNotification, 'refs' | 'seq'>> = {}): void {
@@ -175,7 +177,8 @@ export class NotificationQueue {
         return;
       }
       const items = this.queued.splice(0);
-      const budget = items.some((i) => i.missed) ? undefined : this.ending ? LAST_NEWS_BUDGET_MS : quickBudget(items);
+      const tried = !this.quickTries || items.some((i) => i.missed);
+      const budget = tried ? undefined : this.ending ? LAST_NEWS_BUDGET_MS : quickBudget(items);
       this.out = budget !== undefined ? this.tryQuick(items, budget) : this.sendQueued(items);
     }
   }

@@ -9,6 +9,10 @@
  * their histories replay unchanged. BASELINE_2_PATCH does the same for the patches added after the
  * first baseline, so a new run still writes one marker. A patch added after the newest baseline is
  * asked with plain `patched()` (or with isPatched, once a later baseline lists it).
+ *
+ * BASELINE_3_PATCH, the newest, takes the first baseline's patches and NO_LOCAL_ACTIVITIES_PATCH,
+ * and answers no to the second's: a run that starts with it takes no local activity at all (see
+ * NO_LOCAL_ACTIVITIES_PATCH).
  */
 import { patched } from '@temporalio/workflow';
 
@@ -35,9 +39,28 @@ export const BASELINE_2_PATCH = 'patch-baseline-2';
 /** every patch the incident workflow asked about when BASELINE_2_PATCH was added, beyond IN_BASELINE */
 const IN_BASELINE_2 = new Set(['local-steps', 'quick-notices']);
 
+/**
+ * New runs take no local activity: not the policy lookup, not a quick try of a notice, not a step.
+ * A local activity's result reaches the workflow when the worker has it, not at a point of the
+ * history: when a workflow task ends while one still runs (the SDK ends it early to answer a query
+ * that came with it, or to heartbeat a task held past 80% of its timeout), the result arrives beside
+ * whatever the next task brings, in an order and grouping replay does not reproduce (replay hands
+ * it over with that task's events). The notification queue batches per activation, so the same
+ * history then makes other commands and no longer replays: seen under load with local steps
+ * (test/policy-lookup-cancel.test.ts; docs/development.md, "Local activities"). Regular activities'
+ * results are events in the history, so replay meets them exactly where the run did.
+ */
+export const NO_LOCAL_ACTIVITIES_PATCH = 'no-local-activities';
+
+export const BASELINE_3_PATCH = 'patch-baseline-3';
+
+/** what BASELINE_3_PATCH takes beyond IN_BASELINE; it answers no to everything in IN_BASELINE_2 */
+const IN_BASELINE_3 = new Set([NO_LOCAL_ACTIVITIES_PATCH]);
+
 // Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
-// 0: no baseline marker; 1: BASELINE_PATCH's; 2: BASELINE_2_PATCH's (which implies the first).
-let baseline: 0 | 1 | 2 = 0;
+// 0: no baseline marker; 1: BASELINE_PATCH's; 2: BASELINE_2_PATCH's (which implies the first);
+// 3: BASELINE_3_PATCH's (the first's patches and its own, none of the second's).
+let baseline: 0 | 1 | 2 | 3 = 0;
 
 /**
  * In the run's first workflow task, before any other patch is asked about. A new run takes the
@@ -45,10 +68,13 @@ let baseline: 0 | 1 | 2 = 0;
  * and takes the first baseline if its history has that one.
  */
 export function decideBaseline(): void {
-  baseline = patched(BASELINE_2_PATCH) ? 2 : patched(BASELINE_PATCH) ? 1 : 0;
+  baseline = patched(BASELINE_3_PATCH) ? 3 : patched(BASELINE_2_PATCH) ? 2 : patched(BASELINE_PATCH) ? 1 : 0;
 }
 
 /** `patched(id)`, answered without a marker of its own in a run that has a baseline listing it. */
 export function isPatched(id: string): boolean {
-  return (baseline >= 1 && IN_BASELINE.has(id)) || (baseline === 2 && IN_BASELINE_2.has(id)) || patched(id);
+  if (baseline >= 1 && IN_BASELINE.has(id)) return true;
+  if (baseline >= 2 && IN_BASELINE_2.has(id)) return baseline === 2;
+  if (baseline === 3 && IN_BASELINE_3.has(id)) return true;
+  return patched(id);
 }

@@ -53,7 +53,8 @@ export const LOCAL_STEPS_PATCH = 'local-steps';
  */
 export const LOCAL_STEPS_OFF_PATCH = 'local-steps-off';
 function localSteps(): boolean {
-  return !patched(LOCAL_STEPS_OFF_PATCH) && isPatched(LOCAL_STEPS_PATCH);
+  // in this order: a run of the newest baseline answers no to the first without a marker
+  return isPatched(LOCAL_STEPS_PATCH) && !patched(LOCAL_STEPS_OFF_PATCH);
 }
 const localStepActivities = proxyLocalActivities<Record<string, AnyActivity>>({
   startToCloseTimeout: '2m',
