@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { decisionStatement, type DecideResult, type DecisionInput, type GateMemo, type GateView, type RefusalCode } from '../workflows';
 import type { DecisionEngine } from './decision-engine';
+import type * as GrpcEngineModule from './decision-engine-grpc';
 import { findSigner, type StatementSigner } from './signing';
 import { HISTORY_LIMITS, redactForHistory } from '../redaction';
 
@@ -79,12 +80,23 @@ async function findGate(engine: DecisionEngine, req: DecisionRequest, deadline: 
 }
 
 /**
+ * The gRPC engine's module, imported once per process: each `await import()` goes through the
+ * module loader again (about a millisecond under tsx, on every Slack click), though the module is cached.
+ */
+let grpcEngine: Promise<typeof GrpcEngineModule> | undefined;
+const grpcEngineModule = () =>
+  (grpcEngine ??= import('./decision-engine-grpc').catch((err: unknown) => {
+    grpcEngine = undefined;
+    throw err;
+  }));
+
+/**
  * Over the SDK's client, or any DecisionEngine (the CLI's over Temporal's HTTP API): the same
  * refusals, messages and signed statement either way.
  */
 export async function decide(client: Client | DecisionEngine, req: DecisionRequest): Promise<DecisionOutcome> {
   // Loaded only with an SDK client: the HTTP path loads no gRPC.
-  const engine = 'workflow' in client ? (await import('./decision-engine-grpc')).grpcDecisionEngine(client) : client;
+  const engine = 'workflow' in client ? (await grpcEngineModule()).grpcDecisionEngine(client) : client;
   const validForMs = req.validForMs ?? DEFAULT_VALID_FOR_MS;
   const validUntil = Date.now() + validForMs;
   const signer = req.signer === undefined ? findSigner(req.approver) : req.signer;

@@ -7,7 +7,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes, sign as signWithNode, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   armorSignature,
@@ -184,11 +184,29 @@ export function findSigner(
 ): StatementSigner | undefined {
   const env = options.env ?? process.env;
   const named = options.key ?? env.TOURNIQUET_KEY;
-  if (named) return keyFileSigner(named);
+  if (named) return cachedKeyFileSigner(named) ?? keyFileSigner(named); // the second says why it cannot be read
   const dir = options.keysDir ?? env.TOURNIQUET_KEYS_DIR;
   if (!dir || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(identity)) return undefined;
-  const path = join(dir, identity);
-  return existsSync(path) ? keyFileSigner(path) : undefined;
+  return cachedKeyFileSigner(join(dir, identity));
+}
+
+/**
+ * A process deciding again and again (a bench, a service on the client library) would read and
+ * parse the same key file for every decision, about a millisecond each: the signer is kept per
+ * file, and a file replaced or rewritten since (another inode, size or time) is read again.
+ * Undefined when there is no such file.
+ */
+const keyFileSigners = new Map<string, { stamp: string; signer: StatementSigner }>();
+function cachedKeyFileSigner(path: string): StatementSigner | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = keyFileSigners.get(path);
+  if (known?.stamp === stamp) return known.signer;
+  const signer = keyFileSigner(path);
+  if (keyFileSigners.size >= 64) keyFileSigners.delete(keyFileSigners.keys().next().value!);
+  keyFileSigners.set(path, { stamp, signer });
+  return signer;
 }
 
 /**

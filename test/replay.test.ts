@@ -345,6 +345,76 @@ describe('fresh histories replay', () => {
     }
   });
 
+  /** The TourniquetState values the run's history wrote, in order. */
+  async function indexedStates(id: string): Promise<string[]> {
+    const events = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    return events.flatMap((e) => {
+      const state = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TourniquetState;
+      return state ? [JSON.parse(Buffer.from(state.data!).toString()) as string] : [];
+    });
+  }
+
+  // New runs index `acting` only once the action has run a while (incident.ts, patch acting-indexed-late):
+  // a quick action's run never writes it, a slow one's writes it from the timer, while the action runs.
+  it('approved, a quick action: the acting state never indexed', async () => {
+    let id = '';
+    await run(
+      'acting-indexed-late',
+      { playbook: 'demo', params: { service: 'replay-acting-quick' } },
+      async (started) => {
+        id = started;
+        await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+      },
+      (final, timeline) => {
+        expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+        expect(keyEvents(timeline)).toEqual(APPROVED_KEY_EVENTS);
+      },
+    );
+    expect(await indexedStates(id)).toEqual(['awaiting-approval', 'open', 'contained', 'resolved']);
+  });
+
+  it('approved, a slow action: the acting state indexed while it runs', async () => {
+    const service = 'replay-acting-slow';
+    const read = h.world.read.bind(h.world);
+    let holding: Promise<void> | undefined;
+    let release = () => {};
+    // the first read of the service after the approval is the action's: it waits until the index says `acting`
+    h.world.read = async (name) => {
+      if (name === service && holding) {
+        const wait = holding;
+        holding = undefined;
+        await wait;
+      }
+      return read(name);
+    };
+    let id = '';
+    try {
+      await run(
+        'acting-indexed-late-slow',
+        { playbook: 'demo', params: { service } },
+        async (started) => {
+          id = started;
+          holding = new Promise((resolve) => (release = resolve));
+          await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' });
+          await waitFor('the running action indexed as acting', async () => {
+            const { searchAttributes } = await h.client.workflow.getHandle(id).describe();
+            return (searchAttributes as Record<string, unknown[] | undefined>).TourniquetState?.[0] === 'acting';
+          });
+          expect((await getStatus(h.client, id)).state).toBe('acting');
+          release();
+        },
+        (final, timeline) => {
+          expect(final).toMatchObject({ state: 'resolved', outcome: 'playbook completed' });
+          expect(keyEvents(timeline)).toEqual(APPROVED_KEY_EVENTS);
+        },
+      );
+    } finally {
+      release();
+      h.world.read = read;
+    }
+    expect(await indexedStates(id)).toEqual(['awaiting-approval', 'acting', 'open', 'contained', 'resolved']);
+  });
+
   it('drill', async () => {
     await run(
       'drill',

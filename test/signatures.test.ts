@@ -5,13 +5,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { keyFileSigner, parseOpenSshPrivateKey, seedSigner } from '../client/signing';
+import { ensureKeys, findSigner, keyFileSigner, parseOpenSshPrivateKey, seedSigner } from '../client/signing';
 import { armorSignature, base64Decode, base64Encode, parsePublicKey, signedData, verifyEd25519, verifySignature } from '../workflows';
 
 let dir: string;
@@ -233,5 +233,41 @@ describe('Ed25519 verification with a table per key (verifyEd25519) answers as @
     expect(same(byIdentity, message, le(2n ** 255n - 19n + 1n), 'non-canonical identity key')).toBe(true);
     // and R so encoded, over a small-order key
     expect(same(Uint8Array.of(...le(2n ** 255n - 19n + 1n), ...le(0n)), message, le(1n), 'non-canonical identity R')).toBe(true);
+  });
+});
+
+describe('findSigner keeps a key file it has read, until the file changes', () => {
+  it('signs with the key now in the file: replaced, rewritten or removed since the last decision', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tourniquet-signer-cache-'));
+    try {
+      const pubOf = (id: string) => parsePublicKey(readFileSync(join(dir, `${id}.pub`), 'utf8'));
+      const signedBy = async (id: string) => {
+        const signer = findSigner(id, { keysDir: dir, env: {} });
+        if (!signer) return undefined;
+        const armored = await signer.sign('statement');
+        return verifySignature(armored, 'statement', [pubOf(id).line]).ok;
+      };
+      ensureKeys(dir, ['erin']);
+      expect(await signedBy('erin')).toBe(true);
+      expect(findSigner('erin', { keysDir: dir, env: {} })).toBe(findSigner('erin', { keysDir: dir, env: {} }));
+      // a new key pair in place of the old one (rename over it: another inode)
+      const other = mkdtempSync(join(tmpdir(), 'tourniquet-signer-other-'));
+      ensureKeys(other, ['erin']);
+      renameSync(join(other, 'erin'), join(dir, 'erin'));
+      renameSync(join(other, 'erin.pub'), join(dir, 'erin.pub'));
+      rmSync(other, { recursive: true, force: true });
+      expect(await signedBy('erin')).toBe(true);
+      // rewritten in place with yet another key
+      const third = mkdtempSync(join(tmpdir(), 'tourniquet-signer-third-'));
+      ensureKeys(third, ['erin']);
+      writeFileSync(join(dir, 'erin'), readFileSync(join(third, 'erin')));
+      writeFileSync(join(dir, 'erin.pub'), readFileSync(join(third, 'erin.pub')));
+      rmSync(third, { recursive: true, force: true });
+      expect(await signedBy('erin')).toBe(true);
+      rmSync(join(dir, 'erin'));
+      expect(findSigner('erin', { keysDir: dir, env: {} })).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,9 +8,11 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -44,6 +46,53 @@ const { deliverNotices } = proxyLocalActivities<EngineActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 1 },
 });
+
+/**
+ * New runs write the `acting` state (memo and TourniquetState) only once the action has run for
+ * ACTING_INDEXED_AFTER_MS, or with the next state change if that comes first. Written in the
+ * approval's own task, either write made the server answer the decision and start the action about
+ * 4 ms later (its visibility update; a timer costs nothing there: bench/trace-decision.ts, issue
+ * 15). Meanwhile the index still says `awaiting-approval` and the memo still names the closed gate,
+ * which decide() takes as a hint only: the Update's validator refuses it as closed. The status query
+ * says `acting` at once.
+ */
+export const ACTING_LATE_PATCH = 'acting-indexed-late';
+const ACTING_INDEXED_AFTER_MS = 1_000;
+
+/** The deferred `acting` write: a timer that makes it unless the next state change comes first. */
+class ActingIndex {
+  private timer?: CancellationScope;
+
+  constructor(private readonly write: () => void) {}
+
+  later(): void {
+    // Shielded from the run's cancellation (a cancelled run still writes its end); cancelled by the next state change.
+    void CancellationScope.nonCancellable(() => {
+      const timer = new CancellationScope();
+      this.timer = timer;
+      timer
+        .run(() => sleep(ACTING_INDEXED_AFTER_MS))
+        .then(
+          () => {
+            if (this.timer !== timer) return;
+            this.timer = undefined;
+            this.write();
+          },
+          () => {},
+        );
+      return Promise.resolve();
+    });
+  }
+
+  get pending(): boolean {
+    return this.timer !== undefined;
+  }
+
+  cancel(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+}
 
 /** Histories recorded before it notify one event per activity and write the memo's state on every change. */
 export const LEAN_HISTORY_PATCH = 'lean-history';
@@ -88,7 +137,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
     const lean = isPatched(LEAN_HISTORY_PATCH);
     let gateWritten: GateMemo | null | undefined;
-    const memo = (state: IncidentState) => {
+    // Asked here, in the run's first task: a patch's marker brings a search-attribute upsert of its
+    // own, the very kind of write this patch keeps off the approval's task.
+    const actingLate = lean && indexed && patched(ACTING_LATE_PATCH);
+    const write = (state: IncidentState) => {
       const gate = gateMemoOf(incident);
       if (!lean || !indexed || FINAL_STATES.includes(state) || !sameGateMemo(gate, gateWritten)) {
         gateWritten = gate;
@@ -96,8 +148,15 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
       }
       if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
     };
+    const acting = new ActingIndex(() => write('acting'));
+    const memo = (state: IncidentState) => {
+      acting.cancel();
+      if (actingLate && state === 'acting') acting.later();
+      else write(state);
+    };
     const incident: Incident = new Incident(workflowInfo().workflowId, request, request.title ?? playbook.title(params.data), memo);
     incident.syncGateMemo = () => {
+      if (acting.pending) return; // the deferred write brings the memo up to date with the state
       const gate = gateMemoOf(incident);
       // A write of its own, added after histories were recorded: only when no state change carried it.
       if (sameGateMemo(gate, gateWritten) || !isPatched('gate-memo-sync')) return;
