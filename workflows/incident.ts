@@ -8,7 +8,6 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -137,9 +136,10 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     // (gateway/intake/reopen.ts). `listIncidents` reads the search attribute first.
     const lean = isPatched(LEAN_HISTORY_PATCH);
     let gateWritten: GateMemo | null | undefined;
-    // Asked here, in the run's first task: a patch's marker brings a search-attribute upsert of its
-    // own, the very kind of write this patch keeps off the approval's task.
-    const actingLate = lean && indexed && patched(ACTING_LATE_PATCH);
+    // Asked here, in the run's first task: in a run without the newest baseline, a patch's marker
+    // brings a search-attribute upsert of its own, the very kind of write this patch keeps off the
+    // approval's task.
+    const actingLate = lean && indexed && isPatched(ACTING_LATE_PATCH);
     const write = (state: IncidentState) => {
       const gate = gateMemoOf(incident);
       if (!lean || !indexed || FINAL_STATES.includes(state) || !sameGateMemo(gate, gateWritten)) {

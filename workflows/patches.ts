@@ -10,8 +10,8 @@
  * first baseline, so a new run still writes one marker. A patch added after the newest baseline is
  * asked with plain `patched()` (or with isPatched, once a later baseline lists it).
  *
- * BASELINE_3_PATCH, the newest, takes the first baseline's patches and NO_LOCAL_ACTIVITIES_PATCH,
- * and answers no to the second's: a run that starts with it takes no local activity at all (see
+ * BASELINE_3_PATCH, the newest, takes the first baseline's patches, NO_LOCAL_ACTIVITIES_PATCH and
+ * acting-indexed-late (incident.ts), and answers no to the second's: a run that starts with it takes no local activity at all (see
  * NO_LOCAL_ACTIVITIES_PATCH).
  */
 import { patched } from '@temporalio/workflow';
@@ -55,7 +55,7 @@ export const NO_LOCAL_ACTIVITIES_PATCH = 'no-local-activities';
 export const BASELINE_3_PATCH = 'patch-baseline-3';
 
 /** what BASELINE_3_PATCH takes beyond IN_BASELINE; it answers no to everything in IN_BASELINE_2 */
-const IN_BASELINE_3 = new Set([NO_LOCAL_ACTIVITIES_PATCH]);
+const IN_BASELINE_3 = new Set([NO_LOCAL_ACTIVITIES_PATCH, 'acting-indexed-late']);
 
 // Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
 // 0: no baseline marker; 1: BASELINE_PATCH's; 2: BASELINE_2_PATCH's (which implies the first);
