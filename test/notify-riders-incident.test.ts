@@ -122,7 +122,11 @@ describe('notices riding the steps of a demo incident', () => {
     try {
       // the gate is open, and decided, while the pager still has not answered the request
       id = await start();
-      const asked = pager.calls.filter((c) => c.id === id && c.kind === 'approval.requested');
+      // the request's notifyBatch reaches the pager after the gate opened (start() waits for that)
+      const asked = await waitFor('the approval request at the pager', () => {
+        const calls = pager.calls.filter((c) => c.id === id && c.kind === 'approval.requested');
+        return calls.length > 0 ? calls : undefined;
+      });
       expect(asked).toMatchObject([{ answered: false }]);
       expect(await decide(h.client, { incidentId: id, decision: 'approve', approver: 'bob', via: 'test' })).toMatchObject({
         applied: true,
