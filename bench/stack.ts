@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig, type WorkerTuning } from '../worker/worker';
-import { devServerTuningArgs, SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
+import { DEV_SERVER_TUNING_ARGS, SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
 import { freePort } from '../test/support/ports';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
@@ -116,8 +116,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             extraArgs: [
               ...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS),
               ...sqlitePragmaArgs(),
-              // the embedded default's server settings, on a database of its own (BENCH_DEV_TUNING=0: start-dev's own, to compare)
-              ...(process.env.BENCH_DEV_TUNING === '0' ? [] : devServerTuningArgs(true)),
+              // the embedded default's server settings (BENCH_DEV_TUNING=0: start-dev's own, to compare)
+              ...(process.env.BENCH_DEV_TUNING === '0' ? [] : DEV_SERVER_TUNING_ARGS),
               '--http-port',
               httpAddress!.split(':')[1]!,
               ...dynamicConfigArgs(),

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
-import { devServerTuningArgs, SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
+import { DEV_SERVER_TUNING_ARGS, SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { summarize } from './stats';
 
@@ -26,7 +26,7 @@ const count = Number(process.env.START_COST_COUNT ?? 600);
 const concurrency = Number(process.env.START_COST_CONCURRENCY ?? 8);
 const rounds = Number(process.env.START_COST_ROUNDS ?? 3);
 const configs = JSON.parse(
-  process.env.START_COST_CONFIGS ?? JSON.stringify({ "start-dev's own settings": [], 'embedded default': devServerTuningArgs(true) }),
+  process.env.START_COST_CONFIGS ?? JSON.stringify({ "start-dev's own settings": [], 'embedded default': DEV_SERVER_TUNING_ARGS }),
 ) as Record<string, string[]>;
 
 /** CPU seconds used so far by this process's children (the dev server) */

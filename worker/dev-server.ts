@@ -12,7 +12,7 @@
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { pidFileFor, stopLeftoverServer } from './dev-server-leftover';
@@ -43,49 +43,26 @@ export const SQLITE_PRAGMA_ARGS: readonly string[] = ['--sqlite-pragma', 'journa
 
 /**
  * Server settings of the embedded default (`--dynamic-config-value`); none changes what is durable.
- * They halve the server's CPU per workflow start (`bench/start-cost.ts`).
+ * Together they halve the server's CPU per workflow start (`bench/start-cost.ts`).
  * - `system.forceSearchAttributesCacheRefreshOnRead=false`: `temporal server start-dev` turns it on
  *   (a search attribute added while it runs is usable at once), and then every start and every
  *   visibility write reads the cluster metadata and the namespace again: about seven SQLite reads
  *   per incident start, queued on the server's one SQLite connection with the start's own writes.
  *   Tourniquet's search attributes are registered as the server starts (`--search-attribute`),
  *   before anything reads them, so the cache (refreshed every 60 s) has them from the first read.
- * - one task queue partition instead of four (see ONE_PARTITION_ARGS).
+ * - One partition per task queue instead of four: with four, matching forwards tasks and polls
+ *   between partitions, one server process has no use for them. Tasks a database already holds in
+ *   partitions 1–3 (incidents started while no worker ran, on an older version) are still handed
+ *   out (test/dev-server-partitions.test.ts).
  */
-export function devServerTuningArgs(onePartition: boolean): string[] {
-  return ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false', ...(onePartition ? ONE_PARTITION_ARGS : [])];
-}
-
-/**
- * One partition per task queue: with four (Temporal's default), matching forwards tasks and polls
- * between partitions, and a task that lands where no poll waits is written to SQLite and read back.
- * Only for a database created with it: tasks already stored in partitions 1–3 (an incident started
- * while no worker ran, on an older version) would never be read again once the server reads one
- * partition. So a database gets a marker file when it is created with this setting (markerFor), and
- * one created without it keeps four partitions.
- */
-export const ONE_PARTITION_ARGS: readonly string[] = [
+export const DEV_SERVER_TUNING_ARGS: readonly string[] = [
+  '--dynamic-config-value',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
   '--dynamic-config-value',
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
 ];
-
-/** Written next to a database created with one task queue partition (ONE_PARTITION_ARGS). */
-export function onePartitionMarkerFor(dbFile: string): string {
-  return `${dbFile}.one-partition`;
-}
-
-/**
- * Whether the server may read one task queue partition of this database: a new database (marked
- * here, before the server creates it), or one marked when it was created.
- */
-export function onePartitionFor(dbFile: string): boolean {
-  const marker = onePartitionMarkerFor(dbFile);
-  if (existsSync(dbFile)) return existsSync(marker);
-  writeFileSync(marker, 'created with one task queue partition (worker/dev-server.ts); keep it with the database\n');
-  return true;
-}
 
 /** The dev server creates its namespace with 24 h retention; `report --since 30d` needs more. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -153,7 +130,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await assertPortFree(options.uiPort, 'Temporal UI');
   if (options.httpPort !== undefined) await assertPortFree(options.httpPort, 'Temporal HTTP API');
   mkdirSync(dirname(options.dbFile), { recursive: true });
-  const onePartition = onePartitionFor(options.dbFile);
   const address = `127.0.0.1:${options.port}`;
   const child = spawn(
     options.binary,
@@ -175,7 +151,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       'warn',
       ...registrationArgs('--search-attribute'),
       ...SQLITE_PRAGMA_ARGS,
-      ...devServerTuningArgs(onePartition),
+      ...DEV_SERVER_TUNING_ARGS,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
