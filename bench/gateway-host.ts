@@ -28,6 +28,8 @@ export interface GatewayOptions {
   namespace: string;
   taskQueue: string;
   token: string;
+  /** on a NativeConnection of its own (Rust core's gRPC client) instead of grpc-js */
+  native?: boolean;
 }
 
 export interface GatewayStats {
@@ -64,13 +66,15 @@ export async function hostGateway(options: GatewayOptions, shared?: NativeConnec
     return next(call) as ReturnType<Interceptor>;
   };
   // innermost, after the SDK's retry interceptor: a retried call counts each attempt
-  const own = shared
-    ? undefined
-    : await Connection.connect({
-        address: options.address,
-        interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), counting],
-      });
-  const connection = own ?? countingCalls(shared!, count);
+  const native = !shared && options.native ? await nativeConnect(options.address) : undefined;
+  const own =
+    shared || native
+      ? undefined
+      : await Connection.connect({
+          address: options.address,
+          interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), counting],
+        });
+  const connection = own ?? countingCalls((shared ?? native)!, count);
   const client = new Client({ connection, namespace: options.namespace });
   const config: IntakeConfig = {
     tokens: { falco: [options.token], alertmanager: [], generic: [] },
@@ -91,8 +95,15 @@ export async function hostGateway(options: GatewayOptions, shared?: NativeConnec
     async close() {
       await gateway.close();
       await own?.close();
+      await native?.close();
     },
   };
+}
+
+/** Loaded only when asked for: the worker package's native core. */
+async function nativeConnect(address: string): Promise<NativeConnection> {
+  const { NativeConnection } = await import('@temporalio/worker');
+  return NativeConnection.connect({ address });
 }
 
 /**

@@ -98,16 +98,33 @@ async function profiled<T>(file: string | undefined, work: () => Promise<T>): Pr
   }
 }
 
-/** BENCH_INTAKE_GATEWAY: `process` (default) or `inline` */
-function gatewayMode(): 'process' | 'inline' {
+/**
+ * BENCH_SERVER_METRICS=<prefix>: the dev server's Prometheus metrics written to <prefix>-<moment>.prom
+ * around the floor's starts and the distinct alerts (its service and persistence latencies by
+ * operation say where a start's time goes inside the server).
+ */
+async function dumpServerMetrics(stack: BenchStack, moment: string): Promise<void> {
+  const prefix = process.env.BENCH_SERVER_METRICS;
+  const text = prefix ? await stack.serverMetrics() : undefined;
+  if (prefix && text !== undefined) writeFileSync(`${prefix}-${moment}.prom`, text);
+}
+
+/**
+ * BENCH_INTAKE_GATEWAY: `process` (default), `process-native` (its own process on a NativeConnection
+ * of its own) or `inline`
+ */
+function gatewayMode(): 'process' | 'process-native' | 'inline' {
   const raw = process.env.BENCH_INTAKE_GATEWAY?.trim() || 'process';
-  if (raw !== 'process' && raw !== 'inline') throw new Error(`BENCH_INTAKE_GATEWAY must be process or inline, got "${raw}"`);
+  if (raw !== 'process' && raw !== 'process-native' && raw !== 'inline')
+    throw new Error(`BENCH_INTAKE_GATEWAY must be process, process-native or inline, got "${raw}"`);
   return raw;
 }
 
 /** inline, the gateway shares the worker's NativeConnection, as under `npm run dev` (its starts are eager) */
 function startBenchGateway(options: GatewayOptions, stack: BenchStack): Promise<BenchGateway> {
-  return gatewayMode() === 'inline' ? hostGateway(options, stack.eagerStart ? stack.connection : undefined) : spawnGateway(options);
+  const mode = gatewayMode();
+  if (mode === 'inline') return hostGateway(options, stack.eagerStart ? stack.connection : undefined);
+  return spawnGateway({ ...options, native: mode === 'process-native' });
 }
 
 /** The RPCs made between two stats, per alert: `StartWorkflowExecution 1.00, …` */
@@ -213,11 +230,18 @@ export async function runIntakeBench(
     if (config.distinct > 0) {
       // The floor first: the incidents opened below keep the worker and server busy for a while
       // after they are answered, and a floor measured during that backlog would flatter them.
+      await dumpServerMetrics(stack, 'before-floor-starts');
+      const fc0 = stack.serverStats()?.cpuS;
       const f = floor && (await floor.starts(`starts-${run}`, config.distinct, DISTINCT_CONNECTIONS));
+      const fc1 = stack.serverStats()?.cpuS;
+      await dumpServerMetrics(stack, 'after-floor-starts');
       const bodies = Array.from({ length: config.distinct }, (_, i) => falcoBody(`distinct-${run}-${i}`));
       const s0 = await gw.stats();
+      const dc0 = stack.serverStats()?.cpuS;
       const d = await load(`${gw.url}/alerts/falco`, token, bodies, config.distinct, DISTINCT_CONNECTIONS, config.maxMs);
       const s1 = await gw.stats();
+      const dc1 = stack.serverStats()?.cpuS;
+      await dumpServerMetrics(stack, 'after-distinct');
       opened.push(...d.incidents);
       const ours = (d.latencies.length * 1000) / d.elapsedMs;
       log(
@@ -226,6 +250,14 @@ export async function runIntakeBench(
       log(`    ${tally(d)}`);
       log(`    Temporal RPCs per alert: ${rpcsPerAlert(s0, s1, d.latencies.length)}${cpuPerAlert(s0, s1, d.latencies.length)}`);
       log(row('alert → 202 (opens an incident)', d.latencies, 100));
+      // the server's CPU while the starts ran, per start: moves less with machine load than latency
+      // (the work each run brings after its start partly lands in the next phase)
+      const serverCpu = (c0: number | undefined, c1: number | undefined, n: number) =>
+        c0 === undefined || c1 === undefined ? '?' : `${(((c1 - c0) * 1000) / Math.max(1, n)).toFixed(1)} ms`;
+      log(
+        `    dev server CPU per start while they ran: alerts ${serverCpu(dc0, dc1, d.latencies.length)}` +
+          (f ? `, floor's bare starts ${serverCpu(fc0, fc1, f.latencies.length)}` : ''),
+      );
       if (f) {
         const floorRate = (f.latencies.length * 1000) / f.elapsedMs;
         log(

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parsePolicyFile } from '../activities/approvals/policies';
 import { ensureTemporalBinaries } from '../tools/temporal-binaries';
 import { buildActivityDeps, bundleWorkflows, createWorker, trustFromConfig, type WorkerTuning } from '../worker/worker';
-import { SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
+import { DEV_SERVER_TUNING_ARGS, SQLITE_PRAGMA_ARGS } from '../worker/dev-server';
 import { freePort } from '../test/support/ports';
 import { ensureKeys } from '../client/signing';
 import { ActionStartWorld, GateOpenNotifier } from './probes';
@@ -58,6 +58,8 @@ export interface BenchStack {
   httpAddress: string | undefined;
   /** RSS and CPU time of this process's child processes (the dev server), when /proc can tell */
   serverStats(): ProcessStats | undefined;
+  /** the dev server's Prometheus metrics text, with BENCH_SERVER_METRICS set (else undefined) */
+  serverMetrics(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
   const dir = await mkdtemp(join(tmpdir(), 'tourniquet-bench-'));
   // The embedded default serves Temporal's HTTP API too (worker/dev-server.ts); so does the bench's server.
   const httpAddress = existing ? process.env.TEMPORAL_HTTP_ADDRESS : `127.0.0.1:${await freePort()}`;
+  // BENCH_SERVER_METRICS: the dev server's Prometheus endpoint on a known port, for serverMetrics()
+  const metricsPort = !existing && process.env.BENCH_SERVER_METRICS ? await freePort() : undefined;
   const t0 = performance.now();
   let serverStartMs = 0;
   let bundleMs = 0;
@@ -111,9 +115,13 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
             // the embedded default's SQLite settings (BENCH_SQLITE_WAL=0: the dev server's own, to compare)
             extraArgs: [
               ...(process.env.BENCH_SQLITE_WAL === '0' ? [] : SQLITE_PRAGMA_ARGS),
+              ...sqlitePragmaArgs(),
+              // the embedded default's server settings (BENCH_DEV_TUNING=0: start-dev's own, to compare)
+              ...(process.env.BENCH_DEV_TUNING === '0' ? [] : DEV_SERVER_TUNING_ARGS),
               '--http-port',
               httpAddress!.split(':')[1]!,
               ...dynamicConfigArgs(),
+              ...(metricsPort ? ['--metrics-port', String(metricsPort)] : []),
             ],
           },
         })
@@ -193,6 +201,8 @@ export async function startStack(log: (line: string) => void): Promise<BenchStac
     bundleMs,
     httpAddress,
     serverStats: () => (existing ? undefined : childStats(process.pid)),
+    serverMetrics: () =>
+      metricsPort ? fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()) : Promise.resolve(undefined),
     stop() {
       stopped ??= (async () => {
         try {
@@ -218,6 +228,19 @@ function dynamicConfigArgs(): string[] {
   return raw.split(',').flatMap((kv) => {
     if (!/^[\w.]+=\S+$/.test(kv.trim())) throw new Error(`BENCH_DYNAMIC_CONFIG: "${kv}" is not key=value`);
     return ['--dynamic-config-value', kv.trim()];
+  });
+}
+
+/**
+ * BENCH_SQLITE_PRAGMAS='cache_size=-65536,mmap_size=268435456': SQLite pragmas to try on the bench's
+ * dev server on top of the embedded default's (`--sqlite-pragma`; a pragma named again wins).
+ */
+function sqlitePragmaArgs(): string[] {
+  const raw = process.env.BENCH_SQLITE_PRAGMAS?.trim();
+  if (!raw) return [];
+  return raw.split(',').flatMap((kv) => {
+    if (!/^\w+=[\w-]+$/.test(kv.trim())) throw new Error(`BENCH_SQLITE_PRAGMAS: "${kv}" is not pragma=value`);
+    return ['--sqlite-pragma', kv.trim()];
   });
 }
 

@@ -41,6 +41,20 @@ export interface DevServerOptions {
  */
 export const SQLITE_PRAGMA_ARGS: readonly string[] = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
 
+/**
+ * Server settings of the embedded default (`--dynamic-config-value`); none changes what is durable.
+ * `system.forceSearchAttributesCacheRefreshOnRead=false`: `temporal server start-dev` turns it on (a
+ * search attribute added while it runs is usable at once), and then every start and every
+ * visibility write reads the cluster metadata and the namespace again: about seven SQLite reads per
+ * incident start, queued on the server's one SQLite connection with the start's own writes.
+ * Tourniquet's search attributes are registered as the server starts (`--search-attribute`), before
+ * anything reads them, so the cache (refreshed every 60 s) has them from the first read.
+ * Not here: one task queue partition instead of four halved the server's CPU per start on a queue
+ * nobody polls (`bench/start-cost.ts`), but opening alerts met the incidents' own work sooner and
+ * their 202 came no sooner (docs/development.md).
+ */
+export const DEV_SERVER_TUNING_ARGS: readonly string[] = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
+
 /** The dev server creates its namespace with 24 h retention; `report --since 30d` needs more. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
@@ -128,6 +142,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       'warn',
       ...registrationArgs('--search-attribute'),
       ...SQLITE_PRAGMA_ARGS,
+      ...DEV_SERVER_TUNING_ARGS,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporalBinaries } from '../../tools/temporal-binaries';
 import { bundleWorkflows } from '../../worker/worker';
-import { SQLITE_PRAGMA_ARGS } from '../../worker/dev-server';
+import { DEV_SERVER_TUNING_ARGS, SQLITE_PRAGMA_ARGS } from '../../worker/dev-server';
 import { writeTestKeys } from './keys';
 import { freePort } from './ports';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -43,8 +43,8 @@ export default async function setup(project: TestProject) {
             ip: '127.0.0.1',
             log: { format: 'pretty', level: 'error' },
             searchAttributes: [...SEARCH_ATTRIBUTES],
-            // the same SQLite settings as the embedded default (worker/dev-server.ts)
-            extraArgs: [...SQLITE_PRAGMA_ARGS, '--http-port', String(httpPort)],
+            // the same SQLite and server settings as the embedded default (worker/dev-server.ts)
+            extraArgs: [...SQLITE_PRAGMA_ARGS, ...DEV_SERVER_TUNING_ARGS, '--http-port', String(httpPort)],
           },
         }),
     bundleWorkflows(),
