@@ -142,13 +142,7 @@ async function ours(i: number): Promise<Trace> {
   const act = wall(await world.actionStarted.wait(service, 'action', 30_000));
   const handle = client.workflow.getHandle(id);
   await handle.result();
-  return {
-    rpcSent: rpc.sent - t0,
-    ...(await historyTimes(handle, t0, 'demoQuarantine')),
-    rpcAnswered: rpc.answered - t0,
-    decideReturned: returned - t0,
-    actCode: act - t0,
-  };
+  return traceOf(handle, 'demoQuarantine', { t0, returned, act });
 }
 
 async function floor(i: number): Promise<Trace> {
@@ -165,12 +159,21 @@ async function floor(i: number): Promise<Trace> {
   const returned = Date.now();
   const act = wall(await marks.actionStarted.wait(id, 'floor action', 30_000));
   await handle.result();
+  return traceOf(handle, 'act', { t0, returned, act });
+}
+
+/** One decision's times from its call (t0): the RPC, the history's events, decide()'s return, the action's code. */
+async function traceOf(
+  handle: Parameters<typeof historyTimes>[0],
+  activity: string,
+  at: { t0: number; returned: number; act: number },
+): Promise<Trace> {
   return {
-    rpcSent: rpc.sent - t0,
-    ...(await historyTimes(handle, t0, 'act')),
-    rpcAnswered: rpc.answered - t0,
-    decideReturned: returned - t0,
-    actCode: act - t0,
+    rpcSent: rpc.sent - at.t0,
+    ...(await historyTimes(handle, at.t0, activity)),
+    rpcAnswered: rpc.answered - at.t0,
+    decideReturned: at.returned - at.t0,
+    actCode: at.act - at.t0,
   };
 }
 
