@@ -78,7 +78,16 @@ async function startThenTerminate({ script, env, ready, main }: NpmScript): Prom
   );
   let tree: number[] = [];
   try {
-    await waitFor(`npm run ${script} to be up`, () => output.includes(ready), { timeoutMs: 90_000 });
+    // a script that ends before it is up says why in its output: fail with it at once
+    const ended = exited.then((e) => {
+      throw new Error(`npm run ${script} exited (${e.code ?? e.signal}) before it was up`);
+    });
+    ended.catch(() => {});
+    await Promise.race([waitFor(`npm run ${script} to be up`, () => output.includes(ready), { timeoutMs: 90_000 }), ended]).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${output}`);
+      },
+    );
     tree = descendants(child.pid!);
     // npm, then the script's shell unless it exec'd, then node: the work is somewhere below npm.
     const worker = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(main));
