@@ -61,26 +61,25 @@ const ACTING_INDEXED_AFTER_MS = 1_000;
 /** The deferred `acting` write: a timer that makes it unless the next state change comes first. */
 class ActingIndex {
   private timer?: CancellationScope;
+  /** the timers' parent: shielded from the run's cancellation (a cancelled run still writes its end) */
+  private readonly shield = new CancellationScope({ cancellable: false });
 
   constructor(private readonly write: () => void) {}
 
   later(): void {
-    // Shielded from the run's cancellation (a cancelled run still writes its end); cancelled by the next state change.
-    void CancellationScope.nonCancellable(() => {
-      const timer = new CancellationScope();
-      this.timer = timer;
-      timer
-        .run(() => sleep(ACTING_INDEXED_AFTER_MS))
-        .then(
-          () => {
-            if (this.timer !== timer) return;
-            this.timer = undefined;
-            this.write();
-          },
-          () => {},
-        );
-      return Promise.resolve();
-    });
+    // cancelled by the next state change
+    const timer = new CancellationScope({ cancellable: true, parent: this.shield });
+    this.timer = timer;
+    timer
+      .run(() => sleep(ACTING_INDEXED_AFTER_MS))
+      .then(
+        () => {
+          if (this.timer !== timer) return;
+          this.timer = undefined;
+          this.write();
+        },
+        () => {},
+      );
   }
 
   get pending(): boolean {

@@ -11,8 +11,8 @@
  * asked with plain `patched()` (or with isPatched, once a later baseline lists it).
  *
  * BASELINE_3_PATCH, the newest, takes the first baseline's patches, NO_LOCAL_ACTIVITIES_PATCH and
- * acting-indexed-late (incident.ts), and answers no to the second's: a run that starts with it takes no local activity at all (see
- * NO_LOCAL_ACTIVITIES_PATCH).
+ * acting-indexed-late (incident.ts), and answers no to the second's: a run that starts with it
+ * takes no local activity at all (see NO_LOCAL_ACTIVITIES_PATCH).
  */
 import { patched } from '@temporalio/workflow';
 
