@@ -275,6 +275,20 @@ describe('requests', () => {
     await expect(startIncident(h.client, { playbook: 'demo', requester: '' }, { taskQueue: h.taskQueue })).rejects.toThrow(/requester/);
   });
 
+  it("keep short stacks in the sandbox, which still say where a waiting incident waits", async () => {
+    const { id } = await startDemo();
+    await waitForGate(h.client, id);
+    // what the Temporal UI's call stack shows: one stack per pending promise, blank-line separated
+    const stacks = (await h.client.workflow.getHandle(id).query<string>('__stack_trace')).split(/\n\s*\n/).filter((s) => s.trim());
+    expect(stacks.join('\n')).toMatch(/waitForDecision \(.*workflows\/approval-wait\.ts:\d+/);
+    // each captured with at most 3 frames (workflows/sandbox-stacks.ts) ...
+    for (const stack of stacks) expect(stack.split('\n').filter((l) => /^\s+at /.test(l)).length).toBeLessThanOrEqual(3);
+    // ... while this process, the worker's too, keeps its full stacks
+    expect(Error.stackTraceLimit).toBeGreaterThan(3);
+    await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
+    await result(id);
+  });
+
   it('repeat alerts join the open incident and are counted, not started again', async () => {
     const { id } = await startDemo();
     const { alertsSignal } = await import('../workflows');

@@ -58,6 +58,8 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
  * themselves side-effect free, and webpack drops a bare import of them.
  */
 export const SHARED_WORKFLOW_MODULES = [
+  // first: its stack limit then holds for every other module's evaluation too
+  join(projectRoot, 'workflows', 'sandbox-stacks.ts'),
   join(projectRoot, 'workflows', 'shared-libraries.ts'),
   join(projectRoot, 'workflows', 'signatures', 'sshsig.ts'),
 ];
