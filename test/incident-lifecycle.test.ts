@@ -7,7 +7,7 @@ import { startHarness, type Harness } from './support/harness';
 import { waitFor } from './support/wait';
 import { waitForGate } from './support/gates';
 import { DEMO_NOTICES } from './support/demo';
-import { BASELINE_3_PATCH } from '../workflows/patches';
+import { BASELINE_3_PATCH, ENGINE_MEMO } from '../workflows/patches';
 
 let h: Harness;
 beforeAll(async () => {
@@ -275,6 +275,29 @@ describe('requests', () => {
     await expect(startIncident(h.client, { playbook: 'demo', requester: '' }, { taskQueue: h.taskQueue })).rejects.toThrow(/requester/);
   });
 
+  it('started by another client, without the declared baseline, take the marked one and write their own memo', async () => {
+    const id = `raw-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const handle = await h.client.workflow.start('incidentWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: id,
+      args: [{ playbook: 'demo', requester: 'alice', params: { service: 'raw-start' } }],
+    });
+    await waitForGate(h.client, id);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const decode = (p: { data?: Uint8Array | null }) => JSON.parse(Buffer.from(p.data!).toString());
+    const patches = events.flatMap((e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_patch'
+        ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
+        : [],
+    );
+    expect(patches).toEqual([BASELINE_3_PATCH]);
+    const memo = (await handle.describe()).memo;
+    expect(memo).toMatchObject({ playbook: 'demo', requester: 'alice', state: 'awaiting-approval' });
+    expect(memo).not.toHaveProperty(ENGINE_MEMO);
+    await decide(h.client, { incidentId: id, decision: 'deny', approver: 'bob', via: 'test', reason: 'cleanup' });
+    await result(id);
+  });
+
   it("keep short stacks in the sandbox, which still say where a waiting incident waits", async () => {
     const { id } = await startDemo();
     await waitForGate(h.client, id);
@@ -340,9 +363,10 @@ describe('what an incident writes to history (issue 15)', () => {
       ['gate', 'state'],
       ['gate', 'state'],
     ]);
-    // One search-attribute upsert per state change, none repeating a state. Besides them, the one
-    // patch marker's own upsert (workflows/patches.ts): the newest baseline stands for every patch a
-    // new run takes, and for the local activities it does not take.
+    // One search-attribute upsert per state change, none repeating a state, and nothing else: no
+    // patch marker and so no upsert of its own, since the start's memo declares the engine baseline,
+    // which stands for every patch a new run takes and the local activities it does not take
+    // (workflows/patches.ts ENGINE_MEMO).
     const decode = (p: { data?: Uint8Array | null }) => JSON.parse(Buffer.from(p.data!).toString());
     const upserts = events.flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
@@ -360,8 +384,8 @@ describe('what an incident writes to history (issue 15)', () => {
         ? [decode(e.markerRecordedEventAttributes.details!['patch-data']!.payloads![0]!).id]
         : [],
     );
-    expect(patches).toEqual([BASELINE_3_PATCH]);
-    expect(upserts.length).toBe(4 + actingIndexed + patches.length);
+    expect(patches).toEqual([]);
+    expect(upserts.length).toBe(4 + actingIndexed);
     const memo = (await handle.describe()).memo;
     expect(memo?.state).toBe('resolved');
     expect(memo?.gate ?? null).toBeNull(); // no open gate left to decide on

@@ -295,6 +295,10 @@ describe('fresh histories replay', () => {
   it('approved, no local activities: the lookup, the approval request and the last news as activities', () =>
     approvedAfterRepeat('no-local-activities', 'replay-no-locals', 2));
 
+  // recorded when the start's memo began to declare the engine baseline, instead of a patch marker (patches.ts ENGINE_MEMO)
+  it('approved, the engine baseline declared at the start: no patch marker', () =>
+    approvedAfterRepeat('engine-declared', 'replay-engine-declared', 2));
+
   // The approval request tried in a local activity first (notifications.ts, patch quick-notices)
   it('approved, the approval request delivered by its quick try', async () => {
     await run(

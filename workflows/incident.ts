@@ -33,7 +33,7 @@ import { registerAlertCountsHandler } from './alert-counts';
 import { closeAlertLedger } from './alert-ledger-close';
 import { searchAttributesOf, startedWith, startRecord } from './search-attributes';
 import { GATE_MEMO, gateMemoOf, sameGateMemo, type GateMemo } from './gate-memo';
-import { decideBaseline, isPatched, NO_LOCAL_ACTIVITIES_PATCH } from './patches';
+import { decideBaseline, ENGINE_MEMO, isPatched, NO_LOCAL_ACTIVITIES_PATCH } from './patches';
 
 const { notify, notifyBatch } = proxyActivities<EngineActivities>({
   startToCloseTimeout: '30s',
@@ -126,7 +126,7 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     if (!params.success) throw invalid(`params for playbook ${playbook.name}`, params.error);
 
     // Histories recorded before search attributes have no upsert commands: they replay without them.
-    decideBaseline();
+    decideBaseline(workflowInfo().memo);
     const indexed = isPatched('search-attributes');
     // Newer runs cost less history (issue 15): notifications in batches (notifications.ts), and a
     // running incident's state in its search attribute alone, one upsert per change instead of two.
@@ -175,7 +175,9 @@ export function createIncidentWorkflow(playbooks: PlaybookRegistry) {
     // A client that started the run with its memo and attributes (startIncident) spares these two writes.
     const record = startRecord(request, incident.title);
     if (!(lean && startedWith(record, workflowInfo()))) {
-      upsertMemo(record.memo);
+      // not the declared baseline: this run did not start with it, and took another (patches.ts)
+      const { [ENGINE_MEMO]: _declared, ...memo } = record.memo;
+      upsertMemo(memo);
       if (indexed) upsertSearchAttributes(searchAttributesOf(incident));
     }
 

@@ -10,9 +10,16 @@
  * first baseline, so a new run still writes one marker. A patch added after the newest baseline is
  * asked with plain `patched()` (or with isPatched, once a later baseline lists it).
  *
- * BASELINE_3_PATCH, the newest, takes the first baseline's patches, NO_LOCAL_ACTIVITIES_PATCH and
+ * BASELINE_3_PATCH takes the first baseline's patches, NO_LOCAL_ACTIVITIES_PATCH and
  * acting-indexed-late (incident.ts), and answers no to the second's: a run that starts with it
  * takes no local activity at all (see NO_LOCAL_ACTIVITIES_PATCH).
+ *
+ * Baseline 4 is the third without a marker: the client that starts the run declares it in the
+ * start's memo (ENGINE_MEMO, set by startIncident through search-attributes.ts startRecord), so a
+ * new run writes no marker and no TemporalChangeVersion upsert at all (issue 15). The start event
+ * is history: replay reads the same memo. A run started without it (another client, or older
+ * histories) decides by markers as before. A starter that leaves it out or sets it gets one of the
+ * engine's own baselines either way: the memo chooses among replayable code paths, nothing else.
  */
 import { patched } from '@temporalio/workflow';
 
@@ -57,24 +64,31 @@ export const BASELINE_3_PATCH = 'patch-baseline-3';
 /** what BASELINE_3_PATCH takes beyond IN_BASELINE; it answers no to everything in IN_BASELINE_2 */
 const IN_BASELINE_3 = new Set([NO_LOCAL_ACTIVITIES_PATCH, 'acting-indexed-late']);
 
+/** The start memo's field that declares the engine baseline; ENGINE_BASELINE is the one new runs take. */
+export const ENGINE_MEMO = 'engine';
+export const ENGINE_BASELINE = 4;
+
 // Per run: workflow modules other than the worker's shared ones are evaluated once per workflow.
 // 0: no baseline marker; 1: BASELINE_PATCH's; 2: BASELINE_2_PATCH's (which implies the first);
-// 3: BASELINE_3_PATCH's (the first's patches and its own, none of the second's).
-let baseline: 0 | 1 | 2 | 3 = 0;
+// 3: BASELINE_3_PATCH's (the first's patches and its own, none of the second's); 4: the third's,
+// declared in the start memo instead of a marker.
+let baseline: 0 | 1 | 2 | 3 | 4 = 0;
 
 /**
- * In the run's first workflow task, before any other patch is asked about. A new run takes the
- * newest baseline; a run replaying history without that marker answers false to it (no command)
- * and takes the first baseline if its history has that one.
+ * In the run's first workflow task, before any other patch is asked about, with the memo the run
+ * started with. A run declared ENGINE_BASELINE takes it without a marker; any other new run takes
+ * the newest marked baseline; a run replaying history without that marker answers false to it (no
+ * command) and takes an earlier baseline if its history has that one.
  */
-export function decideBaseline(): void {
-  baseline = patched(BASELINE_3_PATCH) ? 3 : patched(BASELINE_2_PATCH) ? 2 : patched(BASELINE_PATCH) ? 1 : 0;
+export function decideBaseline(startMemo: Record<string, unknown> | undefined): void {
+  if (startMemo?.[ENGINE_MEMO] === ENGINE_BASELINE) baseline = 4;
+  else baseline = patched(BASELINE_3_PATCH) ? 3 : patched(BASELINE_2_PATCH) ? 2 : patched(BASELINE_PATCH) ? 1 : 0;
 }
 
 /** `patched(id)`, answered without a marker of its own in a run that has a baseline listing it. */
 export function isPatched(id: string): boolean {
   if (baseline >= 1 && IN_BASELINE.has(id)) return true;
   if (baseline >= 2 && IN_BASELINE_2.has(id)) return baseline === 2;
-  if (baseline === 3 && IN_BASELINE_3.has(id)) return true;
+  if (baseline >= 3 && IN_BASELINE_3.has(id)) return true;
   return patched(id);
 }

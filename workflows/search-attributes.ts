@@ -14,6 +14,7 @@ import {
 } from '@temporalio/common';
 import type { Incident, IncidentState } from './incident-state';
 import type { IncidentRequest } from './request';
+import { ENGINE_BASELINE, ENGINE_MEMO } from './patches';
 
 export const TourniquetState = defineSearchAttributeKey('TourniquetState', SearchAttributeType.KEYWORD);
 export const TourniquetOutcome = defineSearchAttributeKey('TourniquetOutcome', SearchAttributeType.KEYWORD);
@@ -74,19 +75,24 @@ export function searchAttributesOf(incident: Incident): SearchAttributeUpdatePai
 export function startRecord(request: IndexedRequest, title: string) {
   const state: IncidentState = 'open';
   return {
-    memo: { state, playbook: request.playbook, title, mode: request.mode, requester: request.requester },
+    // ENGINE_MEMO: a run started with this record takes the newest baseline without a marker (patches.ts)
+    memo: { state, playbook: request.playbook, title, mode: request.mode, requester: request.requester, [ENGINE_MEMO]: ENGINE_BASELINE },
     searchAttributes: indexedFields(state, request),
   };
 }
 
-/** Whether the run was started with exactly this record (its memo decoded, every attribute equal). */
+/**
+ * Whether the run was started with exactly this record (its memo decoded, every attribute equal),
+ * the engine baseline it declares aside: runs started before that field existed count as started
+ * with their record, as they did when they ran.
+ */
 export function startedWith(
   record: ReturnType<typeof startRecord>,
   started: { memo?: Record<string, unknown>; typedSearchAttributes: TypedSearchAttributes },
 ): boolean {
   const memo = started.memo ?? {};
   return (
-    Object.entries(record.memo).every(([k, v]) => memo[k] === v) &&
+    Object.entries(record.memo).every(([k, v]) => k === ENGINE_MEMO || memo[k] === v) &&
     record.searchAttributes.every((pair) => started.typedSearchAttributes.get(pair.key) === pair.value)
   );
 }
