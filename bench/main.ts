@@ -16,7 +16,7 @@
  * Knobs (env): BENCH_ONLY (a comma list of sections to run: incidents, concurrent, intake, cli;
  * default all; the others are skipped as if their counts were 0), BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
  * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_FLOOR_SHAPES (literal: the floors each
- * incident round is followed by, a comma list: literal is issue 15's 3 activities | Update | 1 activity;
+ * incident round is followed by, a comma list in run order: literal is issue 15's 3 activities | Update | 1 activity;
  * same-work makes the 7 activity tasks a demo incident makes, in its order, so the ratio between the two
  * floors is what the playbook's extra work costs bare Temporal; ./floor/workflow.ts), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_INTAKE_GATEWAY (process: the gateway in its own process, as in production; inline: in the bench's), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
