@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/history.ts`: what one demo incident writes to history, next to the floor's, on the
+ * `npx tsx bench/history.ts`: what one demo incident writes to history, next to the floors', on the
  * bench's own stack: events by type, workflow tasks, activities by name (local ones are markers),
  * memo and search-attribute upserts. The history is what the server's database writes per incident,
  * so these counts explain most of the incidents/s ratio (issue 15). Prints; never fails on figures.
@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decide, startIncident } from '../client';
-import { startFloor } from './floor/round';
+import { FLOOR_SHAPES, startFloor, type FloorShape } from './floor/round';
 import { startStack } from './stack';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -30,7 +30,10 @@ async function summarize(label: string, handle: WorkflowHandle): Promise<void> {
     if (scheduled) activities.push(scheduled);
     if (e.markerRecordedEventAttributes) activities.push(`local:${e.markerRecordedEventAttributes.markerName ?? '?'}`);
   }
-  console.log(`${label}: ${events.length} events`);
+  const count = (type: string) => byType.get(type) ?? 0;
+  console.log(
+    `${label}: ${events.length} events, ${count('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${count('ACTIVITY_TASK_SCHEDULED')} activity tasks`,
+  );
   for (const [name, n] of [...byType].sort()) console.log(`  ${name.padEnd(40)} ${n}`);
   console.log(`  activities in order: ${activities.join(', ')}`);
   if (process.env.HISTORY_VERBOSE === '1') {
@@ -58,11 +61,13 @@ try {
   await handle.result();
   await summarize('demo incident', handle);
 
-  await floor.run('history', 1, 1);
-  const floorRun = await client.workflow.list({ query: `WorkflowType = 'floorIncident'` });
-  for await (const info of floorRun) {
-    await summarize('floor', client.workflow.getHandle(info.workflowId));
-    break;
+  for (const shape of Object.keys(FLOOR_SHAPES) as FloorShape[]) {
+    await floor.run('history', 1, 1, shape);
+    const floorRun = await client.workflow.list({ query: `WorkflowType = '${FLOOR_SHAPES[shape].workflowType}'` });
+    for await (const info of floorRun) {
+      await summarize(`floor (${shape})`, client.workflow.getHandle(info.workflowId));
+      break;
+    }
   }
 } finally {
   await floor.stop();

@@ -4,7 +4,8 @@
  *   1. start → gate open: startIncident() until the approvers are notified (`approval.requested`);
  *   2. approve → destructive activity started: decide(approve) until demoQuarantine begins;
  *   Each round is followed by the same round of the floor (./floor): a bare workflow of the same
- *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures.
+ *   shape on the same server, and the ratios Tourniquet / floor are printed next to the figures;
+ *   BENCH_FLOOR_SHAPES=literal,same-work adds a second floor doing a demo incident's work.
  *   3. alert intake: distinct alerts/s, duplicate-storm alerts/s (count checked exact), alert → 202
  *      latency, and the floor's bare workflow starts at the same concurrency (./intake);
  *   4. the CLI: `tourniquet --help`, `status` and `approve` as fresh processes (./cli).
@@ -14,7 +15,10 @@
  *
  * Knobs (env): BENCH_ONLY (a comma list of sections to run: incidents, concurrent, intake, cli;
  * default all; the others are skipped as if their counts were 0), BENCH_INCIDENTS (60, 0 to skip), BENCH_WARMUP (5), BENCH_CONCURRENT (30, 0 to skip),
- * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
+ * BENCH_CONCURRENCY (10), BENCH_FLOOR (1, 0 to skip the floor), BENCH_FLOOR_SHAPES (literal: the floors each
+ * incident round is followed by, a comma list in run order: literal is issue 15's 3 activities | Update | 1 activity;
+ * same-work makes the 7 activity tasks a demo incident makes, in its order, so the ratio between the two
+ * floors is what the playbook's extra work costs bare Temporal; ./floor/workflow.ts), BENCH_ALERTS_DISTINCT (200), BENCH_ALERTS_STORM (20000; both 0 skip intake),
  * BENCH_ALERTS_CONCURRENCY (64), BENCH_INTAKE_GATEWAY (process: the gateway in its own process, as in production; inline: in the bench's), BENCH_CLI_RUNS (20, 0 to skip), BENCH_CLI_SOURCE_RUNS (3), BENCH_TIMEOUT_S (420; with
  * BENCH_WAITING, 600 + 3 s per incident: a loaded machine starts 1 a second). BENCH_WAITING (0), BENCH_WAITING_CONCURRENCY (16), BENCH_WAITING_DECISIONS (200),
  * BENCH_WAITING_SETTLE_S (15),
@@ -39,7 +43,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
-import { startFloor, type FloorRunner } from './floor/round';
+import { FLOOR_SHAPES, startFloor, type FloorRunner, type FloorShape } from './floor/round';
 import { runRound, type RoundResult, type Sample } from './incident';
 import { runCliBench } from './cli';
 import { runIntakeBench } from './intake';
@@ -83,6 +87,16 @@ function onlySections(): Set<string> | undefined {
   return new Set(picked);
 }
 const only = onlySections();
+
+/** BENCH_FLOOR_SHAPES=literal,same-work: the floors each incident round is compared with, in that order. */
+function floorShapes(): FloorShape[] {
+  const raw = process.env.BENCH_FLOOR_SHAPES?.trim() || 'literal';
+  const picked = [...new Set(raw.split(',').map((s) => s.trim()))];
+  const unknown = picked.filter((s) => !Object.hasOwn(FLOOR_SHAPES, s));
+  if (unknown.length)
+    throw new Error(`BENCH_FLOOR_SHAPES: unknown shape(s) ${unknown.join(', ')}; known: ${Object.keys(FLOOR_SHAPES).join(', ')}`);
+  return picked as FloorShape[];
+}
 /** the section's count from the environment, or 0 when BENCH_ONLY leaves it out */
 const sectionEnv = (section: (typeof SECTIONS)[number], name: string, fallback: number) =>
   only && !only.has(section) ? 0 : intEnv(name, fallback);
@@ -102,6 +116,7 @@ const config = {
   alertsStorm: sectionEnv('intake', 'BENCH_ALERTS_STORM', 20_000),
   alertsConcurrency: intEnv('BENCH_ALERTS_CONCURRENCY', 64, 1),
   floor: intEnv('BENCH_FLOOR', 1) > 0,
+  floorShapes: floorShapes(),
   cliRuns: sectionEnv('cli', 'BENCH_CLI_RUNS', 20),
   cliSourceRuns: intEnv('BENCH_CLI_SOURCE_RUNS', 3),
 };
@@ -148,40 +163,71 @@ function report(title: string, result: RoundResult): void {
 
 const perSecond = (r: RoundResult) => (r.samples.length * 1000) / r.elapsedMs;
 
-/** Tourniquet's figures over the floor's: 1.0× would mean the engine costs nothing on top of Temporal. */
-function compare(ours: RoundResult, floor: RoundResult): void {
+/** A round's figures and what to call them in the ratio rows. */
+interface Side {
+  name: string;
+  result: RoundResult;
+}
+
+/**
+ * `a`'s figures over `b`'s, measured in the same run: against a floor, 1.0× would mean Tourniquet
+ * costs nothing on top of Temporal.
+ */
+function compare(a: Side, b: Side): void {
   const ratio = (key: Figure, label: string) => {
-    const a = summarize(pick(ours.samples, key));
-    const b = summarize(pick(floor.samples, key));
-    if (!a || !b) return log(`  ${label.padEnd(40)} no samples`);
-    const x = (n: number, d: number) => `${(n / d).toFixed(1)}×`.padStart(6);
+    const x = summarize(pick(a.result.samples, key));
+    const y = summarize(pick(b.result.samples, key));
+    if (!x || !y) return log(`  ${label.padEnd(40)} no samples`);
+    const times = (n: number, d: number) => `${(n / d).toFixed(1)}×`.padStart(6);
     log(
-      `  ${label.padEnd(40)} floor p50 ${Math.round(b.p50).toString().padStart(4)} ms  p95 ${Math.round(b.p95).toString().padStart(4)} ms` +
-        `   Tourniquet/floor p50 ${x(a.p50, b.p50)}  p95 ${x(a.p95, b.p95)}`,
+      `  ${label.padEnd(40)} ${b.name} p50 ${Math.round(y.p50).toString().padStart(4)} ms  p95 ${Math.round(y.p95).toString().padStart(4)} ms` +
+        `   ${a.name}/${b.name} p50 ${times(x.p50, y.p50)}  p95 ${times(x.p95, y.p95)}`,
     );
   };
-  log(`  floor: bare workflow of the same shape (3 activities, Update with validator, 1 activity), same server`);
   ratio('gateMs', 'start → gate open');
   ratio('actMs', 'approve → destructive activity started');
   ratio('decideMs', 'decide() / approve Update round trip');
   log(
-    `  ${'incidents completed per second'.padEnd(40)} floor ${perSecond(floor).toFixed(1)} /s, Tourniquet ${perSecond(ours).toFixed(1)} /s` +
-      `   Tourniquet/floor ${(perSecond(ours) / perSecond(floor)).toFixed(2)}×`,
+    `  ${'incidents completed per second'.padEnd(40)} ${b.name} ${perSecond(b.result).toFixed(1)} /s, ${a.name} ${perSecond(a.result).toFixed(1)} /s` +
+      `   ${a.name}/${b.name} ${(perSecond(a.result) / perSecond(b.result)).toFixed(2)}×`,
   );
   // CPU per incident moves less with other load on the machine than the wall-clock figures above
   const perIncident = (r: RoundResult, cpuS: number | undefined) =>
     cpuS === undefined || r.samples.length === 0 ? undefined : (cpuS * 1000) / r.samples.length;
-  const cpuRow = (label: string, a: number | undefined, b: number | undefined) =>
-    a !== undefined && b !== undefined
-      ? log(
-          `  ${label.padEnd(40)} floor ${b.toFixed(0).padStart(4)} ms, Tourniquet ${a.toFixed(0).padStart(4)} ms   Tourniquet/floor ${(a / b).toFixed(2)}×`,
-        )
-      : undefined;
-  cpuRow('CPU per incident, bench+worker process', perIncident(ours, ours.cpu.worker), perIncident(floor, floor.cpu.worker));
-  cpuRow('CPU per incident, dev server', perIncident(ours, ours.cpu.server), perIncident(floor, floor.cpu.server));
-  if (floor.starts)
-    log(`  floor starts the server began eagerly: ${floor.starts.eager} of ${floor.starts.total} (Temporal's default: not asked)`);
-  if (floor.failures.length) for (const f of floor.failures) log(`    floor FAILED: ${f}`);
+  const cpuRow = (label: string, cpuOf: (r: RoundResult) => number | undefined) => {
+    const x = perIncident(a.result, cpuOf(a.result));
+    const y = perIncident(b.result, cpuOf(b.result));
+    if (x !== undefined && y !== undefined)
+      log(
+        `  ${label.padEnd(40)} ${b.name} ${y.toFixed(0).padStart(4)} ms, ${a.name} ${x.toFixed(0).padStart(4)} ms   ${a.name}/${b.name} ${(x / y).toFixed(2)}×`,
+      );
+  };
+  cpuRow('CPU per incident, bench+worker process', (r) => r.cpu.worker);
+  cpuRow('CPU per incident, dev server', (r) => r.cpu.server);
+}
+
+/** The floors' names in the ratio rows: `floor` is issue 15's, as the bench has always printed it. */
+const FLOOR_NAMES: Record<FloorShape, string> = { literal: 'floor', 'same-work': 'same-work' };
+
+/** Tourniquet's round over each floor's, then (both floors run) the same-work floor over the literal one. */
+async function compareWithFloors(ours: RoundResult, name: string, count: number, concurrency: number): Promise<void> {
+  if (!floor) return;
+  const floors: Partial<Record<FloorShape, Side>> = {};
+  for (const shape of config.floorShapes) {
+    const result = await floor.run(name, count, concurrency, shape);
+    const side = (floors[shape] = { name: FLOOR_NAMES[shape], result });
+    log(`  ${side.name}: bare workflow, ${FLOOR_SHAPES[shape].shape}; same server`);
+    compare({ name: 'Tourniquet', result: ours }, side);
+    if (result.starts)
+      log(
+        `  ${side.name} starts the server began eagerly: ${result.starts.eager} of ${result.starts.total} (Temporal's default: not asked)`,
+      );
+    for (const f of result.failures) log(`    ${side.name} FAILED: ${f}`);
+  }
+  if (floors.literal && floors['same-work']) {
+    log(`  the playbook's extra work, bare: the same-work floor over the literal one`);
+    compare(floors['same-work'], floors.literal);
+  }
 }
 
 let stack: BenchStack | undefined;
@@ -226,19 +272,19 @@ async function main(): Promise<void> {
   }
   if (config.floor && (config.incidents > 0 || config.concurrent > 0 || config.alertsDistinct > 0)) {
     floor = await startFloor(stack);
-    await floor.run('warmup', Math.max(config.warmup, 1), 1);
+    for (const shape of config.floorShapes) await floor.run('warmup', Math.max(config.warmup, 1), 1, shape);
   }
 
   if (config.incidents > 0) {
     const sequential = await runRound(stack, 'seq', config.incidents, 1);
     report(`sequential: ${config.incidents} incidents, one at a time`, sequential);
-    if (floor) compare(sequential, await floor.run('seq', config.incidents, 1));
+    await compareWithFloors(sequential, 'seq', config.incidents, 1);
   }
 
   if (config.concurrent > 0) {
     const concurrent = await runRound(stack, 'conc', config.concurrent, config.concurrency);
     report(`concurrent: ${config.concurrent} incidents, ${config.concurrency} in flight`, concurrent);
-    if (floor) compare(concurrent, await floor.run('conc', config.concurrent, config.concurrency));
+    await compareWithFloors(concurrent, 'conc', config.concurrent, config.concurrency);
   }
 
   if (config.alertsStorm > 0 || config.alertsDistinct > 0) {

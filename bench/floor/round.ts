@@ -1,6 +1,6 @@
 /**
- * Rounds of the floor workflow on the bench's own server, with its own worker and task queue in the
- * same process, measured at the same moments as a Tourniquet incident (see ../incident.ts).
+ * Rounds of the floor workflows on the bench's own server, with their own worker and task queue in
+ * the same process, measured at the same moments as a Tourniquet incident (see ../incident.ts).
  */
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -15,8 +15,22 @@ import { approverThinks } from '../think';
 
 const WAIT_MS = 30_000;
 
+/** The floors (./workflow.ts): the workflow each runs, and what the bench prints of its shape. */
+export const FLOOR_SHAPES = {
+  literal: {
+    workflowType: 'floorIncident',
+    shape: "issue 15's literal shape: 3 activities, Update with validator, 1 activity",
+  },
+  'same-work': {
+    workflowType: 'floorSameWork',
+    shape: "a demo incident's 7 activity tasks: snapshot, policy, request | Update | action, verify, snapshot, news",
+  },
+} as const;
+export type FloorShape = keyof typeof FLOOR_SHAPES;
+
 export interface FloorRunner {
-  run(name: string, count: number, concurrency: number): Promise<RoundResult>;
+  /** `count` floor workflows of `shape`, at most `concurrency` in flight */
+  run(name: string, count: number, concurrency: number, shape?: FloorShape): Promise<RoundResult>;
   /**
    * Bare starts of the floor workflow, `concurrency` in flight: what an alert that opens an
    * incident costs Temporal at least. Each latency is start() called → start() returned; the
@@ -48,9 +62,13 @@ export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
   });
   const running = worker.run();
 
-  const one = async (id: string): Promise<Sample> => {
+  const one = async (id: string, shape: FloorShape): Promise<Sample> => {
     const start = performance.now();
-    const handle = await stack.client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [{ id, requester: 'alice' }] });
+    const handle = await stack.client.workflow.start(FLOOR_SHAPES[shape].workflowType, {
+      taskQueue,
+      workflowId: id,
+      args: [{ id, requester: 'alice' }],
+    });
     const gateAt = await marks.gateOpened.wait(id, 'floor gate', WAIT_MS);
     await approverThinks();
     const decideAt = performance.now();
@@ -97,8 +115,8 @@ export async function startFloor(stack: BenchStack): Promise<FloorRunner> {
 
   return {
     starts,
-    run: (name, count, concurrency) =>
-      runLanes(stack, count, concurrency, (i) => one(`floor-${name}-${process.pid}-${i}-${randomUUID()}`), name),
+    run: (name, count, concurrency, shape = 'literal') =>
+      runLanes(stack, count, concurrency, (i) => one(`floor-${shape}-${name}-${process.pid}-${i}-${randomUUID()}`, shape), name),
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
