@@ -34,7 +34,10 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const known =
-    err instanceof ConfigError || err instanceof IntakeConfigError || err instanceof RouteConfigError || err instanceof TemporalUnreachableError;
+    err instanceof ConfigError ||
+    err instanceof IntakeConfigError ||
+    err instanceof RouteConfigError ||
+    err instanceof TemporalUnreachableError;
   console.error(known ? err.message : err);
   process.exit(1);
 });

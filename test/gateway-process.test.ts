@@ -38,7 +38,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
   await proxy?.cut();
-  for (const id of started) await client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of started)
+    await client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
   await connection?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -88,7 +92,11 @@ describe('the gateway process on a TLS cluster with a client certificate and an 
     const { gateway, url } = await gatewayWith(tlsEnv);
     await gateway.waitFor('gateway listening');
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    const answer = await post(`${url}/alerts`, { source: 'demo', title: 'gateway process', fields: { service: 'gw-proc' } }, bearer(intakeToken));
+    const answer = await post(
+      `${url}/alerts`,
+      { source: 'demo', title: 'gateway process', fields: { service: 'gw-proc' } },
+      bearer(intakeToken),
+    );
     expect(answer).toMatchObject({ status: 202, body: { status: 'new' } });
     const id = answer.body.incidentId as string;
     started.push(id);
@@ -132,7 +140,11 @@ describe('the gateway process on a TLS cluster with a client certificate and an 
       ca: await readFile(join(dir, 'ca.crt'), 'utf8'),
     });
     try {
-      const { gateway } = await gatewayWith({ ...tlsEnv, TEMPORAL_ADDRESS: live.address, TEMPORAL_TLS_SERVER_NAME: 'temporal.elsewhere.test' });
+      const { gateway } = await gatewayWith({
+        ...tlsEnv,
+        TEMPORAL_ADDRESS: live.address,
+        TEMPORAL_TLS_SERVER_NAME: 'temporal.elsewhere.test',
+      });
       await exited(gateway);
       expect(gateway.child.exitCode).toBe(1);
       expect(gateway.output()).toContain(`cannot reach Temporal at ${live.address}: `);

@@ -40,8 +40,8 @@ export async function connectNative(config: Config): Promise<NativeConnection> {
 
 /**
  * `native` with its workflow service's calls ended at their deadline (`withDeadline`) whatever
- * happens to them. Rust core retries a call that finds Temporal unreachable or overloaded
- * (UNAVAILABLE, RESOURCE_EXHAUSTED) for about 9 s, giving each attempt the deadline rather than the
+ * happens to them. Rust core retries a call that finds Temporal unreachable (UNAVAILABLE, and other
+ * transient codes alike) for about 9 s, giving each attempt the deadline rather than the
  * whole call; grpc-js stops retrying at the deadline, and the gateway counts on that: readiness
  * answers within 2 s, and Slack wants its answer within 3. A call past its deadline fails as
  * grpc-js fails it (DEADLINE_EXCEEDED), while core's attempts end on their own. Built on `native`
