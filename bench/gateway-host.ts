@@ -2,8 +2,9 @@
  * The gateway as the intake bench runs it: an HTTP server with intake on a loopback port, on a
  * Temporal connection of its own whose RPCs are counted by method (each attempt), so the bench
  * can say how many round trips an alert costs and of which kind. By default it runs in a process
- * of its own (./gateway-process.ts), as in production, where the gateway runs apart from the
- * workers (docker-compose.yml); BENCH_INTAKE_GATEWAY=inline runs it in the bench process, next
+ * of its own (./gateway-process.ts) on a NativeConnection, as in production (gateway/main.ts), where
+ * the gateway runs apart from the workers (docker-compose.yml); BENCH_INTAKE_GATEWAY=process-grpc-js
+ * puts that process on grpc-js instead, as before; BENCH_INTAKE_GATEWAY=inline runs it in the bench process, next
  * to the worker and its activities, which share its event loop, and on the worker's NativeConnection,
  * as `npm run dev` runs it: its incident starts are eager (client/eager-start.ts).
  */
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { IntakeConfig } from '../gateway/intake/config';
 import { createIntakeRouter } from '../gateway/intake/router';
 import { startGateway } from '../gateway/server';
+import { withDeadlinesKept } from '../worker/temporal-connection';
 import { DEMO_ROUTES } from '../test/support/routes';
 
 export interface GatewayOptions {
@@ -28,7 +30,7 @@ export interface GatewayOptions {
   namespace: string;
   taskQueue: string;
   token: string;
-  /** on a NativeConnection of its own (Rust core's gRPC client) instead of grpc-js */
+  /** on a NativeConnection of its own (Rust core's gRPC client, deadlines kept as gateway/main.ts keeps them) instead of grpc-js */
   native?: boolean;
 }
 
@@ -74,7 +76,7 @@ export async function hostGateway(options: GatewayOptions, shared?: NativeConnec
           address: options.address,
           interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), counting],
         });
-  const connection = own ?? countingCalls((shared ?? native)!, count);
+  const connection = own ?? countingCalls(shared ?? withDeadlinesKept(native!), count);
   const client = new Client({ connection, namespace: options.namespace });
   const config: IntakeConfig = {
     tokens: { falco: [options.token], alertmanager: [], generic: [] },
@@ -111,7 +113,7 @@ async function nativeConnect(address: string): Promise<NativeConnection> {
  * its core, out of sight: each call counts once however many attempts it took. Built on `native` as
  * its prototype, so the capability flag that allows eager starts and withDeadline come with it.
  */
-function countingCalls(native: NativeConnection, count: (method: string) => void): ConnectionLike {
+function countingCalls(native: ConnectionLike, count: (method: string) => void): ConnectionLike {
   const service = native.workflowService;
   const workflowService = new Proxy(service, {
     get(target, key, receiver) {

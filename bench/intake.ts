@@ -110,13 +110,13 @@ async function dumpServerMetrics(stack: BenchStack, moment: string): Promise<voi
 }
 
 /**
- * BENCH_INTAKE_GATEWAY: `process` (default), `process-native` (its own process on a NativeConnection
- * of its own) or `inline`
+ * BENCH_INTAKE_GATEWAY: `process` (default: its own process on a NativeConnection of its own, as
+ * gateway/main.ts runs), `process-grpc-js` (the same process on grpc-js, as it ran before) or `inline`
  */
-function gatewayMode(): 'process' | 'process-native' | 'inline' {
+function gatewayMode(): 'process' | 'process-grpc-js' | 'inline' {
   const raw = process.env.BENCH_INTAKE_GATEWAY?.trim() || 'process';
-  if (raw !== 'process' && raw !== 'process-native' && raw !== 'inline')
-    throw new Error(`BENCH_INTAKE_GATEWAY must be process, process-native or inline, got "${raw}"`);
+  if (raw !== 'process' && raw !== 'process-grpc-js' && raw !== 'inline')
+    throw new Error(`BENCH_INTAKE_GATEWAY must be process, process-grpc-js or inline, got "${raw}"`);
   return raw;
 }
 
@@ -124,7 +124,7 @@ function gatewayMode(): 'process' | 'process-native' | 'inline' {
 function startBenchGateway(options: GatewayOptions, stack: BenchStack): Promise<BenchGateway> {
   const mode = gatewayMode();
   if (mode === 'inline') return hostGateway(options, stack.eagerStart ? stack.connection : undefined);
-  return spawnGateway({ ...options, native: mode === 'process-native' });
+  return spawnGateway({ ...options, native: mode === 'process' });
 }
 
 /** The RPCs made between two stats, per alert: `StartWorkflowExecution 1.00, …` */

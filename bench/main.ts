@@ -27,7 +27,7 @@
  * BENCH_DEV_TUNING (1; 0 runs it without the embedded default's server settings, worker/dev-server.ts),
  * BENCH_SQLITE_PRAGMAS (comma list of pragma=value, added to the embedded default's),
  * BENCH_SERVER_METRICS (a file prefix: the dev server's Prometheus metrics around the intake round's
- * starts, ./intake.ts), BENCH_INTAKE_GATEWAY=process-native (the gateway process on a NativeConnection),
+ * starts, ./intake.ts), BENCH_INTAKE_GATEWAY=process-grpc-js (the gateway process on grpc-js instead of a NativeConnection),
  * BENCH_EAGER_START (1: Tourniquet's starts are eager, the bench's client sharing the worker's
  * NativeConnection as `npm run dev`'s gateway does; 0: not, to compare; alternate: every other
  * incident, the two kinds reported apart under the same load; the floor's never are),

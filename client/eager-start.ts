@@ -4,14 +4,15 @@
  * first workflow task back in the start response, and that worker runs it at once: no matching, no
  * poll. The start is as durable as any other (the server answers after persisting it).
  *
- * Elsewhere (a gateway or CLI in a process of its own, on a grpc-js Connection) nothing is asked
- * for: the SDK refuses the flag on a connection that cannot take the task. Where it is asked for,
- * the worker's core drops the request itself when no worker of that process polls the queue or no
- * workflow-task slot is free, and the server dispatches the task as usual.
+ * Elsewhere nothing comes of it. The CLI, on a grpc-js Connection, never asks: the SDK refuses the
+ * flag on a connection that cannot take the task. A gateway in a process of its own is on a
+ * NativeConnection (gateway/main.ts) and asks, and Rust core drops the request, as it does whenever
+ * no worker of the process polls the queue or no workflow-task slot is free: the server dispatches
+ * the task as usual.
  */
 import { InternalConnectionLikeSymbol, type Client, type InternalConnectionLike } from '@temporalio/client';
 
-/** whether starts through this client can be eager: its connection is a worker's NativeConnection */
+/** whether starts through this client can be eager: its connection is a NativeConnection */
 export function canStartEagerly(client: Client): boolean {
   return (client.connection as InternalConnectionLike)[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
 }

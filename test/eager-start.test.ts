@@ -89,7 +89,7 @@ describe('eager workflow start', () => {
     }
   });
 
-  it('a client on a grpc-js connection (a gateway or CLI process of its own) never asks; eager: false opts out', async () => {
+  it('a client on a grpc-js connection (as the CLI is) never asks; eager: false opts out', async () => {
     expect(canStartEagerly(h.client)).toBe(false);
     expect(eagerStart(h.client)).toEqual({});
     const { client, eagerly: recorded } = recordingClient(h);

@@ -38,6 +38,48 @@ export async function connectNative(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(commonOptions(config) as NativeConnectionOptions);
 }
 
+/**
+ * `native` with its workflow service's calls ended at their deadline (`withDeadline`) whatever
+ * happens to them. Rust core retries a call that finds Temporal unreachable (UNAVAILABLE, and other
+ * transient codes alike) for about 9 s, giving each attempt the deadline rather than the
+ * whole call; grpc-js stops retrying at the deadline, and the gateway counts on that: readiness
+ * answers within 2 s, and Slack wants its answer within 3. A call past its deadline fails as
+ * grpc-js fails it (DEADLINE_EXCEEDED), while core's attempts end on their own. Built on `native`
+ * as its prototype, so withDeadline, close and the SDK's capability flag come with it.
+ */
+export function withDeadlinesKept(native: NativeConnection): ConnectionLike {
+  const service = native.workflowService;
+  const workflowService = new Proxy(service, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof key !== 'string' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        const deadline = native.callContextStorage.getStore()?.deadline;
+        return deadline === undefined ? call : endBy(call, Number(deadline), key);
+      };
+    },
+  });
+  return Object.create(native, { workflowService: { value: workflowService } }) as ConnectionLike;
+}
+
+/** gRPC's DEADLINE_EXCEEDED, shaped as the SDK recognises a gRPC error (code, details, metadata). */
+function endBy<T>(call: Promise<T>, deadline: number, method: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        const details = `Deadline exceeded: ${method} still unanswered (Temporal unreachable or overloaded)`;
+        reject(Object.assign(new Error(`4 DEADLINE_EXCEEDED: ${details}`), { code: 4, details, metadata: {} }));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    call.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (err: unknown) => (clearTimeout(timer), reject(err as Error)),
+    );
+  });
+}
+
 export async function connectClient(config: Config): Promise<Client> {
   return clientOn(await Connection.connect(commonOptions(config) as ConnectionOptions), config);
 }
