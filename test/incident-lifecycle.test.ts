@@ -298,7 +298,7 @@ describe('requests', () => {
     await result(id);
   });
 
-  it("keep short stacks in the sandbox, which still say where a waiting incident waits", async () => {
+  it('keep short stacks in the sandbox, which still say where a waiting incident waits', async () => {
     const { id } = await startDemo();
     await waitForGate(h.client, id);
     // what the Temporal UI's call stack shows: one stack per pending promise, blank-line separated
