@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { IntakeConfig } from '../gateway/intake/config';
 import { createIntakeRouter } from '../gateway/intake/router';
 import { startGateway } from '../gateway/server';
-import { withDeadlinesKept } from '../worker/temporal-connection';
+import { aroundWorkflowCalls, withDeadlinesKept } from '../worker/temporal-connection';
 import { DEMO_ROUTES } from '../test/support/routes';
 
 export interface GatewayOptions {
@@ -110,23 +110,14 @@ async function nativeConnect(address: string): Promise<NativeConnection> {
 
 /**
  * `native` with its workflow service's calls counted by method. The native connection retries inside
- * its core, out of sight: each call counts once however many attempts it took. Built on `native` as
- * its prototype, so the capability flag that allows eager starts and withDeadline come with it.
+ * its core, out of sight: each call counts once however many attempts it took. Eager starts and
+ * withDeadline come with it (aroundWorkflowCalls).
  */
 function countingCalls(native: ConnectionLike, count: (method: string) => void): ConnectionLike {
-  const service = native.workflowService;
-  const workflowService = new Proxy(service, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof key !== 'string' || typeof value !== 'function') return value;
-      const method = key.charAt(0).toUpperCase() + key.slice(1);
-      return (...args: unknown[]) => {
-        count(method);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
+  return aroundWorkflowCalls(native, (key, call) => {
+    count(key.charAt(0).toUpperCase() + key.slice(1));
+    return call();
   });
-  return Object.create(native, { workflowService: { value: workflowService } }) as ConnectionLike;
 }
 
 interface Reply {

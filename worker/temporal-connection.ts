@@ -44,23 +44,32 @@ export async function connectNative(config: Config): Promise<NativeConnection> {
  * transient codes alike) for about 9 s, giving each attempt the deadline rather than the
  * whole call; grpc-js stops retrying at the deadline, and the gateway counts on that: readiness
  * answers within 2 s, and Slack wants its answer within 3. A call past its deadline fails as
- * grpc-js fails it (DEADLINE_EXCEEDED), while core's attempts end on their own. Built on `native`
- * as its prototype, so withDeadline, close and the SDK's capability flag come with it.
+ * grpc-js fails it (DEADLINE_EXCEEDED), while core's attempts end on their own.
  */
 export function withDeadlinesKept(native: NativeConnection): ConnectionLike {
-  const service = native.workflowService;
-  const workflowService = new Proxy(service, {
+  return aroundWorkflowCalls(native, (method, call) => {
+    const deadline = native.callContextStorage.getStore()?.deadline;
+    return deadline === undefined ? call() : endBy(call(), Number(deadline), method);
+  });
+}
+
+/**
+ * `connection` with each of its workflow service's calls made through `around` (given the method's
+ * name and the call to make). Built on `connection` as its prototype, so withDeadline, close and
+ * the SDK's capability flags come with it.
+ */
+export function aroundWorkflowCalls(
+  connection: ConnectionLike,
+  around: (method: string, call: () => Promise<unknown>) => Promise<unknown>,
+): ConnectionLike {
+  const workflowService = new Proxy(connection.workflowService, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof key !== 'string' || typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        const deadline = native.callContextStorage.getStore()?.deadline;
-        return deadline === undefined ? call : endBy(call, Number(deadline), key);
-      };
+      return (...args: unknown[]) => around(key, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     },
   });
-  return Object.create(native, { workflowService: { value: workflowService } }) as ConnectionLike;
+  return Object.create(connection, { workflowService: { value: workflowService } }) as ConnectionLike;
 }
 
 /** gRPC's DEADLINE_EXCEEDED, shaped as the SDK recognises a gRPC error (code, details, metadata). */
